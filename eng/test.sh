@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Builds the solution once and runs every test project against real PostgreSQL 15, PL/Proxy and pgbouncer.
+# Prints a closing line "N passed, N failed, N skipped" and exits non-zero on any failure.
+set -euo pipefail
+
+repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$repo_root"
+configuration="${CONFIGURATION:-Release}"
+
+# 1. The servers the tests start: PostgreSQL 15, the PL/Proxy extension (the routing oracle) and pgbouncer.
+missing=()
+[ -x /usr/lib/postgresql/15/bin/postgres ] || missing+=(postgresql-15)
+[ -f /usr/share/postgresql/15/extension/plproxy.control ] || missing+=(postgresql-15-plproxy)
+command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    echo "Installing ${missing[*]} ..."
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${missing[@]}" >/dev/null
+  else
+    echo "The tests need these Debian packages: ${missing[*]}." >&2
+    echo "Install them with: sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+# 2. Build once.
+dotnet build PlProxy.Client.sln -c "$configuration" -nologo -v quiet -clp:ErrorsOnly
+
+# 3. Run each test project's xunit.v3 executable; sum the results from its XML report.
+results_dir="$repo_root/artifacts/test-results"
+rm -rf "$results_dir"
+mkdir -p "$results_dir"
+status=0
+for project in tests/*/*.csproj; do
+  name="$(basename "$project" .csproj)"
+  dll="$(dirname "$project")/bin/$configuration/net10.0/$name.dll"
+  [ -f "$dll" ] || { echo "No test assembly at $dll" >&2; status=1; continue; }
+  echo "== $name"
+  dotnet "$dll" -noColor -noLogo -parallel collections -xml "$results_dir/$name.xml" || status=1
+done
+
+# Servers are stopped by the fixtures; anything a crashed run left behind is stopped here.
+for pid_file in /tmp/plproxy-pg-*/data/postmaster.pid; do
+  [ -f "$pid_file" ] || continue
+  kill -9 "$(head -n 1 "$pid_file")" 2>/dev/null || true
+  rm -rf "$(dirname "$(dirname "$pid_file")")"
+done
+
+python3 - "$results_dir" <<'PY' || status=1
+import glob, sys, xml.etree.ElementTree as ET
+passed = failed = skipped = 0
+for path in glob.glob(sys.argv[1] + "/*.xml"):
+    for assembly in ET.parse(path).getroot().iter("assembly"):
+        passed += int(assembly.get("passed", 0))
+        failed += int(assembly.get("failed", 0)) + int(assembly.get("errors", 0))
+        skipped += int(assembly.get("skipped", 0))
+print(f"{passed} passed, {failed} failed, {skipped} skipped")
+sys.exit(1 if failed or passed == 0 else 0)
+PY
+exit $status

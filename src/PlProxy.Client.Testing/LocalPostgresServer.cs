@@ -1,0 +1,247 @@
+using System.Net;
+using System.Net.Sockets;
+using Npgsql;
+
+namespace PlProxy.Client.Testing;
+
+/// <summary>
+/// A throwaway PostgreSQL server for tests and development: a fresh data directory in the temp folder,
+/// trust authentication, a free loopback port and settings tuned for speed over durability. Disposing it
+/// stops the server and deletes the data directory.
+/// </summary>
+/// <remarks>
+/// Uses the machine's installed server binaries (see <see cref="PostgresInstallation"/>); no Docker. PostgreSQL
+/// refuses to run as root, so when the current user is root the server runs as the <c>postgres</c> OS user,
+/// which then owns the data directory.
+/// </remarks>
+public sealed class LocalPostgresServer : IAsyncDisposable
+{
+    /// <summary>The superuser every local server is initialised with.</summary>
+    public const string Superuser = "postgres";
+
+    private const string DataDirectoryPrefix = "plproxy-pg-";
+    private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(120);
+
+    private readonly string _rootDirectory;
+    private readonly string? _runAs;
+    private readonly SemaphoreSlim _createDatabaseLock = new(1, 1);
+    private int _disposed;
+
+    private LocalPostgresServer(string binDirectory, string rootDirectory, int port, string? runAs)
+    {
+        BinDirectory = binDirectory;
+        _rootDirectory = rootDirectory;
+        Port = port;
+        _runAs = runAs;
+    }
+
+    /// <summary>The loopback address the server listens on.</summary>
+    public string Host => "127.0.0.1";
+
+    /// <summary>The TCP port the server listens on.</summary>
+    public int Port { get; }
+
+    /// <summary>The directory of the PostgreSQL binaries this server runs.</summary>
+    public string BinDirectory { get; }
+
+    /// <summary>The server's data directory (deleted on dispose).</summary>
+    public string DataDirectory => Path.Combine(_rootDirectory, "data");
+
+    /// <summary>The server's log file, useful when a test needs to see what the server said.</summary>
+    public string LogFile => Path.Combine(_rootDirectory, "server.log");
+
+    /// <summary>
+    /// Creates a data directory, starts a server on a free loopback port and waits until it accepts connections.
+    /// </summary>
+    /// <param name="options">Server settings; defaults when null.</param>
+    /// <param name="cancellationToken">Cancels the start-up (the half-started server is cleaned up).</param>
+    /// <returns>The running server.</returns>
+    /// <exception cref="InvalidOperationException">The binaries are missing or the server could not start; the message says why.</exception>
+    public static async Task<LocalPostgresServer> StartAsync(LocalPostgresOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        options ??= new LocalPostgresOptions();
+        string binDirectory = options.BinDirectory is { } configured
+            ? PostgresInstallation.EnsureServerBinaries(configured, nameof(LocalPostgresOptions.BinDirectory))
+            : PostgresInstallation.FindBinDirectory();
+        // Only Unix runs servers as another user here; on Windows PostgreSQL handles an administrator itself.
+        string? runAs = Environment.IsPrivilegedProcess && !OperatingSystem.IsWindows() ? options.OsUserWhenRoot : null;
+
+        string root = Directory.CreateTempSubdirectory(DataDirectoryPrefix).FullName;
+        try
+        {
+            if (runAs is not null && !OperatingSystem.IsWindows())
+            {
+                // The server's OS user must own its directory and be able to reach it.
+                File.SetUnixFileMode(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                    | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+                await OsProcess.RunCheckedAsync("chown", [runAs, root], runAs: null, CommandTimeout, cancellationToken).ConfigureAwait(false);
+            }
+
+            await OsProcess.RunCheckedAsync(
+                Path.Combine(binDirectory, "initdb"),
+                ["-D", Path.Combine(root, "data"), "-A", "trust", "-U", Superuser, "-E", "UTF8", "--locale=C", "--no-sync"],
+                runAs, CommandTimeout, cancellationToken).ConfigureAwait(false);
+
+            // A port picked free can be taken before the server binds it; try a few.
+            Exception? lastFailure = null;
+            for (int attempt = 0; attempt < 3; attempt++)
+            {
+                int port = FreeLoopbackPort();
+                var server = new LocalPostgresServer(binDirectory, root, port, runAs);
+                try
+                {
+                    await server.StartServerAsync(options, cancellationToken).ConfigureAwait(false);
+                    return server;
+                }
+                catch (InvalidOperationException e)
+                {
+                    lastFailure = e;
+                }
+            }
+
+            throw new InvalidOperationException($"The local PostgreSQL server in '{root}' did not start: {lastFailure?.Message}", lastFailure);
+        }
+        catch
+        {
+            DeleteDirectory(root);
+            throw;
+        }
+    }
+
+    /// <summary>A connection string for <paramref name="database"/> as the superuser over loopback TCP.</summary>
+    /// <param name="database">The database name.</param>
+    /// <returns>An Npgsql connection string.</returns>
+    public string ConnectionString(string database = "postgres") =>
+        new NpgsqlConnectionStringBuilder
+        {
+            Host = Host,
+            Port = Port,
+            Username = Superuser,
+            Database = database,
+        }.ConnectionString;
+
+    /// <summary>
+    /// Creates a database from <c>template0</c> with the C locale. Calls are serialised, since PostgreSQL refuses
+    /// concurrent copies of one template.
+    /// </summary>
+    /// <param name="name">The database name; it is quoted as an identifier.</param>
+    /// <param name="encoding">The server encoding: <c>UTF8</c> (the default) or another PostgreSQL encoding name.</param>
+    /// <param name="cancellationToken">Cancels the creation.</param>
+    /// <returns>The connection string of the new database.</returns>
+    public async Task<string> CreateDatabaseAsync(string name, string encoding = "UTF8", CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ArgumentException.ThrowIfNullOrEmpty(encoding);
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+
+        await _createDatabaseLock.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await ExecuteAsync("postgres", $"CREATE DATABASE {QuoteIdentifier(name)} TEMPLATE template0 ENCODING '{encoding.Replace("'", "''", StringComparison.Ordinal)}' LOCALE 'C'", cancellationToken)
+                .ConfigureAwait(false);
+        }
+        finally
+        {
+            _createDatabaseLock.Release();
+        }
+
+        return ConnectionString(name);
+    }
+
+    /// <summary>Runs SQL (one or more statements) in <paramref name="database"/> as the superuser.</summary>
+    /// <param name="database">The database name.</param>
+    /// <param name="sql">The SQL text.</param>
+    /// <param name="cancellationToken">Cancels the command.</param>
+    /// <returns>A task that completes when the SQL has run.</returns>
+    public async Task ExecuteAsync(string database, string sql, CancellationToken cancellationToken = default)
+    {
+        // No pooling: a pooled idle connection would keep a database busy and block DROP DATABASE in tests.
+        var builder = new NpgsqlConnectionStringBuilder(ConnectionString(database)) { Pooling = false };
+        await using var connection = new NpgsqlConnection(builder.ConnectionString);
+        await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Stops the server (immediate shutdown) and deletes its data directory.</summary>
+    /// <returns>A task that completes when the server is gone.</returns>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        try
+        {
+            NpgsqlConnection.ClearAllPools();
+            await OsProcess.RunAsync(
+                Path.Combine(BinDirectory, "pg_ctl"), ["-D", DataDirectory, "-m", "immediate", "-w", "stop"],
+                _runAs, CommandTimeout, CancellationToken.None).ConfigureAwait(false);
+        }
+        finally
+        {
+            DeleteDirectory(_rootDirectory);
+            _createDatabaseLock.Dispose();
+        }
+    }
+
+    private async Task StartServerAsync(LocalPostgresOptions options, CancellationToken cancellationToken)
+    {
+        var settings = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["listen_addresses"] = Host,
+            ["port"] = Port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["unix_socket_directories"] = _rootDirectory,
+            ["fsync"] = "off",
+            ["synchronous_commit"] = "off",
+            ["full_page_writes"] = "off",
+            ["max_connections"] = options.MaxConnections.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["shared_buffers"] = "32MB",
+            ["max_wal_size"] = "1GB",
+            ["log_min_messages"] = "warning",
+        };
+        foreach ((string key, string value) in options.Settings)
+        {
+            settings[key] = value;
+        }
+
+        string serverOptions = string.Join(' ', settings.Select(s => $"-c {s.Key}={QuoteOption(s.Value)}"));
+        OsProcessResult result = await OsProcess.RunAsync(
+            Path.Combine(BinDirectory, "pg_ctl"),
+            ["-D", DataDirectory, "-l", LogFile, "-o", serverOptions, "-w", "-t", "60", "start"],
+            _runAs, CommandTimeout, cancellationToken).ConfigureAwait(false);
+
+        if (result.ExitCode != 0)
+        {
+            string log = File.Exists(LogFile) ? await File.ReadAllTextAsync(LogFile, cancellationToken).ConfigureAwait(false) : "";
+            throw new InvalidOperationException($"pg_ctl start failed ({result.ExitCode}): {result.StandardError.Trim()} {LastLines(log, 10)}");
+        }
+    }
+
+    private static int FreeLoopbackPort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    internal static string QuoteIdentifier(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+
+    // pg_ctl passes -o through a shell: single-quote each value.
+    private static string QuoteOption(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
+
+    private static string LastLines(string text, int count) =>
+        string.Join(Environment.NewLine, text.Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(count));
+
+    private static void DeleteDirectory(string path)
+    {
+        try
+        {
+            Directory.Delete(path, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+        }
+    }
+}

@@ -1,0 +1,63 @@
+using Npgsql;
+
+namespace PlProxy.Client.Testing.Tests;
+
+public sealed class LocalPostgresServerTests
+{
+    [Fact]
+    public async Task StartAsync_StartsAUtf8ServerOnLoopback()
+    {
+        await using LocalPostgresServer server = await LocalPostgresServer.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
+        string connectionString = await server.CreateDatabaseAsync("part0", cancellationToken: TestContext.Current.CancellationToken);
+
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync(TestContext.Current.CancellationToken);
+        await using var command = new NpgsqlCommand("select current_database() || ' ' || pg_encoding_to_char(encoding) || ' ' || inet_server_addr() || ' ' || current_setting('server_version_num')::int / 10000 from pg_database where datname = current_database()", connection);
+
+        Assert.Equal($"part0 UTF8 127.0.0.1/32 {PostgresInstallation.PreferredMajorVersion}", await command.ExecuteScalarAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task DisposeAsync_StopsTheServerAndDeletesItsDataDirectory()
+    {
+        LocalPostgresServer server = await LocalPostgresServer.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
+        string dataDirectory = server.DataDirectory;
+        string connectionString = server.ConnectionString();
+
+        await server.DisposeAsync();
+
+        Assert.False(Directory.Exists(dataDirectory));
+        await using var connection = new NpgsqlConnection(connectionString + ";Pooling=false;Timeout=3");
+        await Assert.ThrowsAsync<NpgsqlException>(() => connection.OpenAsync(TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task StartAsync_WithoutServerBinaries_FailsWithInstallHint()
+    {
+        string empty = Directory.CreateTempSubdirectory("plproxy-empty-bin-").FullName;
+        try
+        {
+            var error = await Assert.ThrowsAsync<InvalidOperationException>(() =>
+                LocalPostgresServer.StartAsync(new LocalPostgresOptions { BinDirectory = empty }, TestContext.Current.CancellationToken));
+
+            Assert.Contains("apt-get install -y postgresql-15", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(empty);
+        }
+    }
+
+    [Fact]
+    public async Task StartAsync_AppliesExtraSettings()
+    {
+        var options = new LocalPostgresOptions { MaxConnections = 7 };
+        options.Settings["work_mem"] = "5MB";
+        await using LocalPostgresServer server = await LocalPostgresServer.StartAsync(options, TestContext.Current.CancellationToken);
+
+        await using var dataSource = NpgsqlDataSource.Create(server.ConnectionString());
+        await using var command = dataSource.CreateCommand("select current_setting('max_connections') || '/' || current_setting('fsync') || '/' || current_setting('work_mem')");
+
+        Assert.Equal("7/off/5MB", await command.ExecuteScalarAsync(TestContext.Current.CancellationToken));
+    }
+}

@@ -1,0 +1,64 @@
+using Npgsql;
+using PlProxy.Client.Testing;
+
+[assembly: AssemblyFixture(typeof(PlProxy.Client.Tests.Fixtures.PostgresServerFixture))]
+
+namespace PlProxy.Client.Tests.Fixtures;
+
+/// <summary>
+/// One throwaway PostgreSQL 15 server for the whole test assembly, started on a loopback port and deleted at
+/// the end. Tests ask it for databases by name; each is created once.
+/// </summary>
+public sealed class PostgresServerFixture : IAsyncLifetime
+{
+    private readonly Dictionary<string, Task<NpgsqlDataSource>> _databases = new(StringComparer.Ordinal);
+    private LocalPostgresServer? _server;
+
+    /// <summary>The running server.</summary>
+    public LocalPostgresServer Server => _server ?? throw new InvalidOperationException("The PostgreSQL fixture has not started.");
+
+    public async ValueTask InitializeAsync() => _server = await LocalPostgresServer.StartAsync();
+
+    /// <summary>A data source for <paramref name="name"/>, creating the database on first use.</summary>
+    public Task<NpgsqlDataSource> DatabaseAsync(string name, string encoding = "UTF8")
+    {
+        lock (_databases)
+        {
+            if (!_databases.TryGetValue(name, out Task<NpgsqlDataSource>? database))
+            {
+                database = CreateAsync(name, encoding);
+                _databases.Add(name, database);
+            }
+
+            return database;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        List<Task<NpgsqlDataSource>> databases;
+        lock (_databases)
+        {
+            databases = [.. _databases.Values];
+        }
+
+        foreach (Task<NpgsqlDataSource> database in databases)
+        {
+            if (database.IsCompletedSuccessfully)
+            {
+                await database.Result.DisposeAsync();
+            }
+        }
+
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+    }
+
+    private async Task<NpgsqlDataSource> CreateAsync(string name, string encoding)
+    {
+        string connectionString = await Server.CreateDatabaseAsync(name, encoding);
+        return NpgsqlDataSource.Create(connectionString);
+    }
+}
