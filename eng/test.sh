@@ -25,14 +25,24 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
+status=0
+
 # 2. Build once.
 dotnet build PlProxy.Client.sln -c "$configuration" -nologo -v quiet -clp:ErrorsOnly
 
-# 3. Run each test project's xunit.v3 executable; sum the results from its XML report.
+# 3. The runtime package must carry the source generator under analyzers/dotnet/cs.
+dotnet pack src/PlProxy.Client/PlProxy.Client.csproj -c "$configuration" --no-build -nologo -v quiet -o artifacts/packages
+python3 - artifacts/packages <<'PY' || status=1
+import glob, sys, zipfile
+package = sorted(glob.glob(sys.argv[1] + "/PlProxy.Client.*.nupkg"))[-1]
+if "analyzers/dotnet/cs/PlProxy.Client.Generators.dll" not in zipfile.ZipFile(package).namelist():
+    sys.exit(f"{package} lacks analyzers/dotnet/cs/PlProxy.Client.Generators.dll")
+PY
+
+# 4. Run each test project's xunit.v3 executable; sum the results from its XML report.
 results_dir="$repo_root/artifacts/test-results"
 rm -rf "$results_dir"
 mkdir -p "$results_dir"
-status=0
 for project in tests/*/*.csproj; do
   name="$(basename "$project" .csproj)"
   dll="$(dirname "$project")/bin/$configuration/net10.0/$name.dll"

@@ -12,7 +12,10 @@ namespace PlProxy.Client.Tests.Fixtures;
 public sealed class PostgresServerFixture : IAsyncLifetime
 {
     private readonly Dictionary<string, Task<NpgsqlDataSource>> _databases = new(StringComparer.Ordinal);
+    private readonly Lazy<Task<PlProxyOracle>> _plProxy;
     private LocalPostgresServer? _server;
+
+    public PostgresServerFixture() => _plProxy = new(() => PlProxyOracle.CreateAsync(Server));
 
     /// <summary>The running server.</summary>
     public LocalPostgresServer Server => _server ?? throw new InvalidOperationException("The PostgreSQL fixture has not started.");
@@ -34,8 +37,16 @@ public sealed class PostgresServerFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>The PL/Proxy oracle (proxy and partition databases), set up on first use.</summary>
+    public Task<PlProxyOracle> PlProxyAsync() => _plProxy.Value;
+
     public async ValueTask DisposeAsync()
     {
+        if (_plProxy.IsValueCreated && _plProxy.Value.IsCompletedSuccessfully)
+        {
+            await _plProxy.Value.Result.Proxy.DisposeAsync();
+        }
+
         List<Task<NpgsqlDataSource>> databases;
         lock (_databases)
         {
