@@ -32,4 +32,7 @@ public sealed class PlProxyException : DbException
 
     /// <summary>The partition index the error concerns, when it concerns one.</summary>
     public int? PartitionIndex { get; init; }
+
+    /// <summary>The database the error came from, when it came from one.</summary>
+    public string? Database { get; init; }
 }

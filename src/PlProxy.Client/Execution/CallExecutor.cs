@@ -1,0 +1,323 @@
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+using Npgsql;
+using PlProxy.Client.Generated;
+using PlProxy.Client.Language;
+using PlProxy.Client.Planning;
+
+namespace PlProxy.Client.Execution;
+
+/// <summary>
+/// Runs a planned call on its partitions through Npgsql: one command per database, all databases concurrently,
+/// rows read as they come. Applies PL/Proxy's rules: a non-set-returning call needs exactly one row in all, remote
+/// errors keep their SQLSTATE, and the first failure cancels the other databases' commands.
+/// </summary>
+internal sealed class CallExecutor(PlProxyDataSource source)
+{
+    private const int StreamBufferRows = 256;
+
+    /// <summary>A planned call: where it runs and with which arguments.</summary>
+    private readonly record struct Route(ProxyMethod Method, object?[] Arguments, ClusterRuntime? Cluster, NpgsqlDataSource? Direct, ExecutionPlan Plan);
+
+    public async Task<T> SingleAsync<T>(ProxyMethod method, object?[] arguments, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken)
+    {
+        Route route = Plan(method, arguments);
+        List<T> rows = route.Plan.IsSingle || route.Direct is not null
+            ? await ReadTargetAsync(route, 0, read, stopAfter: int.MaxValue, cancellationToken).ConfigureAwait(false)
+            : await ReadAllAsync(route, read, cancellationToken).ConfigureAwait(false);
+
+        if (rows.Count != 1)
+        {
+            throw new PlProxyException(
+                $"{method.DisplayName}: Non-SETOF function requires 1 row from remote query, got {rows.Count}",
+                rows.Count == 0 ? "P0002" : "P0003")
+            {
+                Cluster = route.Cluster?.Layout.Name,
+                Function = method.Function.Signature.Name,
+            };
+        }
+
+        return rows[0];
+    }
+
+    public async Task<IReadOnlyList<T>> ListAsync<T>(ProxyMethod method, object?[] arguments, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken)
+    {
+        Route route = Plan(method, arguments);
+        return route.Plan.IsSingle || route.Direct is not null
+            ? await ReadTargetAsync(route, 0, read, stopAfter: int.MaxValue, cancellationToken).ConfigureAwait(false)
+            : await ReadAllAsync(route, read, cancellationToken).ConfigureAwait(false);
+    }
+
+    public async IAsyncEnumerable<T> StreamAsync<T>(ProxyMethod method, object?[] arguments, Func<NpgsqlDataReader, T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        Route route = Plan(method, arguments);
+        if (route.Plan.IsSingle || route.Direct is not null)
+        {
+            await foreach (T row in StreamTargetAsync(route, 0, read, cancellationToken).ConfigureAwait(false))
+            {
+                yield return row;
+            }
+
+            yield break;
+        }
+
+        // Several databases: every database's rows go into one bounded buffer as they arrive, so memory stays
+        // bounded whatever the result size; the first failure cancels the rest and ends the stream with it.
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var channel = Channel.CreateBounded<T>(new BoundedChannelOptions(StreamBufferRows) { SingleReader = true });
+        Task[] producers = new Task[route.Plan.Count];
+        for (int i = 0; i < producers.Length; i++)
+        {
+            producers[i] = ProduceAsync(route, i, read, channel.Writer, cancellation);
+        }
+
+        Task completion = CompleteWhenDoneAsync(producers, channel.Writer);
+        try
+        {
+            await foreach (T row in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                yield return row;
+            }
+        }
+        finally
+        {
+            await cancellation.CancelAsync().ConfigureAwait(false);
+            await completion.ConfigureAwait(false);
+        }
+    }
+
+    private static async Task ProduceAsync<T>(Route route, int target, Func<NpgsqlDataReader, T> read, ChannelWriter<T> writer, CancellationTokenSource cancellation)
+    {
+        try
+        {
+            await foreach (T row in StreamTargetAsync(route, target, read, cancellation.Token).ConfigureAwait(false))
+            {
+                await writer.WriteAsync(row, cancellation.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
+        {
+            writer.TryComplete(e);
+            await cancellation.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
+    private static async Task CompleteWhenDoneAsync<T>(Task[] producers, ChannelWriter<T> writer)
+    {
+        await Task.WhenAll(producers).ConfigureAwait(false);
+        writer.TryComplete();
+    }
+
+    private Route Plan(ProxyMethod method, object?[] arguments)
+    {
+        BoundFunction function = method.Function;
+        var planArguments = new ObjectArrayArguments(arguments);
+        switch (function.Location)
+        {
+            case LocationKind.ConnectString:
+                return new Route(method, arguments, null, source.DataSourceFor(function.ConnectString!), ExecutionPlan.Single(0, 0));
+
+            case LocationKind.ConnectExpression:
+                string connectionString = EvaluateName(method, planArguments, "CONNECT");
+                return new Route(method, arguments, null, source.DataSourceFor(connectionString), ExecutionPlan.Single(0, 0));
+
+            default:
+                string clusterName = function.Location == LocationKind.ClusterName ? function.ClusterName! : EvaluateName(method, planArguments, "CLUSTER");
+                ClusterRuntime cluster = source.Cluster(clusterName, method);
+                ExecutionPlan plan = Planner.Plan(function, planArguments, cluster.Layout, source.Random, method.Functions);
+                return new Route(method, arguments, cluster, null, plan);
+        }
+    }
+
+    private static readonly ClusterLayout LocationContext = new("(location)", ["(none)"]);
+
+    private static string EvaluateName(ProxyMethod method, ObjectArrayArguments arguments, string statement)
+    {
+        SqlValue value = ExpressionEvaluator.Evaluate(method.Function.LocationExpression!, arguments, -1, LocationContext, method.Functions);
+        return value.Text ?? throw new PlProxyException($"{method.DisplayName}: the {statement} function returned NULL") { Function = method.Function.Signature.Name };
+    }
+
+    // Runs every target concurrently and concatenates their rows in plan order; the first failure cancels the rest.
+    private static async Task<List<T>> ReadAllAsync<T>(Route route, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken)
+    {
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var tasks = new Task<List<T>>[route.Plan.Count];
+        for (int i = 0; i < tasks.Length; i++)
+        {
+            tasks[i] = ReadTargetAsync(route, i, read, int.MaxValue, cancellation.Token);
+        }
+
+        var pending = new List<Task<List<T>>>(tasks);
+        while (pending.Count > 0)
+        {
+            Task<List<T>> done = await Task.WhenAny(pending).ConfigureAwait(false);
+            pending.Remove(done);
+            if (!done.IsCompletedSuccessfully)
+            {
+                await cancellation.CancelAsync().ConfigureAwait(false);
+                try
+                {
+                    await Task.WhenAll(pending).ConfigureAwait(false);
+                }
+                catch (Exception) when (!done.IsCanceled || cancellationToken.IsCancellationRequested)
+                {
+                    // The others were cancelled because of this failure; it is the one to report.
+                }
+
+                await done.ConfigureAwait(false); // throws the first failure
+            }
+        }
+
+        var rows = new List<T>();
+        foreach (Task<List<T>> task in tasks)
+        {
+            rows.AddRange(task.Result);
+        }
+
+        return rows;
+    }
+
+    private static async Task<List<T>> ReadTargetAsync<T>(Route route, int target, Func<NpgsqlDataReader, T> read, int stopAfter, CancellationToken cancellationToken)
+    {
+        var rows = new List<T>();
+        await foreach (T row in StreamTargetAsync(route, target, read, cancellationToken).ConfigureAwait(false))
+        {
+            rows.Add(row);
+            if (rows.Count >= stopAfter)
+            {
+                break;
+            }
+        }
+
+        return rows;
+    }
+
+    private static async IAsyncEnumerable<T> StreamTargetAsync<T>(Route route, int target, Func<NpgsqlDataReader, T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        (NpgsqlDataSource dataSource, int partition, int[]? rows) = Resolve(route, target);
+        NpgsqlConnection? connection = null;
+        NpgsqlCommand? command = null;
+        NpgsqlDataReader? reader = null;
+        try
+        {
+            try
+            {
+                connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                command = CreateCommand(route.Method, route.Arguments, rows, connection);
+                reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (Wrap(e, route, dataSource, partition) is { } wrapped)
+            {
+                throw wrapped;
+            }
+
+            while (true)
+            {
+                T row;
+                try
+                {
+                    if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        break;
+                    }
+
+                    row = read(reader);
+                }
+                catch (Exception e) when (Wrap(e, route, dataSource, partition) is { } wrapped)
+                {
+                    throw wrapped;
+                }
+
+                yield return row;
+            }
+        }
+        finally
+        {
+            if (reader is not null)
+            {
+                await reader.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (command is not null)
+            {
+                await command.DisposeAsync().ConfigureAwait(false);
+            }
+
+            if (connection is not null)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+
+    private static (NpgsqlDataSource DataSource, int Partition, int[]? Rows) Resolve(Route route, int target)
+    {
+        if (route.Direct is not null)
+        {
+            return (route.Direct, 0, null);
+        }
+
+        if (route.Plan.IsSingle)
+        {
+            return (route.Cluster!.DataSource(route.Plan.SingleConnection), route.Plan.SinglePartition, null);
+        }
+
+        PlanTarget planTarget = route.Plan[target];
+        return (route.Cluster!.DataSource(planTarget.Connection), planTarget.Partition, planTarget.Rows);
+    }
+
+    private static NpgsqlCommand CreateCommand(ProxyMethod method, object?[] arguments, int[]? rows, NpgsqlConnection connection)
+    {
+        var command = new NpgsqlCommand(method.Sql, connection);
+        foreach (int index in method.ParameterOrder)
+        {
+            object? value = arguments[index];
+            if (rows is not null && value is Array array && method.Function.IsSplit(index))
+            {
+                value = Subset(array, rows);
+            }
+
+            command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value, DataTypeName = method.ParameterTypes[index] });
+        }
+
+        return command;
+    }
+
+    // The elements of a split array that go to one database, in order.
+    private static Array Subset(Array array, int[] rows)
+    {
+        Array subset = Array.CreateInstanceFromArrayType(array.GetType(), rows.Length);
+        for (int i = 0; i < rows.Length; i++)
+        {
+            subset.SetValue(array.GetValue(rows[i]), i);
+        }
+
+        return subset;
+    }
+
+    // Remote errors become PlProxyException with PL/Proxy's wording and the remote SQLSTATE; cancellation passes through.
+    private static PlProxyException? Wrap(Exception error, Route route, NpgsqlDataSource dataSource, int partition)
+    {
+        if (error is PlProxyException or OperationCanceledException)
+        {
+            return null;
+        }
+
+        string database = DatabaseName.Of(dataSource);
+        (string message, string state) = error switch
+        {
+            PostgresException remote => ($"REMOTE ERROR: {remote.MessageText}", remote.SqlState),
+            NpgsqlException { InnerException: TimeoutException } => ($"connection failed: {error.Message}", "08001"),
+            NpgsqlException => ($"connection failed: {error.Message}", "08006"),
+            _ => ($"{error.GetType().Name}: {error.Message}", PlProxyException.InternalErrorState),
+        };
+
+        return new PlProxyException($"{route.Method.DisplayName}: [{database}] {message}", state, error)
+        {
+            Cluster = route.Cluster?.Layout.Name,
+            Function = route.Method.Function.Signature.Name,
+            PartitionIndex = route.Cluster is null ? null : partition,
+            Database = database,
+        };
+    }
+}

@@ -1,0 +1,63 @@
+using System.Collections;
+using PlProxy.Client.Generated;
+using PlProxy.Client.Language;
+using PlProxy.Client.Planning;
+
+namespace PlProxy.Client.Execution;
+
+/// <summary>The planner's view of the application's functions.</summary>
+internal interface IUserFunctionsAdapter : IUserFunctions;
+
+/// <summary>Calls the interface's static hash, cluster and connect functions, converting values to the declared .NET types.</summary>
+internal sealed class UserFunctions(ProxyFunction[] functions) : IUserFunctionsAdapter
+{
+    public SqlValue Invoke(string name, ReadOnlySpan<SqlValue> arguments)
+    {
+        ProxyFunction function = Find(name);
+        return SqlValue.FromObject(function.Invoke(ToObjects(function, arguments)));
+    }
+
+    public IEnumerable<SqlValue> InvokeSet(string name, SqlValue[] arguments)
+    {
+        ProxyFunction function = Find(name);
+        var values = (IEnumerable?)function.Invoke(ToObjects(function, arguments));
+        if (values is null)
+        {
+            yield break;
+        }
+
+        foreach (object? value in values)
+        {
+            yield return SqlValue.FromObject(value);
+        }
+    }
+
+    private ProxyFunction Find(string name) =>
+        Array.Find(functions, f => string.Equals(f.Definition.Name, name, StringComparison.OrdinalIgnoreCase))
+        ?? throw new PlProxyException($"Function {name} is not registered.");
+
+    private static object?[] ToObjects(ProxyFunction function, ReadOnlySpan<SqlValue> arguments)
+    {
+        var values = new object?[arguments.Length];
+        for (int i = 0; i < values.Length; i++)
+        {
+            SqlValue value = arguments[i];
+            PgTypeKind kind = function.Definition.Parameters[i].Kind;
+            values[i] = value.Kind switch
+            {
+                SqlValueKind.Null => null,
+                SqlValueKind.Text => value.Text,
+                SqlValueKind.Uuid => value.Uuid,
+                SqlValueKind.Integer => kind switch
+                {
+                    PgTypeKind.Int2 => (object)checked((short)value.Integer),
+                    PgTypeKind.Int4 => checked((int)value.Integer),
+                    _ => value.Integer,
+                },
+                _ => value.Other,
+            };
+        }
+
+        return values;
+    }
+}
