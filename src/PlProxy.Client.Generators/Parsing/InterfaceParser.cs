@@ -1,0 +1,365 @@
+using Microsoft.CodeAnalysis;
+using PlProxy.Client.Generators.Diagnostics;
+using PlProxy.Client.Generators.Model;
+using PlProxy.Client.Language;
+
+namespace PlProxy.Client.Generators.Parsing;
+
+/// <summary>
+/// Turns a [PlProxy] interface into an <see cref="InterfaceModel"/>: reads its members, maps types, and binds every
+/// body with the runtime's own parser and binder, so that every error PL/Proxy or the client would raise is reported
+/// at compile time, at the place in the attribute string it concerns. Nothing of Roslyn's leaves this class.
+/// </summary>
+internal static class InterfaceParser
+{
+    public const string PlProxyAttributeName = "PlProxy.Client.PlProxyAttribute";
+    private const string HashFunctionAttributeName = "PlProxy.Client.HashFunctionAttribute";
+    private const string ClusterFunctionAttributeName = "PlProxy.Client.ClusterFunctionAttribute";
+    private const string ConnectFunctionAttributeName = "PlProxy.Client.ConnectFunctionAttribute";
+    private const string PgTypeAttributeName = "PlProxy.Client.PgTypeAttribute";
+
+    public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    {
+        var type = (INamedTypeSymbol)context.TargetSymbol;
+        var diagnostics = new List<DiagnosticInfo>();
+        try
+        {
+            InterfaceModel? model = ParseInterface(type, context.Attributes[0], diagnostics, cancellationToken);
+            return new ParseResult(diagnostics.Count == 0 ? model : null, new EquatableArray<DiagnosticInfo>(diagnostics.ToArray()));
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.InternalErrorId, type.Locations.FirstOrDefault(), type.Name, e.Message));
+            return new ParseResult(null, new EquatableArray<DiagnosticInfo>(diagnostics.ToArray()));
+        }
+    }
+
+    /// <summary>[PlProxy] on a method outside an interface.</summary>
+    public static DiagnosticInfo? ParseMisplaced(GeneratorAttributeSyntaxContext context) =>
+        context.TargetSymbol.ContainingType is { TypeKind: TypeKind.Interface }
+            ? null
+            : DiagnosticInfo.Create(DiagnosticDescriptors.MisplacedAttributeId, context.TargetNode.GetLocation(), context.TargetSymbol.Name);
+
+    private static InterfaceModel? ParseInterface(INamedTypeSymbol type, AttributeData attribute, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
+    {
+        if (type.IsGenericType)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GenericNotSupportedId, type.Locations.FirstOrDefault(), type.Name));
+            return null;
+        }
+
+        string? interfaceBody = attribute.ConstructorArguments.FirstOrDefault().Value as string;
+        BodySyntax? interfaceSyntax = null;
+        if (interfaceBody is not null)
+        {
+            interfaceSyntax = Parser.Parse(interfaceBody);
+            BodyLocator locator = BodyLocator.For(attribute, cancellationToken);
+            foreach (BodyDiagnostic error in interfaceSyntax.Diagnostics)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(error.Id, locator.Locate(error.Span), error.ToString()));
+            }
+        }
+
+        FunctionModel[] functions = ParseFunctions(type, diagnostics);
+        var catalog = new FunctionCatalog(functions.Select(f => new UserFunction(
+            f.SqlName, new EquatableArray<PgType>(f.ParameterPgTypes.Select(PgType.Parse).ToArray()), PgType.Parse(f.ResultPgType), f.ReturnsSet)).ToArray());
+
+        var methods = new List<MethodModel>();
+        foreach (ISymbol member in type.GetMembers())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            switch (member)
+            {
+                case IMethodSymbol { MethodKind: MethodKind.Ordinary, IsStatic: false, IsAbstract: true } method:
+                    MethodModel? model = ParseMethod(type, method, attribute, interfaceSyntax, catalog, diagnostics, cancellationToken);
+                    if (model is not null)
+                    {
+                        methods.Add(model);
+                    }
+
+                    break;
+                case IPropertySymbol { IsAbstract: true } or IEventSymbol { IsAbstract: true }:
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.NonMethodMemberId, member.Locations.FirstOrDefault(), member.Name));
+                    break;
+            }
+        }
+
+        string implementation = string.Join("_", ContainingTypes(type).Select(t => t.Name)) + "_PlProxy";
+        return new InterfaceModel(
+            type.ContainingNamespace.IsGlobalNamespace ? "" : type.ContainingNamespace.ToDisplayString(),
+            type.ToDisplayString(TypeMapper.FullyQualified),
+            implementation,
+            interfaceBody,
+            new EquatableArray<MethodModel>(methods.ToArray()),
+            new EquatableArray<FunctionModel>(functions));
+    }
+
+    private static IEnumerable<INamedTypeSymbol> ContainingTypes(INamedTypeSymbol type)
+    {
+        var chain = new Stack<INamedTypeSymbol>();
+        for (INamedTypeSymbol? current = type; current is not null; current = current.ContainingType)
+        {
+            chain.Push(current);
+        }
+
+        return chain;
+    }
+
+    private static FunctionModel[] ParseFunctions(INamedTypeSymbol type, List<DiagnosticInfo> diagnostics)
+    {
+        var functions = new List<FunctionModel>();
+        foreach (IMethodSymbol method in type.GetMembers().OfType<IMethodSymbol>().Where(m => m.IsStatic))
+        {
+            foreach (AttributeData attribute in method.GetAttributes())
+            {
+                string? kind = attribute.AttributeClass?.ToDisplayString();
+                if (kind is not (HashFunctionAttributeName or ClusterFunctionAttributeName or ConnectFunctionAttributeName)
+                    || attribute.ConstructorArguments.FirstOrDefault().Value is not string sqlName)
+                {
+                    continue;
+                }
+
+                var parameterTypes = new List<string>();
+                string? problem = null;
+                foreach (IParameterSymbol parameter in method.Parameters)
+                {
+                    string? pgType = TypeMapper.ScalarPgType(parameter.Type);
+                    if (pgType is null)
+                    {
+                        problem ??= $"its parameter '{parameter.Name}' has no PostgreSQL type";
+                    }
+
+                    parameterTypes.Add(pgType ?? "");
+                }
+
+                bool returnsSet = false;
+                string? resultType;
+                if (kind == HashFunctionAttributeName)
+                {
+                    ITypeSymbol? element = TypeMapper.ElementOf(method.ReturnType, out _);
+                    returnsSet = element is not null && method.ReturnType is INamedTypeSymbol;
+                    resultType = TypeMapper.ScalarPgType(returnsSet ? element! : method.ReturnType);
+                    if (resultType is not ("int2" or "int4" or "int8"))
+                    {
+                        problem ??= "a hash function returns short, int or long, or an IEnumerable<T> of them";
+                    }
+                }
+                else
+                {
+                    resultType = method.ReturnType.SpecialType == SpecialType.System_String ? "text" : null;
+                    if (resultType is null)
+                    {
+                        problem ??= "a cluster or connect function returns string";
+                    }
+                }
+
+                if (method.IsGenericMethod)
+                {
+                    problem ??= "it is generic";
+                }
+
+                if (problem is not null)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedFunctionId, method.Locations.FirstOrDefault(), sqlName, problem));
+                    continue;
+                }
+
+                functions.Add(new FunctionModel(
+                    sqlName,
+                    method.Name,
+                    new EquatableArray<string>(parameterTypes.ToArray()),
+                    new EquatableArray<string>(method.Parameters.Select(p => p.Type.ToDisplayString(TypeMapper.FullyQualified)).ToArray()),
+                    resultType!,
+                    returnsSet));
+            }
+        }
+
+        return functions.ToArray();
+    }
+
+    private static MethodModel? ParseMethod(
+        INamedTypeSymbol type, IMethodSymbol method, AttributeData interfaceAttribute, BodySyntax? interfaceSyntax,
+        IFunctionCatalog catalog, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
+    {
+        Location? location = method.Locations.FirstOrDefault();
+        AttributeData? attribute = method.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == PlProxyAttributeName);
+        if (attribute?.ConstructorArguments.FirstOrDefault().Value is not string body)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.MethodWithoutBodyId, location, method.Name, type.Name));
+            return null;
+        }
+
+        if (method.IsGenericMethod)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.GenericNotSupportedId, location, method.Name));
+            return null;
+        }
+
+        int errors = diagnostics.Count;
+        var parameters = new List<ParameterModel>();
+        bool hasToken = false;
+        foreach (IParameterSymbol parameter in method.Parameters)
+        {
+            string typeDisplay = parameter.Type.ToDisplayString(TypeMapper.FullyQualified);
+            if (parameter.Type.ToDisplayString() == "System.Threading.CancellationToken" && !hasToken)
+            {
+                hasToken = true;
+                parameters.Add(new ParameterModel(parameter.Name, typeDisplay, "", true, parameter.Name));
+                continue;
+            }
+
+            if (parameter.RefKind is not (RefKind.None or RefKind.In) || parameter.IsParams)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedParameterId, parameter.Locations.FirstOrDefault(), parameter.Name, method.Name, "ref, out and params parameters are not arguments of a PostgreSQL function"));
+                continue;
+            }
+
+            string? pgType = TypeMapper.ParameterPgType(parameter.Type, out bool convertToArray, out string reason);
+            string? overridden = parameter.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == PgTypeAttributeName)?.ConstructorArguments.FirstOrDefault().Value as string;
+            pgType = overridden ?? pgType;
+            if (pgType is null)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedParameterId, parameter.Locations.FirstOrDefault(), parameter.Name, method.Name, reason));
+                continue;
+            }
+
+            string name = SafeName(parameter.Name);
+            string value = convertToArray ? $"{name} is null ? null : global::System.Linq.Enumerable.ToArray({name})" : name;
+            parameters.Add(new ParameterModel(parameter.Name, typeDisplay, pgType, false, value));
+        }
+
+        (ReturnShape shape, ResultModel? result) = ParseReturn(method, diagnostics);
+        if (diagnostics.Count > errors)
+        {
+            return null;
+        }
+
+        // Bind with the runtime's binder: the same decisions at compile time as at run time.
+        bool replaces = attribute.NamedArguments.FirstOrDefault(a => a.Key == "ReplacesInterfaceStatements").Value.Value is true;
+        bool returnsSet = shape is ReturnShape.TaskOfList or ReturnShape.ValueTaskOfList or ReturnShape.Stream;
+        string functionName = TypeMapper.SnakeCase(method.Name);
+        var signature = new FunctionSignature(
+            functionName,
+            new EquatableArray<ParameterSignature>(parameters.Where(p => !p.IsCancellationToken).Select(p => new ParameterSignature(p.Name, PgType.Parse(p.PgType))).ToArray()),
+            returnsSet);
+        BodySyntax methodSyntax = Parser.Parse(body);
+        BindResult bound = Binder.Bind(interfaceSyntax, methodSyntax, replaces, signature, catalog);
+        if (!bound.Succeeded)
+        {
+            BodyLocator methodLocator = BodyLocator.For(attribute, cancellationToken);
+            BodyLocator interfaceLocator = BodyLocator.For(interfaceAttribute, cancellationToken);
+            foreach (BodyDiagnostic error in bound.Diagnostics)
+            {
+                Location errorLocation = (error.InInterfaceBody ? interfaceLocator : methodLocator).Locate(error.Span);
+                diagnostics.Add(DiagnosticInfo.Create(error.Id, errorLocation, $"{method.Name}: {error}"));
+            }
+
+            return null;
+        }
+
+        return new MethodModel(
+            method.Name,
+            method.ReturnType.ToDisplayString(TypeMapper.FullyQualified),
+            shape,
+            functionName,
+            body,
+            replaces,
+            new EquatableArray<ParameterModel>(parameters.ToArray()),
+            result);
+    }
+
+    private static (ReturnShape Shape, ResultModel? Result) ParseReturn(IMethodSymbol method, List<DiagnosticInfo> diagnostics)
+    {
+        ITypeSymbol returnType = method.ReturnType;
+        string display = returnType.OriginalDefinition.ToDisplayString();
+        ITypeSymbol? argument = returnType is INamedTypeSymbol { TypeArguments.Length: 1 } named ? named.TypeArguments[0] : null;
+        switch (display)
+        {
+            case "System.Threading.Tasks.Task":
+                return (ReturnShape.Task, null);
+            case "System.Threading.Tasks.ValueTask":
+                return (ReturnShape.ValueTask, null);
+            case "System.Collections.Generic.IAsyncEnumerable<T>":
+                return (ReturnShape.Stream, Result(method, argument!, diagnostics));
+            case "System.Threading.Tasks.Task<TResult>" or "System.Threading.Tasks.ValueTask<TResult>":
+                bool isTask = display.StartsWith("System.Threading.Tasks.Task", StringComparison.Ordinal);
+                if (argument is INamedTypeSymbol { TypeArguments.Length: 1 } list
+                    && list.OriginalDefinition.ToDisplayString() == "System.Collections.Generic.IReadOnlyList<T>")
+                {
+                    return (isTask ? ReturnShape.TaskOfList : ReturnShape.ValueTaskOfList, Result(method, list.TypeArguments[0], diagnostics));
+                }
+
+                return (isTask ? ReturnShape.TaskOfSingle : ReturnShape.ValueTaskOfSingle, Result(method, argument!, diagnostics));
+            default:
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedReturnTypeId, method.Locations.FirstOrDefault(), method.Name, returnType.ToDisplayString(),
+                    "proxy methods are asynchronous: return Task, ValueTask, Task<T>, ValueTask<T>, Task<IReadOnlyList<T>> or IAsyncEnumerable<T>"));
+                return (ReturnShape.Task, null);
+        }
+    }
+
+    private static ResultModel? Result(IMethodSymbol method, ITypeSymbol type, List<DiagnosticInfo> diagnostics)
+    {
+        string display = type.ToDisplayString(TypeMapper.FullyQualified);
+        if (TypeMapper.ReadExpression(type, "0") is { } scalarRead)
+        {
+            string pgType = TypeMapper.ScalarPgType(type) ?? TypeMapper.ParameterPgType(type, out _, out _)!;
+            return new ResultModel(display, pgType, scalarRead, EquatableArray<ColumnModel>.Empty, false);
+        }
+
+        if (type is not INamedTypeSymbol { TypeKind: TypeKind.Class or TypeKind.Struct, IsAbstract: false } composite)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedReturnTypeId, method.Locations.FirstOrDefault(), method.Name, type.ToDisplayString(),
+                "a result is a scalar (string, int, decimal, Guid ...) or a class, record or struct whose properties take the columns by name"));
+            return null;
+        }
+
+        // The constructor with the most parameters takes its columns by parameter name; settable properties it does not cover take the rest.
+        IMethodSymbol? constructor = composite.InstanceConstructors
+            .Where(c => c.DeclaredAccessibility == Accessibility.Public)
+            .OrderByDescending(c => c.Parameters.Length)
+            .FirstOrDefault();
+        var columns = new List<ColumnModel>();
+        var covered = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        foreach (IParameterSymbol parameter in constructor?.Parameters ?? [])
+        {
+            string? read = TypeMapper.ReadExpression(parameter.Type, "{0}");
+            if (read is null)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedReturnTypeId, method.Locations.FirstOrDefault(), method.Name, type.ToDisplayString(),
+                    $"its constructor parameter '{parameter.Name}' of type '{parameter.Type.ToDisplayString()}' cannot be read from a column"));
+                return null;
+            }
+
+            columns.Add(new ColumnModel(parameter.Name, read, true));
+            covered.Add(parameter.Name);
+        }
+
+        foreach (IPropertySymbol property in composite.GetMembers().OfType<IPropertySymbol>())
+        {
+            if (property.IsStatic || property.SetMethod is null || property.SetMethod.DeclaredAccessibility != Accessibility.Public
+                || property.DeclaredAccessibility != Accessibility.Public || covered.Contains(property.Name) || property.IsIndexer)
+            {
+                continue;
+            }
+
+            string? read = TypeMapper.ReadExpression(property.Type, "{0}");
+            if (read is not null)
+            {
+                columns.Add(new ColumnModel(property.Name, read, false));
+            }
+        }
+
+        if (columns.Count == 0)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedReturnTypeId, method.Locations.FirstOrDefault(), method.Name, type.ToDisplayString(),
+                "it has no public constructor parameters or settable properties to take the result columns"));
+            return null;
+        }
+
+        bool nullable = type.IsReferenceType && type.NullableAnnotation == NullableAnnotation.Annotated;
+        return new ResultModel(display, null, null, new EquatableArray<ColumnModel>(columns.ToArray()), nullable);
+    }
+
+    private static string SafeName(string name) =>
+        Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None ? "@" + name : name;
+}

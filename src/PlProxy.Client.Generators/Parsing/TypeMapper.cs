@@ -1,0 +1,145 @@
+using Microsoft.CodeAnalysis;
+
+namespace PlProxy.Client.Generators.Parsing;
+
+/// <summary>Maps C# types to the PostgreSQL types Npgsql reads and writes them as, and writes the code that reads them.</summary>
+internal static class TypeMapper
+{
+    public static readonly SymbolDisplayFormat FullyQualified = SymbolDisplayFormat.FullyQualifiedFormat
+        .AddMiscellaneousOptions(SymbolDisplayMiscellaneousOptions.IncludeNullableReferenceTypeModifier);
+
+    /// <summary>The PostgreSQL type of a scalar (Nullable&lt;T&gt; unwrapped), or null.</summary>
+    public static string? ScalarPgType(ITypeSymbol type)
+    {
+        type = Unwrap(type);
+        switch (type.SpecialType)
+        {
+            case SpecialType.System_String: return "text";
+            case SpecialType.System_Int16: return "int2";
+            case SpecialType.System_Int32: return "int4";
+            case SpecialType.System_Int64: return "int8";
+            case SpecialType.System_Boolean: return "bool";
+            case SpecialType.System_Decimal: return "numeric";
+            case SpecialType.System_Double: return "float8";
+            case SpecialType.System_Single: return "float4";
+            case SpecialType.System_DateTime: return "timestamptz";
+        }
+
+        if (type is IArrayTypeSymbol { ElementType.SpecialType: SpecialType.System_Byte, Rank: 1 })
+        {
+            return "bytea";
+        }
+
+        return type.ToDisplayString() switch
+        {
+            "System.Guid" => "uuid",
+            "System.DateTimeOffset" => "timestamptz",
+            "System.DateOnly" => "date",
+            "System.TimeOnly" => "time",
+            "System.TimeSpan" => "interval",
+            _ => null,
+        };
+    }
+
+    /// <summary>
+    /// The PostgreSQL type of a parameter: a scalar, or an array of scalars given as an array or a read-only list
+    /// (converted to an array for Npgsql). Null with <paramref name="reason"/> when unsupported.
+    /// </summary>
+    public static string? ParameterPgType(ITypeSymbol type, out bool convertToArray, out string reason)
+    {
+        convertToArray = false;
+        reason = "";
+        if (ScalarPgType(type) is { } scalar)
+        {
+            return scalar;
+        }
+
+        ITypeSymbol? element = ElementOf(type, out convertToArray);
+        if (element is not null && ScalarPgType(element) is { } elementType && elementType != "bytea")
+        {
+            return elementType + "[]";
+        }
+
+        reason = Unwrap(type).TypeKind == TypeKind.Enum
+            ? "enums are not mapped automatically; pass the label as a string and name the PostgreSQL enum with [PgType(\"...\")]"
+            : $"'{type.ToDisplayString()}' has no PostgreSQL type (supported: string, short, int, long, bool, decimal, double, float, Guid, DateTime, DateTimeOffset, DateOnly, TimeOnly, TimeSpan, byte[], their nullable forms, and arrays or IReadOnlyList<T> of them); name one with [PgType(\"...\")]";
+        return null;
+    }
+
+    /// <summary>The element of T[] (not byte[]), IReadOnlyList&lt;T&gt;, IList&lt;T&gt;, List&lt;T&gt; or IEnumerable&lt;T&gt;.</summary>
+    public static ITypeSymbol? ElementOf(ITypeSymbol type, out bool convertToArray)
+    {
+        convertToArray = false;
+        if (type is IArrayTypeSymbol { Rank: 1 } array)
+        {
+            return array.ElementType;
+        }
+
+        if (type is INamedTypeSymbol { IsGenericType: true, TypeArguments.Length: 1 } named
+            && named.ConstructedFrom.ToDisplayString() is "System.Collections.Generic.IReadOnlyList<T>" or "System.Collections.Generic.IList<T>"
+                or "System.Collections.Generic.List<T>" or "System.Collections.Generic.IEnumerable<T>" or "System.Collections.Generic.IReadOnlyCollection<T>"
+                or "System.Collections.Generic.ICollection<T>")
+        {
+            convertToArray = true;
+            return named.TypeArguments[0];
+        }
+
+        return null;
+    }
+
+    /// <summary>Code that reads a value of <paramref name="type"/> from reader <c>r</c> at <paramref name="ordinal"/>, or null when the type is not a readable scalar.</summary>
+    public static string? ReadExpression(ITypeSymbol type, string ordinal)
+    {
+        bool isArray = type is IArrayTypeSymbol { Rank: 1 } array && array.ElementType.SpecialType != SpecialType.System_Byte && ScalarPgType(array.ElementType) is not null;
+        if (ScalarPgType(type) is null && !isArray)
+        {
+            return null;
+        }
+
+        const string Read = "global::PlProxy.Client.Generated.ProxyRead";
+        if (type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable)
+        {
+            return $"{Read}.NullableValue<{nullable.TypeArguments[0].ToDisplayString(FullyQualified)}>(r, {ordinal})";
+        }
+
+        string display = type.WithNullableAnnotation(NullableAnnotation.NotAnnotated).ToDisplayString(FullyQualified);
+        return type.IsReferenceType && type.NullableAnnotation == NullableAnnotation.Annotated
+            ? $"{Read}.NullableReference<{display}>(r, {ordinal})"
+            : $"{Read}.Required<{display}>(r, {ordinal})";
+    }
+
+    /// <summary>PostgreSQL's name for a method: without an Async suffix, in snake_case (<c>GetHTTPStatusAsync</c> → <c>get_http_status</c>).</summary>
+    public static string SnakeCase(string name)
+    {
+        if (name.EndsWith("Async", StringComparison.Ordinal) && name.Length > 5)
+        {
+            name = name.Substring(0, name.Length - 5);
+        }
+
+        var builder = new System.Text.StringBuilder(name.Length + 8);
+        for (int i = 0; i < name.Length; i++)
+        {
+            char c = name[i];
+            if (char.IsUpper(c))
+            {
+                bool previousLowerOrDigit = i > 0 && (char.IsLower(name[i - 1]) || char.IsDigit(name[i - 1]));
+                bool acronymEnd = i > 0 && char.IsUpper(name[i - 1]) && i + 1 < name.Length && char.IsLower(name[i + 1]);
+                if ((previousLowerOrDigit || acronymEnd) && builder.Length > 0 && builder[builder.Length - 1] != '_')
+                {
+                    builder.Append('_');
+                }
+
+                builder.Append(char.ToLowerInvariant(c));
+            }
+            else
+            {
+                builder.Append(c);
+            }
+        }
+
+        return builder.ToString();
+    }
+
+    private static ITypeSymbol Unwrap(ITypeSymbol type) =>
+        type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable ? nullable.TypeArguments[0] : type;
+}

@@ -1,0 +1,232 @@
+using Npgsql;
+using PlProxy.Client.Hashing;
+
+namespace PlProxy.Client.IntegrationTests;
+
+/// <summary>Every statement form and return shape through the generated proxy, against real partitions.</summary>
+public sealed class ProxyCallTests(UserDbFixture fixture)
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task GetBalance_OfEachUser_ComesFromItsHashPartition()
+    {
+        foreach (var user in fixture.Users.Where(u => u.Username.StartsWith("user1", StringComparison.Ordinal)))
+        {
+            Assert.Equal(user.Balance, await fixture.Db.GetBalanceAsync(user.Username, Token));
+        }
+    }
+
+    [Fact]
+    public async Task GetBalance_OfUnicodeUsers_HashesTheirUtf8Bytes()
+    {
+        foreach (var user in fixture.Users.Where(u => !u.Username.StartsWith("user", StringComparison.Ordinal)))
+        {
+            Assert.Equal(user.Balance, await fixture.Db.GetBalanceAsync(user.Username, Token));
+        }
+    }
+
+    [Fact]
+    public async Task GetUser_ReadsCompositeColumnsByName()
+    {
+        var user = fixture.Users[42];
+
+        UserRow? row = await fixture.Db.GetUserAsync(user.Username, Token);
+
+        Assert.Equal(new UserRow(user.Username, user.Balance, "EUR", user.Email), row);
+    }
+
+    [Fact]
+    public async Task GetUser_OfMissingUser_IsNull() =>
+        Assert.Null(await fixture.Db.GetUserAsync("nobody-at-all", Token));
+
+    [Fact]
+    public async Task GetStats_StreamsOneRowPerPartition()
+    {
+        var stats = new List<PartitionStats>();
+        await foreach (PartitionStats row in fixture.Db.GetStatsAsync(Token))
+        {
+            stats.Add(row);
+        }
+
+        Assert.Equal(["part0", "part1", "part2", "part3"], stats.Select(s => s.Db).Order());
+        Assert.Equal(fixture.Users.Count, stats.Sum(s => s.UserCount));
+    }
+
+    [Fact]
+    public async Task GetStatsList_ConcatenatesPartitionsInPartitionOrder()
+    {
+        IReadOnlyList<PartitionStats> stats = await fixture.Db.GetStatsListAsync(Token);
+
+        Assert.Equal(["part0", "part1", "part2", "part3"], stats.Select(s => s.Db));
+        Assert.All(stats, s => Assert.Equal(fixture.Users.Count(u => UserDbFixture.PartitionDatabase(u.Partition) == s.Db), s.UserCount));
+    }
+
+    [Fact]
+    public async Task AnyDatabase_RunsOnOneOfThePartitions() =>
+        Assert.Matches("^part[0-3]$", await fixture.Db.AnyDatabaseAsync(Token));
+
+    [Fact]
+    public async Task AddBalances_SplitsArraysByHashAndReturnsEveryPartitionsRows()
+    {
+        string[] usernames = [.. fixture.Users.Where(u => u.Username.StartsWith("user15", StringComparison.Ordinal)).Select(u => u.Username)];
+        decimal[] before = [.. await Task.WhenAll(usernames.Select(u => fixture.Db.GetBalanceAsync(u, Token)))];
+
+        IReadOnlyList<string> updated = await fixture.Db.AddBalancesAsync(usernames, [.. usernames.Select(_ => 1m)], Token);
+
+        Assert.Equal(usernames.Order(), updated.Order());
+        decimal[] after = [.. await Task.WhenAll(usernames.Select(u => fixture.Db.GetBalanceAsync(u, Token)))];
+        Assert.Equal(before.Select(b => b + 1), after);
+        await fixture.Db.AddBalancesAsync(usernames, [.. usernames.Select(_ => -1m)], Token);
+    }
+
+    [Fact]
+    public async Task AddBalances_OfEmptyArrays_CallsNoPartition() =>
+        Assert.Empty(await fixture.Db.AddBalancesAsync([], [], Token));
+
+    [Fact]
+    public async Task AddBalances_OfArraysOfDifferentLengths_FailsBeforeAnyCall()
+    {
+        var error = await Assert.ThrowsAsync<PlProxyException>(() => fixture.Db.AddBalancesAsync(["user1", "user2"], [1m], Token));
+
+        Assert.Contains("split arrays must be of identical lengths", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Email_UsesTheTargetFunction_AndReturnsNull()
+    {
+        Assert.Equal("user0@example.com", await fixture.Db.EmailAsync("user0", Token));
+        Assert.Null(await fixture.Db.EmailAsync("user1", Token));
+    }
+
+    [Fact]
+    public async Task GetAccount_RunsTheSelect_WithTheArgumentSubstitutedButNotTheAliasedColumn()
+    {
+        var user = fixture.Users[7];
+
+        Assert.Equal(new Account(user.Balance, "EUR"), await fixture.Db.GetAccountAsync(user.Username, Token));
+    }
+
+    [Fact]
+    public async Task GetBalances_WithReadOnlyListArgument_SplitsAndReadsRows()
+    {
+        string[] names = ["user3", "user77", "nobody", "user150", "日本語-3-🐘"];
+
+        IReadOnlyList<UserBalance> rows = await fixture.Db.GetBalancesAsync(names, Token);
+
+        Assert.Equal(
+            fixture.Users.Where(u => names.Contains(u.Username)).Select(u => (u.Username, u.Balance)).Order(),
+            rows.Select(r => (r.Username, r.Balance)).Order());
+    }
+
+    [Fact]
+    public async Task NonSetMethod_WithNoRow_FailsWithNoDataFound()
+    {
+        var error = await Assert.ThrowsAsync<PlProxyException>(() => fixture.Db.BalanceOrNoRowAsync("nobody", Token));
+
+        Assert.Equal("P0002", error.SqlState);
+        Assert.Contains("Non-SETOF function requires 1 row from remote query, got 0", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NonSetMethod_WithManyRows_FailsWithTooManyRows()
+    {
+        var error = await Assert.ThrowsAsync<PlProxyException>(() => fixture.Db.AnyBalanceAsync(Token));
+
+        Assert.Equal("P0003", error.SqlState);
+    }
+
+    [Fact]
+    public async Task NullForNonNullableResult_FailsNamingTheColumn()
+    {
+        var error = await Assert.ThrowsAsync<PlProxyException>(() => fixture.Db.GetBalanceAsync("nobody", Token));
+
+        Assert.Contains("is NULL", error.Message, StringComparison.Ordinal);
+        Assert.Null(await fixture.Db.FindBalanceAsync("nobody", Token));
+    }
+
+    [Fact]
+    public async Task RemoteError_KeepsSqlStateDetailAndHint_AndNamesClusterPartitionAndDatabase()
+    {
+        var user = fixture.Users[5];
+
+        var error = await Assert.ThrowsAsync<PlProxyException>(() => fixture.Db.RaiseAsync(user.Username, "22012", Token));
+
+        Assert.Equal("22012", error.SqlState);
+        Assert.Equal(("userdb", user.Partition, UserDbFixture.PartitionDatabase(user.Partition), "raise"), (error.Cluster, error.PartitionIndex, error.Database, error.Function));
+        Assert.Contains($"[{UserDbFixture.PartitionDatabase(user.Partition)}] REMOTE ERROR: failing for {user.Username}", error.Message, StringComparison.Ordinal);
+        var remote = Assert.IsType<PostgresException>(error.InnerException);
+        Assert.Equal(("some detail", "some hint"), (remote.Detail, remote.Hint));
+    }
+
+    [Fact]
+    public async Task Cancellation_CancelsTheRemoteStatement()
+    {
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        cancellation.CancelAfter(TimeSpan.FromMilliseconds(300));
+        var started = System.Diagnostics.Stopwatch.StartNew();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => fixture.Db.SleepAsync(30, cancellation.Token));
+
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(10), $"The call took {started.Elapsed} to cancel.");
+    }
+
+    [Fact]
+    public async Task VoidValueTask_RunsForItsEffect()
+    {
+        await fixture.Db.SetEmailAsync("user199", "new@example.com", Token);
+        Assert.Equal("new@example.com", await fixture.Db.EmailAsync("user199", Token));
+
+        await fixture.Db.SetEmailAsync("user199", null, Token);
+        Assert.Null(await fixture.Db.EmailAsync("user199", Token));
+    }
+
+    [Fact]
+    public async Task ArgumentAsHash_RoutesByItsValue_AndNullableScalarReads()
+    {
+        Assert.Equal(42L, await fixture.Db.EchoAsync(142, Token));
+        Assert.Equal(-7L, await fixture.Db.EchoAsync(-7, Token));
+    }
+
+    [Fact]
+    public async Task RegisteredHashFunction_IsCalledForRouting()
+    {
+        var user = fixture.Users[9];
+
+        Assert.Equal(user.Balance, await fixture.Db.GetBalanceByCustomHashAsync(user.Username, Token));
+    }
+
+    [Fact]
+    public async Task NullHashArgument_FailsNamingTheArgument()
+    {
+        var error = await Assert.ThrowsAsync<PlProxyException>(() => fixture.Db.GetBalanceAsync(null!, Token));
+
+        Assert.Contains("argument username is NULL", error.Message, StringComparison.Ordinal);
+        Assert.Equal("XX000", error.SqlState);
+    }
+
+    [Fact]
+    public async Task TextCommand_RunsABodyGivenAsText()
+    {
+        var source = (PlProxyDataSource)fixture.Services.GetService(typeof(PlProxyDataSource))!;
+        var user = fixture.Users[11];
+
+        decimal? balance = await source.ExecuteScalarAsync<decimal?>(
+            new PlProxyCommand("get_balance", "CLUSTER 'userdb'; RUN ON hashtext(name);").Add("name", user.Username), Token);
+        IReadOnlyList<string> databases = await source.QueryAsync(
+            new PlProxyCommand("get_stats", "CLUSTER 'userdb'; RUN ON ALL;"), r => r.GetString(0), Token);
+
+        Assert.Equal(user.Balance, balance);
+        Assert.Equal(["part0", "part1", "part2", "part3"], databases);
+    }
+
+    [Fact]
+    public async Task UnknownCluster_InATextBody_FailsWithPlProxysWording()
+    {
+        var source = (PlProxyDataSource)fixture.Services.GetService(typeof(PlProxyDataSource))!;
+
+        var error = await Assert.ThrowsAsync<PlProxyException>(() => source.ExecuteAsync(new PlProxyCommand("f", "CLUSTER 'nowhere';"), Token));
+
+        Assert.Contains("no such cluster: nowhere", error.Message, StringComparison.Ordinal);
+    }
+}

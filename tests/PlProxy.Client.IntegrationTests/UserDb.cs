@@ -1,0 +1,79 @@
+using PlProxy.Client;
+
+namespace PlProxy.Client.IntegrationTests;
+
+public sealed record UserRow(string Username, decimal Balance, string Currency, string? Email);
+
+public sealed record Account(decimal Balance, string Currency);
+
+public sealed class PartitionStats
+{
+    public string Db { get; init; } = "";
+
+    public long UserCount { get; init; }
+
+    public decimal Total { get; init; }
+}
+
+public sealed record UserBalance(string Username, decimal Balance);
+
+/// <summary>The contract, verbatim, plus a few shapes the tests need.</summary>
+[PlProxy("CLUSTER 'userdb';")]
+public interface IUserDb
+{
+    [PlProxy("RUN ON hashtext(username);")]
+    Task<decimal> GetBalanceAsync(string username, CancellationToken cancellationToken = default);
+
+    [PlProxy("RUN ON hashtext(username);")]
+    Task<UserRow?> GetUserAsync(string username, CancellationToken cancellationToken = default);
+
+    [PlProxy("RUN ON ALL;")]
+    IAsyncEnumerable<PartitionStats> GetStatsAsync(CancellationToken cancellationToken = default);
+
+    [PlProxy("RUN ON ANY;")]
+    Task<string> AnyDatabaseAsync(CancellationToken cancellationToken = default);
+
+    [PlProxy("SPLIT usernames, amounts; RUN ON hashtext(usernames);")]
+    Task<IReadOnlyList<string>> AddBalancesAsync(string[] usernames, decimal[] amounts, CancellationToken cancellationToken = default);
+
+    [PlProxy("RUN ON hashtext(username); TARGET user_email;")]
+    Task<string?> EmailAsync(string username, CancellationToken cancellationToken = default);
+
+    [PlProxy("RUN ON hashtext(username); SELECT a.balance, a.currency FROM users a WHERE a.username = username;")]
+    Task<Account> GetAccountAsync(string username, CancellationToken cancellationToken = default);
+
+    // Shapes beyond the contract.
+
+    [PlProxy("RUN ON ALL; TARGET get_stats;")]
+    Task<IReadOnlyList<PartitionStats>> GetStatsListAsync(CancellationToken cancellationToken = default);
+
+    [PlProxy("SPLIT usernames; RUN ON hashtext(usernames); TARGET get_balances;")]
+    Task<IReadOnlyList<UserBalance>> GetBalancesAsync(IReadOnlyList<string> usernames, CancellationToken cancellationToken = default);
+
+    [PlProxy("RUN ON hashtext(username); SELECT u.balance FROM users u WHERE u.username = username;")]
+    Task<decimal> BalanceOrNoRowAsync(string username, CancellationToken cancellationToken = default);
+
+    [PlProxy("RUN ON ANY; SELECT u.balance FROM users u;")]
+    Task<decimal> AnyBalanceAsync(CancellationToken cancellationToken = default);
+
+    [PlProxy("RUN ON hashtext(username); TARGET get_balance;")]
+    Task<decimal?> FindBalanceAsync(string username, CancellationToken cancellationToken = default);
+
+    [PlProxy("RUN ON hashtext(username); TARGET raise_error;")]
+    Task<int> RaiseAsync(string username, string sqlState, CancellationToken cancellationToken = default);
+
+    [PlProxy("RUN ON 0; TARGET pg_sleep;")]
+    Task SleepAsync(double seconds, CancellationToken cancellationToken = default);
+
+    [PlProxy("RUN ON hashtext(username); TARGET set_email;")]
+    ValueTask SetEmailAsync(string username, string? email, CancellationToken cancellationToken = default);
+
+    [PlProxy("RUN ON user_id; SELECT $1::int8 % 100 AS r;")]
+    ValueTask<long?> EchoAsync(long user_id, CancellationToken cancellationToken = default);
+
+    [PlProxy("RUN ON my_hash(username); TARGET get_balance;")]
+    Task<decimal> GetBalanceByCustomHashAsync(string username, CancellationToken cancellationToken = default);
+
+    [HashFunction("my_hash")]
+    static int MyHash(string username) => Hashing.PgHash.HashText(username);
+}
