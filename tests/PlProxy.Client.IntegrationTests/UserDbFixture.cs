@@ -6,6 +6,9 @@ using PlProxy.Client.Testing;
 
 [assembly: AssemblyFixture(typeof(PlProxy.Client.IntegrationTests.UserDbFixture))]
 
+// Some tests write to the shared partitions (and undo it); the differential tests read them. One at a time.
+[assembly: CollectionBehavior(DisableTestParallelization = true)]
+
 namespace PlProxy.Client.IntegrationTests;
 
 /// <summary>
