@@ -260,6 +260,11 @@ internal sealed class Parser
     private StatementSyntax? Unexpected(string expected)
     {
         Token token = Current;
+        if (token.Kind == TokenKind.End && _diagnostics.Exists(d => d.Id == DiagnosticIds.Unterminated))
+        {
+            return null; // the unterminated quote or comment already explains the missing end
+        }
+
         string found = token.Kind == TokenKind.End ? "the end of the body" : $"'{token.Text}'";
         _diagnostics.Add(new BodyDiagnostic(DiagnosticIds.SyntaxError, $"syntax error: expected {expected}, found {found}", token.Span));
         return null;

@@ -1,0 +1,186 @@
+using Microsoft.CodeAnalysis;
+
+namespace PlProxy.Client.Generators.Tests;
+
+/// <summary>Each compile-time error: its ID, and the exact place it points at.</summary>
+public sealed class DiagnosticTests
+{
+    private GeneratorHarness.Result? _last;
+
+    private Diagnostic Single(string source)
+    {
+        _last = GeneratorHarness.Run(source);
+        return Assert.Single(_last.GeneratorDiagnostics);
+    }
+
+    private string TextAt(Diagnostic diagnostic) => GeneratorHarness.TextAt(_last!, diagnostic);
+
+    private static string Interface(string members, string interfaceBody = "CLUSTER 'userdb';") => $$"""
+        using System.Collections.Generic;
+        using System.Threading;
+        using System.Threading.Tasks;
+        using PlProxy.Client;
+
+        namespace Shop;
+
+        [PlProxy("{{interfaceBody}}")]
+        public interface IUserDb
+        {
+        {{members}}
+        }
+        """;
+
+    [Fact]
+    public void SyntaxError_PointsAtTheOffendingToken()
+    {
+        Diagnostic error = Single(Interface("""[PlProxy("RUN ON 'x';")] Task<int> GetAsync(string username);"""));
+
+        Assert.Equal("PLPX1001", error.Id);
+        Assert.Equal("'x'", TextAt(error));
+        Assert.Contains("GetAsync: Compile error at line 1: syntax error", error.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void InvalidArgumentReference_PointsAtTheReference()
+    {
+        Diagnostic error = Single(Interface("""[PlProxy("RUN ON hashtext($3);")] Task<int> GetAsync(string username);"""));
+
+        Assert.Equal("PLPX2004", error.Id);
+        Assert.Equal("$3", TextAt(error));
+    }
+
+    [Fact]
+    public void ErrorInVerbatimString_PointsAtTheReference_AfterDoubledQuotes()
+    {
+        Diagnostic error = Single(Interface("""[PlProxy(@"SELECT ""x"" FROM t WHERE a = $5;")] Task<int> GetAsync(string username);"""));
+
+        Assert.Equal(("PLPX2004", "$5"), (error.Id, TextAt(error)));
+    }
+
+    [Fact]
+    public void ErrorInRegularStringWithEscapes_PointsAtTheReference()
+    {
+        Diagnostic error = Single(Interface("""[PlProxy("SELECT \"x\", '\u00e9' FROM t\nWHERE a = $5;")] Task<int> GetAsync(string username);"""));
+
+        Assert.Equal(("PLPX2004", "$5"), (error.Id, TextAt(error)));
+        Assert.Contains("line 2", error.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ErrorInMultiLineRawString_PointsAtTheReference()
+    {
+        const string source = """"
+            using System.Threading.Tasks;
+            using PlProxy.Client;
+
+            [PlProxy("CLUSTER 'userdb';")]
+            public interface IUserDb
+            {
+                [PlProxy("""
+                    RUN ON hashtext(username);
+                    SELECT balance FROM accounts WHERE id = $7;
+                    """)]
+                Task<decimal> GetAsync(string username);
+            }
+            """";
+
+        Diagnostic error = Single(source);
+
+        Assert.Equal(("PLPX2004", "$7"), (error.Id, TextAt(error)));
+        Assert.Contains("line 2", error.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ErrorInInterfaceBody_PointsIntoTheInterfaceAttribute()
+    {
+        Diagnostic error = Single(Interface("""[PlProxy("RUN ON 0;")] Task<int> GetAsync(string username);""", "CLUSTER 'userdb'; SPLIT username;"));
+
+        Assert.Equal(("PLPX2006", "username"), (error.Id, TextAt(error)));
+        Assert.Equal(7, error.Location.GetLineSpan().StartLinePosition.Line); // zero-based: the line of [PlProxy("CLUSTER 'userdb'; SPLIT username;")]
+    }
+
+    [Theory]
+    [InlineData("""[PlProxy("RUN ON ALL;")] Task<int> GetAsync();""", "PLPX2005")]
+    [InlineData("""[PlProxy("RUN ON hashtext(id);")] Task<int> GetAsync(int id);""", "PLPX2012")]
+    [InlineData("""[PlProxy("RUN ON md5(username);")] Task<int> GetAsync(string username);""", "PLPX2008")]
+    [InlineData("""[PlProxy("RUN ON username;")] Task<int> GetAsync(string username);""", "PLPX2010")]
+    [InlineData("""[PlProxy("CLUSTER 'other';")] Task<int> GetAsync();""", "PLPX2011")]
+    [InlineData("""[PlProxy("TARGET f; SELECT 1;")] Task<int> GetAsync();""", "PLPX2003")]
+    [InlineData("""[PlProxy("RUN ON 0; RUN ON 1;")] Task<int> GetAsync();""", "PLPX1002")]
+    [InlineData("""[PlProxy("SPLIT names, names; RUN ON 0;")] Task<IReadOnlyList<int>> GetAsync(string[] names);""", "PLPX2007")]
+    [InlineData("""[PlProxy("SELECT 'x;")] Task<int> GetAsync();""", "PLPX1003")]
+    public void BodyError_IsReportedWithItsId(string member, string id) =>
+        Assert.Equal(id, Single(Interface(member)).Id);
+
+    [Fact]
+    public void MissingCluster_IsReported() =>
+        Assert.Equal("PLPX2001", Single(Interface("""[PlProxy("RUN ON 0;")] Task<int> GetAsync();""", "")).Id);
+
+    [Fact]
+    public void ConnectReplacingTheInterfaceCluster_IsAccepted() =>
+        Assert.Empty(GeneratorHarness.Run(Interface("""[PlProxy("CONNECT 'Host=db;Database=x';", ReplacesInterfaceStatements = true)] Task<int> GetAsync();""")).GeneratorDiagnostics);
+
+    [Fact]
+    public void MethodWithoutBody_IsReportedAtTheMethod()
+    {
+        Diagnostic error = Single(Interface("Task<int> GetAsync(string username);"));
+
+        Assert.Equal(("PLPX0002", "GetAsync"), (error.Id, TextAt(error)));
+    }
+
+    [Fact]
+    public void UnsupportedParameter_IsReportedAtTheParameter()
+    {
+        Diagnostic error = Single(Interface("""[PlProxy("RUN ON 0;")] Task<int> GetAsync(object thing);"""));
+
+        Assert.Equal(("PLPX0003", "thing"), (error.Id, TextAt(error)));
+    }
+
+    [Fact]
+    public void EnumParameterWithPgType_IsAccepted() =>
+        Assert.Empty(GeneratorHarness.Run(Interface("""[PlProxy("RUN ON 0;")] Task<int> GetAsync([PgType("varchar")] string name, [PgType("int8")] int id);""")).GeneratorDiagnostics);
+
+    [Theory]
+    [InlineData("""[PlProxy("RUN ON 0;")] int Get();""")]
+    [InlineData("""[PlProxy("RUN ON 0;")] Task<object> GetAsync();""")]
+    [InlineData("""[PlProxy("RUN ON 0;")] Task<System.IDisposable> GetAsync();""")]
+    public void UnsupportedReturnType_IsReported(string member) =>
+        Assert.Equal("PLPX0004", Single(Interface(member)).Id);
+
+    [Fact]
+    public void GenericMethod_IsReported() =>
+        Assert.Equal("PLPX0005", Single(Interface("""[PlProxy("RUN ON 0;")] Task<T> GetAsync<T>();""")).Id);
+
+    [Fact]
+    public void Property_IsReported() =>
+        Assert.Equal("PLPX0006", Single(Interface("int Count { get; }")).Id);
+
+    [Fact]
+    public void HashFunctionReturningText_IsReported() =>
+        Assert.Equal("PLPX0007", Single(Interface("""[HashFunction("h")] static string H(string s) => s;""")).Id);
+
+    [Fact]
+    public void PlProxyOnAClassMethod_IsReported()
+    {
+        const string source = """
+            using System.Threading.Tasks;
+            using PlProxy.Client;
+
+            public class UserDb
+            {
+                [PlProxy("RUN ON 0;")]
+                public Task<int> GetAsync() => Task.FromResult(0);
+            }
+            """;
+
+        Assert.Equal("PLPX0001", Single(source).Id);
+    }
+
+    [Fact]
+    public void InterfaceWithErrors_GetsNoImplementation()
+    {
+        GeneratorHarness.Result result = GeneratorHarness.Run(Interface("""[PlProxy("RUN ON hashtext(nobody);")] Task<int> GetAsync(string username);"""));
+
+        Assert.Empty(result.Run.GeneratedTrees);
+    }
+}
