@@ -48,7 +48,7 @@ for project in tests/*/*.csproj; do
   dll="$(dirname "$project")/bin/$configuration/net10.0/$name.dll"
   [ -f "$dll" ] || { echo "No test assembly at $dll" >&2; status=1; continue; }
   echo "== $name"
-  dotnet "$dll" -noColor -noLogo -parallel collections -xml "$results_dir/$name.xml" || status=1
+  dotnet "$dll" -noColor -noLogo -xml "$results_dir/$name.xml" || status=1
 done
 
 # Servers are stopped by the fixtures; anything a crashed run left behind is stopped here.

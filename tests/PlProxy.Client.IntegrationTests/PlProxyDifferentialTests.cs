@@ -6,6 +6,7 @@ namespace PlProxy.Client.IntegrationTests;
 /// The generated proxy against server-side PL/Proxy over the same partitions: for hundreds of random calls of each
 /// shape, the same rows (as multisets) and the same errors (SQLSTATE).
 /// </summary>
+[Collection(UserDbFixture.Collection)]
 public sealed class PlProxyDifferentialTests(UserDbFixture fixture)
 {
     private const int Calls = 500;

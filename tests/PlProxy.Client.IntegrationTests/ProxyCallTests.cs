@@ -4,6 +4,7 @@ using PlProxy.Client.Hashing;
 namespace PlProxy.Client.IntegrationTests;
 
 /// <summary>Every statement form and return shape through the generated proxy, against real partitions.</summary>
+[Collection(UserDbFixture.Collection)]
 public sealed class ProxyCallTests(UserDbFixture fixture)
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;

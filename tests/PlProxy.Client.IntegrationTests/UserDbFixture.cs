@@ -6,8 +6,6 @@ using PlProxy.Client.Testing;
 
 [assembly: AssemblyFixture(typeof(PlProxy.Client.IntegrationTests.UserDbFixture))]
 
-// Some tests write to the shared partitions (and undo it); the differential tests read them. One at a time.
-[assembly: CollectionBehavior(DisableTestParallelization = true)]
 
 namespace PlProxy.Client.IntegrationTests;
 
@@ -18,6 +16,12 @@ namespace PlProxy.Client.IntegrationTests;
 /// </summary>
 public sealed class UserDbFixture : IAsyncLifetime
 {
+    /// <summary>
+    /// The test collection of every class that uses the shared partitions: some tests write to them (and undo it)
+    /// while the differential tests read them, so they run one at a time.
+    /// </summary>
+    public const string Collection = "UserDb partitions";
+
     public const int PartitionCount = 4;
 
     private const string PartitionSchema = """
