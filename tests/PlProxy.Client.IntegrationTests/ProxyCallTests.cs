@@ -207,6 +207,41 @@ public sealed class ProxyCallTests(UserDbFixture fixture)
     }
 
     [Fact]
+    public async Task ConnectArgument_RunsOnThatDatabase() =>
+        Assert.Equal("part2", await fixture.Db.DatabaseAtAsync(fixture.PartitionConnectionStrings[2], Token));
+
+    [Fact]
+    public async Task ConnectFunction_RunsOnTheDatabaseItReturns() =>
+        Assert.Equal("part3", await fixture.Db.DatabaseOfPartitionAsync(3, Token));
+
+    [Fact]
+    public async Task ClusterFunction_ChoosesTheCluster()
+    {
+        var user = fixture.Users[3];
+
+        Assert.Equal(user.Balance, await fixture.Db.RegionalBalanceAsync("eu", user.Username, Token));
+        var error = await Assert.ThrowsAsync<PlProxyException>(() => fixture.Db.RegionalBalanceAsync("us", user.Username, Token));
+        Assert.Contains("no such cluster: elsewhere", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task EveryMappedType_RoundTrips()
+    {
+        var now = new DateTime(2026, 11, 24, 8, 30, 15, 123, DateTimeKind.Utc);
+        var sent = new TypeEcho(
+            -12, int.MinValue, long.MaxValue, true, 12345.6789m, Math.PI, 1.5f, Guid.NewGuid(), now, new DateOnly(2026, 2, 28), new TimeOnly(23, 59, 58),
+            [0, 1, 255], ["a", "ü", "🐘"], [1, -2, 3], null, TimeSpan.FromMinutes(90), new DateTimeOffset(now), null, "varchar text");
+
+        TypeEcho echo = await fixture.Db.EchoTypesAsync(
+            sent.A, sent.B, sent.C, sent.D, sent.E, sent.F, sent.G, sent.H, sent.I, sent.J, sent.K, sent.L, sent.M, sent.N, sent.O, sent.P, sent.Q, sent.R, sent.S, Token);
+
+        Assert.Equal(sent with { L = echo.L, M = echo.M, N = echo.N }, echo);
+        Assert.Equal(sent.L, echo.L);
+        Assert.Equal(sent.M, echo.M);
+        Assert.Equal(sent.N, echo.N);
+    }
+
+    [Fact]
     public async Task TextCommand_RunsABodyGivenAsText()
     {
         var source = (PlProxyDataSource)fixture.Services.GetService(typeof(PlProxyDataSource))!;

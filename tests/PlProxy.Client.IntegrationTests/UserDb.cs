@@ -76,4 +76,35 @@ public interface IUserDb
 
     [HashFunction("my_hash")]
     static int MyHash(string username) => Hashing.PgHash.HashText(username);
+
+    [PlProxy("CONNECT connstr; SELECT current_database()::text;", ReplacesInterfaceStatements = true)]
+    Task<string> DatabaseAtAsync(string connstr, CancellationToken cancellationToken = default);
+
+    [PlProxy("CONNECT partition_of(n); SELECT current_database()::text;", ReplacesInterfaceStatements = true)]
+    Task<string> DatabaseOfPartitionAsync(int n, CancellationToken cancellationToken = default);
+
+    [PlProxy("CLUSTER pick(region); RUN ON hashtext(username); SELECT get_balance(username);", ReplacesInterfaceStatements = true)]
+    Task<decimal?> RegionalBalanceAsync(string region, string username, CancellationToken cancellationToken = default);
+
+    [PlProxy("RUN ON 0;")]
+    Task<TypeEcho> EchoTypesAsync(
+        short a, int b, long c, bool d, decimal e, double f, float g, Guid h, DateTime i, DateOnly j, TimeOnly k,
+        byte[] l, IReadOnlyList<string> m, int[] n, string? o, TimeSpan p, DateTimeOffset q, int? r, [PgType("varchar")] string s,
+        CancellationToken cancellationToken = default);
+
+    [ConnectFunction("partition_of")]
+    static string PartitionOf(int n) => PartitionDirectory.ConnectionStrings[n];
+
+    [ClusterFunction("pick")]
+    static string Pick(string region) => region == "eu" ? "userdb" : "elsewhere";
 }
+
+/// <summary>Where the CONNECT function finds the partitions' connection strings (set by the fixture).</summary>
+public static class PartitionDirectory
+{
+    public static string[] ConnectionStrings { get; set; } = [];
+}
+
+public sealed record TypeEcho(
+    short A, int B, long C, bool D, decimal E, double F, float G, Guid H, DateTime I, DateOnly J, TimeOnly K,
+    byte[] L, string[] M, int[] N, string? O, TimeSpan P, DateTimeOffset Q, int? R, string S);

@@ -39,6 +39,11 @@ public sealed class UserDbFixture : IAsyncLifetime
             select u.username, u.balance from unnest(i_usernames) with ordinality x(n, i) join users u on u.username = x.n order by x.i $$;
         create function raise_error(i_username text, i_state text) returns int language plpgsql as $$
             begin raise exception 'failing for %', i_username using errcode = i_state, detail = 'some detail', hint = 'some hint'; end $$;
+        create function echo_types(a int2, b int4, c int8, d bool, e numeric, f float8, g float4, h uuid, i timestamptz, j date, k time,
+            l bytea, m text[], n int4[], o text, p interval, q timestamptz, r int4, s varchar)
+            returns table(a int2, b int4, c int8, d bool, e numeric, f float8, g float4, h uuid, i timestamptz, j date, k time,
+            l bytea, m text[], n int4[], o text, p interval, q timestamptz, r int4, s varchar)
+            language sql as $$ select a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s $$;
         create function set_email(i_username text, i_email text) returns void language sql as $$ update users set email = i_email where username = i_username $$;
         """;
 
@@ -89,6 +94,7 @@ public sealed class UserDbFixture : IAsyncLifetime
             await _server.ExecuteAsync(PartitionDatabase(i), PartitionSchema);
         }
 
+        PartitionDirectory.ConnectionStrings = PartitionConnectionStrings;
         var users = new List<(string, int, decimal, string?)>();
         string[] names = [.. Enumerable.Range(0, 200).Select(i => $"user{i}"), .. Enumerable.Range(0, 20).Select(i => $"ünïcødé-{i}"), .. Enumerable.Range(0, 20).Select(i => $"日本語-{i}-🐘")];
         foreach ((string name, int i) in names.Select((n, i) => (n, i)))
