@@ -242,6 +242,37 @@ public sealed class ProxyCallTests(UserDbFixture fixture)
     }
 
     [Fact]
+    public async Task EnumArgument_IsSentAsItsLabelAndCastToThePgType()
+    {
+        Assert.Equal("very_happy", await fixture.Db.MoodLabelAsync(Mood.VeryHappy, Token));
+        Assert.Null(await fixture.Db.MoodLabelAsync(null, Token));
+    }
+
+    [Fact]
+    public async Task FanOut_FailureOnOnePartition_SurfacesWithThatPartition()
+    {
+        var error = await Assert.ThrowsAsync<PlProxyException>(() => fixture.Db.FailOnPartitionTwoAsync(Token));
+
+        Assert.Equal(("22012", 2, "part2"), (error.SqlState, error.PartitionIndex, error.Database));
+    }
+
+    [Fact]
+    public async Task Stream_FailureOnOnePartition_EndsTheStreamWithIt()
+    {
+        int rows = 0;
+        var error = await Assert.ThrowsAsync<PlProxyException>(async () =>
+        {
+            await foreach (int _ in fixture.Db.StreamThenFailAsync(Token))
+            {
+                rows++;
+            }
+        });
+
+        Assert.Equal(("22012", "part1"), (error.SqlState, error.Database));
+        Assert.InRange(rows, 0, (3 * 5000) + 4999); // part1 fails at its last row; never a complete result
+    }
+
+    [Fact]
     public async Task TextCommand_RunsABodyGivenAsText()
     {
         var source = (PlProxyDataSource)fixture.Services.GetService(typeof(PlProxyDataSource))!;

@@ -92,6 +92,15 @@ public interface IUserDb
         byte[] l, IReadOnlyList<string> m, int[] n, string? o, TimeSpan p, DateTimeOffset q, int? r, [PgType("varchar")] string s,
         CancellationToken cancellationToken = default);
 
+    [PlProxy("RUN ON 0; SELECT m::text AS r;")]
+    Task<string?> MoodLabelAsync([PgType("mood")] Mood? m, CancellationToken cancellationToken = default);
+
+    [PlProxy("RUN ON ALL; SELECT 10 / (CASE WHEN current_database() = 'part2' THEN 0 ELSE 1 END) AS r;")]
+    Task<IReadOnlyList<int>> FailOnPartitionTwoAsync(CancellationToken cancellationToken = default);
+
+    [PlProxy("RUN ON ALL; SELECT n FROM generate_series(1, 5000) n WHERE current_database() <> 'part1' OR n < 100 OR 1 / (5000 - n) > -1;")]
+    IAsyncEnumerable<int> StreamThenFailAsync(CancellationToken cancellationToken = default);
+
     [ConnectFunction("partition_of")]
     static string PartitionOf(int n) => PartitionDirectory.ConnectionStrings[n];
 
@@ -103,6 +112,12 @@ public interface IUserDb
 public static class PartitionDirectory
 {
     public static string[] ConnectionStrings { get; set; } = [];
+}
+
+public enum Mood
+{
+    Sad,
+    VeryHappy,
 }
 
 public sealed record TypeEcho(

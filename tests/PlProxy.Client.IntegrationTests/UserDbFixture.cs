@@ -25,6 +25,7 @@ public sealed class UserDbFixture : IAsyncLifetime
     public const int PartitionCount = 4;
 
     private const string PartitionSchema = """
+        create type mood as enum ('sad', 'very_happy');
         create table users (username text primary key, balance numeric not null default 0, currency text not null default 'EUR', email text);
         create function get_balance(i_username text) returns numeric language sql as $$ select balance from users where username = i_username $$;
         create function get_user(i_username text) returns users language sql as $$ select * from users where username = i_username $$;

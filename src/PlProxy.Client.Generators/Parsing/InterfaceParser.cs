@@ -224,7 +224,10 @@ internal static class InterfaceParser
             }
 
             string name = SafeName(parameter.Name);
-            string value = convertToArray ? $"{name} is null ? null : global::System.Linq.Enumerable.ToArray({name})" : name;
+            bool isEnum = (parameter.Type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } n ? n.TypeArguments[0] : parameter.Type).TypeKind == TypeKind.Enum;
+            string value = convertToArray ? $"{name} is null ? null : global::System.Linq.Enumerable.ToArray({name})"
+                : isEnum ? $"global::PlProxy.Client.Generated.ProxyArguments.EnumLabel({name})"
+                : name;
             parameters.Add(new ParameterModel(parameter.Name, typeDisplay, pgType, false, value));
         }
 

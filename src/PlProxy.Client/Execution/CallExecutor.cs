@@ -277,7 +277,13 @@ internal sealed class CallExecutor(PlProxyDataSource source)
                 value = Subset(array, rows);
             }
 
-            command.Parameters.Add(new NpgsqlParameter { Value = value ?? DBNull.Value, DataTypeName = method.ParameterTypes[index] });
+            var parameter = new NpgsqlParameter { Value = value ?? DBNull.Value };
+            if (method.ParameterWireTypes[index] is { } wireType)
+            {
+                parameter.DataTypeName = wireType;
+            }
+
+            command.Parameters.Add(parameter);
         }
 
         return command;

@@ -39,13 +39,21 @@ public sealed class ProxyFunction
 [EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class ProxyMethod
 {
+    // Types Npgsql writes natively. A parameter of another type (an enum, a domain, citext ...) goes without a
+    // declared type and is cast in the SQL text ($1::mood), so PostgreSQL converts it from the value Npgsql sends.
+    private static readonly HashSet<string> WireTypes = new(StringComparer.Ordinal)
+    {
+        "text", "varchar", "int2", "int4", "int8", "bool", "numeric", "float4", "float8", "uuid", "timestamptz", "timestamp",
+        "date", "time", "interval", "bytea", "json", "jsonb",
+    };
+
     private ProxyMethod(string displayName, BoundFunction function, string sql, int[] parameterOrder, string[] parameterTypes, ProxyFunction[] functions)
     {
         DisplayName = displayName;
         Function = function;
         Sql = sql;
         ParameterOrder = parameterOrder;
-        ParameterTypes = parameterTypes;
+        ParameterWireTypes = [.. parameterTypes.Select(t => WireTypes.Contains(t.EndsWith("[]", StringComparison.Ordinal) ? t[..^2] : t) ? t : null)];
         Functions = functions.Length == 0 ? null : new UserFunctions(functions);
     }
 
@@ -60,8 +68,8 @@ public sealed class ProxyMethod
     /// <summary>For each placeholder <c>$k</c> of <see cref="Sql"/>, the index of the argument it carries.</summary>
     internal int[] ParameterOrder { get; }
 
-    /// <summary>The PostgreSQL type of each argument (array types for split arguments).</summary>
-    internal string[] ParameterTypes { get; }
+    /// <summary>The type each argument is declared as to Npgsql, or null to let Npgsql infer it from the value.</summary>
+    internal string?[] ParameterWireTypes { get; }
 
     internal IUserFunctionsAdapter? Functions { get; }
 
