@@ -95,17 +95,29 @@ internal sealed class CallExecutor(PlProxyDataSource source)
                 await writer.WriteAsync(row, cancellation.Token).ConfigureAwait(false);
             }
         }
-        catch (Exception e) when (e is not OperationCanceledException || !cancellation.IsCancellationRequested)
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
         {
-            writer.TryComplete(e);
+            // Stopped: another database failed, the consumer stopped reading, or the caller cancelled.
+        }
+        catch (Exception e)
+        {
+            writer.TryComplete(e); // the first failure ends the stream; later ones are ignored
             await cancellation.CancelAsync().ConfigureAwait(false);
         }
     }
 
+    // Never throws: a producer's failure has already completed the channel with it.
     private static async Task CompleteWhenDoneAsync<T>(Task[] producers, ChannelWriter<T> writer)
     {
-        await Task.WhenAll(producers).ConfigureAwait(false);
-        writer.TryComplete();
+        try
+        {
+            await Task.WhenAll(producers).ConfigureAwait(false);
+            writer.TryComplete();
+        }
+        catch (Exception e)
+        {
+            writer.TryComplete(e);
+        }
     }
 
     private Route Plan(ProxyMethod method, object?[] arguments)
@@ -159,9 +171,9 @@ internal sealed class CallExecutor(PlProxyDataSource source)
                 {
                     await Task.WhenAll(pending).ConfigureAwait(false);
                 }
-                catch (Exception) when (!done.IsCanceled || cancellationToken.IsCancellationRequested)
+                catch (Exception)
                 {
-                    // The others were cancelled because of this failure; it is the one to report.
+                    // The others were cancelled because of this failure (or failed after it); the first is the one to report.
                 }
 
                 await done.ConfigureAwait(false); // throws the first failure
