@@ -137,6 +137,8 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
         }
     }
 
+    internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed != 0, this);
+
     internal ClusterRuntime Cluster(string name, ProxyMethod method) =>
         _clusters.TryGetValue(name, out ClusterRuntime? cluster)
             ? cluster

@@ -122,6 +122,7 @@ internal sealed class CallExecutor(PlProxyDataSource source)
 
     private Route Plan(ProxyMethod method, object?[] arguments)
     {
+        source.ThrowIfDisposed();
         BoundFunction function = method.Function;
         var planArguments = new ObjectArrayArguments(arguments);
         switch (function.Location)
@@ -316,7 +317,7 @@ internal sealed class CallExecutor(PlProxyDataSource source)
     // Remote errors become PlProxyException with PL/Proxy's wording and the remote SQLSTATE; cancellation passes through.
     private static PlProxyException? Wrap(Exception error, Route route, NpgsqlDataSource dataSource, int partition)
     {
-        if (error is PlProxyException or OperationCanceledException)
+        if (error is PlProxyException or OperationCanceledException or ObjectDisposedException)
         {
             return null;
         }
