@@ -13,51 +13,57 @@ namespace PlProxy.Client;
 /// shares connections), creates the generated proxies, and runs bodies given as text. Long-lived and thread-safe;
 /// disposing it disposes the pools.
 /// </summary>
+/// <remarks>
+/// A cluster changes atomically: calls see the old or the new partition list, never a mix, and calls in flight
+/// finish on the version they started with; pools no longer used by any cluster are disposed once those calls end.
+/// </remarks>
 public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
 {
-    private readonly Dictionary<string, ClusterRuntime> _clusters = new(StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, NpgsqlDataSource> _dataSources = new(StringComparer.Ordinal);
+    private readonly PoolRegistry _pools = new();
+    private readonly ConcurrentDictionary<string, NpgsqlDataSource> _connectPools = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, ProxyMethod> _commandMethods = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _loading = new(StringComparer.Ordinal);
+    private readonly object _swapLock = new();
+    private readonly NpgsqlDataSource? _proxyDatabase;
+    private readonly CancellationTokenSource _shutdown = new();
+    private readonly Task? _polling;
+    private readonly List<IDisposable> _attached = [];
+    private Dictionary<string, ClusterRuntime> _clusters = new(StringComparer.Ordinal);
+    private Dictionary<string, PlProxyClusterOptions> _configured = new(StringComparer.Ordinal);
     private int _disposed;
 
-    private PlProxyDataSource(IRandomSource random)
+    private PlProxyDataSource(IRandomSource random, string? proxyDatabase, TimeSpan pollInterval)
     {
         Random = random;
         Executor = new CallExecutor(this);
+        if (proxyDatabase is not null)
+        {
+            _proxyDatabase = NpgsqlDataSource.Create(ConnectionStrings.IsLibpq(proxyDatabase) ? ConnectionStrings.FromLibpq(proxyDatabase) : proxyDatabase);
+            _polling = PollAsync(pollInterval, _shutdown.Token);
+        }
     }
 
     internal IRandomSource Random { get; }
 
     internal CallExecutor Executor { get; }
 
+    /// <summary>The number of open connection pools (for tests).</summary>
+    internal int PoolCount => _pools.Count + _connectPools.Count;
+
     /// <summary>Creates a data source for the clusters in <paramref name="options"/>.</summary>
     /// <param name="options">The clusters.</param>
     /// <returns>The data source.</returns>
-    /// <exception cref="ArgumentException">A cluster is invalid; the message names the cluster and what is wrong (never a password).</exception>
+    /// <exception cref="ArgumentException">The options are invalid; the message names each cluster and entry at fault (never a password).</exception>
     public static PlProxyDataSource Create(PlProxyOptions options) => Create(options, SharedRandomSource.Instance);
 
     internal static PlProxyDataSource Create(PlProxyOptions options, IRandomSource random)
     {
         ArgumentNullException.ThrowIfNull(options);
-        var source = new PlProxyDataSource(random);
+        ThrowIfInvalid(options);
+        var source = new PlProxyDataSource(random, options.ProxyDatabase, options.ProxyDatabasePollInterval);
         try
         {
-            foreach ((string name, PlProxyClusterOptions cluster) in options.Clusters)
-            {
-                var layout = new ClusterLayout(
-                    name,
-                    [.. cluster.Partitions],
-                    cluster.ModularMapping ? PartitionMapping.Modular : PartitionMapping.Mask,
-                    cluster.HashFlavor == PlProxyHashFlavor.Legacy83 ? HashFlavor.Legacy83 : HashFlavor.Modern,
-                    cluster.CaseMapping == PlProxyCaseMapping.CLocale ? CaseMapping.CLocale : CaseMapping.AsciiOnly);
-                var dataSources = new NpgsqlDataSource[layout.ConnectionCount];
-                for (int connection = 0; connection < dataSources.Length; connection++)
-                {
-                    dataSources[connection] = source.DataSourceFor(layout.ConnectionString(connection), name);
-                }
-
-                source._clusters.Add(name, new ClusterRuntime(layout, dataSources));
-            }
+            source.Configure(options);
         }
         catch
         {
@@ -68,6 +74,53 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
         return source;
     }
 
+    /// <summary>
+    /// Applies new options: clusters whose definition changed are replaced atomically, new ones added, missing ones
+    /// removed. Invalid options change nothing.
+    /// </summary>
+    /// <param name="options">The new options.</param>
+    /// <exception cref="ArgumentException">The options are invalid; nothing was applied.</exception>
+    public void Reconfigure(PlProxyOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ThrowIfInvalid(options);
+        Configure(options);
+    }
+
+    /// <summary>
+    /// Checks the proxy database's cluster versions now (besides the periodic check) and reloads every cluster whose
+    /// version changed. PL/Proxy checks on every call; checking periodically saves a round trip per call at the
+    /// price of seeing changes up to one interval late.
+    /// </summary>
+    /// <param name="cancellationToken">Cancels the check.</param>
+    /// <returns>The number of clusters reloaded.</returns>
+    public async Task<int> RefreshAsync(CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        if (_proxyDatabase is null)
+        {
+            return 0;
+        }
+
+        int reloaded = 0;
+        foreach ((string name, ClusterRuntime cluster) in Volatile.Read(ref _clusters))
+        {
+            if (cluster.Version is null)
+            {
+                continue; // configured in code or configuration, not from the proxy database
+            }
+
+            string version = await ProxyDatabaseReader.VersionAsync(_proxyDatabase, name, cancellationToken).ConfigureAwait(false);
+            if (version != cluster.Version)
+            {
+                await LoadFromProxyDatabaseAsync(name, cancellationToken).ConfigureAwait(false);
+                reloaded++;
+            }
+        }
+
+        return reloaded;
+    }
+
     /// <summary>The generated implementation of <typeparamref name="TInterface"/> over this data source.</summary>
     /// <typeparam name="TInterface">An interface marked <see cref="PlProxyAttribute"/>.</typeparam>
     /// <returns>The proxy.</returns>
@@ -75,7 +128,7 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
     public TInterface CreateProxy<TInterface>()
         where TInterface : class
     {
-        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        ThrowIfDisposed();
         Func<PlProxyDataSource, TInterface> factory = ProxyFactory.Find<TInterface>()
             ?? throw new InvalidOperationException(
                 $"No PL/Proxy implementation was generated for {typeof(TInterface).FullName}. Mark the interface with [PlProxy] and make sure its project references the PlProxy.Client package, which brings the source generator.");
@@ -112,54 +165,283 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
     public Task ExecuteAsync(PlProxyCommand command, CancellationToken cancellationToken = default) =>
         Executor.SingleAsync(MethodFor(command, returnsSet: false, resultPgType: null, isVoid: true), command.Values(), static _ => true, cancellationToken);
 
-    /// <summary>Disposes every connection pool.</summary>
+    /// <summary>Stops the proxy database polling and disposes every connection pool.</summary>
     /// <returns>A task that completes when the pools are closed.</returns>
     public async ValueTask DisposeAsync()
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
         {
-            foreach (NpgsqlDataSource dataSource in _dataSources.Values)
+            return;
+        }
+
+        await _shutdown.CancelAsync().ConfigureAwait(false);
+        lock (_attached)
+        {
+            foreach (IDisposable attached in _attached)
             {
-                await dataSource.DisposeAsync().ConfigureAwait(false);
+                attached?.Dispose();
             }
         }
+
+        if (_polling is not null)
+        {
+            await _polling.ConfigureAwait(false);
+        }
+
+        await _pools.DisposeAsync().ConfigureAwait(false);
+        foreach (NpgsqlDataSource pool in _connectPools.Values)
+        {
+            await pool.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_proxyDatabase is not null)
+        {
+            await _proxyDatabase.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _shutdown.Dispose();
     }
 
-    /// <summary>Disposes every connection pool.</summary>
-    public void Dispose()
+    /// <summary>Stops the proxy database polling and disposes every connection pool.</summary>
+    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
+
+    /// <summary>Disposes <paramref name="disposable"/> (an options subscription) with this data source.</summary>
+    internal void OnDispose(IDisposable? disposable)
     {
-        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        if (disposable is not null)
         {
-            foreach (NpgsqlDataSource dataSource in _dataSources.Values)
+            lock (_attached)
             {
-                dataSource.Dispose();
+                _attached.Add(disposable);
             }
         }
     }
 
     internal void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(_disposed != 0, this);
 
-    internal ClusterRuntime Cluster(string name, ProxyMethod method) =>
-        _clusters.TryGetValue(name, out ClusterRuntime? cluster)
-            ? cluster
-            : throw new PlProxyException($"{method.DisplayName}: no such cluster: {name}") { Cluster = name, Function = method.Function.Signature.Name };
-
-    /// <summary>The shared pool for a connection string (CONNECT targets included).</summary>
-    internal NpgsqlDataSource DataSourceFor(string connectionString, string? cluster = null)
+    /// <summary>The current version of a cluster, with a lease the caller must release when its call ends.</summary>
+    internal async ValueTask<ClusterRuntime> AcquireClusterAsync(string name, ProxyMethod method, CancellationToken cancellationToken)
     {
-        ObjectDisposedException.ThrowIf(_disposed != 0, this);
-        return _dataSources.GetOrAdd(connectionString, static (cs, cluster) =>
+        while (true)
+        {
+            ThrowIfDisposed();
+            if (Volatile.Read(ref _clusters).TryGetValue(name, out ClusterRuntime? cluster))
+            {
+                if (cluster.TryAcquire())
+                {
+                    return cluster;
+                }
+
+                continue; // replaced and released meanwhile: take the new version
+            }
+
+            if (_proxyDatabase is null)
+            {
+                throw new PlProxyException($"{method.DisplayName}: no such cluster: {name}") { Cluster = name, Function = method.Function.Signature.Name };
+            }
+
+            try
+            {
+                await LoadFromProxyDatabaseAsync(name, cancellationToken).ConfigureAwait(false);
+            }
+            catch (PostgresException e)
+            {
+                throw new PlProxyException($"{method.DisplayName}: no such cluster: {name} (proxy database: {e.MessageText})", e.SqlState, e)
+                {
+                    Cluster = name,
+                    Function = method.Function.Signature.Name,
+                };
+            }
+        }
+    }
+
+    /// <summary>The shared pool for a CONNECT target.</summary>
+    internal NpgsqlDataSource DataSourceFor(string connectionString)
+    {
+        ThrowIfDisposed();
+        return _connectPools.GetOrAdd(connectionString, static cs =>
         {
             try
             {
-                return NpgsqlDataSource.Create(cs);
+                return NpgsqlDataSource.Create(ConnectionStrings.ForPartition(cs, new PlProxyClusterOptions()));
             }
             catch (ArgumentException e)
             {
                 // Npgsql names the offending keyword; the connection string itself (and its password) stays out.
-                throw new ArgumentException($"An invalid connection string{(cluster is null ? "" : $" in cluster '{cluster}'")}: {e.Message}");
+                throw new PlProxyException($"CONNECT: an invalid connection string: {e.Message}");
             }
-        }, cluster);
+        });
+    }
+
+    private static void ThrowIfInvalid(PlProxyOptions options)
+    {
+        List<string> failures = PlProxyOptionsValidator.Failures(options);
+        if (failures.Count > 0)
+        {
+            throw new ArgumentException(string.Join(" ", failures), nameof(options));
+        }
+    }
+
+    // Builds every changed cluster first, then swaps them in at once: nothing is half-applied.
+    private void Configure(PlProxyOptions options)
+    {
+        var built = new Dictionary<string, ClusterRuntime>(StringComparer.Ordinal);
+        try
+        {
+            foreach ((string name, PlProxyClusterOptions cluster) in options.Clusters)
+            {
+                if (!(_configured.TryGetValue(name, out PlProxyClusterOptions? previous) && SameDefinition(previous, cluster)))
+                {
+                    built.Add(name, Build(name, cluster, version: null));
+                }
+            }
+        }
+        catch
+        {
+            foreach (ClusterRuntime runtime in built.Values)
+            {
+                runtime.Retire();
+            }
+
+            throw;
+        }
+
+        var retired = new List<ClusterRuntime>();
+        lock (_swapLock)
+        {
+            var next = new Dictionary<string, ClusterRuntime>(_clusters, StringComparer.Ordinal);
+            foreach (string name in _configured.Keys.Where(n => !options.Clusters.ContainsKey(n)))
+            {
+                if (next.Remove(name, out ClusterRuntime? removed))
+                {
+                    retired.Add(removed);
+                }
+            }
+
+            foreach ((string name, ClusterRuntime runtime) in built)
+            {
+                if (next.TryGetValue(name, out ClusterRuntime? old))
+                {
+                    retired.Add(old);
+                }
+
+                next[name] = runtime;
+            }
+
+            _configured = options.Clusters.ToDictionary(c => c.Key, c => Copy(c.Value), StringComparer.Ordinal);
+            Volatile.Write(ref _clusters, next);
+        }
+
+        foreach (ClusterRuntime old in retired)
+        {
+            old.Retire();
+        }
+    }
+
+    private async Task LoadFromProxyDatabaseAsync(string name, CancellationToken cancellationToken)
+    {
+        SemaphoreSlim gate = _loading.GetOrAdd(name, static _ => new SemaphoreSlim(1, 1));
+        await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            ProxyClusterDefinition definition = await ProxyDatabaseReader.LoadAsync(_proxyDatabase!, name, cancellationToken).ConfigureAwait(false);
+            if (Volatile.Read(ref _clusters).TryGetValue(name, out ClusterRuntime? current) && current.Version == definition.Version)
+            {
+                return; // another caller loaded this version meanwhile
+            }
+
+            List<string> failures = [.. PlProxyOptionsValidator.ClusterFailures(name, definition.Options)];
+            if (failures.Count > 0)
+            {
+                throw new PlProxyException($"The proxy database's definition of cluster '{name}' is invalid: {string.Join(" ", failures)}") { Cluster = name };
+            }
+
+            ClusterRuntime runtime = Build(name, definition.Options, definition.Version);
+            ClusterRuntime? old;
+            lock (_swapLock)
+            {
+                var next = new Dictionary<string, ClusterRuntime>(_clusters, StringComparer.Ordinal);
+                next.TryGetValue(name, out old);
+                next[name] = runtime;
+                Volatile.Write(ref _clusters, next);
+            }
+
+            old?.Retire();
+        }
+        finally
+        {
+            gate.Release();
+        }
+    }
+
+    private async Task PollAsync(TimeSpan interval, CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(interval);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken).ConfigureAwait(false))
+            {
+                try
+                {
+                    await RefreshAsync(cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    // The proxy database is unreachable or returned garbage: keep serving the versions we have.
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private ClusterRuntime Build(string name, PlProxyClusterOptions options, string? version)
+    {
+        var layout = new ClusterLayout(
+            name,
+            [.. options.Partitions],
+            options.ModularMapping ? PartitionMapping.Modular : PartitionMapping.Mask,
+            options.HashFlavor == PlProxyHashFlavor.Legacy83 ? HashFlavor.Legacy83 : HashFlavor.Modern,
+            options.CaseMapping == PlProxyCaseMapping.CLocale ? CaseMapping.CLocale : CaseMapping.AsciiOnly);
+        var pools = new NpgsqlDataSource[layout.ConnectionCount];
+        for (int connection = 0; connection < pools.Length; connection++)
+        {
+            pools[connection] = _pools.Acquire(ConnectionStrings.ForPartition(layout.ConnectionString(connection), options));
+        }
+
+        return new ClusterRuntime(layout, pools, _pools, options.QueryTimeout, version);
+    }
+
+    private static bool SameDefinition(PlProxyClusterOptions a, PlProxyClusterOptions b) =>
+        a.Partitions.SequenceEqual(b.Partitions, StringComparer.Ordinal)
+        && a.ModularMapping == b.ModularMapping && a.HashFlavor == b.HashFlavor && a.CaseMapping == b.CaseMapping
+        && a.QueryTimeout == b.QueryTimeout && a.ConnectionLifetime == b.ConnectionLifetime && a.ConnectTimeout == b.ConnectTimeout
+        && a.KeepAlive == b.KeepAlive && a.DefaultUser == b.DefaultUser && a.MaxPoolSize == b.MaxPoolSize
+        && a.MinPoolSize == b.MinPoolSize && a.Pooler == b.Pooler;
+
+    private static PlProxyClusterOptions Copy(PlProxyClusterOptions source)
+    {
+        var copy = new PlProxyClusterOptions
+        {
+            ModularMapping = source.ModularMapping,
+            HashFlavor = source.HashFlavor,
+            CaseMapping = source.CaseMapping,
+            QueryTimeout = source.QueryTimeout,
+            ConnectionLifetime = source.ConnectionLifetime,
+            ConnectTimeout = source.ConnectTimeout,
+            KeepAlive = source.KeepAlive,
+            DefaultUser = source.DefaultUser,
+            MaxPoolSize = source.MaxPoolSize,
+            MinPoolSize = source.MinPoolSize,
+            Pooler = source.Pooler,
+        };
+        foreach (string partition in source.Partitions)
+        {
+            copy.Partitions.Add(partition);
+        }
+
+        return copy;
     }
 
     private ProxyMethod MethodFor(PlProxyCommand command, bool returnsSet, string? resultPgType, bool isVoid)

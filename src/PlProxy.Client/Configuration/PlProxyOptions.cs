@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace PlProxy.Client.Configuration;
 
 /// <summary>Which <c>hashtext</c> a cluster was partitioned with.</summary>
@@ -20,10 +22,23 @@ public enum PlProxyCaseMapping
     CLocale,
 }
 
-/// <summary>One cluster: its partitions in order and how calls are routed among them.</summary>
+/// <summary>The connection pooler in front of a cluster's partitions; PlProxy.Client sets Npgsql up to suit it.</summary>
+public enum PlProxyPooler
+{
+    /// <summary>Direct connections (or a pooler in session mode): Npgsql's defaults.</summary>
+    None,
+
+    /// <summary>pgBouncer in transaction pooling mode: no connection reset, no prepared statements kept across calls.</summary>
+    PgBouncerTransaction,
+
+    /// <summary>pgBouncer in statement pooling mode, the mode made for PL/Proxy: as for transaction mode; every call is one autocommit statement.</summary>
+    PgBouncerStatement,
+}
+
+/// <summary>One cluster: its partitions in order and how calls are routed among them and run.</summary>
 public sealed class PlProxyClusterOptions
 {
-    /// <summary>The Npgsql connection strings of the partitions, partition 0 first. Byte-identical strings are one database.</summary>
+    /// <summary>The connection strings of the partitions, partition 0 first (Npgsql's <c>Key=Value;</c> form or libpq's <c>key=value</c> form). Byte-identical strings are one database.</summary>
     public IList<string> Partitions { get; } = new List<string>();
 
     /// <summary>PL/Proxy's <c>modular_mapping</c>: partition = <c>abs(hash % count)</c>, any count. Default: false (<c>hash &amp; (count - 1)</c>, a power of two).</summary>
@@ -34,6 +49,83 @@ public sealed class PlProxyClusterOptions
 
     /// <summary>How <c>lower()</c>/<c>upper()</c> treat non-ASCII letters. Default: <see cref="PlProxyCaseMapping.AsciiOnly"/>.</summary>
     public PlProxyCaseMapping CaseMapping { get; set; }
+
+    /// <summary>PL/Proxy's <c>query_timeout</c>: a call still running after it is cancelled on every partition and fails with SQLSTATE 57014. Default: none.</summary>
+    public TimeSpan? QueryTimeout { get; set; }
+
+    /// <summary>PL/Proxy's <c>connection_lifetime</c>: pooled connections older than this are closed (Npgsql's Connection Lifetime). Default: kept.</summary>
+    public TimeSpan? ConnectionLifetime { get; set; }
+
+    /// <summary>How long opening a connection may take (Npgsql's Timeout). Default: Npgsql's (15 s).</summary>
+    public TimeSpan? ConnectTimeout { get; set; }
+
+    /// <summary>The TCP keepalive interval (Npgsql's Keepalive). Default: off.</summary>
+    public TimeSpan? KeepAlive { get; set; }
+
+    /// <summary>PL/Proxy's <c>default_user</c>: the user for partitions whose connection string names none. Default: Npgsql's (the OS user).</summary>
+    public string? DefaultUser { get; set; }
+
+    /// <summary>The largest connection pool per partition database. Default: Npgsql's (100).</summary>
+    public int? MaxPoolSize { get; set; }
+
+    /// <summary>The connections kept open per partition database. Default: 0.</summary>
+    public int? MinPoolSize { get; set; }
+
+    /// <summary>The pooler in front of the partitions. Default: <see cref="PlProxyPooler.None"/>.</summary>
+    public PlProxyPooler Pooler { get; set; }
+
+    /// <summary>
+    /// Applies one of PL/Proxy's cluster settings (as <c>plproxy.get_cluster_config</c> or a SQL/MED server gives them):
+    /// <c>connection_lifetime</c>, <c>query_timeout</c>, <c>connect_timeout</c> (seconds), <c>modular_mapping</c>,
+    /// <c>default_user</c>, <c>disable_binary</c> (accepted; Npgsql always moves values in binary), and the ignored
+    /// <c>statement_timeout</c> and <c>keepalive_*</c>.
+    /// </summary>
+    /// <param name="key">The setting's name.</param>
+    /// <param name="value">Its value.</param>
+    /// <exception cref="ArgumentException">The key is unknown ("Unknown config param") or the value is not valid for it.</exception>
+    public void ApplyPlProxySetting(string key, string value)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        switch (key)
+        {
+            case "connection_lifetime":
+                ConnectionLifetime = Seconds(key, value);
+                break;
+            case "query_timeout":
+                QueryTimeout = Seconds(key, value);
+                break;
+            case "connect_timeout":
+                ConnectTimeout = Seconds(key, value);
+                break;
+            case "modular_mapping":
+                ModularMapping = Integer(key, value) != 0;
+                break;
+            case "disable_binary":
+                Integer(key, value);
+                break;
+            case "default_user":
+                DefaultUser = value is "current_user" or "session_user" ? null : value;
+                break;
+            case "statement_timeout":
+            case "keepalive_idle":
+            case "keepalive_interval":
+            case "keepalive_count":
+                break; // accepted and ignored, as PL/Proxy does
+            default:
+                throw new ArgumentException($"Unknown config param: {key}", nameof(key));
+        }
+    }
+
+    private static TimeSpan? Seconds(string key, string value)
+    {
+        int seconds = Integer(key, value);
+        return seconds <= 0 ? null : TimeSpan.FromSeconds(seconds);
+    }
+
+    private static int Integer(string key, string value) =>
+        int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int result)
+            ? result
+            : throw new ArgumentException($"Config param {key} must be an integer, not '{value}'.", nameof(value));
 }
 
 /// <summary>The clusters PlProxy.Client routes calls to.</summary>
@@ -42,9 +134,18 @@ public sealed class PlProxyOptions
     /// <summary>The clusters by name (names compare ordinally, as PL/Proxy compares them).</summary>
     public IDictionary<string, PlProxyClusterOptions> Clusters { get; } = new Dictionary<string, PlProxyClusterOptions>(StringComparer.Ordinal);
 
+    /// <summary>
+    /// An existing PL/Proxy proxy database whose cluster definitions (configuration functions or SQL/MED servers) are
+    /// used for clusters not configured here; null for none.
+    /// </summary>
+    public string? ProxyDatabase { get; set; }
+
+    /// <summary>How often the proxy database's cluster versions are checked; a changed version reloads that cluster. Default: 30 s.</summary>
+    public TimeSpan ProxyDatabasePollInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Adds a cluster with default options.</summary>
     /// <param name="name">The cluster name bodies use in <c>CLUSTER 'name'</c>.</param>
-    /// <param name="partitions">The partitions' Npgsql connection strings, partition 0 first.</param>
+    /// <param name="partitions">The partitions' connection strings, partition 0 first.</param>
     /// <returns>These options.</returns>
     /// <exception cref="ArgumentException">The name is empty or already used.</exception>
     public PlProxyOptions AddCluster(string name, params string[] partitions) =>
@@ -73,6 +174,16 @@ public sealed class PlProxyOptions
         var cluster = new PlProxyClusterOptions();
         configure(cluster);
         Clusters.Add(name, cluster);
+        return this;
+    }
+
+    /// <summary>Resolves clusters not configured here from an existing PL/Proxy proxy database, as PL/Proxy itself would.</summary>
+    /// <param name="connectionString">The proxy database's connection string.</param>
+    /// <returns>These options.</returns>
+    public PlProxyOptions UseProxyDatabase(string connectionString)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(connectionString);
+        ProxyDatabase = connectionString;
         return this;
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
@@ -22,8 +23,9 @@ public interface IPlProxyBuilder
 public static class PlProxyServiceCollectionExtensions
 {
     /// <summary>
-    /// Adds PlProxy.Client: the options, and a singleton <see cref="PlProxyDataSource"/> built from them (disposed
-    /// with the service provider). Add proxies with <see cref="IPlProxyBuilder.AddProxy{TInterface}"/>.
+    /// Adds PlProxy.Client: the options (validated when the data source is first resolved, and at host start), and a
+    /// singleton <see cref="PlProxyDataSource"/> built from them that follows later changes of the options (an
+    /// appsettings reload) and is disposed with the service provider. Add proxies with <see cref="IPlProxyBuilder.AddProxy{TInterface}"/>.
     /// </summary>
     /// <param name="services">The service collection.</param>
     /// <param name="configure">Adds the clusters.</param>
@@ -33,7 +35,46 @@ public static class PlProxyServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
         services.AddOptions<PlProxyOptions>().Configure(configure);
-        services.TryAddSingleton(static provider => PlProxyDataSource.Create(provider.GetRequiredService<IOptions<PlProxyOptions>>().Value));
+        return AddCore(services);
+    }
+
+    /// <summary>
+    /// Adds PlProxy.Client with options bound from a configuration section, e.g. <c>PlProxy</c> holding
+    /// <c>Clusters:userdb:Partitions:0</c>, <c>Clusters:userdb:QueryTimeout</c> ... and optionally <c>ProxyDatabase</c>.
+    /// A reload of the configuration reconfigures the clusters atomically.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configuration">The section to bind.</param>
+    /// <returns>A builder for proxies.</returns>
+    public static IPlProxyBuilder AddPlProxy(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(configuration);
+        services.AddOptions<PlProxyOptions>().Bind(configuration);
+        return AddCore(services);
+    }
+
+    private static Builder AddCore(IServiceCollection services)
+    {
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PlProxyOptions>, PlProxyOptionsValidator>());
+        services.AddOptions<PlProxyOptions>().ValidateOnStart();
+        services.TryAddSingleton(static provider =>
+        {
+            IOptionsMonitor<PlProxyOptions> monitor = provider.GetRequiredService<IOptionsMonitor<PlProxyOptions>>();
+            PlProxyDataSource source = PlProxyDataSource.Create(monitor.CurrentValue);
+            source.OnDispose(monitor.OnChange(options =>
+            {
+                try
+                {
+                    source.Reconfigure(options);
+                }
+                catch (ArgumentException)
+                {
+                    // An invalid reload changes nothing; the clusters in use stay as they are.
+                }
+            }));
+            return source;
+        });
         return new Builder(services);
     }
 

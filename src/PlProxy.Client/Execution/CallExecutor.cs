@@ -21,10 +21,24 @@ internal sealed class CallExecutor(PlProxyDataSource source)
 
     public async Task<T> SingleAsync<T>(ProxyMethod method, object?[] arguments, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken)
     {
-        Route route = Plan(method, arguments);
-        List<T> rows = route.Plan.IsSingle || route.Direct is not null
-            ? await ReadTargetAsync(route, 0, read, stopAfter: int.MaxValue, cancellationToken).ConfigureAwait(false)
-            : await ReadAllAsync(route, read, cancellationToken).ConfigureAwait(false);
+        Route route = await PlanAsync(method, arguments, cancellationToken).ConfigureAwait(false);
+        using CancellationTokenSource? timeout = StartTimeout(route, cancellationToken);
+        List<T> rows;
+        try
+        {
+            CancellationToken token = timeout?.Token ?? cancellationToken;
+            rows = route.Plan.IsSingle || route.Direct is not null
+                ? await ReadTargetAsync(route, 0, read, stopAfter: int.MaxValue, token).ConfigureAwait(false)
+                : await ReadAllAsync(route, read, token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (TimedOut(timeout, cancellationToken))
+        {
+            throw QueryTimeout(route, e);
+        }
+        finally
+        {
+            route.Cluster?.Release();
+        }
 
         if (rows.Count != 1)
         {
@@ -42,27 +56,62 @@ internal sealed class CallExecutor(PlProxyDataSource source)
 
     public async Task<IReadOnlyList<T>> ListAsync<T>(ProxyMethod method, object?[] arguments, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken)
     {
-        Route route = Plan(method, arguments);
-        return route.Plan.IsSingle || route.Direct is not null
-            ? await ReadTargetAsync(route, 0, read, stopAfter: int.MaxValue, cancellationToken).ConfigureAwait(false)
-            : await ReadAllAsync(route, read, cancellationToken).ConfigureAwait(false);
+        Route route = await PlanAsync(method, arguments, cancellationToken).ConfigureAwait(false);
+        using CancellationTokenSource? timeout = StartTimeout(route, cancellationToken);
+        try
+        {
+            CancellationToken token = timeout?.Token ?? cancellationToken;
+            return route.Plan.IsSingle || route.Direct is not null
+                ? await ReadTargetAsync(route, 0, read, stopAfter: int.MaxValue, token).ConfigureAwait(false)
+                : await ReadAllAsync(route, read, token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException e) when (TimedOut(timeout, cancellationToken))
+        {
+            throw QueryTimeout(route, e);
+        }
+        finally
+        {
+            route.Cluster?.Release();
+        }
     }
 
     public async IAsyncEnumerable<T> StreamAsync<T>(ProxyMethod method, object?[] arguments, Func<NpgsqlDataReader, T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        Route route = Plan(method, arguments);
-        if (route.Plan.IsSingle || route.Direct is not null)
+        Route route = await PlanAsync(method, arguments, cancellationToken).ConfigureAwait(false);
+        using CancellationTokenSource? timeout = StartTimeout(route, cancellationToken);
+        try
         {
-            await foreach (T row in StreamTargetAsync(route, 0, read, cancellationToken).ConfigureAwait(false))
+            IAsyncEnumerable<T> rows = route.Plan.IsSingle || route.Direct is not null
+                ? StreamTargetAsync(route, 0, read, timeout?.Token ?? cancellationToken)
+                : StreamAllAsync(route, read, timeout?.Token ?? cancellationToken);
+            await using IAsyncEnumerator<T> enumerator = rows.GetAsyncEnumerator(timeout?.Token ?? cancellationToken);
+            while (true)
             {
-                yield return row;
+                try
+                {
+                    if (!await enumerator.MoveNextAsync().ConfigureAwait(false))
+                    {
+                        break;
+                    }
+                }
+                catch (OperationCanceledException e) when (TimedOut(timeout, cancellationToken))
+                {
+                    throw QueryTimeout(route, e);
+                }
+
+                yield return enumerator.Current;
             }
-
-            yield break;
         }
+        finally
+        {
+            route.Cluster?.Release();
+        }
+    }
 
-        // Several databases: every database's rows go into one bounded buffer as they arrive, so memory stays
-        // bounded whatever the result size; the first failure cancels the rest and ends the stream with it.
+    // Several databases: every database's rows go into one bounded buffer as they arrive, so memory stays
+    // bounded whatever the result size; the first failure cancels the rest and ends the stream with it.
+    private static async IAsyncEnumerable<T> StreamAllAsync<T>(Route route, Func<NpgsqlDataReader, T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var channel = Channel.CreateBounded<T>(new BoundedChannelOptions(StreamBufferRows) { SingleReader = true });
         Task[] producers = new Task[route.Plan.Count];
@@ -85,6 +134,28 @@ internal sealed class CallExecutor(PlProxyDataSource source)
             await completion.ConfigureAwait(false);
         }
     }
+
+    private static CancellationTokenSource? StartTimeout(Route route, CancellationToken cancellationToken)
+    {
+        if (route.Cluster?.QueryTimeout is not { } queryTimeout)
+        {
+            return null;
+        }
+
+        var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(queryTimeout);
+        return timeout;
+    }
+
+    private static bool TimedOut(CancellationTokenSource? timeout, CancellationToken cancellationToken) =>
+        timeout is { IsCancellationRequested: true } && !cancellationToken.IsCancellationRequested;
+
+    private static PlProxyException QueryTimeout(Route route, Exception cancellation) =>
+        new($"{route.Method.DisplayName}: query_timeout of {route.Cluster!.QueryTimeout!.Value.TotalSeconds:0.###} s expired on cluster '{route.Cluster.Layout.Name}'; the remote statements were cancelled", "57014", cancellation)
+        {
+            Cluster = route.Cluster.Layout.Name,
+            Function = route.Method.Function.Signature.Name,
+        };
 
     private static async Task ProduceAsync<T>(Route route, int target, Func<NpgsqlDataReader, T> read, ChannelWriter<T> writer, CancellationTokenSource cancellation)
     {
@@ -120,7 +191,7 @@ internal sealed class CallExecutor(PlProxyDataSource source)
         }
     }
 
-    private Route Plan(ProxyMethod method, object?[] arguments)
+    private async ValueTask<Route> PlanAsync(ProxyMethod method, object?[] arguments, CancellationToken cancellationToken)
     {
         source.ThrowIfDisposed();
         BoundFunction function = method.Function;
@@ -136,9 +207,17 @@ internal sealed class CallExecutor(PlProxyDataSource source)
 
             default:
                 string clusterName = function.Location == LocationKind.ClusterName ? function.ClusterName! : EvaluateName(method, planArguments, "CLUSTER");
-                ClusterRuntime cluster = source.Cluster(clusterName, method);
-                ExecutionPlan plan = Planner.Plan(function, planArguments, cluster.Layout, source.Random, method.Functions);
-                return new Route(method, arguments, cluster, null, plan);
+                ClusterRuntime cluster = await source.AcquireClusterAsync(clusterName, method, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    ExecutionPlan plan = Planner.Plan(function, planArguments, cluster.Layout, source.Random, method.Functions);
+                    return new Route(method, arguments, cluster, null, plan);
+                }
+                catch
+                {
+                    cluster.Release();
+                    throw;
+                }
         }
     }
 

@@ -3,10 +3,79 @@ using PlProxy.Client.Planning;
 
 namespace PlProxy.Client.Execution;
 
-/// <summary>A cluster ready for calls: its layout and one pooled data source per distinct connection.</summary>
-internal sealed class ClusterRuntime(ClusterLayout layout, NpgsqlDataSource[] dataSources)
+/// <summary>
+/// One version of a cluster, ready for calls: its layout, a pool per distinct connection and its options. Calls hold a
+/// lease for their whole duration; a replaced version is retired, and its pools are released when its last lease ends,
+/// so in-flight calls finish on the snapshot they started with.
+/// </summary>
+internal sealed class ClusterRuntime
 {
-    public ClusterLayout Layout { get; } = layout;
+    private readonly NpgsqlDataSource[] _pools;
+    private readonly PoolRegistry _registry;
+    private int _leases; // -1 once released
+    private int _retired;
 
-    public NpgsqlDataSource DataSource(int connection) => dataSources[connection];
+    public ClusterRuntime(ClusterLayout layout, NpgsqlDataSource[] pools, PoolRegistry registry, TimeSpan? queryTimeout, string? version)
+    {
+        Layout = layout;
+        _pools = pools;
+        _registry = registry;
+        QueryTimeout = queryTimeout;
+        Version = version;
+    }
+
+    public ClusterLayout Layout { get; }
+
+    public TimeSpan? QueryTimeout { get; }
+
+    /// <summary>The proxy database's version of the definition, when it came from one.</summary>
+    public string? Version { get; }
+
+    public NpgsqlDataSource DataSource(int connection) => _pools[connection];
+
+    /// <summary>Takes a lease; false when this version was retired and released meanwhile (take the current one).</summary>
+    public bool TryAcquire()
+    {
+        while (true)
+        {
+            int leases = Volatile.Read(ref _leases);
+            if (leases < 0)
+            {
+                return false;
+            }
+
+            if (Interlocked.CompareExchange(ref _leases, leases + 1, leases) == leases)
+            {
+                return true;
+            }
+        }
+    }
+
+    public void Release()
+    {
+        if (Interlocked.Decrement(ref _leases) == 0 && Volatile.Read(ref _retired) != 0)
+        {
+            ReleasePoolsIfIdle();
+        }
+    }
+
+    /// <summary>Marks this version replaced; its pools go once no call holds it.</summary>
+    public void Retire()
+    {
+        if (Interlocked.Exchange(ref _retired, 1) == 0)
+        {
+            ReleasePoolsIfIdle();
+        }
+    }
+
+    private void ReleasePoolsIfIdle()
+    {
+        if (Interlocked.CompareExchange(ref _leases, -1, 0) == 0)
+        {
+            foreach (NpgsqlDataSource pool in _pools) // one release per acquisition
+            {
+                _registry.Release(pool);
+            }
+        }
+    }
 }

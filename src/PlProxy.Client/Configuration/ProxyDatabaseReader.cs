@@ -1,0 +1,139 @@
+using Npgsql;
+
+namespace PlProxy.Client.Configuration;
+
+/// <summary>A cluster as a proxy database defines it.</summary>
+/// <param name="Version">Its version: <c>plproxy.get_cluster_version</c>'s result, or a digest of the SQL/MED server's options.</param>
+/// <param name="Options">Its partitions and settings.</param>
+internal sealed record ProxyClusterDefinition(string Version, PlProxyClusterOptions Options);
+
+/// <summary>
+/// Reads cluster definitions from an existing PL/Proxy proxy database, as PL/Proxy does: a SQL/MED server of the
+/// <c>plproxy</c> foreign-data wrapper if there is one of that name (with the user mapping's user and password), else
+/// the functions <c>plproxy.get_cluster_version</c>, <c>get_cluster_partitions</c> and <c>get_cluster_config</c>.
+/// </summary>
+internal static class ProxyDatabaseReader
+{
+    private const string SqlMedQuery = """
+        select s.srvoptions, um.umoptions
+        from pg_catalog.pg_foreign_server s
+        join pg_catalog.pg_foreign_data_wrapper w on w.oid = s.srvfdw
+        left join pg_catalog.pg_user_mappings um on um.srvid = s.oid and um.usename in (current_user, 'public')
+        where w.fdwname = 'plproxy' and s.srvname = $1
+        order by um.usename = current_user desc
+        limit 1
+        """;
+
+    /// <summary>The cluster's current version, without reading the rest.</summary>
+    public static async Task<string> VersionAsync(NpgsqlDataSource proxy, string cluster, CancellationToken cancellationToken)
+    {
+        if (await SqlMedAsync(proxy, cluster, cancellationToken).ConfigureAwait(false) is { } sqlMed)
+        {
+            return sqlMed.Version;
+        }
+
+        await using NpgsqlCommand command = proxy.CreateCommand("select plproxy.get_cluster_version($1)::text");
+        command.Parameters.Add(new NpgsqlParameter { Value = cluster });
+        return (string)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    /// <summary>The cluster's definition.</summary>
+    /// <exception cref="PostgresException">The proxy database raised an error (for example "no such cluster").</exception>
+    /// <exception cref="ArgumentException">A setting is unknown or invalid.</exception>
+    public static async Task<ProxyClusterDefinition> LoadAsync(NpgsqlDataSource proxy, string cluster, CancellationToken cancellationToken)
+    {
+        if (await SqlMedAsync(proxy, cluster, cancellationToken).ConfigureAwait(false) is { } sqlMed)
+        {
+            return sqlMed;
+        }
+
+        var options = new PlProxyClusterOptions();
+        string version = await VersionAsync(proxy, cluster, cancellationToken).ConfigureAwait(false);
+        await using (NpgsqlCommand partitions = proxy.CreateCommand("select * from plproxy.get_cluster_partitions($1)"))
+        {
+            partitions.Parameters.Add(new NpgsqlParameter { Value = cluster });
+            await using NpgsqlDataReader reader = await partitions.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                options.Partitions.Add(reader.GetString(0));
+            }
+        }
+
+        await using (NpgsqlCommand config = proxy.CreateCommand("select key, val from plproxy.get_cluster_config($1)"))
+        {
+            config.Parameters.Add(new NpgsqlParameter { Value = cluster });
+            await using NpgsqlDataReader reader = await config.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                if (!reader.IsDBNull(0))
+                {
+                    options.ApplyPlProxySetting(reader.GetString(0), reader.IsDBNull(1) ? "" : reader.GetString(1));
+                }
+            }
+        }
+
+        return new ProxyClusterDefinition(version, options);
+    }
+
+    private static async Task<ProxyClusterDefinition?> SqlMedAsync(NpgsqlDataSource proxy, string cluster, CancellationToken cancellationToken)
+    {
+        await using NpgsqlCommand command = proxy.CreateCommand(SqlMedQuery);
+        command.Parameters.Add(new NpgsqlParameter { Value = cluster });
+        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        string[] serverOptions = reader.IsDBNull(0) ? [] : reader.GetFieldValue<string[]>(0);
+        string[] userOptions = reader.IsDBNull(1) ? [] : reader.GetFieldValue<string[]>(1);
+
+        // Partitions are p0, p1 ... or partition_0 ..., in any order; the rest are settings.
+        var partitions = new SortedDictionary<int, string>();
+        var options = new PlProxyClusterOptions();
+        foreach (string option in serverOptions)
+        {
+            int equals = option.IndexOf('=', StringComparison.Ordinal);
+            string key = equals < 0 ? option : option[..equals];
+            string value = equals < 0 ? "" : option[(equals + 1)..];
+            if (PartitionNumber(key) is { } number)
+            {
+                if (!partitions.TryAdd(number, value))
+                {
+                    throw new ArgumentException($"SQL/MED server '{cluster}' defines partition {number} twice.");
+                }
+            }
+            else
+            {
+                options.ApplyPlProxySetting(key, value);
+            }
+        }
+
+        string credentials = string.Join(' ', userOptions
+            .Select(o => (Key: o[..Math.Max(0, o.IndexOf('=', StringComparison.Ordinal))], Value: o[(o.IndexOf('=', StringComparison.Ordinal) + 1)..]))
+            .Where(o => o.Key is "user" or "password")
+            .Select(o => $"{o.Key}='{o.Value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal)}'"));
+        int expected = 0;
+        foreach ((int number, string connectionString) in partitions)
+        {
+            if (number != expected++)
+            {
+                throw new ArgumentException($"SQL/MED server '{cluster}' has no partition {expected - 1}.");
+            }
+
+            options.Partitions.Add(credentials.Length == 0 ? connectionString : $"{connectionString} {credentials}");
+        }
+
+        string digest = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(
+            System.Text.Encoding.UTF8.GetBytes(string.Join('\n', serverOptions.Concat(userOptions)))));
+        return new ProxyClusterDefinition("sqlmed:" + digest[..16], options);
+    }
+
+    private static int? PartitionNumber(string key)
+    {
+        string? digits = key.StartsWith("partition_", StringComparison.Ordinal) ? key["partition_".Length..]
+            : key.Length > 1 && key[0] == 'p' && char.IsDigit(key[1]) ? key[1..]
+            : null;
+        return digits is not null && int.TryParse(digits, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int number) ? number : null;
+    }
+}

@@ -1,0 +1,89 @@
+using Npgsql;
+
+namespace PlProxy.Client.Execution;
+
+/// <summary>
+/// One pooled <see cref="NpgsqlDataSource"/> per distinct connection string, shared by every cluster that uses it and
+/// counted: a pool whose last cluster was replaced is disposed once that cluster's in-flight calls have finished.
+/// </summary>
+internal sealed class PoolRegistry
+{
+    private readonly Dictionary<string, (NpgsqlDataSource Pool, int References)> _pools = new(StringComparer.Ordinal);
+    private bool _disposed;
+
+    /// <summary>The number of open pools (for tests and telemetry).</summary>
+    public int Count
+    {
+        get
+        {
+            lock (_pools)
+            {
+                return _pools.Count;
+            }
+        }
+    }
+
+    public NpgsqlDataSource Acquire(string connectionString)
+    {
+        lock (_pools)
+        {
+            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_pools.TryGetValue(connectionString, out var entry))
+            {
+                _pools[connectionString] = (entry.Pool, entry.References + 1);
+                return entry.Pool;
+            }
+
+            NpgsqlDataSource pool = NpgsqlDataSource.Create(connectionString);
+            _pools.Add(connectionString, (pool, 1));
+            return pool;
+        }
+    }
+
+    public void Release(NpgsqlDataSource pool)
+    {
+        lock (_pools)
+        {
+            string key = pool.ConnectionString;
+            foreach ((string connectionString, (NpgsqlDataSource Pool, int References) entry) in _pools)
+            {
+                if (ReferenceEquals(entry.Pool, pool))
+                {
+                    key = connectionString;
+                    break;
+                }
+            }
+
+            if (!_pools.TryGetValue(key, out var found) || !ReferenceEquals(found.Pool, pool))
+            {
+                return;
+            }
+
+            if (found.References > 1)
+            {
+                _pools[key] = (found.Pool, found.References - 1);
+                return;
+            }
+
+            _pools.Remove(key);
+        }
+
+        pool.Dispose();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        List<NpgsqlDataSource> pools;
+        lock (_pools)
+        {
+            _disposed = true;
+            pools = [.. _pools.Values.Select(e => e.Pool)];
+            _pools.Clear();
+        }
+
+        foreach (NpgsqlDataSource pool in pools)
+        {
+            await pool.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+}
