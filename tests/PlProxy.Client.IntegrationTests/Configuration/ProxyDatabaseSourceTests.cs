@@ -1,0 +1,168 @@
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using PlProxy.Client.DependencyInjection;
+using PlProxy.Client.Testing;
+
+namespace PlProxy.Client.IntegrationTests.Configuration;
+
+/// <summary>
+/// Clusters read from an existing PL/Proxy proxy database, through PL/Proxy's configuration functions and through
+/// SQL/MED, as PL/Proxy itself reads them.
+/// </summary>
+[Collection(UserDbFixture.Collection)]
+public sealed class ProxyDatabaseSourceTests(UserDbFixture fixture) : IAsyncLifetime
+{
+    private const string ConfigSchema = """
+        create extension if not exists plproxy;
+        create schema if not exists plproxy;
+        create table if not exists plproxy.cluster_partitions (cluster_name text, idx int, connstr text, primary key (cluster_name, idx));
+        create table if not exists plproxy.cluster_versions (cluster_name text primary key, version int);
+        create table if not exists plproxy.cluster_settings (cluster_name text, key text, val text);
+        create or replace function plproxy.get_cluster_version(i_cluster text) returns int4 language plpgsql as $$
+        declare v int4;
+        begin
+            select version into v from plproxy.cluster_versions where cluster_name = i_cluster;
+            if not found then raise exception 'no such cluster: %', i_cluster; end if;
+            return v;
+        end $$;
+        create or replace function plproxy.get_cluster_partitions(i_cluster text) returns setof text language sql as $$
+            select connstr from plproxy.cluster_partitions where cluster_name = i_cluster order by idx $$;
+        create or replace function plproxy.get_cluster_config(in i_cluster text, out key text, out val text) returns setof record language sql as $$
+            select key, val from plproxy.cluster_settings where cluster_name = i_cluster $$;
+        """;
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    private static int _databases;
+    private string _proxy = "";
+
+    public async ValueTask InitializeAsync()
+    {
+        string name = $"cfgproxy{Interlocked.Increment(ref _databases)}_{Guid.NewGuid():N}"[..30];
+        _proxy = await fixture.Server.CreateDatabaseAsync(name, cancellationToken: Token);
+        await fixture.Server.ExecuteAsync(name, ConfigSchema, Token);
+        await DefineAsync("userdb", version: 1, [0, 1, 2, 3]);
+    }
+
+    public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+
+    private string Libpq(int partition) =>
+        $"host={fixture.Server.Host} port={fixture.Server.Port} dbname={UserDbFixture.PartitionDatabase(partition)} user={LocalPostgresServer.Superuser}";
+
+    private async Task ExecuteAsync(string sql)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(_proxy);
+        await using NpgsqlCommand command = dataSource.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync(Token);
+    }
+
+    private Task DefineAsync(string cluster, int version, int[] databases, params (string Key, string Value)[] settings) =>
+        ExecuteAsync($"""
+            delete from plproxy.cluster_partitions where cluster_name = '{cluster}';
+            delete from plproxy.cluster_settings where cluster_name = '{cluster}';
+            insert into plproxy.cluster_versions values ('{cluster}', {version}) on conflict (cluster_name) do update set version = excluded.version;
+            {string.Concat(databases.Select((d, i) => $"insert into plproxy.cluster_partitions values ('{cluster}', {i}, '{Libpq(d)}');"))}
+            {string.Concat(settings.Select(s => $"insert into plproxy.cluster_settings values ('{cluster}', '{s.Key}', '{s.Value}');"))}
+            """);
+
+    private ServiceProvider Services()
+    {
+        var services = new ServiceCollection();
+        services.AddPlProxy(options => options.UseProxyDatabase(_proxy)).AddProxy<IUserDb>();
+        return services.BuildServiceProvider();
+    }
+
+    [Fact]
+    public async Task ConfigFunctions_DefineTheCluster()
+    {
+        await using ServiceProvider provider = Services();
+        var user = fixture.Users[30];
+
+        Assert.Equal(user.Balance, await provider.GetRequiredService<IUserDb>().GetBalanceAsync(user.Username, Token));
+    }
+
+    [Fact]
+    public async Task VersionBump_MovesPartitions_ForTheNextCalls()
+    {
+        await using ServiceProvider provider = Services();
+        IUserDb db = provider.GetRequiredService<IUserDb>();
+        var user = fixture.Users.First(u => u.Partition == 2);
+        Assert.Equal(user.Balance, await db.FindBalanceAsync(user.Username, Token));
+
+        await DefineAsync("userdb", version: 2, [0, 1, 3, 2]); // partitions 2 and 3 trade databases
+        int reloaded = await provider.GetRequiredService<PlProxyDataSource>().RefreshAsync(Token);
+
+        Assert.Equal(1, reloaded);
+        Assert.Null(await db.FindBalanceAsync(user.Username, Token));
+        Assert.Equal(0, await provider.GetRequiredService<PlProxyDataSource>().RefreshAsync(Token));
+    }
+
+    [Fact]
+    public async Task UnknownCluster_FailsWithTheProxyDatabasesMessage()
+    {
+        await using ServiceProvider provider = Services();
+        var source = provider.GetRequiredService<PlProxyDataSource>();
+
+        var error = await Assert.ThrowsAsync<PlProxyException>(() => source.ExecuteAsync(new PlProxyCommand("f", "CLUSTER 'nowhere';"), Token));
+
+        Assert.Contains("no such cluster: nowhere", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task UnknownConfigKey_FailsNamingTheKeyAndCluster()
+    {
+        await DefineAsync("badkeys", version: 1, [0], ("frobnicate", "1"));
+        await using ServiceProvider provider = Services();
+        var source = provider.GetRequiredService<PlProxyDataSource>();
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => source.ExecuteAsync(new PlProxyCommand("any_database", "CLUSTER 'badkeys';"), Token));
+
+        Assert.Contains("Unknown config param: frobnicate", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ConfigSettings_AreApplied()
+    {
+        await DefineAsync("modular3", version: 1, [0, 1, 2], ("modular_mapping", "1"), ("query_timeout", "1"));
+        await using ServiceProvider provider = Services();
+        var source = provider.GetRequiredService<PlProxyDataSource>();
+
+        IReadOnlyList<string> databases = await source.QueryAsync(new PlProxyCommand("any_database", "CLUSTER 'modular3'; RUN ON ALL;"), r => r.GetString(0), Token);
+        var timeout = await Assert.ThrowsAsync<PlProxyException>(() => source.ExecuteAsync(new PlProxyCommand("pg_sleep", "CLUSTER 'modular3'; RUN ON 0;").Add("s", 20.0), Token));
+
+        Assert.Equal(["part0", "part1", "part2"], databases);
+        Assert.Equal("57014", timeout.SqlState);
+    }
+
+    [Fact]
+    public async Task SqlMedServer_DefinesTheCluster_AndWinsOverTheConfigFunctions()
+    {
+        // The same name in the config functions points elsewhere: SQL/MED must win, as in PL/Proxy.
+        await DefineAsync("medcluster", version: 1, [3]);
+        await ExecuteAsync($"""
+            create server medcluster foreign data wrapper plproxy options (
+                p1 'host={fixture.Server.Host} port={fixture.Server.Port} dbname=part1',
+                p0 'host={fixture.Server.Host} port={fixture.Server.Port} dbname=part0',
+                connection_lifetime '1800');
+            create user mapping for public server medcluster options (user '{LocalPostgresServer.Superuser}');
+            create function med_databases() returns setof text as $$ cluster 'medcluster'; run on all; select current_database()::text; $$ language plproxy;
+            """);
+        await using ServiceProvider provider = Services();
+        var source = provider.GetRequiredService<PlProxyDataSource>();
+
+        IReadOnlyList<string> ours = await source.QueryAsync(new PlProxyCommand("any_database", "CLUSTER 'medcluster'; RUN ON ALL;"), r => r.GetString(0), Token);
+        await using var proxy = NpgsqlDataSource.Create(_proxy);
+        await using NpgsqlCommand plProxy = proxy.CreateCommand("select * from med_databases()");
+        var theirs = new List<string>();
+        await using (NpgsqlDataReader reader = await plProxy.ExecuteReaderAsync(Token))
+        {
+            while (await reader.ReadAsync(Token))
+            {
+                theirs.Add(reader.GetString(0));
+            }
+        }
+
+        Assert.Equal(["part0", "part1"], ours);
+        Assert.Equal(theirs, ours);
+    }
+}

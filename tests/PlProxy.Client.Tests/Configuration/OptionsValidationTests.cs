@@ -1,0 +1,130 @@
+using PlProxy.Client.Configuration;
+
+namespace PlProxy.Client.Tests.Configuration;
+
+/// <summary>Every bad configuration is refused before any I/O, with a message naming the cluster and the entry, never a password.</summary>
+public sealed class OptionsValidationTests
+{
+    private static string Refusal(Action<PlProxyOptions> configure)
+    {
+        var options = new PlProxyOptions();
+        configure(options);
+        return Assert.Throws<ArgumentException>(() => PlProxyDataSource.Create(options)).Message;
+    }
+
+    [Fact]
+    public void NoClusters_IsRefused() =>
+        Assert.Contains("No clusters are configured", Refusal(_ => { }), StringComparison.Ordinal);
+
+    [Fact]
+    public void PartitionCountNotPowerOfTwo_IsRefusedNamingTheCluster() =>
+        Assert.Contains("Cluster 'userdb' has 3 partitions", Refusal(o => o.AddCluster("userdb", "Host=a", "Host=b", "Host=c")), StringComparison.Ordinal);
+
+    [Fact]
+    public void PartitionCountNotPowerOfTwo_IsAcceptedWithModularMapping()
+    {
+        var options = new PlProxyOptions().AddCluster("userdb", c =>
+        {
+            c.ModularMapping = true;
+            c.Partitions.Add("Host=a");
+            c.Partitions.Add("Host=b");
+            c.Partitions.Add("Host=c");
+        });
+
+        using PlProxyDataSource source = PlProxyDataSource.Create(options);
+
+        Assert.Equal(3, source.PoolCount);
+    }
+
+    [Fact]
+    public void NoPartitions_IsRefused() =>
+        Assert.Contains("Cluster 'empty' has no partitions", Refusal(o => o.AddCluster("empty")), StringComparison.Ordinal);
+
+    [Fact]
+    public void EmptyConnectionString_IsRefusedNamingThePartition() =>
+        Assert.Contains("Partition 1 of cluster 'userdb' has an empty connection string", Refusal(o => o.AddCluster("userdb", "Host=a", " ")), StringComparison.Ordinal);
+
+    [Fact]
+    public void InvalidConnectionString_IsRefusedWithoutItsPassword()
+    {
+        string message = Refusal(o => o.AddCluster("userdb", "Host=a;Password=hunter2;Bogus Key=1", "Host=b"));
+
+        Assert.Contains("Partition 0 of cluster 'userdb' has an invalid connection string", message, StringComparison.Ordinal);
+        Assert.DoesNotContain("hunter2", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NegativeTimeout_IsRefusedNamingTheSetting() =>
+        Assert.Contains("QueryTimeout of cluster 'userdb' must be positive", Refusal(o => o.AddCluster("userdb", c =>
+        {
+            c.Partitions.Add("Host=a");
+            c.QueryTimeout = TimeSpan.FromSeconds(-1);
+        })), StringComparison.Ordinal);
+
+    [Fact]
+    public void InvalidPoolSizes_AreRefused() =>
+        Assert.Contains("pool sizes of cluster 'userdb'", Refusal(o => o.AddCluster("userdb", c =>
+        {
+            c.Partitions.Add("Host=a");
+            c.MinPoolSize = 10;
+            c.MaxPoolSize = 5;
+        })), StringComparison.Ordinal);
+
+    [Fact]
+    public void SeveralProblems_AreAllNamed()
+    {
+        string message = Refusal(o => o.AddCluster("a", "Host=x", "Host=y", "Host=z").AddCluster("b"));
+
+        Assert.Contains("Cluster 'a' has 3 partitions", message, StringComparison.Ordinal);
+        Assert.Contains("Cluster 'b' has no partitions", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void DuplicateClusterName_IsRefused() =>
+        Assert.Contains("'userdb' is already configured", Assert.Throws<ArgumentException>(() => new PlProxyOptions().AddCluster("userdb", "Host=a").AddCluster("userdb", "Host=b")).Message, StringComparison.Ordinal);
+
+    [Theory]
+    [InlineData("query_timeout", "5")]
+    [InlineData("connection_lifetime", "1800")]
+    [InlineData("connect_timeout", "3")]
+    [InlineData("modular_mapping", "1")]
+    [InlineData("disable_binary", "1")]
+    [InlineData("default_user", "app")]
+    [InlineData("statement_timeout", "100")]
+    [InlineData("keepalive_idle", "60")]
+    public void PlProxySetting_IsAccepted(string key, string value)
+    {
+        var options = new PlProxyClusterOptions();
+
+        options.ApplyPlProxySetting(key, value);
+
+        Assert.True(key != "query_timeout" || options.QueryTimeout == TimeSpan.FromSeconds(5));
+        Assert.True(key != "modular_mapping" || options.ModularMapping);
+        Assert.True(key != "default_user" || options.DefaultUser == "app");
+    }
+
+    [Fact]
+    public void UnknownPlProxySetting_IsRefusedInPlProxysWords() =>
+        Assert.Equal("Unknown config param: frobnicate (Parameter 'key')", Assert.Throws<ArgumentException>(() => new PlProxyClusterOptions().ApplyPlProxySetting("frobnicate", "1")).Message);
+
+    [Fact]
+    public void NonIntegerPlProxySetting_IsRefused() =>
+        Assert.Contains("query_timeout must be an integer, not 'soon'", Assert.Throws<ArgumentException>(() => new PlProxyClusterOptions().ApplyPlProxySetting("query_timeout", "soon")).Message, StringComparison.Ordinal);
+
+    [Fact]
+    public void LibpqConnectionString_BecomesNpgsqls()
+    {
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(ConnectionStrings.FromLibpq("host=127.0.0.1 port=5433 dbname=part0 user=app password='it\\'s'"));
+
+        Assert.Equal(("127.0.0.1", 5433, "part0", "app", "it's"), (builder.Host, builder.Port, builder.Database, builder.Username, builder.Password));
+    }
+
+    [Fact]
+    public void PooledCluster_GetsNoResetAndNoPreparedStatements()
+    {
+        string connectionString = ConnectionStrings.ForPartition("Host=a;Database=b", new PlProxyClusterOptions { Pooler = PlProxyPooler.PgBouncerStatement, DefaultUser = "app" });
+
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
+        Assert.Equal(("app", 0, true), (builder.Username, builder.MaxAutoPrepare, builder.NoResetOnClose));
+    }
+}
