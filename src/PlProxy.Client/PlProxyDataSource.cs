@@ -1,9 +1,12 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using PlProxy.Client.Configuration;
 using PlProxy.Client.Execution;
 using PlProxy.Client.Generated;
 using PlProxy.Client.Planning;
+using PlProxy.Client.Telemetry;
 
 namespace PlProxy.Client;
 
@@ -32,9 +35,10 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
     private Dictionary<string, PlProxyClusterOptions> _configured = new(StringComparer.Ordinal);
     private int _disposed;
 
-    private PlProxyDataSource(IRandomSource random, string? proxyDatabase, TimeSpan pollInterval)
+    private PlProxyDataSource(IRandomSource random, string? proxyDatabase, TimeSpan pollInterval, ILoggerFactory? loggerFactory)
     {
         Random = random;
+        Logger = loggerFactory?.CreateLogger(TelemetryNames.SourceName) ?? NullLogger.Instance;
         Executor = new CallExecutor(this);
         if (proxyDatabase is not null)
         {
@@ -45,6 +49,8 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
 
     internal IRandomSource Random { get; }
 
+    internal ILogger Logger { get; }
+
     internal CallExecutor Executor { get; }
 
     /// <summary>The number of open connection pools (for tests).</summary>
@@ -54,13 +60,20 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
     /// <param name="options">The clusters.</param>
     /// <returns>The data source.</returns>
     /// <exception cref="ArgumentException">The options are invalid; the message names each cluster and entry at fault (never a password).</exception>
-    public static PlProxyDataSource Create(PlProxyOptions options) => Create(options, SharedRandomSource.Instance);
+    public static PlProxyDataSource Create(PlProxyOptions options) => Create(options, loggerFactory: null);
 
-    internal static PlProxyDataSource Create(PlProxyOptions options, IRandomSource random)
+    /// <summary>Creates a data source for the clusters in <paramref name="options"/> that logs through <paramref name="loggerFactory"/>.</summary>
+    /// <param name="options">The clusters.</param>
+    /// <param name="loggerFactory">Where log events go (category <c>PlProxy.Client</c>); null for none.</param>
+    /// <returns>The data source.</returns>
+    /// <exception cref="ArgumentException">The options are invalid; the message names each cluster and entry at fault (never a password).</exception>
+    public static PlProxyDataSource Create(PlProxyOptions options, ILoggerFactory? loggerFactory) => Create(options, SharedRandomSource.Instance, loggerFactory);
+
+    internal static PlProxyDataSource Create(PlProxyOptions options, IRandomSource random, ILoggerFactory? loggerFactory = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ThrowIfInvalid(options);
-        var source = new PlProxyDataSource(random, options.ProxyDatabase, options.ProxyDatabasePollInterval);
+        var source = new PlProxyDataSource(random, options.ProxyDatabase, options.ProxyDatabasePollInterval, loggerFactory);
         try
         {
             source.Configure(options);
@@ -367,6 +380,7 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
             }
 
             old?.Retire();
+            Log.ClusterReloaded(Logger, name, definition.Version);
         }
         finally
         {
@@ -388,6 +402,7 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
                 catch (Exception e) when (e is not OperationCanceledException)
                 {
                     // The proxy database is unreachable or returned garbage: keep serving the versions we have.
+                    Log.RefreshFailed(Logger, e);
                 }
             }
         }
@@ -405,12 +420,15 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
             options.HashFlavor == PlProxyHashFlavor.Legacy83 ? HashFlavor.Legacy83 : HashFlavor.Modern,
             options.CaseMapping == PlProxyCaseMapping.CLocale ? CaseMapping.CLocale : CaseMapping.AsciiOnly);
         var pools = new NpgsqlDataSource[layout.ConnectionCount];
+        var pipelines = new Polly.ResiliencePipeline[layout.ConnectionCount];
         for (int connection = 0; connection < pools.Length; connection++)
         {
             pools[connection] = _pools.Acquire(ConnectionStrings.ForPartition(layout.ConnectionString(connection), options));
+            int partition = Enumerable.Range(0, layout.PartitionCount).First(p => layout.ConnectionOf(p) == connection);
+            pipelines[connection] = Resilience.PartitionPipeline.Build(name, partition, Execution.DatabaseName.Of(pools[connection]), options.Retry, options.CircuitBreaker, Logger);
         }
 
-        return new ClusterRuntime(layout, pools, _pools, options.QueryTimeout, version);
+        return new ClusterRuntime(layout, pools, pipelines, _pools, options.QueryTimeout, version);
     }
 
     private static bool SameDefinition(PlProxyClusterOptions a, PlProxyClusterOptions b) =>
@@ -418,7 +436,11 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
         && a.ModularMapping == b.ModularMapping && a.HashFlavor == b.HashFlavor && a.CaseMapping == b.CaseMapping
         && a.QueryTimeout == b.QueryTimeout && a.ConnectionLifetime == b.ConnectionLifetime && a.ConnectTimeout == b.ConnectTimeout
         && a.KeepAlive == b.KeepAlive && a.DefaultUser == b.DefaultUser && a.MaxPoolSize == b.MaxPoolSize
-        && a.MinPoolSize == b.MinPoolSize && a.Pooler == b.Pooler;
+        && a.MinPoolSize == b.MinPoolSize && a.Pooler == b.Pooler
+        && a.Retry.MaxRetryAttempts == b.Retry.MaxRetryAttempts && a.Retry.Delay == b.Retry.Delay
+        && a.CircuitBreaker.Enabled == b.CircuitBreaker.Enabled && a.CircuitBreaker.FailureRatio == b.CircuitBreaker.FailureRatio
+        && a.CircuitBreaker.MinimumThroughput == b.CircuitBreaker.MinimumThroughput && a.CircuitBreaker.SamplingDuration == b.CircuitBreaker.SamplingDuration
+        && a.CircuitBreaker.BreakDuration == b.CircuitBreaker.BreakDuration;
 
     private static PlProxyClusterOptions Copy(PlProxyClusterOptions source)
     {
@@ -436,6 +458,13 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
             MinPoolSize = source.MinPoolSize,
             Pooler = source.Pooler,
         };
+        copy.Retry.MaxRetryAttempts = source.Retry.MaxRetryAttempts;
+        copy.Retry.Delay = source.Retry.Delay;
+        copy.CircuitBreaker.Enabled = source.CircuitBreaker.Enabled;
+        copy.CircuitBreaker.FailureRatio = source.CircuitBreaker.FailureRatio;
+        copy.CircuitBreaker.MinimumThroughput = source.CircuitBreaker.MinimumThroughput;
+        copy.CircuitBreaker.SamplingDuration = source.CircuitBreaker.SamplingDuration;
+        copy.CircuitBreaker.BreakDuration = source.CircuitBreaker.BreakDuration;
         foreach (string partition in source.Partitions)
         {
             copy.Partitions.Add(partition);

@@ -87,7 +87,7 @@ internal static class ProxyEmitter
         code.AppendLine($"        private static readonly {Generated}.ProxyMethod {FieldName(method)} = {Generated}.ProxyMethod.Create(");
         code.AppendLine($"            {Literal(method.FunctionName)}, InterfaceBody, {Literal(method.Body)}, {Bool(method.ReplacesInterfaceStatements)},");
         code.AppendLine($"            new {Generated}.ProxyParameter[] {{ {parameters} }},");
-        code.AppendLine($"            returnsSet: {Bool(returnsSet)}, resultPgType: {Literal(method.Result?.ScalarPgType)}, isVoid: {Bool(isVoid)}, s_functions);");
+        code.AppendLine($"            returnsSet: {Bool(returnsSet)}, resultPgType: {Literal(method.Result?.ScalarPgType)}, isVoid: {Bool(isVoid)}, s_functions, idempotent: {Bool(method.Idempotent)});");
     }
 
     private static void EmitMethod(StringBuilder code, InterfaceModel model, MethodModel method)

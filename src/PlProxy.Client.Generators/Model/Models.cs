@@ -66,7 +66,8 @@ internal sealed record MethodModel(
     string Body,
     bool ReplacesInterfaceStatements,
     EquatableArray<ParameterModel> Parameters,
-    ResultModel? Result);
+    ResultModel? Result,
+    bool Idempotent);
 
 /// <summary>A static hash, cluster or connect function of the interface.</summary>
 /// <param name="SqlName">The name bodies call it by.</param>

@@ -268,7 +268,8 @@ internal static class InterfaceParser
             body,
             replaces,
             new EquatableArray<ParameterModel>(parameters.ToArray()),
-            result);
+            result,
+            method.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == "PlProxy.Client.Resilience.IdempotentAttribute"));
     }
 
     private static (ReturnShape Shape, ResultModel? Result) ParseReturn(IMethodSymbol method, List<DiagnosticInfo> diagnostics)

@@ -1,5 +1,7 @@
 using System.Globalization;
 
+using PlProxy.Client.Resilience;
+
 namespace PlProxy.Client.Configuration;
 
 /// <summary>Which <c>hashtext</c> a cluster was partitioned with.</summary>
@@ -73,6 +75,12 @@ public sealed class PlProxyClusterOptions
 
     /// <summary>The pooler in front of the partitions. Default: <see cref="PlProxyPooler.None"/>.</summary>
     public PlProxyPooler Pooler { get; set; }
+
+    /// <summary>Automatic retries: of calls that provably never reached the server, and of <see cref="IdempotentAttribute"/> methods.</summary>
+    public PlProxyRetryOptions Retry { get; } = new();
+
+    /// <summary>The circuit breaker each partition database has.</summary>
+    public PlProxyCircuitBreakerOptions CircuitBreaker { get; } = new();
 
     /// <summary>
     /// Applies one of PL/Proxy's cluster settings (as <c>plproxy.get_cluster_config</c> or a SQL/MED server gives them):

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using PlProxy.Client.Resilience;
 
 namespace PlProxy.Client.Configuration;
 
@@ -83,6 +84,18 @@ internal sealed class PlProxyOptionsValidator : IValidateOptions<PlProxyOptions>
             {
                 yield return $"{what} of cluster '{cluster}' must be positive, but it is {v}.";
             }
+        }
+
+        if (options.Retry.MaxRetryAttempts < 0 || options.Retry.Delay < TimeSpan.Zero)
+        {
+            yield return $"The retry options of cluster '{cluster}' are invalid (MaxRetryAttempts {options.Retry.MaxRetryAttempts}, Delay {options.Retry.Delay}).";
+        }
+
+        PlProxyCircuitBreakerOptions breaker = options.CircuitBreaker;
+        if (breaker.Enabled && (breaker.FailureRatio is <= 0 or > 1 || breaker.MinimumThroughput < 2
+            || breaker.SamplingDuration < TimeSpan.FromMilliseconds(500) || breaker.BreakDuration < TimeSpan.FromMilliseconds(500)))
+        {
+            yield return $"The circuit breaker of cluster '{cluster}' is invalid: FailureRatio must be in (0, 1], MinimumThroughput at least 2, SamplingDuration and BreakDuration at least 0.5 s.";
         }
 
         if (options.MaxPoolSize is < 1 || (options.MinPoolSize is { } min && (min < 0 || min > (options.MaxPoolSize ?? 100))))

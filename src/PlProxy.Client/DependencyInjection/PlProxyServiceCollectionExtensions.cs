@@ -61,7 +61,7 @@ public static class PlProxyServiceCollectionExtensions
         services.TryAddSingleton(static provider =>
         {
             IOptionsMonitor<PlProxyOptions> monitor = provider.GetRequiredService<IOptionsMonitor<PlProxyOptions>>();
-            PlProxyDataSource source = PlProxyDataSource.Create(monitor.CurrentValue);
+            PlProxyDataSource source = PlProxyDataSource.Create(monitor.CurrentValue, provider.GetService<Microsoft.Extensions.Logging.ILoggerFactory>());
             source.OnDispose(monitor.OnChange(options =>
             {
                 try

@@ -1,9 +1,14 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using Npgsql;
 using PlProxy.Client.Generated;
 using PlProxy.Client.Language;
 using PlProxy.Client.Planning;
+using PlProxy.Client.Resilience;
+using PlProxy.Client.Telemetry;
+using Polly;
+using Polly.CircuitBreaker;
 
 namespace PlProxy.Client.Execution;
 
@@ -16,47 +21,150 @@ internal sealed class CallExecutor(PlProxyDataSource source)
 {
     private const int StreamBufferRows = 256;
 
+    /// <summary>The SQLSTATE of calls that never reached their partition (could not connect, or its circuit is open): safe to send elsewhere.</summary>
+    internal const string ConnectFailedState = "08001";
+
     /// <summary>A planned call: where it runs and with which arguments.</summary>
     private readonly record struct Route(ProxyMethod Method, object?[] Arguments, ClusterRuntime? Cluster, NpgsqlDataSource? Direct, ExecutionPlan Plan);
 
     public async Task<T> SingleAsync<T>(ProxyMethod method, object?[] arguments, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken)
     {
-        Route route = await PlanAsync(method, arguments, cancellationToken).ConfigureAwait(false);
-        using CancellationTokenSource? timeout = StartTimeout(route, cancellationToken);
-        List<T> rows;
+        long started = Stopwatch.GetTimestamp();
+        using Activity? activity = StartCall(method);
+        Route? route = null;
         try
         {
-            CancellationToken token = timeout?.Token ?? cancellationToken;
-            rows = route.Plan.IsSingle || route.Direct is not null
-                ? await ReadTargetAsync(route, 0, read, stopAfter: int.MaxValue, token).ConfigureAwait(false)
-                : await ReadAllAsync(route, read, token).ConfigureAwait(false);
+            route = await PlanAsync(method, arguments, cancellationToken).ConfigureAwait(false);
+            List<T> rows = await ReadAsync(route.Value, read, cancellationToken).ConfigureAwait(false);
+            if (rows.Count != 1)
+            {
+                throw new PlProxyException(
+                    $"{method.DisplayName}: Non-SETOF function requires 1 row from remote query, got {rows.Count}",
+                    rows.Count == 0 ? "P0002" : "P0003")
+                {
+                    Cluster = route.Value.Cluster?.Layout.Name,
+                    Function = method.Function.Signature.Name,
+                };
+            }
+
+            Completed(method, route, started, activity, null);
+            return rows[0];
         }
-        catch (OperationCanceledException e) when (TimedOut(timeout, cancellationToken))
+        catch (Exception e)
         {
-            throw QueryTimeout(route, e);
+            Completed(method, route, started, activity, e);
+            throw;
         }
         finally
         {
-            route.Cluster?.Release();
+            route?.Cluster?.Release();
         }
-
-        if (rows.Count != 1)
-        {
-            throw new PlProxyException(
-                $"{method.DisplayName}: Non-SETOF function requires 1 row from remote query, got {rows.Count}",
-                rows.Count == 0 ? "P0002" : "P0003")
-            {
-                Cluster = route.Cluster?.Layout.Name,
-                Function = method.Function.Signature.Name,
-            };
-        }
-
-        return rows[0];
     }
 
     public async Task<IReadOnlyList<T>> ListAsync<T>(ProxyMethod method, object?[] arguments, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken)
     {
-        Route route = await PlanAsync(method, arguments, cancellationToken).ConfigureAwait(false);
+        long started = Stopwatch.GetTimestamp();
+        using Activity? activity = StartCall(method);
+        Route? route = null;
+        try
+        {
+            route = await PlanAsync(method, arguments, cancellationToken).ConfigureAwait(false);
+            List<T> rows = await ReadAsync(route.Value, read, cancellationToken).ConfigureAwait(false);
+            Completed(method, route, started, activity, null);
+            return rows;
+        }
+        catch (Exception e)
+        {
+            Completed(method, route, started, activity, e);
+            throw;
+        }
+        finally
+        {
+            route?.Cluster?.Release();
+        }
+    }
+
+    public async IAsyncEnumerable<T> StreamAsync<T>(ProxyMethod method, object?[] arguments, Func<NpgsqlDataReader, T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        long started = Stopwatch.GetTimestamp();
+        using Activity? activity = StartCall(method);
+        Route? route = null;
+        try
+        {
+            try
+            {
+                route = await PlanAsync(method, arguments, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                Completed(method, route, started, activity, e);
+                throw;
+            }
+
+            using CancellationTokenSource? timeout = StartTimeout(route.Value, cancellationToken);
+            CancellationToken token = timeout?.Token ?? cancellationToken;
+            IAsyncEnumerable<T> rows = route.Value.Plan.IsSingle || route.Value.Direct is not null
+                ? StreamTargetAsync(route.Value, 0, read, token)
+                : StreamAllAsync(route.Value, read, token);
+            await using IAsyncEnumerator<T> enumerator = rows.GetAsyncEnumerator(token);
+            while (true)
+            {
+                try
+                {
+                    if (!await enumerator.MoveNextAsync().ConfigureAwait(false))
+                    {
+                        break;
+                    }
+                }
+                catch (Exception e)
+                {
+                    Exception error = e is OperationCanceledException && TimedOut(timeout, cancellationToken) ? QueryTimeout(route.Value, e) : e;
+                    Completed(method, route, started, activity, error);
+                    if (ReferenceEquals(error, e))
+                    {
+                        throw;
+                    }
+
+                    throw error;
+                }
+
+                yield return enumerator.Current;
+            }
+
+            Completed(method, route, started, activity, null);
+        }
+        finally
+        {
+            route?.Cluster?.Release();
+        }
+    }
+
+    // Reads every row of the plan's databases (one, or all of them concurrently) under the cluster's query_timeout.
+    private static async Task<List<T>> ReadAsync<T>(Route route, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken)
+    {
+        // RUN ON ANY fails over: a partition that cannot be reached (or whose circuit is open) is skipped for the next.
+        if (route.Cluster is { } cluster && route.Plan.IsSingle && route.Method.Function.Run == RunKind.Any && route.Method.Function.SplitParameters.Count == 0)
+        {
+            int partitions = cluster.Layout.PartitionCount;
+            for (int attempt = 0; ; attempt++)
+            {
+                try
+                {
+                    return await ReadOnceAsync(route, read, cancellationToken).ConfigureAwait(false);
+                }
+                catch (PlProxyException e) when (e.SqlState == ConnectFailedState && attempt + 1 < partitions)
+                {
+                    int next = (route.Plan.SinglePartition + 1) % partitions;
+                    route = route with { Plan = ExecutionPlan.Single(cluster.Layout.ConnectionOf(next), next) };
+                }
+            }
+        }
+
+        return await ReadOnceAsync(route, read, cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<List<T>> ReadOnceAsync<T>(Route route, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken)
+    {
         using CancellationTokenSource? timeout = StartTimeout(route, cancellationToken);
         try
         {
@@ -69,43 +177,49 @@ internal sealed class CallExecutor(PlProxyDataSource source)
         {
             throw QueryTimeout(route, e);
         }
-        finally
-        {
-            route.Cluster?.Release();
-        }
     }
 
-    public async IAsyncEnumerable<T> StreamAsync<T>(ProxyMethod method, object?[] arguments, Func<NpgsqlDataReader, T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private static Activity? StartCall(ProxyMethod method)
     {
-        Route route = await PlanAsync(method, arguments, cancellationToken).ConfigureAwait(false);
-        using CancellationTokenSource? timeout = StartTimeout(route, cancellationToken);
-        try
+        Activity? activity = PlProxyTelemetry.Source.StartActivity(method.Function.Signature.Name, ActivityKind.Client);
+        if (activity is not null)
         {
-            IAsyncEnumerable<T> rows = route.Plan.IsSingle || route.Direct is not null
-                ? StreamTargetAsync(route, 0, read, timeout?.Token ?? cancellationToken)
-                : StreamAllAsync(route, read, timeout?.Token ?? cancellationToken);
-            await using IAsyncEnumerator<T> enumerator = rows.GetAsyncEnumerator(timeout?.Token ?? cancellationToken);
-            while (true)
-            {
-                try
-                {
-                    if (!await enumerator.MoveNextAsync().ConfigureAwait(false))
-                    {
-                        break;
-                    }
-                }
-                catch (OperationCanceledException e) when (TimedOut(timeout, cancellationToken))
-                {
-                    throw QueryTimeout(route, e);
-                }
+            activity.SetTag(TelemetryNames.DbSystem, "postgresql");
+            activity.SetTag(TelemetryNames.DbOperation, method.Function.Signature.Name);
+        }
 
-                yield return enumerator.Current;
+        return activity;
+    }
+
+    private void Completed(ProxyMethod method, Route? route, long started, Activity? activity, Exception? error)
+    {
+        string function = method.Function.Signature.Name;
+        string? cluster = route?.Cluster?.Layout.Name ?? (error as PlProxyException)?.Cluster;
+        var tags = new TagList
+        {
+            { TelemetryNames.DbSystem, "postgresql" },
+            { TelemetryNames.DbOperation, function },
+            { TelemetryNames.Cluster, cluster },
+        };
+        activity?.SetTag(TelemetryNames.Cluster, cluster);
+        activity?.SetTag(TelemetryNames.Targets, route?.Plan.Count);
+        if (error is not null)
+        {
+            string state = (error as System.Data.Common.DbException)?.SqlState ?? (error is OperationCanceledException ? "57014" : PlProxyException.InternalErrorState);
+            tags.Add(TelemetryNames.ErrorType, error is PlProxyException ? state : error.GetType().Name);
+            tags.Add(TelemetryNames.DbResponseStatusCode, state);
+            PlProxyTelemetry.Errors.Add(1, tags);
+            activity?.SetStatus(ActivityStatusCode.Error, error.Message);
+            activity?.SetTag(TelemetryNames.DbResponseStatusCode, state);
+            activity?.SetTag(TelemetryNames.ErrorType, tags.Last().Value);
+            if (error is not OperationCanceledException)
+            {
+                var plProxy = error as PlProxyException;
+                Log.CallFailed(source.Logger, function, cluster, plProxy?.PartitionIndex, plProxy?.Database, state, error);
             }
         }
-        finally
-        {
-            route.Cluster?.Release();
-        }
+
+        PlProxyTelemetry.CallDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
     }
 
     // Several databases: every database's rows go into one bounded buffer as they arrive, so memory stays
@@ -286,21 +400,65 @@ internal sealed class CallExecutor(PlProxyDataSource source)
 
     private static async IAsyncEnumerable<T> StreamTargetAsync<T>(Route route, int target, Func<NpgsqlDataReader, T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        (NpgsqlDataSource dataSource, int partition, int[]? rows) = Resolve(route, target);
+        (NpgsqlDataSource dataSource, ResiliencePipeline pipeline, int partition, int[]? rows) = Resolve(route, target);
+        long started = Stopwatch.GetTimestamp();
+        string database = DatabaseName.Of(dataSource);
+        using Activity? activity = PlProxyTelemetry.Source.StartActivity($"{route.Method.Function.Signature.Name} partition {partition}", ActivityKind.Client);
+        activity?.SetTag(TelemetryNames.Partition, partition);
+        activity?.SetTag(TelemetryNames.DbNamespace, database);
+        int count = 0;
         NpgsqlConnection? connection = null;
         NpgsqlCommand? command = null;
         NpgsqlDataReader? reader = null;
         try
         {
+            // Opening and executing go through the partition's pipeline: retries (of calls that never reached the
+            // server, or of idempotent methods) and its circuit breaker. Rows, once they flow, are never retried.
+            ResilienceContext context = ResilienceContextPool.Shared.Get(cancellationToken);
+            context.Properties.Set(PartitionPipeline.Idempotent, route.Method.Idempotent);
             try
             {
-                connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-                command = CreateCommand(route.Method, route.Arguments, rows, connection);
-                reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                (connection, command, reader) = await pipeline.ExecuteAsync(
+                    static async (context, state) =>
+                    {
+                        NpgsqlConnection opened;
+                        try
+                        {
+                            opened = await state.DataSource.OpenConnectionAsync(context.CancellationToken).ConfigureAwait(false);
+                        }
+                        catch (Exception e) when (e is not OperationCanceledException)
+                        {
+                            throw new ConnectFailedException(e);
+                        }
+
+                        NpgsqlCommand? created = null;
+                        try
+                        {
+                            created = CreateCommand(state.Route.Method, state.Route.Arguments, state.Rows, opened);
+                            NpgsqlDataReader executed = await created.ExecuteReaderAsync(context.CancellationToken).ConfigureAwait(false);
+                            return (opened, created, executed);
+                        }
+                        catch
+                        {
+                            if (created is not null)
+                            {
+                                await created.DisposeAsync().ConfigureAwait(false);
+                            }
+
+                            await opened.DisposeAsync().ConfigureAwait(false);
+                            throw;
+                        }
+                    },
+                    context,
+                    (DataSource: dataSource, Route: route, Rows: rows)).ConfigureAwait(false);
             }
             catch (Exception e) when (Wrap(e, route, dataSource, partition) is { } wrapped)
             {
                 throw wrapped;
+            }
+            finally
+            {
+                ResilienceContextPool.Shared.Return(context);
             }
 
             while (true)
@@ -320,11 +478,19 @@ internal sealed class CallExecutor(PlProxyDataSource source)
                     throw wrapped;
                 }
 
+                count++;
                 yield return row;
             }
         }
         finally
         {
+            activity?.SetTag(TelemetryNames.Rows, count);
+            PlProxyTelemetry.PartitionDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new TagList
+            {
+                { TelemetryNames.Cluster, route.Cluster?.Layout.Name },
+                { TelemetryNames.Partition, partition },
+                { TelemetryNames.DbNamespace, database },
+            });
             if (reader is not null)
             {
                 await reader.DisposeAsync().ConfigureAwait(false);
@@ -342,20 +508,21 @@ internal sealed class CallExecutor(PlProxyDataSource source)
         }
     }
 
-    private static (NpgsqlDataSource DataSource, int Partition, int[]? Rows) Resolve(Route route, int target)
+    private static (NpgsqlDataSource DataSource, ResiliencePipeline Pipeline, int Partition, int[]? Rows) Resolve(Route route, int target)
     {
         if (route.Direct is not null)
         {
-            return (route.Direct, 0, null);
+            return (route.Direct, PartitionPipeline.Direct, 0, null);
         }
 
         if (route.Plan.IsSingle)
         {
-            return (route.Cluster!.DataSource(route.Plan.SingleConnection), route.Plan.SinglePartition, null);
+            int connection = route.Plan.SingleConnection;
+            return (route.Cluster!.DataSource(connection), route.Cluster.Pipeline(connection), route.Plan.SinglePartition, null);
         }
 
         PlanTarget planTarget = route.Plan[target];
-        return (route.Cluster!.DataSource(planTarget.Connection), planTarget.Partition, planTarget.Rows);
+        return (route.Cluster!.DataSource(planTarget.Connection), route.Cluster.Pipeline(planTarget.Connection), planTarget.Partition, planTarget.Rows);
     }
 
     private static NpgsqlCommand CreateCommand(ProxyMethod method, object?[] arguments, int[]? rows, NpgsqlConnection connection)
@@ -402,15 +569,17 @@ internal sealed class CallExecutor(PlProxyDataSource source)
         }
 
         string database = DatabaseName.Of(dataSource);
+        Exception cause = error is ConnectFailedException connect ? connect.InnerException! : error;
         (string message, string state) = error switch
         {
+            BrokenCircuitException => ($"circuit open: the partition failed repeatedly, calls to it fail fast until it recovers", ConnectFailedState),
+            ConnectFailedException => ($"could not connect: {cause.Message}", ConnectFailedState),
             PostgresException remote => ($"REMOTE ERROR: {remote.MessageText}", remote.SqlState),
-            NpgsqlException { InnerException: TimeoutException } => ($"connection failed: {error.Message}", "08001"),
             NpgsqlException => ($"connection failed: {error.Message}", "08006"),
             _ => ($"{error.GetType().Name}: {error.Message}", PlProxyException.InternalErrorState),
         };
 
-        return new PlProxyException($"{route.Method.DisplayName}: [{database}] {message}", state, error)
+        return new PlProxyException($"{route.Method.DisplayName}: [{database}] {message}", state, cause)
         {
             Cluster = route.Cluster?.Layout.Name,
             Function = route.Method.Function.Signature.Name,

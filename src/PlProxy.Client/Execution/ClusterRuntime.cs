@@ -1,4 +1,5 @@
 using Npgsql;
+using Polly;
 using PlProxy.Client.Planning;
 
 namespace PlProxy.Client.Execution;
@@ -11,14 +12,16 @@ namespace PlProxy.Client.Execution;
 internal sealed class ClusterRuntime
 {
     private readonly NpgsqlDataSource[] _pools;
+    private readonly ResiliencePipeline[] _pipelines;
     private readonly PoolRegistry _registry;
     private int _leases; // -1 once released
     private int _retired;
 
-    public ClusterRuntime(ClusterLayout layout, NpgsqlDataSource[] pools, PoolRegistry registry, TimeSpan? queryTimeout, string? version)
+    public ClusterRuntime(ClusterLayout layout, NpgsqlDataSource[] pools, ResiliencePipeline[] pipelines, PoolRegistry registry, TimeSpan? queryTimeout, string? version)
     {
         Layout = layout;
         _pools = pools;
+        _pipelines = pipelines;
         _registry = registry;
         QueryTimeout = queryTimeout;
         Version = version;
@@ -32,6 +35,9 @@ internal sealed class ClusterRuntime
     public string? Version { get; }
 
     public NpgsqlDataSource DataSource(int connection) => _pools[connection];
+
+    /// <summary>The retry and circuit breaker pipeline of connection <paramref name="connection"/>.</summary>
+    public ResiliencePipeline Pipeline(int connection) => _pipelines[connection];
 
     /// <summary>Takes a lease; false when this version was retired and released meanwhile (take the current one).</summary>
     public bool TryAcquire()

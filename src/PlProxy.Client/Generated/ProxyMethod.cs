@@ -47,9 +47,10 @@ public sealed class ProxyMethod
         "date", "time", "interval", "bytea", "json", "jsonb",
     };
 
-    private ProxyMethod(string displayName, BoundFunction function, string sql, int[] parameterOrder, string[] parameterTypes, ProxyFunction[] functions)
+    private ProxyMethod(string displayName, BoundFunction function, string sql, int[] parameterOrder, string[] parameterTypes, ProxyFunction[] functions, bool idempotent)
     {
         DisplayName = displayName;
+        Idempotent = idempotent;
         Function = function;
         Sql = sql;
         ParameterOrder = parameterOrder;
@@ -73,6 +74,9 @@ public sealed class ProxyMethod
 
     internal IUserFunctionsAdapter? Functions { get; }
 
+    /// <summary>True when the method may run more than once (<c>[Idempotent]</c>): retried after any transient failure.</summary>
+    internal bool Idempotent { get; }
+
     /// <summary>Binds a method's body and builds its remote query.</summary>
     /// <param name="functionName">The remote function name: TARGET's, else the method's in snake_case.</param>
     /// <param name="interfaceBody">The interface-level body, or null.</param>
@@ -83,6 +87,7 @@ public sealed class ProxyMethod
     /// <param name="resultPgType">The PostgreSQL type of a scalar result; null for a composite (columns by name) or void result.</param>
     /// <param name="isVoid">True when the method returns nothing.</param>
     /// <param name="functions">The interface's hash, cluster and connect functions.</param>
+    /// <param name="idempotent">True for an <c>[Idempotent]</c> method.</param>
     /// <returns>The bound method.</returns>
     /// <exception cref="InvalidOperationException">A body does not bind (the generator reports this at compile time, so it means a mismatched generator).</exception>
     public static ProxyMethod Create(
@@ -94,7 +99,8 @@ public sealed class ProxyMethod
         bool returnsSet,
         string? resultPgType,
         bool isVoid,
-        ProxyFunction[] functions)
+        ProxyFunction[] functions,
+        bool idempotent = false)
     {
         var signature = new FunctionSignature(
             functionName,
@@ -133,6 +139,6 @@ public sealed class ProxyMethod
                 : $"select r::{resultPgType} from {remoteName}({arguments}) r";
         }
 
-        return new ProxyMethod($"{functionName}({parameters.Length})", function, sql, order, types, functions);
+        return new ProxyMethod($"{functionName}({parameters.Length})", function, sql, order, types, functions, idempotent);
     }
 }

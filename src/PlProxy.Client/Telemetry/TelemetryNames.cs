@@ -1,0 +1,50 @@
+namespace PlProxy.Client.Telemetry;
+
+/// <summary>The names PlProxy.Client's traces, metrics and logs use; OpenTelemetry's database conventions where they fit.</summary>
+public static class TelemetryNames
+{
+    /// <summary>The <see cref="System.Diagnostics.ActivitySource"/> and <see cref="System.Diagnostics.Metrics.Meter"/> name.</summary>
+    public const string SourceName = "PlProxy.Client";
+
+    /// <summary>Tag: always <c>postgresql</c>.</summary>
+    public const string DbSystem = "db.system.name";
+
+    /// <summary>Tag: the remote function (PL/Proxy's function name).</summary>
+    public const string DbOperation = "db.operation.name";
+
+    /// <summary>Tag: the partition's database name.</summary>
+    public const string DbNamespace = "db.namespace";
+
+    /// <summary>Tag: the SQLSTATE of an error.</summary>
+    public const string DbResponseStatusCode = "db.response.status_code";
+
+    /// <summary>Tag: the error's type, on failures.</summary>
+    public const string ErrorType = "error.type";
+
+    /// <summary>Tag: the cluster name.</summary>
+    public const string Cluster = "plproxy.cluster";
+
+    /// <summary>Tag: the partition index.</summary>
+    public const string Partition = "plproxy.partition";
+
+    /// <summary>Tag: the rows a partition returned.</summary>
+    public const string Rows = "plproxy.rows";
+
+    /// <summary>Tag: the number of databases a call ran on.</summary>
+    public const string Targets = "plproxy.targets";
+
+    /// <summary>Histogram (seconds): the duration of a proxied call.</summary>
+    public const string CallDuration = "db.client.operation.duration";
+
+    /// <summary>Histogram (seconds): the duration of one partition's part of a call.</summary>
+    public const string PartitionDuration = "plproxy.client.partition.duration";
+
+    /// <summary>Counter: failed calls.</summary>
+    public const string Errors = "plproxy.client.errors";
+
+    /// <summary>Counter: retried partition attempts.</summary>
+    public const string Retries = "plproxy.client.retries";
+
+    /// <summary>Counter: circuit breaker state changes.</summary>
+    public const string BreakerStateChanges = "plproxy.client.circuit_breaker.state_changes";
+}
