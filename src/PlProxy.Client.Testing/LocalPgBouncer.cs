@@ -73,6 +73,7 @@ public sealed class LocalPgBouncer : IAsyncDisposable
                 max_client_conn = 500
                 default_pool_size = 20
                 ignore_startup_parameters = extra_float_digits,search_path
+                admin_users = {LocalPostgresServer.Superuser}
                 logfile = {Path.Combine(directory, "pgbouncer.log")}
                 pidfile = {Path.Combine(directory, "pgbouncer.pid")}
                 """), cancellationToken).ConfigureAwait(false);

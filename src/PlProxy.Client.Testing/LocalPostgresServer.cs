@@ -26,6 +26,7 @@ public sealed class LocalPostgresServer : IAsyncDisposable
     private readonly string? _runAs;
     private readonly SemaphoreSlim _createDatabaseLock = new(1, 1);
     private int _disposed;
+    private LocalPostgresOptions _options = new();
 
     private LocalPostgresServer(string binDirectory, string rootDirectory, int port, string? runAs)
     {
@@ -91,6 +92,7 @@ public sealed class LocalPostgresServer : IAsyncDisposable
                 try
                 {
                     await server.StartServerAsync(options, cancellationToken).ConfigureAwait(false);
+                    server._options = options;
                     return server;
                 }
                 catch (InvalidOperationException e)
@@ -161,6 +163,26 @@ public sealed class LocalPostgresServer : IAsyncDisposable
         await connection.OpenAsync(cancellationToken).ConfigureAwait(false);
         await using var command = new NpgsqlCommand(sql, connection);
         await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Stops the server at once (immediate shutdown, like a crash), keeping its data, for failure tests.</summary>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>A task that completes when the server is down.</returns>
+    public async Task StopAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        await OsProcess.RunCheckedAsync(
+            Path.Combine(BinDirectory, "pg_ctl"), ["-D", DataDirectory, "-m", "immediate", "-w", "stop"],
+            _runAs, CommandTimeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Starts a server stopped by <see cref="StopAsync"/> again, on the same port with the same data.</summary>
+    /// <param name="cancellationToken">Cancels the start.</param>
+    /// <returns>A task that completes when the server accepts connections.</returns>
+    public Task RestartAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        return StartServerAsync(_options, cancellationToken);
     }
 
     /// <summary>Stops the server (immediate shutdown) and deletes its data directory.</summary>

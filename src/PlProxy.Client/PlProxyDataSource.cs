@@ -51,6 +51,9 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
 
     internal ILogger Logger { get; }
 
+    /// <summary>The per-host connection budget, or null when there is none.</summary>
+    internal Resilience.ConnectionBudget? Budget { get; private init; }
+
     internal CallExecutor Executor { get; }
 
     /// <summary>The number of open connection pools (for tests).</summary>
@@ -73,7 +76,10 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ThrowIfInvalid(options);
-        var source = new PlProxyDataSource(random, options.ProxyDatabase, options.ProxyDatabasePollInterval, loggerFactory);
+        var source = new PlProxyDataSource(random, options.ProxyDatabase, options.ProxyDatabasePollInterval, loggerFactory)
+        {
+            Budget = options.MaxConnectionsPerHost is { } budget ? new Resilience.ConnectionBudget(budget, options.ConnectionBudgetTimeout) : null,
+        };
         try
         {
             source.Configure(options);

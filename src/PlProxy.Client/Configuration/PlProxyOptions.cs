@@ -151,6 +151,18 @@ public sealed class PlProxyOptions
     /// <summary>How often the proxy database's cluster versions are checked; a changed version reloads that cluster. Default: 30 s.</summary>
     public TimeSpan ProxyDatabasePollInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The connection budget: at most this many partition calls in flight per database host (host and port), across
+    /// every cluster and partition on it; further calls queue in arrival order. Fan-out multiplies connections (RUN ON
+    /// ALL over 16 partitions from 100 callers would need 1,600), so a budget keeps a host below its max_connections.
+    /// Pools keep idle connections per database: cap those with each cluster's <see cref="PlProxyClusterOptions.MaxPoolSize"/>.
+    /// Default: none.
+    /// </summary>
+    public int? MaxConnectionsPerHost { get; set; }
+
+    /// <summary>How long a call may wait for the connection budget before it fails (SQLSTATE 53300). Default: 15 s.</summary>
+    public TimeSpan ConnectionBudgetTimeout { get; set; } = TimeSpan.FromSeconds(15);
+
     /// <summary>Adds a cluster with default options.</summary>
     /// <param name="name">The cluster name bodies use in <c>CLUSTER 'name'</c>.</param>
     /// <param name="partitions">The partitions' connection strings, partition 0 first.</param>

@@ -28,6 +28,11 @@ internal sealed class PlProxyOptionsValidator : IValidateOptions<PlProxyOptions>
             failures.Add($"The proxy database poll interval must be positive, but it is {options.ProxyDatabasePollInterval}.");
         }
 
+        if (options.MaxConnectionsPerHost is < 1 || options.ConnectionBudgetTimeout <= TimeSpan.Zero)
+        {
+            failures.Add($"The connection budget is invalid (MaxConnectionsPerHost {options.MaxConnectionsPerHost}, ConnectionBudgetTimeout {options.ConnectionBudgetTimeout}).");
+        }
+
         foreach ((string cluster, PlProxyClusterOptions clusterOptions) in options.Clusters)
         {
             failures.AddRange(ClusterFailures(cluster, clusterOptions));

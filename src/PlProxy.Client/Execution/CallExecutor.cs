@@ -25,7 +25,7 @@ internal sealed class CallExecutor(PlProxyDataSource source)
     internal const string ConnectFailedState = "08001";
 
     /// <summary>A planned call: where it runs and with which arguments.</summary>
-    private readonly record struct Route(ProxyMethod Method, object?[] Arguments, ClusterRuntime? Cluster, NpgsqlDataSource? Direct, ExecutionPlan Plan);
+    private readonly record struct Route(ProxyMethod Method, object?[] Arguments, ClusterRuntime? Cluster, NpgsqlDataSource? Direct, ExecutionPlan Plan, ConnectionBudget? Budget = null);
 
     public async Task<T> SingleAsync<T>(ProxyMethod method, object?[] arguments, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken)
     {
@@ -313,11 +313,11 @@ internal sealed class CallExecutor(PlProxyDataSource source)
         switch (function.Location)
         {
             case LocationKind.ConnectString:
-                return new Route(method, arguments, null, source.DataSourceFor(function.ConnectString!), ExecutionPlan.Single(0, 0));
+                return new Route(method, arguments, null, source.DataSourceFor(function.ConnectString!), ExecutionPlan.Single(0, 0), source.Budget);
 
             case LocationKind.ConnectExpression:
                 string connectionString = EvaluateName(method, planArguments, "CONNECT");
-                return new Route(method, arguments, null, source.DataSourceFor(connectionString), ExecutionPlan.Single(0, 0));
+                return new Route(method, arguments, null, source.DataSourceFor(connectionString), ExecutionPlan.Single(0, 0), source.Budget);
 
             default:
                 string clusterName = function.Location == LocationKind.ClusterName ? function.ClusterName! : EvaluateName(method, planArguments, "CLUSTER");
@@ -325,7 +325,7 @@ internal sealed class CallExecutor(PlProxyDataSource source)
                 try
                 {
                     ExecutionPlan plan = Planner.Plan(function, planArguments, cluster.Layout, source.Random, method.Functions);
-                    return new Route(method, arguments, cluster, null, plan);
+                    return new Route(method, arguments, cluster, null, plan, source.Budget);
                 }
                 catch
                 {
@@ -407,6 +407,7 @@ internal sealed class CallExecutor(PlProxyDataSource source)
         activity?.SetTag(TelemetryNames.Partition, partition);
         activity?.SetTag(TelemetryNames.DbNamespace, database);
         int count = 0;
+        IDisposable? budget = null;
         NpgsqlConnection? connection = null;
         NpgsqlCommand? command = null;
         NpgsqlDataReader? reader = null;
@@ -414,6 +415,24 @@ internal sealed class CallExecutor(PlProxyDataSource source)
         {
             // Opening and executing go through the partition's pipeline: retries (of calls that never reached the
             // server, or of idempotent methods) and its circuit breaker. Rows, once they flow, are never retried.
+            if (route.Budget is not null)
+            {
+                try
+                {
+                    budget = await route.Budget.EnterAsync(dataSource, cancellationToken).ConfigureAwait(false);
+                }
+                catch (PlProxyException e)
+                {
+                    throw new PlProxyException($"{route.Method.DisplayName}: [{database}] {e.Message}", e.SqlState)
+                    {
+                        Cluster = route.Cluster?.Layout.Name,
+                        Function = route.Method.Function.Signature.Name,
+                        PartitionIndex = route.Cluster is null ? null : partition,
+                        Database = database,
+                    };
+                }
+            }
+
             ResilienceContext context = ResilienceContextPool.Shared.Get(cancellationToken);
             context.Properties.Set(PartitionPipeline.Idempotent, route.Method.Idempotent);
             try
@@ -505,6 +524,8 @@ internal sealed class CallExecutor(PlProxyDataSource source)
             {
                 await connection.DisposeAsync().ConfigureAwait(false);
             }
+
+            budget?.Dispose();
         }
     }
 
