@@ -1,0 +1,167 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
+using PlProxy.Client.Configuration;
+using PlProxy.Client.Telemetry;
+
+namespace PlProxy.Client.IntegrationTests.Resilience;
+
+/// <summary>Values never become SQL, secrets never leave, least privilege works, and every call is observable.</summary>
+[Collection(UserDbFixture.Collection)]
+public sealed class SecurityAndTelemetryTests(UserDbFixture fixture)
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Theory]
+    [InlineData("'; drop table users; --")]
+    [InlineData("$$; drop table users; $$")]
+    [InlineData("\"users\"")]
+    [InlineData("\\'; select pg_sleep(5); --")]
+    [InlineData("username")]
+    public async Task HostileStrings_TravelAsParameters(string hostile)
+    {
+        Assert.Null(await fixture.Db.FindBalanceAsync(hostile, Token));
+        Assert.Null(await fixture.Db.GetUserAsync(hostile, Token));
+
+        Assert.Equal(fixture.Users.Count(u => u.Partition == 0), (await fixture.Db.GetStatsListAsync(Token))[0].UserCount); // the table is intact
+    }
+
+    [Fact]
+    public async Task NulOrLoneSurrogateInAHashedArgument_FailsBeforeAnyIo()
+    {
+        var nul = await Assert.ThrowsAsync<ArgumentException>(() => fixture.Db.GetBalanceAsync("bad\0name", Token));
+        var surrogate = await Assert.ThrowsAsync<ArgumentException>(() => fixture.Db.GetBalanceAsync("bad\uD800", Token));
+
+        Assert.Contains("NUL character", nul.Message, StringComparison.Ordinal);
+        Assert.Contains("lone surrogate", surrogate.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task LeastPrivilege_ExecuteOnSecurityDefinerFunctionsIsEnough_TablesStayClosed()
+    {
+        const string role = "plproxy_app";
+        for (int i = 0; i < UserDbFixture.PartitionCount; i++)
+        {
+            await fixture.Server.ExecuteAsync(UserDbFixture.PartitionDatabase(i), $"""
+                do $$ begin if not exists (select from pg_roles where rolname = '{role}') then create role {role} login; end if; end $$;
+                create or replace function secure_balance(i_username text) returns numeric language sql security definer set search_path = public
+                    as $$ select balance from users where username = i_username $$;
+                revoke all on function secure_balance(text) from public;
+                grant execute on function secure_balance(text) to {role};
+                revoke all on users from public;
+                """, Token);
+        }
+
+        var options = new PlProxyOptions().AddCluster("userdb", [.. fixture.PartitionConnectionStrings.Select(cs => new Npgsql.NpgsqlConnectionStringBuilder(cs) { Username = role }.ConnectionString)]);
+        await using PlProxyDataSource source = PlProxyDataSource.Create(options);
+        var user = fixture.Users[4];
+
+        decimal? balance = await source.ExecuteScalarAsync<decimal?>(new PlProxyCommand("secure_balance", "CLUSTER 'userdb'; RUN ON hashtext(u);").Add("u", user.Username), Token);
+        var denied = await Assert.ThrowsAsync<PlProxyException>(() => source.QueryAsync(
+            new PlProxyCommand("users", "CLUSTER 'userdb'; RUN ON ALL; SELECT username FROM users;"), r => r.GetString(0), Token));
+
+        Assert.Equal(user.Balance, balance);
+        Assert.Equal("42501", denied.SqlState);
+    }
+
+    [Fact]
+    public async Task Passwords_NeverAppearInExceptionsOrLogs()
+    {
+        var logs = new CapturingLoggerProvider();
+        using ILoggerFactory loggerFactory = logs;
+        var options = new PlProxyOptions().AddCluster("secret", "Host=127.0.0.1;Port=9;Database=nowhere;Username=u;Password=topsecret42;Timeout=1");
+        await using PlProxyDataSource source = PlProxyDataSource.Create(options, loggerFactory);
+
+        var error = await Assert.ThrowsAsync<PlProxyException>(() => source.ExecuteAsync(new PlProxyCommand("f", "CLUSTER 'secret';"), Token));
+
+        Assert.DoesNotContain("topsecret42", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains(logs.Entries, e => e.EventId == 1001);
+        Assert.DoesNotContain(logs.Entries, e => e.Text.Contains("topsecret42", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Calls_EmitAnActivityPerCallAndPerPartition_AndMetrics()
+    {
+        var activities = new List<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == TelemetryNames.SourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = a => { lock (activities) { activities.Add(a); } },
+        };
+        ActivitySource.AddActivityListener(listener);
+        var measurements = new List<(string Instrument, double Value, Dictionary<string, object?> Tags)>();
+        using var meterListener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) => { if (instrument.Meter.Name == TelemetryNames.SourceName) { l.EnableMeasurementEvents(instrument); } },
+        };
+        meterListener.SetMeasurementEventCallback<double>((i, v, tags, _) => { lock (measurements) { measurements.Add((i.Name, v, Tags(tags))); } });
+        meterListener.SetMeasurementEventCallback<long>((i, v, tags, _) => { lock (measurements) { measurements.Add((i.Name, v, Tags(tags))); } });
+        meterListener.Start();
+
+        await fixture.Db.GetStatsListAsync(Token);
+        await Assert.ThrowsAsync<PlProxyException>(() => fixture.Db.RaiseAsync("user1", "22012", Token));
+
+        Activity call;
+        lock (activities)
+        {
+            call = activities.Single(a => a.DisplayName == "get_stats_list");
+            Assert.Equal(UserDbFixture.PartitionCount, activities.Count(a => a.Parent == call));
+            Assert.Contains(activities, a => a.Parent == call && a.GetTagItem(TelemetryNames.DbNamespace) as string == "part2" && (int?)a.GetTagItem(TelemetryNames.Partition) == 2);
+            Activity failed = activities.Single(a => a.DisplayName == "raise");
+            Assert.Equal((ActivityStatusCode.Error, "22012"), (failed.Status, failed.GetTagItem(TelemetryNames.DbResponseStatusCode) as string));
+        }
+
+        Assert.Equal(("userdb", "postgresql"), (call.GetTagItem(TelemetryNames.Cluster) as string, call.GetTagItem(TelemetryNames.DbSystem) as string));
+        lock (measurements)
+        {
+            Assert.Contains(measurements, m => m.Instrument == TelemetryNames.CallDuration && m.Tags[TelemetryNames.DbOperation] as string == "get_stats_list" && m.Value > 0);
+            Assert.Equal(UserDbFixture.PartitionCount, measurements
+                .Where(m => m.Instrument == TelemetryNames.PartitionDuration && m.Tags[TelemetryNames.Cluster] as string == "userdb")
+                .Select(m => m.Tags[TelemetryNames.DbNamespace]).Distinct().Count());
+            Assert.Contains(measurements, m => m.Instrument == TelemetryNames.Errors && m.Tags[TelemetryNames.DbResponseStatusCode] as string == "22012");
+        }
+    }
+
+    private static Dictionary<string, object?> Tags(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+    {
+        var result = new Dictionary<string, object?>();
+        foreach (KeyValuePair<string, object?> tag in tags)
+        {
+            result[tag.Key] = tag.Value;
+        }
+
+        return result;
+    }
+
+    private sealed class CapturingLoggerProvider : ILoggerProvider, ILoggerFactory
+    {
+        public void AddProvider(ILoggerProvider provider)
+        {
+        }
+
+        public List<(int EventId, string Text)> Entries { get; } = [];
+
+        public ILogger CreateLogger(string categoryName) => new Logger(this);
+
+        public void Dispose()
+        {
+        }
+
+        private sealed class Logger(CapturingLoggerProvider provider) : ILogger
+        {
+            public IDisposable? BeginScope<TState>(TState state)
+                where TState : notnull => null;
+
+            public bool IsEnabled(LogLevel logLevel) => true;
+
+            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+            {
+                lock (provider.Entries)
+                {
+                    provider.Entries.Add((eventId.Id, formatter(state, exception) + " " + exception));
+                }
+            }
+        }
+    }
+}
