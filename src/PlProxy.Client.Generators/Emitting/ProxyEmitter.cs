@@ -82,7 +82,7 @@ internal static class ProxyEmitter
     private static void EmitMethodField(StringBuilder code, MethodModel method)
     {
         string parameters = string.Join(", ", method.Parameters.Where(p => !p.IsCancellationToken).Select(p => $"new {Generated}.ProxyParameter({Literal(p.Name)}, {Literal(p.PgType)})"));
-        bool returnsSet = method.Shape is ReturnShape.TaskOfList or ReturnShape.ValueTaskOfList or ReturnShape.Stream;
+        bool returnsSet = method.Shape is ReturnShape.TaskOfList or ReturnShape.ValueTaskOfList or ReturnShape.Stream or ReturnShape.TaskOfPartial;
         bool isVoid = method.Shape is ReturnShape.Task or ReturnShape.ValueTask;
         code.AppendLine($"        private static readonly {Generated}.ProxyMethod {FieldName(method)} = {Generated}.ProxyMethod.Create(");
         code.AppendLine($"            {Literal(method.FunctionName)}, InterfaceBody, {Literal(method.Body)}, {Bool(method.ReplacesInterfaceStatements)},");
@@ -108,6 +108,7 @@ internal static class ProxyEmitter
             ReturnShape.ValueTaskOfSingle => $"return new {method.ReturnTypeDisplay}({Generated}.ProxyCalls.SingleAsync({call}{reader}, {token}));",
             ReturnShape.TaskOfList => $"return {Generated}.ProxyCalls.ListAsync({call}{reader}, {token});",
             ReturnShape.ValueTaskOfList => $"return new {method.ReturnTypeDisplay}({Generated}.ProxyCalls.ListAsync({call}{reader}, {token}));",
+            ReturnShape.TaskOfPartial => $"return {Generated}.ProxyCalls.PartialAsync({call}{reader}, {token});",
             _ => $"return {Generated}.ProxyCalls.StreamAsync({call}{reader}, {token});",
         };
         code.AppendLine($"            {body}");

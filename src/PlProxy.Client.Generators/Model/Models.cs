@@ -33,6 +33,7 @@ internal enum ReturnShape
     TaskOfList,
     ValueTaskOfList,
     Stream,
+    TaskOfPartial,
 }
 
 /// <summary>A parameter of a proxy method.</summary>

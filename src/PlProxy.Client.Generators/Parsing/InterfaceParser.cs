@@ -239,7 +239,7 @@ internal static class InterfaceParser
 
         // Bind with the runtime's binder: the same decisions at compile time as at run time.
         bool replaces = attribute.NamedArguments.FirstOrDefault(a => a.Key == "ReplacesInterfaceStatements").Value.Value is true;
-        bool returnsSet = shape is ReturnShape.TaskOfList or ReturnShape.ValueTaskOfList or ReturnShape.Stream;
+        bool returnsSet = shape is ReturnShape.TaskOfList or ReturnShape.ValueTaskOfList or ReturnShape.Stream or ReturnShape.TaskOfPartial;
         string functionName = TypeMapper.SnakeCase(method.Name);
         var signature = new FunctionSignature(
             functionName,
@@ -287,6 +287,12 @@ internal static class InterfaceParser
                 return (ReturnShape.Stream, Result(method, argument!, diagnostics));
             case "System.Threading.Tasks.Task<TResult>" or "System.Threading.Tasks.ValueTask<TResult>":
                 bool isTask = display.StartsWith("System.Threading.Tasks.Task", StringComparison.Ordinal);
+                if (isTask && argument is INamedTypeSymbol { TypeArguments.Length: 1 } partial
+                    && partial.OriginalDefinition.ToDisplayString() == "PlProxy.Client.Resilience.PlProxyPartialResult<T>")
+                {
+                    return (ReturnShape.TaskOfPartial, Result(method, partial.TypeArguments[0], diagnostics));
+                }
+
                 if (argument is INamedTypeSymbol { TypeArguments.Length: 1 } list
                     && list.OriginalDefinition.ToDisplayString() == "System.Collections.Generic.IReadOnlyList<T>")
                 {
@@ -296,7 +302,7 @@ internal static class InterfaceParser
                 return (isTask ? ReturnShape.TaskOfSingle : ReturnShape.ValueTaskOfSingle, Result(method, argument!, diagnostics));
             default:
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedReturnTypeId, method.Locations.FirstOrDefault(), method.Name, returnType.ToDisplayString(),
-                    "proxy methods are asynchronous: return Task, ValueTask, Task<T>, ValueTask<T>, Task<IReadOnlyList<T>> or IAsyncEnumerable<T>"));
+                    "proxy methods are asynchronous: return Task, ValueTask, Task<T>, ValueTask<T>, Task<IReadOnlyList<T>>, Task<PlProxyPartialResult<T>> or IAsyncEnumerable<T>"));
                 return (ReturnShape.Task, null);
         }
     }

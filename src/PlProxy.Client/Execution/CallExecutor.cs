@@ -84,6 +84,70 @@ internal sealed class CallExecutor(PlProxyDataSource source)
         }
     }
 
+    /// <summary>A fan-out that tolerates failing partitions: every target runs to its end; failures are reported, not thrown.</summary>
+    public async Task<PlProxyPartialResult<T>> PartialAsync<T>(ProxyMethod method, object?[] arguments, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken)
+    {
+        long started = Stopwatch.GetTimestamp();
+        using Activity? activity = StartCall(method);
+        Route? route = null;
+        try
+        {
+            route = await PlanAsync(method, arguments, cancellationToken).ConfigureAwait(false);
+            Route planned = route.Value;
+            using CancellationTokenSource? timeout = StartTimeout(planned, cancellationToken);
+            CancellationToken token = timeout?.Token ?? cancellationToken;
+            int count = planned.Plan.IsSingle || planned.Direct is not null ? 1 : planned.Plan.Count;
+            var tasks = new Task<List<T>>[count];
+            for (int i = 0; i < count; i++)
+            {
+                tasks[i] = ReadTargetAsync(planned, i, read, int.MaxValue, token);
+            }
+
+            try
+            {
+                await Task.WhenAll(tasks).ConfigureAwait(false);
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                // Looked at per partition below.
+            }
+
+            var rows = new List<T>();
+            var errors = new List<PlProxyException>();
+            foreach (Task<List<T>> task in tasks)
+            {
+                if (task.IsCompletedSuccessfully)
+                {
+                    rows.AddRange(task.Result);
+                }
+                else if (task.Exception?.InnerException is PlProxyException error)
+                {
+                    errors.Add(error);
+                }
+                else if (task.IsCanceled && TimedOut(timeout, cancellationToken))
+                {
+                    errors.Add(QueryTimeout(planned, new OperationCanceledException()));
+                }
+                else
+                {
+                    await task.ConfigureAwait(false); // anything else (the caller's cancellation) is thrown
+                }
+            }
+
+            Completed(method, route, started, activity, null);
+            return new PlProxyPartialResult<T>(rows, errors, count);
+        }
+        catch (Exception e)
+        {
+            Completed(method, route, started, activity, e);
+            throw;
+        }
+        finally
+        {
+            route?.Cluster?.Release();
+        }
+    }
+
     public async IAsyncEnumerable<T> StreamAsync<T>(ProxyMethod method, object?[] arguments, Func<NpgsqlDataReader, T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();

@@ -38,6 +38,17 @@ public static class ProxyCalls
     public static Task<IReadOnlyList<T>> ListAsync<T>(PlProxyDataSource source, ProxyMethod method, object?[] arguments, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken) =>
         source.Executor.ListAsync(method, arguments, read, cancellationToken);
 
+    /// <summary>A set-returning method that tolerates failing partitions: the rows of those that answered and an error per failed one.</summary>
+    /// <typeparam name="T">The row type.</typeparam>
+    /// <param name="source">The data source.</param>
+    /// <param name="method">The method.</param>
+    /// <param name="arguments">The arguments, in parameter order.</param>
+    /// <param name="read">Reads one row.</param>
+    /// <param name="cancellationToken">Cancels the remote statements.</param>
+    /// <returns>The partial result.</returns>
+    public static Task<Resilience.PlProxyPartialResult<T>> PartialAsync<T>(PlProxyDataSource source, ProxyMethod method, object?[] arguments, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken) =>
+        source.Executor.PartialAsync(method, arguments, read, cancellationToken);
+
     /// <summary>A set-returning method streamed: rows as they arrive from any partition, with bounded buffering.</summary>
     /// <typeparam name="T">The row type.</typeparam>
     /// <param name="source">The data source.</param>

@@ -121,6 +121,21 @@ public sealed class ProxyDatabaseSourceTests(UserDbFixture fixture) : IAsyncLife
     }
 
     [Fact]
+    public async Task InvalidDefinitionInTheProxyDatabase_FailsNamingTheCluster_AndIsNotUsed()
+    {
+        await DefineAsync("three", version: 1, [0, 1, 2]);
+        await ExecuteAsync("insert into plproxy.cluster_versions values ('garbage', 1); insert into plproxy.cluster_partitions values ('garbage', 0, 'host=127.0.0.1 bogus_key=1');");
+        await using ServiceProvider provider = Services();
+        var source = provider.GetRequiredService<PlProxyDataSource>();
+
+        var three = await Assert.ThrowsAsync<PlProxyException>(() => source.ExecuteAsync(new PlProxyCommand("f", "CLUSTER 'three';"), Token));
+        var garbage = await Assert.ThrowsAsync<PlProxyException>(() => source.ExecuteAsync(new PlProxyCommand("f", "CLUSTER 'garbage';"), Token));
+
+        Assert.Contains("definition of cluster 'three' is invalid: Cluster 'three' has 3 partitions", three.Message, StringComparison.Ordinal);
+        Assert.Contains("Partition 0 of cluster 'garbage' has an invalid connection string", garbage.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ConfigSettings_AreApplied()
     {
         await DefineAsync("modular3", version: 1, [0, 1, 2], ("modular_mapping", "1"), ("query_timeout", "1"));

@@ -20,6 +20,10 @@ public interface IEvents
 
     [PlProxy("RUN ON ALL; TARGET read_database;")]
     Task<IReadOnlyList<string>> AllDatabasesAsync(string key, CancellationToken cancellationToken = default);
+
+    [Client.Resilience.Idempotent]
+    [PlProxy("RUN ON ALL; TARGET read_database;")]
+    Task<Client.Resilience.PlProxyPartialResult<string>> GatherDatabasesAsync(string key, CancellationToken cancellationToken = default);
 }
 
 /// <summary>

@@ -146,6 +146,32 @@ public sealed class FailureTests(FailureFixture fixture) : IClassFixture<Failure
     }
 
     [Fact]
+    public async Task PartialResults_OptIn_ReturnTheLivePartitionsAndNameTheDeadOnes()
+    {
+        await using PlProxyDataSource source = Source(cluster => cluster.Retry.MaxRetryAttempts = 0);
+        IEvents events = source.CreateProxy<IEvents>();
+
+        await fixture.Second.StopAsync(Token);
+        Client.Resilience.PlProxyPartialResult<string> gathered;
+        PlProxyException allOrError;
+        try
+        {
+            gathered = await events.GatherDatabasesAsync("x", Token);
+            allOrError = await Assert.ThrowsAsync<PlProxyException>(() => events.AllDatabasesAsync("x", Token));
+        }
+        finally
+        {
+            await fixture.Second.RestartAsync(Token);
+        }
+
+        Assert.Equal(["ev0", "ev1"], gathered.Rows);
+        Assert.Equal([2, 3], gathered.Errors.Select(e => e.PartitionIndex).Order());
+        Assert.False(gathered.IsComplete);
+        Assert.Equal(4, gathered.PartitionsCalled);
+        Assert.Contains(allOrError.PartitionIndex, new int?[] { 2, 3 });
+    }
+
+    [Fact]
     public async Task KilledBackends_IdempotentReadsRetry_WritesAreNotRepeated()
     {
         await using PlProxyDataSource source = Source();
