@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -51,6 +52,9 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
 
     internal ILogger Logger { get; }
 
+    /// <summary>The executor that replaces Npgsql (tests), or null.</summary>
+    internal IPartitionExecutor? PartitionExecutor { get; private init; }
+
     /// <summary>The per-host connection budget, or null when there is none.</summary>
     internal Resilience.ConnectionBudget? Budget { get; private init; }
 
@@ -70,14 +74,29 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
     /// <param name="loggerFactory">Where log events go (category <c>PlProxy.Client</c>); null for none.</param>
     /// <returns>The data source.</returns>
     /// <exception cref="ArgumentException">The options are invalid; the message names each cluster and entry at fault (never a password).</exception>
-    public static PlProxyDataSource Create(PlProxyOptions options, ILoggerFactory? loggerFactory) => Create(options, SharedRandomSource.Instance, loggerFactory);
+    public static PlProxyDataSource Create(PlProxyOptions options, ILoggerFactory? loggerFactory) => Create(options, SharedRandomSource.Instance, loggerFactory, null);
 
-    internal static PlProxyDataSource Create(PlProxyOptions options, IRandomSource random, ILoggerFactory? loggerFactory = null)
+    /// <summary>
+    /// Creates a data source whose partitions run through <paramref name="executor"/> instead of Npgsql: routing,
+    /// binding and the generated proxies work as usual. For tests (see PlProxy.Client.Testing's fake clusters).
+    /// </summary>
+    /// <param name="options">The clusters (their connection strings only name the partitions).</param>
+    /// <param name="executor">Runs each partition's part of a call.</param>
+    /// <returns>The data source.</returns>
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    public static PlProxyDataSource Create(PlProxyOptions options, IPartitionExecutor executor)
+    {
+        ArgumentNullException.ThrowIfNull(executor);
+        return Create(options, SharedRandomSource.Instance, null, executor);
+    }
+
+    internal static PlProxyDataSource Create(PlProxyOptions options, IRandomSource random, ILoggerFactory? loggerFactory = null, IPartitionExecutor? executor = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         ThrowIfInvalid(options);
         var source = new PlProxyDataSource(random, options.ProxyDatabase, options.ProxyDatabasePollInterval, loggerFactory)
         {
+            PartitionExecutor = executor,
             Budget = options.MaxConnectionsPerHost is { } budget ? new Resilience.ConnectionBudget(budget, options.ConnectionBudgetTimeout) : null,
         };
         try
@@ -171,7 +190,7 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
     /// <param name="read">Reads one row (columns by name or position).</param>
     /// <param name="cancellationToken">Cancels the remote statements.</param>
     /// <returns>The rows.</returns>
-    public Task<IReadOnlyList<T>> QueryAsync<T>(PlProxyCommand command, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken = default)
+    public Task<IReadOnlyList<T>> QueryAsync<T>(PlProxyCommand command, Func<DbDataReader, T> read, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(read);
         return Executor.ListAsync(MethodFor(command, returnsSet: true, resultPgType: null, isVoid: false), command.Values(), read, cancellationToken);

@@ -123,7 +123,7 @@ internal static class ProxyEmitter
 
     private static void EmitReader(StringBuilder code, MethodModel method, ResultModel result)
     {
-        code.AppendLine($"        private static {result.TypeDisplay} {ReaderName(method)}(global::Npgsql.NpgsqlDataReader r)");
+        code.AppendLine($"        private static {result.TypeDisplay} {ReaderName(method)}(global::System.Data.Common.DbDataReader r)");
         code.AppendLine("        {");
         if (result.ScalarReadExpression is not null)
         {

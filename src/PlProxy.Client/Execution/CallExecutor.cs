@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
@@ -25,9 +26,9 @@ internal sealed class CallExecutor(PlProxyDataSource source)
     internal const string ConnectFailedState = "08001";
 
     /// <summary>A planned call: where it runs and with which arguments.</summary>
-    private readonly record struct Route(ProxyMethod Method, object?[] Arguments, ClusterRuntime? Cluster, NpgsqlDataSource? Direct, ExecutionPlan Plan, ConnectionBudget? Budget = null);
+    private readonly record struct Route(ProxyMethod Method, object?[] Arguments, ClusterRuntime? Cluster, NpgsqlDataSource? Direct, ExecutionPlan Plan, ConnectionBudget? Budget = null, IPartitionExecutor? Executor = null);
 
-    public async Task<T> SingleAsync<T>(ProxyMethod method, object?[] arguments, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken)
+    public async Task<T> SingleAsync<T>(ProxyMethod method, object?[] arguments, Func<DbDataReader, T> read, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
         using Activity? activity = StartCall(method);
@@ -61,7 +62,7 @@ internal sealed class CallExecutor(PlProxyDataSource source)
         }
     }
 
-    public async Task<IReadOnlyList<T>> ListAsync<T>(ProxyMethod method, object?[] arguments, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<T>> ListAsync<T>(ProxyMethod method, object?[] arguments, Func<DbDataReader, T> read, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
         using Activity? activity = StartCall(method);
@@ -85,7 +86,7 @@ internal sealed class CallExecutor(PlProxyDataSource source)
     }
 
     /// <summary>A fan-out that tolerates failing partitions: every target runs to its end; failures are reported, not thrown.</summary>
-    public async Task<PlProxyPartialResult<T>> PartialAsync<T>(ProxyMethod method, object?[] arguments, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken)
+    public async Task<PlProxyPartialResult<T>> PartialAsync<T>(ProxyMethod method, object?[] arguments, Func<DbDataReader, T> read, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
         using Activity? activity = StartCall(method);
@@ -148,7 +149,7 @@ internal sealed class CallExecutor(PlProxyDataSource source)
         }
     }
 
-    public async IAsyncEnumerable<T> StreamAsync<T>(ProxyMethod method, object?[] arguments, Func<NpgsqlDataReader, T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<T> StreamAsync<T>(ProxyMethod method, object?[] arguments, Func<DbDataReader, T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
         using Activity? activity = StartCall(method);
@@ -204,7 +205,7 @@ internal sealed class CallExecutor(PlProxyDataSource source)
     }
 
     // Reads every row of the plan's databases (one, or all of them concurrently) under the cluster's query_timeout.
-    private static async Task<List<T>> ReadAsync<T>(Route route, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken)
+    private static async Task<List<T>> ReadAsync<T>(Route route, Func<DbDataReader, T> read, CancellationToken cancellationToken)
     {
         // RUN ON ANY fails over: a partition that cannot be reached (or whose circuit is open) is skipped for the next.
         if (route.Cluster is { } cluster && route.Plan.IsSingle && route.Method.Function.Run == RunKind.Any && route.Method.Function.SplitParameters.Count == 0)
@@ -227,7 +228,7 @@ internal sealed class CallExecutor(PlProxyDataSource source)
         return await ReadOnceAsync(route, read, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<List<T>> ReadOnceAsync<T>(Route route, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken)
+    private static async Task<List<T>> ReadOnceAsync<T>(Route route, Func<DbDataReader, T> read, CancellationToken cancellationToken)
     {
         using CancellationTokenSource? timeout = StartTimeout(route, cancellationToken);
         try
@@ -288,7 +289,7 @@ internal sealed class CallExecutor(PlProxyDataSource source)
 
     // Several databases: every database's rows go into one bounded buffer as they arrive, so memory stays
     // bounded whatever the result size; the first failure cancels the rest and ends the stream with it.
-    private static async IAsyncEnumerable<T> StreamAllAsync<T>(Route route, Func<NpgsqlDataReader, T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private static async IAsyncEnumerable<T> StreamAllAsync<T>(Route route, Func<DbDataReader, T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var channel = Channel.CreateBounded<T>(new BoundedChannelOptions(StreamBufferRows) { SingleReader = true });
@@ -335,7 +336,7 @@ internal sealed class CallExecutor(PlProxyDataSource source)
             Function = route.Method.Function.Signature.Name,
         };
 
-    private static async Task ProduceAsync<T>(Route route, int target, Func<NpgsqlDataReader, T> read, ChannelWriter<T> writer, CancellationTokenSource cancellation)
+    private static async Task ProduceAsync<T>(Route route, int target, Func<DbDataReader, T> read, ChannelWriter<T> writer, CancellationTokenSource cancellation)
     {
         try
         {
@@ -377,11 +378,11 @@ internal sealed class CallExecutor(PlProxyDataSource source)
         switch (function.Location)
         {
             case LocationKind.ConnectString:
-                return new Route(method, arguments, null, source.DataSourceFor(function.ConnectString!), ExecutionPlan.Single(0, 0), source.Budget);
+                return new Route(method, arguments, null, source.DataSourceFor(function.ConnectString!), ExecutionPlan.Single(0, 0), source.Budget, source.PartitionExecutor);
 
             case LocationKind.ConnectExpression:
                 string connectionString = EvaluateName(method, planArguments, "CONNECT");
-                return new Route(method, arguments, null, source.DataSourceFor(connectionString), ExecutionPlan.Single(0, 0), source.Budget);
+                return new Route(method, arguments, null, source.DataSourceFor(connectionString), ExecutionPlan.Single(0, 0), source.Budget, source.PartitionExecutor);
 
             default:
                 string clusterName = function.Location == LocationKind.ClusterName ? function.ClusterName! : EvaluateName(method, planArguments, "CLUSTER");
@@ -389,7 +390,7 @@ internal sealed class CallExecutor(PlProxyDataSource source)
                 try
                 {
                     ExecutionPlan plan = Planner.Plan(function, planArguments, cluster.Layout, source.Random, method.Functions);
-                    return new Route(method, arguments, cluster, null, plan, source.Budget);
+                    return new Route(method, arguments, cluster, null, plan, source.Budget, source.PartitionExecutor);
                 }
                 catch
                 {
@@ -408,7 +409,7 @@ internal sealed class CallExecutor(PlProxyDataSource source)
     }
 
     // Runs every target concurrently and concatenates their rows in plan order; the first failure cancels the rest.
-    private static async Task<List<T>> ReadAllAsync<T>(Route route, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken)
+    private static async Task<List<T>> ReadAllAsync<T>(Route route, Func<DbDataReader, T> read, CancellationToken cancellationToken)
     {
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var tasks = new Task<List<T>>[route.Plan.Count];
@@ -447,7 +448,7 @@ internal sealed class CallExecutor(PlProxyDataSource source)
         return rows;
     }
 
-    private static async Task<List<T>> ReadTargetAsync<T>(Route route, int target, Func<NpgsqlDataReader, T> read, int stopAfter, CancellationToken cancellationToken)
+    private static async Task<List<T>> ReadTargetAsync<T>(Route route, int target, Func<DbDataReader, T> read, int stopAfter, CancellationToken cancellationToken)
     {
         var rows = new List<T>();
         await foreach (T row in StreamTargetAsync(route, target, read, cancellationToken).ConfigureAwait(false))
@@ -462,7 +463,7 @@ internal sealed class CallExecutor(PlProxyDataSource source)
         return rows;
     }
 
-    private static async IAsyncEnumerable<T> StreamTargetAsync<T>(Route route, int target, Func<NpgsqlDataReader, T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
+    private static async IAsyncEnumerable<T> StreamTargetAsync<T>(Route route, int target, Func<DbDataReader, T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         (NpgsqlDataSource dataSource, ResiliencePipeline pipeline, int partition, int[]? rows) = Resolve(route, target);
         long started = Stopwatch.GetTimestamp();
@@ -474,9 +475,22 @@ internal sealed class CallExecutor(PlProxyDataSource source)
         IDisposable? budget = null;
         NpgsqlConnection? connection = null;
         NpgsqlCommand? command = null;
-        NpgsqlDataReader? reader = null;
+        DbDataReader? reader = null;
         try
         {
+            if (route.Executor is { } executor)
+            {
+                try
+                {
+                    reader = await executor.ExecuteAsync(Request(route, partition, rows), cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (Wrap(e, route, dataSource, partition) is { } wrapped)
+                {
+                    throw wrapped;
+                }
+            }
+            else
+            {
             // Opening and executing go through the partition's pipeline: retries (of calls that never reached the
             // server, or of idempotent methods) and its circuit breaker. Rows, once they flow, are never retried.
             if (route.Budget is not null)
@@ -543,6 +557,7 @@ internal sealed class CallExecutor(PlProxyDataSource source)
             {
                 ResilienceContextPool.Shared.Return(context);
             }
+            }
 
             while (true)
             {
@@ -608,6 +623,22 @@ internal sealed class CallExecutor(PlProxyDataSource source)
 
         PlanTarget planTarget = route.Plan[target];
         return (route.Cluster!.DataSource(planTarget.Connection), route.Cluster.Pipeline(planTarget.Connection), planTarget.Partition, planTarget.Rows);
+    }
+
+    private static PartitionRequest Request(Route route, int partition, int[]? rows)
+    {
+        ProxyMethod method = route.Method;
+        var names = new string[method.ParameterOrder.Length];
+        var values = new object?[method.ParameterOrder.Length];
+        for (int i = 0; i < names.Length; i++)
+        {
+            int index = method.ParameterOrder[i];
+            names[i] = method.Function.Signature.Parameters[index].Name;
+            object? value = route.Arguments[index];
+            values[i] = rows is not null && value is Array array && method.Function.IsSplit(index) ? Subset(array, rows) : value;
+        }
+
+        return new PartitionRequest(route.Cluster?.Layout.Name, partition, method.Function.Target ?? method.Function.Signature.Name, method.Sql, names, values);
     }
 
     private static NpgsqlCommand CreateCommand(ProxyMethod method, object?[] arguments, int[]? rows, NpgsqlConnection connection)

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.ComponentModel;
 using Npgsql;
 
@@ -24,7 +25,7 @@ public static class ProxyCalls
     /// <param name="read">Reads the result from the current row.</param>
     /// <param name="cancellationToken">Cancels the remote statements.</param>
     /// <returns>The result.</returns>
-    public static Task<T> SingleAsync<T>(PlProxyDataSource source, ProxyMethod method, object?[] arguments, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken) =>
+    public static Task<T> SingleAsync<T>(PlProxyDataSource source, ProxyMethod method, object?[] arguments, Func<DbDataReader, T> read, CancellationToken cancellationToken) =>
         source.Executor.SingleAsync(method, arguments, read, cancellationToken);
 
     /// <summary>A set-returning method collected into a list: every partition's rows, partition by partition.</summary>
@@ -35,7 +36,7 @@ public static class ProxyCalls
     /// <param name="read">Reads one row.</param>
     /// <param name="cancellationToken">Cancels the remote statements.</param>
     /// <returns>The rows.</returns>
-    public static Task<IReadOnlyList<T>> ListAsync<T>(PlProxyDataSource source, ProxyMethod method, object?[] arguments, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken) =>
+    public static Task<IReadOnlyList<T>> ListAsync<T>(PlProxyDataSource source, ProxyMethod method, object?[] arguments, Func<DbDataReader, T> read, CancellationToken cancellationToken) =>
         source.Executor.ListAsync(method, arguments, read, cancellationToken);
 
     /// <summary>A set-returning method that tolerates failing partitions: the rows of those that answered and an error per failed one.</summary>
@@ -46,7 +47,7 @@ public static class ProxyCalls
     /// <param name="read">Reads one row.</param>
     /// <param name="cancellationToken">Cancels the remote statements.</param>
     /// <returns>The partial result.</returns>
-    public static Task<Resilience.PlProxyPartialResult<T>> PartialAsync<T>(PlProxyDataSource source, ProxyMethod method, object?[] arguments, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken) =>
+    public static Task<Resilience.PlProxyPartialResult<T>> PartialAsync<T>(PlProxyDataSource source, ProxyMethod method, object?[] arguments, Func<DbDataReader, T> read, CancellationToken cancellationToken) =>
         source.Executor.PartialAsync(method, arguments, read, cancellationToken);
 
     /// <summary>A set-returning method streamed: rows as they arrive from any partition, with bounded buffering.</summary>
@@ -57,6 +58,6 @@ public static class ProxyCalls
     /// <param name="read">Reads one row.</param>
     /// <param name="cancellationToken">Cancels the remote statements.</param>
     /// <returns>The rows.</returns>
-    public static IAsyncEnumerable<T> StreamAsync<T>(PlProxyDataSource source, ProxyMethod method, object?[] arguments, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken) =>
+    public static IAsyncEnumerable<T> StreamAsync<T>(PlProxyDataSource source, ProxyMethod method, object?[] arguments, Func<DbDataReader, T> read, CancellationToken cancellationToken) =>
         source.Executor.StreamAsync(method, arguments, read, cancellationToken);
 }

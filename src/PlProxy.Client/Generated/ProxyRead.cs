@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.ComponentModel;
 using Npgsql;
 
@@ -13,7 +14,7 @@ public static class ProxyRead
     /// <param name="ordinal">The column.</param>
     /// <returns>The value.</returns>
     /// <exception cref="PlProxyException">The value is NULL.</exception>
-    public static T Required<T>(NpgsqlDataReader reader, int ordinal) =>
+    public static T Required<T>(DbDataReader reader, int ordinal) =>
         reader.IsDBNull(ordinal)
             ? throw new PlProxyException($"Column {reader.GetName(ordinal)} is NULL, but the result type {typeof(T).Name} cannot hold NULL; declare it nullable.")
             : reader.GetFieldValue<T>(ordinal);
@@ -23,7 +24,7 @@ public static class ProxyRead
     /// <param name="reader">The reader on the current row.</param>
     /// <param name="ordinal">The column.</param>
     /// <returns>The value or null.</returns>
-    public static T? NullableValue<T>(NpgsqlDataReader reader, int ordinal)
+    public static T? NullableValue<T>(DbDataReader reader, int ordinal)
         where T : struct =>
         reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<T>(ordinal);
 
@@ -32,7 +33,7 @@ public static class ProxyRead
     /// <param name="reader">The reader on the current row.</param>
     /// <param name="ordinal">The column.</param>
     /// <returns>The value or null.</returns>
-    public static T? NullableReference<T>(NpgsqlDataReader reader, int ordinal)
+    public static T? NullableReference<T>(DbDataReader reader, int ordinal)
         where T : class =>
         reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<T>(ordinal);
 
@@ -44,7 +45,7 @@ public static class ProxyRead
     /// <param name="member">The member name.</param>
     /// <returns>The ordinal.</returns>
     /// <exception cref="PlProxyException">No column maps to the member (PL/Proxy: "Field x does not exists in result").</exception>
-    public static int Ordinal(NpgsqlDataReader reader, string member)
+    public static int Ordinal(DbDataReader reader, string member)
     {
         for (int i = 0; i < reader.FieldCount; i++)
         {
@@ -60,7 +61,7 @@ public static class ProxyRead
     /// <summary>True when every column of the row is NULL (a NULL composite).</summary>
     /// <param name="reader">The reader on the current row.</param>
     /// <returns>Whether the row is all NULL.</returns>
-    public static bool IsNullRow(NpgsqlDataReader reader)
+    public static bool IsNullRow(DbDataReader reader)
     {
         for (int i = 0; i < reader.FieldCount; i++)
         {
