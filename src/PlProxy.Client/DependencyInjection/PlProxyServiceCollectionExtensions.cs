@@ -54,6 +54,21 @@ public static class PlProxyServiceCollectionExtensions
         return AddCore(services);
     }
 
+    /// <summary>
+    /// Registers the <see cref="PlProxyDataSource"/> <paramref name="dataSource"/> builds, replacing any registered before
+    /// (test packages use this to put fake clusters in place of the real ones).
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="dataSource">Builds the data source.</param>
+    /// <returns>A builder for proxies.</returns>
+    public static IPlProxyBuilder AddPlProxy(this IServiceCollection services, Func<IServiceProvider, PlProxyDataSource> dataSource)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentNullException.ThrowIfNull(dataSource);
+        services.Replace(ServiceDescriptor.Singleton(dataSource));
+        return new Builder(services);
+    }
+
     private static Builder AddCore(IServiceCollection services)
     {
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PlProxyOptions>, PlProxyOptionsValidator>());

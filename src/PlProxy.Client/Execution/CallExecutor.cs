@@ -625,17 +625,18 @@ internal sealed class CallExecutor(PlProxyDataSource source)
         return (route.Cluster!.DataSource(planTarget.Connection), route.Cluster.Pipeline(planTarget.Connection), planTarget.Partition, planTarget.Rows);
     }
 
+    // Every argument of the function by name (split arrays cut to this partition's elements), whatever the SQL uses.
     private static PartitionRequest Request(Route route, int partition, int[]? rows)
     {
         ProxyMethod method = route.Method;
-        var names = new string[method.ParameterOrder.Length];
-        var values = new object?[method.ParameterOrder.Length];
-        for (int i = 0; i < names.Length; i++)
+        int count = method.Function.Signature.Parameters.Count;
+        var names = new string[count];
+        var values = new object?[count];
+        for (int index = 0; index < count; index++)
         {
-            int index = method.ParameterOrder[i];
-            names[i] = method.Function.Signature.Parameters[index].Name;
+            names[index] = method.Function.Signature.Parameters[index].Name;
             object? value = route.Arguments[index];
-            values[i] = rows is not null && value is Array array && method.Function.IsSplit(index) ? Subset(array, rows) : value;
+            values[index] = rows is not null && value is Array array && method.Function.IsSplit(index) ? Subset(array, rows) : value;
         }
 
         return new PartitionRequest(route.Cluster?.Layout.Name, partition, method.Function.Target ?? method.Function.Signature.Name, method.Sql, names, values);

@@ -41,10 +41,10 @@ public sealed class PartitionRequest
     /// <summary>The SQL that would be sent, with <c>$1 … $n</c> placeholders.</summary>
     public string Sql { get; }
 
-    /// <summary>The names of the arguments behind the placeholders, in placeholder order.</summary>
+    /// <summary>The names of the function's arguments, in declaration order.</summary>
     public IReadOnlyList<string> ParameterNames { get; }
 
-    /// <summary>The argument values in placeholder order; a split array holds only this partition's elements.</summary>
+    /// <summary>The argument values in declaration order; a split array holds only this partition's elements.</summary>
     public IReadOnlyList<object?> Values { get; }
 
     /// <summary>The value of the argument named <paramref name="name"/> (case-insensitively).</summary>

@@ -1,0 +1,132 @@
+using Microsoft.Extensions.DependencyInjection;
+using PlProxy.Client.Hashing;
+
+namespace PlProxy.Client.Testing.Tests;
+
+public sealed record Account(decimal Balance, string Currency);
+
+[PlProxy("CLUSTER 'userdb';")]
+public interface IAccounts
+{
+    [PlProxy("RUN ON hashtext(username);")]
+    Task<decimal> GetBalanceAsync(string username, CancellationToken cancellationToken = default);
+
+    [PlProxy("RUN ON hashtext(username); TARGET get_account;")]
+    Task<Account?> GetAccountAsync(string username, CancellationToken cancellationToken = default);
+
+    [PlProxy("RUN ON ALL; SELECT current_database()::text;")]
+    Task<IReadOnlyList<string>> DatabasesAsync(CancellationToken cancellationToken = default);
+
+    [PlProxy("SPLIT usernames; RUN ON hashtext(usernames); SELECT current_database()::text;")]
+    Task<IReadOnlyList<string>> DatabasesOfAsync(string[] usernames, CancellationToken cancellationToken = default);
+
+    [PlProxy("RUN ON hashtext(username); SELECT current_database()::text;")]
+    Task<string> DatabaseOfAsync(string username, CancellationToken cancellationToken = default);
+}
+
+/// <summary>Fake clusters: real routing through the generated proxy, answers from memory, every call recorded.</summary>
+public sealed class FakeClusterTests
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    private static int PartitionOf(string username) => Partitions.IndexOf(PgHash.HashText(username), 4);
+
+    [Fact]
+    public async Task HashCall_LandsOnTheUsersPartition_AndIsRecorded()
+    {
+        var cluster = new FakeCluster("userdb", 4).On("get_balance", call => FakeRows.Scalar(100m + call.Partition));
+        await using PlProxyDataSource source = FakePlProxy.CreateDataSource(cluster);
+
+        decimal balance = await source.CreateProxy<IAccounts>().GetBalanceAsync("user42", Token);
+
+        FakeCall recorded = Assert.Single(cluster.Calls);
+        Assert.Equal(100m + PartitionOf("user42"), balance);
+        Assert.Equal(("userdb", PartitionOf("user42"), "get_balance", (object?)"user42"), (recorded.Cluster, recorded.Partition, recorded.Function, recorded.Arguments["username"]));
+    }
+
+    [Fact]
+    public async Task RunOnAll_VisitsEveryPartitionOnce()
+    {
+        var cluster = new FakeCluster("userdb", 4).On("databases", call => FakeRows.Scalar($"p{call.Partition}"));
+        await using PlProxyDataSource source = FakePlProxy.CreateDataSource(cluster);
+
+        IReadOnlyList<string> databases = await source.CreateProxy<IAccounts>().DatabasesAsync(Token);
+
+        Assert.Equal(["p0", "p1", "p2", "p3"], databases);
+        Assert.Equal([0, 1, 2, 3], cluster.Calls.Select(c => c.Partition).Order());
+    }
+
+    [Fact]
+    public async Task CompositeRows_AreReadByColumnName_AndPerPartitionHandlersWin()
+    {
+        var cluster = new FakeCluster("userdb", 4).On("get_account", _ => FakeRows.WithColumns("balance", "currency").Row(null, null)); // a NULL row
+        cluster.Partition(PartitionOf("bob")).On("get_account", _ => FakeRows.WithColumns("currency", "balance").Row("USD", 12.5m));
+        await using PlProxyDataSource source = FakePlProxy.CreateDataSource(cluster);
+        IAccounts accounts = source.CreateProxy<IAccounts>();
+
+        Assert.Equal(new Account(12.5m, "USD"), await accounts.GetAccountAsync("bob", Token));
+        Assert.Null(await accounts.GetAccountAsync(Enumerable.Range(0, 100).Select(i => $"u{i}").First(u => PartitionOf(u) != PartitionOf("bob")), Token));
+    }
+
+    [Fact]
+    public async Task UnhandledFunction_FailsNamingFunctionAndPartition()
+    {
+        await using PlProxyDataSource source = FakePlProxy.CreateDataSource(new FakeCluster("userdb", 4));
+
+        var error = await Assert.ThrowsAsync<PlProxyException>(() => source.CreateProxy<IAccounts>().GetBalanceAsync("user42", Token));
+
+        Assert.Contains($"partition {PartitionOf("user42")} has no handler for function get_balance", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task HandlerException_SurfacesAsARemoteError()
+    {
+        var cluster = new FakeCluster("userdb", 4).On("get_balance", _ => throw new PlProxyException("insufficient funds", "P0001"));
+        await using PlProxyDataSource source = FakePlProxy.CreateDataSource(cluster);
+
+        var error = await Assert.ThrowsAsync<PlProxyException>(() => source.CreateProxy<IAccounts>().GetBalanceAsync("user42", Token));
+
+        Assert.Equal("P0001", error.SqlState);
+    }
+
+    [Fact]
+    public async Task Split_SendsEachPartitionOnlyItsElements()
+    {
+        string[] names = [.. Enumerable.Range(0, 20).Select(i => $"user{i}")];
+        var cluster = new FakeCluster("userdb", 4).On("databases_of", call => FakeRows.Scalars([.. ((string[])call.Arguments["usernames"]!).Cast<object?>()]));
+        await using PlProxyDataSource source = FakePlProxy.CreateDataSource(cluster);
+
+        IReadOnlyList<string> echoed = await source.CreateProxy<IAccounts>().DatabasesOfAsync(names, Token);
+
+        Assert.Equal(names.Order(), echoed.Order());
+        Assert.All(cluster.Calls, c => Assert.All((string[])c.Arguments["usernames"]!, n => Assert.Equal(c.Partition, PartitionOf(n))));
+    }
+
+    [Fact]
+    public async Task AddPlProxyFakes_ReplacesTheRealDataSourceInDi()
+    {
+        var cluster = new FakeCluster("userdb", 4).On("get_balance", _ => FakeRows.Scalar(7m));
+        var services = new ServiceCollection();
+        services.AddPlProxyFakes(cluster).AddProxy<IAccounts>();
+        await using ServiceProvider provider = services.BuildServiceProvider();
+
+        Assert.Equal(7m, await provider.GetRequiredService<IAccounts>().GetBalanceAsync("anyone", Token));
+    }
+
+    [Fact]
+    public async Task FakeAndRealPartitions_AgreeOnRouting()
+    {
+        await using LocalPartitions partitions = await LocalPartitions.StartAsync(4, cancellationToken: Token);
+        await using PlProxyDataSource real = PlProxyDataSource.Create(partitions.AddTo(new Configuration.PlProxyOptions(), "userdb"));
+        var cluster = new FakeCluster("userdb", 4).On("database_of", call => FakeRows.Scalar($"part{call.Partition}"));
+        await using PlProxyDataSource fake = FakePlProxy.CreateDataSource(cluster);
+        string[] users = [.. Enumerable.Range(0, 200).Select(i => $"user{i}"), "ünïcode", "日本語"];
+
+        foreach (string user in users)
+        {
+            Assert.Equal(await real.CreateProxy<IAccounts>().DatabaseOfAsync(user, Token), await fake.CreateProxy<IAccounts>().DatabaseOfAsync(user, Token));
+        }
+
+        Assert.Equal(users.Length, cluster.Calls.Count);
+    }
+}
