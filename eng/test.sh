@@ -43,7 +43,7 @@ PY
 results_dir="$repo_root/artifacts/test-results"
 rm -rf "$results_dir"
 mkdir -p "$results_dir"
-for project in tests/*/*.csproj; do
+for project in tests/*/*.csproj samples/*.Tests/*.csproj; do
   name="$(basename "$project" .csproj)"
   dll="$(dirname "$project")/bin/$configuration/net10.0/$name.dll"
   [ -f "$dll" ] || { echo "No test assembly at $dll" >&2; status=1; continue; }
