@@ -1,0 +1,125 @@
+using Npgsql;
+using PlProxy.Client.Configuration;
+using PlProxy.Client.Testing;
+
+namespace PlProxy.Client.Benchmarks;
+
+[PlProxy("CLUSTER 'userdb';")]
+public interface IBenchUserDb
+{
+    [PlProxy("RUN ON hashtext(username);")]
+    Task<decimal?> GetBalanceAsync(string username, CancellationToken cancellationToken = default);
+
+    [PlProxy("RUN ON ALL; TARGET get_stats;")]
+    Task<IReadOnlyList<long>> CountsAsync(CancellationToken cancellationToken = default);
+}
+
+[PlProxy("CLUSTER 'wide';")]
+public interface IBenchWide
+{
+    [PlProxy("RUN ON ALL; TARGET get_stats;")]
+    Task<IReadOnlyList<long>> CountsAsync(CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// One local PostgreSQL for every end-to-end benchmark of a run: 4 user partitions (seeded so each user lives in its
+/// hash partition), 16 more for wide fan-out, a PL/Proxy proxy database over both, and a pgBouncer (statement mode) in
+/// front of everything. Started once per process (benchmarks run in-process) and stopped at exit.
+/// </summary>
+public sealed class BenchmarkEnvironment
+{
+    public const int Users = 10_000;
+    private const string Schema = """
+        create table users (username text primary key, balance numeric not null);
+        create function get_balance(i_username text) returns numeric language sql stable as $$ select balance from users where username = i_username $$;
+        create function get_stats() returns setof int8 language sql stable as $$ select count(*) from users $$;
+        """;
+
+    private static readonly Lazy<BenchmarkEnvironment> Shared = new(() => StartAsync().GetAwaiter().GetResult());
+
+    private BenchmarkEnvironment()
+    {
+    }
+
+    public static BenchmarkEnvironment Instance => Shared.Value;
+
+    public string[] Usernames { get; private set; } = [];
+
+    public NpgsqlDataSource[] HandRouted { get; private set; } = [];
+
+    public NpgsqlDataSource[] HandRoutedPooled { get; private set; } = [];
+
+    public PlProxyDataSource Client { get; private set; } = null!;
+
+    public PlProxyDataSource ClientPooled { get; private set; } = null!;
+
+    public NpgsqlDataSource ServerSide { get; private set; } = null!;
+
+    public NpgsqlDataSource ServerSidePooled { get; private set; } = null!;
+
+    private static async Task<BenchmarkEnvironment> StartAsync()
+    {
+        var environment = new BenchmarkEnvironment();
+        // Room for every pool of every contender at 32 callers, and for PL/Proxy's own connections to the partitions.
+        LocalPartitions partitions = await LocalPartitions.StartAsync(4, Schema, options: new LocalPostgresOptions { MaxConnections = 1000 });
+        LocalPostgresServer server = partitions.Server;
+        var wide = new List<string>();
+        for (int i = 0; i < 16; i++)
+        {
+            wide.Add(await server.CreateDatabaseAsync($"wide{i}"));
+            await server.ExecuteAsync($"wide{i}", Schema);
+        }
+
+        environment.Usernames = [.. Enumerable.Range(0, Users).Select(i => $"user{i}")];
+        for (int p = 0; p < 4; p++)
+        {
+            string[] mine = [.. environment.Usernames.Where(u => Hashing.Partitions.IndexOf(Hashing.PgHash.HashText(u), 4) == p)];
+            await using var seed = NpgsqlDataSource.Create(partitions.ConnectionStrings[p]);
+            await using NpgsqlCommand insert = seed.CreateCommand("insert into users select u, 100 from unnest($1::text[]) u");
+            insert.Parameters.Add(new NpgsqlParameter { Value = mine });
+            await insert.ExecuteNonQueryAsync();
+            await using NpgsqlCommand analyze = seed.CreateCommand("analyze users");
+            await analyze.ExecuteNonQueryAsync();
+        }
+
+        string Libpq(string database) => $"host={server.Host} port={server.Port} dbname={database} user={LocalPostgresServer.Superuser}";
+        string proxy = await server.CreateDatabaseAsync("proxy");
+        await server.ExecuteAsync("proxy", $"""
+            create extension plproxy;
+            create schema plproxy;
+            create function plproxy.get_cluster_version(c text) returns int4 language sql as $$ select 1 $$;
+            create function plproxy.get_cluster_partitions(c text) returns setof text language sql as $$
+                select case when c = 'userdb' then 'host={server.Host} port={server.Port} dbname=part' || i || ' user=postgres'
+                            else 'host={server.Host} port={server.Port} dbname=wide' || i || ' user=postgres' end
+                from generate_series(0, case when c = 'userdb' then 3 else 15 end) i $$;
+            create function plproxy.get_cluster_config(in c text, out key text, out val text) returns setof record language sql as $$ select null::text, null::text where false $$;
+            create function get_balance(username text) returns numeric as $$ cluster 'userdb'; run on hashtext(username); $$ language plproxy;
+            create function get_stats() returns setof int8 as $$ cluster 'userdb'; run on all; $$ language plproxy;
+            create function get_wide_stats() returns setof int8 as $$ cluster 'wide'; run on all; target get_stats; $$ language plproxy;
+            """);
+        _ = Libpq("proxy");
+
+        LocalPgBouncer bouncer = await LocalPgBouncer.StartAsync(server, PgBouncerPoolMode.Statement);
+        environment.HandRouted = [.. partitions.ConnectionStrings.Select(cs => NpgsqlDataSource.Create(cs))];
+        environment.HandRoutedPooled = [.. partitions.Databases.Select(d => NpgsqlDataSource.Create(bouncer.ConnectionString(d) + ";No Reset On Close=true"))];
+        environment.Client = PlProxyDataSource.Create(partitions.AddTo(new PlProxyOptions(), "userdb").AddCluster("wide", [.. wide]));
+        environment.ClientPooled = PlProxyDataSource.Create(new PlProxyOptions()
+            .AddCluster("userdb", c =>
+            {
+                c.Pooler = PlProxyPooler.PgBouncerStatement;
+                foreach (string d in partitions.Databases)
+                {
+                    c.Partitions.Add(bouncer.ConnectionString(d));
+                }
+            }));
+        environment.ServerSide = NpgsqlDataSource.Create(proxy);
+        environment.ServerSidePooled = NpgsqlDataSource.Create(bouncer.ConnectionString("proxy") + ";No Reset On Close=true");
+
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            bouncer.DisposeAsync().AsTask().GetAwaiter().GetResult();
+            partitions.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        };
+        return environment;
+    }
+}

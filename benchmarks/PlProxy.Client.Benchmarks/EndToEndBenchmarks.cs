@@ -1,0 +1,204 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using Npgsql;
+using PlProxy.Client.Hashing;
+
+namespace PlProxy.Client.Benchmarks;
+
+/// <summary>Runs end-to-end benchmarks in this process (one shared local PostgreSQL) with few iterations.</summary>
+public sealed class EndToEndConfig : ManualConfig
+{
+    public EndToEndConfig()
+    {
+        AddJob(Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(2).WithIterationCount(5));
+        AddColumn(BenchmarkDotNet.Columns.StatisticColumn.Median);
+    }
+}
+
+/// <summary>
+/// The same workload — the balance of a random user — three ways, side by side: straightforward hand-routed Npgsql
+/// (hash, pick the data source, one command: the limit), the generated PlProxy.Client proxy, and server-side PL/Proxy
+/// through a proxy database; each direct and through pgBouncer (statement mode). 256 calls per invocation split
+/// among the callers, so the reported time is per call (1 / throughput). Per-call latencies go to
+/// benchmarks/results/EndToEndLatencies.md.
+/// </summary>
+[Config(typeof(EndToEndConfig))]
+[MemoryDiagnoser]
+public class EndToEndBenchmarks
+{
+    private const int CallsPerInvoke = 256;
+    private static readonly ConcurrentDictionary<string, ConcurrentBag<long>> Latencies = new();
+
+    private BenchmarkEnvironment _environment = null!;
+    private IBenchUserDb _client = null!;
+    private IBenchUserDb _clientPooled = null!;
+
+    [Params(1, 8, 32)]
+    public int Callers { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _environment = BenchmarkEnvironment.Instance;
+        _client = _environment.Client.CreateProxy<IBenchUserDb>();
+        _clientPooled = _environment.ClientPooled.CreateProxy<IBenchUserDb>();
+    }
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = CallsPerInvoke)]
+    public Task HandRoutedNpgsql() => Run(nameof(HandRoutedNpgsql), user => HandRouted(_environment.HandRouted, user));
+
+    [Benchmark(OperationsPerInvoke = CallsPerInvoke)]
+    public Task PlProxyClient() => Run(nameof(PlProxyClient), user => _client.GetBalanceAsync(user));
+
+    [Benchmark(OperationsPerInvoke = CallsPerInvoke)]
+    public Task ServerSidePlProxy() => Run(nameof(ServerSidePlProxy), user => ServerSide(_environment.ServerSide, user));
+
+    [Benchmark(OperationsPerInvoke = CallsPerInvoke)]
+    public Task HandRoutedNpgsqlViaPgBouncer() => Run(nameof(HandRoutedNpgsqlViaPgBouncer), user => HandRouted(_environment.HandRoutedPooled, user));
+
+    [Benchmark(OperationsPerInvoke = CallsPerInvoke)]
+    public Task PlProxyClientViaPgBouncer() => Run(nameof(PlProxyClientViaPgBouncer), user => _clientPooled.GetBalanceAsync(user));
+
+    [Benchmark(OperationsPerInvoke = CallsPerInvoke)]
+    public Task ServerSidePlProxyViaPgBouncer() => Run(nameof(ServerSidePlProxyViaPgBouncer), user => ServerSide(_environment.ServerSidePooled, user));
+
+    [GlobalCleanup]
+    public void Cleanup() => EndToEndReport.Write(Latencies);
+
+    // What a user would write by hand: hash, pick the partition's data source, run one command.
+    private static async Task<decimal?> HandRouted(NpgsqlDataSource[] partitions, string user)
+    {
+        NpgsqlDataSource partition = partitions[Partitions.IndexOf(PgHash.HashText(user), partitions.Length)];
+        await using NpgsqlCommand command = partition.CreateCommand("select get_balance($1)");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = user });
+        return await command.ExecuteScalarAsync() as decimal?;
+    }
+
+    private static async Task<decimal?> ServerSide(NpgsqlDataSource proxy, string user)
+    {
+        await using NpgsqlCommand command = proxy.CreateCommand("select get_balance($1)");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = user });
+        return await command.ExecuteScalarAsync() as decimal?;
+    }
+
+    private async Task Run(string method, Func<string, Task<decimal?>> call)
+    {
+        ConcurrentBag<long> latencies = Latencies.GetOrAdd($"{method}|{Callers}", _ => []);
+        int perCaller = CallsPerInvoke / Callers;
+        string[] users = _environment.Usernames;
+        await Task.WhenAll(Enumerable.Range(0, Callers).Select(caller => Task.Run(async () =>
+        {
+            var random = new Random(caller);
+            for (int i = 0; i < perCaller; i++)
+            {
+                long started = Stopwatch.GetTimestamp();
+                decimal? balance = await call(users[random.Next(users.Length)]).ConfigureAwait(false);
+                latencies.Add(Stopwatch.GetTimestamp() - started);
+                if (balance != 100m)
+                {
+                    throw new InvalidOperationException($"Wrong balance {balance}.");
+                }
+            }
+        })));
+    }
+}
+
+/// <summary>RUN ON ALL over 4 and 16 partitions against one partition, client-side and server-side.</summary>
+[Config(typeof(EndToEndConfig))]
+[MemoryDiagnoser]
+public class FanOutBenchmarks
+{
+    private const int CallsPerInvoke = 64;
+    private BenchmarkEnvironment _environment = null!;
+    private IBenchUserDb _client = null!;
+    private IBenchWide _wide = null!;
+
+    [Params(1, 8)]
+    public int Callers { get; set; }
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        _environment = BenchmarkEnvironment.Instance;
+        _client = _environment.Client.CreateProxy<IBenchUserDb>();
+        _wide = _environment.Client.CreateProxy<IBenchWide>();
+    }
+
+    [Benchmark(Baseline = true, OperationsPerInvoke = CallsPerInvoke)]
+    public Task OnePartition() => Run(async () => await _client.GetBalanceAsync("user1"));
+
+    [Benchmark(OperationsPerInvoke = CallsPerInvoke)]
+    public Task PlProxyClientAll4() => Run(async () => await _client.CountsAsync());
+
+    [Benchmark(OperationsPerInvoke = CallsPerInvoke)]
+    public Task PlProxyClientAll16() => Run(async () => await _wide.CountsAsync());
+
+    [Benchmark(OperationsPerInvoke = CallsPerInvoke)]
+    public Task ServerSidePlProxyAll4() => Run(() => Rows("select * from get_stats()"));
+
+    [Benchmark(OperationsPerInvoke = CallsPerInvoke)]
+    public Task ServerSidePlProxyAll16() => Run(() => Rows("select * from get_wide_stats()"));
+
+    private async Task Rows(string sql)
+    {
+        await using NpgsqlCommand command = _environment.ServerSide.CreateCommand(sql);
+        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+        }
+    }
+
+    private Task Run(Func<Task> call) =>
+        Task.WhenAll(Enumerable.Range(0, Callers).Select(_ => Task.Run(async () =>
+        {
+            for (int i = 0; i < CallsPerInvoke / Callers; i++)
+            {
+                await call().ConfigureAwait(false);
+            }
+        })));
+}
+
+/// <summary>Writes per-call latency percentiles of the end-to-end benchmarks.</summary>
+internal static class EndToEndReport
+{
+    public static void Write(ConcurrentDictionary<string, ConcurrentBag<long>> latencies)
+    {
+        var lines = new List<string>
+        {
+            "| Method | Callers | Calls | p50 (ms) | p99 (ms) |",
+            "|---|---:|---:|---:|---:|",
+        };
+        foreach ((string key, ConcurrentBag<long> bag) in latencies.OrderBy(k => k.Key, StringComparer.Ordinal))
+        {
+            long[] sorted = [.. bag.Order()];
+            if (sorted.Length == 0)
+            {
+                continue;
+            }
+
+            string[] parts = key.Split('|');
+            double Ms(double q) => sorted[(int)Math.Min(sorted.Length - 1, Math.Floor(q * sorted.Length))] * 1000.0 / Stopwatch.Frequency;
+            lines.Add(string.Create(CultureInfo.InvariantCulture, $"| {parts[0]} | {parts[1]} | {sorted.Length} | {Ms(0.50):0.000} | {Ms(0.99):0.000} |"));
+        }
+
+        string directory = Path.Combine(FindRepositoryRoot(), "benchmarks", "results");
+        Directory.CreateDirectory(directory);
+        File.WriteAllLines(Path.Combine(directory, "EndToEndLatencies.md"), lines);
+    }
+
+    private static string FindRepositoryRoot()
+    {
+        string? directory = AppContext.BaseDirectory;
+        while (directory is not null && !File.Exists(Path.Combine(directory, "PlProxy.Client.sln")))
+        {
+            directory = Path.GetDirectoryName(directory);
+        }
+
+        return directory ?? Directory.GetCurrentDirectory();
+    }
+}
