@@ -451,12 +451,12 @@ internal sealed class CallExecutor(PlProxyDataSource source)
     private static async Task<List<T>> ReadTargetAsync<T>(Route route, int target, Func<DbDataReader, T> read, int stopAfter, CancellationToken cancellationToken)
     {
         var rows = new List<T>();
-        await foreach (T row in StreamTargetAsync(route, target, read, cancellationToken).ConfigureAwait(false))
+        TargetCursor cursor = await OpenTargetAsync(route, target, cancellationToken).ConfigureAwait(false);
+        await using (cursor.ConfigureAwait(false))
         {
-            rows.Add(row);
-            if (rows.Count >= stopAfter)
+            while (rows.Count < stopAfter && await cursor.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                break;
+                rows.Add(cursor.Current(read));
             }
         }
 
@@ -465,57 +465,64 @@ internal sealed class CallExecutor(PlProxyDataSource source)
 
     private static async IAsyncEnumerable<T> StreamTargetAsync<T>(Route route, int target, Func<DbDataReader, T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
+        TargetCursor cursor = await OpenTargetAsync(route, target, cancellationToken).ConfigureAwait(false);
+        await using (cursor.ConfigureAwait(false))
+        {
+            while (await cursor.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                yield return cursor.Current(read);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Opens one database's part of a call: the connection budget, then the executor seam or, for Npgsql, the
+    /// partition's pipeline (retries of calls that never reached the server or of idempotent methods, and its circuit
+    /// breaker) around opening and executing. Rows, once they flow, are never retried.
+    /// </summary>
+    private static async ValueTask<TargetCursor> OpenTargetAsync(Route route, int target, CancellationToken cancellationToken)
+    {
         (NpgsqlDataSource dataSource, ResiliencePipeline pipeline, int partition, int[]? rows) = Resolve(route, target);
-        long started = Stopwatch.GetTimestamp();
-        string database = DatabaseName.Of(dataSource);
-        using Activity? activity = PlProxyTelemetry.Source.StartActivity($"{route.Method.Function.Signature.Name} partition {partition}", ActivityKind.Client);
-        activity?.SetTag(TelemetryNames.Partition, partition);
-        activity?.SetTag(TelemetryNames.DbNamespace, database);
-        int count = 0;
-        IDisposable? budget = null;
-        NpgsqlConnection? connection = null;
-        NpgsqlCommand? command = null;
-        DbDataReader? reader = null;
+        var cursor = new TargetCursor(route, dataSource, partition);
         try
         {
+            if (route.Budget is not null)
+            {
+                try
+                {
+                    cursor.Budget = await route.Budget.EnterAsync(dataSource, cancellationToken).ConfigureAwait(false);
+                }
+                catch (PlProxyException e)
+                {
+                    throw new PlProxyException($"{route.Method.DisplayName}: [{cursor.Database}] {e.Message}", e.SqlState)
+                    {
+                        Cluster = route.Cluster?.Layout.Name,
+                        Function = route.Method.Function.Signature.Name,
+                        PartitionIndex = route.Cluster is null ? null : partition,
+                        Database = cursor.Database,
+                    };
+                }
+            }
+
             if (route.Executor is { } executor)
             {
                 try
                 {
-                    reader = await executor.ExecuteAsync(Request(route, partition, rows), cancellationToken).ConfigureAwait(false);
+                    cursor.Reader = await executor.ExecuteAsync(Request(route, partition, rows), cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception e) when (Wrap(e, route, dataSource, partition) is { } wrapped)
                 {
                     throw wrapped;
                 }
-            }
-            else
-            {
-            // Opening and executing go through the partition's pipeline: retries (of calls that never reached the
-            // server, or of idempotent methods) and its circuit breaker. Rows, once they flow, are never retried.
-            if (route.Budget is not null)
-            {
-                try
-                {
-                    budget = await route.Budget.EnterAsync(dataSource, cancellationToken).ConfigureAwait(false);
-                }
-                catch (PlProxyException e)
-                {
-                    throw new PlProxyException($"{route.Method.DisplayName}: [{database}] {e.Message}", e.SqlState)
-                    {
-                        Cluster = route.Cluster?.Layout.Name,
-                        Function = route.Method.Function.Signature.Name,
-                        PartitionIndex = route.Cluster is null ? null : partition,
-                        Database = database,
-                    };
-                }
+
+                return cursor;
             }
 
             ResilienceContext context = ResilienceContextPool.Shared.Get(cancellationToken);
             context.Properties.Set(PartitionPipeline.Idempotent, route.Method.Idempotent);
             try
             {
-                (connection, command, reader) = await pipeline.ExecuteAsync(
+                cursor.Reader = await pipeline.ExecuteAsync(
                     static async (context, state) =>
                     {
                         NpgsqlConnection opened;
@@ -528,20 +535,14 @@ internal sealed class CallExecutor(PlProxyDataSource source)
                             throw new ConnectFailedException(e);
                         }
 
-                        NpgsqlCommand? created = null;
                         try
                         {
-                            created = CreateCommand(state.Route.Method, state.Route.Arguments, state.Rows, opened);
-                            NpgsqlDataReader executed = await created.ExecuteReaderAsync(context.CancellationToken).ConfigureAwait(false);
-                            return (opened, created, executed);
+                            // The reader owns the connection: disposing it returns the connection to its pool.
+                            NpgsqlCommand command = CreateCommand(state.Route.Method, state.Route.Arguments, state.Rows, opened);
+                            return (DbDataReader)await command.ExecuteReaderAsync(System.Data.CommandBehavior.CloseConnection, context.CancellationToken).ConfigureAwait(false);
                         }
                         catch
                         {
-                            if (created is not null)
-                            {
-                                await created.DisposeAsync().ConfigureAwait(false);
-                            }
-
                             await opened.DisposeAsync().ConfigureAwait(false);
                             throw;
                         }
@@ -557,54 +558,85 @@ internal sealed class CallExecutor(PlProxyDataSource source)
             {
                 ResilienceContextPool.Shared.Return(context);
             }
-            }
 
-            while (true)
+            return cursor;
+        }
+        catch
+        {
+            await cursor.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    /// <summary>One database's rows as they are read, with its telemetry and its share of the connection budget.</summary>
+    private sealed class TargetCursor : IAsyncDisposable
+    {
+        private readonly Route _route;
+        private readonly NpgsqlDataSource _dataSource;
+        private readonly int _partition;
+        private readonly long _started = Stopwatch.GetTimestamp();
+        private readonly Activity? _activity;
+        private int _rows;
+
+        public TargetCursor(Route route, NpgsqlDataSource dataSource, int partition)
+        {
+            _route = route;
+            _dataSource = dataSource;
+            _partition = partition;
+            Database = DatabaseName.Of(dataSource);
+            _activity = PlProxyTelemetry.Source.StartActivity($"{route.Method.Function.Signature.Name} partition {partition}", ActivityKind.Client);
+            _activity?.SetTag(TelemetryNames.Partition, partition);
+            _activity?.SetTag(TelemetryNames.DbNamespace, Database);
+        }
+
+        public string Database { get; }
+
+        public IDisposable? Budget { get; set; }
+
+        public DbDataReader? Reader { get; set; }
+
+        public async ValueTask<bool> ReadAsync(CancellationToken cancellationToken)
+        {
+            try
             {
-                T row;
-                try
-                {
-                    if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                    {
-                        break;
-                    }
-
-                    row = read(reader);
-                }
-                catch (Exception e) when (Wrap(e, route, dataSource, partition) is { } wrapped)
-                {
-                    throw wrapped;
-                }
-
-                count++;
-                yield return row;
+                return await Reader!.ReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (Wrap(e, _route, _dataSource, _partition) is { } wrapped)
+            {
+                throw wrapped;
             }
         }
-        finally
+
+        public T Current<T>(Func<DbDataReader, T> read)
         {
-            activity?.SetTag(TelemetryNames.Rows, count);
-            PlProxyTelemetry.PartitionDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new TagList
+            try
             {
-                { TelemetryNames.Cluster, route.Cluster?.Layout.Name },
-                { TelemetryNames.Partition, partition },
-                { TelemetryNames.DbNamespace, database },
+                T row = read(Reader!);
+                _rows++;
+                return row;
+            }
+            catch (Exception e) when (Wrap(e, _route, _dataSource, _partition) is { } wrapped)
+            {
+                throw wrapped;
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _activity?.SetTag(TelemetryNames.Rows, _rows);
+            PlProxyTelemetry.PartitionDuration.Record(Stopwatch.GetElapsedTime(_started).TotalSeconds, new TagList
+            {
+                { TelemetryNames.Cluster, _route.Cluster?.Layout.Name },
+                { TelemetryNames.Partition, _partition },
+                { TelemetryNames.DbNamespace, Database },
             });
-            if (reader is not null)
+            if (Reader is not null)
             {
-                await reader.DisposeAsync().ConfigureAwait(false);
+                await Reader.DisposeAsync().ConfigureAwait(false);
             }
 
-            if (command is not null)
-            {
-                await command.DisposeAsync().ConfigureAwait(false);
-            }
-
-            if (connection is not null)
-            {
-                await connection.DisposeAsync().ConfigureAwait(false);
-            }
-
-            budget?.Dispose();
+            Budget?.Dispose();
+            _activity?.Dispose();
         }
     }
 
