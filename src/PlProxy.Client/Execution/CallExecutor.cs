@@ -28,7 +28,14 @@ internal sealed class CallExecutor(PlProxyDataSource source)
     /// <summary>A planned call: where it runs and with which arguments.</summary>
     private readonly record struct Route(ProxyMethod Method, object?[] Arguments, ClusterRuntime? Cluster, NpgsqlDataSource? Direct, ExecutionPlan Plan, ConnectionBudget? Budget = null, IPartitionExecutor? Executor = null);
 
-    public async Task<T> SingleAsync<T>(ProxyMethod method, object?[] arguments, Func<DbDataReader, T> read, CancellationToken cancellationToken)
+    public async Task<T> SingleAsync<T>(ProxyMethod method, object?[] arguments, Func<DbDataReader, T> read, CancellationToken cancellationToken) =>
+        (await RunAsync(method, arguments, read, exactlyOneRow: true, cancellationToken).ConfigureAwait(false))[0];
+
+    public async Task<IReadOnlyList<T>> ListAsync<T>(ProxyMethod method, object?[] arguments, Func<DbDataReader, T> read, CancellationToken cancellationToken) =>
+        await RunAsync(method, arguments, read, exactlyOneRow: false, cancellationToken).ConfigureAwait(false);
+
+    // Plans, runs and reads a call under its telemetry, holding the cluster version's lease until the rows are read.
+    private async Task<List<T>> RunAsync<T>(ProxyMethod method, object?[] arguments, Func<DbDataReader, T> read, bool exactlyOneRow, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
         using Activity? activity = StartCall(method);
@@ -37,7 +44,7 @@ internal sealed class CallExecutor(PlProxyDataSource source)
         {
             route = await PlanAsync(method, arguments, cancellationToken).ConfigureAwait(false);
             List<T> rows = await ReadAsync(route.Value, read, cancellationToken).ConfigureAwait(false);
-            if (rows.Count != 1)
+            if (exactlyOneRow && rows.Count != 1)
             {
                 throw new PlProxyException(
                     $"{method.DisplayName}: Non-SETOF function requires 1 row from remote query, got {rows.Count}",
@@ -48,29 +55,6 @@ internal sealed class CallExecutor(PlProxyDataSource source)
                 };
             }
 
-            Completed(method, route, started, activity, null);
-            return rows[0];
-        }
-        catch (Exception e)
-        {
-            Completed(method, route, started, activity, e);
-            throw;
-        }
-        finally
-        {
-            route?.Cluster?.Release();
-        }
-    }
-
-    public async Task<IReadOnlyList<T>> ListAsync<T>(ProxyMethod method, object?[] arguments, Func<DbDataReader, T> read, CancellationToken cancellationToken)
-    {
-        long started = Stopwatch.GetTimestamp();
-        using Activity? activity = StartCall(method);
-        Route? route = null;
-        try
-        {
-            route = await PlanAsync(method, arguments, cancellationToken).ConfigureAwait(false);
-            List<T> rows = await ReadAsync(route.Value, read, cancellationToken).ConfigureAwait(false);
             Completed(method, route, started, activity, null);
             return rows;
         }

@@ -63,10 +63,3 @@ internal readonly struct EquatableArray<T> : IEquatable<EquatableArray<T>>, IRea
 
     public static bool operator !=(EquatableArray<T> left, EquatableArray<T> right) => !left.Equals(right);
 }
-
-/// <summary>Creates <see cref="EquatableArray{T}"/> values.</summary>
-internal static class EquatableArray
-{
-    public static EquatableArray<T> From<T>(IEnumerable<T> items)
-        where T : IEquatable<T> => new(new List<T>(items).ToArray());
-}

@@ -25,9 +25,6 @@ internal static class Functions
         ["upper"] = new(BuiltinFunction.Upper, new[] { PgType.Text }, PgType.Text),
     };
 
-    /// <summary>The names of the built-in functions, for messages and documentation.</summary>
-    public static IEnumerable<string> BuiltinNames => Builtins.Keys;
-
     /// <summary>Resolves a call of <paramref name="name"/> (or the operator <c>||</c>) with the given arguments.</summary>
     /// <exception cref="BindingException">No function of that name takes these arguments.</exception>
     public static BoundExpression Resolve(string name, SourceSpan span, List<BoundExpression> arguments, IFunctionCatalog catalog)

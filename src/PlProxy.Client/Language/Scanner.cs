@@ -38,22 +38,6 @@ internal sealed class Scanner
         return scanner._tokens;
     }
 
-    /// <summary>The span of <paramref name="length"/> characters at <paramref name="start"/>, with its line and column.</summary>
-    public static SourceSpan SpanOf(string text, int start, int length)
-    {
-        int line = 1, lineStart = 0;
-        for (int i = 0; i < start && i < text.Length; i++)
-        {
-            if (text[i] == '\n')
-            {
-                line++;
-                lineStart = i + 1;
-            }
-        }
-
-        return new SourceSpan(start, length, line, start - lineStart + 1);
-    }
-
     private void Run()
     {
         while (_position < _text.Length)
