@@ -133,10 +133,13 @@ public sealed class ProxyMethod
                 arguments.Append(i == 0 ? "" : ", ").Append('$').Append(i + 1).Append("::").Append(parameters[i].PgType);
             }
 
-            // PL/Proxy's default query: the function's own result, cast to the proxy's type; columns by name for a composite.
+            // PL/Proxy's default query: the function's own result, cast to the proxy's type; columns by name for a
+            // composite. A single scalar is called in the select list (same rows, NULL included, and the server can
+            // inline a SQL function there instead of materialising a function scan).
             sql = isVoid ? $"select {remoteName}({arguments})"
                 : resultPgType is null ? $"select * from {remoteName}({arguments})"
-                : $"select r::{resultPgType} from {remoteName}({arguments}) r";
+                : returnsSet ? $"select r::{resultPgType} from {remoteName}({arguments}) r"
+                : $"select {remoteName}({arguments})::{resultPgType} as r";
         }
 
         return new ProxyMethod($"{functionName}({parameters.Length})", function, sql, order, types, functions, idempotent);
