@@ -52,10 +52,13 @@ for project in tests/*/*.csproj samples/*.Tests/*.csproj; do
 done
 
 # Servers are stopped by the fixtures; anything a crashed run left behind is stopped here.
-for pid_file in /tmp/plproxy-pg-*/data/postmaster.pid; do
+for pid_file in /tmp/plproxy-pg-*/data/postmaster.pid /tmp/plproxy-pgbouncer-*/pgbouncer.pid; do
   [ -f "$pid_file" ] || continue
   kill -9 "$(head -n 1 "$pid_file")" 2>/dev/null || true
-  rm -rf "$(dirname "$(dirname "$pid_file")")"
+  case "$pid_file" in
+    */data/postmaster.pid) rm -rf "$(dirname "$(dirname "$pid_file")")" ;;
+    *) rm -rf "$(dirname "$pid_file")" ;;
+  esac
 done
 
 python3 - "$results_dir" <<'PY' || status=1
