@@ -55,7 +55,7 @@ public sealed class LocalPgBouncer : IAsyncDisposable
             ?? throw new InvalidOperationException("pgbouncer is not installed. Install it with 'apt-get install -y pgbouncer' (Debian/Ubuntu).");
         string? runAs = Environment.IsPrivilegedProcess && !OperatingSystem.IsWindows() ? "postgres" : null;
         string directory = Directory.CreateTempSubdirectory("plproxy-pgbouncer-").FullName;
-        int port = FreeLoopbackPort();
+        int port = OsProcess.FreeLoopbackPort();
         try
         {
             await File.WriteAllTextAsync(Path.Combine(directory, "userlist.txt"), $"\"{LocalPostgresServer.Superuser}\" \"\"\n", cancellationToken).ConfigureAwait(false);
@@ -83,16 +83,7 @@ public sealed class LocalPgBouncer : IAsyncDisposable
                 await OsProcess.RunCheckedAsync("chown", ["-R", runAs, directory], null, TimeSpan.FromSeconds(30), cancellationToken).ConfigureAwait(false);
             }
 
-            var startInfo = new ProcessStartInfo(runAs is null ? executable : "runuser") { UseShellExecute = false, RedirectStandardError = true, RedirectStandardOutput = true };
-            if (runAs is not null)
-            {
-                foreach (string argument in new[] { "-u", runAs, "--", executable })
-                {
-                    startInfo.ArgumentList.Add(argument);
-                }
-            }
-
-            startInfo.ArgumentList.Add(Path.Combine(directory, "pgbouncer.ini"));
+            ProcessStartInfo startInfo = OsProcess.StartInfo(executable, [Path.Combine(directory, "pgbouncer.ini")], runAs);
             Process process = Process.Start(startInfo)!;
             var bouncer = new LocalPgBouncer(process, directory, port, mode);
             if (!await bouncer.WaitUntilListeningAsync(TimeSpan.FromSeconds(15), cancellationToken).ConfigureAwait(false))
@@ -181,12 +172,5 @@ public sealed class LocalPgBouncer : IAsyncDisposable
         }
 
         return false;
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

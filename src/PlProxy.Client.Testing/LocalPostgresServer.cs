@@ -87,7 +87,7 @@ public sealed class LocalPostgresServer : IAsyncDisposable
             Exception? lastFailure = null;
             for (int attempt = 0; attempt < 3; attempt++)
             {
-                int port = FreeLoopbackPort();
+                int port = OsProcess.FreeLoopbackPort();
                 var server = new LocalPostgresServer(binDirectory, root, port, runAs);
                 try
                 {
@@ -239,13 +239,6 @@ public sealed class LocalPostgresServer : IAsyncDisposable
             string log = File.Exists(LogFile) ? await File.ReadAllTextAsync(LogFile, cancellationToken).ConfigureAwait(false) : "";
             throw new InvalidOperationException($"pg_ctl start failed ({result.ExitCode}): {result.StandardError.Trim()} {LastLines(log, 10)}");
         }
-    }
-
-    private static int FreeLoopbackPort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     internal static string QuoteIdentifier(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";

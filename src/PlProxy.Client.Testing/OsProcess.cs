@@ -12,31 +12,8 @@ internal static class OsProcess
     public static async Task<OsProcessResult> RunAsync(
         string fileName, IReadOnlyList<string> arguments, string? runAs, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var startInfo = new ProcessStartInfo
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-
-        if (runAs is null)
-        {
-            startInfo.FileName = fileName;
-        }
-        else
-        {
-            startInfo.FileName = "runuser";
-            startInfo.ArgumentList.Add("-u");
-            startInfo.ArgumentList.Add(runAs);
-            startInfo.ArgumentList.Add("--");
-            startInfo.ArgumentList.Add(fileName);
-        }
-
-        foreach (string argument in arguments)
-        {
-            startInfo.ArgumentList.Add(argument);
-        }
+        ProcessStartInfo startInfo = StartInfo(fileName, arguments, runAs);
+        startInfo.RedirectStandardInput = true;
 
         // A predictable locale for initdb and the server's messages.
         startInfo.Environment["LC_ALL"] = "C";
@@ -79,6 +56,39 @@ internal static class OsProcess
                 return new OsProcessResult(process.ExitCode, output.ToString(), error.ToString());
             }
         }
+    }
+
+    /// <summary>How to start <paramref name="fileName"/>: directly, or through <c>runuser -u</c> as another OS user.</summary>
+    public static ProcessStartInfo StartInfo(string fileName, IReadOnlyList<string> arguments, string? runAs)
+    {
+        var startInfo = new ProcessStartInfo(runAs is null ? fileName : "runuser")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (runAs is not null)
+        {
+            foreach (string prefix in new[] { "-u", runAs, "--", fileName })
+            {
+                startInfo.ArgumentList.Add(prefix);
+            }
+        }
+
+        foreach (string argument in arguments)
+        {
+            startInfo.ArgumentList.Add(argument);
+        }
+
+        return startInfo;
+    }
+
+    /// <summary>A TCP port free on the loopback address at the time of asking.</summary>
+    public static int FreeLoopbackPort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public static async Task<OsProcessResult> RunCheckedAsync(

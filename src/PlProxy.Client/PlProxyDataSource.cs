@@ -449,8 +449,7 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
         for (int connection = 0; connection < pools.Length; connection++)
         {
             pools[connection] = _pools.Acquire(ConnectionStrings.ForPartition(layout.ConnectionString(connection), options));
-            int partition = Enumerable.Range(0, layout.PartitionCount).First(p => layout.ConnectionOf(p) == connection);
-            pipelines[connection] = Resilience.PartitionPipeline.Build(name, partition, Execution.DatabaseName.Of(pools[connection]), options.Retry, options.CircuitBreaker, Logger);
+            pipelines[connection] = Resilience.PartitionPipeline.Build(name, layout.FirstPartitionOf(connection), Execution.DatabaseName.Of(pools[connection]), options.Retry, options.CircuitBreaker, Logger);
         }
 
         return new ClusterRuntime(layout, pools, pipelines, _pools, options.QueryTimeout, version);

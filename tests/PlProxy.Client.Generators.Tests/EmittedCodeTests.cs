@@ -82,12 +82,8 @@ public sealed class EmittedCodeTests
     [Fact]
     public async Task EmittedCode_RegistersItselfAndPlansCalls()
     {
-        Assembly assembly = GeneratorHarness.Load(GeneratorHarness.Run(Source).Output);
-        Type contract = assembly.GetType("Shop.Data.Outer+IUserDb", throwOnError: true)!;
-        var options = new PlProxyOptions().AddCluster("userdb", "Host=127.0.0.1;Port=9;Database=none;Timeout=1");
-        await using PlProxyDataSource source = PlProxyDataSource.Create(options);
-
-        object proxy = typeof(PlProxyDataSource).GetMethod(nameof(PlProxyDataSource.CreateProxy))!.MakeGenericMethod(contract).Invoke(source, null)!;
+        await using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxyOptions().AddCluster("userdb", "Host=127.0.0.1;Port=9;Database=none;Timeout=1"));
+        (Type contract, object proxy) = CompileAndCreateProxy(source);
 
         // A NULL hash fails in planning, before any I/O; the dynamic CLUSTER function names a cluster that does not exist.
         var nullHash = await Assert.ThrowsAsync<PlProxyException>(() => (Task<decimal>)contract.GetMethod("GetBalanceAsync")!.Invoke(proxy, [null, CancellationToken.None])!);
@@ -100,15 +96,21 @@ public sealed class EmittedCodeTests
     [Fact]
     public async Task EmittedCode_ReportsAnUnreachablePartitionByName()
     {
-        Assembly assembly = GeneratorHarness.Load(GeneratorHarness.Run(Source).Output);
-        Type contract = assembly.GetType("Shop.Data.Outer+IUserDb", throwOnError: true)!;
-        var options = new PlProxyOptions().AddCluster("userdb", "Host=127.0.0.1;Port=9;Database=nowhere;Password=secret;Timeout=2");
-        await using PlProxyDataSource source = PlProxyDataSource.Create(options);
-        object proxy = typeof(PlProxyDataSource).GetMethod(nameof(PlProxyDataSource.CreateProxy))!.MakeGenericMethod(contract).Invoke(source, null)!;
+        await using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxyOptions().AddCluster("userdb", "Host=127.0.0.1;Port=9;Database=nowhere;Password=secret;Timeout=2"));
+        (Type contract, object proxy) = CompileAndCreateProxy(source);
 
         var error = await Assert.ThrowsAsync<PlProxyException>(() => (Task<decimal>)contract.GetMethod("GetBalanceAsync")!.Invoke(proxy, ["bob", CancellationToken.None])!);
 
         Assert.Equal(("userdb", 0, "nowhere"), (error.Cluster, error.PartitionIndex, error.Database));
         Assert.DoesNotContain("secret", error.ToString(), StringComparison.Ordinal);
+    }
+
+    // Compiles Source with the generator, loads it (running its module initializer) and creates the proxy over source.
+    private static (Type Contract, object Proxy) CompileAndCreateProxy(PlProxyDataSource source)
+    {
+        Assembly assembly = GeneratorHarness.Load(GeneratorHarness.Run(Source).Output);
+        Type contract = assembly.GetType("Shop.Data.Outer+IUserDb", throwOnError: true)!;
+        object proxy = typeof(PlProxyDataSource).GetMethod(nameof(PlProxyDataSource.CreateProxy))!.MakeGenericMethod(contract).Invoke(source, null)!;
+        return (contract, proxy);
     }
 }

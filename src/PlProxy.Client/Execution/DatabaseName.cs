@@ -3,15 +3,26 @@ using Npgsql;
 
 namespace PlProxy.Client.Execution;
 
-/// <summary>The database a data source connects to, for messages and telemetry (never the password); read once per data source.</summary>
+/// <summary>
+/// What messages, telemetry and the connection budget need to know about a data source — its database and its host —
+/// read from its connection string once per data source (never the password).
+/// </summary>
 internal static class DatabaseName
 {
-    private static readonly ConditionalWeakTable<NpgsqlDataSource, string> Names = new();
+    private sealed record Names(string Database, string Host);
 
-    public static string Of(NpgsqlDataSource dataSource) =>
-        Names.GetValue(dataSource, static source =>
+    private static readonly ConditionalWeakTable<NpgsqlDataSource, Names> Cache = new();
+
+    /// <summary>The database name (or, failing that, the user or host).</summary>
+    public static string Of(NpgsqlDataSource dataSource) => Read(dataSource).Database;
+
+    /// <summary>The host and port, <c>host:port</c>.</summary>
+    public static string HostOf(NpgsqlDataSource dataSource) => Read(dataSource).Host;
+
+    private static Names Read(NpgsqlDataSource dataSource) =>
+        Cache.GetValue(dataSource, static source =>
         {
             var builder = new NpgsqlConnectionStringBuilder(source.ConnectionString);
-            return builder.Database ?? builder.Username ?? builder.Host ?? "?";
+            return new Names(builder.Database ?? builder.Username ?? builder.Host ?? "?", $"{builder.Host}:{builder.Port}");
         });
 }

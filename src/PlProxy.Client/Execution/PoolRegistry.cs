@@ -9,6 +9,7 @@ namespace PlProxy.Client.Execution;
 internal sealed class PoolRegistry
 {
     private readonly Dictionary<string, (NpgsqlDataSource Pool, int References)> _pools = new(StringComparer.Ordinal);
+    private readonly Dictionary<NpgsqlDataSource, string> _keys = new(ReferenceEqualityComparer.Instance);
     private bool _disposed;
 
     /// <summary>The number of open pools (for tests and telemetry).</summary>
@@ -36,6 +37,7 @@ internal sealed class PoolRegistry
 
             NpgsqlDataSource pool = NpgsqlDataSource.Create(connectionString);
             _pools.Add(connectionString, (pool, 1));
+            _keys.Add(pool, connectionString);
             return pool;
         }
     }
@@ -44,17 +46,7 @@ internal sealed class PoolRegistry
     {
         lock (_pools)
         {
-            string key = pool.ConnectionString;
-            foreach ((string connectionString, (NpgsqlDataSource Pool, int References) entry) in _pools)
-            {
-                if (ReferenceEquals(entry.Pool, pool))
-                {
-                    key = connectionString;
-                    break;
-                }
-            }
-
-            if (!_pools.TryGetValue(key, out var found) || !ReferenceEquals(found.Pool, pool))
+            if (!_keys.TryGetValue(pool, out string? key) || !_pools.TryGetValue(key, out var found))
             {
                 return;
             }
@@ -66,6 +58,7 @@ internal sealed class PoolRegistry
             }
 
             _pools.Remove(key);
+            _keys.Remove(pool);
         }
 
         pool.Dispose();
@@ -79,6 +72,7 @@ internal sealed class PoolRegistry
             _disposed = true;
             pools = [.. _pools.Values.Select(e => e.Pool)];
             _pools.Clear();
+            _keys.Clear();
         }
 
         foreach (NpgsqlDataSource pool in pools)

@@ -113,6 +113,9 @@ internal sealed class ClusterLayout
     /// <summary>One target per distinct connection, in partition order: the plan of RUN ON ALL, built once.</summary>
     internal PlanTarget[] AllTargets { get; }
 
+    /// <summary>The first partition that uses connection <paramref name="connection"/>.</summary>
+    public int FirstPartitionOf(int connection) => _firstPartitionOfConnection[connection];
+
     /// <summary>The connection partition <paramref name="partition"/> uses.</summary>
     public int ConnectionOf(int partition) => _connectionOfPartition[partition];
 

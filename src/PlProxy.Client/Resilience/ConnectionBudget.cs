@@ -12,8 +12,7 @@ internal sealed class ConnectionBudget(int maxPerHost, TimeSpan timeout)
 
     public async ValueTask<IDisposable> EnterAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
-        var builder = new NpgsqlConnectionStringBuilder(dataSource.ConnectionString);
-        string host = $"{builder.Host}:{builder.Port}";
+        string host = Execution.DatabaseName.HostOf(dataSource);
         SemaphoreSlim gate;
         lock (_hosts)
         {
