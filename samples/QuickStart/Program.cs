@@ -52,7 +52,8 @@ try
 
     // One partition per call: each user lives where hashtext(username) & 3 says.
     string[] users = [.. Enumerable.Range(1, 1000).Select(i => $"user{i}")];
-    await Task.WhenAll(users.Select(u => db.CreateUserAsync(u, 100m)));
+    // Bounded concurrency: a thousand calls at once would need more connections than a server allows.
+    await Parallel.ForEachAsync(users, new ParallelOptions { MaxDegreeOfParallelism = 16 }, async (u, token) => await db.CreateUserAsync(u, 100m, token));
     Console.WriteLine($"\nCreated {users.Length} users, each on its partition (RUN ON hashtext(username)):");
     foreach (string user in new[] { "user1", "user42", "user500", "user999" })
     {
