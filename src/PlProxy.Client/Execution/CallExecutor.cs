@@ -26,7 +26,7 @@ internal sealed class CallExecutor(PlProxyDataSource source)
     internal const string ConnectFailedState = "08001";
 
     /// <summary>A planned call: where it runs and with which arguments.</summary>
-    private readonly record struct Route(ProxyMethod Method, object?[] Arguments, ClusterRuntime? Cluster, NpgsqlDataSource? Direct, ExecutionPlan Plan, ConnectionBudget? Budget = null, IPartitionExecutor? Executor = null);
+    private sealed record Route(ProxyMethod Method, object?[] Arguments, ClusterRuntime? Cluster, NpgsqlDataSource? Direct, ExecutionPlan Plan, ConnectionBudget? Budget = null, IPartitionExecutor? Executor = null);
 
     public async Task<T> SingleAsync<T>(ProxyMethod method, object?[] arguments, Func<DbDataReader, T> read, CancellationToken cancellationToken) =>
         (await RunAsync(method, arguments, read, exactlyOneRow: true, cancellationToken).ConfigureAwait(false))[0];
@@ -35,7 +35,7 @@ internal sealed class CallExecutor(PlProxyDataSource source)
         await RunAsync(method, arguments, read, exactlyOneRow: false, cancellationToken).ConfigureAwait(false);
 
     // Plans, runs and reads a call under its telemetry, holding the cluster version's lease until the rows are read.
-    private async Task<List<T>> RunAsync<T>(ProxyMethod method, object?[] arguments, Func<DbDataReader, T> read, bool exactlyOneRow, CancellationToken cancellationToken)
+    private async ValueTask<List<T>> RunAsync<T>(ProxyMethod method, object?[] arguments, Func<DbDataReader, T> read, bool exactlyOneRow, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
         using Activity? activity = StartCall(method);
@@ -43,14 +43,14 @@ internal sealed class CallExecutor(PlProxyDataSource source)
         try
         {
             route = await PlanAsync(method, arguments, cancellationToken).ConfigureAwait(false);
-            List<T> rows = await ReadAsync(route.Value, read, cancellationToken).ConfigureAwait(false);
+            List<T> rows = await ReadAsync(route, read, cancellationToken).ConfigureAwait(false);
             if (exactlyOneRow && rows.Count != 1)
             {
                 throw new PlProxyException(
                     $"{method.DisplayName}: Non-SETOF function requires 1 row from remote query, got {rows.Count}",
                     rows.Count == 0 ? "P0002" : "P0003")
                 {
-                    Cluster = route.Value.Cluster?.Layout.Name,
+                    Cluster = route.Cluster?.Layout.Name,
                     Function = method.Function.Signature.Name,
                 };
             }
@@ -78,14 +78,14 @@ internal sealed class CallExecutor(PlProxyDataSource source)
         try
         {
             route = await PlanAsync(method, arguments, cancellationToken).ConfigureAwait(false);
-            Route planned = route.Value;
+            Route planned = route;
             using CancellationTokenSource? timeout = StartTimeout(planned, cancellationToken);
             CancellationToken token = timeout?.Token ?? cancellationToken;
             int count = planned.Plan.IsSingle || planned.Direct is not null ? 1 : planned.Plan.Count;
             var tasks = new Task<List<T>>[count];
             for (int i = 0; i < count; i++)
             {
-                tasks[i] = ReadTargetAsync(planned, i, read, int.MaxValue, token);
+                tasks[i] = ReadTargetAsync(planned, i, read, token).AsTask();
             }
 
             try
@@ -150,11 +150,11 @@ internal sealed class CallExecutor(PlProxyDataSource source)
                 throw;
             }
 
-            using CancellationTokenSource? timeout = StartTimeout(route.Value, cancellationToken);
+            using CancellationTokenSource? timeout = StartTimeout(route, cancellationToken);
             CancellationToken token = timeout?.Token ?? cancellationToken;
-            IAsyncEnumerable<T> rows = route.Value.Plan.IsSingle || route.Value.Direct is not null
-                ? StreamTargetAsync(route.Value, 0, read, token)
-                : StreamAllAsync(route.Value, read, token);
+            IAsyncEnumerable<T> rows = route.Plan.IsSingle || route.Direct is not null
+                ? StreamTargetAsync(route, 0, read, token)
+                : StreamAllAsync(route, read, token);
             await using IAsyncEnumerator<T> enumerator = rows.GetAsyncEnumerator(token);
             while (true)
             {
@@ -167,7 +167,7 @@ internal sealed class CallExecutor(PlProxyDataSource source)
                 }
                 catch (Exception e)
                 {
-                    Exception error = e is OperationCanceledException && TimedOut(timeout, cancellationToken) ? QueryTimeout(route.Value, e) : e;
+                    Exception error = e is OperationCanceledException && TimedOut(timeout, cancellationToken) ? QueryTimeout(route, e) : e;
                     Completed(method, route, started, activity, error);
                     if (ReferenceEquals(error, e))
                     {
@@ -189,7 +189,7 @@ internal sealed class CallExecutor(PlProxyDataSource source)
     }
 
     // Reads every row of the plan's databases (one, or all of them concurrently) under the cluster's query_timeout.
-    private static async Task<List<T>> ReadAsync<T>(Route route, Func<DbDataReader, T> read, CancellationToken cancellationToken)
+    private static async ValueTask<List<T>> ReadAsync<T>(Route route, Func<DbDataReader, T> read, CancellationToken cancellationToken)
     {
         // RUN ON ANY fails over: a partition that cannot be reached (or whose circuit is open) is skipped for the next.
         if (route.Cluster is { } cluster && route.Plan.IsSingle && route.Method.Function.Run == RunKind.Any && route.Method.Function.SplitParameters.Count == 0)
@@ -212,14 +212,14 @@ internal sealed class CallExecutor(PlProxyDataSource source)
         return await ReadOnceAsync(route, read, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<List<T>> ReadOnceAsync<T>(Route route, Func<DbDataReader, T> read, CancellationToken cancellationToken)
+    private static async ValueTask<List<T>> ReadOnceAsync<T>(Route route, Func<DbDataReader, T> read, CancellationToken cancellationToken)
     {
         using CancellationTokenSource? timeout = StartTimeout(route, cancellationToken);
         try
         {
             CancellationToken token = timeout?.Token ?? cancellationToken;
             return route.Plan.IsSingle || route.Direct is not null
-                ? await ReadTargetAsync(route, 0, read, stopAfter: int.MaxValue, token).ConfigureAwait(false)
+                ? await ReadTargetAsync(route, 0, read, token).ConfigureAwait(false)
                 : await ReadAllAsync(route, read, token).ConfigureAwait(false);
         }
         catch (OperationCanceledException e) when (TimedOut(timeout, cancellationToken))
@@ -242,6 +242,11 @@ internal sealed class CallExecutor(PlProxyDataSource source)
 
     private void Completed(ProxyMethod method, Route? route, long started, Activity? activity, Exception? error)
     {
+        if (error is null && activity is null && !PlProxyTelemetry.CallDuration.Enabled)
+        {
+            return; // nobody listens: no tags to build
+        }
+
         string function = method.Function.Signature.Name;
         string? cluster = route?.Cluster?.Layout.Name ?? (error as PlProxyException)?.Cluster;
         var tags = new TagList
@@ -268,7 +273,10 @@ internal sealed class CallExecutor(PlProxyDataSource source)
             }
         }
 
-        PlProxyTelemetry.CallDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
+        if (PlProxyTelemetry.CallDuration.Enabled)
+        {
+            PlProxyTelemetry.CallDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
+        }
     }
 
     // Several databases: every database's rows go into one bounded buffer as they arrive, so memory stays
@@ -399,7 +407,7 @@ internal sealed class CallExecutor(PlProxyDataSource source)
         var tasks = new Task<List<T>>[route.Plan.Count];
         for (int i = 0; i < tasks.Length; i++)
         {
-            tasks[i] = ReadTargetAsync(route, i, read, int.MaxValue, cancellation.Token);
+            tasks[i] = ReadTargetAsync(route, i, read, cancellation.Token).AsTask();
         }
 
         var pending = new List<Task<List<T>>>(tasks);
@@ -432,13 +440,13 @@ internal sealed class CallExecutor(PlProxyDataSource source)
         return rows;
     }
 
-    private static async Task<List<T>> ReadTargetAsync<T>(Route route, int target, Func<DbDataReader, T> read, int stopAfter, CancellationToken cancellationToken)
+    private static async ValueTask<List<T>> ReadTargetAsync<T>(Route route, int target, Func<DbDataReader, T> read, CancellationToken cancellationToken)
     {
         var rows = new List<T>();
         TargetCursor cursor = await OpenTargetAsync(route, target, cancellationToken).ConfigureAwait(false);
         await using (cursor.ConfigureAwait(false))
         {
-            while (rows.Count < stopAfter && await cursor.ReadAsync(cancellationToken).ConfigureAwait(false))
+            while (await cursor.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 rows.Add(cursor.Current(read));
             }
@@ -608,12 +616,15 @@ internal sealed class CallExecutor(PlProxyDataSource source)
         public async ValueTask DisposeAsync()
         {
             _activity?.SetTag(TelemetryNames.Rows, _rows);
-            PlProxyTelemetry.PartitionDuration.Record(Stopwatch.GetElapsedTime(_started).TotalSeconds, new TagList
+            if (PlProxyTelemetry.PartitionDuration.Enabled)
             {
-                { TelemetryNames.Cluster, _route.Cluster?.Layout.Name },
-                { TelemetryNames.Partition, _partition },
-                { TelemetryNames.DbNamespace, Database },
-            });
+                PlProxyTelemetry.PartitionDuration.Record(Stopwatch.GetElapsedTime(_started).TotalSeconds, new TagList
+                {
+                    { TelemetryNames.Cluster, _route.Cluster?.Layout.Name },
+                    { TelemetryNames.Partition, _partition },
+                    { TelemetryNames.DbNamespace, Database },
+                });
+            }
             if (Reader is not null)
             {
                 await Reader.DisposeAsync().ConfigureAwait(false);
@@ -645,17 +656,18 @@ internal sealed class CallExecutor(PlProxyDataSource source)
     private static PartitionRequest Request(Route route, int partition, int[]? rows)
     {
         ProxyMethod method = route.Method;
-        int count = method.Function.Signature.Parameters.Count;
-        var names = new string[count];
-        var values = new object?[count];
-        for (int index = 0; index < count; index++)
+        object?[] values = route.Arguments; // the call's own array: nothing to cut when nothing is split
+        if (rows is not null)
         {
-            names[index] = method.Function.Signature.Parameters[index].Name;
-            object? value = route.Arguments[index];
-            values[index] = rows is not null && value is Array array && method.Function.IsSplit(index) ? Subset(array, rows) : value;
+            values = new object?[values.Length];
+            for (int index = 0; index < values.Length; index++)
+            {
+                object? value = route.Arguments[index];
+                values[index] = value is Array array && method.Function.IsSplit(index) ? Subset(array, rows) : value;
+            }
         }
 
-        return new PartitionRequest(route.Cluster?.Layout.Name, partition, method.Function.Target ?? method.Function.Signature.Name, method.Sql, names, values);
+        return new PartitionRequest(route.Cluster?.Layout.Name, partition, method.Function.Target ?? method.Function.Signature.Name, method.Sql, method.ParameterNames, values);
     }
 
     private static NpgsqlCommand CreateCommand(ProxyMethod method, object?[] arguments, int[]? rows, NpgsqlConnection connection)

@@ -56,6 +56,7 @@ public sealed class ProxyMethod
         ParameterOrder = parameterOrder;
         ParameterWireTypes = [.. parameterTypes.Select(t => WireTypes.Contains(t.EndsWith("[]", StringComparison.Ordinal) ? t[..^2] : t) ? t : null)];
         Functions = functions.Length == 0 ? null : new UserFunctions(functions);
+        ParameterNames = [.. function.Signature.Parameters.Select(p => p.Name)];
     }
 
     /// <summary>The remote function and argument count as PL/Proxy names it in errors: <c>get_balance(1)</c>.</summary>
@@ -71,6 +72,9 @@ public sealed class ProxyMethod
 
     /// <summary>The type each argument is declared as to Npgsql, or null to let Npgsql infer it from the value.</summary>
     internal string?[] ParameterWireTypes { get; }
+
+    /// <summary>The remote function's argument names, in parameter order.</summary>
+    internal string[] ParameterNames { get; }
 
     internal IUserFunctionsAdapter? Functions { get; }
 
