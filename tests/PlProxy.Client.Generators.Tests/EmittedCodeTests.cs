@@ -76,6 +76,48 @@ public sealed class EmittedCodeTests
     }
 
     [Fact]
+    public void OverloadedMethods_EachGetTheirOwnBoundMethodAndReader()
+    {
+        GeneratorHarness.Result result = GeneratorHarness.Run("""
+            using System.Threading.Tasks;
+            using PlProxy.Client;
+
+            [PlProxy("CLUSTER 'userdb'; RUN ON hashtext(username);")]
+            public interface IBalances
+            {
+                Task<decimal?> GetBalanceAsync(string username);
+
+                Task<decimal?> GetBalanceAsync(string username, string currency);
+            }
+            """);
+
+        Assert.Empty(result.GeneratorDiagnostics);
+        Assert.Empty(result.Output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
+        Assert.Contains("s_GetBalanceAsync_2", result.GeneratedSource, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ReturnPgType_NamesTheTypeTheResultIsReadAs()
+    {
+        GeneratorHarness.Result result = GeneratorHarness.Run("""
+            using System;
+            using System.Threading.Tasks;
+            using PlProxy.Client;
+
+            [PlProxy("CLUSTER 'userdb'; RUN ON hashtext(username);")]
+            public interface ICreated
+            {
+                [return: PgType("timestamp")]
+                Task<DateTime?> GetCreatedAsync(string username);
+            }
+            """);
+
+        Assert.Empty(result.GeneratorDiagnostics);
+        Assert.Empty(result.Output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
+        Assert.Contains("resultPgType: \"timestamp\"", result.GeneratedSource, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void SameInput_EmitsTheSameSource() =>
         Assert.Equal(GeneratorHarness.Run(Source).GeneratedSource, GeneratorHarness.Run(Source).GeneratedSource);
 

@@ -24,10 +24,10 @@ internal static class GeneratorHarness
         public string GeneratedSource => string.Join("\n", Run.GeneratedTrees.Select(t => t.ToString()));
     }
 
-    public static CSharpCompilation Compilation(string source) =>
+    public static CSharpCompilation Compilation(params string[] sources) =>
         CSharpCompilation.Create(
             "UserCode" + Guid.NewGuid().ToString("N"),
-            [CSharpSyntaxTree.ParseText(source, ParseOptions, path: "UserCode.cs")],
+            sources.Select((source, i) => CSharpSyntaxTree.ParseText(source, ParseOptions, path: i == 0 ? "UserCode.cs" : $"UserCode{i}.cs")),
             References.Value,
             new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable));
 
@@ -35,9 +35,9 @@ internal static class GeneratorHarness
         CSharpGeneratorDriver.Create([new PlProxyGenerator().AsSourceGenerator()], parseOptions: ParseOptions,
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: true));
 
-    public static Result Run(string source)
+    public static Result Run(params string[] sources)
     {
-        GeneratorDriver driver = Driver().RunGeneratorsAndUpdateCompilation(Compilation(source), out Compilation output, out ImmutableArray<Diagnostic> diagnostics);
+        GeneratorDriver driver = Driver().RunGeneratorsAndUpdateCompilation(Compilation(sources), out Compilation output, out ImmutableArray<Diagnostic> diagnostics);
         return new Result(output, diagnostics, driver.GetRunResult());
     }
 

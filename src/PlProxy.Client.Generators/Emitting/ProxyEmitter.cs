@@ -37,9 +37,10 @@ internal static class ProxyEmitter
         code.AppendLine($"        private const string? InterfaceBody = {Literal(model.InterfaceBody)};");
         code.AppendLine();
         EmitFunctions(code, model);
-        foreach (MethodModel method in model.Methods)
+        string[] members = MemberNames(model);
+        for (int i = 0; i < model.Methods.Count; i++)
         {
-            EmitMethodField(code, method);
+            EmitMethodField(code, model.Methods[i], members[i]);
         }
 
         code.AppendLine();
@@ -50,10 +51,10 @@ internal static class ProxyEmitter
         code.AppendLine("        [global::System.Runtime.CompilerServices.ModuleInitializer]");
         code.AppendLine("        internal static void Register() =>");
         code.AppendLine($"            {Generated}.ProxyFactory.Register<{model.FullyQualifiedName}>(static source => new {name}(source));");
-        foreach (MethodModel method in model.Methods)
+        for (int i = 0; i < model.Methods.Count; i++)
         {
             code.AppendLine();
-            EmitMethod(code, model, method);
+            EmitMethod(code, model, model.Methods[i], members[i]);
         }
 
         code.AppendLine("    }");
@@ -79,24 +80,24 @@ internal static class ProxyEmitter
         code.AppendLine();
     }
 
-    private static void EmitMethodField(StringBuilder code, MethodModel method)
+    private static void EmitMethodField(StringBuilder code, MethodModel method, string member)
     {
         string parameters = string.Join(", ", method.Parameters.Where(p => !p.IsCancellationToken).Select(p => $"new {Generated}.ProxyParameter({Literal(p.Name)}, {Literal(p.PgType)})"));
         bool returnsSet = method.Shape is ReturnShape.TaskOfList or ReturnShape.ValueTaskOfList or ReturnShape.Stream or ReturnShape.TaskOfPartial;
         bool isVoid = method.Shape is ReturnShape.Task or ReturnShape.ValueTask;
-        code.AppendLine($"        private static readonly {Generated}.ProxyMethod {FieldName(method)} = {Generated}.ProxyMethod.Create(");
+        code.AppendLine($"        private static readonly {Generated}.ProxyMethod {FieldName(member)} = {Generated}.ProxyMethod.Create(");
         code.AppendLine($"            {Literal(method.FunctionName)}, InterfaceBody, {Literal(method.Body)}, {Bool(method.ReplacesInterfaceStatements)},");
         code.AppendLine($"            new {Generated}.ProxyParameter[] {{ {parameters} }},");
         code.AppendLine($"            returnsSet: {Bool(returnsSet)}, resultPgType: {Literal(method.Result?.ScalarPgType)}, isVoid: {Bool(isVoid)}, s_functions, idempotent: {Bool(method.Idempotent)});");
     }
 
-    private static void EmitMethod(StringBuilder code, InterfaceModel model, MethodModel method)
+    private static void EmitMethod(StringBuilder code, InterfaceModel model, MethodModel method, string member)
     {
         string parameterList = string.Join(", ", method.Parameters.Select(p => $"{p.TypeDisplay} {Escape(p.Name)}"));
         string arguments = string.Join(", ", method.Parameters.Where(p => !p.IsCancellationToken).Select(p => p.ValueExpression));
         string token = method.Parameters.FirstOrDefault(p => p.IsCancellationToken) is { } t ? Escape(t.Name) : "default";
-        string call = $"_source, {FieldName(method)}, new object?[] {{ {arguments} }}";
-        string reader = method.Result is null ? "" : $", {ReaderName(method)}";
+        string call = $"_source, {FieldName(member)}, new object?[] {{ {arguments} }}";
+        string reader = method.Result is null ? "" : $", {ReaderName(member)}";
 
         code.AppendLine($"        {method.ReturnTypeDisplay} {model.FullyQualifiedName}.{method.Name}({parameterList})");
         code.AppendLine("        {");
@@ -117,13 +118,13 @@ internal static class ProxyEmitter
         if (method.Result is { } result)
         {
             code.AppendLine();
-            EmitReader(code, method, result);
+            EmitReader(code, member, result);
         }
     }
 
-    private static void EmitReader(StringBuilder code, MethodModel method, ResultModel result)
+    private static void EmitReader(StringBuilder code, string member, ResultModel result)
     {
-        code.AppendLine($"        private static {result.TypeDisplay} {ReaderName(method)}(global::System.Data.Common.DbDataReader r)");
+        code.AppendLine($"        private static {result.TypeDisplay} {ReaderName(member)}(global::System.Data.Common.DbDataReader r)");
         code.AppendLine("        {");
         if (result.ScalarReadExpression is not null)
         {
@@ -147,9 +148,24 @@ internal static class ProxyEmitter
             string.Format(System.Globalization.CultureInfo.InvariantCulture, column.ReadExpression, $"{Generated}.ProxyRead.Ordinal(r, {Literal(column.Name)})");
     }
 
-    private static string FieldName(MethodModel method) => "s_" + method.Name;
+    // The name each method's field and reader are derived from: the method's own, numbered for overloads after the first.
+    private static string[] MemberNames(InterfaceModel model)
+    {
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        var names = new string[model.Methods.Count];
+        for (int i = 0; i < names.Length; i++)
+        {
+            string name = model.Methods[i].Name;
+            seen[name] = seen.TryGetValue(name, out int count) ? count + 1 : 1;
+            names[i] = seen[name] == 1 ? name : $"{name}_{seen[name]}";
+        }
 
-    private static string ReaderName(MethodModel method) => "Read" + method.Name;
+        return names;
+    }
+
+    private static string FieldName(string member) => "s_" + member;
+
+    private static string ReaderName(string member) => "Read" + member;
 
     private static string Escape(string name) =>
         Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None ? "@" + name : name;

@@ -240,7 +240,7 @@ internal static class InterfaceParser
         // Bind with the runtime's binder: the same decisions at compile time as at run time.
         bool replaces = attribute.NamedArguments.FirstOrDefault(a => a.Key == "ReplacesInterfaceStatements").Value.Value is true;
         bool returnsSet = shape is ReturnShape.TaskOfList or ReturnShape.ValueTaskOfList or ReturnShape.Stream or ReturnShape.TaskOfPartial;
-        string functionName = TypeMapper.SnakeCase(method.Name);
+        string functionName = SqlNames.FromMethodName(method.Name);
         var signature = new FunctionSignature(
             functionName,
             new EquatableArray<ParameterSignature>(parameters.Where(p => !p.IsCancellationToken).Select(p => new ParameterSignature(p.Name, PgType.Parse(p.PgType))).ToArray()),
@@ -312,7 +312,9 @@ internal static class InterfaceParser
         string display = type.ToDisplayString(TypeMapper.FullyQualified);
         if (TypeMapper.ReadExpression(type, "0") is { } scalarRead)
         {
-            string pgType = TypeMapper.ScalarPgType(type) ?? TypeMapper.ParameterPgType(type, out _, out _)!;
+            // [return: PgType("timestamp")] names the type to read the result as where the C# type's own would change it.
+            string pgType = method.GetReturnTypeAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == PgTypeAttributeName)?.ConstructorArguments.FirstOrDefault().Value as string
+                ?? TypeMapper.ScalarPgType(type) ?? TypeMapper.ParameterPgType(type, out _, out _)!;
             return new ResultModel(display, pgType, scalarRead, EquatableArray<ColumnModel>.Empty, false);
         }
 

@@ -108,38 +108,6 @@ internal static class TypeMapper
             : $"{Read}.Required<{display}>(r, {ordinal})";
     }
 
-    /// <summary>PostgreSQL's name for a method: without an Async suffix, in snake_case (<c>GetHTTPStatusAsync</c> → <c>get_http_status</c>).</summary>
-    public static string SnakeCase(string name)
-    {
-        if (name.EndsWith("Async", StringComparison.Ordinal) && name.Length > 5)
-        {
-            name = name.Substring(0, name.Length - 5);
-        }
-
-        var builder = new System.Text.StringBuilder(name.Length + 8);
-        for (int i = 0; i < name.Length; i++)
-        {
-            char c = name[i];
-            if (char.IsUpper(c))
-            {
-                bool previousLowerOrDigit = i > 0 && (char.IsLower(name[i - 1]) || char.IsDigit(name[i - 1]));
-                bool acronymEnd = i > 0 && char.IsUpper(name[i - 1]) && i + 1 < name.Length && char.IsLower(name[i + 1]);
-                if ((previousLowerOrDigit || acronymEnd) && builder.Length > 0 && builder[builder.Length - 1] != '_')
-                {
-                    builder.Append('_');
-                }
-
-                builder.Append(char.ToLowerInvariant(c));
-            }
-            else
-            {
-                builder.Append(c);
-            }
-        }
-
-        return builder.ToString();
-    }
-
     private static ITypeSymbol Unwrap(ITypeSymbol type) =>
         type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable ? nullable.TypeArguments[0] : type;
 }

@@ -1,0 +1,134 @@
+using System.Text.RegularExpressions;
+using Npgsql;
+using PlProxy.Client.Configuration;
+using PlProxy.Client.Language;
+using PlProxy.Client.Scaffold.Catalog;
+using PlProxy.Client.Scaffold.Emitting;
+using PlProxy.Client.Scaffold.Mapping;
+
+namespace PlProxy.Client.Scaffold;
+
+/// <summary>What a scaffolding run produced.</summary>
+/// <param name="Database">The proxy database (host, port and name; no password).</param>
+/// <param name="FunctionCount">The plproxy functions in the database.</param>
+/// <param name="FilteredOut">How many of them the filters left out.</param>
+/// <param name="Methods">The functions that became methods.</param>
+/// <param name="Interfaces">The interfaces and their methods.</param>
+/// <param name="Unmapped">The functions that could not be mapped, with the reason.</param>
+/// <param name="Clusters">The clusters the methods name, as read from the proxy database.</param>
+/// <param name="ClusterErrors">Clusters that could not be read, with the error.</param>
+/// <param name="PasswordsLeftOut">True when a partition's password was left out of the appsettings fragment.</param>
+/// <param name="Files">The files to write: name and content.</param>
+internal sealed record ScaffoldResult(
+    string Database,
+    int FunctionCount,
+    int FilteredOut,
+    IReadOnlyList<ScaffoldMethod> Methods,
+    IReadOnlyList<(string Interface, IReadOnlyList<ScaffoldMethod> Methods)> Interfaces,
+    IReadOnlyList<UnmappedFunction> Unmapped,
+    IReadOnlyList<(string Name, PlProxyClusterOptions Options)> Clusters,
+    IReadOnlyList<(string Name, string Error)> ClusterErrors,
+    bool PasswordsLeftOut,
+    IReadOnlyList<(string Name, string Content)> Files);
+
+/// <summary>Reads a proxy database and scaffolds its plproxy functions: interfaces, records, an appsettings fragment and a report.</summary>
+internal static class Scaffolder
+{
+    public static async Task<ScaffoldResult> RunAsync(ScaffoldOptions options, CancellationToken cancellationToken)
+    {
+        string connection = ConnectionStrings.IsLibpq(options.Connection) ? ConnectionStrings.FromLibpq(options.Connection) : options.Connection;
+        var builder = new NpgsqlConnectionStringBuilder(connection);
+        string database = $"{builder.Host}:{builder.Port}/{builder.Database}";
+        await using NpgsqlDataSource proxy = NpgsqlDataSource.Create(connection);
+
+        IReadOnlyList<CatalogFunction> functions = await new ProxyCatalog(proxy).FunctionsAsync(cancellationToken).ConfigureAwait(false);
+        List<CatalogFunction> selected = [.. functions.Where(f => Selected(f, options))];
+
+        var mapper = new FunctionMapper(options.Grouping);
+        var methods = new List<ScaffoldMethod>();
+        var unmapped = new List<UnmappedFunction>();
+        foreach (CatalogFunction function in selected)
+        {
+            (ScaffoldMethod? method, UnmappedFunction? failure) = mapper.Map(function);
+            if (method is not null)
+            {
+                methods.Add(method);
+            }
+            else
+            {
+                unmapped.Add(failure!);
+            }
+        }
+
+        var interfaces = methods
+            .GroupBy(m => m.Group, StringComparer.Ordinal)
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => (Interface: InterfaceName(g.Key), Methods: (IReadOnlyList<ScaffoldMethod>)[.. g]))
+            .ToList();
+        DisambiguateInterfaceNames(interfaces);
+
+        var clusters = new List<(string, PlProxyClusterOptions)>();
+        var clusterErrors = new List<(string, string)>();
+        foreach (string cluster in methods.Select(m => m.Cluster).OfType<string>().Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        {
+            try
+            {
+                clusters.Add((cluster, (await ProxyDatabaseReader.LoadAsync(proxy, cluster, cancellationToken).ConfigureAwait(false)).Options));
+            }
+            catch (Exception e) when (e is PostgresException or ArgumentException)
+            {
+                clusterErrors.Add((cluster, e is PostgresException remote ? $"{remote.SqlState}: {remote.MessageText}" : e.Message));
+            }
+        }
+
+        var files = new List<(string, string)>();
+        foreach ((string interfaceName, IReadOnlyList<ScaffoldMethod> groupMethods) in interfaces)
+        {
+            files.Add(CSharpWriter.Interface(options.Namespace, interfaceName, groupMethods[0].Group, options.Grouping, groupMethods));
+        }
+
+        ScaffoldRecord[] records = [.. methods.Select(m => m.Record).OfType<ScaffoldRecord>().Distinct()];
+        if (records.Length > 0)
+        {
+            files.Add(CSharpWriter.Records(options.Namespace, records));
+        }
+
+        (string json, bool passwordsLeftOut) = AppSettingsWriter.Write(clusters);
+        files.Add((AppSettingsWriter.FileName, json));
+        var result = new ScaffoldResult(database, functions.Count, functions.Count - selected.Count, methods, interfaces, unmapped, clusters, clusterErrors, passwordsLeftOut, files);
+        files.Add((ReportWriter.FileName, ReportWriter.Write(result)));
+        return result;
+    }
+
+    private static bool Selected(CatalogFunction function, ScaffoldOptions options) =>
+        (options.Schemas.Count == 0 || options.Schemas.Contains(function.Schema, StringComparer.Ordinal))
+        && (options.NamePatterns.Count == 0 || options.NamePatterns.Any(p => Matches(function.Name, p)))
+        && (options.Clusters.Count == 0 || ClusterOf(function.Body) is { } cluster && options.Clusters.Contains(cluster, StringComparer.Ordinal));
+
+    private static bool Matches(string name, string pattern) =>
+        Regex.IsMatch(name, "^" + Regex.Escape(pattern).Replace("\\*", ".*", StringComparison.Ordinal).Replace("\\?", ".", StringComparison.Ordinal) + "$", RegexOptions.CultureInvariant);
+
+    private static string? ClusterOf(string body) =>
+        Parser.Parse(body).Statements.OfType<ClusterSyntax>().FirstOrDefault()?.Name;
+
+    private static string InterfaceName(string group)
+    {
+        string pascal = CSharpNames.Pascal(new string([.. group.Select(c => char.IsLetterOrDigit(c) ? c : '_')]));
+        return "I" + (pascal.Length == 0 ? "Unnamed" : pascal.TrimStart('_')) + "Proxy";
+    }
+
+    private static void DisambiguateInterfaceNames(List<(string Interface, IReadOnlyList<ScaffoldMethod> Methods)> interfaces)
+    {
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (int i = 0; i < interfaces.Count; i++)
+        {
+            string name = interfaces[i].Interface;
+            for (int n = 2; !seen.Add(name); n++)
+            {
+                name = $"{interfaces[i].Interface[..^"Proxy".Length]}{n}Proxy";
+            }
+
+            interfaces[i] = (name, interfaces[i].Methods);
+        }
+    }
+}
