@@ -82,11 +82,13 @@ public sealed class EmittedCodeTests
             using System.Threading.Tasks;
             using PlProxy.Client;
 
-            [PlProxy("CLUSTER 'userdb'; RUN ON hashtext(username);")]
+            [PlProxy("CLUSTER 'userdb';")]
             public interface IBalances
             {
+                [PlProxy("RUN ON hashtext(username);")]
                 Task<decimal?> GetBalanceAsync(string username);
 
+                [PlProxy("RUN ON hashtext(username);")]
                 Task<decimal?> GetBalanceAsync(string username, string currency);
             }
             """);
@@ -104,9 +106,10 @@ public sealed class EmittedCodeTests
             using System.Threading.Tasks;
             using PlProxy.Client;
 
-            [PlProxy("CLUSTER 'userdb'; RUN ON hashtext(username);")]
+            [PlProxy("CLUSTER 'userdb';")]
             public interface ICreated
             {
+                [PlProxy("RUN ON hashtext(username);")]
                 [return: PgType("timestamp")]
                 Task<DateTime?> GetCreatedAsync(string username);
             }
