@@ -30,13 +30,20 @@ status=0
 # 2. Build once.
 dotnet build PlProxy.Client.sln -c "$configuration" -nologo -v quiet -clp:ErrorsOnly
 
-# 3. The runtime package must carry the source generator under analyzers/dotnet/cs.
+# 3. The runtime package must carry the source generator under analyzers/dotnet/cs; the scaffolding tool must pack
+#    as a dotnet tool named plproxy-scaffold.
+rm -rf artifacts/packages
 dotnet pack src/PlProxy.Client/PlProxy.Client.csproj -c "$configuration" --no-build -nologo -v quiet -o artifacts/packages
+dotnet pack src/PlProxy.Client.Scaffold/PlProxy.Client.Scaffold.csproj -c "$configuration" --no-build -nologo -v quiet -o artifacts/packages
 python3 - artifacts/packages <<'PY' || status=1
 import glob, sys, zipfile
-package = sorted(glob.glob(sys.argv[1] + "/PlProxy.Client.*.nupkg"))[-1]
+package = sorted(glob.glob(sys.argv[1] + "/PlProxy.Client.[0-9]*.nupkg"))[-1]
 if "analyzers/dotnet/cs/PlProxy.Client.Generators.dll" not in zipfile.ZipFile(package).namelist():
     sys.exit(f"{package} lacks analyzers/dotnet/cs/PlProxy.Client.Generators.dll")
+tool = zipfile.ZipFile(sorted(glob.glob(sys.argv[1] + "/PlProxy.Client.Scaffold.[0-9]*.nupkg"))[-1])
+settings = [n for n in tool.namelist() if n.endswith("DotnetToolSettings.xml")]
+if not settings or 'Name="plproxy-scaffold"' not in tool.read(settings[0]).decode():
+    sys.exit("PlProxy.Client.Scaffold is not packed as the dotnet tool plproxy-scaffold")
 PY
 
 # 4. Run each test project's xunit.v3 executable; sum the results from its XML report.
