@@ -11,25 +11,13 @@ namespace PlProxy.Client.Scaffold.Tests;
 /// </summary>
 public sealed class RegressionCorpusScaffoldTests(ScaffoldFixture fixture) : IClassFixture<ScaffoldFixture>
 {
-    private const string Setup = """
-        create extension plproxy;
-        create type ret_table as (id int4, data text);
-        create type ret_test_rec as (id int4, dat text);
-        create type intl_data as (id int4, "ünïcode" text);
-        create type numbers_type as (num int4, name text);
-        create domain posint as int4 check (value > 0);
-        create type struct as (id int4, data text);
-        create type "RetWeird" as ("ColId" int4, "ColData" text);
-        create type "bad type" as (x int4);
-        create type f8range as range (subtype = float8);
-        """;
-
     [Fact]
     public async Task RegressionCorpus_ScaffoldsToCodeThatCompiles_WithEveryFunctionAccountedFor()
     {
         CancellationToken token = TestContext.Current.CancellationToken;
         string connectionString = await fixture.Partitions.Server.CreateDatabaseAsync("scaffold_corpus");
-        await fixture.Partitions.Server.ExecuteAsync("scaffold_corpus", Setup, token);
+        await fixture.Partitions.Server.ExecuteAsync("scaffold_corpus", "create extension plproxy;", token);
+        await fixture.Partitions.Server.ExecuteAsync("scaffold_corpus", await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Corpus", "plproxy-regression-setup.sql"), token), token);
         string corpus = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Corpus", "plproxy-regression-bodies.sql"), token);
         int accepted = 0;
         foreach (string chunk in corpus.Split("-- case: ")[1..])

@@ -12,18 +12,8 @@ internal sealed record RegressionCase(string Name, SqlFunctionDefinition Definit
 /// <summary>Loads Corpus/plproxy-regression-bodies.sql.</summary>
 internal static class RegressionCorpus
 {
-    /// <summary>Types, domains and functions the corpus's signatures and bodies refer to, created in the proxy database first.</summary>
-    public const string Setup = """
-        create type ret_table as (id int4, data text);
-        create type ret_test_rec as (id int4, dat text);
-        create type intl_data as (id int4, "ünïcode" text);
-        create type numbers_type as (num int4, name text);
-        create domain posint as int4 check (value > 0);
-        create type struct as (id int4, data text);
-        create type "RetWeird" as ("ColId" int4, "ColData" text);
-        create type "bad type" as (x int4);
-        create type f8range as range (subtype = float8);
-        """;
+    /// <summary>Types and domains the corpus's signatures and bodies refer to (Corpus/plproxy-regression-setup.sql), created in the proxy database first.</summary>
+    public static string Setup => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Language", "Corpus", "plproxy-regression-setup.sql"));
 
     public static IReadOnlyList<RegressionCase> Load()
     {
