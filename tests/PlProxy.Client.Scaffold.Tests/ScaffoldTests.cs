@@ -15,8 +15,8 @@ public sealed class ScaffoldTests(ScaffoldFixture fixture) : IClassFixture<Scaff
     public void Tool_ProxyDatabase_WritesInterfacesRowsSettingsAndReport()
     {
         Assert.Equal(0, fixture.Run.ExitCode);
-        Assert.Equal(["IConnectProxy.cs", "IUserdbProxy.cs", "Rows.cs", "appsettings.plproxy.json", "scaffold-report.md"], fixture.Files.Keys.Order(StringComparer.Ordinal));
-        Assert.Contains("22 of 29 functions scaffolded into 2 interfaces", fixture.Run.Output, StringComparison.Ordinal);
+        Assert.Equal(["IConnectProxy.cs", "IMedclusterProxy.cs", "IUserdbProxy.cs", "Rows.cs", "appsettings.plproxy.json", "scaffold-report.md"], fixture.Files.Keys.Order(StringComparer.Ordinal));
+        Assert.Contains("23 of 30 functions scaffolded into 3 interfaces", fixture.Run.Output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -46,7 +46,7 @@ public sealed class ScaffoldTests(ScaffoldFixture fixture) : IClassFixture<Scaff
     {
         string report = fixture.Files["scaffold-report.md"];
         string[] rows = [.. report.Split('\n').Where(l => l.StartsWith("| ", StringComparison.Ordinal) && !l.StartsWith("| Function", StringComparison.Ordinal) && !l.StartsWith("| Interface", StringComparison.Ordinal))];
-        Assert.Equal(29, rows.Length);
+        Assert.Equal(30, rows.Length);
     }
 
     [Fact]
@@ -80,6 +80,48 @@ public sealed class ScaffoldTests(ScaffoldFixture fixture) : IClassFixture<Scaff
         Assert.DoesNotContain("Password=", json, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("=secret", json, StringComparison.Ordinal);
         Assert.Contains("Passwords are left out", json, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AppSettingsFragment_HasSqlMedClusters_WithTheirOptions_WithoutTheUserMappingPassword()
+    {
+        string json = fixture.Files["appsettings.plproxy.json"];
+        int med = json.IndexOf("\"medcluster\"", StringComparison.Ordinal);
+
+        Assert.True(med > 0, json);
+        Assert.Contains("Database=scaffold_part1", json[med..], StringComparison.Ordinal);
+        Assert.Contains("\"ConnectionLifetime\": \"00:30:00\"", json[med..], StringComparison.Ordinal);
+        Assert.DoesNotContain(json.Split('\n').Where(l => l.Contains("Host=", StringComparison.Ordinal)), l => l.Contains("secret", StringComparison.Ordinal) || l.Contains("Password", StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public async Task SqlMedClusterMethod_ReturnsWhatPlProxyReturns()
+    {
+        object proxy = fixture.CreateProxy("IMedclusterProxy", out Type contract);
+
+        await AssertSameRows("select * from med_dbs()", [], contract, proxy, "MedDbsAsync");
+    }
+
+    [Fact]
+    public async Task Filters_KeepOnlyTheMatchingFunctions_AndSayHowManyWereLeftOut()
+    {
+        string output = Directory.CreateTempSubdirectory("plproxy-scaffold-").FullName;
+        try
+        {
+            var run = await ScaffoldFixture.ScaffoldAsync(["--connection", fixture.ProxyConnectionString, "--output", output,
+                "--schema", "public", "--name", "get_*", "--name", "set_?mail", "--cluster", "userdb", "--group-by", "schema"]);
+            string source = await File.ReadAllTextAsync(Path.Combine(output, "IPublicProxy.cs"), Token);
+            string report = await File.ReadAllTextAsync(Path.Combine(output, "scaffold-report.md"), Token);
+
+            Assert.Equal(0, run.ExitCode);
+            Assert.Equal(["GetBalanceAsync", "GetBalanceAsync", "GetCodeAsync", "GetCreatedAsync", "GetMoodAsync", "GetUserAsync", "GetUsersAsync", "SetEmailAsync"],
+                System.Text.RegularExpressions.Regex.Matches(source, @" (\w+Async)\(").Select(m => m.Groups[1].Value).Order(StringComparer.Ordinal));
+            Assert.Contains("(22 left out by --schema/--name/--cluster)", report, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(output, recursive: true);
+        }
     }
 
     [Fact]
