@@ -67,8 +67,34 @@ internal static class ConnectionStrings
             builder.NoResetOnClose = true;
             builder.MaxAutoPrepare = 0;
         }
+        else if (!Names(builder, "Max Auto Prepare"))
+        {
+            // Direct connections keep each method's statement prepared once it has been used a few times (Npgsql's
+            // automatic preparation): the partition parses and plans it once per connection, not once per call.
+            // The statement text is fixed per method, so a handful of slots per connection covers an interface.
+            builder.MaxAutoPrepare = DefaultMaxAutoPrepare;
+        }
 
         return builder.ConnectionString;
+    }
+
+    /// <summary>How many statements each direct connection keeps prepared unless its connection string says otherwise.</summary>
+    public const int DefaultMaxAutoPrepare = 32;
+
+    // True when the connection string itself gives the keyword (in any of its spellings).
+    private static bool Names(NpgsqlConnectionStringBuilder builder, string keyword)
+    {
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = builder.ConnectionString };
+        string wanted = keyword.Replace(" ", "", StringComparison.Ordinal);
+        foreach (string key in given.Keys)
+        {
+            if (string.Equals(key.Replace(" ", "", StringComparison.Ordinal), wanted, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+
+        return false;
     }
 
     /// <summary>libpq's form: space-separated <c>key=value</c> pairs; Npgsql's separates them with semicolons.</summary>

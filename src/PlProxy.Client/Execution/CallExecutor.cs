@@ -28,14 +28,84 @@ internal sealed class CallExecutor(PlProxyDataSource source)
     /// <summary>A planned call: where it runs and with which arguments.</summary>
     private sealed record Route(ProxyMethod Method, object?[] Arguments, ClusterRuntime? Cluster, NpgsqlDataSource? Direct, ExecutionPlan Plan, ConnectionBudget? Budget = null, IPartitionExecutor? Executor = null);
 
-    public async Task<T> SingleAsync<T>(ProxyMethod method, object?[] arguments, Func<DbDataReader, T> read, CancellationToken cancellationToken) =>
-        (await RunAsync(method, arguments, read, exactlyOneRow: true, cancellationToken).ConfigureAwait(false))[0];
+    public Task<T> SingleAsync<T>(ProxyMethod method, object?[] arguments, Func<DbDataReader, T> read, CancellationToken cancellationToken) =>
+        RunAsync<T, T, SingleRow<T>>(method, arguments, read, cancellationToken);
 
-    public async Task<IReadOnlyList<T>> ListAsync<T>(ProxyMethod method, object?[] arguments, Func<DbDataReader, T> read, CancellationToken cancellationToken) =>
-        await RunAsync(method, arguments, read, exactlyOneRow: false, cancellationToken).ConfigureAwait(false);
+    public Task<IReadOnlyList<T>> ListAsync<T>(ProxyMethod method, object?[] arguments, Func<DbDataReader, T> read, CancellationToken cancellationToken) =>
+        RunAsync<T, IReadOnlyList<T>, RowList<T>>(method, arguments, read, cancellationToken);
 
-    // Plans, runs and reads a call under its telemetry, holding the cluster version's lease until the rows are read.
-    private async ValueTask<List<T>> RunAsync<T>(ProxyMethod method, object?[] arguments, Func<DbDataReader, T> read, bool exactlyOneRow, CancellationToken cancellationToken)
+    /// <summary>Where a call's rows go: one row (PL/Proxy's rule for functions that do not return a set) or all of them.</summary>
+    private interface IRowSink<T, TResult>
+    {
+        int Count { get; }
+
+        bool ExactlyOneRow { get; }
+
+        TResult Result { get; }
+
+        void Add(T row);
+
+        void AddRange(List<T> rows);
+    }
+
+    // Keeps the first row and counts the rest: no list for the common single-row call.
+    private struct SingleRow<T> : IRowSink<T, T>
+    {
+        private T _row;
+
+        public int Count { get; private set; }
+
+        public readonly bool ExactlyOneRow => true;
+
+        public readonly T Result => _row;
+
+        public void Add(T row)
+        {
+            if (Count++ == 0)
+            {
+                _row = row;
+            }
+        }
+
+        public void AddRange(List<T> rows)
+        {
+            foreach (T row in rows)
+            {
+                Add(row);
+            }
+        }
+    }
+
+    private struct RowList<T> : IRowSink<T, IReadOnlyList<T>>
+    {
+        private List<T>? _rows;
+
+        public readonly int Count => _rows?.Count ?? 0;
+
+        public readonly bool ExactlyOneRow => false;
+
+        public readonly IReadOnlyList<T> Result => _rows ?? [];
+
+        public void Add(T row) => (_rows ??= []).Add(row);
+
+        public void AddRange(List<T> rows)
+        {
+            if (_rows is null)
+            {
+                _rows = rows; // the fan-out's own concatenation
+            }
+            else
+            {
+                _rows.AddRange(rows);
+            }
+        }
+    }
+
+    // Plans, runs and reads a call under its telemetry and the cluster's query_timeout, holding the cluster version's
+    // lease until the rows are read. One database is read right here (RUN ON ANY failing over to the next partition
+    // when one cannot be reached); several go through ReadAllAsync, concurrently.
+    private async Task<TResult> RunAsync<T, TResult, TRows>(ProxyMethod method, object?[] arguments, Func<DbDataReader, T> read, CancellationToken cancellationToken)
+        where TRows : struct, IRowSink<T, TResult>
     {
         long started = Stopwatch.GetTimestamp();
         using Activity? activity = StartCall(method);
@@ -43,8 +113,51 @@ internal sealed class CallExecutor(PlProxyDataSource source)
         try
         {
             route = await PlanAsync(method, arguments, cancellationToken).ConfigureAwait(false);
-            List<T> rows = await ReadAsync(route, read, cancellationToken).ConfigureAwait(false);
-            if (exactlyOneRow && rows.Count != 1)
+            TRows rows = default;
+            using (CancellationTokenSource? timeout = StartTimeout(route, cancellationToken))
+            {
+                CancellationToken token = timeout?.Token ?? cancellationToken;
+                try
+                {
+                    if (route.Plan.IsSingle || route.Direct is not null)
+                    {
+                        for (int attempt = 1; ; attempt++)
+                        {
+                            TargetCursor cursor;
+                            try
+                            {
+                                cursor = await OpenTargetAsync(route, 0, token).ConfigureAwait(false);
+                            }
+                            catch (PlProxyException e) when (FailsOver(route, e, attempt))
+                            {
+                                int next = (route.Plan.SinglePartition + 1) % route.Cluster!.Layout.PartitionCount;
+                                route = route with { Plan = ExecutionPlan.Single(route.Cluster.Layout.ConnectionOf(next), next) };
+                                continue;
+                            }
+
+                            await using (cursor.ConfigureAwait(false))
+                            {
+                                while (await cursor.ReadAsync(token).ConfigureAwait(false))
+                                {
+                                    rows.Add(cursor.Current(read));
+                                }
+                            }
+
+                            break;
+                        }
+                    }
+                    else
+                    {
+                        rows.AddRange(await ReadAllAsync(route, read, token).ConfigureAwait(false));
+                    }
+                }
+                catch (OperationCanceledException e) when (TimedOut(timeout, cancellationToken))
+                {
+                    throw QueryTimeout(route, e);
+                }
+            }
+
+            if (rows.ExactlyOneRow && rows.Count != 1)
             {
                 throw new PlProxyException(
                     $"{method.DisplayName}: Non-SETOF function requires 1 row from remote query, got {rows.Count}",
@@ -56,7 +169,7 @@ internal sealed class CallExecutor(PlProxyDataSource source)
             }
 
             Completed(method, route, started, activity, null);
-            return rows;
+            return rows.Result;
         }
         catch (Exception e)
         {
@@ -68,6 +181,14 @@ internal sealed class CallExecutor(PlProxyDataSource source)
             route?.Cluster?.Release();
         }
     }
+
+    // RUN ON ANY moves on when a partition cannot be reached (or its circuit is open), until every one was tried.
+    private static bool FailsOver(Route route, PlProxyException error, int attempt) =>
+        error.SqlState == ConnectFailedState
+        && route.Cluster is { } cluster
+        && route.Method.Function.Run == RunKind.Any
+        && route.Method.Function.SplitParameters.Count == 0
+        && attempt < cluster.Layout.PartitionCount;
 
     /// <summary>A fan-out that tolerates failing partitions: every target runs to its end; failures are reported, not thrown.</summary>
     public async Task<PlProxyPartialResult<T>> PartialAsync<T>(ProxyMethod method, object?[] arguments, Func<DbDataReader, T> read, CancellationToken cancellationToken)
@@ -185,46 +306,6 @@ internal sealed class CallExecutor(PlProxyDataSource source)
         finally
         {
             route?.Cluster?.Release();
-        }
-    }
-
-    // Reads every row of the plan's databases (one, or all of them concurrently) under the cluster's query_timeout.
-    private static async ValueTask<List<T>> ReadAsync<T>(Route route, Func<DbDataReader, T> read, CancellationToken cancellationToken)
-    {
-        // RUN ON ANY fails over: a partition that cannot be reached (or whose circuit is open) is skipped for the next.
-        if (route.Cluster is { } cluster && route.Plan.IsSingle && route.Method.Function.Run == RunKind.Any && route.Method.Function.SplitParameters.Count == 0)
-        {
-            int partitions = cluster.Layout.PartitionCount;
-            for (int attempt = 0; ; attempt++)
-            {
-                try
-                {
-                    return await ReadOnceAsync(route, read, cancellationToken).ConfigureAwait(false);
-                }
-                catch (PlProxyException e) when (e.SqlState == ConnectFailedState && attempt + 1 < partitions)
-                {
-                    int next = (route.Plan.SinglePartition + 1) % partitions;
-                    route = route with { Plan = ExecutionPlan.Single(cluster.Layout.ConnectionOf(next), next) };
-                }
-            }
-        }
-
-        return await ReadOnceAsync(route, read, cancellationToken).ConfigureAwait(false);
-    }
-
-    private static async ValueTask<List<T>> ReadOnceAsync<T>(Route route, Func<DbDataReader, T> read, CancellationToken cancellationToken)
-    {
-        using CancellationTokenSource? timeout = StartTimeout(route, cancellationToken);
-        try
-        {
-            CancellationToken token = timeout?.Token ?? cancellationToken;
-            return route.Plan.IsSingle || route.Direct is not null
-                ? await ReadTargetAsync(route, 0, read, token).ConfigureAwait(false)
-                : await ReadAllAsync(route, read, token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException e) when (TimedOut(timeout, cancellationToken))
-        {
-            throw QueryTimeout(route, e);
         }
     }
 
@@ -514,7 +595,8 @@ internal sealed class CallExecutor(PlProxyDataSource source)
             context.Properties.Set(PartitionPipeline.Idempotent, route.Method.Idempotent);
             try
             {
-                cursor.Reader = await pipeline.ExecuteAsync(
+                // The outcome form: no exception thrown through Polly's layers, and no wrapper of its own around the callback.
+                Outcome<DbDataReader> outcome = await pipeline.ExecuteOutcomeAsync(
                     static async (context, state) =>
                     {
                         NpgsqlConnection opened;
@@ -522,25 +604,25 @@ internal sealed class CallExecutor(PlProxyDataSource source)
                         {
                             opened = await state.DataSource.OpenConnectionAsync(context.CancellationToken).ConfigureAwait(false);
                         }
-                        catch (Exception e) when (e is not OperationCanceledException)
+                        catch (Exception e)
                         {
-                            throw new ConnectFailedException(e);
+                            return Outcome.FromException<DbDataReader>(e is OperationCanceledException ? e : new ConnectFailedException(e));
                         }
 
                         try
                         {
-                            // The reader owns the connection: disposing it returns the connection to its pool.
-                            NpgsqlCommand command = CreateCommand(state.Route.Method, state.Route.Arguments, state.Rows, opened);
-                            return (DbDataReader)await command.ExecuteReaderAsync(System.Data.CommandBehavior.CloseConnection, context.CancellationToken).ConfigureAwait(false);
+                            return Outcome.FromResult(await ExecuteReaderAsync(state.DataSource, state.Route, state.Rows, opened, context.CancellationToken).ConfigureAwait(false));
                         }
-                        catch
+                        catch (Exception e)
                         {
                             await opened.DisposeAsync().ConfigureAwait(false);
-                            throw;
+                            return Outcome.FromException<DbDataReader>(e);
                         }
                     },
                     context,
                     (DataSource: dataSource, Route: route, Rows: rows)).ConfigureAwait(false);
+                outcome.ThrowIfException();
+                cursor.Reader = outcome.Result;
             }
             catch (Exception e) when (Wrap(e, route, dataSource, partition) is { } wrapped)
             {
@@ -668,6 +750,34 @@ internal sealed class CallExecutor(PlProxyDataSource source)
         }
 
         return new PartitionRequest(route.Cluster?.Layout.Name, partition, method.Function.Target ?? method.Function.Signature.Name, method.Sql, method.ParameterNames, values);
+    }
+
+    // The reader owns the connection: disposing it returns the connection to its pool. Direct connections prepare
+    // statements automatically; when a partition's DDL has changed what a prepared statement returns, PostgreSQL
+    // refuses it before running anything ("cached plan must not change result type"), so the statement is sent once
+    // more on a connection whose prepared statements were dropped.
+    private static async ValueTask<DbDataReader> ExecuteReaderAsync(NpgsqlDataSource dataSource, Route route, int[]? rows, NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await CreateCommand(route.Method, route.Arguments, rows, connection)
+                .ExecuteReaderAsync(System.Data.CommandBehavior.CloseConnection, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException e) when (e is { SqlState: "0A000", Routine: "RevalidateCachedQuery" })
+        {
+            NpgsqlConnection fresh = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                fresh.UnprepareAll();
+                return await CreateCommand(route.Method, route.Arguments, rows, fresh)
+                    .ExecuteReaderAsync(System.Data.CommandBehavior.CloseConnection, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                await fresh.DisposeAsync().ConfigureAwait(false);
+                throw;
+            }
+        }
     }
 
     private static NpgsqlCommand CreateCommand(ProxyMethod method, object?[] arguments, int[]? rows, NpgsqlConnection connection)

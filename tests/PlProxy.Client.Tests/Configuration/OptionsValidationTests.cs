@@ -127,4 +127,18 @@ public sealed class OptionsValidationTests
         var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
         Assert.Equal(("app", 0, true), (builder.Username, builder.MaxAutoPrepare, builder.NoResetOnClose));
     }
+
+    [Fact]
+    public void DirectCluster_PreparesStatementsAutomatically()
+    {
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(ConnectionStrings.ForPartition("Host=a;Database=b", new PlProxyClusterOptions()));
+
+        Assert.Equal(ConnectionStrings.DefaultMaxAutoPrepare, builder.MaxAutoPrepare);
+    }
+
+    [Theory]
+    [InlineData("Host=a;Database=b;Max Auto Prepare=0", 0)]
+    [InlineData("Host=a;Database=b;MaxAutoPrepare=5", 5)]
+    public void ExplicitMaxAutoPrepare_IsKept(string partition, int expected) =>
+        Assert.Equal(expected, new Npgsql.NpgsqlConnectionStringBuilder(ConnectionStrings.ForPartition(partition, new PlProxyClusterOptions())).MaxAutoPrepare);
 }
