@@ -67,12 +67,22 @@ internal static class ConnectionStrings
             builder.NoResetOnClose = true;
             builder.MaxAutoPrepare = 0;
         }
-        else if (!Names(builder, "Max Auto Prepare"))
+        else
         {
-            // Direct connections keep each method's statement prepared once it has been used a few times (Npgsql's
-            // automatic preparation): the partition parses and plans it once per connection, not once per call.
-            // The statement text is fixed per method, so a handful of slots per connection covers an interface.
-            builder.MaxAutoPrepare = DefaultMaxAutoPrepare;
+            if (!Names(builder, "Max Auto Prepare"))
+            {
+                // Direct connections keep each method's statement prepared once it has been used a few times (Npgsql's
+                // automatic preparation): the partition parses and plans it once per connection, not once per call.
+                // The statement text is fixed per method, so a handful of slots per connection covers an interface.
+                builder.MaxAutoPrepare = DefaultMaxAutoPrepare;
+            }
+
+            if (!Names(builder, "No Reset On Close"))
+            {
+                // Every call is one autocommit statement that leaves no session state behind, and PL/Proxy itself
+                // reuses its partition connections without resetting them: no reset statements per call.
+                builder.NoResetOnClose = true;
+            }
         }
 
         return builder.ConnectionString;

@@ -485,40 +485,60 @@ internal sealed class CallExecutor(PlProxyDataSource source)
     private static async Task<List<T>> ReadAllAsync<T>(Route route, Func<DbDataReader, T> read, CancellationToken cancellationToken)
     {
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var tasks = new Task<List<T>>[route.Plan.Count];
+        var fanOut = new FanOut<T>(route.Plan.Count, cancellation);
+        var tasks = new Task[route.Plan.Count];
         for (int i = 0; i < tasks.Length; i++)
         {
-            tasks[i] = ReadTargetAsync(route, i, read, cancellation.Token).AsTask();
+            tasks[i] = ReadIntoAsync(route, i, read, fanOut);
         }
 
-        var pending = new List<Task<List<T>>>(tasks);
-        while (pending.Count > 0)
+        await Task.WhenAll(tasks).ConfigureAwait(false); // never faults: each target hands its failure to the fan-out
+        if (fanOut.FirstFailure is { } failure)
         {
-            Task<List<T>> done = await Task.WhenAny(pending).ConfigureAwait(false);
-            pending.Remove(done);
-            if (!done.IsCompletedSuccessfully)
-            {
-                await cancellation.CancelAsync().ConfigureAwait(false);
-                try
-                {
-                    await Task.WhenAll(pending).ConfigureAwait(false);
-                }
-                catch (Exception)
-                {
-                    // The others were cancelled because of this failure (or failed after it); the first is the one to report.
-                }
-
-                await done.ConfigureAwait(false); // throws the first failure
-            }
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
         }
 
-        var rows = new List<T>();
-        foreach (Task<List<T>> task in tasks)
+        int count = 0;
+        foreach (List<T> part in fanOut.Rows)
         {
-            rows.AddRange(task.Result);
+            count += part.Count;
+        }
+
+        var rows = new List<T>(count);
+        foreach (List<T> part in fanOut.Rows)
+        {
+            rows.AddRange(part);
         }
 
         return rows;
+    }
+
+    // One target of a fan-out: its rows into its slot, or its failure; the first failure cancels the other targets.
+    private static async Task ReadIntoAsync<T>(Route route, int target, Func<DbDataReader, T> read, FanOut<T> fanOut)
+    {
+        try
+        {
+            fanOut.Rows[target] = await ReadTargetAsync(route, target, read, fanOut.Cancellation.Token).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            if (Interlocked.CompareExchange(ref fanOut.FirstFailure, e, null) is null)
+            {
+                await fanOut.Cancellation.CancelAsync().ConfigureAwait(false);
+            }
+
+            // Later failures are the others being cancelled because of the first (or failing after it): not reported.
+        }
+    }
+
+    /// <summary>The shared state of one fan-out: a slot of rows per target, the first failure, and the cancellation it triggers.</summary>
+    private sealed class FanOut<T>(int targets, CancellationTokenSource cancellation)
+    {
+        public Exception? FirstFailure;
+
+        public List<T>[] Rows { get; } = new List<T>[targets];
+
+        public CancellationTokenSource Cancellation { get; } = cancellation;
     }
 
     private static async ValueTask<List<T>> ReadTargetAsync<T>(Route route, int target, Func<DbDataReader, T> read, CancellationToken cancellationToken)

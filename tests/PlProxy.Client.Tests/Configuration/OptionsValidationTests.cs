@@ -129,12 +129,16 @@ public sealed class OptionsValidationTests
     }
 
     [Fact]
-    public void DirectCluster_PreparesStatementsAutomatically()
+    public void DirectCluster_PreparesStatementsAndSkipsTheResetOnClose()
     {
         var builder = new Npgsql.NpgsqlConnectionStringBuilder(ConnectionStrings.ForPartition("Host=a;Database=b", new PlProxyClusterOptions()));
 
-        Assert.Equal(ConnectionStrings.DefaultMaxAutoPrepare, builder.MaxAutoPrepare);
+        Assert.Equal((ConnectionStrings.DefaultMaxAutoPrepare, true), (builder.MaxAutoPrepare, builder.NoResetOnClose));
     }
+
+    [Fact]
+    public void ExplicitNoResetOnClose_IsKept() =>
+        Assert.False(new Npgsql.NpgsqlConnectionStringBuilder(ConnectionStrings.ForPartition("Host=a;Database=b;No Reset On Close=false", new PlProxyClusterOptions())).NoResetOnClose);
 
     [Theory]
     [InlineData("Host=a;Database=b;Max Auto Prepare=0", 0)]
