@@ -12,6 +12,9 @@ public interface IBenchUserDb
 
     [PlProxy("RUN ON ALL; TARGET get_stats;")]
     Task<IReadOnlyList<long>> CountsAsync(CancellationToken cancellationToken = default);
+
+    [PlProxy("RUN ON 0; TARGET get_stats;")]
+    Task<IReadOnlyList<long>> CountOnOneAsync(CancellationToken cancellationToken = default);
 }
 
 [PlProxy("CLUSTER 'wide';")]
@@ -60,8 +63,9 @@ public sealed class BenchmarkEnvironment
     private static async Task<BenchmarkEnvironment> StartAsync()
     {
         var environment = new BenchmarkEnvironment();
-        // Room for every pool of every contender at 32 callers, and for PL/Proxy's own connections to the partitions.
-        LocalPartitions partitions = await LocalPartitions.StartAsync(4, Schema, options: new LocalPostgresOptions { MaxConnections = 1000 });
+        // Room for every pool of every contender at 32 callers, for PL/Proxy's own connections (each proxy backend
+        // keeps one to each of the 20 partitions) and for pgBouncer's: the fan-out runs after the end-to-end cases.
+        LocalPartitions partitions = await LocalPartitions.StartAsync(4, Schema, options: new LocalPostgresOptions { MaxConnections = 2000 });
         LocalPostgresServer server = partitions.Server;
         var wide = new List<string>();
         for (int i = 0; i < 16; i++)

@@ -1,6 +1,13 @@
 using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project benchmarks/PlProxy.Client.Benchmarks -- --filter '*'
+// dotnet run -c Release --project benchmarks/PlProxy.Client.Benchmarks -- --short   (end to end and fan-out, fewer iterations)
+if (args is ["--short", ..])
+{
+    PlProxy.Client.Benchmarks.EndToEndConfig.Short = true;
+    args = ["--filter", "*EndToEndBenchmarks*", "*FanOutBenchmarks*", .. args[1..]];
+}
+
 BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 
 /// <summary>The entry point's type, named for BenchmarkSwitcher.</summary>
