@@ -13,13 +13,14 @@ namespace PlProxy.Client.Benchmarks;
 /// <summary>Runs end-to-end benchmarks in this process (one shared local PostgreSQL) with few iterations.</summary>
 public sealed class EndToEndConfig : ManualConfig
 {
-    /// <summary>Set by <c>--short</c>: one warm-up and three iterations per case, for routine checks.</summary>
+    /// <summary>Set by <c>--short</c>: two warm-ups and three iterations of 250 ms per case, for routine checks (about 1.5 minutes).</summary>
     public static bool Short { get; set; }
 
     public EndToEndConfig()
     {
         AddJob(Short
-            ? Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(1).WithIterationCount(3)
+            ? Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(2).WithIterationCount(3)
+                .WithIterationTime(Perfolizer.Horology.TimeInterval.FromMilliseconds(250))
             : Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(2).WithIterationCount(5));
         AddColumn(BenchmarkDotNet.Columns.StatisticColumn.Median);
     }
