@@ -198,7 +198,7 @@ internal static class EndToEndReport
         File.WriteAllLines(Path.Combine(directory, "EndToEndLatencies.md"), lines);
     }
 
-    private static string FindRepositoryRoot()
+    internal static string FindRepositoryRoot()
     {
         string? directory = AppContext.BaseDirectory;
         while (directory is not null && !File.Exists(Path.Combine(directory, "PlProxy.Client.sln")))

@@ -2,6 +2,13 @@ using BenchmarkDotNet.Running;
 
 // dotnet run -c Release --project benchmarks/PlProxy.Client.Benchmarks -- --filter '*'
 // dotnet run -c Release --project benchmarks/PlProxy.Client.Benchmarks -- --short   (end to end and fan-out, fewer iterations)
+// dotnet run -c Release --project benchmarks/PlProxy.Client.Benchmarks -- --allocations   (the dispatcher's allocations by type)
+if (args is ["--allocations"])
+{
+    await PlProxy.Client.Benchmarks.AllocationProfile.RunAsync();
+    return;
+}
+
 if (args is ["--short", ..])
 {
     PlProxy.Client.Benchmarks.EndToEndConfig.Short = true;

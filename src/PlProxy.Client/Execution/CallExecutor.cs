@@ -678,7 +678,9 @@ internal sealed class CallExecutor(PlProxyDataSource source)
             _dataSource = dataSource;
             _partition = partition;
             Database = DatabaseName.Of(dataSource);
-            _activity = PlProxyTelemetry.Source.StartActivity($"{route.Method.Function.Signature.Name} partition {partition}", ActivityKind.Client);
+            _activity = PlProxyTelemetry.Source.HasListeners() // the name is built only for a listener
+                ? PlProxyTelemetry.Source.StartActivity($"{route.Method.Function.Signature.Name} partition {partition}", ActivityKind.Client)
+                : null;
             _activity?.SetTag(TelemetryNames.Partition, partition);
             _activity?.SetTag(TelemetryNames.DbNamespace, Database);
         }
