@@ -5,7 +5,7 @@ using BenchmarkDotNet.Running;
 // dotnet run -c Release --project benchmarks/PlProxy.Client.Benchmarks -- --allocations   (the dispatcher's allocations by type)
 if (args is ["--allocations"])
 {
-    await PlProxy.Client.Benchmarks.AllocationProfile.RunAsync();
+    await PlProxy.Client.Benchmarks.DispatcherProfile.AllocationsAsync();
     return;
 }
 

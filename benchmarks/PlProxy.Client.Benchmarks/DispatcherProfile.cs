@@ -9,11 +9,9 @@ namespace PlProxy.Client.Benchmarks;
 /// the type) over a million scalar calls through the in-memory partitions, summed by type.
 /// Run with <c>dotnet run -c Release --project benchmarks/PlProxy.Client.Benchmarks -- --allocations</c>.
 /// </summary>
-internal static class AllocationProfile
+internal static class DispatcherProfile
 {
-    private const int Calls = 1_000_000;
-
-    public static async Task RunAsync()
+    public static async Task AllocationsAsync()
     {
         var benchmark = new DispatcherBenchmarks();
         benchmark.Setup();
