@@ -30,12 +30,13 @@ public class DispatcherBenchmarks
     private IInMemory _proxy = null!;
     private PlProxyDataSource _source = null!;
     private string[] _thousand = [];
+    private readonly InMemoryExecutor _executor = new();
 
     [GlobalSetup]
     public void Setup()
     {
         var options = new PlProxyOptions().AddCluster("memory", [.. Enumerable.Range(0, 16).Select(i => $"Host=memory.invalid;Database=p{i}")]);
-        _source = PlProxyDataSource.Create(options, new InMemoryExecutor());
+        _source = PlProxyDataSource.Create(options, _executor);
         _proxy = _source.CreateProxy<IInMemory>();
         _thousand = [.. Enumerable.Range(0, 1000).Select(i => $"user{i}")];
     }
@@ -45,6 +46,20 @@ public class DispatcherBenchmarks
 
     [Benchmark(Baseline = true)]
     public Task<decimal> ScalarHashCall() => _proxy.GetBalanceAsync("user42");
+
+    // The floor under any dispatcher on this seam: the in-memory partition's own request, reader and reads.
+    [Benchmark]
+    public async Task<decimal> InMemoryPartitionAlone()
+    {
+        DbDataReader reader = await _executor.ExecuteAsync(new PartitionRequest("memory", 0, "get_balance", "select get_balance($1::text)::numeric as r", ["username"], ["user42"]), default);
+        await using (reader)
+        {
+            await reader.ReadAsync();
+            decimal balance = reader.GetFieldValue<decimal>(0);
+            await reader.ReadAsync();
+            return balance;
+        }
+    }
 
     [Benchmark]
     public Task<IReadOnlyList<decimal>> RunOnAll16() => _proxy.AllBalancesAsync();

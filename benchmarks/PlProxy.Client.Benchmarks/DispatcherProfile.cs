@@ -11,6 +11,8 @@ namespace PlProxy.Client.Benchmarks;
 /// </summary>
 internal static class DispatcherProfile
 {
+    private const int Calls = 1_000_000;
+
     public static async Task AllocationsAsync()
     {
         var benchmark = new DispatcherBenchmarks();
