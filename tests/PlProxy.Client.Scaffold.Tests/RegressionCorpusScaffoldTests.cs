@@ -54,6 +54,7 @@ public sealed class RegressionCorpusScaffoldTests(ScaffoldFixture fixture) : ICl
             Assert.Empty(compiled.Output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
             int rows = report.Split('\n').Count(l => l.StartsWith("| ", StringComparison.Ordinal) && !l.StartsWith("| Function", StringComparison.Ordinal) && !l.StartsWith("| Interface", StringComparison.Ordinal));
             Assert.Equal(functions, rows);
+            TestContext.Current.TestOutputHelper?.WriteLine($"{accepted} of the corpus's CREATE FUNCTIONs accepted by PL/Proxy, {functions} functions in the proxy database; {run.Output.Trim()}");
             Assert.Contains($"plproxy functions: {functions};", report, StringComparison.Ordinal);
         }
         finally
