@@ -31,6 +31,9 @@ public class DispatcherBenchmarks
     private PlProxyDataSource _source = null!;
     private string[] _thousand = [];
     private readonly InMemoryExecutor _executor = new();
+    private readonly object?[] _arguments = ["user42"];
+    private readonly Generated.ProxyMethod _method = Generated.ProxyMethod.Create(
+        "get_balance", "CLUSTER 'memory';", "RUN ON hashtext(username);", false, [new Generated.ProxyParameter("username", "text")], false, "numeric", false, []);
 
     [GlobalSetup]
     public void Setup()
@@ -58,6 +61,21 @@ public class DispatcherBenchmarks
             decimal balance = reader.GetFieldValue<decimal>(0);
             await reader.ReadAsync();
             return balance;
+        }
+    }
+
+    // The routing part of a call: the cluster version's lease and the plan (hash of the argument, partition).
+    [Benchmark]
+    public async ValueTask<int> LeaseAndPlan()
+    {
+        Execution.ClusterRuntime cluster = await _source.AcquireClusterAsync("memory", _method, default);
+        try
+        {
+            return Planning.Planner.Plan(_method.Function, new Planning.ObjectArrayArguments(_arguments), cluster.Layout, _source.Random, _method.Functions).SinglePartition;
+        }
+        finally
+        {
+            cluster.Release();
         }
     }
 
