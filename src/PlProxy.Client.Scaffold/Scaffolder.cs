@@ -36,7 +36,7 @@ internal static class Scaffolder
 {
     public static async Task<ScaffoldResult> RunAsync(ScaffoldOptions options, CancellationToken cancellationToken)
     {
-        string connection = ConnectionStrings.IsLibpq(options.Connection) ? ConnectionStrings.FromLibpq(options.Connection) : options.Connection;
+        string connection = ConnectionStrings.ToNpgsql(options.Connection);
         var builder = new NpgsqlConnectionStringBuilder(connection);
         string database = $"{builder.Host}:{builder.Port}/{builder.Database}";
         await using NpgsqlDataSource proxy = NpgsqlDataSource.Create(connection);

@@ -43,7 +43,7 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
         Executor = new CallExecutor(this);
         if (proxyDatabase is not null)
         {
-            _proxyDatabase = NpgsqlDataSource.Create(ConnectionStrings.IsLibpq(proxyDatabase) ? ConnectionStrings.FromLibpq(proxyDatabase) : proxyDatabase);
+            _proxyDatabase = NpgsqlDataSource.Create(ConnectionStrings.ToNpgsql(proxyDatabase));
             _polling = PollAsync(pollInterval, _shutdown.Token);
         }
     }

@@ -247,7 +247,8 @@ public sealed class ScaffoldTests(ScaffoldFixture fixture) : IClassFixture<Scaff
             : contract.GetMethod(name, [.. parameterTypes, typeof(CancellationToken)])!;
         var task = (Task)method.Invoke(proxy, [.. arguments, CancellationToken.None])!;
         await task;
-        return task.GetType().GetProperty("Result")?.GetValue(task) is var result && task.GetType().IsGenericType && task.GetType().GetGenericArguments()[0].Name != "VoidTaskResult" ? result : null;
+        Type type = task.GetType();
+        return type.IsGenericType && type.GetGenericArguments()[0].Name != "VoidTaskResult" ? type.GetProperty("Result")!.GetValue(task) : null;
     }
 
     private async Task<object?> Scalar(string sql, params object[] arguments)

@@ -28,7 +28,7 @@ internal static class AppSettingsWriter
             for (int p = 0; p < options.Partitions.Count; p++)
             {
                 string partition = options.Partitions[p];
-                var builder = new NpgsqlConnectionStringBuilder(ConnectionStrings.IsLibpq(partition) ? ConnectionStrings.FromLibpq(partition) : partition);
+                var builder = new NpgsqlConnectionStringBuilder(ConnectionStrings.ToNpgsql(partition));
                 if (builder.Password is not null)
                 {
                     builder.Password = null;

@@ -21,6 +21,9 @@ internal enum ScaffoldGrouping
 internal sealed class FunctionMapper(ScaffoldGrouping grouping)
 {
     private const string ConnectGroup = "connect";
+
+    // Scaffolded interfaces carry [PlProxy("")]: every method brings its function's whole body.
+    private static readonly BodySyntax EmptyInterfaceBody = Parser.Parse("");
     private readonly Dictionary<uint, ScaffoldRecord> _typeRecords = [];
     private readonly HashSet<string> _typeNames = new(StringComparer.Ordinal);
     private readonly HashSet<string> _methodKeys = new(StringComparer.Ordinal);
@@ -256,7 +259,7 @@ internal sealed class FunctionMapper(ScaffoldGrouping grouping)
             name,
             new EquatableArray<ParameterSignature>([.. parameters.Select((p, i) => new ParameterSignature(p.Name, PgType.Parse(types[i])))]),
             function.ReturnsSet);
-        BindResult result = Binder.Bind(Parser.Parse(""), body, methodReplacesInterface: false, signature, FunctionCatalog.Empty);
+        BindResult result = Binder.Bind(EmptyInterfaceBody, body, methodReplacesInterface: false, signature, FunctionCatalog.Empty);
         return result.Succeeded
             ? result.Function!
             : throw new UnmappableException(string.Join("; ", result.Diagnostics.Select(d => $"{d.Id}: {d}")));

@@ -29,7 +29,7 @@ internal static class ConnectionStrings
     /// <exception cref="ArgumentException">The connection string cannot be read; the message names the key, never the password.</exception>
     public static string ForPartition(string partition, PlProxyClusterOptions options)
     {
-        var builder = new NpgsqlConnectionStringBuilder(IsLibpq(partition) ? FromLibpq(partition) : partition);
+        var builder = new NpgsqlConnectionStringBuilder(ToNpgsql(partition));
         if (options.ConnectTimeout is { } connectTimeout)
         {
             builder.Timeout = Math.Max(1, (int)connectTimeout.TotalSeconds);
@@ -69,7 +69,8 @@ internal static class ConnectionStrings
         }
         else
         {
-            if (!Names(builder, "Max Auto Prepare"))
+            HashSet<string> given = GivenKeywords(builder);
+            if (!given.Contains("MaxAutoPrepare"))
             {
                 // Direct connections keep each method's statement prepared once it has been used a few times (Npgsql's
                 // automatic preparation): the partition parses and plans it once per connection, not once per call.
@@ -77,7 +78,7 @@ internal static class ConnectionStrings
                 builder.MaxAutoPrepare = DefaultMaxAutoPrepare;
             }
 
-            if (!Names(builder, "No Reset On Close"))
+            if (!given.Contains("NoResetOnClose"))
             {
                 // Every call is one autocommit statement that leaves no session state behind, and PL/Proxy itself
                 // reuses its partition connections without resetting them: no reset statements per call.
@@ -91,24 +92,26 @@ internal static class ConnectionStrings
     /// <summary>How many statements each direct connection keeps prepared unless its connection string says otherwise.</summary>
     public const int DefaultMaxAutoPrepare = 32;
 
-    // True when the connection string itself gives the keyword (in any of its spellings).
-    private static bool Names(NpgsqlConnectionStringBuilder builder, string keyword)
+    // The keywords the connection string itself gives, without spaces and compared without case (so every spelling matches).
+    private static HashSet<string> GivenKeywords(NpgsqlConnectionStringBuilder builder)
     {
         var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = builder.ConnectionString };
-        string wanted = keyword.Replace(" ", "", StringComparison.Ordinal);
+        var keywords = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (string key in given.Keys)
         {
-            if (string.Equals(key.Replace(" ", "", StringComparison.Ordinal), wanted, StringComparison.OrdinalIgnoreCase))
-            {
-                return true;
-            }
+            keywords.Add(key.Replace(" ", "", StringComparison.Ordinal));
         }
 
-        return false;
+        return keywords;
     }
 
+    /// <summary>The connection string in Npgsql's form, converted from libpq's when it is written that way.</summary>
+    /// <exception cref="ArgumentException">A libpq key has no Npgsql equivalent.</exception>
+    public static string ToNpgsql(string connectionString) =>
+        IsLibpq(connectionString) ? FromLibpq(connectionString) : connectionString;
+
     /// <summary>libpq's form: space-separated <c>key=value</c> pairs; Npgsql's separates them with semicolons.</summary>
-    public static bool IsLibpq(string connectionString) =>
+    private static bool IsLibpq(string connectionString) =>
         !connectionString.Contains(';', StringComparison.Ordinal) && connectionString.Contains('=', StringComparison.Ordinal);
 
     /// <summary>Converts libpq's <c>host=h port=5432 dbname=d user=u</c> (values may be single-quoted) to Npgsql's form.</summary>
