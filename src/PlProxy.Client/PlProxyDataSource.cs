@@ -452,7 +452,7 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
             pipelines[connection] = Resilience.PartitionPipeline.Build(name, layout.FirstPartitionOf(connection), Execution.DatabaseName.Of(pools[connection]), options.Retry, options.CircuitBreaker, Logger);
         }
 
-        return new ClusterRuntime(layout, pools, pipelines, _pools, options.QueryTimeout, version);
+        return new ClusterRuntime(layout, pools, pipelines, _pools, options.QueryTimeout, version, signalsBackends: options.Pooler == PlProxyPooler.None);
     }
 
     private static bool SameDefinition(PlProxyClusterOptions a, PlProxyClusterOptions b) =>

@@ -631,7 +631,7 @@ internal sealed class CallExecutor(PlProxyDataSource source)
 
                         try
                         {
-                            return Outcome.FromResult(await ExecuteReaderAsync(state.DataSource, state.Route, state.Rows, opened, context.CancellationToken).ConfigureAwait(false));
+                            return Outcome.FromResult<DbDataReader>(await ExecuteReaderAsync(state.DataSource, state.Route, state.Rows, opened, state.Cursor, context.CancellationToken).ConfigureAwait(false));
                         }
                         catch (Exception e)
                         {
@@ -640,7 +640,7 @@ internal sealed class CallExecutor(PlProxyDataSource source)
                         }
                     },
                     context,
-                    (DataSource: dataSource, Route: route, Rows: rows)).ConfigureAwait(false);
+                    (DataSource: dataSource, Route: route, Rows: rows, Cursor: cursor)).ConfigureAwait(false);
                 outcome.ThrowIfException();
                 cursor.Reader = outcome.Result;
             }
@@ -671,6 +671,7 @@ internal sealed class CallExecutor(PlProxyDataSource source)
         private readonly long _started = Stopwatch.GetTimestamp();
         private readonly Activity? _activity;
         private int _rows;
+        private bool _finished; // the remote statement is over: every row read, or it ended with an error
 
         public TargetCursor(Route route, NpgsqlDataSource dataSource, int partition)
         {
@@ -691,11 +692,23 @@ internal sealed class CallExecutor(PlProxyDataSource source)
 
         public DbDataReader? Reader { get; set; }
 
+        /// <summary>The Npgsql command whose rows <see cref="Reader"/> reads (null for the executor seam).</summary>
+        public NpgsqlCommand? Command { get; set; }
+
         public async ValueTask<bool> ReadAsync(CancellationToken cancellationToken)
         {
+            // Npgsql answers rows already in its buffer without looking at the token: look here, once per row.
+            cancellationToken.ThrowIfCancellationRequested();
             try
             {
-                return await Reader!.ReadAsync(cancellationToken).ConfigureAwait(false);
+                bool more = await Reader!.ReadAsync(cancellationToken).ConfigureAwait(false);
+                _finished = !more;
+                return more;
+            }
+            catch (PostgresException e)
+            {
+                _finished = true; // the server ended the statement itself
+                throw Wrap(e, _route, _dataSource, _partition)!;
             }
             catch (Exception e) when (Wrap(e, _route, _dataSource, _partition) is { } wrapped)
             {
@@ -731,11 +744,52 @@ internal sealed class CallExecutor(PlProxyDataSource source)
             }
             if (Reader is not null)
             {
-                await Reader.DisposeAsync().ConfigureAwait(false);
+                if (_finished || Command is null)
+                {
+                    await Reader.DisposeAsync().ConfigureAwait(false);
+                }
+                else
+                {
+                    await AbandonAsync(Reader, Command, _dataSource, _route.Cluster?.SignalsBackends == true).ConfigureAwait(false);
+                }
             }
 
             Budget?.Dispose();
             _activity?.Dispose();
+        }
+    }
+
+    // A statement left before its end (break, cancellation, query_timeout, a failing sibling): disposing the reader
+    // alone would make Npgsql read the rest of the result, however large or slow. PostgreSQL is asked to cancel the
+    // statement first (Npgsql's cancel request returns once the server has signalled the backend; one that already
+    // finished ignores it while idle), so only what was already in flight is drained and the connection goes back
+    // to its pool in a known state; if it cannot be drained, it is closed instead. A cancel PostgreSQL ignored
+    // (see StatementStopper) is followed by a signal to the backend.
+    private static async ValueTask AbandonAsync(DbDataReader reader, NpgsqlCommand command, NpgsqlDataSource dataSource, bool signalsBackend)
+    {
+        NpgsqlConnection? connection = command.Connection;
+        int processId = connection?.ProcessID ?? 0;
+        try
+        {
+            command.Cancel();
+            Task drained = reader.DisposeAsync().AsTask();
+            if (signalsBackend)
+            {
+                await StatementStopper.StopAsync(drained, dataSource, processId, command.CommandText).ConfigureAwait(false);
+            }
+
+            await drained.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // 57014 or a broken connection: the statement is over either way, and its caller already has its outcome.
+        }
+        finally
+        {
+            if (connection is not null)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
         }
     }
 
@@ -778,12 +832,12 @@ internal sealed class CallExecutor(PlProxyDataSource source)
     // statements automatically; when a partition's DDL has changed what a prepared statement returns, PostgreSQL
     // refuses it before running anything ("cached plan must not change result type"), so the statement is sent once
     // more on a connection whose prepared statements were dropped.
-    private static async ValueTask<DbDataReader> ExecuteReaderAsync(NpgsqlDataSource dataSource, Route route, int[]? rows, NpgsqlConnection connection, CancellationToken cancellationToken)
+    private static async ValueTask<NpgsqlDataReader> ExecuteReaderAsync(NpgsqlDataSource dataSource, Route route, int[]? rows, NpgsqlConnection connection, TargetCursor cursor, CancellationToken cancellationToken)
     {
         try
         {
-            return await CreateCommand(route.Method, route.Arguments, rows, connection)
-                .ExecuteReaderAsync(System.Data.CommandBehavior.CloseConnection, cancellationToken).ConfigureAwait(false);
+            cursor.Command = CreateCommand(route.Method, route.Arguments, rows, connection);
+            return await ExecuteUntilCancelledAsync(cursor.Command, dataSource, route.Cluster?.SignalsBackends == true, cancellationToken).ConfigureAwait(false);
         }
         catch (PostgresException e) when (e is { SqlState: "0A000", Routine: "RevalidateCachedQuery" })
         {
@@ -791,14 +845,37 @@ internal sealed class CallExecutor(PlProxyDataSource source)
             try
             {
                 fresh.UnprepareAll();
-                return await CreateCommand(route.Method, route.Arguments, rows, fresh)
-                    .ExecuteReaderAsync(System.Data.CommandBehavior.CloseConnection, cancellationToken).ConfigureAwait(false);
+                cursor.Command = CreateCommand(route.Method, route.Arguments, rows, fresh);
+                return await ExecuteUntilCancelledAsync(cursor.Command, dataSource, route.Cluster?.SignalsBackends == true, cancellationToken).ConfigureAwait(false);
             }
             catch
             {
                 await fresh.DisposeAsync().ConfigureAwait(false);
                 throw;
             }
+        }
+    }
+
+    // Npgsql cancels the statement when the token fires before its first row; should PostgreSQL ignore that cancel
+    // (it came before the statement started), the backend is signalled until the statement stops.
+    private static async Task<NpgsqlDataReader> ExecuteUntilCancelledAsync(NpgsqlCommand command, NpgsqlDataSource dataSource, bool signalsBackend, CancellationToken cancellationToken)
+    {
+        Task<NpgsqlDataReader> execute = command.ExecuteReaderAsync(System.Data.CommandBehavior.CloseConnection, cancellationToken);
+        if (execute.IsCompleted || !signalsBackend || !cancellationToken.CanBeCanceled)
+        {
+            return await execute.ConfigureAwait(false);
+        }
+
+        int processId = command.Connection!.ProcessID;
+        await using (cancellationToken.UnsafeRegister(
+            static state =>
+            {
+                var (execute, dataSource, processId, sql) = ((Task<NpgsqlDataReader>, NpgsqlDataSource, int, string))state!;
+                _ = StatementStopper.StopAsync(execute, dataSource, processId, sql);
+            },
+            (execute, dataSource, processId, command.CommandText)).ConfigureAwait(false))
+        {
+            return await execute.ConfigureAwait(false);
         }
     }
 

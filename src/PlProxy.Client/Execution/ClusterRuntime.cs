@@ -17,7 +17,7 @@ internal sealed class ClusterRuntime
     private int _leases; // -1 once released
     private int _retired;
 
-    public ClusterRuntime(ClusterLayout layout, NpgsqlDataSource[] pools, ResiliencePipeline[] pipelines, PoolRegistry registry, TimeSpan? queryTimeout, string? version)
+    public ClusterRuntime(ClusterLayout layout, NpgsqlDataSource[] pools, ResiliencePipeline[] pipelines, PoolRegistry registry, TimeSpan? queryTimeout, string? version, bool signalsBackends)
     {
         Layout = layout;
         _pools = pools;
@@ -25,6 +25,7 @@ internal sealed class ClusterRuntime
         _registry = registry;
         QueryTimeout = queryTimeout;
         Version = version;
+        SignalsBackends = signalsBackends;
     }
 
     public ClusterLayout Layout { get; }
@@ -33,6 +34,12 @@ internal sealed class ClusterRuntime
 
     /// <summary>The proxy database's version of the definition, when it came from one.</summary>
     public string? Version { get; }
+
+    /// <summary>
+    /// True when the partitions are reached directly (no pooler in between), so a connection's process ID is its
+    /// backend's and a statement left running can be signalled by it (<see cref="StatementStopper"/>).
+    /// </summary>
+    public bool SignalsBackends { get; }
 
     public NpgsqlDataSource DataSource(int connection) => _pools[connection];
 
