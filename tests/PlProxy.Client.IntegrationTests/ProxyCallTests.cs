@@ -296,4 +296,50 @@ public sealed class ProxyCallTests(UserDbFixture fixture)
 
         Assert.Contains("no such cluster: nowhere", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task TextCommand_SplitOfAList_SendsEachElementOnlyToItsPartition()
+    {
+        var source = (PlProxyDataSource)fixture.Services.GetService(typeof(PlProxyDataSource))!;
+        List<string> names = [.. fixture.Users.Take(100).Select(u => u.Username)];
+        var command = new PlProxyCommand("received", "CLUSTER 'userdb'; SPLIT names; RUN ON hashtext(names); SELECT current_database()::text AS db, x AS name FROM unnest(names) x;")
+            .Add("names", names, "text[]");
+
+        IReadOnlyList<(string Db, string Name)> received = await source.QueryAsync(command, r => (r.GetString(0), r.GetString(1)), Token);
+
+        Assert.Equal(names.Count, received.Count);
+        Assert.All(received, r => Assert.Equal(UserDbFixture.PartitionDatabase(fixture.Users.Single(u => u.Username == r.Name).Partition), r.Db));
+        Assert.Equal(names.Order(StringComparer.Ordinal), received.Select(r => r.Name).Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task TextCommand_SplitOfAReadOnlyCollection_KeepsEachPartitionsElementsInOrder()
+    {
+        var source = (PlProxyDataSource)fixture.Services.GetService(typeof(PlProxyDataSource))!;
+        var names = new System.Collections.ObjectModel.ReadOnlyCollection<string>([.. fixture.Users.Take(60).Select(u => u.Username)]);
+        var command = new PlProxyCommand("received", "CLUSTER 'userdb'; SPLIT names; RUN ON hashtext(names); SELECT current_database()::text AS db, x AS name FROM unnest(names) x;")
+            .Add("names", names, "text[]");
+
+        IReadOnlyList<(string Db, string Name)> received = await source.QueryAsync(command, r => (r.GetString(0), r.GetString(1)), Token);
+
+        foreach (IGrouping<string, (string Db, string Name)> partition in received.GroupBy(r => r.Db))
+        {
+            Assert.Equal(names.Where(n => UserDbFixture.PartitionDatabase(Partitions.IndexOf(PgHash.HashText(n), UserDbFixture.PartitionCount)) == partition.Key), partition.Select(r => r.Name));
+        }
+
+        Assert.Equal(names.Count, received.Count);
+    }
+
+    [Fact]
+    public async Task TextCommand_SplitOfASet_FailsBeforeAnyPartitionIsCalled()
+    {
+        var source = (PlProxyDataSource)fixture.Services.GetService(typeof(PlProxyDataSource))!;
+        var command = new PlProxyCommand("received", "CLUSTER 'userdb'; SPLIT names; RUN ON hashtext(names); SELECT x FROM unnest(names) x;")
+            .Add("names", new HashSet<string> { "user1", "user2" }, "text[]");
+
+        var error = await Assert.ThrowsAsync<PlProxyException>(() => source.QueryAsync(command, r => r.GetString(0), Token));
+
+        Assert.Contains("not an array", error.Message, StringComparison.Ordinal);
+        Assert.Null(error.Database);
+    }
 }

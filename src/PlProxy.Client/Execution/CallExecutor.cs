@@ -821,7 +821,7 @@ internal sealed class CallExecutor(PlProxyDataSource source)
             for (int index = 0; index < values.Length; index++)
             {
                 object? value = route.Arguments[index];
-                values[index] = value is Array array && method.Function.IsSplit(index) ? Subset(array, rows) : value;
+                values[index] = method.Function.IsSplit(index) ? SplitValues.Cut(value, rows) : value;
             }
         }
 
@@ -885,9 +885,9 @@ internal sealed class CallExecutor(PlProxyDataSource source)
         foreach (int index in method.ParameterOrder)
         {
             object? value = arguments[index];
-            if (rows is not null && value is Array array && method.Function.IsSplit(index))
+            if (rows is not null && method.Function.IsSplit(index))
             {
-                value = Subset(array, rows);
+                value = SplitValues.Cut(value, rows);
             }
 
             var parameter = new NpgsqlParameter { Value = value ?? DBNull.Value };
@@ -895,23 +895,15 @@ internal sealed class CallExecutor(PlProxyDataSource source)
             {
                 parameter.DataTypeName = wireType;
             }
+            else if (value is object?[])
+            {
+                parameter.DataTypeName = method.ParameterTypes[index]; // a list cut to an object array: the declared type says what its elements are
+            }
 
             command.Parameters.Add(parameter);
         }
 
         return command;
-    }
-
-    // The elements of a split array that go to one database, in order.
-    private static Array Subset(Array array, int[] rows)
-    {
-        Array subset = Array.CreateInstanceFromArrayType(array.GetType(), rows.Length);
-        for (int i = 0; i < rows.Length; i++)
-        {
-            subset.SetValue(array.GetValue(rows[i]), i);
-        }
-
-        return subset;
     }
 
     // Remote errors become PlProxyException with PL/Proxy's wording and the remote SQLSTATE; cancellation passes through.

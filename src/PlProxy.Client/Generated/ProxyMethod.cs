@@ -54,6 +54,7 @@ public sealed class ProxyMethod
         Function = function;
         Sql = sql;
         ParameterOrder = parameterOrder;
+        ParameterTypes = parameterTypes;
         ParameterWireTypes = [.. parameterTypes.Select(t => WireTypes.Contains(t.EndsWith("[]", StringComparison.Ordinal) ? t[..^2] : t) ? t : null)];
         Functions = functions.Length == 0 ? null : new UserFunctions(functions);
         ParameterNames = [.. function.Signature.Parameters.Select(p => p.Name)];
@@ -69,6 +70,9 @@ public sealed class ProxyMethod
 
     /// <summary>For each placeholder <c>$k</c> of <see cref="Sql"/>, the index of the argument it carries.</summary>
     internal int[] ParameterOrder { get; }
+
+    /// <summary>The PostgreSQL type of each argument, as declared.</summary>
+    internal string[] ParameterTypes { get; }
 
     /// <summary>The type each argument is declared as to Npgsql, or null to let Npgsql infer it from the value.</summary>
     internal string?[] ParameterWireTypes { get; }

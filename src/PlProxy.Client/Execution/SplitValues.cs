@@ -1,0 +1,46 @@
+using System.Collections;
+
+namespace PlProxy.Client.Execution;
+
+/// <summary>
+/// Cuts a SPLIT argument to the elements one database receives, in order. The one place this happens, for generated
+/// proxies (arrays) and bodies given as text (any list) alike: the planner counted the same elements through
+/// <see cref="IList"/>, so whatever it split is cut here.
+/// </summary>
+internal static class SplitValues
+{
+    /// <summary>
+    /// The elements <paramref name="rows"/> of <paramref name="value"/>: an array of the same type for an array, an
+    /// <c>object?[]</c> for any other list (sent with the parameter's declared type); NULL stays NULL.
+    /// </summary>
+    /// <exception cref="PlProxyException">The value is not a list (the planner refuses those before any I/O).</exception>
+    public static object? Cut(object? value, int[] rows)
+    {
+        switch (value)
+        {
+            case null or DBNull:
+                return value;
+
+            case Array array:
+                Array subset = Array.CreateInstanceFromArrayType(array.GetType(), rows.Length);
+                for (int i = 0; i < rows.Length; i++)
+                {
+                    subset.SetValue(array.GetValue(rows[i]), i);
+                }
+
+                return subset;
+
+            case IList list:
+                object?[] elements = new object?[rows.Length];
+                for (int i = 0; i < rows.Length; i++)
+                {
+                    elements[i] = list[rows[i]];
+                }
+
+                return elements;
+
+            default:
+                throw new PlProxyException($"a SPLIT argument is a {value.GetType().Name}, not an array or list");
+        }
+    }
+}
