@@ -320,33 +320,36 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
         }
     }
 
-    // Builds every changed cluster first, then swaps them in at once: nothing is half-applied.
+    // Compares with what is serving, builds every changed cluster, then swaps them in at once: nothing is
+    // half-applied. The whole of it is one critical section, so overlapping reconfigurations (a reload and a manual
+    // call) apply one after the other: the result is always exactly one caller's request, and the recorded options
+    // are always those serving. Building opens nothing (pools connect on first use), so the lock is held briefly.
     private void Configure(PlProxyOptions options)
     {
-        var built = new Dictionary<string, ClusterRuntime>(StringComparer.Ordinal);
-        try
-        {
-            foreach ((string name, PlProxyClusterOptions cluster) in options.Clusters)
-            {
-                if (!(_configured.TryGetValue(name, out PlProxyClusterOptions? previous) && SameDefinition(previous, cluster)))
-                {
-                    built.Add(name, Build(name, cluster, version: null));
-                }
-            }
-        }
-        catch
-        {
-            foreach (ClusterRuntime runtime in built.Values)
-            {
-                runtime.Retire();
-            }
-
-            throw;
-        }
-
         var retired = new List<ClusterRuntime>();
         lock (_swapLock)
         {
+            var built = new Dictionary<string, ClusterRuntime>(StringComparer.Ordinal);
+            try
+            {
+                foreach ((string name, PlProxyClusterOptions cluster) in options.Clusters)
+                {
+                    if (!(_configured.TryGetValue(name, out PlProxyClusterOptions? previous) && SameDefinition(previous, cluster)))
+                    {
+                        built.Add(name, Build(name, cluster, version: null));
+                    }
+                }
+            }
+            catch
+            {
+                foreach (ClusterRuntime runtime in built.Values)
+                {
+                    runtime.Retire();
+                }
+
+                throw;
+            }
+
             var next = new Dictionary<string, ClusterRuntime>(_clusters, StringComparer.Ordinal);
             foreach (string name in _configured.Keys.Where(n => !options.Clusters.ContainsKey(n)))
             {

@@ -1,0 +1,94 @@
+using System.Collections.Concurrent;
+using System.Data;
+using System.Data.Common;
+using PlProxy.Client.Configuration;
+using PlProxy.Client.Execution;
+
+namespace PlProxy.Client.Tests.Configuration;
+
+/// <summary>
+/// Reconfigurations that overlap (a configuration reload and a manual <see cref="PlProxyDataSource.Reconfigure"/>)
+/// are linearizable: the data source ends serving exactly one caller's request, and what it recorded is what serves.
+/// Definition A of a cluster has one partition and B two, so a RUN ON ALL call shows which one serves.
+/// </summary>
+public sealed class ReconfigurationRaceTests
+{
+    private const int Rounds = 400;
+
+    private static readonly string[] A = ["Host=a0;Database=a0"];
+    private static readonly string[] B = ["Host=b0;Database=b0", "Host=b1;Database=b1"];
+
+    [Fact]
+    public async Task OverlappingReconfigurations_OfTwoClusters_EndInExactlyOneRequest()
+    {
+        var executor = new CountingExecutor();
+        await using PlProxyDataSource source = PlProxyDataSource.Create(Options(c: B, d: B), executor);
+        var wrong = new List<string>();
+        for (int round = 0; round < Rounds; round++)
+        {
+            source.Reconfigure(Options(c: B, d: B));
+            await RaceAsync(source, Options(c: A, d: B), Options(c: B, d: A));
+
+            (int c, int d) serving = (await PartitionsCalledAsync(source, executor, "c"), await PartitionsCalledAsync(source, executor, "d"));
+            if (serving != (1, 2) && serving != (2, 1))
+            {
+                wrong.Add($"round {round}: c has {serving.c} partitions, d {serving.d}");
+            }
+        }
+
+        Assert.Empty(wrong);
+    }
+
+    [Fact]
+    public async Task OverlappingReconfigurations_ThenTheLosingRequestAgain_IsApplied()
+    {
+        var executor = new CountingExecutor();
+        await using PlProxyDataSource source = PlProxyDataSource.Create(Options(c: B, d: B), executor);
+        var ignored = new List<string>();
+        for (int round = 0; round < Rounds; round++)
+        {
+            source.Reconfigure(Options(c: B, d: B));
+            await RaceAsync(source, Options(c: A, d: B), Options(c: B, d: A));
+
+            // Whichever won, asking for (c: B, d: A) now must end serving exactly that.
+            source.Reconfigure(Options(c: B, d: A));
+            (int c, int d) serving = (await PartitionsCalledAsync(source, executor, "c"), await PartitionsCalledAsync(source, executor, "d"));
+            if (serving != (2, 1))
+            {
+                ignored.Add($"round {round}: c has {serving.c} partitions, d {serving.d}");
+            }
+        }
+
+        Assert.Empty(ignored);
+    }
+
+    // Two reconfigurations released at the same moment from two threads.
+    private static async Task RaceAsync(PlProxyDataSource source, PlProxyOptions first, PlProxyOptions second)
+    {
+        using var start = new Barrier(2);
+        CancellationToken token = TestContext.Current.CancellationToken;
+        await Task.WhenAll(
+            Task.Run(() => { start.SignalAndWait(token); source.Reconfigure(first); }, token),
+            Task.Run(() => { start.SignalAndWait(token); source.Reconfigure(second); }, token));
+    }
+
+    private static PlProxyOptions Options(string[] c, string[] d) => new PlProxyOptions().AddCluster("c", c).AddCluster("d", d);
+
+    private static async Task<int> PartitionsCalledAsync(PlProxyDataSource source, CountingExecutor executor, string cluster)
+    {
+        executor.Calls.Clear();
+        await source.QueryAsync(new PlProxyCommand("f", $"CLUSTER '{cluster}'; RUN ON ALL;"), r => r.GetInt32(0), TestContext.Current.CancellationToken);
+        return executor.Calls.Count;
+    }
+
+    private sealed class CountingExecutor : IPartitionExecutor
+    {
+        public ConcurrentQueue<int> Calls { get; } = new();
+
+        public ValueTask<DbDataReader> ExecuteAsync(PartitionRequest request, CancellationToken cancellationToken)
+        {
+            Calls.Enqueue(request.Partition);
+            return ValueTask.FromResult<DbDataReader>(new DataTable().CreateDataReader());
+        }
+    }
+}
