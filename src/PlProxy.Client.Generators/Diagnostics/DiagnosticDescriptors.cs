@@ -58,6 +58,7 @@ internal static class DiagnosticDescriptors
         [DiagnosticIds.SyntaxError] = Body(DiagnosticIds.SyntaxError, "PL/Proxy syntax error"),
         [DiagnosticIds.DuplicateStatement] = Body(DiagnosticIds.DuplicateStatement, "Statement given twice"),
         [DiagnosticIds.Unterminated] = Body(DiagnosticIds.Unterminated, "Unterminated string, identifier or comment"),
+        [DiagnosticIds.ExpressionTooDeep] = Body(DiagnosticIds.ExpressionTooDeep, "Expression nested too deeply"),
         [DiagnosticIds.ClusterMissing] = Body(DiagnosticIds.ClusterMissing, "CLUSTER statement missing"),
         [DiagnosticIds.ConnectWithClusterOrRun] = Body(DiagnosticIds.ConnectWithClusterOrRun, "CONNECT with CLUSTER or RUN"),
         [DiagnosticIds.TargetWithSelect] = Body(DiagnosticIds.TargetWithSelect, "TARGET with SELECT"),

@@ -118,8 +118,10 @@ public sealed class ProxyMethod
         BindResult result = Binder.Bind(interfaceBody is null ? null : Parser.Parse(interfaceBody), Parser.Parse(body), replacesInterfaceStatements, signature, catalog);
         if (!result.Succeeded)
         {
+            const int Shown = 10; // a message, not a listing: a body of garbage could produce a hundred
+            int more = result.Diagnostics.Count - Shown;
             throw new InvalidOperationException(
-                $"The PL/Proxy body of {functionName} does not bind: {string.Join("; ", result.Diagnostics.Select(d => $"{d.Id} {d}"))}");
+                $"The PL/Proxy body of {functionName} does not bind: {string.Join("; ", result.Diagnostics.Take(Shown).Select(d => $"{d.Id} {d}"))}{(more > 0 ? $"; and {more} more" : "")}");
         }
 
         BoundFunction function = result.Function!;

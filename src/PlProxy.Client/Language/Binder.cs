@@ -18,6 +18,9 @@ namespace PlProxy.Client.Language;
 /// </remarks>
 internal sealed class Binder
 {
+    /// <summary>How deeply an expression in RUN ON, CLUSTER or CONNECT may nest (<see cref="DiagnosticIds.ExpressionTooDeep"/>).</summary>
+    public const int MaxExpressionDepth = 100;
+
     private readonly FunctionSignature _signature;
     private readonly IFunctionCatalog _catalog;
     private readonly List<BodyDiagnostic> _diagnostics = new();
@@ -355,6 +358,7 @@ internal sealed class Binder
         private readonly CallSyntax _call;
         private readonly List<SqlToken> _tokens = new();
         private int _index;
+        private int _depth;
 
         public ExpressionBinder(Binder binder, CallSyntax call)
         {
@@ -420,31 +424,50 @@ internal sealed class Binder
             return Functions.Resolve(name, nameSpan, arguments, _binder._catalog);
         }
 
+        // Each nesting level (a call, parentheses, a cast, a || operand) is one level deeper in the bound tree, which
+        // the evaluator walks recursively; the limit keeps both far from the stack's end, as PostgreSQL's own
+        // max_stack_depth does.
+        private void Deeper(SourceSpan span)
+        {
+            if (++_depth > MaxExpressionDepth)
+            {
+                throw new BindingException(DiagnosticIds.ExpressionTooDeep, $"expression is nested more than {MaxExpressionDepth} levels deep", span);
+            }
+        }
+
         private BoundExpression BindConcat()
         {
+            int depth = _depth;
             BoundExpression left = BindPostfix();
             while (Current is { } bar && bar.IsSymbol('|') && _index + 1 < _tokens.Count && _tokens[_index + 1].IsSymbol('|'))
             {
                 SourceSpan span = bar.Span;
                 _index += 2;
+                Deeper(span); // a chain of || is a left-deep tree: each operator nests the chain so far one level
+                int chain = _depth;
                 BoundExpression right = BindPostfix();
+                _depth = chain;
                 left = Functions.Resolve("||", span, new List<BoundExpression> { left, right }, _binder._catalog);
             }
 
+            _depth = depth;
             return left;
         }
 
         private BoundExpression BindPostfix()
         {
+            int depth = _depth;
             BoundExpression operand = BindPrimary();
             while (Current is { } colon && colon.IsSymbol(':') && _index + 1 < _tokens.Count && _tokens[_index + 1].IsSymbol(':'))
             {
+                Deeper(colon.Span);
                 _index += 2;
                 SqlToken typeName = Current is { Kind: TokenKind.SqlIdentifier } t ? t : throw Unsupported(colon.Span, "a cast without a type name");
                 _index++;
                 operand = Functions.Cast(operand, PgType.Parse(typeName.Text), typeName.Span);
             }
 
+            _depth = depth;
             return operand;
         }
 
@@ -452,6 +475,7 @@ internal sealed class Binder
         {
             SqlToken token = Current ?? throw Unsupported(_call.NameSpan, $"a missing argument in {_call.Name}(...)");
             _index++;
+            Deeper(token.Span);
             switch (token.Kind)
             {
                 case TokenKind.SqlIdentifier:

@@ -18,6 +18,9 @@ internal static class DiagnosticIds
     /// <summary>A string, quoted identifier, dollar quote or comment that never ends.</summary>
     public const string Unterminated = "PLPX1003";
 
+    /// <summary>An expression nested deeper than <see cref="Binder.MaxExpressionDepth"/> (calls, parentheses, casts and <c>||</c> together).</summary>
+    public const string ExpressionTooDeep = "PLPX1004";
+
     // 2xxx: routing semantics.
 
     /// <summary>Neither CLUSTER nor CONNECT ("CLUSTER statement missing").</summary>

@@ -10,6 +10,9 @@ namespace PlProxy.Client.Language;
 /// </summary>
 internal sealed class Parser
 {
+    /// <summary>How many syntax errors one body reports before the parser stops reading it.</summary>
+    public const int MaxDiagnostics = 100;
+
     private readonly List<Token> _tokens;
     private readonly List<BodyDiagnostic> _diagnostics;
     private readonly List<StatementSyntax> _statements = new();
@@ -57,6 +60,12 @@ internal sealed class Parser
 
             if (statement is null)
             {
+                if (_diagnostics.Count >= MaxDiagnostics)
+                {
+                    _diagnostics.Add(new BodyDiagnostic(DiagnosticIds.SyntaxError, $"more than {MaxDiagnostics} syntax errors; the rest of the body was not read", Current.Span));
+                    return;
+                }
+
                 Recover();
                 continue;
             }

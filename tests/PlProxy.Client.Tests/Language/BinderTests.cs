@@ -1,3 +1,4 @@
+using PlProxy.Client.Configuration;
 using PlProxy.Client.Language;
 
 namespace PlProxy.Client.Tests.Language;
@@ -231,4 +232,68 @@ public sealed class BinderTests
     [Fact]
     public void Bind_SameInputsTwice_GiveEqualModels() =>
         Assert.Equal(Bind("cluster 'c'; split tags; run on hashtext(tags || username); select 1;"), Bind("cluster 'c'; split tags; run on hashtext(tags || username); select 1;"));
+
+    public static TheoryData<string> DeeplyNestedBodies => new()
+    {
+        $"cluster 'userdb'; run on hashtext({new string('(', 10_000)}username{new string(')', 10_000)});",
+        $"cluster 'userdb'; run on hashtext({string.Concat(Enumerable.Repeat("lower(", 10_000))}username{new string(')', 10_000)});",
+        $"cluster 'userdb'; run on hashtext(username{string.Concat(Enumerable.Repeat(" || 'a'", 10_000))});",
+        $"cluster 'userdb'; run on hashtext(username{string.Concat(Enumerable.Repeat("::text", 10_000))});",
+        $"connect {string.Concat(Enumerable.Repeat("lower(", 10_000))}username{new string(')', 10_000)};",
+    };
+
+    [Theory]
+    [MemberData(nameof(DeeplyNestedBodies))]
+    public void Bind_ExpressionNested10000Deep_ReportsTheLimitInsteadOfOverflowingTheStack(string body)
+    {
+        BodyDiagnostic error = Error(body);
+
+        Assert.Equal((DiagnosticIds.ExpressionTooDeep, $"expression is nested more than {Binder.MaxExpressionDepth} levels deep"), (error.Id, error.Message));
+    }
+
+    [Fact]
+    public void Bind_ExpressionAtTheDepthLimit_Binds()
+    {
+        // hashtext(...) is level 1; 98 lower() calls and the argument reach 100.
+        BoundFunction function = Bind($"cluster 'userdb'; run on hashtext({string.Concat(Enumerable.Repeat("lower(", Binder.MaxExpressionDepth - 2))}username{new string(')', Binder.MaxExpressionDepth - 2)});");
+
+        Assert.Equal(RunKind.Function, function.Run);
+    }
+
+    [Fact]
+    public void Parse_OfAHundredThousandErrors_StopsAfterTheLimit()
+    {
+        BodySyntax body = Parser.Parse(string.Concat(Enumerable.Repeat("garbage; ", 100_000)));
+
+        Assert.Equal(Parser.MaxDiagnostics + 1, body.Diagnostics.Count);
+        Assert.Contains("the rest of the body was not read", body.Diagnostics[^1].Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task TextCommand_WithAGarbageBody_FailsWithAMessageOfBoundedSize()
+    {
+        await using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxyOptions().AddCluster("userdb", "Host=a"), new NoCallsExecutor());
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => source.ExecuteAsync(new PlProxyCommand("f", string.Concat(Enumerable.Repeat("garbage; ", 100_000))), TestContext.Current.CancellationToken));
+
+        Assert.InRange(error.Message.Length, 1, 4_000);
+        Assert.Matches(@"; and \d+ more \(Parameter 'command'\)$", error.Message);
+    }
+
+    [Fact]
+    public async Task TextCommand_WithADeeplyNestedBody_FailsWithTheLimitBeforeAnyCall()
+    {
+        await using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxyOptions().AddCluster("userdb", "Host=a"), new NoCallsExecutor());
+        string body = $"CLUSTER 'userdb'; RUN ON hashtext(name{string.Concat(Enumerable.Repeat(" || 'a'", 10_000))});";
+
+        var error = await Assert.ThrowsAsync<ArgumentException>(() => source.ExecuteAsync(new PlProxyCommand("f", body).Add("name", "x"), TestContext.Current.CancellationToken));
+
+        Assert.Contains(DiagnosticIds.ExpressionTooDeep, error.Message, StringComparison.Ordinal);
+    }
+
+    private sealed class NoCallsExecutor : PlProxy.Client.Execution.IPartitionExecutor
+    {
+        public ValueTask<System.Data.Common.DbDataReader> ExecuteAsync(PlProxy.Client.Execution.PartitionRequest request, CancellationToken cancellationToken) =>
+            throw new InvalidOperationException("no partition may be called");
+    }
 }
