@@ -60,6 +60,12 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
 
     internal CallExecutor Executor { get; }
 
+    /// <summary>How many bound bodies given as text are kept; past that the cache starts again from empty.</summary>
+    internal const int MaxCachedCommands = 1024;
+
+    /// <summary>The number of bodies given as text whose binding is cached (for tests).</summary>
+    internal int CachedCommandCount => _commandMethods.Count;
+
     /// <summary>The number of open connection pools (for tests).</summary>
     internal int PoolCount => _pools.Count + _connectPools.Count;
 
@@ -505,6 +511,11 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
         ArgumentNullException.ThrowIfNull(command);
         ProxyParameter[] parameters = command.Parameters();
         string key = $"{command.Function}\u0001{command.Body}\u0001{string.Join(",", parameters)}\u0001{returnsSet}{resultPgType}{isVoid}";
+        if (_commandMethods.Count >= MaxCachedCommands && !_commandMethods.ContainsKey(key))
+        {
+            _commandMethods.Clear(); // bounded: bodies made up per call must not grow the cache for the data source's life
+        }
+
         return _commandMethods.GetOrAdd(key, _ =>
         {
             try

@@ -1,4 +1,3 @@
-using System.Text;
 using Npgsql;
 
 namespace PlProxy.Client.Configuration;
@@ -23,6 +22,15 @@ internal static class ConnectionStrings
         ["options"] = "Options",
         ["keepalives_idle"] = "Keepalive",
         ["target_session_attrs"] = "Target Session Attributes",
+        ["passfile"] = "Passfile",
+        ["client_encoding"] = "Client Encoding",
+        ["sslcert"] = "SSL Certificate",
+        ["sslkey"] = "SSL Key",
+        ["sslpassword"] = "SSL Password",
+        ["sslrootcert"] = "Root Certificate",
+        ["krbsrvname"] = "Kerberos Service Name",
+        ["channel_binding"] = "Channel Binding",
+        ["gssencmode"] = "Gss Encryption Mode",
     };
 
     /// <summary>The Npgsql connection string for a partition of a cluster with <paramref name="options"/>.</summary>
@@ -105,78 +113,94 @@ internal static class ConnectionStrings
         return keywords;
     }
 
-    /// <summary>The connection string in Npgsql's form, converted from libpq's when it is written that way.</summary>
-    /// <exception cref="ArgumentException">A libpq key has no Npgsql equivalent.</exception>
-    public static string ToNpgsql(string connectionString) =>
-        IsLibpq(connectionString) ? FromLibpq(connectionString) : connectionString;
-
-    /// <summary>libpq's form: space-separated <c>key=value</c> pairs; Npgsql's separates them with semicolons.</summary>
-    private static bool IsLibpq(string connectionString) =>
-        !connectionString.Contains(';', StringComparison.Ordinal) && connectionString.Contains('=', StringComparison.Ordinal);
-
-    /// <summary>Converts libpq's <c>host=h port=5432 dbname=d user=u</c> (values may be single-quoted) to Npgsql's form.</summary>
-    /// <exception cref="ArgumentException">A key has no Npgsql equivalent.</exception>
-    public static string FromLibpq(string connectionString)
+    /// <summary>
+    /// The connection string in Npgsql's form: converted from libpq's when it is written that way, checked keyword by
+    /// keyword when it is Npgsql's, and naming a host.
+    /// </summary>
+    /// <exception cref="ArgumentException">
+    /// The string cannot be read. The message names known keywords and positions only: never a value, nor an unknown
+    /// word (which might be a piece of a password).
+    /// </exception>
+    public static string ToNpgsql(string connectionString)
     {
-        var builder = new NpgsqlConnectionStringBuilder();
-        int i = 0;
-        while (i < connectionString.Length)
+        NpgsqlConnectionStringBuilder builder = LibpqConnectionString.IsLibpq(connectionString) ? FromLibpq(connectionString) : FromNpgsql(connectionString);
+        if (string.IsNullOrWhiteSpace(builder.Host))
         {
-            while (i < connectionString.Length && char.IsWhiteSpace(connectionString[i]))
-            {
-                i++;
-            }
-
-            if (i >= connectionString.Length)
-            {
-                break;
-            }
-
-            int equals = connectionString.IndexOf('=', i);
-            if (equals < 0)
-            {
-                throw new ArgumentException($"The libpq connection string has a key without a value at position {i}.");
-            }
-
-            string key = connectionString[i..equals].Trim();
-            i = equals + 1;
-            while (i < connectionString.Length && char.IsWhiteSpace(connectionString[i]))
-            {
-                i++;
-            }
-
-            var value = new StringBuilder();
-            if (i < connectionString.Length && connectionString[i] == '\'')
-            {
-                i++;
-                while (i < connectionString.Length && connectionString[i] != '\'')
-                {
-                    if (connectionString[i] == '\\' && i + 1 < connectionString.Length)
-                    {
-                        i++;
-                    }
-
-                    value.Append(connectionString[i++]);
-                }
-
-                i++;
-            }
-            else
-            {
-                while (i < connectionString.Length && !char.IsWhiteSpace(connectionString[i]))
-                {
-                    value.Append(connectionString[i++]);
-                }
-            }
-
-            if (!LibpqKeys.TryGetValue(key, out string? npgsqlKey))
-            {
-                throw new ArgumentException($"The libpq connection string key '{key}' has no Npgsql equivalent.");
-            }
-
-            builder[npgsqlKey] = value.ToString();
+            throw new ArgumentException("The connection string names no host.");
         }
 
         return builder.ConnectionString;
+    }
+
+    private static NpgsqlConnectionStringBuilder FromLibpq(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder();
+        foreach (LibpqConnectionString.Pair pair in LibpqConnectionString.Parse(connectionString))
+        {
+            if (!LibpqConnectionString.Keywords.Contains(pair.Key))
+            {
+                throw new ArgumentException($"The libpq connection string has a keyword libpq does not know ({LibpqConnectionString.Describe(pair.Key, pair.Start)}).");
+            }
+
+            if (!LibpqKeys.TryGetValue(pair.Key, out string? npgsqlKey))
+            {
+                throw new ArgumentException($"The libpq keyword '{pair.Key}' has no Npgsql equivalent.");
+            }
+
+            Set(builder, npgsqlKey, pair.Value, $"libpq keyword '{pair.Key}'");
+        }
+
+        return builder;
+    }
+
+    // Npgsql's own parser names what it rejects, value or unknown keyword alike; each pair is given to it on its own.
+    private static NpgsqlConnectionStringBuilder FromNpgsql(string connectionString)
+    {
+        var pairs = new System.Data.Common.DbConnectionStringBuilder();
+        try
+        {
+            pairs.ConnectionString = connectionString;
+        }
+        catch (ArgumentException)
+        {
+            throw new ArgumentException("The connection string is malformed: Npgsql's form is Key=Value pairs separated by ';', a value with ';' in quotes.");
+        }
+
+        var builder = new NpgsqlConnectionStringBuilder();
+        int index = 0;
+        foreach (string key in pairs.Keys)
+        {
+            index++;
+            if (!builder.ContainsKey(key))
+            {
+                throw new ArgumentException($"The connection string's pair {index} has a keyword Npgsql does not know.");
+            }
+
+            Set(builder, key, (string)pairs[key], $"'{key}'");
+        }
+
+        try
+        {
+            // The generic reader above drops keys with empty values ("Foo="); Npgsql's own reading does not.
+            _ = new NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException or OverflowException or KeyNotFoundException)
+        {
+            throw new ArgumentException("The connection string has a keyword Npgsql does not know, given an empty value.");
+        }
+
+        return builder;
+    }
+
+    private static void Set(NpgsqlConnectionStringBuilder builder, string key, string value, string what)
+    {
+        try
+        {
+            builder[key] = value;
+        }
+        catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException or OverflowException or KeyNotFoundException)
+        {
+            throw new ArgumentException($"The value of {what} is invalid.");
+        }
     }
 }

@@ -9,8 +9,29 @@ namespace PlProxy.Client.Configuration;
 /// </summary>
 internal sealed class PlProxyOptionsValidator : IValidateOptions<PlProxyOptions>
 {
+    // The longest delay a CancellationTokenSource timer takes (about 49.7 days).
+    private static readonly TimeSpan MaxQueryTimeout = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
+
+    // Npgsql's Timeout keyword takes at most 1024 seconds; the other durations become whole seconds in an int.
+    private static readonly TimeSpan MaxConnectTimeout = TimeSpan.FromSeconds(1024);
+    private static readonly TimeSpan MaxSeconds = TimeSpan.FromSeconds(int.MaxValue);
+
+    // Polly's bounds for a retry delay and a circuit breaker's durations.
+    private static readonly TimeSpan MaxPollyDuration = TimeSpan.FromDays(1);
+
+    /// <summary>
+    /// Set once a data source serves these options: a reload is then validated by the data source itself, which keeps
+    /// the clusters in use and logs why, instead of the options system throwing into the configuration provider.
+    /// </summary>
+    public bool DataSourceServing { get; set; }
+
     public ValidateOptionsResult Validate(string? name, PlProxyOptions options)
     {
+        if (DataSourceServing)
+        {
+            return ValidateOptionsResult.Skip;
+        }
+
         List<string> failures = Failures(options);
         return failures.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(failures);
     }
@@ -71,9 +92,9 @@ internal sealed class PlProxyOptionsValidator : IValidateOptions<PlProxyOptions>
                 {
                     ConnectionStrings.ForPartition(options.Partitions[i], options);
                 }
-                catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException)
+                catch (ArgumentException e)
                 {
-                    problem = $"an invalid connection string ({Redacted(e.Message)})";
+                    problem = $"an invalid connection string ({e.Message})"; // names keywords and positions, never a value
                 }
             }
 
@@ -83,24 +104,30 @@ internal sealed class PlProxyOptionsValidator : IValidateOptions<PlProxyOptions>
             }
         }
 
-        foreach ((string what, TimeSpan? value) in new[] { ("QueryTimeout", options.QueryTimeout), ("ConnectionLifetime", options.ConnectionLifetime), ("ConnectTimeout", options.ConnectTimeout), ("KeepAlive", options.KeepAlive) })
+        foreach ((string what, TimeSpan? value, TimeSpan max) in new[]
         {
-            if (value is { } v && v <= TimeSpan.Zero)
+            ("QueryTimeout", options.QueryTimeout, MaxQueryTimeout),
+            ("ConnectionLifetime", options.ConnectionLifetime, MaxSeconds),
+            ("ConnectTimeout", options.ConnectTimeout, MaxConnectTimeout),
+            ("KeepAlive", options.KeepAlive, MaxSeconds),
+        })
+        {
+            if (value is { } v && (v <= TimeSpan.Zero || v > max))
             {
-                yield return $"{what} of cluster '{cluster}' must be positive, but it is {v}.";
+                yield return $"{what} of cluster '{cluster}' must be positive and at most {max}, but it is {v}.";
             }
         }
 
-        if (options.Retry.MaxRetryAttempts < 0 || options.Retry.Delay < TimeSpan.Zero)
+        if (options.Retry.MaxRetryAttempts < 0 || options.Retry.Delay < TimeSpan.Zero || options.Retry.Delay > MaxPollyDuration)
         {
-            yield return $"The retry options of cluster '{cluster}' are invalid (MaxRetryAttempts {options.Retry.MaxRetryAttempts}, Delay {options.Retry.Delay}).";
+            yield return $"The retry options of cluster '{cluster}' are invalid (MaxRetryAttempts {options.Retry.MaxRetryAttempts}, Delay {options.Retry.Delay}): MaxRetryAttempts must be at least 0 and Delay between 0 and one day.";
         }
 
         PlProxyCircuitBreakerOptions breaker = options.CircuitBreaker;
-        if (breaker.Enabled && (breaker.FailureRatio is <= 0 or > 1 || breaker.MinimumThroughput < 2
-            || breaker.SamplingDuration < TimeSpan.FromMilliseconds(500) || breaker.BreakDuration < TimeSpan.FromMilliseconds(500)))
+        if (breaker.Enabled && (!(breaker.FailureRatio > 0 && breaker.FailureRatio <= 1) || breaker.MinimumThroughput < 2
+            || !InPollyRange(breaker.SamplingDuration) || !InPollyRange(breaker.BreakDuration)))
         {
-            yield return $"The circuit breaker of cluster '{cluster}' is invalid: FailureRatio must be in (0, 1], MinimumThroughput at least 2, SamplingDuration and BreakDuration at least 0.5 s.";
+            yield return $"The circuit breaker of cluster '{cluster}' is invalid: FailureRatio must be in (0, 1], MinimumThroughput at least 2, SamplingDuration and BreakDuration between 0.5 s and one day.";
         }
 
         if (options.MaxPoolSize is < 1 || (options.MinPoolSize is { } min && (min < 0 || min > (options.MaxPoolSize ?? 100))))
@@ -109,10 +136,5 @@ internal sealed class PlProxyOptionsValidator : IValidateOptions<PlProxyOptions>
         }
     }
 
-    // Npgsql's messages name keys, not values; this strips anything after "password" in case one ever does.
-    private static string Redacted(string message)
-    {
-        int at = message.IndexOf("password", StringComparison.OrdinalIgnoreCase);
-        return at < 0 ? message : message[..at] + "password=***";
-    }
+    private static bool InPollyRange(TimeSpan duration) => duration >= TimeSpan.FromMilliseconds(500) && duration <= MaxPollyDuration;
 }

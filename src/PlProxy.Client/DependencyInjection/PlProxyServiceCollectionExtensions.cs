@@ -71,21 +71,24 @@ public static class PlProxyServiceCollectionExtensions
 
     private static Builder AddCore(IServiceCollection services)
     {
-        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PlProxyOptions>, PlProxyOptionsValidator>());
+        var validator = new PlProxyOptionsValidator(); // the first registration's validator and data source go together
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PlProxyOptions>>(validator));
         services.AddOptions<PlProxyOptions>().ValidateOnStart();
-        services.TryAddSingleton(static provider =>
+        services.TryAddSingleton(provider =>
         {
             IOptionsMonitor<PlProxyOptions> monitor = provider.GetRequiredService<IOptionsMonitor<PlProxyOptions>>();
             PlProxyDataSource source = PlProxyDataSource.Create(monitor.CurrentValue, provider.GetService<Microsoft.Extensions.Logging.ILoggerFactory>());
+            validator.DataSourceServing = true;
             source.OnDispose(monitor.OnChange(options =>
             {
                 try
                 {
                     source.Reconfigure(options);
                 }
-                catch (ArgumentException)
+                catch (Exception e)
                 {
-                    // An invalid reload changes nothing; the clusters in use stay as they are.
+                    // Never thrown into the configuration provider: an invalid reload changes nothing, and says why.
+                    Telemetry.Log.ReloadRefused(source.Logger, e.Message);
                 }
             }));
             return source;

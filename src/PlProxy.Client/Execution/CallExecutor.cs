@@ -613,6 +613,7 @@ internal sealed class CallExecutor(PlProxyDataSource source)
 
             ResilienceContext context = ResilienceContextPool.Shared.Get(cancellationToken);
             context.Properties.Set(PartitionPipeline.Idempotent, route.Method.Idempotent);
+            context.Properties.Set(PartitionPipeline.Function, route.Method.Function.Signature.Name);
             try
             {
                 // The outcome form: no exception thrown through Polly's layers, and no wrapper of its own around the callback.

@@ -7,6 +7,10 @@ namespace PlProxy.Client;
 /// A call of a body given as text, for scripts and dynamic use (generated proxies are the typed way):
 /// the remote function, the PL/Proxy body and the named arguments.
 /// </summary>
+/// <remarks>
+/// The data source binds each distinct body once and keeps up to 1,024 of them; past that it forgets them all and
+/// binds again as they come, so bodies built per call (rather than with arguments) cost a bind each but no memory.
+/// </remarks>
 /// <param name="function">The remote function name (TARGET or SELECT in the body override it).</param>
 /// <param name="body">The PL/Proxy body: CLUSTER, RUN ON ... as in a <c>LANGUAGE plproxy</c> function.</param>
 public sealed class PlProxyCommand(string function, string body)

@@ -15,6 +15,9 @@ internal static class PartitionPipeline
     /// <summary>Set on the resilience context of attempts of <see cref="IdempotentAttribute"/> methods.</summary>
     public static readonly ResiliencePropertyKey<bool> Idempotent = new("plproxy.idempotent");
 
+    /// <summary>The remote function an attempt calls, for the retry log event.</summary>
+    public static readonly ResiliencePropertyKey<string> Function = new("plproxy.function");
+
     /// <summary>For CONNECT targets: retries of attempts that never reached the server, no breaker.</summary>
     public static readonly ResiliencePipeline Direct = Build("(connect)", 0, "(connect)", new PlProxyRetryOptions(), new PlProxyCircuitBreakerOptions { Enabled = false }, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
 
@@ -36,7 +39,7 @@ internal static class PartitionPipeline
                 OnRetry = args =>
                 {
                     PlProxyTelemetry.Retries.Add(1, new KeyValuePair<string, object?>(TelemetryNames.Cluster, cluster), new KeyValuePair<string, object?>(TelemetryNames.Partition, partition));
-                    Log.Retrying(logger, database, cluster, partition, args.AttemptNumber + 1);
+                    Log.Retrying(logger, args.Context.Properties.GetValue(Function, "(unknown)"), cluster, partition, database, args.AttemptNumber + 1);
                     return default;
                 },
             });

@@ -51,11 +51,13 @@ public sealed class ConfigurationSourceTests(UserDbFixture fixture)
     }
 
     [Fact]
-    public async Task Reload_SwapsTheClusterAtomically_AndAnInvalidReloadChangesNothing()
+    public async Task Reload_SwapsTheClusterAtomically_AndAnInvalidReloadIsLoggedAndChangesNothing()
     {
         string[] partitions = [.. fixture.PartitionConnectionStrings];
         IConfigurationRoot configuration = Configuration(partitions);
+        using var logs = new CapturingLoggerProvider();
         var services = new ServiceCollection();
+        services.AddSingleton<Microsoft.Extensions.Logging.ILoggerFactory>(logs);
         services.AddPlProxy(configuration.GetSection("PlProxy")).AddProxy<IUserDb>();
         await using ServiceProvider provider = services.BuildServiceProvider();
         IUserDb db = provider.GetRequiredService<IUserDb>();
@@ -68,11 +70,18 @@ public sealed class ConfigurationSourceTests(UserDbFixture fixture)
         configuration.Reload();
         Assert.Null(await db.FindBalanceAsync(user.Username, Token));
 
-        // A reload with an empty partition is invalid: Options' validation refuses it, and the swapped cluster stays in use, whole.
+        // A reload with an empty partition is invalid: it is refused without throwing into the configuration provider,
+        // a warning says why, and the swapped cluster stays in use, whole.
         configuration["PlProxy:Clusters:userdb:Partitions:0"] = partitions[0];
         configuration["PlProxy:Clusters:userdb:Partitions:3"] = "";
-        var refused = Assert.Throws<AggregateException>(configuration.Reload);
-        Assert.Contains("Partition 3 of cluster 'userdb' has an empty connection string", refused.InnerException!.Message, StringComparison.Ordinal);
+        configuration.Reload();
+        Assert.Contains(logs.Entries, e => e.EventId == 2003 && e.Text.Contains("Partition 3 of cluster 'userdb' has an empty connection string", StringComparison.Ordinal));
         Assert.Null(await db.FindBalanceAsync(user.Username, Token));
+
+        // The next valid reload is applied as usual.
+        configuration["PlProxy:Clusters:userdb:Partitions:1"] = partitions[1];
+        configuration["PlProxy:Clusters:userdb:Partitions:3"] = partitions[3];
+        configuration.Reload();
+        Assert.Equal(user.Balance, await db.FindBalanceAsync(user.Username, Token));
     }
 }

@@ -134,34 +134,21 @@ public sealed class SecurityAndTelemetryTests(UserDbFixture fixture)
         return result;
     }
 
-    private sealed class CapturingLoggerProvider : ILoggerProvider, ILoggerFactory
+    [Fact]
+    public async Task RetryEvent_NamesTheFunctionThePartitionAndItsDatabase()
     {
-        public void AddProvider(ILoggerProvider provider)
+        using var logs = new CapturingLoggerProvider();
+        var options = new PlProxyOptions().AddCluster("unreachable", cluster =>
         {
-        }
+            cluster.Partitions.Add("Host=127.0.0.1;Port=1;Database=nowhere;Timeout=1");
+            cluster.Retry.MaxRetryAttempts = 1;
+            cluster.Retry.Delay = TimeSpan.FromMilliseconds(10);
+        });
+        await using PlProxyDataSource source = PlProxyDataSource.Create(options, logs);
 
-        public List<(int EventId, string Text)> Entries { get; } = [];
+        await Assert.ThrowsAsync<PlProxyException>(() => source.ExecuteAsync(new PlProxyCommand("probe_function", "CLUSTER 'unreachable'; RUN ON 0;"), Token));
 
-        public ILogger CreateLogger(string categoryName) => new Logger(this);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(CapturingLoggerProvider provider) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state)
-                where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                lock (provider.Entries)
-                {
-                    provider.Entries.Add((eventId.Id, formatter(state, exception) + " " + exception));
-                }
-            }
-        }
+        (int _, string text) = Assert.Single(logs.Entries, e => e.EventId == 1002);
+        Assert.StartsWith("Retrying call probe_function on partition 0 (nowhere) of cluster unreachable (retry 1)", text, StringComparison.Ordinal);
     }
 }

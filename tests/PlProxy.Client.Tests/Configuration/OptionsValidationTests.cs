@@ -114,7 +114,7 @@ public sealed class OptionsValidationTests
     [Fact]
     public void LibpqConnectionString_BecomesNpgsqls()
     {
-        var builder = new Npgsql.NpgsqlConnectionStringBuilder(ConnectionStrings.FromLibpq("host=127.0.0.1 port=5433 dbname=part0 user=app password='it\\'s'"));
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(ConnectionStrings.ToNpgsql("host=127.0.0.1 port=5433 dbname=part0 user=app password='it\\'s'"));
 
         Assert.Equal(("127.0.0.1", 5433, "part0", "app", "it's"), (builder.Host, builder.Port, builder.Database, builder.Username, builder.Password));
     }
@@ -145,4 +145,77 @@ public sealed class OptionsValidationTests
     [InlineData("Host=a;Database=b;MaxAutoPrepare=5", 5)]
     public void ExplicitMaxAutoPrepare_IsKept(string partition, int expected) =>
         Assert.Equal(expected, new Npgsql.NpgsqlConnectionStringBuilder(ConnectionStrings.ForPartition(partition, new PlProxyClusterOptions())).MaxAutoPrepare);
+
+    public static TheoryData<string, Action<PlProxyClusterOptions>> OutOfRangeSettings => new()
+    {
+        { "BreakDuration", c => c.CircuitBreaker.BreakDuration = TimeSpan.FromDays(2) },
+        { "SamplingDuration", c => c.CircuitBreaker.SamplingDuration = TimeSpan.FromDays(2) },
+        { "FailureRatio", c => c.CircuitBreaker.FailureRatio = double.NaN },
+        { "Delay", c => c.Retry.Delay = TimeSpan.FromDays(2) },
+        { "QueryTimeout", c => c.QueryTimeout = TimeSpan.FromDays(50) },
+        { "ConnectTimeout", c => c.ConnectTimeout = TimeSpan.FromSeconds(1025) },
+        { "ConnectionLifetime", c => c.ConnectionLifetime = TimeSpan.MaxValue },
+    };
+
+    [Theory]
+    [MemberData(nameof(OutOfRangeSettings))]
+    public void OutOfRangeSetting_IsRefusedAtCreateNamingTheClusterAndTheEntry(string entry, Action<PlProxyClusterOptions> configure)
+    {
+        string message = Refusal(o => o.AddCluster("userdb", c =>
+        {
+            c.Partitions.Add("Host=a");
+            configure(c);
+        }));
+
+        Assert.Contains("cluster 'userdb'", message, StringComparison.Ordinal);
+        Assert.Contains(entry, message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(OutOfRangeSettings))]
+    public void OutOfRangeSetting_IsRefusedAtReconfigureChangingNothing(string entry, Action<PlProxyClusterOptions> configure)
+    {
+        using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxyOptions().AddCluster("userdb", "Host=a"));
+
+        var error = Assert.Throws<ArgumentException>(() => source.Reconfigure(new PlProxyOptions().AddCluster("userdb", c =>
+        {
+            c.Partitions.Add("Host=b");
+            configure(c);
+        })));
+
+        Assert.Contains(entry, error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, source.PoolCount);
+    }
+
+    [Theory]
+    [InlineData("Host=h;Foo=")]
+    [InlineData("Host=")]
+    [InlineData("host='unterminated")]
+    public void MalformedConnectionString_IsAnArgumentExceptionNamingThePartition(string partition) =>
+        Assert.Contains("Partition 0 of cluster 'userdb' has an invalid connection string", Refusal(o => o.AddCluster("userdb", partition)), StringComparison.Ordinal);
+
+    [Fact]
+    public async Task ManyDistinctTextBodies_KeepTheCacheBounded()
+    {
+        using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxyOptions().AddCluster("userdb", "Host=a"), new OneRowExecutor());
+        int largest = 0;
+        for (int i = 0; i < 3 * PlProxyDataSource.MaxCachedCommands; i++)
+        {
+            await source.ExecuteAsync(new PlProxyCommand($"f{i}", "CLUSTER 'userdb'; RUN ON 0;"), TestContext.Current.CancellationToken);
+            largest = Math.Max(largest, source.CachedCommandCount);
+        }
+
+        Assert.Equal(PlProxyDataSource.MaxCachedCommands, largest);
+    }
+
+    private sealed class OneRowExecutor : Execution.IPartitionExecutor
+    {
+        public ValueTask<System.Data.Common.DbDataReader> ExecuteAsync(Execution.PartitionRequest request, CancellationToken cancellationToken)
+        {
+            var table = new System.Data.DataTable();
+            table.Columns.Add("r", typeof(int));
+            table.Rows.Add(1);
+            return ValueTask.FromResult<System.Data.Common.DbDataReader>(table.CreateDataReader());
+        }
+    }
 }

@@ -1,0 +1,36 @@
+using Microsoft.Extensions.Logging;
+
+namespace PlProxy.Client.IntegrationTests;
+
+/// <summary>A logger factory that keeps every event: its ID and all its text (message, structured values, exception).</summary>
+internal sealed class CapturingLoggerProvider : ILoggerProvider, ILoggerFactory
+{
+    public List<(int EventId, string Text)> Entries { get; } = [];
+
+    public void AddProvider(ILoggerProvider provider)
+    {
+    }
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(CapturingLoggerProvider provider) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state)
+            where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => true;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            string values = state is IEnumerable<KeyValuePair<string, object?>> pairs ? string.Join(" ", pairs.Select(p => $"{p.Key}={p.Value}")) : "";
+            lock (provider.Entries)
+            {
+                provider.Entries.Add((eventId.Id, $"{formatter(state, exception)} {values} {exception}"));
+            }
+        }
+    }
+}

@@ -1,0 +1,94 @@
+using Npgsql;
+using PlProxy.Client.Configuration;
+
+namespace PlProxy.Client.Tests.Configuration;
+
+/// <summary>libpq's connection strings read as libpq reads them, Npgsql's as Npgsql's, and no message that can hold a value.</summary>
+public sealed class ConnectionStringTests
+{
+    [Theory]
+    [InlineData("host=h password='Pw S3CR3T' dbname=a0", "Pw S3CR3T")]
+    [InlineData("host=h password=a;b dbname=a0", "a;b")]
+    [InlineData("user=u password=a;timeout=3 host=h", "a;timeout=3")]
+    [InlineData("host=h password=x=y dbname=a0", "x=y")]
+    [InlineData("host=h password='it\\'s' dbname=a0", "it's")]
+    [InlineData("host=h password=back\\\\slash dbname=a0", "back\\slash")]
+    [InlineData("host=h password=esc\\ aped dbname=a0", "esc aped")]
+    [InlineData("host=h password = 'spaced out' dbname=a0", "spaced out")]
+    [InlineData("host=h password=ünï€ dbname=a0", "ünï€")]
+    [InlineData("host=h password='' dbname=a0", "")]
+    public void LibpqPassword_IsReadAsLibpqReadsIt(string connectionString, string password)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(ConnectionStrings.ToNpgsql(connectionString));
+
+        Assert.Equal(("h", password is "" ? null : password, "a0"), (builder.Host, builder.Password, builder.Database ?? "a0"));
+    }
+
+    [Theory]
+    [InlineData("host=h port=5 dbname=d", true)]
+    [InlineData("host=h", true)]
+    [InlineData("host=h password=a;b dbname=d", true)]
+    [InlineData("host=h;port=5;database=d", false)]
+    [InlineData("host=h; port=5; dbname=d", false)]
+    [InlineData("Host=h;Port=5", false)]
+    [InlineData("Host=h;Database=d;Include Error Detail=true", false)]
+    public void Form_IsLibpqOnlyWhenSemicolonsSeparateNoPairs(string connectionString, bool libpq) =>
+        Assert.Equal(libpq, LibpqConnectionString.IsLibpq(connectionString));
+
+    [Fact]
+    public void NpgsqlForm_KeepsItsValues()
+    {
+        var builder = new NpgsqlConnectionStringBuilder(ConnectionStrings.ToNpgsql("host=h;port=5;database=d;password=\"a;b\""));
+
+        Assert.Equal(("h", 5, "d", "a;b"), (builder.Host, builder.Port, builder.Database, builder.Password));
+    }
+
+    [Theory]
+    [InlineData("host='unterminated", "is not closed")]
+    [InlineData("host=h password=Pw S3CR3T dbname=a0", "the word at character 20 is not followed by '='")]
+    [InlineData("host=h frobnicate=1", "a keyword libpq does not know (the word at character 8)")]
+    [InlineData("host=h sslcrl=/x", "The libpq keyword 'sslcrl' has no Npgsql equivalent")]
+    [InlineData("host=h port=abc", "The value of libpq keyword 'port' is invalid")]
+    [InlineData("Host=h;Foo=", "a keyword Npgsql does not know")]
+    [InlineData("Host=h;Port=abc", "The value of 'port' is invalid")]
+    [InlineData("Host=", "names no host")]
+    [InlineData("Database=d;Port=5", "names no host")]
+    public void InvalidConnectionString_IsRefusedNamingTheProblem(string connectionString, string expected) =>
+        Assert.Contains(expected, Assert.Throws<ArgumentException>(() => ConnectionStrings.ToNpgsql(connectionString)).Message, StringComparison.Ordinal);
+
+    public static TheoryData<string> SecretBearingStrings => new()
+    {
+        "host=h password=Pw S3CR3T dbname=a0",
+        "host=h password=S3CR3T;H1DD3N dbname=a0 port=x",
+        "host=h password='S3CR3T \\' H1DD3N",
+        "host=h password=S3CR3T=H1DD3N frobnicate=1",
+        "host=h S3CR3T=H1DD3N",
+        "Host=h;Password=S3CR3T;H1DD3N=1",
+        "Host=h;Password=S3CR3T H1DD3N;Port=S3CR3T",
+        "Host=h;Password='S3CR3T;H1DD3N",
+        "Host=h;S3CR3T=;Database=H1DD3N",
+        "Host=h;Password=\"S3CR3T\";Timeout=H1DD3N",
+        "host=h password=ünïS3CR3T€ port=-H1DD3N",
+    };
+
+    [Theory]
+    [MemberData(nameof(SecretBearingStrings))]
+    public void InvalidConnectionString_NeverEchoesAValue(string connectionString)
+    {
+        ArgumentException error = Assert.Throws<ArgumentException>(() => ConnectionStrings.ToNpgsql(connectionString));
+
+        Assert.DoesNotContain("S3CR3T", error.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("H1DD3N", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(SecretBearingStrings))]
+    public void InvalidPartition_FailsValidationWithoutEchoingAValue(string connectionString)
+    {
+        ArgumentException error = Assert.Throws<ArgumentException>(() => PlProxyDataSource.Create(new PlProxyOptions().AddCluster("userdb", connectionString)));
+
+        Assert.Contains("Partition 0 of cluster 'userdb' has an invalid connection string", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("S3CR3T", error.ToString(), StringComparison.Ordinal);
+        Assert.DoesNotContain("H1DD3N", error.ToString(), StringComparison.Ordinal);
+    }
+}
