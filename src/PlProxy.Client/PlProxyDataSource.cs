@@ -60,6 +60,9 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
 
     internal CallExecutor Executor { get; }
 
+    /// <summary>Called with a cluster's name as a new version of it is built, before anything is published (a seam for tests).</summary>
+    internal Action<string>? Building { get; set; }
+
     /// <summary>How many bound bodies given as text are kept; past that the cache starts again from empty.</summary>
     internal const int MaxCachedCommands = 1024;
 
@@ -447,6 +450,7 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
 
     private ClusterRuntime Build(string name, PlProxyClusterOptions options, string? version)
     {
+        Building?.Invoke(name);
         var layout = new ClusterLayout(
             name,
             [.. options.Partitions],

@@ -158,4 +158,35 @@ public sealed class EmittedCodeTests
         object proxy = typeof(PlProxyDataSource).GetMethod(nameof(PlProxyDataSource.CreateProxy))!.MakeGenericMethod(contract).Invoke(source, null)!;
         return (contract, proxy);
     }
+
+    [Fact]
+    public async Task EmittedCall_PassesEachArgumentToTheParameterOfItsName()
+    {
+        const string transfers = """
+            using System.Threading;
+            using System.Threading.Tasks;
+            using PlProxy.Client;
+
+            namespace Shop.Data;
+
+            [PlProxy("CLUSTER 'bank'; RUN ON 0;")]
+            public interface ITransfers
+            {
+                [PlProxy("")]
+                Task<int> TransferAsync(string from, string to, string note, long amount, long fee, CancellationToken cancellationToken = default);
+            }
+            """;
+        var cluster = new Testing.FakeCluster("bank", 1).On("transfer", _ => Testing.FakeRows.Scalar(1));
+        await using PlProxyDataSource source = Testing.FakePlProxy.CreateDataSource(cluster);
+        Assembly assembly = GeneratorHarness.Load(GeneratorHarness.Run(transfers).Output);
+        Type contract = assembly.GetType("Shop.Data.ITransfers", throwOnError: true)!;
+        object proxy = typeof(PlProxyDataSource).GetMethod(nameof(PlProxyDataSource.CreateProxy))!.MakeGenericMethod(contract).Invoke(source, null)!;
+
+        await (Task<int>)contract.GetMethod("TransferAsync")!.Invoke(proxy, ["alice", "bob", "rent", 100L, 2L, CancellationToken.None])!;
+
+        Testing.FakeCall call = Assert.Single(cluster.Calls);
+        Assert.Equal(
+            [("from", (object?)"alice"), ("to", "bob"), ("note", "rent"), ("amount", 100L), ("fee", 2L)],
+            call.Arguments.Select(a => (a.Key, a.Value)));
+    }
 }

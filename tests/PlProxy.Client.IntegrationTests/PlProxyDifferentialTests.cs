@@ -4,7 +4,7 @@ namespace PlProxy.Client.IntegrationTests;
 
 /// <summary>
 /// The generated proxy against server-side PL/Proxy over the same partitions: for hundreds of random calls of each
-/// shape, the same rows (as multisets) and the same errors (SQLSTATE).
+/// shape, the same rows in the same order and the same errors (SQLSTATE).
 /// </summary>
 [Collection(UserDbFixture.Collection)]
 public sealed class PlProxyDifferentialTests(UserDbFixture fixture)
@@ -61,6 +61,45 @@ public sealed class PlProxyDifferentialTests(UserDbFixture fixture)
 
             Assert.Equal(theirs.Select(r => ((string)r[0]!, (decimal)r[1]!)).Order(), ours.Select(r => (r.Username, r.Balance)).Order());
         }
+    }
+
+    [Fact]
+    public async Task SplitCalls_ReturnThePlProxyRowsInItsOrder()
+    {
+        var random = new Random(105);
+        for (int call = 0; call < Calls; call++)
+        {
+            string[] usernames = [.. Enumerable.Range(0, random.Next(0, 12)).Select(_ => RandomUsername(random))];
+
+            IReadOnlyList<UserBalance> ours = await fixture.Db.GetBalancesAsync(usernames, Token);
+            List<object?[]> theirs = await RowsAsync("select username, balance from get_balances($1::text[])", (object)usernames);
+
+            Assert.Equal(theirs.Select(r => ((string)r[0]!, (decimal)r[1]!)), ours.Select(r => (r.Username, r.Balance)));
+        }
+    }
+
+    [Fact]
+    public async Task SetReturningHashCalls_ReturnThePlProxyRowsInItsOrder()
+    {
+        var random = new Random(106);
+        for (int call = 0; call < Calls; call++)
+        {
+            string username = RandomUsername(random);
+
+            IReadOnlyList<string> ours = await fixture.Db.WherePairAsync(username, Token);
+            List<object?[]> theirs = await RowsAsync("select * from where_pair($1)", username);
+
+            Assert.Equal(theirs.Select(r => (string)r[0]!), ours);
+        }
+    }
+
+    [Fact]
+    public async Task RunOnAllCalls_ReturnThePlProxyRowsInItsOrder()
+    {
+        IReadOnlyList<PartitionStats> ours = await fixture.Db.GetStatsListAsync(Token);
+        List<object?[]> theirs = await RowsAsync("select db, user_count, total from get_stats()");
+
+        Assert.Equal(theirs.Select(r => ((string)r[0]!, (long)r[1]!, (decimal)r[2]!)), ours.Select(s => (s.Db, s.UserCount, s.Total)));
     }
 
     [Fact]

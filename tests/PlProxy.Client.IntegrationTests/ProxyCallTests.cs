@@ -342,4 +342,76 @@ public sealed class ProxyCallTests(UserDbFixture fixture)
         Assert.Contains("not an array", error.Message, StringComparison.Ordinal);
         Assert.Null(error.Database);
     }
+
+    public static TheoryData<string> SingleRowShapes => new()
+    {
+        nameof(IUserDb.BalanceOrNoRowAsync), nameof(IUserDb.NullableBalanceOrNoRowAsync), nameof(IUserDb.AccountOrNoRowAsync),
+        nameof(IUserDb.GetAccountAsync), nameof(IUserDb.CountOrNoRowAsync), nameof(IUserDb.EmailOrNoRowAsync),
+        nameof(IUserDb.TouchOrNoRowAsync), nameof(IUserDb.TouchOrNoRowValueAsync),
+    };
+
+    [Theory]
+    [MemberData(nameof(SingleRowShapes))]
+    public async Task SingleRowShape_WhenTheRemoteQueryReturnsNoRow_FailsWithP0002(string shape)
+    {
+        var error = await Assert.ThrowsAsync<PlProxyException>(() => CallAsync(shape, "missing-user"));
+
+        Assert.Equal("P0002", error.SqlState);
+        Assert.Contains("Non-SETOF function requires 1 row from remote query, got 0", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [MemberData(nameof(SingleRowShapes))]
+    public async Task SingleRowShape_WhenTheRemoteQueryReturnsOneRow_Succeeds(string shape) =>
+        await CallAsync(shape, fixture.Users[3].Username);
+
+    [Fact]
+    public async Task TextCommand_WhenTheRemoteQueryReturnsNoRow_FailsWithP0002()
+    {
+        var source = (PlProxyDataSource)fixture.Services.GetService(typeof(PlProxyDataSource))!;
+        var command = new PlProxyCommand("f", "CLUSTER 'userdb'; RUN ON hashtext(name); SELECT u.balance FROM users u WHERE u.username = name;").Add("name", "missing-user");
+
+        var scalar = await Assert.ThrowsAsync<PlProxyException>(() => source.ExecuteScalarAsync<decimal?>(command, Token));
+        var execute = await Assert.ThrowsAsync<PlProxyException>(() => source.ExecuteAsync(command, Token));
+
+        Assert.Equal(("P0002", "P0002"), (scalar.SqlState, execute.SqlState));
+    }
+
+    [Fact]
+    public async Task RunOnAll_OverPartitionsSharingConnectionStrings_CallsEachDatabaseOnce()
+    {
+        string[] databases = fixture.PartitionConnectionStrings;
+        var options = new Client.Configuration.PlProxyOptions().AddCluster("shared", databases[0], databases[1], databases[0], databases[1]);
+        await using PlProxyDataSource source = PlProxyDataSource.Create(options);
+        long[] before = [await CallsAsync(0), await CallsAsync(1)];
+
+        IReadOnlyList<long> rows = await source.QueryAsync(new PlProxyCommand("note_call", "CLUSTER 'shared'; RUN ON ALL;"), r => r.GetInt64(0), Token);
+
+        Assert.Equal(2, rows.Count);
+        Assert.Equal([before[0] + 1, before[1] + 1], [await CallsAsync(0), await CallsAsync(1)]);
+    }
+
+    private async Task<long> CallsAsync(int partition)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(fixture.PartitionConnectionStrings[partition]);
+        await using NpgsqlCommand command = dataSource.CreateCommand("select case when is_called then last_value else 0 end from calls");
+        return (long)(await command.ExecuteScalarAsync(Token))!;
+    }
+
+    private async Task CallAsync(string shape, string username)
+    {
+        IUserDb db = fixture.Db;
+        switch (shape)
+        {
+            case nameof(IUserDb.BalanceOrNoRowAsync): await db.BalanceOrNoRowAsync(username, Token); break;
+            case nameof(IUserDb.NullableBalanceOrNoRowAsync): await db.NullableBalanceOrNoRowAsync(username, Token); break;
+            case nameof(IUserDb.AccountOrNoRowAsync): await db.AccountOrNoRowAsync(username, Token); break;
+            case nameof(IUserDb.GetAccountAsync): await db.GetAccountAsync(username, Token); break;
+            case nameof(IUserDb.CountOrNoRowAsync): await db.CountOrNoRowAsync(username, Token); break;
+            case nameof(IUserDb.EmailOrNoRowAsync): await db.EmailOrNoRowAsync(username, Token); break;
+            case nameof(IUserDb.TouchOrNoRowAsync): await db.TouchOrNoRowAsync(username, Token); break;
+            case nameof(IUserDb.TouchOrNoRowValueAsync): await db.TouchOrNoRowValueAsync(username, Token); break;
+            default: throw new ArgumentOutOfRangeException(nameof(shape), shape, "no such shape");
+        }
+    }
 }

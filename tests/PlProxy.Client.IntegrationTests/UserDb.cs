@@ -101,6 +101,33 @@ public interface IUserDb
     [PlProxy("RUN ON ALL; SELECT n FROM generate_series(1, 5000) n WHERE current_database() <> 'part1' OR n < 100 OR 1 / (5000 - n) > -1;")]
     IAsyncEnumerable<int> StreamThenFailAsync(CancellationToken cancellationToken = default);
 
+    // Single-row shapes whose remote query may return no row: PL/Proxy's rule makes that P0002 for every one of them.
+
+    [PlProxy("RUN ON hashtext(username); SELECT u.balance FROM users u WHERE u.username = username;")]
+    Task<decimal?> NullableBalanceOrNoRowAsync(string username, CancellationToken cancellationToken = default);
+
+    [PlProxy("RUN ON hashtext(username); SELECT u.balance, u.currency FROM users u WHERE u.username = username;")]
+    Task<Account?> AccountOrNoRowAsync(string username, CancellationToken cancellationToken = default);
+
+    [PlProxy("RUN ON hashtext(username); SELECT count(*) AS r FROM users u WHERE u.username = username GROUP BY u.username;")]
+    ValueTask<long> CountOrNoRowAsync(string username, CancellationToken cancellationToken = default);
+
+    [PlProxy("RUN ON hashtext(username); SELECT u.email FROM users u WHERE u.username = username;")]
+    ValueTask<string?> EmailOrNoRowAsync(string username, CancellationToken cancellationToken = default);
+
+    [PlProxy("RUN ON hashtext(username); SELECT 1 FROM users u WHERE u.username = username;")]
+    Task TouchOrNoRowAsync(string username, CancellationToken cancellationToken = default);
+
+    [PlProxy("RUN ON hashtext(username); SELECT 1 FROM users u WHERE u.username = username;")]
+    ValueTask TouchOrNoRowValueAsync(string username, CancellationToken cancellationToken = default);
+
+    // A set of hashes: every partition tagged, once, in the order first tagged.
+    [PlProxy("RUN ON hash_pair(username); SELECT current_database()::text;")]
+    Task<IReadOnlyList<string>> WherePairAsync(string username, CancellationToken cancellationToken = default);
+
+    [HashFunction("hash_pair")]
+    static IEnumerable<int> HashPair(string username) => [Hashing.PgHash.HashText(username), Hashing.PgHash.HashText(username + "x")];
+
     [ConnectFunction("partition_of")]
     static string PartitionOf(int n) => PartitionDirectory.ConnectionStrings[n];
 

@@ -46,6 +46,8 @@ public sealed class UserDbFixture : IAsyncLifetime
             l bytea, m text[], n int4[], o text, p interval, q timestamptz, r int4, s varchar)
             language sql as $$ select a, b, c, d, e, f, g, h, i, j, k, l, m, n, o, p, q, r, s $$;
         create function set_email(i_username text, i_email text) returns void language sql as $$ update users set email = i_email where username = i_username $$;
+        create sequence calls;
+        create function note_call() returns int8 language sql as $$ select nextval('calls') $$;
         """;
 
     private const string ProxySchema = """
@@ -62,6 +64,8 @@ public sealed class UserDbFixture : IAsyncLifetime
         create function get_balances(usernames text[]) returns table(username text, balance numeric)
             as $$ cluster 'userdb'; split usernames; run on hashtext(usernames); $$ language plproxy;
         create function raise_error(username text, sqlstate text) returns int as $$ cluster 'userdb'; run on hashtext(username); $$ language plproxy;
+        create function hash_pair(u text) returns setof int4 language sql as $$ select hashtext(u) union all select hashtext(u || 'x') $$;
+        create function where_pair(username text) returns setof text as $$ cluster 'userdb'; run on hash_pair(username); select current_database()::text; $$ language plproxy;
         """;
 
     private LocalPostgresServer? _server;

@@ -122,8 +122,8 @@ internal sealed class ClusterLayout
     /// <summary>The connection string of connection <paramref name="connection"/>.</summary>
     public string ConnectionString(int connection) => _connectionStrings[connection];
 
-    /// <summary>The partition a hash (widened to 64 bits) selects.</summary>
+    /// <summary>The partition a hash (widened to 64 bits) selects: the public mapping users call, the one place it lives.</summary>
     public int PartitionOf(long hash) => Mapping == PartitionMapping.Mask
-        ? (int)(hash & (PartitionCount - 1))
+        ? Hashing.Partitions.IndexOf(hash, PartitionCount)
         : Hashing.Partitions.ModularIndexOf(hash, PartitionCount);
 }

@@ -3,6 +3,7 @@ using System.Data;
 using System.Data.Common;
 using PlProxy.Client.Configuration;
 using PlProxy.Client.Execution;
+using PlProxy.Client.Generated;
 
 namespace PlProxy.Client.Tests.Configuration;
 
@@ -91,4 +92,51 @@ public sealed class ReconfigurationRaceTests
             return ValueTask.FromResult<DbDataReader>(new DataTable().CreateDataReader());
         }
     }
+
+    [Fact]
+    public async Task ClustersChangedTogether_AreSeenChangedTogether_EvenWhileTheSecondIsBuilt()
+    {
+        var executor = new CountingExecutor();
+        await using PlProxyDataSource source = PlProxyDataSource.Create(Generation(0), executor);
+        ProxyMethod method = ProxyMethod.Create("f", null, "CLUSTER 'c';", false, [], false, "int4", false, []);
+        var seen = new List<(int C, int D)>();
+        for (int generation = 1; generation <= 20; generation++)
+        {
+            // While the new version of d is being built, a reader looks at c, then d: it must not see c new and d old.
+            source.Building = name =>
+            {
+                if (name == "d")
+                {
+                    seen.Add(Task.Run(() => GenerationsAsync(source, method)).GetAwaiter().GetResult());
+                }
+            };
+            source.Reconfigure(Generation(generation));
+            source.Building = null;
+            seen.Add(await GenerationsAsync(source, method));
+        }
+
+        Assert.All(seen, s => Assert.True(s.D >= s.C, $"c at generation {s.C} while d at {s.D}"));
+        Assert.Equal((20, 20), seen[^1]);
+    }
+
+    // Generation k of both clusters: one partition whose host names k.
+    private static PlProxyOptions Generation(int k) => new PlProxyOptions().AddCluster("c", $"Host=g{k}").AddCluster("d", $"Host=g{k}");
+
+    private static async Task<(int C, int D)> GenerationsAsync(PlProxyDataSource source, ProxyMethod method)
+    {
+        ClusterRuntime c = await source.AcquireClusterAsync("c", method, TestContext.Current.CancellationToken);
+        ClusterRuntime d = await source.AcquireClusterAsync("d", method, TestContext.Current.CancellationToken);
+        try
+        {
+            return (GenerationOf(c), GenerationOf(d));
+        }
+        finally
+        {
+            c.Release();
+            d.Release();
+        }
+    }
+
+    private static int GenerationOf(ClusterRuntime cluster) =>
+        int.Parse(new Npgsql.NpgsqlConnectionStringBuilder(cluster.Layout.ConnectionString(0)).Host![1..], System.Globalization.CultureInfo.InvariantCulture);
 }
