@@ -1,4 +1,3 @@
-using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.CodeAnalysis;
 
@@ -15,7 +14,7 @@ public sealed class EmittedSourceBaselineTests
     public static TheoryData<string> Scenarios()
     {
         var names = new TheoryData<string>();
-        foreach (string input in Directory.GetFiles(ScenarioDirectory(), "*.input.cs").Order(StringComparer.Ordinal))
+        foreach (string input in Directory.GetFiles(GeneratorHarness.ScenarioDirectory(), "*.input.cs").Order(StringComparer.Ordinal))
         {
             names.Add(Path.GetFileName(input)[..^".input.cs".Length]);
         }
@@ -27,10 +26,9 @@ public sealed class EmittedSourceBaselineTests
     [MemberData(nameof(Scenarios))]
     public void Scenario_EmitsItsBaseline(string scenario)
     {
-        string directory = ScenarioDirectory();
-        GeneratorHarness.Result result = GeneratorHarness.Run(File.ReadAllText(Path.Combine(directory, scenario + ".input.cs")));
+        GeneratorHarness.Result result = GeneratorHarness.Run(GeneratorHarness.Scenario(scenario));
         string emitted = Describe(result);
-        string baseline = Path.Combine(directory, scenario + ".g.cs");
+        string baseline = Path.Combine(GeneratorHarness.ScenarioDirectory(), scenario + ".g.cs");
 
         if (Environment.GetEnvironmentVariable("PLPROXY_UPDATE_BASELINES") == "1")
         {
@@ -59,6 +57,4 @@ public sealed class EmittedSourceBaselineTests
 
         return text.ToString();
     }
-
-    private static string ScenarioDirectory([CallerFilePath] string path = "") => Path.Combine(Path.GetDirectoryName(path)!, "Scenarios");
 }

@@ -56,6 +56,19 @@ internal static class GeneratorHarness
         return assembly;
     }
 
+    /// <summary>
+    /// The directory of the generator scenarios (<c>NAME.input.cs</c> and their baselines <c>NAME.g.cs</c>): the source
+    /// tree's, where baselines are written anew, or the copy beside the test assembly when the build mapped source paths.
+    /// </summary>
+    public static string ScenarioDirectory([System.Runtime.CompilerServices.CallerFilePath] string harnessPath = "")
+    {
+        string source = Path.Combine(Path.GetDirectoryName(harnessPath) ?? "", "Scenarios");
+        return Directory.Exists(source) ? source : Path.Combine(AppContext.BaseDirectory, "Scenarios");
+    }
+
+    /// <summary>The input of scenario <paramref name="name"/>.</summary>
+    public static string Scenario(string name) => File.ReadAllText(Path.Combine(ScenarioDirectory(), name + ".input.cs"));
+
     /// <summary>The source text a diagnostic points at.</summary>
     public static string TextAt(Result result, Diagnostic diagnostic) =>
         result.Output.SyntaxTrees.Single(t => t.FilePath == diagnostic.Location.GetLineSpan().Path).GetText().ToString(diagnostic.Location.SourceSpan);
