@@ -10,11 +10,11 @@ namespace PlProxy.Client.IntegrationTests.Resilience;
 public interface IAttempts
 {
     [PlProxy("TARGET attempt_then_sleep;")]
-    Task<long> WriteAsync(double seconds, CancellationToken cancellationToken = default);
+    Task<long> WriteAsync(double seconds, long sleepThrough, CancellationToken cancellationToken = default);
 
     [Idempotent]
     [PlProxy("TARGET attempt_then_sleep;")]
-    Task<long> IdempotentWriteAsync(double seconds, CancellationToken cancellationToken = default);
+    Task<long> IdempotentWriteAsync(double seconds, long sleepThrough, CancellationToken cancellationToken = default);
 
     [PlProxy("TARGET attempt_then_fail;")]
     Task<long> FailingWriteAsync(string sqlState, CancellationToken cancellationToken = default);
@@ -24,7 +24,10 @@ public interface IAttempts
     Task<long> IdempotentFailingWriteAsync(string sqlState, CancellationToken cancellationToken = default);
 }
 
-/// <summary>A partition whose functions count their attempts in a sequence, which no rollback undoes.</summary>
+/// <summary>
+/// A partition whose functions count their attempts in a sequence, which no rollback undoes; attempt_then_sleep sleeps
+/// only while the sequence has not passed the given value, so a test can make the first attempt long and its retry short.
+/// </summary>
 public sealed class WriteOnceFixture : IAsyncLifetime
 {
     public LocalPostgresServer Server { get; private set; } = null!;
@@ -37,8 +40,8 @@ public sealed class WriteOnceFixture : IAsyncLifetime
         Partition = await Server.CreateDatabaseAsync("once0");
         await Server.ExecuteAsync("once0", """
             create sequence attempts;
-            create function attempt_then_sleep(i_seconds float8) returns int8 language plpgsql as $$
-                begin perform nextval('attempts'); perform pg_sleep(i_seconds); return currval('attempts'); end $$;
+            create function attempt_then_sleep(i_seconds float8, i_sleep_through int8) returns int8 language plpgsql as $$
+                begin if nextval('attempts') <= i_sleep_through then perform pg_sleep(i_seconds); end if; return currval('attempts'); end $$;
             create function attempt_then_fail(i_state text) returns int8 language plpgsql as $$
                 begin perform nextval('attempts'); raise exception 'attempt failed' using errcode = i_state; end $$;
             """);
@@ -90,7 +93,7 @@ public sealed class WriteOnceTests(WriteOnceFixture fixture) : IClassFixture<Wri
         await using Counted counted = Source();
         long before = await fixture.AttemptsAsync(Token);
 
-        Task<long> write = counted.Attempts.WriteAsync(5, Token);
+        Task<long> write = counted.Attempts.WriteAsync(5, sleepThrough: before + 1, Token);
         await fixture.TerminateRunningAttemptAsync(Token);
         var error = await Assert.ThrowsAsync<PlProxyException>(() => write);
 
@@ -105,7 +108,7 @@ public sealed class WriteOnceTests(WriteOnceFixture fixture) : IClassFixture<Wri
         await using Counted counted = Source();
         long before = await fixture.AttemptsAsync(Token);
 
-        Task<long> write = counted.Attempts.IdempotentWriteAsync(1, Token);
+        Task<long> write = counted.Attempts.IdempotentWriteAsync(5, sleepThrough: before + 1, Token); // the retry does not sleep
         await fixture.TerminateRunningAttemptAsync(Token);
         long last = await write;
 
