@@ -6,21 +6,19 @@ using PlProxy.Client.Testing;
 namespace PlProxy.Client.Tests.Fixtures;
 
 /// <summary>
-/// One throwaway PostgreSQL 15 server for the whole test assembly, started on a loopback port and deleted at
-/// the end. Tests ask it for databases by name; each is created once.
+/// One throwaway PostgreSQL 15 server for the whole test assembly, started on a loopback port when a test first asks
+/// for a database (a run of tests that need none starts no server, as mutation testing's many small runs do) and
+/// deleted at the end. Tests ask it for databases by name; each is created once.
 /// </summary>
 public sealed class PostgresServerFixture : IAsyncLifetime
 {
     private readonly Dictionary<string, Task<NpgsqlDataSource>> _databases = new(StringComparer.Ordinal);
+    private readonly Lazy<Task<LocalPostgresServer>> _server = new(() => LocalPostgresServer.StartAsync());
     private readonly Lazy<Task<PlProxyOracle>> _plProxy;
-    private LocalPostgresServer? _server;
 
-    public PostgresServerFixture() => _plProxy = new(() => PlProxyOracle.CreateAsync(Server));
+    public PostgresServerFixture() => _plProxy = new(async () => await PlProxyOracle.CreateAsync(await _server.Value));
 
-    /// <summary>The running server.</summary>
-    public LocalPostgresServer Server => _server ?? throw new InvalidOperationException("The PostgreSQL fixture has not started.");
-
-    public async ValueTask InitializeAsync() => _server = await LocalPostgresServer.StartAsync();
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
     /// <summary>A data source for <paramref name="name"/>, creating the database on first use.</summary>
     public Task<NpgsqlDataSource> DatabaseAsync(string name, string encoding = "UTF8")
@@ -61,15 +59,15 @@ public sealed class PostgresServerFixture : IAsyncLifetime
             }
         }
 
-        if (_server is not null)
+        if (_server.IsValueCreated && _server.Value.IsCompletedSuccessfully)
         {
-            await _server.DisposeAsync();
+            await _server.Value.Result.DisposeAsync();
         }
     }
 
     private async Task<NpgsqlDataSource> CreateAsync(string name, string encoding)
     {
-        string connectionString = await Server.CreateDatabaseAsync(name, encoding);
+        string connectionString = await (await _server.Value).CreateDatabaseAsync(name, encoding);
         return NpgsqlDataSource.Create(connectionString);
     }
 }
