@@ -3,7 +3,6 @@ using Microsoft.CodeAnalysis.CSharp.Syntax;
 using PlProxy.Client.Generators.Emitting;
 using PlProxy.Client.Generators.Model;
 using PlProxy.Client.Generators.Parsing;
-using PlProxy.Client.Language;
 
 namespace PlProxy.Client.Generators;
 

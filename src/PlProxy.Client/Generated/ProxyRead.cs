@@ -1,6 +1,5 @@
 using System.Data.Common;
 using System.ComponentModel;
-using Npgsql;
 
 namespace PlProxy.Client.Generated;
 

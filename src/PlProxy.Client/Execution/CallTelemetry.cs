@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using PlProxy.Client.Generated;
+using PlProxy.Client.Telemetry;
+
+namespace PlProxy.Client.Execution;
+
+/// <summary>A call's activity, duration, error count and failure log event.</summary>
+internal static class CallTelemetry
+{
+    /// <summary>Starts the call's activity, when anything listens.</summary>
+    public static Activity? Start(ProxyMethod method)
+    {
+        Activity? activity = PlProxyTelemetry.Source.StartActivity(method.Function.Signature.Name, ActivityKind.Client);
+        if (activity is not null)
+        {
+            activity.SetTag(TelemetryNames.DbSystem, "postgresql");
+            activity.SetTag(TelemetryNames.DbOperation, method.Function.Signature.Name);
+        }
+
+        return activity;
+    }
+
+    /// <summary>Ends the call: its duration, and for a failure the error count, the activity status and log event 1001.</summary>
+    public static void Completed(ILogger logger, ProxyMethod method, Route? route, long started, Activity? activity, Exception? error)
+    {
+        if (error is null && activity is null && !PlProxyTelemetry.CallDuration.Enabled)
+        {
+            return; // nobody listens: no tags to build
+        }
+
+        string function = method.Function.Signature.Name;
+        string? cluster = route?.Cluster?.Layout.Name ?? (error as PlProxyException)?.Cluster;
+        var tags = new TagList
+        {
+            { TelemetryNames.DbSystem, "postgresql" },
+            { TelemetryNames.DbOperation, function },
+            { TelemetryNames.Cluster, cluster },
+        };
+        activity?.SetTag(TelemetryNames.Cluster, cluster);
+        activity?.SetTag(TelemetryNames.Targets, route?.Plan.Count);
+        if (error is not null)
+        {
+            string state = (error as System.Data.Common.DbException)?.SqlState ?? (error is OperationCanceledException ? PostgresErrorCodes.QueryCanceled : PostgresErrorCodes.InternalError);
+            tags.Add(TelemetryNames.ErrorType, error is PlProxyException ? state : error.GetType().Name);
+            tags.Add(TelemetryNames.DbResponseStatusCode, state);
+            PlProxyTelemetry.Errors.Add(1, tags);
+            activity?.SetStatus(ActivityStatusCode.Error, error.Message);
+            activity?.SetTag(TelemetryNames.DbResponseStatusCode, state);
+            activity?.SetTag(TelemetryNames.ErrorType, tags.Last().Value);
+            if (error is not OperationCanceledException)
+            {
+                var plProxy = error as PlProxyException;
+                Log.CallFailed(logger, function, cluster, plProxy?.PartitionIndex, plProxy?.Database, state, error);
+            }
+        }
+
+        if (PlProxyTelemetry.CallDuration.Enabled)
+        {
+            PlProxyTelemetry.CallDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
+        }
+    }
+}

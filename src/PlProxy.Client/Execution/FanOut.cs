@@ -1,0 +1,135 @@
+using System.Data.Common;
+using System.Runtime.CompilerServices;
+using System.Threading.Channels;
+
+namespace PlProxy.Client.Execution;
+
+/// <summary>
+/// A call on several databases at once: every target concurrently, rows concatenated in plan order (lists) or passed
+/// on as they arrive through a bounded buffer (streams); the first failure cancels the others, whose statements stop.
+/// </summary>
+internal static class FanOut
+{
+    private const int StreamBufferRows = 256;
+
+    // Runs every target concurrently and concatenates their rows in plan order; the first failure cancels the rest.
+    public static async Task<List<T>> ReadAllAsync<T>(Route route, Func<DbDataReader, T> read, CancellationToken cancellationToken)
+    {
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var fanOut = new Collected<T>(route.Plan.Count, cancellation);
+        var tasks = new Task[route.Plan.Count];
+        for (int i = 0; i < tasks.Length; i++)
+        {
+            tasks[i] = ReadIntoAsync(route, i, read, fanOut);
+        }
+
+        await Task.WhenAll(tasks).ConfigureAwait(false); // never faults: each target hands its failure to the fan-out
+        if (fanOut.FirstFailure is { } failure)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
+        }
+
+        int count = 0;
+        foreach (List<T> part in fanOut.Rows)
+        {
+            count += part.Count;
+        }
+
+        var rows = new List<T>(count);
+        foreach (List<T> part in fanOut.Rows)
+        {
+            rows.AddRange(part);
+        }
+
+        return rows;
+    }
+
+    // One target of a fan-out: its rows into its slot, or its failure; the first failure cancels the other targets.
+    private static async Task ReadIntoAsync<T>(Route route, int target, Func<DbDataReader, T> read, Collected<T> fanOut)
+    {
+        try
+        {
+            fanOut.Rows[target] = await PartitionCall.ReadAsync(route, target, read, fanOut.Cancellation.Token).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            if (Interlocked.CompareExchange(ref fanOut.FirstFailure, e, null) is null)
+            {
+                await fanOut.Cancellation.CancelAsync().ConfigureAwait(false);
+            }
+
+            // Later failures are the others being cancelled because of the first (or failing after it): not reported.
+        }
+    }
+
+    /// <summary>The shared state of one fan-out: a slot of rows per target, the first failure, and the cancellation it triggers.</summary>
+    private sealed class Collected<T>(int targets, CancellationTokenSource cancellation)
+    {
+        public Exception? FirstFailure;
+
+        public List<T>[] Rows { get; } = new List<T>[targets];
+
+        public CancellationTokenSource Cancellation { get; } = cancellation;
+    }
+
+    // Several databases: every database's rows go into one bounded buffer as they arrive, so memory stays
+    // bounded whatever the result size; the first failure cancels the rest and ends the stream with it.
+    public static async IAsyncEnumerable<T> StreamAllAsync<T>(Route route, Func<DbDataReader, T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var channel = Channel.CreateBounded<T>(new BoundedChannelOptions(StreamBufferRows) { SingleReader = true });
+        Task[] producers = new Task[route.Plan.Count];
+        for (int i = 0; i < producers.Length; i++)
+        {
+            producers[i] = ProduceAsync(route, i, read, channel.Writer, cancellation);
+        }
+
+        Task completion = CompleteWhenDoneAsync(producers, channel.Writer);
+        try
+        {
+            await foreach (T row in channel.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                yield return row;
+            }
+        }
+        finally
+        {
+            await cancellation.CancelAsync().ConfigureAwait(false);
+            await completion.ConfigureAwait(false);
+        }
+    }
+
+    private static async Task ProduceAsync<T>(Route route, int target, Func<DbDataReader, T> read, ChannelWriter<T> writer, CancellationTokenSource cancellation)
+    {
+        try
+        {
+            await foreach (T row in PartitionCall.StreamAsync(route, target, read, cancellation.Token).ConfigureAwait(false))
+            {
+                await writer.WriteAsync(row, cancellation.Token).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (cancellation.IsCancellationRequested)
+        {
+            // Stopped: another database failed, the consumer stopped reading, or the caller cancelled.
+        }
+        catch (Exception e)
+        {
+            writer.TryComplete(e); // the first failure ends the stream; later ones are ignored
+            await cancellation.CancelAsync().ConfigureAwait(false);
+        }
+    }
+
+    // Never throws: a producer's failure has already completed the channel with it.
+    private static async Task CompleteWhenDoneAsync<T>(Task[] producers, ChannelWriter<T> writer)
+    {
+        try
+        {
+            await Task.WhenAll(producers).ConfigureAwait(false);
+            writer.TryComplete();
+        }
+        catch (Exception e)
+        {
+            writer.TryComplete(e);
+        }
+    }
+}

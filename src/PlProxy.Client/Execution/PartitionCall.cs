@@ -1,0 +1,167 @@
+using System.Data.Common;
+using System.Runtime.CompilerServices;
+using Npgsql;
+using PlProxy.Client.Generated;
+using PlProxy.Client.Planning;
+using PlProxy.Client.Resilience;
+using Polly;
+
+namespace PlProxy.Client.Execution;
+
+/// <summary>
+/// One database's part of a call: its pool and pipeline, the connection budget, then the executor seam or the
+/// partition's Polly pipeline around opening a connection and executing; rows read into a list or streamed.
+/// </summary>
+internal static class PartitionCall
+{
+    public static async ValueTask<List<T>> ReadAsync<T>(Route route, int target, Func<DbDataReader, T> read, CancellationToken cancellationToken)
+    {
+        var rows = new List<T>();
+        TargetCursor cursor = await OpenAsync(route, target, cancellationToken).ConfigureAwait(false);
+        await using (cursor.ConfigureAwait(false))
+        {
+            while (await cursor.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                rows.Add(cursor.Current(read));
+            }
+        }
+
+        return rows;
+    }
+
+    public static async IAsyncEnumerable<T> StreamAsync<T>(Route route, int target, Func<DbDataReader, T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        TargetCursor cursor = await OpenAsync(route, target, cancellationToken).ConfigureAwait(false);
+        await using (cursor.ConfigureAwait(false))
+        {
+            while (await cursor.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                yield return cursor.Current(read);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Opens one database's part of a call: the connection budget, then the executor seam or, for Npgsql, the
+    /// partition's pipeline (retries of calls that never reached the server or of idempotent methods, and its circuit
+    /// breaker) around opening and executing. Rows, once they flow, are never retried.
+    /// </summary>
+    public static async ValueTask<TargetCursor> OpenAsync(Route route, int target, CancellationToken cancellationToken)
+    {
+        (NpgsqlDataSource dataSource, ResiliencePipeline pipeline, int partition, int[]? rows) = Resolve(route, target);
+        var cursor = new TargetCursor(route, dataSource, partition);
+        try
+        {
+            if (route.Budget is not null)
+            {
+                try
+                {
+                    cursor.Budget = await route.Budget.EnterAsync(dataSource, cancellationToken).ConfigureAwait(false);
+                }
+                catch (PlProxyException e)
+                {
+                    throw RemoteErrors.Budget(route, cursor.Database, partition, e);
+                }
+            }
+
+            if (route.Executor is { } executor)
+            {
+                try
+                {
+                    cursor.Reader = await executor.ExecuteAsync(Request(route, partition, rows), cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (RemoteErrors.Wrap(e, route, dataSource, partition) is { } wrapped)
+                {
+                    throw wrapped;
+                }
+
+                return cursor;
+            }
+
+            ResilienceContext context = ResilienceContextPool.Shared.Get(cancellationToken);
+            context.Properties.Set(PartitionPipeline.Idempotent, route.Method.Idempotent);
+            context.Properties.Set(PartitionPipeline.Function, route.Method.Function.Signature.Name);
+            try
+            {
+                // The outcome form: no exception thrown through Polly's layers, and no wrapper of its own around the callback.
+                Outcome<DbDataReader> outcome = await pipeline.ExecuteOutcomeAsync(
+                    static async (context, state) =>
+                    {
+                        NpgsqlConnection opened;
+                        try
+                        {
+                            opened = await state.DataSource.OpenConnectionAsync(context.CancellationToken).ConfigureAwait(false);
+                        }
+                        catch (Exception e)
+                        {
+                            return Outcome.FromException<DbDataReader>(e is OperationCanceledException ? e : new ConnectFailedException(e));
+                        }
+
+                        try
+                        {
+                            return Outcome.FromResult<DbDataReader>(await PartitionCommand.ExecuteReaderAsync(state.DataSource, state.Route, state.Rows, opened, state.Cursor, context.CancellationToken).ConfigureAwait(false));
+                        }
+                        catch (Exception e)
+                        {
+                            await opened.DisposeAsync().ConfigureAwait(false);
+                            return Outcome.FromException<DbDataReader>(e);
+                        }
+                    },
+                    context,
+                    (DataSource: dataSource, Route: route, Rows: rows, Cursor: cursor)).ConfigureAwait(false);
+                outcome.ThrowIfException();
+                cursor.Reader = outcome.Result;
+            }
+            catch (Exception e) when (RemoteErrors.Wrap(e, route, dataSource, partition) is { } wrapped)
+            {
+                throw wrapped;
+            }
+            finally
+            {
+                ResilienceContextPool.Shared.Return(context);
+            }
+
+            return cursor;
+        }
+        catch
+        {
+            await cursor.DisposeAsync().ConfigureAwait(false);
+            throw;
+        }
+    }
+
+    private static (NpgsqlDataSource DataSource, ResiliencePipeline Pipeline, int Partition, int[]? Rows) Resolve(Route route, int target)
+    {
+        if (route.Direct is not null)
+        {
+            return (route.Direct, PartitionPipeline.Direct, 0, null);
+        }
+
+        if (route.Plan.IsSingle)
+        {
+            int connection = route.Plan.SingleConnection;
+            return (route.Cluster!.DataSource(connection), route.Cluster.Pipeline(connection), route.Plan.SinglePartition, null);
+        }
+
+        PlanTarget planTarget = route.Plan[target];
+        return (route.Cluster!.DataSource(planTarget.Connection), route.Cluster.Pipeline(planTarget.Connection), planTarget.Partition, planTarget.Rows);
+    }
+
+    // Every argument of the function by name (split arrays cut to this partition's elements), whatever the SQL uses.
+    private static PartitionRequest Request(Route route, int partition, int[]? rows)
+    {
+        ProxyMethod method = route.Method;
+        object?[] values = route.Arguments; // the call's own array: nothing to cut when nothing is split
+        if (rows is not null)
+        {
+            values = new object?[values.Length];
+            for (int index = 0; index < values.Length; index++)
+            {
+                object? value = route.Arguments[index];
+                values[index] = method.Function.IsSplit(index) ? SplitValues.Cut(value, rows) : value;
+            }
+        }
+
+        return new PartitionRequest(route.Cluster?.Layout.Name, partition, method.Function.Target ?? method.Function.Signature.Name, method.Sql, method.ParameterNames, values);
+    }
+}

@@ -1,0 +1,69 @@
+using Npgsql;
+using PlProxy.Client.Resilience;
+using Polly.CircuitBreaker;
+
+namespace PlProxy.Client.Execution;
+
+/// <summary>
+/// Every error a call raises about its partitions, in PL/Proxy's words where it has them, with the context a caller
+/// needs (<see cref="PlProxyException.Cluster"/>, <see cref="PlProxyException.Function"/>, partition and database):
+/// one place owns the wording and the properties.
+/// </summary>
+internal static class RemoteErrors
+{
+    /// <summary>The SQLSTATE of calls that never reached their partition (could not connect, or its circuit is open): safe to send elsewhere.</summary>
+    public const string ConnectFailedState = PostgresErrorCodes.SqlClientUnableToEstablishSqlConnection;
+
+    // Remote errors become PlProxyException with PL/Proxy's wording and the remote SQLSTATE; cancellation passes through.
+    public static PlProxyException? Wrap(Exception error, Route route, NpgsqlDataSource dataSource, int partition)
+    {
+        if (error is PlProxyException or OperationCanceledException or ObjectDisposedException)
+        {
+            return null;
+        }
+
+        string database = DatabaseName.Of(dataSource);
+        Exception cause = error is ConnectFailedException connect ? connect.InnerException! : error;
+        (string message, string state) = error switch
+        {
+            BrokenCircuitException => ($"circuit open: the partition failed repeatedly, calls to it fail fast until it recovers", ConnectFailedState),
+            ConnectFailedException => ($"could not connect: {cause.Message}", ConnectFailedState),
+            PostgresException remote => ($"REMOTE ERROR: {remote.MessageText}", remote.SqlState),
+            NpgsqlException => ($"connection failed: {error.Message}", PostgresErrorCodes.ConnectionFailure),
+            _ => ($"{error.GetType().Name}: {error.Message}", PostgresErrorCodes.InternalError),
+        };
+
+        return new PlProxyException($"{route.Method.DisplayName}: [{database}] {message}", state, cause)
+        {
+            Cluster = route.Cluster?.Layout.Name,
+            Function = route.Method.Function.Signature.Name,
+            PartitionIndex = route.Cluster is null ? null : partition,
+            Database = database,
+        };
+    }
+
+    /// <summary>PL/Proxy's rule for a function that does not return a set: exactly one row from all partitions together.</summary>
+    public static PlProxyException RowCount(Route route, int rows) =>
+        new($"{route.Method.DisplayName}: Non-SETOF function requires 1 row from remote query, got {rows}", rows == 0 ? PostgresErrorCodes.NoDataFound : PostgresErrorCodes.TooManyRows)
+        {
+            Cluster = route.Cluster?.Layout.Name,
+            Function = route.Method.Function.Signature.Name,
+        };
+
+    /// <summary>The connection budget of the partition's host was exhausted for longer than its timeout.</summary>
+    public static PlProxyException Budget(Route route, string database, int partition, PlProxyException budget) =>
+        new($"{route.Method.DisplayName}: [{database}] {budget.Message}", budget.SqlState)
+        {
+            Cluster = route.Cluster?.Layout.Name,
+            Function = route.Method.Function.Signature.Name,
+            PartitionIndex = route.Cluster is null ? null : partition,
+            Database = database,
+        };
+
+    public static PlProxyException QueryTimeout(Route route, Exception cancellation) =>
+        new($"{route.Method.DisplayName}: query_timeout of {route.Cluster!.QueryTimeout!.Value.TotalSeconds:0.###} s expired on cluster '{route.Cluster.Layout.Name}'; the remote statements were cancelled", PostgresErrorCodes.QueryCanceled, cancellation)
+        {
+            Cluster = route.Cluster.Layout.Name,
+            Function = route.Method.Function.Signature.Name,
+        };
+}

@@ -1,0 +1,137 @@
+using System.Data.Common;
+using System.Diagnostics;
+using Npgsql;
+using PlProxy.Client.Telemetry;
+
+namespace PlProxy.Client.Execution;
+
+/// <summary>One database's rows as they are read, with its telemetry and its share of the connection budget.</summary>
+internal sealed class TargetCursor : IAsyncDisposable
+{
+    private readonly Route _route;
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly int _partition;
+    private readonly long _started = Stopwatch.GetTimestamp();
+    private readonly Activity? _activity;
+    private int _rows;
+    private bool _finished; // the remote statement is over: every row read, or it ended with an error
+
+    public TargetCursor(Route route, NpgsqlDataSource dataSource, int partition)
+    {
+        _route = route;
+        _dataSource = dataSource;
+        _partition = partition;
+        Database = DatabaseName.Of(dataSource);
+        _activity = PlProxyTelemetry.Source.HasListeners() // the name is built only for a listener
+            ? PlProxyTelemetry.Source.StartActivity($"{route.Method.Function.Signature.Name} partition {partition}", ActivityKind.Client)
+            : null;
+        _activity?.SetTag(TelemetryNames.Partition, partition);
+        _activity?.SetTag(TelemetryNames.DbNamespace, Database);
+    }
+
+    public string Database { get; }
+
+    public IDisposable? Budget { get; set; }
+
+    public DbDataReader? Reader { get; set; }
+
+    /// <summary>The Npgsql command whose rows <see cref="Reader"/> reads (null for the executor seam).</summary>
+    public NpgsqlCommand? Command { get; set; }
+
+    public async ValueTask<bool> ReadAsync(CancellationToken cancellationToken)
+    {
+        // Npgsql answers rows already in its buffer without looking at the token: look here, once per row.
+        cancellationToken.ThrowIfCancellationRequested();
+        try
+        {
+            bool more = await Reader!.ReadAsync(cancellationToken).ConfigureAwait(false);
+            _finished = !more;
+            return more;
+        }
+        catch (PostgresException e)
+        {
+            _finished = true; // the server ended the statement itself
+            throw RemoteErrors.Wrap(e, _route, _dataSource, _partition)!;
+        }
+        catch (Exception e) when (RemoteErrors.Wrap(e, _route, _dataSource, _partition) is { } wrapped)
+        {
+            throw wrapped;
+        }
+    }
+
+    public T Current<T>(Func<DbDataReader, T> read)
+    {
+        try
+        {
+            T row = read(Reader!);
+            _rows++;
+            return row;
+        }
+        catch (Exception e) when (RemoteErrors.Wrap(e, _route, _dataSource, _partition) is { } wrapped)
+        {
+            throw wrapped;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        _activity?.SetTag(TelemetryNames.Rows, _rows);
+        if (PlProxyTelemetry.PartitionDuration.Enabled)
+        {
+            PlProxyTelemetry.PartitionDuration.Record(Stopwatch.GetElapsedTime(_started).TotalSeconds, new TagList
+            {
+                { TelemetryNames.Cluster, _route.Cluster?.Layout.Name },
+                { TelemetryNames.Partition, _partition },
+                { TelemetryNames.DbNamespace, Database },
+            });
+        }
+        if (Reader is not null)
+        {
+            if (_finished || Command is null)
+            {
+                await Reader.DisposeAsync().ConfigureAwait(false);
+            }
+            else
+            {
+                await AbandonAsync(Reader, Command, _dataSource, _route.Cluster?.SignalsBackends == true).ConfigureAwait(false);
+            }
+        }
+
+        Budget?.Dispose();
+        _activity?.Dispose();
+    }
+
+    // A statement left before its end (break, cancellation, query_timeout, a failing sibling): disposing the reader
+    // alone would make Npgsql read the rest of the result, however large or slow. PostgreSQL is asked to cancel the
+    // statement first (Npgsql's cancel request returns once the server has signalled the backend; one that already
+    // finished ignores it while idle), so only what was already in flight is drained and the connection goes back
+    // to its pool in a known state; if it cannot be drained, it is closed instead. A cancel PostgreSQL ignored
+    // (see StatementStopper) is followed by a signal to the backend.
+    private static async ValueTask AbandonAsync(DbDataReader reader, NpgsqlCommand command, NpgsqlDataSource dataSource, bool signalsBackend)
+    {
+        NpgsqlConnection? connection = command.Connection;
+        int processId = connection?.ProcessID ?? 0;
+        try
+        {
+            command.Cancel();
+            Task drained = reader.DisposeAsync().AsTask();
+            if (signalsBackend)
+            {
+                await StatementStopper.StopAsync(drained, dataSource, processId, command.CommandText).ConfigureAwait(false);
+            }
+
+            await drained.ConfigureAwait(false);
+        }
+        catch (Exception)
+        {
+            // 57014 or a broken connection: the statement is over either way, and its caller already has its outcome.
+        }
+        finally
+        {
+            if (connection is not null)
+            {
+                await connection.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+    }
+}
