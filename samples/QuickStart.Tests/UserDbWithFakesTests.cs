@@ -1,9 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using PlProxy.Client;
-using PlProxy.Client.DependencyInjection;
 using PlProxy.Client.Hashing;
 using PlProxy.Client.Testing;
-using QuickStart;
 
 namespace QuickStart.Tests;
 

@@ -1,5 +1,3 @@
-using PlProxy.Client;
-
 namespace PlProxy.Client.IntegrationTests;
 
 public sealed record UserRow(string Username, decimal Balance, string Currency, string? Email);

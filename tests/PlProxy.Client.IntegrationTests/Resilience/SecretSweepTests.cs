@@ -1,5 +1,4 @@
 using PlProxy.Client.Configuration;
-using PlProxy.Client.Testing;
 
 namespace PlProxy.Client.IntegrationTests.Resilience;
 
