@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Mutation testing of the pure core (Hashing, Language, Planning) and the SPLIT cut of the execution seam, with
+# Mutation testing of the routing core (Hashing, Planning, the body binder and its function table) and the SPLIT cut
+# of the execution seam (the scanner and parser are next: add "**/Language/**/*.cs" to eng/stryker-config.json), with
 # Stryker.NET over the unit-test project (which includes the bit-exactness and differential tests against a live
 # PostgreSQL and PL/Proxy, so run eng/test.sh once first: it installs those). Slow on 2 cores (tens of minutes):
 # not part of CI. Writes the report under artifacts/mutation and copies the summary to tests/mutation-report.md.
