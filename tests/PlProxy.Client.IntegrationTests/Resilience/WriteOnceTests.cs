@@ -54,17 +54,23 @@ public sealed class WriteOnceFixture : IAsyncLifetime
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
-    /// <summary>Terminates the backend of the first call of attempt_then_sleep seen running (waits up to 10 s for one).</summary>
-    public async Task TerminateRunningAttemptAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// Terminates the backend running attempt_then_sleep once its attempt has begun (the sequence has passed
+    /// <paramref name="before"/>), so the statement is surely running; waits up to 10 s for it.
+    /// </summary>
+    public async Task TerminateRunningAttemptAsync(long before, CancellationToken cancellationToken)
     {
         await using var dataSource = NpgsqlDataSource.Create(Server.ConnectionString());
         for (int i = 0; i < 500; i++)
         {
-            await using NpgsqlCommand command = dataSource.CreateCommand(
-                "select pg_terminate_backend(pid) from pg_stat_activity where datname = 'once0' and state = 'active' and query like '%attempt_then_sleep%' and pid <> pg_backend_pid()");
-            if (await command.ExecuteScalarAsync(cancellationToken) is true)
+            if (await AttemptsAsync(cancellationToken) > before)
             {
-                return;
+                await using NpgsqlCommand command = dataSource.CreateCommand(
+                    "select pg_terminate_backend(pid) from pg_stat_activity where datname = 'once0' and state = 'active' and query like '%attempt_then_sleep%' and pid <> pg_backend_pid()");
+                if (await command.ExecuteScalarAsync(cancellationToken) is true)
+                {
+                    return;
+                }
             }
 
             await Task.Delay(20, cancellationToken);
@@ -94,7 +100,7 @@ public sealed class WriteOnceTests(WriteOnceFixture fixture) : IClassFixture<Wri
         long before = await fixture.AttemptsAsync(Token);
 
         Task<long> write = counted.Attempts.WriteAsync(5, sleepThrough: before + 1, Token);
-        await fixture.TerminateRunningAttemptAsync(Token);
+        await fixture.TerminateRunningAttemptAsync(before, Token);
         var error = await Assert.ThrowsAsync<PlProxyException>(() => write);
 
         Assert.True(error.SqlState is "57P01" or "08006", $"SQLSTATE {error.SqlState}: {error.Message}");
@@ -109,7 +115,7 @@ public sealed class WriteOnceTests(WriteOnceFixture fixture) : IClassFixture<Wri
         long before = await fixture.AttemptsAsync(Token);
 
         Task<long> write = counted.Attempts.IdempotentWriteAsync(5, sleepThrough: before + 1, Token); // the retry does not sleep
-        await fixture.TerminateRunningAttemptAsync(Token);
+        await fixture.TerminateRunningAttemptAsync(before, Token);
         long last = await write;
 
         Assert.Equal(2, await fixture.AttemptsAsync(Token) - before);
