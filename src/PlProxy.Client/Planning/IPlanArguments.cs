@@ -1,8 +1,10 @@
 namespace PlProxy.Client.Planning;
 
 /// <summary>
-/// The argument values of one call, as the planner reads them. Generated code implements it with a struct over the
-/// method's parameters, so that planning boxes nothing; <see cref="ObjectArrayArguments"/> serves calls of bodies given as text.
+/// The argument values of one call, as the planner reads them. Every call passes <see cref="ObjectArrayArguments"/>
+/// today (generated proxies and bodies given as text alike). The planner is generic over this interface so that a
+/// struct over a method's own parameters can be read without boxing: PlanningBenchmarks measures that path, and the
+/// generated typed arguments of the performance work are to use it.
 /// </summary>
 internal interface IPlanArguments
 {

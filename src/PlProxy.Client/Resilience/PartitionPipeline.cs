@@ -67,7 +67,7 @@ internal static class PartitionPipeline
             PlProxyTelemetry.BreakerStateChanges.Add(1,
                 new KeyValuePair<string, object?>(TelemetryNames.Cluster, cluster),
                 new KeyValuePair<string, object?>(TelemetryNames.Partition, partition),
-                new KeyValuePair<string, object?>("plproxy.circuit_breaker.state", state));
+                new KeyValuePair<string, object?>(TelemetryNames.BreakerState, state));
             Log.BreakerStateChanged(logger, cluster, partition, database, state);
             return default;
         }

@@ -5,21 +5,21 @@ namespace PlProxy.Client.Telemetry;
 /// <summary>PlProxy.Client's log events; their IDs are stable.</summary>
 internal static partial class Log
 {
-    [LoggerMessage(EventId = 1001, Level = LogLevel.Warning, Message = "Call {Function} on cluster {Cluster} failed on partition {Partition} ({Database}) with SQLSTATE {SqlState}")]
+    [LoggerMessage(EventId = PlProxyEventId.CallFailed, Level = LogLevel.Warning, Message = "Call {Function} on cluster {Cluster} failed on partition {Partition} ({Database}) with SQLSTATE {SqlState}")]
     public static partial void CallFailed(ILogger logger, string function, string? cluster, int? partition, string? database, string sqlState, Exception exception);
 
-    [LoggerMessage(EventId = 1002, Level = LogLevel.Information, Message = "Retrying call {Function} on partition {Partition} ({Database}) of cluster {Cluster} (retry {Retry})")]
+    [LoggerMessage(EventId = PlProxyEventId.Retrying, Level = LogLevel.Information, Message = "Retrying call {Function} on partition {Partition} ({Database}) of cluster {Cluster} (retry {Retry})")]
     public static partial void Retrying(ILogger logger, string function, string? cluster, int partition, string database, int retry);
 
-    [LoggerMessage(EventId = 2001, Level = LogLevel.Information, Message = "Cluster {Cluster} reloaded (version {Version})")]
+    [LoggerMessage(EventId = PlProxyEventId.ClusterReloaded, Level = LogLevel.Information, Message = "Cluster {Cluster} reloaded (version {Version})")]
     public static partial void ClusterReloaded(ILogger logger, string cluster, string? version);
 
-    [LoggerMessage(EventId = 2002, Level = LogLevel.Warning, Message = "Checking the proxy database for cluster changes failed; the current versions stay in use")]
+    [LoggerMessage(EventId = PlProxyEventId.RefreshFailed, Level = LogLevel.Warning, Message = "Checking the proxy database for cluster changes failed; the current versions stay in use")]
     public static partial void RefreshFailed(ILogger logger, Exception exception);
 
-    [LoggerMessage(EventId = 2003, Level = LogLevel.Warning, Message = "A configuration reload was refused and the clusters in use are kept: {Failures}")]
+    [LoggerMessage(EventId = PlProxyEventId.ReloadRefused, Level = LogLevel.Warning, Message = "A configuration reload was refused and the clusters in use are kept: {Failures}")]
     public static partial void ReloadRefused(ILogger logger, string failures);
 
-    [LoggerMessage(EventId = 3001, Level = LogLevel.Warning, Message = "Circuit breaker of partition {Partition} ({Database}) in cluster {Cluster} is now {State}")]
+    [LoggerMessage(EventId = PlProxyEventId.BreakerStateChanged, Level = LogLevel.Warning, Message = "Circuit breaker of partition {Partition} ({Database}) in cluster {Cluster} is now {State}")]
     public static partial void BreakerStateChanged(ILogger logger, string cluster, int partition, string database, string state);
 }

@@ -30,6 +30,9 @@ public static class TelemetryNames
     /// <summary>Tag: the rows a partition returned.</summary>
     public const string Rows = "plproxy.rows";
 
+    /// <summary>Tag: a circuit breaker's new state (<c>open</c>, <c>half-open</c>, <c>closed</c>).</summary>
+    public const string BreakerState = "plproxy.circuit_breaker.state";
+
     /// <summary>Tag: the number of databases a call ran on.</summary>
     public const string Targets = "plproxy.targets";
 
