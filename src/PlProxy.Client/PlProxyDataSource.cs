@@ -33,7 +33,7 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
     private readonly Task? _polling;
     private readonly List<IDisposable> _attached = [];
     private Dictionary<string, ClusterRuntime> _clusters = new(StringComparer.Ordinal);
-    private Dictionary<string, PlProxyClusterOptions> _configured = new(StringComparer.Ordinal);
+    private Dictionary<string, ClusterDefinition> _configured = new(StringComparer.Ordinal);
     private int _disposed;
 
     private PlProxyDataSource(IRandomSource random, string? proxyDatabase, TimeSpan pollInterval, ILoggerFactory? loggerFactory)
@@ -336,6 +336,7 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
     private void Configure(PlProxyOptions options)
     {
         var retired = new List<ClusterRuntime>();
+        Dictionary<string, ClusterDefinition> definitions = options.Clusters.ToDictionary(c => c.Key, c => ClusterDefinition.Of(c.Value), StringComparer.Ordinal);
         lock (_swapLock)
         {
             var built = new Dictionary<string, ClusterRuntime>(StringComparer.Ordinal);
@@ -343,7 +344,7 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
             {
                 foreach ((string name, PlProxyClusterOptions cluster) in options.Clusters)
                 {
-                    if (!(_configured.TryGetValue(name, out PlProxyClusterOptions? previous) && SameDefinition(previous, cluster)))
+                    if (!(_configured.TryGetValue(name, out ClusterDefinition? previous) && previous == definitions[name]))
                     {
                         built.Add(name, Build(name, cluster, version: null));
                     }
@@ -378,7 +379,7 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
                 next[name] = runtime;
             }
 
-            _configured = options.Clusters.ToDictionary(c => c.Key, c => Copy(c.Value), StringComparer.Ordinal);
+            _configured = definitions;
             Volatile.Write(ref _clusters, next);
         }
 
@@ -466,48 +467,6 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
         }
 
         return new ClusterRuntime(layout, pools, pipelines, _pools, options.QueryTimeout, version, signalsBackends: options.Pooler == PlProxyPooler.None);
-    }
-
-    private static bool SameDefinition(PlProxyClusterOptions a, PlProxyClusterOptions b) =>
-        a.Partitions.SequenceEqual(b.Partitions, StringComparer.Ordinal)
-        && a.ModularMapping == b.ModularMapping && a.HashFlavor == b.HashFlavor && a.CaseMapping == b.CaseMapping
-        && a.QueryTimeout == b.QueryTimeout && a.ConnectionLifetime == b.ConnectionLifetime && a.ConnectTimeout == b.ConnectTimeout
-        && a.KeepAlive == b.KeepAlive && a.DefaultUser == b.DefaultUser && a.MaxPoolSize == b.MaxPoolSize
-        && a.MinPoolSize == b.MinPoolSize && a.Pooler == b.Pooler
-        && a.Retry.MaxRetryAttempts == b.Retry.MaxRetryAttempts && a.Retry.Delay == b.Retry.Delay
-        && a.CircuitBreaker.Enabled == b.CircuitBreaker.Enabled && a.CircuitBreaker.FailureRatio == b.CircuitBreaker.FailureRatio
-        && a.CircuitBreaker.MinimumThroughput == b.CircuitBreaker.MinimumThroughput && a.CircuitBreaker.SamplingDuration == b.CircuitBreaker.SamplingDuration
-        && a.CircuitBreaker.BreakDuration == b.CircuitBreaker.BreakDuration;
-
-    private static PlProxyClusterOptions Copy(PlProxyClusterOptions source)
-    {
-        var copy = new PlProxyClusterOptions
-        {
-            ModularMapping = source.ModularMapping,
-            HashFlavor = source.HashFlavor,
-            CaseMapping = source.CaseMapping,
-            QueryTimeout = source.QueryTimeout,
-            ConnectionLifetime = source.ConnectionLifetime,
-            ConnectTimeout = source.ConnectTimeout,
-            KeepAlive = source.KeepAlive,
-            DefaultUser = source.DefaultUser,
-            MaxPoolSize = source.MaxPoolSize,
-            MinPoolSize = source.MinPoolSize,
-            Pooler = source.Pooler,
-        };
-        copy.Retry.MaxRetryAttempts = source.Retry.MaxRetryAttempts;
-        copy.Retry.Delay = source.Retry.Delay;
-        copy.CircuitBreaker.Enabled = source.CircuitBreaker.Enabled;
-        copy.CircuitBreaker.FailureRatio = source.CircuitBreaker.FailureRatio;
-        copy.CircuitBreaker.MinimumThroughput = source.CircuitBreaker.MinimumThroughput;
-        copy.CircuitBreaker.SamplingDuration = source.CircuitBreaker.SamplingDuration;
-        copy.CircuitBreaker.BreakDuration = source.CircuitBreaker.BreakDuration;
-        foreach (string partition in source.Partitions)
-        {
-            copy.Partitions.Add(partition);
-        }
-
-        return copy;
     }
 
     private ProxyMethod MethodFor(PlProxyCommand command, bool returnsSet, string? resultPgType, bool isVoid)
