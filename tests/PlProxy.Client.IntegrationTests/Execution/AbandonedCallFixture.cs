@@ -7,10 +7,11 @@ namespace PlProxy.Client.IntegrationTests.Execution;
 [PlProxy("CLUSTER 'rows';")]
 public interface IRowSource
 {
-    [PlProxy("RUN ON ALL; SELECT n FROM generate_series(1, count) n;")]
+    // generate_series in the select list streams its rows (in FROM it would first materialise them all).
+    [PlProxy("RUN ON ALL; SELECT generate_series(1, count) AS n;")]
     IAsyncEnumerable<long> AllFastAsync(long count, CancellationToken cancellationToken = default);
 
-    [PlProxy("RUN ON 0; SELECT n FROM generate_series(1, count) n;")]
+    [PlProxy("RUN ON 0; SELECT generate_series(1, count) AS n;")]
     IAsyncEnumerable<long> OneFastAsync(long count, CancellationToken cancellationToken = default);
 
     [PlProxy("RUN ON ALL; SELECT n FROM generate_series(1, count) n CROSS JOIN LATERAL (SELECT pg_sleep(0.01 + n * 0)) s;")]
@@ -20,7 +21,7 @@ public interface IRowSource
     Task<IReadOnlyList<long>> OneSlowListAsync(long count, CancellationToken cancellationToken = default);
 
     // rows0 fails on its first row; the others go on sending rows.
-    [PlProxy("RUN ON ALL; SELECT n FROM generate_series(1, count) n WHERE 1 / (CASE WHEN current_database() = 'rows0' THEN 0 ELSE 1 END) = 1;")]
+    [PlProxy("RUN ON ALL; SELECT n FROM (SELECT generate_series(1, count) AS n) g WHERE 1 / (CASE WHEN current_database() = 'rows0' THEN 0 ELSE 1 END) = 1;")]
     Task<IReadOnlyList<long>> FirstFailsFastAsync(long count, CancellationToken cancellationToken = default);
 
     [PlProxy("RUN ON ALL; SELECT n FROM generate_series(1, count) n CROSS JOIN LATERAL (SELECT pg_sleep(CASE WHEN current_database() = 'rows0' THEN 0 ELSE 0.01 + n * 0 END)) s WHERE 1 / (CASE WHEN current_database() = 'rows0' THEN 0 ELSE 1 END) = 1;")]

@@ -11,11 +11,12 @@ namespace PlProxy.Client.IntegrationTests.Execution;
 /// </summary>
 public sealed class AbandonedCallTests(AbandonedCallFixture fixture) : IClassFixture<AbandonedCallFixture>
 {
-    // Reading what these statements produce takes many seconds (20M rows a partition, or a row every 10 ms for 40 s);
-    // stopping them takes one cancel request and what was already in flight.
-    private const long ManyFastRows = 20_000_000;
+    // Reading what these statements produce takes many seconds (100M rows a partition, or a row every 10 ms for 40 s);
+    // stopping them takes one cancel request and what was already in flight: typically well under a second, and the
+    // bound leaves room for a loaded machine.
+    private const long ManyFastRows = 100_000_000;
     private const long SlowRows = 4_000;
-    private static readonly TimeSpan Prompt = TimeSpan.FromSeconds(1.5);
+    private static readonly TimeSpan Prompt = TimeSpan.FromSeconds(2.5);
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
@@ -36,7 +37,7 @@ public sealed class AbandonedCallTests(AbandonedCallFixture fixture) : IClassFix
         await using PlProxyDataSource source = Source();
         TimeSpan stopped = await BreakAfterTenRowsAsync(source.CreateProxy<IRowSource>().AllFastAsync(ManyFastRows, Token));
 
-        await AssertStoppedAsync(source, stopped, "break after 10 rows, RUN ON ALL over 4 x 20M fast rows");
+        await AssertStoppedAsync(source, stopped, "break after 10 rows, RUN ON ALL over 4 x 100M fast rows");
     }
 
     [Fact]
@@ -54,7 +55,7 @@ public sealed class AbandonedCallTests(AbandonedCallFixture fixture) : IClassFix
         await using PlProxyDataSource source = Source();
         TimeSpan stopped = await BreakAfterTenRowsAsync(source.CreateProxy<IRowSource>().OneFastAsync(ManyFastRows, Token));
 
-        await AssertStoppedAsync(source, stopped, "break after 10 rows, RUN ON 0 over 20M fast rows");
+        await AssertStoppedAsync(source, stopped, "break after 10 rows, RUN ON 0 over 100M fast rows");
     }
 
     [Fact]
@@ -117,7 +118,7 @@ public sealed class AbandonedCallTests(AbandonedCallFixture fixture) : IClassFix
         PlProxyException error = await Assert.ThrowsAsync<PlProxyException>(() => source.CreateProxy<IRowSource>().FirstFailsFastAsync(ManyFastRows, Token));
 
         Assert.Equal("22012", error.SqlState);
-        await AssertStoppedAsync(source, Stopwatch.GetElapsedTime(started), "first of 4 partitions fails, the others 3 x 20M fast rows (whole call)");
+        await AssertStoppedAsync(source, Stopwatch.GetElapsedTime(started), "first of 4 partitions fails, the others 3 x 100M fast rows (whole call)");
     }
 
     [Fact]
