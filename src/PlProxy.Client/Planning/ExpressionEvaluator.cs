@@ -179,6 +179,6 @@ internal static class ExpressionEvaluator
             _ => value,
         };
 
-        static PlProxyException OutOfRange(string type) => new($"{type} out of range", "22003");
+        static PlProxyException OutOfRange(string type) => new($"{type} out of range", "22003"); // numeric_value_out_of_range (Planning uses no Npgsql type)
     }
 }

@@ -27,7 +27,7 @@ internal sealed class ConnectionBudget(int maxPerHost, TimeSpan timeout)
         {
             throw new PlProxyException(
                 $"The connection budget of {maxPerHost} calls to host {host} stayed exhausted for {timeout.TotalSeconds:0.###} s; raise MaxConnectionsPerHost or lower the load.",
-                "53300");
+                PostgresErrorCodes.TooManyConnections);
         }
 
         return new Lease(gate);

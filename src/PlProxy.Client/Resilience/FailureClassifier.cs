@@ -16,7 +16,10 @@ internal static class FailureClassifier
     public static bool IsTransient(Exception? error) => error switch
     {
         ConnectFailedException => true,
-        PostgresException postgres => postgres.SqlState is "40001" or "40P01" or "57P01" or "57P02" or "57P03" or "53300" or "08006" or "08003" or "08000",
+        PostgresException postgres => postgres.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected
+            or PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow
+            or PostgresErrorCodes.TooManyConnections or PostgresErrorCodes.ConnectionFailure
+            or PostgresErrorCodes.ConnectionDoesNotExist or PostgresErrorCodes.ConnectionException,
         NpgsqlException npgsql => npgsql.IsTransient || npgsql.InnerException is SocketException or IOException or TimeoutException,
         SocketException or IOException or TimeoutException => true,
         _ => false,
@@ -26,7 +29,9 @@ internal static class FailureClassifier
     public static bool IsPartitionFailure(Exception? error) => error switch
     {
         ConnectFailedException => true,
-        PostgresException postgres => postgres.SqlState is "57P01" or "57P02" or "57P03" or "53300" or "08006" or "08003" or "08000",
+        PostgresException postgres => postgres.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown
+            or PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.TooManyConnections or PostgresErrorCodes.ConnectionFailure
+            or PostgresErrorCodes.ConnectionDoesNotExist or PostgresErrorCodes.ConnectionException,
         NpgsqlException npgsql => npgsql is not PostgresException && (npgsql.IsTransient || npgsql.InnerException is SocketException or IOException or TimeoutException),
         _ => false,
     };
