@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Mutation testing of the routing core (Hashing, Planning) and the SPLIT cut of the execution seam with Stryker.NET
-# over the unit-test project, which includes the bit-exactness and differential tests against a live PostgreSQL and
-# PL/Proxy (run eng/test.sh once first: it installs those). Stryker cannot see which tests cover a mutant when
-# xunit.v3 runs them in its own process, so every mutant runs the whole project (~10 s): about 35 minutes on 2 cores,
-# not part of CI. The language sources are the next scope to add ("**/Language/**/*.cs" in eng/stryker-config.json). Writes the report under artifacts/mutation and copies the summary to tests/mutation-report.md.
+# Mutation testing of the routing core — the planner, the cluster layout, the partition mapping and the SPLIT cut —
+# with Stryker.NET over the unit tests of planning (including the differential tests against a live PL/Proxy: run
+# eng/test.sh once first, it installs it), partitions and configuration. Stryker cannot see which tests cover a
+# mutant when xunit.v3 runs them in its own process, so every mutant runs all of those; about 15 minutes on 2 cores,
+# not part of CI. Widen the scope in eng/stryker-config.json ("mutate", "test-case-filter") for the hash functions
+# and the language, given the hours. Writes the report under artifacts/mutation and copies the summary to tests/mutation-report.md.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
