@@ -34,6 +34,8 @@ public sealed class WriteOnceFixture : IAsyncLifetime
 
     public string Partition { get; private set; } = "";
 
+    private NpgsqlDataSource _partition = null!;
+
     public async ValueTask InitializeAsync()
     {
         Server = await LocalPostgresServer.StartAsync();
@@ -45,12 +47,12 @@ public sealed class WriteOnceFixture : IAsyncLifetime
             create function attempt_then_fail(i_state text) returns int8 language plpgsql as $$
                 begin perform nextval('attempts'); raise exception 'attempt failed' using errcode = i_state; end $$;
             """);
+        _partition = NpgsqlDataSource.Create(Partition);
     }
 
     public async Task<long> AttemptsAsync(CancellationToken cancellationToken)
     {
-        await using var dataSource = NpgsqlDataSource.Create(Partition);
-        await using NpgsqlCommand command = dataSource.CreateCommand("select case when is_called then last_value else 0 end from attempts");
+        await using NpgsqlCommand command = _partition.CreateCommand("select case when is_called then last_value else 0 end from attempts");
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
@@ -79,7 +81,11 @@ public sealed class WriteOnceFixture : IAsyncLifetime
         throw new InvalidOperationException("No running attempt to terminate.");
     }
 
-    public async ValueTask DisposeAsync() => await Server.DisposeAsync();
+    public async ValueTask DisposeAsync()
+    {
+        await _partition.DisposeAsync();
+        await Server.DisposeAsync();
+    }
 }
 
 /// <summary>
