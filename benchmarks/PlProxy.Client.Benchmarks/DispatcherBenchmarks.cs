@@ -32,8 +32,8 @@ public class DispatcherBenchmarks
     private string[] _thousand = [];
     private readonly InMemoryExecutor _executor = new();
     private readonly object?[] _arguments = ["user42"];
-    private readonly Generated.ProxyMethod _method = Generated.ProxyMethod.Create(
-        "get_balance", "CLUSTER 'memory';", "RUN ON hashtext(username);", false, [new Generated.ProxyParameter("username", "text")], false, "numeric", false, []);
+    private readonly Proxies.ProxyMethod _method = Proxies.ProxyMethod.Create(
+        "get_balance", "CLUSTER 'memory';", "RUN ON hashtext(username);", false, [new Proxies.ProxyParameter("username", "text")], false, "numeric", false, []);
 
     [GlobalSetup]
     public void Setup()
@@ -68,10 +68,10 @@ public class DispatcherBenchmarks
     [Benchmark]
     public async ValueTask<int> LeaseAndPlan()
     {
-        Execution.ClusterRuntime cluster = await _source.AcquireClusterAsync("memory", _method, default);
+        Clusters.ClusterSnapshot cluster = await _source.Clusters.AcquireAsync("memory", _method.Call, default);
         try
         {
-            return Planning.Planner.Plan(_method.Function, new Planning.ObjectArrayArguments(_arguments), cluster.Layout, _source.Random, _method.Functions).SinglePartition;
+            return Planning.Planner.Plan(_method.Call.Function, new Planning.ObjectArrayArguments(_arguments), cluster.Layout, Planning.SharedRandomSource.Instance, _method.Call.Functions).SinglePartition;
         }
         finally
         {

@@ -1,6 +1,8 @@
 using System.Text.RegularExpressions;
 using Npgsql;
+using PlProxy.Client.Clusters;
 using PlProxy.Client.Configuration;
+using PlProxy.Client.Connections;
 using PlProxy.Client.Language;
 using PlProxy.Client.Scaffold.Catalog;
 using PlProxy.Client.Scaffold.Emitting;

@@ -10,7 +10,7 @@ namespace PlProxy.Client.Generators.Emitting;
 /// </summary>
 internal static class ProxyEmitter
 {
-    private const string Generated = "global::PlProxy.Client.Generated";
+    private const string Proxies = "global::PlProxy.Client.Proxies";
     private const string GeneratedCode = "[global::System.CodeDom.Compiler.GeneratedCode(\"PlProxy.Client.Generators\", \"0.1.0\")]";
 
     public static string HintName(InterfaceModel model) =>
@@ -44,13 +44,13 @@ internal static class ProxyEmitter
         }
 
         code.AppendLine();
-        code.AppendLine("        private readonly global::PlProxy.Client.PlProxyDataSource _source;");
+        code.AppendLine($"        private readonly {Proxies}.ProxyExecutor _executor;");
         code.AppendLine();
-        code.AppendLine($"        public {name}(global::PlProxy.Client.PlProxyDataSource source) => _source = source;");
+        code.AppendLine($"        public {name}({Proxies}.ProxyExecutor executor) => _executor = executor;");
         code.AppendLine();
         code.AppendLine("        [global::System.Runtime.CompilerServices.ModuleInitializer]");
         code.AppendLine("        internal static void Register() =>");
-        code.AppendLine($"            {Generated}.ProxyFactory.Register<{model.FullyQualifiedName}>(static source => new {name}(source));");
+        code.AppendLine($"            {Proxies}.ProxyFactory.Register<{model.FullyQualifiedName}>(static executor => new {name}(executor));");
         for (int i = 0; i < model.Methods.Count; i++)
         {
             code.AppendLine();
@@ -68,12 +68,12 @@ internal static class ProxyEmitter
 
     private static void EmitFunctions(StringBuilder code, InterfaceModel model)
     {
-        code.AppendLine($"        private static readonly {Generated}.ProxyFunction[] s_functions = new {Generated}.ProxyFunction[]");
+        code.AppendLine($"        private static readonly {Proxies}.ProxyFunction[] s_functions = new {Proxies}.ProxyFunction[]");
         code.AppendLine("        {");
         foreach (FunctionModel function in model.Functions)
         {
             string arguments = string.Join(", ", function.ParameterTypeDisplays.Select((type, i) => $"({type})a[{i}]!"));
-            code.AppendLine($"            new {Generated}.ProxyFunction({Literal(function.SqlName)}, new string[] {{ {string.Join(", ", function.ParameterPgTypes.Select(Literal))} }}, {Literal(function.ResultPgType)}, {Bool(function.ReturnsSet)}, static a => {model.FullyQualifiedName}.{function.MethodName}({arguments})),");
+            code.AppendLine($"            new {Proxies}.ProxyFunction({Literal(function.SqlName)}, new string[] {{ {string.Join(", ", function.ParameterPgTypes.Select(Literal))} }}, {Literal(function.ResultPgType)}, {Bool(function.ReturnsSet)}, static a => {model.FullyQualifiedName}.{function.MethodName}({arguments})),");
         }
 
         code.AppendLine("        };");
@@ -82,12 +82,12 @@ internal static class ProxyEmitter
 
     private static void EmitMethodField(StringBuilder code, MethodModel method, string member)
     {
-        string parameters = string.Join(", ", method.Parameters.Where(p => !p.IsCancellationToken).Select(p => $"new {Generated}.ProxyParameter({Literal(p.Name)}, {Literal(p.PgType)})"));
+        string parameters = string.Join(", ", method.Parameters.Where(p => !p.IsCancellationToken).Select(p => $"new {Proxies}.ProxyParameter({Literal(p.Name)}, {Literal(p.PgType)})"));
         bool returnsSet = method.Shape is ReturnShape.TaskOfList or ReturnShape.ValueTaskOfList or ReturnShape.Stream or ReturnShape.TaskOfPartial;
         bool isVoid = method.Shape is ReturnShape.Task or ReturnShape.ValueTask;
-        code.AppendLine($"        private static readonly {Generated}.ProxyMethod {FieldName(member)} = {Generated}.ProxyMethod.Create(");
+        code.AppendLine($"        private static readonly {Proxies}.ProxyMethod {FieldName(member)} = {Proxies}.ProxyMethod.Create(");
         code.AppendLine($"            {Literal(method.FunctionName)}, InterfaceBody, {Literal(method.Body)}, {Bool(method.ReplacesInterfaceStatements)},");
-        code.AppendLine($"            new {Generated}.ProxyParameter[] {{ {parameters} }},");
+        code.AppendLine($"            new {Proxies}.ProxyParameter[] {{ {parameters} }},");
         code.AppendLine($"            returnsSet: {Bool(returnsSet)}, resultPgType: {Literal(method.Result?.ScalarPgType)}, isVoid: {Bool(isVoid)}, s_functions, idempotent: {Bool(method.Idempotent)});");
     }
 
@@ -96,21 +96,21 @@ internal static class ProxyEmitter
         string parameterList = string.Join(", ", method.Parameters.Select(p => $"{p.TypeDisplay} {Escape(p.Name)}"));
         string arguments = string.Join(", ", method.Parameters.Where(p => !p.IsCancellationToken).Select(p => p.ValueExpression));
         string token = method.Parameters.FirstOrDefault(p => p.IsCancellationToken) is { } t ? Escape(t.Name) : "default";
-        string call = $"_source, {FieldName(member)}, new object?[] {{ {arguments} }}";
+        string call = $"_executor, {FieldName(member)}, new object?[] {{ {arguments} }}";
         string reader = method.Result is null ? "" : $", {ReaderName(member)}";
 
         code.AppendLine($"        {method.ReturnTypeDisplay} {model.FullyQualifiedName}.{method.Name}({parameterList})");
         code.AppendLine("        {");
         string body = method.Shape switch
         {
-            ReturnShape.Task => $"return {Generated}.ProxyCalls.ExecuteAsync({call}, {token});",
-            ReturnShape.ValueTask => $"return new global::System.Threading.Tasks.ValueTask({Generated}.ProxyCalls.ExecuteAsync({call}, {token}));",
-            ReturnShape.TaskOfSingle => $"return {Generated}.ProxyCalls.SingleAsync({call}{reader}, {token});",
-            ReturnShape.ValueTaskOfSingle => $"return new {method.ReturnTypeDisplay}({Generated}.ProxyCalls.SingleAsync({call}{reader}, {token}));",
-            ReturnShape.TaskOfList => $"return {Generated}.ProxyCalls.ListAsync({call}{reader}, {token});",
-            ReturnShape.ValueTaskOfList => $"return new {method.ReturnTypeDisplay}({Generated}.ProxyCalls.ListAsync({call}{reader}, {token}));",
-            ReturnShape.TaskOfPartial => $"return {Generated}.ProxyCalls.PartialAsync({call}{reader}, {token});",
-            _ => $"return {Generated}.ProxyCalls.StreamAsync({call}{reader}, {token});",
+            ReturnShape.Task => $"return {Proxies}.ProxyCalls.ExecuteAsync({call}, {token});",
+            ReturnShape.ValueTask => $"return new global::System.Threading.Tasks.ValueTask({Proxies}.ProxyCalls.ExecuteAsync({call}, {token}));",
+            ReturnShape.TaskOfSingle => $"return {Proxies}.ProxyCalls.SingleAsync({call}{reader}, {token});",
+            ReturnShape.ValueTaskOfSingle => $"return new {method.ReturnTypeDisplay}({Proxies}.ProxyCalls.SingleAsync({call}{reader}, {token}));",
+            ReturnShape.TaskOfList => $"return {Proxies}.ProxyCalls.ListAsync({call}{reader}, {token});",
+            ReturnShape.ValueTaskOfList => $"return new {method.ReturnTypeDisplay}({Proxies}.ProxyCalls.ListAsync({call}{reader}, {token}));",
+            ReturnShape.TaskOfPartial => $"return {Proxies}.ProxyCalls.PartialAsync({call}{reader}, {token});",
+            _ => $"return {Proxies}.ProxyCalls.StreamAsync({call}{reader}, {token});",
         };
         code.AppendLine($"            {body}");
         code.AppendLine("        }");
@@ -135,7 +135,7 @@ internal static class ProxyEmitter
 
         if (result.NullWhenAllColumnsNull)
         {
-            code.AppendLine($"            if ({Generated}.ProxyRead.IsNullRow(r)) return null;");
+            code.AppendLine($"            if ({Proxies}.ProxyRead.IsNullRow(r)) return null;");
         }
 
         string typeName = result.TypeDisplay.TrimEnd('?');
@@ -145,7 +145,7 @@ internal static class ProxyEmitter
         code.AppendLine("        }");
 
         static string Read(ColumnModel column) =>
-            string.Format(System.Globalization.CultureInfo.InvariantCulture, column.ReadExpression, $"{Generated}.ProxyRead.Ordinal(r, {Literal(column.Name)})");
+            string.Format(System.Globalization.CultureInfo.InvariantCulture, column.ReadExpression, $"{Proxies}.ProxyRead.Ordinal(r, {Literal(column.Name)})");
     }
 
     // The name each method's field and reader are derived from: the method's own, numbered for overloads after the first.

@@ -226,7 +226,7 @@ internal static class InterfaceParser
             string name = SafeName(parameter.Name);
             bool isEnum = (parameter.Type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } n ? n.TypeArguments[0] : parameter.Type).TypeKind == TypeKind.Enum;
             string value = convertToArray ? $"{name} is null ? null : global::System.Linq.Enumerable.ToArray({name})"
-                : isEnum ? $"global::PlProxy.Client.Generated.ProxyArguments.EnumLabel({name})"
+                : isEnum ? $"global::PlProxy.Client.Proxies.ProxyArguments.EnumLabel({name})"
                 : name;
             parameters.Add(new ParameterModel(parameter.Name, typeDisplay, pgType, false, value));
         }
@@ -269,7 +269,7 @@ internal static class InterfaceParser
             replaces,
             new EquatableArray<ParameterModel>(parameters.ToArray()),
             result,
-            method.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == "PlProxy.Client.Resilience.IdempotentAttribute"));
+            method.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == "PlProxy.Client.IdempotentAttribute"));
     }
 
     private static (ReturnShape Shape, ResultModel? Result) ParseReturn(IMethodSymbol method, List<DiagnosticInfo> diagnostics)
@@ -288,7 +288,7 @@ internal static class InterfaceParser
             case "System.Threading.Tasks.Task<TResult>" or "System.Threading.Tasks.ValueTask<TResult>":
                 bool isTask = display.StartsWith("System.Threading.Tasks.Task", StringComparison.Ordinal);
                 if (isTask && argument is INamedTypeSymbol { TypeArguments.Length: 1 } partial
-                    && partial.OriginalDefinition.ToDisplayString() == "PlProxy.Client.Resilience.PlProxyPartialResult<T>")
+                    && partial.OriginalDefinition.ToDisplayString() == "PlProxy.Client.PlProxyPartialResult<T>")
                 {
                     return (ReturnShape.TaskOfPartial, Result(method, partial.TypeArguments[0], diagnostics));
                 }

@@ -96,7 +96,7 @@ internal static class TypeMapper
             return null;
         }
 
-        const string Read = "global::PlProxy.Client.Generated.ProxyRead";
+        const string Read = "global::PlProxy.Client.Proxies.ProxyRead";
         if (type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } nullable)
         {
             return $"{Read}.NullableValue<{nullable.TypeArguments[0].ToDisplayString(FullyQualified)}>(r, {ordinal})";

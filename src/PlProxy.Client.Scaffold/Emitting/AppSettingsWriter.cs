@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Npgsql;
 using PlProxy.Client.Configuration;
+using PlProxy.Client.Connections;
 
 namespace PlProxy.Client.Scaffold.Emitting;
 

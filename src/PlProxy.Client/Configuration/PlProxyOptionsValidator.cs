@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Options;
+using PlProxy.Client.Connections;
 using PlProxy.Client.Resilience;
 
 namespace PlProxy.Client.Configuration;
@@ -90,7 +91,7 @@ internal sealed class PlProxyOptionsValidator : IValidateOptions<PlProxyOptions>
             {
                 try
                 {
-                    ConnectionStrings.ForPartition(options.Partitions[i], options);
+                    ConnectionStrings.ForPartition(options.Partitions[i], options.ConnectionSettings());
                 }
                 catch (ArgumentException e)
                 {

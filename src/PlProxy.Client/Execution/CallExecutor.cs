@@ -1,9 +1,10 @@
 using System.Data.Common;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
-using PlProxy.Client.Generated;
+using PlProxy.Client.Clusters;
 using PlProxy.Client.Language;
 using PlProxy.Client.Planning;
+using Microsoft.Extensions.Logging;
 using PlProxy.Client.Resilience;
 
 namespace PlProxy.Client.Execution;
@@ -13,27 +14,27 @@ namespace PlProxy.Client.Execution;
 /// rows read as they come. Applies PL/Proxy's rules: a non-set-returning call needs exactly one row in all, remote
 /// errors keep their SQLSTATE, and the first failure cancels the other databases' commands.
 /// </summary>
-internal sealed class CallExecutor(PlProxyDataSource source)
+internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource random, ILogger logger, ConnectionBudget? budget, IPartitionExecutor? partitionExecutor)
 {
 
-    public Task<T> SingleAsync<T>(ProxyMethod method, object?[] arguments, Func<DbDataReader, T> read, CancellationToken cancellationToken) =>
-        RunAsync<T, T, SingleRow<T>>(method, arguments, read, cancellationToken);
+    public Task<T> SingleAsync<T>(RemoteCall call, object?[] arguments, Func<DbDataReader, T> read, CancellationToken cancellationToken) =>
+        RunAsync<T, T, SingleRow<T>>(call, arguments, read, cancellationToken);
 
-    public Task<IReadOnlyList<T>> ListAsync<T>(ProxyMethod method, object?[] arguments, Func<DbDataReader, T> read, CancellationToken cancellationToken) =>
-        RunAsync<T, IReadOnlyList<T>, RowList<T>>(method, arguments, read, cancellationToken);
+    public Task<IReadOnlyList<T>> ListAsync<T>(RemoteCall call, object?[] arguments, Func<DbDataReader, T> read, CancellationToken cancellationToken) =>
+        RunAsync<T, IReadOnlyList<T>, RowList<T>>(call, arguments, read, cancellationToken);
 
     // Plans, runs and reads a call under its telemetry and the cluster's query_timeout, holding the cluster version's
     // lease until the rows are read. One database is read right here (RUN ON ANY failing over to the next partition
     // when one cannot be reached); several go through ReadAllAsync, concurrently.
-    private async Task<TResult> RunAsync<T, TResult, TRows>(ProxyMethod method, object?[] arguments, Func<DbDataReader, T> read, CancellationToken cancellationToken)
+    private async Task<TResult> RunAsync<T, TResult, TRows>(RemoteCall call, object?[] arguments, Func<DbDataReader, T> read, CancellationToken cancellationToken)
         where TRows : struct, IRowSink<T, TResult>
     {
         long started = Stopwatch.GetTimestamp();
-        using Activity? activity = CallTelemetry.Start(method);
+        using Activity? activity = CallTelemetry.Start(call);
         Route? route = null;
         try
         {
-            route = await PlanAsync(method, arguments, cancellationToken).ConfigureAwait(false);
+            route = await PlanAsync(call, arguments, cancellationToken).ConfigureAwait(false);
             TRows rows = default;
             using (CancellationTokenSource? timeout = CallTimeout.Start(route, cancellationToken))
             {
@@ -51,7 +52,7 @@ internal sealed class CallExecutor(PlProxyDataSource source)
                             }
                             catch (PlProxyException e) when (FailsOver(route, e, attempt))
                             {
-                                int next = (route.Plan.SinglePartition + 1) % route.Cluster!.Layout.PartitionCount;
+                                int next = (route.Plan.SinglePartition + 1) % route.Cluster.Layout.PartitionCount;
                                 route = route with { Plan = ExecutionPlan.Single(route.Cluster.Layout.ConnectionOf(next), next) };
                                 continue;
                             }
@@ -83,37 +84,36 @@ internal sealed class CallExecutor(PlProxyDataSource source)
                 throw RemoteErrors.RowCount(route, rows.Count);
             }
 
-            CallTelemetry.Completed(source.Logger, method, route, started, activity, null);
+            CallTelemetry.Completed(logger, call, route, started, activity, null);
             return rows.Result;
         }
         catch (Exception e)
         {
-            CallTelemetry.Completed(source.Logger, method, route, started, activity, e);
+            CallTelemetry.Completed(logger, call, route, started, activity, e);
             throw;
         }
         finally
         {
-            route?.Cluster?.Release();
+            route?.Cluster.Release();
         }
     }
 
     // RUN ON ANY moves on when a partition cannot be reached (or its circuit is open), until every one was tried.
     private static bool FailsOver(Route route, PlProxyException error, int attempt) =>
         error.SqlState == RemoteErrors.ConnectFailedState
-        && route.Cluster is { } cluster
-        && route.Method.Function.Run == RunKind.Any
-        && route.Method.Function.SplitParameters.Count == 0
-        && attempt < cluster.Layout.PartitionCount;
+        && route.Call.Function.Run == RunKind.Any
+        && route.Call.Function.SplitParameters.Count == 0
+        && attempt < route.Cluster.Layout.PartitionCount;
 
     /// <summary>A fan-out that tolerates failing partitions: every target runs to its end; failures are reported, not thrown.</summary>
-    public async Task<PlProxyPartialResult<T>> PartialAsync<T>(ProxyMethod method, object?[] arguments, Func<DbDataReader, T> read, CancellationToken cancellationToken)
+    public async Task<PlProxyPartialResult<T>> PartialAsync<T>(RemoteCall call, object?[] arguments, Func<DbDataReader, T> read, CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
-        using Activity? activity = CallTelemetry.Start(method);
+        using Activity? activity = CallTelemetry.Start(call);
         Route? route = null;
         try
         {
-            route = await PlanAsync(method, arguments, cancellationToken).ConfigureAwait(false);
+            route = await PlanAsync(call, arguments, cancellationToken).ConfigureAwait(false);
             Route planned = route;
             using CancellationTokenSource? timeout = CallTimeout.Start(planned, cancellationToken);
             CancellationToken token = timeout?.Token ?? cancellationToken;
@@ -155,34 +155,34 @@ internal sealed class CallExecutor(PlProxyDataSource source)
                 }
             }
 
-            CallTelemetry.Completed(source.Logger, method, route, started, activity, null);
+            CallTelemetry.Completed(logger, call, route, started, activity, null);
             return new PlProxyPartialResult<T>(rows, errors, count);
         }
         catch (Exception e)
         {
-            CallTelemetry.Completed(source.Logger, method, route, started, activity, e);
+            CallTelemetry.Completed(logger, call, route, started, activity, e);
             throw;
         }
         finally
         {
-            route?.Cluster?.Release();
+            route?.Cluster.Release();
         }
     }
 
-    public async IAsyncEnumerable<T> StreamAsync<T>(ProxyMethod method, object?[] arguments, Func<DbDataReader, T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<T> StreamAsync<T>(RemoteCall call, object?[] arguments, Func<DbDataReader, T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp();
-        using Activity? activity = CallTelemetry.Start(method);
+        using Activity? activity = CallTelemetry.Start(call);
         Route? route = null;
         try
         {
             try
             {
-                route = await PlanAsync(method, arguments, cancellationToken).ConfigureAwait(false);
+                route = await PlanAsync(call, arguments, cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e)
             {
-                CallTelemetry.Completed(source.Logger, method, route, started, activity, e);
+                CallTelemetry.Completed(logger, call, route, started, activity, e);
                 throw;
             }
 
@@ -204,7 +204,7 @@ internal sealed class CallExecutor(PlProxyDataSource source)
                 catch (Exception e)
                 {
                     Exception error = e is OperationCanceledException && CallTimeout.TimedOut(timeout, cancellationToken) ? RemoteErrors.QueryTimeout(route, e) : e;
-                    CallTelemetry.Completed(source.Logger, method, route, started, activity, error);
+                    CallTelemetry.Completed(logger, call, route, started, activity, error);
                     if (ReferenceEquals(error, e))
                     {
                         throw;
@@ -216,50 +216,44 @@ internal sealed class CallExecutor(PlProxyDataSource source)
                 yield return enumerator.Current;
             }
 
-            CallTelemetry.Completed(source.Logger, method, route, started, activity, null);
+            CallTelemetry.Completed(logger, call, route, started, activity, null);
         }
         finally
         {
-            route?.Cluster?.Release();
+            route?.Cluster.Release();
         }
     }
 
-    private async ValueTask<Route> PlanAsync(ProxyMethod method, object?[] arguments, CancellationToken cancellationToken)
+    // Where the call runs (a cluster, or a CONNECT target: a cluster of one partition) and on which partitions.
+    private async ValueTask<Route> PlanAsync(RemoteCall call, object?[] arguments, CancellationToken cancellationToken)
     {
-        source.ThrowIfDisposed();
-        BoundFunction function = method.Function;
+        clusters.ThrowIfDisposed();
+        BoundFunction function = call.Function;
         var planArguments = new ObjectArrayArguments(arguments);
-        switch (function.Location)
+        ClusterSnapshot cluster = function.Location switch
         {
-            case LocationKind.ConnectString:
-                return new Route(method, arguments, null, source.DataSourceFor(function.ConnectString!), ExecutionPlan.Single(0, 0), source.Budget, source.PartitionExecutor);
-
-            case LocationKind.ConnectExpression:
-                string connectionString = EvaluateName(method, planArguments, "CONNECT");
-                return new Route(method, arguments, null, source.DataSourceFor(connectionString), ExecutionPlan.Single(0, 0), source.Budget, source.PartitionExecutor);
-
-            default:
-                string clusterName = function.Location == LocationKind.ClusterName ? function.ClusterName! : EvaluateName(method, planArguments, "CLUSTER");
-                ClusterRuntime cluster = await source.AcquireClusterAsync(clusterName, method, cancellationToken).ConfigureAwait(false);
-                try
-                {
-                    ExecutionPlan plan = Planner.Plan(function, planArguments, cluster.Layout, source.Random, method.Functions);
-                    return new Route(method, arguments, cluster, null, plan, source.Budget, source.PartitionExecutor);
-                }
-                catch
-                {
-                    cluster.Release();
-                    throw;
-                }
+            LocationKind.ConnectString => clusters.AcquireConnectTarget(function.ConnectString!),
+            LocationKind.ConnectExpression => clusters.AcquireConnectTarget(EvaluateName(call, planArguments, "CONNECT")),
+            LocationKind.ClusterName => await clusters.AcquireAsync(function.ClusterName!, call, cancellationToken).ConfigureAwait(false),
+            _ => await clusters.AcquireAsync(EvaluateName(call, planArguments, "CLUSTER"), call, cancellationToken).ConfigureAwait(false),
+        };
+        try
+        {
+            ExecutionPlan plan = cluster.IsConnectTarget ? ExecutionPlan.Single(0, 0) : Planner.Plan(function, planArguments, cluster.Layout, random, call.Functions);
+            return new Route(call, arguments, cluster, plan, budget, partitionExecutor);
+        }
+        catch
+        {
+            cluster.Release();
+            throw;
         }
     }
 
     private static readonly ClusterLayout LocationContext = new("(location)", ["(none)"]);
 
-    private static string EvaluateName(ProxyMethod method, ObjectArrayArguments arguments, string statement)
+    private static string EvaluateName(RemoteCall call, ObjectArrayArguments arguments, string statement)
     {
-        SqlValue value = ExpressionEvaluator.Evaluate(method.Function.LocationExpression!, arguments, -1, LocationContext, method.Functions);
-        return value.Text ?? throw new PlProxyException($"{method.DisplayName}: the {statement} function returned NULL") { Function = method.Function.Signature.Name };
+        SqlValue value = ExpressionEvaluator.Evaluate(call.Function.LocationExpression!, arguments, -1, LocationContext, call.Functions);
+        return value.Text ?? throw new PlProxyException($"{call.DisplayName}: the {statement} function returned NULL") { Function = call.Name };
     }
-
 }

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Npgsql;
-using PlProxy.Client.Generated;
+using PlProxy.Client.Planning;
 using PlProxy.Client.Telemetry;
 
 namespace PlProxy.Client.Execution;
@@ -10,28 +10,28 @@ namespace PlProxy.Client.Execution;
 internal static class CallTelemetry
 {
     /// <summary>Starts the call's activity, when anything listens.</summary>
-    public static Activity? Start(ProxyMethod method)
+    public static Activity? Start(RemoteCall call)
     {
-        Activity? activity = PlProxyTelemetry.Source.StartActivity(method.Function.Signature.Name, ActivityKind.Client);
+        Activity? activity = PlProxyTelemetry.Source.StartActivity(call.Name, ActivityKind.Client);
         if (activity is not null)
         {
             activity.SetTag(TelemetryNames.DbSystem, "postgresql");
-            activity.SetTag(TelemetryNames.DbOperation, method.Function.Signature.Name);
+            activity.SetTag(TelemetryNames.DbOperation, call.Name);
         }
 
         return activity;
     }
 
     /// <summary>Ends the call: its duration, and for a failure the error count, the activity status and log event 1001.</summary>
-    public static void Completed(ILogger logger, ProxyMethod method, Route? route, long started, Activity? activity, Exception? error)
+    public static void Completed(ILogger logger, RemoteCall call, Route? route, long started, Activity? activity, Exception? error)
     {
         if (error is null && activity is null && !PlProxyTelemetry.CallDuration.Enabled)
         {
             return; // nobody listens: no tags to build
         }
 
-        string function = method.Function.Signature.Name;
-        string? cluster = route?.Cluster?.Layout.Name ?? (error as PlProxyException)?.Cluster;
+        string function = call.Name;
+        string? cluster = route?.Cluster.Name ?? (error as PlProxyException)?.Cluster;
         var tags = new TagList
         {
             { TelemetryNames.DbSystem, "postgresql" },

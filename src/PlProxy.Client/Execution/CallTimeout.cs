@@ -6,7 +6,7 @@ internal static class CallTimeout
     /// <summary>A token source linked to the caller's that expires after the cluster's query_timeout, or null when it has none.</summary>
     public static CancellationTokenSource? Start(Route route, CancellationToken cancellationToken)
     {
-        if (route.Cluster?.QueryTimeout is not { } queryTimeout)
+        if (route.Cluster.QueryTimeout is not { } queryTimeout)
         {
             return null;
         }

@@ -1,7 +1,6 @@
 using System.Data.Common;
 using System.Runtime.CompilerServices;
 using Npgsql;
-using PlProxy.Client.Generated;
 using PlProxy.Client.Planning;
 using PlProxy.Client.Resilience;
 using Polly;
@@ -79,8 +78,8 @@ internal static class PartitionCall
             }
 
             ResilienceContext context = ResilienceContextPool.Shared.Get(cancellationToken);
-            context.Properties.Set(PartitionPipeline.Idempotent, route.Method.Idempotent);
-            context.Properties.Set(PartitionPipeline.Function, route.Method.Function.Signature.Name);
+            context.Properties.Set(PartitionPipeline.Idempotent, route.Call.Idempotent);
+            context.Properties.Set(PartitionPipeline.Function, route.Call.Name);
             try
             {
                 // The outcome form: no exception thrown through Polly's layers, and no wrapper of its own around the callback.
@@ -132,25 +131,20 @@ internal static class PartitionCall
 
     private static (NpgsqlDataSource DataSource, ResiliencePipeline Pipeline, int Partition, int[]? Rows) Resolve(Route route, int target)
     {
-        if (route.Direct is not null)
-        {
-            return (route.Direct, PartitionPipeline.Direct, 0, null);
-        }
-
         if (route.Plan.IsSingle)
         {
             int connection = route.Plan.SingleConnection;
-            return (route.Cluster!.DataSource(connection), route.Cluster.Pipeline(connection), route.Plan.SinglePartition, null);
+            return (route.Cluster.DataSource(connection), route.Cluster.Pipeline(connection), route.Plan.SinglePartition, null);
         }
 
         PlanTarget planTarget = route.Plan[target];
-        return (route.Cluster!.DataSource(planTarget.Connection), route.Cluster.Pipeline(planTarget.Connection), planTarget.Partition, planTarget.Rows);
+        return (route.Cluster.DataSource(planTarget.Connection), route.Cluster.Pipeline(planTarget.Connection), planTarget.Partition, planTarget.Rows);
     }
 
     // Every argument of the function by name (split arrays cut to this partition's elements), whatever the SQL uses.
     private static PartitionRequest Request(Route route, int partition, int[]? rows)
     {
-        ProxyMethod method = route.Method;
+        RemoteCall call = route.Call;
         object?[] values = route.Arguments; // the call's own array: nothing to cut when nothing is split
         if (rows is not null)
         {
@@ -158,10 +152,10 @@ internal static class PartitionCall
             for (int index = 0; index < values.Length; index++)
             {
                 object? value = route.Arguments[index];
-                values[index] = method.Function.IsSplit(index) ? SplitValues.Cut(value, rows) : value;
+                values[index] = call.Function.IsSplit(index) ? SplitValues.Cut(value, rows) : value;
             }
         }
 
-        return new PartitionRequest(route.Cluster?.Layout.Name, partition, method.Function.Target ?? method.Function.Signature.Name, method.Sql, method.ParameterNames, values);
+        return new PartitionRequest(route.Cluster.Name, partition, call.Function.Target ?? call.Name, call.Sql, call.ParameterNames, values);
     }
 }

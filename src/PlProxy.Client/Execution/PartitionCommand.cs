@@ -1,5 +1,5 @@
 using Npgsql;
-using PlProxy.Client.Generated;
+using PlProxy.Client.Planning;
 
 namespace PlProxy.Client.Execution;
 
@@ -18,8 +18,8 @@ internal static class PartitionCommand
     {
         try
         {
-            cursor.Command = CreateCommand(route.Method, route.Arguments, rows, connection);
-            return await ExecuteUntilCancelledAsync(cursor.Command, dataSource, route.Cluster?.SignalsBackends == true, cancellationToken).ConfigureAwait(false);
+            cursor.Command = CreateCommand(route.Call, route.Arguments, rows, connection);
+            return await ExecuteUntilCancelledAsync(cursor.Command, dataSource, route.Cluster.SignalsBackends, cancellationToken).ConfigureAwait(false);
         }
         catch (PostgresException e) when (e is { SqlState: PostgresErrorCodes.FeatureNotSupported, Routine: "RevalidateCachedQuery" })
         {
@@ -27,8 +27,8 @@ internal static class PartitionCommand
             try
             {
                 fresh.UnprepareAll();
-                cursor.Command = CreateCommand(route.Method, route.Arguments, rows, fresh);
-                return await ExecuteUntilCancelledAsync(cursor.Command, dataSource, route.Cluster?.SignalsBackends == true, cancellationToken).ConfigureAwait(false);
+                cursor.Command = CreateCommand(route.Call, route.Arguments, rows, fresh);
+                return await ExecuteUntilCancelledAsync(cursor.Command, dataSource, route.Cluster.SignalsBackends, cancellationToken).ConfigureAwait(false);
             }
             catch
             {
@@ -61,25 +61,25 @@ internal static class PartitionCommand
         }
     }
 
-    private static NpgsqlCommand CreateCommand(ProxyMethod method, object?[] arguments, int[]? rows, NpgsqlConnection connection)
+    private static NpgsqlCommand CreateCommand(RemoteCall call, object?[] arguments, int[]? rows, NpgsqlConnection connection)
     {
-        var command = new NpgsqlCommand(method.Sql, connection);
-        foreach (int index in method.ParameterOrder)
+        var command = new NpgsqlCommand(call.Sql, connection);
+        foreach (int index in call.ParameterOrder)
         {
             object? value = arguments[index];
-            if (rows is not null && method.Function.IsSplit(index))
+            if (rows is not null && call.Function.IsSplit(index))
             {
                 value = SplitValues.Cut(value, rows);
             }
 
             var parameter = new NpgsqlParameter { Value = value ?? DBNull.Value };
-            if (method.ParameterWireTypes[index] is { } wireType)
+            if (call.ParameterWireTypes[index] is { } wireType)
             {
                 parameter.DataTypeName = wireType;
             }
             else if (value is object?[])
             {
-                parameter.DataTypeName = method.ParameterTypes[index]; // a list cut to an object array: the declared type says what its elements are
+                parameter.DataTypeName = call.ParameterTypes[index]; // a list cut to an object array: the declared type says what its elements are
             }
 
             command.Parameters.Add(parameter);

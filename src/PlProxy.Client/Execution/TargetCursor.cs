@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Diagnostics;
 using Npgsql;
+using PlProxy.Client.Connections;
 using PlProxy.Client.Telemetry;
 
 namespace PlProxy.Client.Execution;
@@ -23,7 +24,7 @@ internal sealed class TargetCursor : IAsyncDisposable
         _partition = partition;
         Database = DatabaseName.Of(dataSource);
         _activity = PlProxyTelemetry.Source.HasListeners() // the name is built only for a listener
-            ? PlProxyTelemetry.Source.StartActivity($"{route.Method.Function.Signature.Name} partition {partition}", ActivityKind.Client)
+            ? PlProxyTelemetry.Source.StartActivity($"{route.Call.Name} partition {partition}", ActivityKind.Client)
             : null;
         _activity?.SetTag(TelemetryNames.Partition, partition);
         _activity?.SetTag(TelemetryNames.DbNamespace, Database);
@@ -80,7 +81,7 @@ internal sealed class TargetCursor : IAsyncDisposable
         {
             PlProxyTelemetry.PartitionDuration.Record(Stopwatch.GetElapsedTime(_started).TotalSeconds, new TagList
             {
-                { TelemetryNames.Cluster, _route.Cluster?.Layout.Name },
+                { TelemetryNames.Cluster, _route.Cluster.Name },
                 { TelemetryNames.Partition, _partition },
                 { TelemetryNames.DbNamespace, Database },
             });
@@ -93,7 +94,7 @@ internal sealed class TargetCursor : IAsyncDisposable
             }
             else
             {
-                await AbandonAsync(Reader, Command, _dataSource, _route.Cluster?.SignalsBackends == true).ConfigureAwait(false);
+                await AbandonAsync(Reader, Command, _dataSource, _route.Cluster.SignalsBackends).ConfigureAwait(false);
             }
         }
 

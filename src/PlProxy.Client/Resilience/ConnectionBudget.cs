@@ -1,4 +1,5 @@
 using Npgsql;
+using PlProxy.Client.Connections;
 
 namespace PlProxy.Client.Resilience;
 
@@ -12,7 +13,7 @@ internal sealed class ConnectionBudget(int maxPerHost, TimeSpan timeout)
 
     public async ValueTask<IDisposable> EnterAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
-        string host = Execution.DatabaseName.HostOf(dataSource);
+        string host = DatabaseName.HostOf(dataSource);
         SemaphoreSlim gate;
         lock (_hosts)
         {

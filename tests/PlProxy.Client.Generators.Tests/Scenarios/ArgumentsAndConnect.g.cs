@@ -11,60 +11,60 @@ namespace Bank.Data
     {
         private const string? InterfaceBody = "CLUSTER 'bank';";
 
-        private static readonly global::PlProxy.Client.Generated.ProxyFunction[] s_functions = new global::PlProxy.Client.Generated.ProxyFunction[]
+        private static readonly global::PlProxy.Client.Proxies.ProxyFunction[] s_functions = new global::PlProxy.Client.Proxies.ProxyFunction[]
         {
-            new global::PlProxy.Client.Generated.ProxyFunction("target", new string[] { "text" }, "text", false, static a => global::Bank.Data.ITransfers.Target((string)a[0]!)),
+            new global::PlProxy.Client.Proxies.ProxyFunction("target", new string[] { "text" }, "text", false, static a => global::Bank.Data.ITransfers.Target((string)a[0]!)),
         };
 
-        private static readonly global::PlProxy.Client.Generated.ProxyMethod s_TransferAsync = global::PlProxy.Client.Generated.ProxyMethod.Create(
+        private static readonly global::PlProxy.Client.Proxies.ProxyMethod s_TransferAsync = global::PlProxy.Client.Proxies.ProxyMethod.Create(
             "transfer", InterfaceBody, "RUN ON hashtext(from);", false,
-            new global::PlProxy.Client.Generated.ProxyParameter[] { new global::PlProxy.Client.Generated.ProxyParameter("from", "text"), new global::PlProxy.Client.Generated.ProxyParameter("to", "text"), new global::PlProxy.Client.Generated.ProxyParameter("note", "text"), new global::PlProxy.Client.Generated.ProxyParameter("amount", "int8"), new global::PlProxy.Client.Generated.ProxyParameter("fee", "int8") },
+            new global::PlProxy.Client.Proxies.ProxyParameter[] { new global::PlProxy.Client.Proxies.ProxyParameter("from", "text"), new global::PlProxy.Client.Proxies.ProxyParameter("to", "text"), new global::PlProxy.Client.Proxies.ProxyParameter("note", "text"), new global::PlProxy.Client.Proxies.ProxyParameter("amount", "int8"), new global::PlProxy.Client.Proxies.ProxyParameter("fee", "int8") },
             returnsSet: false, resultPgType: "int4", isVoid: false, s_functions, idempotent: false);
-        private static readonly global::PlProxy.Client.Generated.ProxyMethod s_ApplyAsync = global::PlProxy.Client.Generated.ProxyMethod.Create(
+        private static readonly global::PlProxy.Client.Proxies.ProxyMethod s_ApplyAsync = global::PlProxy.Client.Proxies.ProxyMethod.Create(
             "apply", InterfaceBody, "SPLIT ids, amounts; RUN ON ids;", false,
-            new global::PlProxy.Client.Generated.ProxyParameter[] { new global::PlProxy.Client.Generated.ProxyParameter("ids", "int8[]"), new global::PlProxy.Client.Generated.ProxyParameter("amounts", "numeric[]") },
+            new global::PlProxy.Client.Proxies.ProxyParameter[] { new global::PlProxy.Client.Proxies.ProxyParameter("ids", "int8[]"), new global::PlProxy.Client.Proxies.ProxyParameter("amounts", "numeric[]") },
             returnsSet: true, resultPgType: "int8", isVoid: false, s_functions, idempotent: false);
-        private static readonly global::PlProxy.Client.Generated.ProxyMethod s_MoodAtAsync = global::PlProxy.Client.Generated.ProxyMethod.Create(
+        private static readonly global::PlProxy.Client.Proxies.ProxyMethod s_MoodAtAsync = global::PlProxy.Client.Proxies.ProxyMethod.Create(
             "mood_at", InterfaceBody, "CONNECT target(region); SELECT m::text AS r, when_at;", true,
-            new global::PlProxy.Client.Generated.ProxyParameter[] { new global::PlProxy.Client.Generated.ProxyParameter("region", "text"), new global::PlProxy.Client.Generated.ProxyParameter("m", "mood"), new global::PlProxy.Client.Generated.ProxyParameter("when_at", "timestamptz") },
+            new global::PlProxy.Client.Proxies.ProxyParameter[] { new global::PlProxy.Client.Proxies.ProxyParameter("region", "text"), new global::PlProxy.Client.Proxies.ProxyParameter("m", "mood"), new global::PlProxy.Client.Proxies.ProxyParameter("when_at", "timestamptz") },
             returnsSet: false, resultPgType: "text", isVoid: false, s_functions, idempotent: false);
 
-        private readonly global::PlProxy.Client.PlProxyDataSource _source;
+        private readonly global::PlProxy.Client.Proxies.ProxyExecutor _executor;
 
-        public ITransfers_PlProxy(global::PlProxy.Client.PlProxyDataSource source) => _source = source;
+        public ITransfers_PlProxy(global::PlProxy.Client.Proxies.ProxyExecutor executor) => _executor = executor;
 
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         internal static void Register() =>
-            global::PlProxy.Client.Generated.ProxyFactory.Register<global::Bank.Data.ITransfers>(static source => new ITransfers_PlProxy(source));
+            global::PlProxy.Client.Proxies.ProxyFactory.Register<global::Bank.Data.ITransfers>(static executor => new ITransfers_PlProxy(executor));
 
         global::System.Threading.Tasks.Task<int> global::Bank.Data.ITransfers.TransferAsync(string from, string to, string note, long amount, long fee, global::System.Threading.CancellationToken cancellationToken)
         {
-            return global::PlProxy.Client.Generated.ProxyCalls.SingleAsync(_source, s_TransferAsync, new object?[] { from, to, note, amount, fee }, ReadTransferAsync, cancellationToken);
+            return global::PlProxy.Client.Proxies.ProxyCalls.SingleAsync(_executor, s_TransferAsync, new object?[] { from, to, note, amount, fee }, ReadTransferAsync, cancellationToken);
         }
 
         private static int ReadTransferAsync(global::System.Data.Common.DbDataReader r)
         {
-            return global::PlProxy.Client.Generated.ProxyRead.Required<int>(r, 0);
+            return global::PlProxy.Client.Proxies.ProxyRead.Required<int>(r, 0);
         }
 
         global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<long>> global::Bank.Data.ITransfers.ApplyAsync(long[] ids, decimal[] amounts, global::System.Threading.CancellationToken cancellationToken)
         {
-            return global::PlProxy.Client.Generated.ProxyCalls.ListAsync(_source, s_ApplyAsync, new object?[] { ids, amounts }, ReadApplyAsync, cancellationToken);
+            return global::PlProxy.Client.Proxies.ProxyCalls.ListAsync(_executor, s_ApplyAsync, new object?[] { ids, amounts }, ReadApplyAsync, cancellationToken);
         }
 
         private static long ReadApplyAsync(global::System.Data.Common.DbDataReader r)
         {
-            return global::PlProxy.Client.Generated.ProxyRead.Required<long>(r, 0);
+            return global::PlProxy.Client.Proxies.ProxyRead.Required<long>(r, 0);
         }
 
         global::System.Threading.Tasks.Task<string?> global::Bank.Data.ITransfers.MoodAtAsync(string region, global::Bank.Data.Mood? m, global::System.DateTime when_at, global::System.Threading.CancellationToken cancellationToken)
         {
-            return global::PlProxy.Client.Generated.ProxyCalls.SingleAsync(_source, s_MoodAtAsync, new object?[] { region, global::PlProxy.Client.Generated.ProxyArguments.EnumLabel(m), when_at }, ReadMoodAtAsync, cancellationToken);
+            return global::PlProxy.Client.Proxies.ProxyCalls.SingleAsync(_executor, s_MoodAtAsync, new object?[] { region, global::PlProxy.Client.Proxies.ProxyArguments.EnumLabel(m), when_at }, ReadMoodAtAsync, cancellationToken);
         }
 
         private static string? ReadMoodAtAsync(global::System.Data.Common.DbDataReader r)
         {
-            return global::PlProxy.Client.Generated.ProxyRead.NullableReference<string>(r, 0);
+            return global::PlProxy.Client.Proxies.ProxyRead.NullableReference<string>(r, 0);
         }
     }
 }

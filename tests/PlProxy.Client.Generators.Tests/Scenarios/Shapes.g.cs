@@ -11,85 +11,85 @@ namespace Shop.Data
     {
         private const string? InterfaceBody = "CLUSTER 'userdb';";
 
-        private static readonly global::PlProxy.Client.Generated.ProxyFunction[] s_functions = new global::PlProxy.Client.Generated.ProxyFunction[]
+        private static readonly global::PlProxy.Client.Proxies.ProxyFunction[] s_functions = new global::PlProxy.Client.Proxies.ProxyFunction[]
         {
-            new global::PlProxy.Client.Generated.ProxyFunction("my_hash", new string[] { "text" }, "int8", false, static a => global::Shop.Data.Outer.IUserDb.MyHash((string)a[0]!)),
-            new global::PlProxy.Client.Generated.ProxyFunction("pick", new string[] { "text" }, "text", false, static a => global::Shop.Data.Outer.IUserDb.Pick((string)a[0]!)),
+            new global::PlProxy.Client.Proxies.ProxyFunction("my_hash", new string[] { "text" }, "int8", false, static a => global::Shop.Data.Outer.IUserDb.MyHash((string)a[0]!)),
+            new global::PlProxy.Client.Proxies.ProxyFunction("pick", new string[] { "text" }, "text", false, static a => global::Shop.Data.Outer.IUserDb.Pick((string)a[0]!)),
         };
 
-        private static readonly global::PlProxy.Client.Generated.ProxyMethod s_GetBalanceAsync = global::PlProxy.Client.Generated.ProxyMethod.Create(
+        private static readonly global::PlProxy.Client.Proxies.ProxyMethod s_GetBalanceAsync = global::PlProxy.Client.Proxies.ProxyMethod.Create(
             "get_balance", InterfaceBody, "RUN ON hashtext(username);", false,
-            new global::PlProxy.Client.Generated.ProxyParameter[] { new global::PlProxy.Client.Generated.ProxyParameter("username", "text") },
+            new global::PlProxy.Client.Proxies.ProxyParameter[] { new global::PlProxy.Client.Proxies.ProxyParameter("username", "text") },
             returnsSet: false, resultPgType: "numeric", isVoid: false, s_functions, idempotent: false);
-        private static readonly global::PlProxy.Client.Generated.ProxyMethod s_GetAccountAsync = global::PlProxy.Client.Generated.ProxyMethod.Create(
+        private static readonly global::PlProxy.Client.Proxies.ProxyMethod s_GetAccountAsync = global::PlProxy.Client.Proxies.ProxyMethod.Create(
             "get_account", InterfaceBody, "RUN ON hashtext(username);", false,
-            new global::PlProxy.Client.Generated.ProxyParameter[] { new global::PlProxy.Client.Generated.ProxyParameter("username", "text") },
+            new global::PlProxy.Client.Proxies.ProxyParameter[] { new global::PlProxy.Client.Proxies.ProxyParameter("username", "text") },
             returnsSet: false, resultPgType: null, isVoid: false, s_functions, idempotent: false);
-        private static readonly global::PlProxy.Client.Generated.ProxyMethod s_GetStatsAsync = global::PlProxy.Client.Generated.ProxyMethod.Create(
+        private static readonly global::PlProxy.Client.Proxies.ProxyMethod s_GetStatsAsync = global::PlProxy.Client.Proxies.ProxyMethod.Create(
             "get_stats", InterfaceBody, "RUN ON ALL;", false,
-            new global::PlProxy.Client.Generated.ProxyParameter[] {  },
+            new global::PlProxy.Client.Proxies.ProxyParameter[] {  },
             returnsSet: true, resultPgType: null, isVoid: false, s_functions, idempotent: false);
-        private static readonly global::PlProxy.Client.Generated.ProxyMethod s_EchoAsync = global::PlProxy.Client.Generated.ProxyMethod.Create(
+        private static readonly global::PlProxy.Client.Proxies.ProxyMethod s_EchoAsync = global::PlProxy.Client.Proxies.ProxyMethod.Create(
             "echo", InterfaceBody, "SPLIT names; RUN ON my_hash(names);", false,
-            new global::PlProxy.Client.Generated.ProxyParameter[] { new global::PlProxy.Client.Generated.ProxyParameter("names", "text[]"), new global::PlProxy.Client.Generated.ProxyParameter("event", "int4") },
+            new global::PlProxy.Client.Proxies.ProxyParameter[] { new global::PlProxy.Client.Proxies.ProxyParameter("names", "text[]"), new global::PlProxy.Client.Proxies.ProxyParameter("event", "int4") },
             returnsSet: true, resultPgType: "text", isVoid: false, s_functions, idempotent: false);
-        private static readonly global::PlProxy.Client.Generated.ProxyMethod s_TouchAsync = global::PlProxy.Client.Generated.ProxyMethod.Create(
+        private static readonly global::PlProxy.Client.Proxies.ProxyMethod s_TouchAsync = global::PlProxy.Client.Proxies.ProxyMethod.Create(
             "touch", InterfaceBody, "CLUSTER pick(region);", true,
-            new global::PlProxy.Client.Generated.ProxyParameter[] { new global::PlProxy.Client.Generated.ProxyParameter("region", "text") },
+            new global::PlProxy.Client.Proxies.ProxyParameter[] { new global::PlProxy.Client.Proxies.ProxyParameter("region", "text") },
             returnsSet: false, resultPgType: null, isVoid: true, s_functions, idempotent: false);
 
-        private readonly global::PlProxy.Client.PlProxyDataSource _source;
+        private readonly global::PlProxy.Client.Proxies.ProxyExecutor _executor;
 
-        public Outer_IUserDb_PlProxy(global::PlProxy.Client.PlProxyDataSource source) => _source = source;
+        public Outer_IUserDb_PlProxy(global::PlProxy.Client.Proxies.ProxyExecutor executor) => _executor = executor;
 
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         internal static void Register() =>
-            global::PlProxy.Client.Generated.ProxyFactory.Register<global::Shop.Data.Outer.IUserDb>(static source => new Outer_IUserDb_PlProxy(source));
+            global::PlProxy.Client.Proxies.ProxyFactory.Register<global::Shop.Data.Outer.IUserDb>(static executor => new Outer_IUserDb_PlProxy(executor));
 
         global::System.Threading.Tasks.Task<decimal> global::Shop.Data.Outer.IUserDb.GetBalanceAsync(string username, global::System.Threading.CancellationToken cancellationToken)
         {
-            return global::PlProxy.Client.Generated.ProxyCalls.SingleAsync(_source, s_GetBalanceAsync, new object?[] { username }, ReadGetBalanceAsync, cancellationToken);
+            return global::PlProxy.Client.Proxies.ProxyCalls.SingleAsync(_executor, s_GetBalanceAsync, new object?[] { username }, ReadGetBalanceAsync, cancellationToken);
         }
 
         private static decimal ReadGetBalanceAsync(global::System.Data.Common.DbDataReader r)
         {
-            return global::PlProxy.Client.Generated.ProxyRead.Required<decimal>(r, 0);
+            return global::PlProxy.Client.Proxies.ProxyRead.Required<decimal>(r, 0);
         }
 
         global::System.Threading.Tasks.ValueTask<global::Shop.Data.Account?> global::Shop.Data.Outer.IUserDb.GetAccountAsync(string username, global::System.Threading.CancellationToken cancellationToken)
         {
-            return new global::System.Threading.Tasks.ValueTask<global::Shop.Data.Account?>(global::PlProxy.Client.Generated.ProxyCalls.SingleAsync(_source, s_GetAccountAsync, new object?[] { username }, ReadGetAccountAsync, cancellationToken));
+            return new global::System.Threading.Tasks.ValueTask<global::Shop.Data.Account?>(global::PlProxy.Client.Proxies.ProxyCalls.SingleAsync(_executor, s_GetAccountAsync, new object?[] { username }, ReadGetAccountAsync, cancellationToken));
         }
 
         private static global::Shop.Data.Account? ReadGetAccountAsync(global::System.Data.Common.DbDataReader r)
         {
-            if (global::PlProxy.Client.Generated.ProxyRead.IsNullRow(r)) return null;
-            return new global::Shop.Data.Account(global::PlProxy.Client.Generated.ProxyRead.Required<decimal>(r, global::PlProxy.Client.Generated.ProxyRead.Ordinal(r, "Balance")), global::PlProxy.Client.Generated.ProxyRead.Required<string>(r, global::PlProxy.Client.Generated.ProxyRead.Ordinal(r, "Currency")));
+            if (global::PlProxy.Client.Proxies.ProxyRead.IsNullRow(r)) return null;
+            return new global::Shop.Data.Account(global::PlProxy.Client.Proxies.ProxyRead.Required<decimal>(r, global::PlProxy.Client.Proxies.ProxyRead.Ordinal(r, "Balance")), global::PlProxy.Client.Proxies.ProxyRead.Required<string>(r, global::PlProxy.Client.Proxies.ProxyRead.Ordinal(r, "Currency")));
         }
 
         global::System.Collections.Generic.IAsyncEnumerable<global::Shop.Data.Stats> global::Shop.Data.Outer.IUserDb.GetStatsAsync(global::System.Threading.CancellationToken cancellationToken)
         {
-            return global::PlProxy.Client.Generated.ProxyCalls.StreamAsync(_source, s_GetStatsAsync, new object?[] {  }, ReadGetStatsAsync, cancellationToken);
+            return global::PlProxy.Client.Proxies.ProxyCalls.StreamAsync(_executor, s_GetStatsAsync, new object?[] {  }, ReadGetStatsAsync, cancellationToken);
         }
 
         private static global::Shop.Data.Stats ReadGetStatsAsync(global::System.Data.Common.DbDataReader r)
         {
-            return new global::Shop.Data.Stats() { Db = global::PlProxy.Client.Generated.ProxyRead.Required<string>(r, global::PlProxy.Client.Generated.ProxyRead.Ordinal(r, "Db")), UserCount = global::PlProxy.Client.Generated.ProxyRead.NullableValue<long>(r, global::PlProxy.Client.Generated.ProxyRead.Ordinal(r, "UserCount")) };
+            return new global::Shop.Data.Stats() { Db = global::PlProxy.Client.Proxies.ProxyRead.Required<string>(r, global::PlProxy.Client.Proxies.ProxyRead.Ordinal(r, "Db")), UserCount = global::PlProxy.Client.Proxies.ProxyRead.NullableValue<long>(r, global::PlProxy.Client.Proxies.ProxyRead.Ordinal(r, "UserCount")) };
         }
 
         global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<string?>> global::Shop.Data.Outer.IUserDb.EchoAsync(global::System.Collections.Generic.IReadOnlyList<string> names, int @event, global::System.Threading.CancellationToken cancellationToken)
         {
-            return global::PlProxy.Client.Generated.ProxyCalls.ListAsync(_source, s_EchoAsync, new object?[] { names is null ? null : global::System.Linq.Enumerable.ToArray(names), @event }, ReadEchoAsync, cancellationToken);
+            return global::PlProxy.Client.Proxies.ProxyCalls.ListAsync(_executor, s_EchoAsync, new object?[] { names is null ? null : global::System.Linq.Enumerable.ToArray(names), @event }, ReadEchoAsync, cancellationToken);
         }
 
         private static string? ReadEchoAsync(global::System.Data.Common.DbDataReader r)
         {
-            return global::PlProxy.Client.Generated.ProxyRead.NullableReference<string>(r, 0);
+            return global::PlProxy.Client.Proxies.ProxyRead.NullableReference<string>(r, 0);
         }
 
         global::System.Threading.Tasks.ValueTask global::Shop.Data.Outer.IUserDb.TouchAsync(string region)
         {
-            return new global::System.Threading.Tasks.ValueTask(global::PlProxy.Client.Generated.ProxyCalls.ExecuteAsync(_source, s_TouchAsync, new object?[] { region }, default));
+            return new global::System.Threading.Tasks.ValueTask(global::PlProxy.Client.Proxies.ProxyCalls.ExecuteAsync(_executor, s_TouchAsync, new object?[] { region }, default));
         }
     }
 }

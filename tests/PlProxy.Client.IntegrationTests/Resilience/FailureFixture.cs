@@ -8,7 +8,7 @@ public interface IEvents
     [PlProxy("RUN ON hashtext(key);")]
     Task<long> WriteEventAsync(string key, long id, CancellationToken cancellationToken = default);
 
-    [Client.Resilience.Idempotent]
+    [Idempotent]
     [PlProxy("RUN ON hashtext(key);")]
     Task<string> ReadDatabaseAsync(string key, CancellationToken cancellationToken = default);
 
@@ -21,9 +21,9 @@ public interface IEvents
     [PlProxy("RUN ON ALL; TARGET read_database;")]
     Task<IReadOnlyList<string>> AllDatabasesAsync(string key, CancellationToken cancellationToken = default);
 
-    [Client.Resilience.Idempotent]
+    [Idempotent]
     [PlProxy("RUN ON ALL; TARGET read_database;")]
-    Task<Client.Resilience.PlProxyPartialResult<string>> GatherDatabasesAsync(string key, CancellationToken cancellationToken = default);
+    Task<PlProxyPartialResult<string>> GatherDatabasesAsync(string key, CancellationToken cancellationToken = default);
 }
 
 /// <summary>

@@ -152,7 +152,7 @@ public sealed class FailureTests(FailureFixture fixture) : IClassFixture<Failure
         IEvents events = source.CreateProxy<IEvents>();
 
         await fixture.Second.StopAsync(Token);
-        Client.Resilience.PlProxyPartialResult<string> gathered;
+        PlProxyPartialResult<string> gathered;
         PlProxyException allOrError;
         try
         {

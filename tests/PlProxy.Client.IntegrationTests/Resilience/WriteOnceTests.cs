@@ -1,7 +1,6 @@
 using System.Diagnostics.Metrics;
 using Npgsql;
 using PlProxy.Client.Configuration;
-using PlProxy.Client.Resilience;
 using PlProxy.Client.Testing;
 
 namespace PlProxy.Client.IntegrationTests.Resilience;

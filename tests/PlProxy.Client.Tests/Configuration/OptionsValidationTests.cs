@@ -1,4 +1,5 @@
 using PlProxy.Client.Configuration;
+using PlProxy.Client.Connections;
 
 namespace PlProxy.Client.Tests.Configuration;
 
@@ -122,7 +123,7 @@ public sealed class OptionsValidationTests
     [Fact]
     public void PooledCluster_GetsNoResetAndNoPreparedStatements()
     {
-        string connectionString = ConnectionStrings.ForPartition("Host=a;Database=b", new PlProxyClusterOptions { Pooler = PlProxyPooler.PgBouncerStatement, DefaultUser = "app" });
+        string connectionString = ConnectionStrings.ForPartition("Host=a;Database=b", new PlProxyClusterOptions { Pooler = PlProxyPooler.PgBouncerStatement, DefaultUser = "app" }.ConnectionSettings());
 
         var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
         Assert.Equal(("app", 0, true), (builder.Username, builder.MaxAutoPrepare, builder.NoResetOnClose));
@@ -131,20 +132,20 @@ public sealed class OptionsValidationTests
     [Fact]
     public void DirectCluster_PreparesStatementsAndSkipsTheResetOnClose()
     {
-        var builder = new Npgsql.NpgsqlConnectionStringBuilder(ConnectionStrings.ForPartition("Host=a;Database=b", new PlProxyClusterOptions()));
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(ConnectionStrings.ForPartition("Host=a;Database=b", new PlProxyClusterOptions().ConnectionSettings()));
 
         Assert.Equal((ConnectionStrings.DefaultMaxAutoPrepare, true), (builder.MaxAutoPrepare, builder.NoResetOnClose));
     }
 
     [Fact]
     public void ExplicitNoResetOnClose_IsKept() =>
-        Assert.False(new Npgsql.NpgsqlConnectionStringBuilder(ConnectionStrings.ForPartition("Host=a;Database=b;No Reset On Close=false", new PlProxyClusterOptions())).NoResetOnClose);
+        Assert.False(new Npgsql.NpgsqlConnectionStringBuilder(ConnectionStrings.ForPartition("Host=a;Database=b;No Reset On Close=false", new PlProxyClusterOptions().ConnectionSettings())).NoResetOnClose);
 
     [Theory]
     [InlineData("Host=a;Database=b;Max Auto Prepare=0", 0)]
     [InlineData("Host=a;Database=b;MaxAutoPrepare=5", 5)]
     public void ExplicitMaxAutoPrepare_IsKept(string partition, int expected) =>
-        Assert.Equal(expected, new Npgsql.NpgsqlConnectionStringBuilder(ConnectionStrings.ForPartition(partition, new PlProxyClusterOptions())).MaxAutoPrepare);
+        Assert.Equal(expected, new Npgsql.NpgsqlConnectionStringBuilder(ConnectionStrings.ForPartition(partition, new PlProxyClusterOptions().ConnectionSettings())).MaxAutoPrepare);
 
     public static TheoryData<string, Action<PlProxyClusterOptions>> OutOfRangeSettings => new()
     {

@@ -1,9 +1,10 @@
 using System.Collections.Concurrent;
 using System.Data;
 using System.Data.Common;
+using PlProxy.Client.Clusters;
 using PlProxy.Client.Configuration;
 using PlProxy.Client.Execution;
-using PlProxy.Client.Generated;
+using PlProxy.Client.Proxies;
 
 namespace PlProxy.Client.Tests.Configuration;
 
@@ -124,8 +125,8 @@ public sealed class ReconfigurationRaceTests
 
     private static async Task<(int C, int D)> GenerationsAsync(PlProxyDataSource source, ProxyMethod method)
     {
-        ClusterRuntime c = await source.AcquireClusterAsync("c", method, TestContext.Current.CancellationToken);
-        ClusterRuntime d = await source.AcquireClusterAsync("d", method, TestContext.Current.CancellationToken);
+        ClusterSnapshot c = await source.Clusters.AcquireAsync("c", method.Call, TestContext.Current.CancellationToken);
+        ClusterSnapshot d = await source.Clusters.AcquireAsync("d", method.Call, TestContext.Current.CancellationToken);
         try
         {
             return (GenerationOf(c), GenerationOf(d));
@@ -137,6 +138,6 @@ public sealed class ReconfigurationRaceTests
         }
     }
 
-    private static int GenerationOf(ClusterRuntime cluster) =>
+    private static int GenerationOf(ClusterSnapshot cluster) =>
         int.Parse(new Npgsql.NpgsqlConnectionStringBuilder(cluster.Layout.ConnectionString(0)).Host![1..], System.Globalization.CultureInfo.InvariantCulture);
 }

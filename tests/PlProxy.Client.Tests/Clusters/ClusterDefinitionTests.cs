@@ -1,8 +1,9 @@
 using System.Reflection;
+using PlProxy.Client.Clusters;
 using PlProxy.Client.Configuration;
 using PlProxy.Client.Resilience;
 
-namespace PlProxy.Client.Tests.Configuration;
+namespace PlProxy.Client.Tests.Clusters;
 
 /// <summary>The frozen definition that decides whether a reload changes a cluster.</summary>
 public sealed class ClusterDefinitionTests

@@ -1,6 +1,7 @@
 using Npgsql;
+using PlProxy.Client.Configuration;
 
-namespace PlProxy.Client.Configuration;
+namespace PlProxy.Client.Clusters;
 
 /// <summary>A cluster as a proxy database defines it.</summary>
 /// <param name="Version">Its version: <c>plproxy.get_cluster_version</c>'s result, or a digest of the SQL/MED server's options.</param>

@@ -1,4 +1,4 @@
-namespace PlProxy.Client.Resilience;
+namespace PlProxy.Client;
 
 /// <summary>
 /// The result of a fan-out that tolerates failing partitions (a method returning <c>Task&lt;PlProxyPartialResult&lt;T&gt;&gt;</c>):

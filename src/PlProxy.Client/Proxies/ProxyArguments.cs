@@ -1,7 +1,7 @@
 using System.ComponentModel;
 using System.Text;
 
-namespace PlProxy.Client.Generated;
+namespace PlProxy.Client.Proxies;
 
 /// <summary>Converts arguments for generated code.</summary>
 [EditorBrowsable(EditorBrowsableState.Never)]

@@ -1,6 +1,6 @@
 using System.ComponentModel;
 
-namespace PlProxy.Client.Generated;
+namespace PlProxy.Client.Proxies;
 
 /// <summary>
 /// Where generated code registers the implementation of each proxy interface, from a module initializer: the runtime
@@ -11,20 +11,20 @@ public static class ProxyFactory
 {
     /// <summary>Registers the generated implementation of <typeparamref name="TInterface"/>.</summary>
     /// <typeparam name="TInterface">The proxy interface.</typeparam>
-    /// <param name="factory">Creates the implementation over a data source.</param>
-    public static void Register<TInterface>(Func<PlProxyDataSource, TInterface> factory)
+    /// <param name="factory">Creates the implementation over a data source's executor.</param>
+    public static void Register<TInterface>(Func<ProxyExecutor, TInterface> factory)
         where TInterface : class
     {
         ArgumentNullException.ThrowIfNull(factory);
         Slot<TInterface>.Factory = factory;
     }
 
-    internal static Func<PlProxyDataSource, TInterface>? Find<TInterface>()
+    internal static Func<ProxyExecutor, TInterface>? Find<TInterface>()
         where TInterface : class => Slot<TInterface>.Factory;
 
     private static class Slot<TInterface>
         where TInterface : class
     {
-        public static Func<PlProxyDataSource, TInterface>? Factory;
+        public static Func<ProxyExecutor, TInterface>? Factory;
     }
 }

@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace PlProxy.Client.Configuration;
+namespace PlProxy.Client.Connections;
 
 /// <summary>
 /// Turns a partition's connection string (Npgsql's form, or libpq's <c>key=value</c> form that PL/Proxy's
@@ -35,7 +35,7 @@ internal static class ConnectionStrings
 
     /// <summary>The Npgsql connection string for a partition of a cluster with <paramref name="options"/>.</summary>
     /// <exception cref="ArgumentException">The connection string cannot be read; the message names the key, never the password.</exception>
-    public static string ForPartition(string partition, PlProxyClusterOptions options)
+    public static string ForPartition(string partition, PartitionConnectionSettings options)
     {
         var builder = new NpgsqlConnectionStringBuilder(ToNpgsql(partition));
         if (options.ConnectTimeout is { } connectTimeout)
@@ -68,7 +68,7 @@ internal static class ConnectionStrings
             builder.Username = user;
         }
 
-        if (options.Pooler is PlProxyPooler.PgBouncerTransaction or PlProxyPooler.PgBouncerStatement)
+        if (options.BehindTransactionPooler)
         {
             // pgBouncer hands the server connection to another client after each transaction (or statement):
             // no session reset on close, and no prepared statements that would outlive the statement.

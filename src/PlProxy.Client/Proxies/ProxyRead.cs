@@ -1,7 +1,7 @@
 using System.Data.Common;
 using System.ComponentModel;
 
-namespace PlProxy.Client.Generated;
+namespace PlProxy.Client.Proxies;
 
 /// <summary>Reads result columns for generated code, with PL/Proxy's messages when a column is missing or NULL.</summary>
 [EditorBrowsable(EditorBrowsableState.Never)]

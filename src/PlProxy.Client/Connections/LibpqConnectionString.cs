@@ -1,4 +1,4 @@
-namespace PlProxy.Client.Configuration;
+namespace PlProxy.Client.Connections;
 
 /// <summary>
 /// libpq's <c>key=value</c> connection strings (PL/Proxy's partitions are written this way), read exactly as libpq's

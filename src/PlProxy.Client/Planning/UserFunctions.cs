@@ -1,25 +1,20 @@
 using System.Collections;
-using PlProxy.Client.Generated;
 using PlProxy.Client.Language;
-using PlProxy.Client.Planning;
 
-namespace PlProxy.Client.Execution;
-
-/// <summary>The planner's view of the application's functions.</summary>
-internal interface IUserFunctionsAdapter : IUserFunctions;
+namespace PlProxy.Client.Planning;
 
 /// <summary>Calls the interface's static hash, cluster and connect functions, converting values to the declared .NET types.</summary>
-internal sealed class UserFunctions(ProxyFunction[] functions) : IUserFunctionsAdapter
+internal sealed class UserFunctions(ApplicationFunction[] functions) : IUserFunctions
 {
     public SqlValue Invoke(string name, ReadOnlySpan<SqlValue> arguments)
     {
-        ProxyFunction function = Find(name);
+        ApplicationFunction function = Find(name);
         return SqlValue.FromObject(function.Invoke(ToObjects(function, arguments)));
     }
 
     public IEnumerable<SqlValue> InvokeSet(string name, SqlValue[] arguments)
     {
-        ProxyFunction function = Find(name);
+        ApplicationFunction function = Find(name);
         var values = (IEnumerable?)function.Invoke(ToObjects(function, arguments));
         if (values is null)
         {
@@ -32,11 +27,11 @@ internal sealed class UserFunctions(ProxyFunction[] functions) : IUserFunctionsA
         }
     }
 
-    private ProxyFunction Find(string name) =>
+    private ApplicationFunction Find(string name) =>
         Array.Find(functions, f => string.Equals(f.Definition.Name, name, StringComparison.OrdinalIgnoreCase))
         ?? throw new PlProxyException($"Function {name} is not registered.");
 
-    private static object?[] ToObjects(ProxyFunction function, ReadOnlySpan<SqlValue> arguments)
+    private static object?[] ToObjects(ApplicationFunction function, ReadOnlySpan<SqlValue> arguments)
     {
         var values = new object?[arguments.Length];
         for (int i = 0; i < values.Length; i++)

@@ -1,5 +1,4 @@
 using PlProxy.Client.Execution;
-using PlProxy.Client.Generated;
 
 namespace PlProxy.Client;
 
@@ -37,7 +36,7 @@ public sealed class PlProxyCommand(string function, string body)
         return this;
     }
 
-    internal ProxyParameter[] Parameters() => [.. _arguments.Select(a => new ProxyParameter(a.Name, a.PgType))];
+    internal (string Name, string PgType)[] Parameters() => [.. _arguments.Select(a => (a.Name, a.PgType))];
 
     internal object?[] Values() => [.. _arguments.Select(a => a.Value)];
 }

@@ -1,6 +1,6 @@
-using PlProxy.Client.Generated;
+using PlProxy.Client.Proxies;
 
-namespace PlProxy.Client.Tests.Generated;
+namespace PlProxy.Client.Tests.Proxies;
 
 /// <summary>The remote query each result shape sends, built once per method.</summary>
 public sealed class ProxyMethodTests
@@ -8,7 +8,7 @@ public sealed class ProxyMethodTests
     private static readonly ProxyParameter[] Username = [new("username", "text"), new("ids", "int8[]")];
 
     private static string Sql(bool returnsSet, string? resultPgType, bool isVoid, string body = "RUN ON hashtext(username);") =>
-        ProxyMethod.Create("get_balance", "CLUSTER 'userdb';", body, false, Username, returnsSet, resultPgType, isVoid, []).Sql;
+        ProxyMethod.Create("get_balance", "CLUSTER 'userdb';", body, false, Username, returnsSet, resultPgType, isVoid, []).Call.Sql;
 
     [Fact]
     public void SingleScalar_CallsTheFunctionInTheSelectList() =>

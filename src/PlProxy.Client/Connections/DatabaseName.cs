@@ -1,7 +1,7 @@
 using System.Runtime.CompilerServices;
 using Npgsql;
 
-namespace PlProxy.Client.Execution;
+namespace PlProxy.Client.Connections;
 
 /// <summary>
 /// What messages, telemetry and the connection budget need to know about a data source — its database and its host —

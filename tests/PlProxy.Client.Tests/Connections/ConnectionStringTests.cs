@@ -1,7 +1,8 @@
 using Npgsql;
 using PlProxy.Client.Configuration;
+using PlProxy.Client.Connections;
 
-namespace PlProxy.Client.Tests.Configuration;
+namespace PlProxy.Client.Tests.Connections;
 
 /// <summary>libpq's connection strings read as libpq reads them, Npgsql's as Npgsql's, and no message that can hold a value.</summary>
 public sealed class ConnectionStringTests

@@ -1,7 +1,8 @@
+using PlProxy.Client.Configuration;
 using PlProxy.Client.Language;
 using PlProxy.Client.Resilience;
 
-namespace PlProxy.Client.Configuration;
+namespace PlProxy.Client.Clusters;
 
 /// <summary>
 /// A cluster's options frozen at the moment they were applied (as Npgsql freezes a data source's configuration): value

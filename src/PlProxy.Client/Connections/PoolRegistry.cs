@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace PlProxy.Client.Execution;
+namespace PlProxy.Client.Connections;
 
 /// <summary>
 /// One pooled <see cref="NpgsqlDataSource"/> per distinct connection string, shared by every cluster that uses it and

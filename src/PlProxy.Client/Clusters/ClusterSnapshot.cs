@@ -1,23 +1,26 @@
 using Npgsql;
 using Polly;
+using PlProxy.Client.Connections;
 using PlProxy.Client.Planning;
+using PlProxy.Client.Resilience;
 
-namespace PlProxy.Client.Execution;
+namespace PlProxy.Client.Clusters;
 
 /// <summary>
 /// One version of a cluster, ready for calls: its layout, a pool per distinct connection and its options. Calls hold a
 /// lease for their whole duration; a replaced version is retired, and its pools are released when its last lease ends,
-/// so in-flight calls finish on the snapshot they started with.
+/// so in-flight calls finish on the snapshot they started with. A CONNECT target is a cluster of one partition, as
+/// PL/Proxy models it (<c>fake_cluster</c>), so a call runs the same way wherever it goes.
 /// </summary>
-internal sealed class ClusterRuntime
+internal sealed class ClusterSnapshot
 {
     private readonly NpgsqlDataSource[] _pools;
     private readonly ResiliencePipeline[] _pipelines;
-    private readonly PoolRegistry _registry;
+    private readonly PoolRegistry? _registry;
     private int _leases; // -1 once released
     private int _retired;
 
-    public ClusterRuntime(ClusterLayout layout, NpgsqlDataSource[] pools, ResiliencePipeline[] pipelines, PoolRegistry registry, TimeSpan? queryTimeout, string? version, bool signalsBackends)
+    public ClusterSnapshot(ClusterLayout layout, NpgsqlDataSource[] pools, ResiliencePipeline[] pipelines, PoolRegistry? registry, TimeSpan? queryTimeout, string? version, bool signalsBackends)
     {
         Layout = layout;
         _pools = pools;
@@ -28,7 +31,22 @@ internal sealed class ClusterRuntime
         SignalsBackends = signalsBackends;
     }
 
+    /// <summary>A CONNECT target: one database, no cluster name, no query_timeout, never replaced.</summary>
+    public static ClusterSnapshot ConnectTarget(string connectionString, NpgsqlDataSource pool) =>
+        new(new ClusterLayout(ConnectTargetName, [connectionString]), [pool], [PartitionPipeline.Direct], registry: null, queryTimeout: null, version: null, signalsBackends: false)
+        {
+            IsConnectTarget = true,
+        };
+
+    private const string ConnectTargetName = "(connect)";
+
     public ClusterLayout Layout { get; }
+
+    /// <summary>True for a CONNECT target rather than a cluster.</summary>
+    public bool IsConnectTarget { get; private init; }
+
+    /// <summary>The cluster's name, or null for a CONNECT target.</summary>
+    public string? Name => IsConnectTarget ? null : Layout.Name;
 
     public TimeSpan? QueryTimeout { get; }
 
@@ -37,7 +55,7 @@ internal sealed class ClusterRuntime
 
     /// <summary>
     /// True when the partitions are reached directly (no pooler in between), so a connection's process ID is its
-    /// backend's and a statement left running can be signalled by it (<see cref="StatementStopper"/>).
+    /// backend's and a statement left running can be signalled by it (the executor does so when a call leaves a statement running).
     /// </summary>
     public bool SignalsBackends { get; }
 
@@ -87,7 +105,7 @@ internal sealed class ClusterRuntime
         {
             foreach (NpgsqlDataSource pool in _pools) // one release per acquisition
             {
-                _registry.Release(pool);
+                _registry?.Release(pool);
             }
         }
     }

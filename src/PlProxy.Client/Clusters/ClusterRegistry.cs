@@ -1,0 +1,232 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using PlProxy.Client.Configuration;
+using PlProxy.Client.Connections;
+using PlProxy.Client.Planning;
+using PlProxy.Client.Resilience;
+
+namespace PlProxy.Client.Clusters;
+
+/// <summary>
+/// The clusters a data source serves and the pools under them: builds each version of a cluster, swaps versions in
+/// atomically, hands out leases on the current one, and keeps one pool per distinct connection string (shared by every
+/// cluster and CONNECT target that uses it, as PL/Proxy shares connections).
+/// </summary>
+internal sealed class ClusterRegistry : IAsyncDisposable
+{
+    private readonly PoolRegistry _pools = new();
+    private readonly ConcurrentDictionary<string, ClusterSnapshot> _connectTargets = new(StringComparer.Ordinal);
+    private readonly object _swapLock = new();
+    private readonly ILogger _logger;
+    private Dictionary<string, ClusterSnapshot> _clusters = new(StringComparer.Ordinal);
+    private Dictionary<string, ClusterDefinition> _configured = new(StringComparer.Ordinal);
+    private int _disposed;
+
+    public ClusterRegistry(string? proxyDatabase, TimeSpan pollInterval, ILogger logger)
+    {
+        _logger = logger;
+        if (proxyDatabase is not null)
+        {
+            ProxyDatabase = new ProxyDatabaseSource(this, proxyDatabase, pollInterval, logger);
+        }
+    }
+
+    /// <summary>The proxy database that defines clusters not configured in code, or null.</summary>
+    public ProxyDatabaseSource? ProxyDatabase { get; }
+
+    /// <summary>Called with a cluster's name as a new version of it is built, before anything is published (a seam for tests).</summary>
+    public Action<string>? Building { get; set; }
+
+    /// <summary>The versions serving now, by cluster name.</summary>
+    public IReadOnlyDictionary<string, ClusterSnapshot> Current => Volatile.Read(ref _clusters);
+
+    /// <summary>The number of open connection pools.</summary>
+    public int PoolCount => _pools.Count + _connectTargets.Count;
+
+    public void ThrowIfDisposed()
+    {
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            throw new ObjectDisposedException("PlProxy.Client.PlProxyDataSource");
+        }
+    }
+
+    /// <summary>The current version of a cluster, with a lease the caller must release when its call ends.</summary>
+    public async ValueTask<ClusterSnapshot> AcquireAsync(string name, RemoteCall call, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            ThrowIfDisposed();
+            if (Volatile.Read(ref _clusters).TryGetValue(name, out ClusterSnapshot? cluster))
+            {
+                if (cluster.TryAcquire())
+                {
+                    return cluster;
+                }
+
+                continue; // replaced and released meanwhile: take the new version
+            }
+
+            if (ProxyDatabase is null)
+            {
+                throw new PlProxyException($"{call.DisplayName}: no such cluster: {name}") { Cluster = name, Function = call.Name };
+            }
+
+            try
+            {
+                await ProxyDatabase.LoadAsync(name, cancellationToken).ConfigureAwait(false);
+            }
+            catch (PostgresException e)
+            {
+                throw new PlProxyException($"{call.DisplayName}: no such cluster: {name} (proxy database: {e.MessageText})", e.SqlState, e)
+                {
+                    Cluster = name,
+                    Function = call.Name,
+                };
+            }
+        }
+    }
+
+    /// <summary>
+    /// A CONNECT target (a cluster of one partition over the shared pool for its connection string), with a lease the
+    /// caller releases when its call ends, as for a cluster.
+    /// </summary>
+    /// <exception cref="PlProxyException">The connection string cannot be read; the message names the keyword, never a value.</exception>
+    public ClusterSnapshot AcquireConnectTarget(string connectionString)
+    {
+        ThrowIfDisposed();
+        ClusterSnapshot target = _connectTargets.GetOrAdd(connectionString, static cs =>
+        {
+            try
+            {
+                return ClusterSnapshot.ConnectTarget(cs, NpgsqlDataSource.Create(ConnectionStrings.ForPartition(cs, PartitionConnectionSettings.None)));
+            }
+            catch (ArgumentException e)
+            {
+                // Npgsql names the offending keyword; the connection string itself (and its password) stays out.
+                throw new PlProxyException($"CONNECT: an invalid connection string: {e.Message}");
+            }
+        });
+        target.TryAcquire(); // a CONNECT target is never retired, so this always succeeds
+        return target;
+    }
+
+    // Compares with what is serving, builds every changed cluster, then swaps them in at once: nothing is
+    // half-applied. The whole of it is one critical section, so overlapping reconfigurations (a reload and a manual
+    // call) apply one after the other: the result is always exactly one caller's request, and the recorded options
+    // are always those serving. Building opens nothing (pools connect on first use), so the lock is held briefly.
+    /// <summary>Serves the clusters of <paramref name="options"/> (validated): changed ones replaced, new ones added, missing ones removed.</summary>
+    public void Configure(PlProxyOptions options)
+    {
+        var retired = new List<ClusterSnapshot>();
+        Dictionary<string, ClusterDefinition> definitions = options.Clusters.ToDictionary(c => c.Key, c => ClusterDefinition.Of(c.Value), StringComparer.Ordinal);
+        lock (_swapLock)
+        {
+            var built = new Dictionary<string, ClusterSnapshot>(StringComparer.Ordinal);
+            try
+            {
+                foreach ((string name, PlProxyClusterOptions cluster) in options.Clusters)
+                {
+                    if (!(_configured.TryGetValue(name, out ClusterDefinition? previous) && previous == definitions[name]))
+                    {
+                        built.Add(name, Build(name, cluster, version: null));
+                    }
+                }
+            }
+            catch
+            {
+                foreach (ClusterSnapshot snapshot in built.Values)
+                {
+                    snapshot.Retire();
+                }
+
+                throw;
+            }
+
+            var next = new Dictionary<string, ClusterSnapshot>(_clusters, StringComparer.Ordinal);
+            foreach (string name in _configured.Keys.Where(n => !options.Clusters.ContainsKey(n)))
+            {
+                if (next.Remove(name, out ClusterSnapshot? removed))
+                {
+                    retired.Add(removed);
+                }
+            }
+
+            foreach ((string name, ClusterSnapshot snapshot) in built)
+            {
+                if (next.TryGetValue(name, out ClusterSnapshot? old))
+                {
+                    retired.Add(old);
+                }
+
+                next[name] = snapshot;
+            }
+
+            _configured = definitions;
+            Volatile.Write(ref _clusters, next);
+        }
+
+        foreach (ClusterSnapshot old in retired)
+        {
+            old.Retire();
+        }
+    }
+
+    /// <summary>Builds a version of one cluster (validated) and swaps it in; the version it replaces is retired.</summary>
+    public void Publish(string name, PlProxyClusterOptions options, string version)
+    {
+        ClusterSnapshot snapshot = Build(name, options, version);
+        ClusterSnapshot? old;
+        lock (_swapLock)
+        {
+            var next = new Dictionary<string, ClusterSnapshot>(_clusters, StringComparer.Ordinal);
+            next.TryGetValue(name, out old);
+            next[name] = snapshot;
+            Volatile.Write(ref _clusters, next);
+        }
+
+        old?.Retire();
+    }
+
+    /// <summary>Stops the proxy database's polling and disposes every pool.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+        {
+            return;
+        }
+
+        if (ProxyDatabase is not null)
+        {
+            await ProxyDatabase.DisposeAsync().ConfigureAwait(false);
+        }
+
+        await _pools.DisposeAsync().ConfigureAwait(false);
+        foreach (ClusterSnapshot target in _connectTargets.Values)
+        {
+            await target.DataSource(0).DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    private ClusterSnapshot Build(string name, PlProxyClusterOptions options, string? version)
+    {
+        Building?.Invoke(name);
+        var layout = new ClusterLayout(
+            name,
+            [.. options.Partitions],
+            options.ModularMapping ? PartitionMapping.Modular : PartitionMapping.Mask,
+            options.HashFlavor == PlProxyHashFlavor.Legacy83 ? HashFlavor.Legacy83 : HashFlavor.Modern,
+            options.CaseMapping == PlProxyCaseMapping.CLocale ? CaseMapping.CLocale : CaseMapping.AsciiOnly);
+        PartitionConnectionSettings settings = options.ConnectionSettings();
+        var pools = new NpgsqlDataSource[layout.ConnectionCount];
+        var pipelines = new Polly.ResiliencePipeline[layout.ConnectionCount];
+        for (int connection = 0; connection < pools.Length; connection++)
+        {
+            pools[connection] = _pools.Acquire(ConnectionStrings.ForPartition(layout.ConnectionString(connection), settings));
+            pipelines[connection] = PartitionPipeline.Build(name, layout.FirstPartitionOf(connection), DatabaseName.Of(pools[connection]), options.Retry, options.CircuitBreaker, _logger);
+        }
+
+        return new ClusterSnapshot(layout, pools, pipelines, _pools, options.QueryTimeout, version, signalsBackends: options.Pooler == PlProxyPooler.None);
+    }
+}

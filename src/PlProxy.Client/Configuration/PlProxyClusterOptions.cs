@@ -1,0 +1,109 @@
+using System.Globalization;
+using PlProxy.Client.Connections;
+using PlProxy.Client.Resilience;
+
+namespace PlProxy.Client.Configuration;
+
+/// <summary>One cluster: its partitions in order and how calls are routed among them and run.</summary>
+public sealed class PlProxyClusterOptions
+{
+    /// <summary>The connection strings of the partitions, partition 0 first (Npgsql's <c>Key=Value;</c> form or libpq's <c>key=value</c> form). Byte-identical strings are one database.</summary>
+    public IList<string> Partitions { get; } = new List<string>();
+
+    /// <summary>PL/Proxy's <c>modular_mapping</c>: partition = <c>abs(hash % count)</c>, any count. Default: false (<c>hash &amp; (count - 1)</c>, a power of two).</summary>
+    public bool ModularMapping { get; set; }
+
+    /// <summary>The <c>hashtext</c> the cluster was partitioned with. Default: <see cref="PlProxyHashFlavor.Modern"/>.</summary>
+    public PlProxyHashFlavor HashFlavor { get; set; }
+
+    /// <summary>How <c>lower()</c>/<c>upper()</c> treat non-ASCII letters. Default: <see cref="PlProxyCaseMapping.AsciiOnly"/>.</summary>
+    public PlProxyCaseMapping CaseMapping { get; set; }
+
+    /// <summary>PL/Proxy's <c>query_timeout</c>: a call still running after it is cancelled on every partition and fails with SQLSTATE 57014. Default: none.</summary>
+    public TimeSpan? QueryTimeout { get; set; }
+
+    /// <summary>PL/Proxy's <c>connection_lifetime</c>: pooled connections older than this are closed (Npgsql's Connection Lifetime). Default: kept.</summary>
+    public TimeSpan? ConnectionLifetime { get; set; }
+
+    /// <summary>How long opening a connection may take (Npgsql's Timeout). Default: Npgsql's (15 s).</summary>
+    public TimeSpan? ConnectTimeout { get; set; }
+
+    /// <summary>The TCP keepalive interval (Npgsql's Keepalive). Default: off.</summary>
+    public TimeSpan? KeepAlive { get; set; }
+
+    /// <summary>PL/Proxy's <c>default_user</c>: the user for partitions whose connection string names none. Default: Npgsql's (the OS user).</summary>
+    public string? DefaultUser { get; set; }
+
+    /// <summary>The largest connection pool per partition database. Default: Npgsql's (100).</summary>
+    public int? MaxPoolSize { get; set; }
+
+    /// <summary>The connections kept open per partition database. Default: 0.</summary>
+    public int? MinPoolSize { get; set; }
+
+    /// <summary>The pooler in front of the partitions. Default: <see cref="PlProxyPooler.None"/>.</summary>
+    public PlProxyPooler Pooler { get; set; }
+
+    /// <summary>Automatic retries: of calls that provably never reached the server, and of <see cref="IdempotentAttribute"/> methods.</summary>
+    public PlProxyRetryOptions Retry { get; } = new();
+
+    /// <summary>The circuit breaker each partition database has.</summary>
+    public PlProxyCircuitBreakerOptions CircuitBreaker { get; } = new();
+
+    /// <summary>
+    /// Applies one of PL/Proxy's cluster settings (as <c>plproxy.get_cluster_config</c> or a SQL/MED server gives them):
+    /// <c>connection_lifetime</c>, <c>query_timeout</c>, <c>connect_timeout</c> (seconds), <c>modular_mapping</c>,
+    /// <c>default_user</c>, <c>disable_binary</c> (accepted; Npgsql always moves values in binary), and the ignored
+    /// <c>statement_timeout</c> and <c>keepalive_*</c>.
+    /// </summary>
+    /// <param name="key">The setting's name.</param>
+    /// <param name="value">Its value.</param>
+    /// <exception cref="ArgumentException">The key is unknown ("Unknown config param") or the value is not valid for it.</exception>
+    public void ApplyPlProxySetting(string key, string value)
+    {
+        ArgumentNullException.ThrowIfNull(key);
+        switch (key)
+        {
+            case "connection_lifetime":
+                ConnectionLifetime = Seconds(key, value);
+                break;
+            case "query_timeout":
+                QueryTimeout = Seconds(key, value);
+                break;
+            case "connect_timeout":
+                ConnectTimeout = Seconds(key, value);
+                break;
+            case "modular_mapping":
+                ModularMapping = Integer(key, value) != 0;
+                break;
+            case "disable_binary":
+                Integer(key, value);
+                break;
+            case "default_user":
+                DefaultUser = value is "current_user" or "session_user" ? null : value;
+                break;
+            case "statement_timeout":
+            case "keepalive_idle":
+            case "keepalive_interval":
+            case "keepalive_count":
+                break; // accepted and ignored, as PL/Proxy does
+            default:
+                throw new ArgumentException($"Unknown config param: {key}", nameof(key));
+        }
+    }
+
+    private static TimeSpan? Seconds(string key, string value)
+    {
+        int seconds = Integer(key, value);
+        return seconds <= 0 ? null : TimeSpan.FromSeconds(seconds);
+    }
+
+    /// <summary>What these options add to each partition's connection string.</summary>
+    internal PartitionConnectionSettings ConnectionSettings() =>
+        new(ConnectTimeout, ConnectionLifetime, KeepAlive, MaxPoolSize, MinPoolSize, DefaultUser,
+            BehindTransactionPooler: Pooler is PlProxyPooler.PgBouncerTransaction or PlProxyPooler.PgBouncerStatement);
+
+    private static int Integer(string key, string value) =>
+        int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int result)
+            ? result
+            : throw new ArgumentException($"Config param {key} must be an integer, not '{value}'.", nameof(value));
+}

@@ -1,0 +1,106 @@
+using PlProxy.Client.Language;
+
+namespace PlProxy.Client.Planning;
+
+/// <summary>
+/// A proxy function ready to run: its bound body, the SQL it sends and how its arguments fill that SQL. Built once
+/// per method (generated code keeps it in a static field) or per distinct body given as text.
+/// </summary>
+internal sealed class RemoteCall
+{
+    // Types Npgsql writes natively. A parameter of another type (an enum, a domain, citext ...) goes without a
+    // declared type and is cast in the SQL text ($1::mood), so PostgreSQL converts it from the value Npgsql sends.
+    private static readonly HashSet<string> WireTypes = new(StringComparer.Ordinal)
+    {
+        "text", "varchar", "int2", "int4", "int8", "bool", "numeric", "float4", "float8", "uuid", "timestamptz", "timestamp",
+        "date", "time", "interval", "bytea", "json", "jsonb",
+    };
+
+    private RemoteCall(BoundFunction function, string[] parameterTypes, string? resultPgType, bool isVoid, UserFunctions? functions, bool idempotent)
+    {
+        Function = function;
+        DisplayName = $"{function.Signature.Name}({parameterTypes.Length})";
+        (Sql, ParameterOrder) = RemoteQuery.Of(function, parameterTypes, resultPgType, isVoid);
+        ParameterTypes = parameterTypes;
+        ParameterWireTypes = [.. parameterTypes.Select(t => WireTypes.Contains(t.EndsWith("[]", StringComparison.Ordinal) ? t[..^2] : t) ? t : null)];
+        ParameterNames = [.. function.Signature.Parameters.Select(p => p.Name)];
+        Functions = functions;
+        Idempotent = idempotent;
+    }
+
+    /// <summary>The function and argument count as PL/Proxy names it in errors: <c>get_balance(1)</c>.</summary>
+    public string DisplayName { get; }
+
+    /// <summary>The function's name (the proxy's, not TARGET's): the name in errors, logs and traces.</summary>
+    public string Name => Function.Signature.Name;
+
+    public BoundFunction Function { get; }
+
+    /// <summary>The SQL sent to the partitions.</summary>
+    public string Sql { get; }
+
+    /// <summary>For each placeholder <c>$k</c> of <see cref="Sql"/>, the index of the argument it carries.</summary>
+    public int[] ParameterOrder { get; }
+
+    /// <summary>The PostgreSQL type of each argument, as declared.</summary>
+    public string[] ParameterTypes { get; }
+
+    /// <summary>The type each argument is declared as to Npgsql, or null to let Npgsql infer it from the value.</summary>
+    public string?[] ParameterWireTypes { get; }
+
+    /// <summary>The remote function's argument names, in parameter order.</summary>
+    public string[] ParameterNames { get; }
+
+    /// <summary>The interface's hash, cluster and connect functions, or null when it has none.</summary>
+    public IUserFunctions? Functions { get; }
+
+    /// <summary>True when the call may run more than once (<c>[Idempotent]</c>): retried after any transient failure.</summary>
+    public bool Idempotent { get; }
+
+    /// <summary>Binds a body (with its interface's) and builds the remote query.</summary>
+    /// <param name="functionName">The proxy function's name: the method's in snake_case, or the text command's.</param>
+    /// <param name="interfaceBody">The interface-level body, or null.</param>
+    /// <param name="body">The method's body.</param>
+    /// <param name="replacesInterfaceStatements">Whether the method's statements replace the interface's.</param>
+    /// <param name="parameters">The arguments' names and PostgreSQL types.</param>
+    /// <param name="returnsSet">True for a list or stream of rows.</param>
+    /// <param name="resultPgType">The PostgreSQL type of a scalar result; null for a composite or void result.</param>
+    /// <param name="isVoid">True when the call returns nothing.</param>
+    /// <param name="functions">The functions bodies may call.</param>
+    /// <param name="idempotent">True for an <c>[Idempotent]</c> method.</param>
+    /// <exception cref="InvalidOperationException">A body does not bind.</exception>
+    public static RemoteCall Bind(
+        string functionName,
+        string? interfaceBody,
+        string body,
+        bool replacesInterfaceStatements,
+        IReadOnlyList<(string Name, string PgType)> parameters,
+        bool returnsSet,
+        string? resultPgType,
+        bool isVoid,
+        IReadOnlyList<ApplicationFunction> functions,
+        bool idempotent)
+    {
+        var signature = new FunctionSignature(
+            functionName,
+            new EquatableArray<ParameterSignature>([.. parameters.Select(p => new ParameterSignature(p.Name, PgType.Parse(p.PgType)))]),
+            returnsSet);
+        var catalog = new FunctionCatalog([.. functions.Select(f => f.Definition)]);
+        BindResult result = Binder.Bind(interfaceBody is null ? null : Parser.Parse(interfaceBody), Parser.Parse(body), replacesInterfaceStatements, signature, catalog);
+        if (!result.Succeeded)
+        {
+            const int Shown = 10; // a message, not a listing: a body of garbage could produce a hundred
+            int more = result.Diagnostics.Count - Shown;
+            throw new InvalidOperationException(
+                $"The PL/Proxy body of {functionName} does not bind: {string.Join("; ", result.Diagnostics.Take(Shown).Select(d => $"{d.Id} {d}"))}{(more > 0 ? $"; and {more} more" : "")}");
+        }
+
+        return new RemoteCall(
+            result.Function!,
+            [.. parameters.Select(p => p.PgType)],
+            resultPgType,
+            isVoid,
+            functions.Count == 0 ? null : new UserFunctions([.. functions]),
+            idempotent);
+    }
+}
