@@ -1,8 +1,8 @@
 using Npgsql;
-using Polly;
 using PlProxy.Client.Connections;
 using PlProxy.Client.Planning;
 using PlProxy.Client.Resilience;
+using Polly;
 
 namespace PlProxy.Client.Clusters;
 

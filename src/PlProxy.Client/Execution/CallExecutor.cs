@@ -1,10 +1,10 @@
 using System.Data.Common;
 using System.Diagnostics;
 using System.Runtime.CompilerServices;
+using Microsoft.Extensions.Logging;
 using PlProxy.Client.Clusters;
 using PlProxy.Client.Language;
 using PlProxy.Client.Planning;
-using Microsoft.Extensions.Logging;
 using PlProxy.Client.Resilience;
 
 namespace PlProxy.Client.Execution;

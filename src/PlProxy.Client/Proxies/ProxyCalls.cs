@@ -1,5 +1,5 @@
-using System.Data.Common;
 using System.ComponentModel;
+using System.Data.Common;
 
 namespace PlProxy.Client.Proxies;
 

@@ -1,8 +1,8 @@
 using Microsoft.Extensions.Logging;
+using PlProxy.Client.Telemetry;
 using Polly;
 using Polly.CircuitBreaker;
 using Polly.Retry;
-using PlProxy.Client.Telemetry;
 
 namespace PlProxy.Client.Resilience;
 
