@@ -1,5 +1,4 @@
 using System.Data.Common;
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using PlProxy.Client.Clusters;
@@ -23,60 +22,48 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
     public Task<IReadOnlyList<T>> ListAsync<T>(RemoteCall call, object?[] arguments, Func<DbDataReader, T> read, CancellationToken cancellationToken) =>
         RunAsync<T, IReadOnlyList<T>, RowList<T>>(call, arguments, read, cancellationToken);
 
-    // Plans, runs and reads a call under its telemetry and the cluster's query_timeout, holding the cluster version's
-    // lease until the rows are read. One database is read right here (RUN ON ANY failing over to the next partition
-    // when one cannot be reached); several go through ReadAllAsync, concurrently.
+    // Plans, runs and reads a call in its scope (telemetry, query_timeout, the cluster version's lease until the rows
+    // are read). One database is read right here (RUN ON ANY failing over to the next partition when one cannot be
+    // reached); several go through FanOut, concurrently.
     private async Task<TResult> RunAsync<T, TResult, TRows>(RemoteCall call, object?[] arguments, Func<DbDataReader, T> read, CancellationToken cancellationToken)
         where TRows : struct, IRowSink<T, TResult>
     {
-        long started = Stopwatch.GetTimestamp();
-        using Activity? activity = CallTelemetry.Start(call);
-        Route? route = null;
+        var scope = CallScope.Start(logger, call, cancellationToken);
         try
         {
-            route = await PlanAsync(call, arguments, cancellationToken).ConfigureAwait(false);
+            scope.Planned(await PlanAsync(call, arguments, cancellationToken).ConfigureAwait(false));
+            Route route = scope.Route!;
             TRows rows = default;
-            using (CancellationTokenSource? timeout = CallTimeout.Start(route, cancellationToken))
+            if (route.IsSingleDatabase)
             {
-                CancellationToken token = timeout?.Token ?? cancellationToken;
-                try
+                for (int attempt = 1; ; attempt++)
                 {
-                    if (route.IsSingleDatabase)
+                    TargetCursor cursor;
+                    try
                     {
-                        for (int attempt = 1; ; attempt++)
+                        cursor = await PartitionCall.OpenAsync(route, 0, scope.Token).ConfigureAwait(false);
+                    }
+                    catch (PlProxyException e) when (FailsOver(route, e, attempt))
+                    {
+                        int next = (route.Plan.SinglePartition + 1) % route.Cluster.Layout.PartitionCount;
+                        route = route with { Plan = ExecutionPlan.Single(route.Cluster.Layout.ConnectionOf(next), next) };
+                        continue;
+                    }
+
+                    await using (cursor.ConfigureAwait(false))
+                    {
+                        while (await cursor.ReadAsync(scope.Token).ConfigureAwait(false))
                         {
-                            TargetCursor cursor;
-                            try
-                            {
-                                cursor = await PartitionCall.OpenAsync(route, 0, token).ConfigureAwait(false);
-                            }
-                            catch (PlProxyException e) when (FailsOver(route, e, attempt))
-                            {
-                                int next = (route.Plan.SinglePartition + 1) % route.Cluster.Layout.PartitionCount;
-                                route = route with { Plan = ExecutionPlan.Single(route.Cluster.Layout.ConnectionOf(next), next) };
-                                continue;
-                            }
-
-                            await using (cursor.ConfigureAwait(false))
-                            {
-                                while (await cursor.ReadAsync(token).ConfigureAwait(false))
-                                {
-                                    rows.Add(cursor.Current(read));
-                                }
-                            }
-
-                            break;
+                            rows.Add(cursor.Current(read));
                         }
                     }
-                    else
-                    {
-                        rows.AddRange(await FanOut.ReadAllAsync(route, read, token).ConfigureAwait(false));
-                    }
+
+                    break;
                 }
-                catch (OperationCanceledException e) when (CallTimeout.TimedOut(timeout, cancellationToken))
-                {
-                    throw RemoteErrors.QueryTimeout(route, e);
-                }
+            }
+            else
+            {
+                rows.AddRange(await FanOut.ReadAllAsync(route, read, scope.Token).ConfigureAwait(false));
             }
 
             if (rows.ExactlyOneRow && rows.Count != 1)
@@ -84,17 +71,22 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
                 throw RemoteErrors.RowCount(route, rows.Count);
             }
 
-            CallTelemetry.Completed(logger, call, route, started, activity, null);
+            scope.Succeeded();
             return rows.Result;
         }
         catch (Exception e)
         {
-            CallTelemetry.Completed(logger, call, route, started, activity, e);
-            throw;
+            Exception error = scope.Failed(e);
+            if (ReferenceEquals(error, e))
+            {
+                throw;
+            }
+
+            throw error;
         }
         finally
         {
-            route?.Cluster.Release();
+            scope.Dispose();
         }
     }
 
@@ -108,20 +100,16 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
     /// <summary>A fan-out that tolerates failing partitions: every target runs to its end; failures are reported, not thrown.</summary>
     public async Task<PlProxyPartialResult<T>> PartialAsync<T>(RemoteCall call, object?[] arguments, Func<DbDataReader, T> read, CancellationToken cancellationToken)
     {
-        long started = Stopwatch.GetTimestamp();
-        using Activity? activity = CallTelemetry.Start(call);
-        Route? route = null;
+        var scope = CallScope.Start(logger, call, cancellationToken);
         try
         {
-            route = await PlanAsync(call, arguments, cancellationToken).ConfigureAwait(false);
-            Route planned = route;
-            using CancellationTokenSource? timeout = CallTimeout.Start(planned, cancellationToken);
-            CancellationToken token = timeout?.Token ?? cancellationToken;
-            int count = planned.IsSingleDatabase ? 1 : planned.Plan.Count;
+            scope.Planned(await PlanAsync(call, arguments, cancellationToken).ConfigureAwait(false));
+            Route route = scope.Route!;
+            int count = route.IsSingleDatabase ? 1 : route.Plan.Count;
             var tasks = new Task<List<T>>[count];
             for (int i = 0; i < count; i++)
             {
-                tasks[i] = PartitionCall.ReadAsync(planned, i, read, token).AsTask();
+                tasks[i] = PartitionCall.ReadAsync(route, i, read, scope.Token).AsTask();
             }
 
             try
@@ -145,9 +133,9 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
                 {
                     errors.Add(error);
                 }
-                else if (task.IsCanceled && CallTimeout.TimedOut(timeout, cancellationToken))
+                else if (task.IsCanceled && scope.TimedOut)
                 {
-                    errors.Add(RemoteErrors.QueryTimeout(planned, new OperationCanceledException()));
+                    errors.Add(RemoteErrors.QueryTimeout(route, new OperationCanceledException()));
                 }
                 else
                 {
@@ -155,43 +143,50 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
                 }
             }
 
-            CallTelemetry.Completed(logger, call, route, started, activity, null);
+            scope.Succeeded();
             return new PlProxyPartialResult<T>(rows, errors, count);
         }
         catch (Exception e)
         {
-            CallTelemetry.Completed(logger, call, route, started, activity, e);
-            throw;
+            Exception error = scope.Failed(e);
+            if (ReferenceEquals(error, e))
+            {
+                throw;
+            }
+
+            throw error;
         }
         finally
         {
-            route?.Cluster.Release();
+            scope.Dispose();
         }
     }
 
     public async IAsyncEnumerable<T> StreamAsync<T>(RemoteCall call, object?[] arguments, Func<DbDataReader, T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        long started = Stopwatch.GetTimestamp();
-        using Activity? activity = CallTelemetry.Start(call);
-        Route? route = null;
+        var scope = CallScope.Start(logger, call, cancellationToken);
         try
         {
             try
             {
-                route = await PlanAsync(call, arguments, cancellationToken).ConfigureAwait(false);
+                scope.Planned(await PlanAsync(call, arguments, cancellationToken).ConfigureAwait(false));
             }
             catch (Exception e)
             {
-                CallTelemetry.Completed(logger, call, route, started, activity, e);
-                throw;
+                Exception error = scope.Failed(e);
+                if (ReferenceEquals(error, e))
+                {
+                    throw;
+                }
+
+                throw error;
             }
 
-            using CancellationTokenSource? timeout = CallTimeout.Start(route, cancellationToken);
-            CancellationToken token = timeout?.Token ?? cancellationToken;
+            Route route = scope.Route!;
             IAsyncEnumerable<T> rows = route.IsSingleDatabase
-                ? PartitionCall.StreamAsync(route, 0, read, token)
-                : FanOut.StreamAllAsync(route, read, token);
-            await using IAsyncEnumerator<T> enumerator = rows.GetAsyncEnumerator(token);
+                ? PartitionCall.StreamAsync(route, 0, read, scope.Token)
+                : FanOut.StreamAllAsync(route, read, scope.Token);
+            await using IAsyncEnumerator<T> enumerator = rows.GetAsyncEnumerator(scope.Token);
             while (true)
             {
                 try
@@ -203,8 +198,7 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
                 }
                 catch (Exception e)
                 {
-                    Exception error = e is OperationCanceledException && CallTimeout.TimedOut(timeout, cancellationToken) ? RemoteErrors.QueryTimeout(route, e) : e;
-                    CallTelemetry.Completed(logger, call, route, started, activity, error);
+                    Exception error = scope.Failed(e);
                     if (ReferenceEquals(error, e))
                     {
                         throw;
@@ -216,11 +210,11 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
                 yield return enumerator.Current;
             }
 
-            CallTelemetry.Completed(logger, call, route, started, activity, null);
+            scope.Succeeded();
         }
         finally
         {
-            route?.Cluster.Release();
+            scope.Dispose();
         }
     }
 

@@ -1,0 +1,77 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using PlProxy.Client.Planning;
+
+namespace PlProxy.Client.Execution;
+
+/// <summary>
+/// The frame every call runs in, whatever its shape: its trace and duration from the start, its route (and the
+/// cluster lease that comes with it) once planned, the cluster's query_timeout over the rest, and one telemetry record
+/// at the end. A struct local to the call: nothing allocated for it.
+/// </summary>
+internal struct CallScope
+{
+    private readonly ILogger _logger;
+    private readonly RemoteCall _call;
+    private readonly CancellationToken _caller;
+    private readonly long _started;
+    private readonly Activity? _activity;
+    private CancellationTokenSource? _timeout;
+
+    private CallScope(ILogger logger, RemoteCall call, CancellationToken cancellationToken)
+    {
+        _logger = logger;
+        _call = call;
+        _caller = cancellationToken;
+        _started = Stopwatch.GetTimestamp();
+        _activity = CallTelemetry.Start(call);
+    }
+
+    /// <summary>The planned route, or null before planning ends.</summary>
+    public Route? Route { get; private set; }
+
+    /// <summary>The token the call's statements run under: the caller's, and the query_timeout when the cluster has one.</summary>
+    public readonly CancellationToken Token => _timeout?.Token ?? _caller;
+
+    /// <summary>True when the query_timeout fired and the caller did not cancel.</summary>
+    public readonly bool TimedOut => _timeout is { IsCancellationRequested: true } && !_caller.IsCancellationRequested;
+
+    public static CallScope Start(ILogger logger, RemoteCall call, CancellationToken cancellationToken) => new(logger, call, cancellationToken);
+
+    /// <summary>Records the route (the scope now owns its lease) and starts the cluster's query_timeout.</summary>
+    public void Planned(Route route)
+    {
+        Route = route;
+        if (route.Cluster.QueryTimeout is { } queryTimeout)
+        {
+            _timeout = CancellationTokenSource.CreateLinkedTokenSource(_caller);
+            _timeout.CancelAfter(queryTimeout);
+        }
+    }
+
+    /// <summary>The call succeeded: its telemetry.</summary>
+    public readonly void Succeeded() => CallTelemetry.Completed(_logger, _call, Route, _started, _activity, null);
+
+    /// <summary>
+    /// The call failed with <paramref name="error"/>: records it and returns what to throw — the query_timeout's
+    /// error when the timeout (not the caller) cancelled the statements, else <paramref name="error"/> itself.
+    /// </summary>
+    public readonly Exception Failed(Exception error)
+    {
+        if (error is OperationCanceledException && TimedOut)
+        {
+            error = RemoteErrors.QueryTimeout(Route!, error);
+        }
+
+        CallTelemetry.Completed(_logger, _call, Route, _started, _activity, error);
+        return error;
+    }
+
+    /// <summary>Ends the trace, the timeout and the lease.</summary>
+    public readonly void Dispose()
+    {
+        _timeout?.Dispose();
+        Route?.Cluster.Release();
+        _activity?.Dispose();
+    }
+}
