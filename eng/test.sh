@@ -7,11 +7,13 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
 configuration="${CONFIGURATION:-Release}"
 
-# 1. The servers the tests start: PostgreSQL 15, the PL/Proxy extension (the routing oracle) and pgbouncer.
+# 1. The servers the tests start: PostgreSQL 15, the PL/Proxy extension (the routing oracle) and pgbouncer; and
+#    SkyTools' Python library, the reference for PostgreSQL 8.3's hashtext (no 8.3 server runs here).
 missing=()
 [ -x /usr/lib/postgresql/15/bin/postgres ] || missing+=(postgresql-15)
 [ -f /usr/share/postgresql/15/extension/plproxy.control ] || missing+=(postgresql-15-plproxy)
 command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
+[ -f /usr/lib/python3/dist-packages/skytools/hashtext.py ] || missing+=(python3-skytools)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     echo "Installing ${missing[*]} ..."

@@ -118,19 +118,11 @@ internal static class Planner
     private static void TagHashes<TArgs>(BoundFunction function, in TArgs arguments, int row, ClusterLayout cluster, IUserFunctions? functions, ref Tagger tags)
         where TArgs : IPlanArguments
     {
-        int count = 0;
+        // Any number of hashes: the binder allows a set-returning hash only on a set-returning function (PLPX2013),
+        // so PL/Proxy's run-time "Only set-returning function allows hashcount <> 1" cannot arise here.
         foreach (SqlValue hash in ExpressionEvaluator.EvaluateSet((CallExpression)function.Hash!, arguments, row, cluster, functions))
         {
             tags.Tag(cluster.PartitionOf(HashValue(function, hash, arguments, row)), row);
-            count++;
-        }
-
-        if (count != 1 && !function.Signature.ReturnsSet)
-        {
-            throw new PlProxyException($"{function.Signature.Name}: Only set-returning function allows hashcount <> 1 (got {count})")
-            {
-                Function = function.Signature.Name,
-            };
         }
     }
 

@@ -209,9 +209,9 @@ public sealed class OptionsValidationTests
         Assert.Equal(PlProxyDataSource.MaxCachedCommands, largest);
     }
 
-    private sealed class OneRowExecutor : Execution.IPartitionExecutor
+    private sealed class OneRowExecutor : Client.Execution.IPartitionExecutor
     {
-        public ValueTask<System.Data.Common.DbDataReader> ExecuteAsync(Execution.PartitionRequest request, CancellationToken cancellationToken)
+        public ValueTask<System.Data.Common.DbDataReader> ExecuteAsync(Client.Execution.PartitionRequest request, CancellationToken cancellationToken)
         {
             var table = new System.Data.DataTable();
             table.Columns.Add("r", typeof(int));

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using PlProxy.Client.Hashing;
 
@@ -5,7 +6,8 @@ namespace PlProxy.Client.Tests.Hashing;
 
 /// <summary>
 /// PostgreSQL 8.3's hashtext (Jenkins' lookup2). No 8.3 server runs here, so the port is checked against a
-/// table computed on 8.3 and against Jenkins' own published test values for lookup2.
+/// table computed on 8.3, a published lookup2 value, and SkyTools' <c>hashtext_old</c> (the C extension of
+/// python3-skytools, which the seed's own tools used to route 8.3 clusters).
 /// </summary>
 public sealed class LegacyHashTextTests
 {
@@ -36,6 +38,41 @@ public sealed class LegacyHashTextTests
         const string value = "Müller-Lüdenscheidt 🐘 0123456789";
 
         Assert.Equal((int)Lookup2.Hash(Encoding.UTF8.GetBytes(value), 3923095), PgHash.LegacyHashText(value));
+    }
+
+    [Fact]
+    public async Task LegacyHashText_MatchesSkyToolsHashtextOld_ForEveryLengthAndMultibyteText()
+    {
+        // Every length from 0 to 80 bytes crosses lookup2's 12-byte blocks and each tail length many times.
+        string[] values = [.. GeneratedInputs.AsciiOfEveryLength(80, 3, seed: 83), .. GeneratedInputs.Multibyte(200, 40, seed: 84)];
+
+        int[] expected = await SkyToolsHashtextOldAsync(values);
+
+        Assert.Equal(expected, values.Select(PgHash.LegacyHashText));
+    }
+
+    // One value per line, as UTF-8 hex, through python3-skytools' hashtext_old.
+    private static async Task<int[]> SkyToolsHashtextOldAsync(string[] values)
+    {
+        const string Script = "import sys\nfrom skytools.hashtext import hashtext_old\nfor line in sys.stdin:\n    print(hashtext_old(bytes.fromhex(line.strip())))\n";
+        var start = new ProcessStartInfo("/usr/bin/python3", ["-c", Script])
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using Process python = Process.Start(start)!;
+        foreach (string value in values)
+        {
+            await python.StandardInput.WriteLineAsync(Convert.ToHexString(Encoding.UTF8.GetBytes(value)));
+        }
+
+        python.StandardInput.Close();
+        string output = await python.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
+        string errors = await python.StandardError.ReadToEndAsync(TestContext.Current.CancellationToken);
+        await python.WaitForExitAsync(TestContext.Current.CancellationToken);
+        Assert.True(python.ExitCode == 0, $"python3-skytools failed: {errors}");
+        return [.. output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(line => int.Parse(line, System.Globalization.CultureInfo.InvariantCulture))];
     }
 
     [Fact]

@@ -97,6 +97,60 @@ public sealed class ExpressionEvaluatorTests(PostgresServerFixture postgres)
         Assert.Equal(("integer out of range", "22003"), (error.Message, error.SqlState));
     }
 
+    [Theory]
+    [InlineData("int4", "hashint4", -2147483649L)]
+    [InlineData("int4", "hashint4", -2147483648L)]
+    [InlineData("int4", "hashint4", 2147483647L)]
+    [InlineData("int4", "hashint4", 2147483648L)]
+    [InlineData("int2", "hashint2", -32769L)]
+    [InlineData("int2", "hashint2", -32768L)]
+    [InlineData("int2", "hashint2", 32767L)]
+    [InlineData("int2", "hashint2", 32768L)]
+    public async Task NarrowingCast_AtTheBoundaries_AgreesWithPostgres(string type, string hash, long value)
+    {
+        var signature = new FunctionSignature("f", new EquatableArray<ParameterSignature>([new ParameterSignature("id", PgType.Int8)]), false);
+        BoundExpression expression = Binder.Bind(Parser.Parse($"cluster 'c'; run on {hash}(id::{type});"), signature).Function!.Hash!;
+        await using Npgsql.NpgsqlCommand command = (await postgres.DatabaseAsync("hashing")).CreateCommand($"select {hash}($1::int8::{type})");
+        command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = value });
+        string expected;
+        try
+        {
+            expected = Convert.ToString(await command.ExecuteScalarAsync(TestContext.Current.CancellationToken), System.Globalization.CultureInfo.InvariantCulture)!;
+        }
+        catch (Npgsql.PostgresException e)
+        {
+            expected = e.SqlState;
+        }
+
+        string actual;
+        try
+        {
+            actual = ExpressionEvaluator.Evaluate(expression, new ObjectArrayArguments([value]), -1, AsciiCluster, null).Integer.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (PlProxyException e)
+        {
+            actual = e.SqlState!;
+        }
+
+        Assert.Equal(expected, actual);
+    }
+
+    [Fact]
+    public void Ascii_OfLoneSurrogate_IsRefused()
+    {
+        BoundExpression ascii = Binder.Bind(Parser.Parse("cluster 'c'; run on ascii(key);"), KeySignature).Function!.Hash!;
+
+        // A high surrogate with nothing after it, and a low one first: neither is a character PostgreSQL could hold.
+        Assert.All(["\uD83D", "\uDE00x"], key =>
+            Assert.Throws<ArgumentException>(() => ExpressionEvaluator.Evaluate(ascii, new ObjectArrayArguments([key, 0]), -1, AsciiCluster, null)));
+    }
+
+    [Theory]
+    [InlineData("lower(key)", "lower()")]
+    [InlineData("upper(key)", "upper()")]
+    public void CaseMapping_OfNonAsciiText_NamesTheFunction(string sql, string function) =>
+        Assert.StartsWith($"{function} of text with the non-ASCII character", Assert.Throws<PlProxyException>(() => Evaluate(sql, "aé", 0, AsciiCluster)).Message, StringComparison.Ordinal);
+
     [Fact]
     public void BuiltinOfNull_IsNull() =>
         Assert.Null(Evaluate("lower(key)", null!, 0, AsciiCluster));

@@ -125,6 +125,41 @@ public sealed class PlannerTests
     }
 
     [Fact]
+    public void Plan_SplitWithRunOnNumber_SendsEveryElementToThatPartition()
+    {
+        BoundFunction function = Bind("cluster 'c4'; split keys; run on 2;", returnsSet: true, ("keys", "text[]"));
+
+        ExecutionPlan plan = Planner.Plan(function, new ObjectArrayArguments([new[] { "a", "b", "c" }]), Four, new FixedRandom(0));
+
+        Assert.Equal((1, 2), (plan.Count, plan[0].Partition));
+        Assert.Equal([0, 1, 2], plan[0].Rows!);
+    }
+
+    [Fact]
+    public void Plan_NullHashThroughACast_NamesTheArgument()
+    {
+        BoundFunction function = Bind("cluster 'c4'; run on hashtext(id::text);", returnsSet: false, ("id", "int8"));
+
+        var error = Assert.Throws<PlProxyException>(() => Planner.Plan(function, new ObjectArrayArguments([null]), Four, new FixedRandom(0)));
+
+        Assert.Equal("f: Hash function returned NULL (argument id is NULL)", error.Message);
+    }
+
+    [Fact]
+    public void Plan_SplitOfScalar_NamesTheArgumentAndItsType()
+    {
+        BoundFunction function = Bind("cluster 'c4'; split keys; run on hashtext(keys);", returnsSet: true, ("keys", "text[]"));
+
+        var error = Assert.Throws<PlProxyException>(() => Planner.Plan(function, new ObjectArrayArguments(["one"]), Four, new FixedRandom(0)));
+
+        Assert.Equal("SPLIT argument $1 is not an array but String", error.Message);
+    }
+
+    [Fact]
+    public void Layout_WithoutPartitions_NamesTheCluster() =>
+        Assert.StartsWith("Cluster 'c0' has no partitions.", Assert.Throws<ArgumentException>(() => new ClusterLayout("c0", [])).Message, StringComparison.Ordinal);
+
+    [Fact]
     public void Layout_WithEmptyPartition_NamesIt() =>
         Assert.Contains("Partition 1 of cluster 'c2'", Assert.Throws<ArgumentException>(() => new ClusterLayout("c2", ["a", " "])).Message, StringComparison.Ordinal);
 
