@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Mutation testing of the routing core (the planner, the cluster layout, the partition mapping, the SPLIT cut) with
-# Stryker.NET over the unit-test project, which includes the differential tests against a live PL/Proxy (run
-# eng/test.sh once first: it installs it). Not part of CI.
-# Known limits (session 3): Stryker cannot capture coverage when xunit.v3 runs the tests in its own process, so every
-# mutant runs the whole project (~20 s each on 2 cores); a vstest test-case-filter made its per-mutant runs execute no
-# test at all (a mask mutation of Partitions.IndexOf "survived"), so there is none. Before trusting a score, plant a
-# known mutation and see it killed. xunit.v3's MTP mode with Stryker's "mtp" runner is the next thing to try.
+# Mutation testing of the pure core (Hashing, Planning, the SPLIT cut) with Stryker.NET over the unit-test project,
+# which includes the differential tests against a live PostgreSQL and SkyTools (run eng/test.sh once first: it
+# installs them). Not part of CI: about 45 minutes on 2 cores. Writes tests/mutation-report.md.
+#
+# Stryker runs the tests through the Microsoft Testing Platform: the test project is built in xunit.v3's MTP mode
+# for this run only (UseMicrosoftTestingPlatformRunner, as an MSBuild global property from the environment), which
+# lets Stryker capture coverage per test and run only the tests that reach each mutant. eng/test.sh keeps xunit's
+# own command line. Keep the machine otherwise idle while it runs: a loaded machine turns slow runs into "timeouts",
+# which Stryker counts as killed.
 set -euo pipefail
 
 repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -14,7 +16,7 @@ dotnet tool restore >/dev/null
 
 output="$repo_root/artifacts/mutation"
 rm -rf "$output"
-(cd src/PlProxy.Client && dotnet stryker --config-file "$repo_root/eng/stryker-config.json" --output "$output" "$@")
+(cd src/PlProxy.Client && UseMicrosoftTestingPlatformRunner=true dotnet stryker --config-file "$repo_root/eng/stryker-config.json" --output "$output" "$@")
 
 report="$(find "$output" -name 'mutation-report.md' | head -n 1)"
 if [ -n "$report" ]; then
