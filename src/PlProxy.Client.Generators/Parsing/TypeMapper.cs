@@ -1,4 +1,5 @@
 using Microsoft.CodeAnalysis;
+using PlProxy.Client.Language;
 
 namespace PlProxy.Client.Generators.Parsing;
 
@@ -12,33 +13,10 @@ internal static class TypeMapper
     public static string? ScalarPgType(ITypeSymbol type)
     {
         type = Unwrap(type);
-        switch (type.SpecialType)
-        {
-            case SpecialType.System_String: return "text";
-            case SpecialType.System_Int16: return "int2";
-            case SpecialType.System_Int32: return "int4";
-            case SpecialType.System_Int64: return "int8";
-            case SpecialType.System_Boolean: return "bool";
-            case SpecialType.System_Decimal: return "numeric";
-            case SpecialType.System_Double: return "float8";
-            case SpecialType.System_Single: return "float4";
-            case SpecialType.System_DateTime: return "timestamptz";
-        }
-
-        if (type is IArrayTypeSymbol { ElementType.SpecialType: SpecialType.System_Byte, Rank: 1 })
-        {
-            return "bytea";
-        }
-
-        return type.ToDisplayString() switch
-        {
-            "System.Guid" => "uuid",
-            "System.DateTimeOffset" => "timestamptz",
-            "System.DateOnly" => "date",
-            "System.TimeOnly" => "time",
-            "System.TimeSpan" => "interval",
-            _ => null,
-        };
+        string fullName = type is IArrayTypeSymbol { Rank: 1 } array
+            ? array.ElementType.ToDisplayString() == "byte" ? "System.Byte[]" : ""
+            : type.ContainingNamespace is { IsGlobalNamespace: false } ns ? $"{ns.ToDisplayString()}.{type.MetadataName}" : type.MetadataName;
+        return ClrTypeMap.ScalarPgType(fullName);
     }
 
     /// <summary>
@@ -62,7 +40,7 @@ internal static class TypeMapper
 
         reason = Unwrap(type).TypeKind == TypeKind.Enum
             ? "enums are not mapped automatically; pass the label as a string and name the PostgreSQL enum with [PgType(\"...\")]"
-            : $"'{type.ToDisplayString()}' has no PostgreSQL type (supported: string, short, int, long, bool, decimal, double, float, Guid, DateTime, DateTimeOffset, DateOnly, TimeOnly, TimeSpan, byte[], their nullable forms, and arrays or IReadOnlyList<T> of them); name one with [PgType(\"...\")]";
+            : $"'{type.ToDisplayString()}' has no PostgreSQL type (supported: {ClrTypeMap.Supported}, their nullable forms, and arrays or IReadOnlyList<T> of them); name one with [PgType(\"...\")]";
         return null;
     }
 

@@ -8,21 +8,15 @@ namespace PlProxy.Client.Planning;
 /// </summary>
 internal sealed class RemoteCall
 {
-    // Types Npgsql writes natively. A parameter of another type (an enum, a domain, citext ...) goes without a
-    // declared type and is cast in the SQL text ($1::mood), so PostgreSQL converts it from the value Npgsql sends.
-    private static readonly HashSet<string> WireTypes = new(StringComparer.Ordinal)
-    {
-        "text", "varchar", "int2", "int4", "int8", "bool", "numeric", "float4", "float8", "uuid", "timestamptz", "timestamp",
-        "date", "time", "interval", "bytea", "json", "jsonb",
-    };
-
     private RemoteCall(BoundFunction function, string[] parameterTypes, string? resultPgType, bool isVoid, UserFunctions? functions, bool idempotent)
     {
         Function = function;
         DisplayName = $"{function.Signature.Name}({parameterTypes.Length})";
         (Sql, ParameterOrder) = RemoteQuery.Of(function, parameterTypes, resultPgType, isVoid);
         ParameterTypes = parameterTypes;
-        ParameterWireTypes = [.. parameterTypes.Select(t => WireTypes.Contains(t.EndsWith("[]", StringComparison.Ordinal) ? t[..^2] : t) ? t : null)];
+        // A parameter of a type Npgsql does not write natively (an enum, a domain, citext ...) goes without a declared
+        // type and is cast in the SQL text ($1::mood), so PostgreSQL converts it from the value Npgsql sends.
+        ParameterWireTypes = [.. parameterTypes.Select(ClrTypeMap.WireType)];
         ParameterNames = [.. function.Signature.Parameters.Select(p => p.Name)];
         Functions = functions;
         Idempotent = idempotent;
