@@ -41,6 +41,9 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
         _proxyExecutor = new ProxyExecutor(_executor);
     }
 
+    /// <summary>The executor the proxies call through (for tests).</summary>
+    internal CallExecutor Executor => _executor;
+
     /// <summary>The clusters and pools (for tests and benchmarks).</summary>
     internal ClusterRegistry Clusters => _clusters;
 
