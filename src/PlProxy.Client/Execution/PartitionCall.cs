@@ -48,6 +48,7 @@ internal static class PartitionCall
     public static async ValueTask<TargetCursor> OpenAsync(Route route, int target, CancellationToken cancellationToken)
     {
         (NpgsqlDataSource dataSource, ResiliencePipeline pipeline, int partition, int[]? rows) = Resolve(route, target);
+        object?[] arguments = ArgumentsFor(route, rows);
         var cursor = new TargetCursor(route, dataSource, partition);
         try
         {
@@ -67,7 +68,9 @@ internal static class PartitionCall
             {
                 try
                 {
-                    cursor.Reader = await executor.ExecuteAsync(Request(route, partition, rows), cancellationToken).ConfigureAwait(false);
+                    cursor.Reader = await executor.ExecuteAsync(
+                        new PartitionRequest(route.Cluster.Name, partition, route.Call.Function.Target ?? route.Call.Name, route.Call.Sql, route.Call.ParameterNames, arguments),
+                        cancellationToken).ConfigureAwait(false);
                 }
                 catch (Exception e) when (RemoteErrors.Wrap(e, route, dataSource, partition) is { } wrapped)
                 {
@@ -98,7 +101,7 @@ internal static class PartitionCall
 
                         try
                         {
-                            return Outcome.FromResult<DbDataReader>(await PartitionCommand.ExecuteReaderAsync(state.DataSource, state.Route, state.Rows, opened, state.Cursor, context.CancellationToken).ConfigureAwait(false));
+                            return Outcome.FromResult<DbDataReader>(await PartitionCommand.ExecuteReaderAsync(state.DataSource, state.Route, state.Arguments, opened, state.Cursor, context.CancellationToken).ConfigureAwait(false));
                         }
                         catch (Exception e)
                         {
@@ -107,7 +110,7 @@ internal static class PartitionCall
                         }
                     },
                     context,
-                    (DataSource: dataSource, Route: route, Rows: rows, Cursor: cursor)).ConfigureAwait(false);
+                    (DataSource: dataSource, Route: route, Arguments: arguments, Cursor: cursor)).ConfigureAwait(false);
                 outcome.ThrowIfException();
                 cursor.Reader = outcome.Result;
             }
@@ -141,21 +144,22 @@ internal static class PartitionCall
         return (route.Cluster.DataSource(planTarget.Connection), route.Cluster.Pipeline(planTarget.Connection), planTarget.Partition, planTarget.Rows);
     }
 
-    // Every argument of the function by name (split arrays cut to this partition's elements), whatever the SQL uses.
-    private static PartitionRequest Request(Route route, int partition, int[]? rows)
+    // The call's arguments as this database receives them: SPLIT arguments cut to its elements (the one place they are
+    // cut, for the Npgsql command and the executor seam alike); the call's own array when nothing is split.
+    private static object?[] ArgumentsFor(Route route, int[]? rows)
     {
-        RemoteCall call = route.Call;
-        object?[] values = route.Arguments; // the call's own array: nothing to cut when nothing is split
-        if (rows is not null)
+        if (rows is null)
         {
-            values = new object?[values.Length];
-            for (int index = 0; index < values.Length; index++)
-            {
-                object? value = route.Arguments[index];
-                values[index] = call.Function.IsSplit(index) ? SplitValues.Cut(value, rows) : value;
-            }
+            return route.Arguments;
         }
 
-        return new PartitionRequest(route.Cluster.Name, partition, call.Function.Target ?? call.Name, call.Sql, call.ParameterNames, values);
+        var values = new object?[route.Arguments.Length];
+        for (int index = 0; index < values.Length; index++)
+        {
+            object? value = route.Arguments[index];
+            values[index] = route.Call.Function.IsSplit(index) ? SplitValues.Cut(value, rows) : value;
+        }
+
+        return values;
     }
 }

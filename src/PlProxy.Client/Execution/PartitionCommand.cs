@@ -4,7 +4,7 @@ using PlProxy.Client.Planning;
 namespace PlProxy.Client.Execution;
 
 /// <summary>
-/// The Npgsql command of one database's part of a call: the method's statement with its arguments (a SPLIT argument cut
+/// The Npgsql command of one database's part of a call: the method's statement with its arguments (a SPLIT argument already cut
 /// to this database's elements), executed so that a cancelled statement really stops, and sent once more when a
 /// partition's DDL made its prepared form stale.
 /// </summary>
@@ -14,11 +14,11 @@ internal static class PartitionCommand
     // statements automatically; when a partition's DDL has changed what a prepared statement returns, PostgreSQL
     // refuses it before running anything ("cached plan must not change result type"), so the statement is sent once
     // more on a connection whose prepared statements were dropped.
-    public static async ValueTask<NpgsqlDataReader> ExecuteReaderAsync(NpgsqlDataSource dataSource, Route route, int[]? rows, NpgsqlConnection connection, TargetCursor cursor, CancellationToken cancellationToken)
+    public static async ValueTask<NpgsqlDataReader> ExecuteReaderAsync(NpgsqlDataSource dataSource, Route route, object?[] arguments, NpgsqlConnection connection, TargetCursor cursor, CancellationToken cancellationToken)
     {
         try
         {
-            cursor.Command = CreateCommand(route.Call, route.Arguments, rows, connection);
+            cursor.Command = CreateCommand(route.Call, arguments, connection);
             return await ExecuteUntilCancelledAsync(cursor.Command, dataSource, route.Cluster.SignalsBackends, cancellationToken).ConfigureAwait(false);
         }
         catch (PostgresException e) when (e is { SqlState: PostgresErrorCodes.FeatureNotSupported, Routine: "RevalidateCachedQuery" })
@@ -27,7 +27,7 @@ internal static class PartitionCommand
             try
             {
                 fresh.UnprepareAll();
-                cursor.Command = CreateCommand(route.Call, route.Arguments, rows, fresh);
+                cursor.Command = CreateCommand(route.Call, arguments, fresh);
                 return await ExecuteUntilCancelledAsync(cursor.Command, dataSource, route.Cluster.SignalsBackends, cancellationToken).ConfigureAwait(false);
             }
             catch
@@ -61,17 +61,12 @@ internal static class PartitionCommand
         }
     }
 
-    private static NpgsqlCommand CreateCommand(RemoteCall call, object?[] arguments, int[]? rows, NpgsqlConnection connection)
+    private static NpgsqlCommand CreateCommand(RemoteCall call, object?[] arguments, NpgsqlConnection connection)
     {
         var command = new NpgsqlCommand(call.Sql, connection);
         foreach (int index in call.ParameterOrder)
         {
             object? value = arguments[index];
-            if (rows is not null && call.Function.IsSplit(index))
-            {
-                value = SplitValues.Cut(value, rows);
-            }
-
             var parameter = new NpgsqlParameter { Value = value ?? DBNull.Value };
             if (call.ParameterWireTypes[index] is { } wireType)
             {
