@@ -8,7 +8,7 @@ namespace PlProxy.Client.Generators.Tests;
 public sealed class EmittedCodeTests
 {
     // The scenario whose emitted source is kept as a baseline (EmittedSourceBaselineTests); here it is compiled and run.
-    private static readonly string Source = GeneratorHarness.Scenario("Shapes");
+    private static readonly string Source = ScenarioFiles.Input("Shapes");
 
     [Fact]
     public void ValidInterface_CompilesWithoutDiagnostics()

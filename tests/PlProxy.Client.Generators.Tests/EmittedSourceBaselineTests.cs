@@ -14,7 +14,7 @@ public sealed class EmittedSourceBaselineTests
     public static TheoryData<string> Scenarios()
     {
         var names = new TheoryData<string>();
-        foreach (string input in Directory.GetFiles(GeneratorHarness.ScenarioDirectory(), "*.input.cs").Order(StringComparer.Ordinal))
+        foreach (string input in Directory.GetFiles(ScenarioFiles.ScenarioDirectory(), "*.input.cs").Order(StringComparer.Ordinal))
         {
             names.Add(Path.GetFileName(input)[..^".input.cs".Length]);
         }
@@ -26,9 +26,9 @@ public sealed class EmittedSourceBaselineTests
     [MemberData(nameof(Scenarios))]
     public void Scenario_EmitsItsBaseline(string scenario)
     {
-        GeneratorHarness.Result result = GeneratorHarness.Run(GeneratorHarness.Scenario(scenario));
+        GeneratorHarness.Result result = GeneratorHarness.Run(ScenarioFiles.Input(scenario));
         string emitted = Describe(result);
-        string baseline = Path.Combine(GeneratorHarness.ScenarioDirectory(), scenario + ".g.cs");
+        string baseline = Path.Combine(ScenarioFiles.ScenarioDirectory(), scenario + ".g.cs");
 
         if (Environment.GetEnvironmentVariable("PLPROXY_UPDATE_BASELINES") == "1")
         {

@@ -1,6 +1,5 @@
 using Microsoft.CodeAnalysis;
 using Npgsql;
-using PlProxy.Client.Generators.Tests;
 
 namespace PlProxy.Client.Scaffold.Tests;
 

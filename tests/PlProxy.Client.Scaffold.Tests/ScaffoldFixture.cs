@@ -4,7 +4,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using PlProxy.Client.DependencyInjection;
-using PlProxy.Client.Generators.Tests;
 using PlProxy.Client.Hashing;
 using PlProxy.Client.Testing;
 

@@ -2,11 +2,12 @@ using System.Collections.Immutable;
 using System.Reflection;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
+using PlProxy.Client.Generators;
 
-namespace PlProxy.Client.Generators.Tests;
+namespace PlProxy.Client.TestSupport;
 
 /// <summary>Compiles user code in memory with the generator, as a user's build would.</summary>
-internal static class GeneratorHarness
+public static class GeneratorHarness
 {
     private static readonly Lazy<MetadataReference[]> References = new(() =>
     [
@@ -55,19 +56,6 @@ internal static class GeneratorHarness
         System.Runtime.CompilerServices.RuntimeHelpers.RunModuleConstructor(assembly.ManifestModule.ModuleHandle);
         return assembly;
     }
-
-    /// <summary>
-    /// The directory of the generator scenarios (<c>NAME.input.cs</c> and their baselines <c>NAME.g.cs</c>): the source
-    /// tree's, where baselines are written anew, or the copy beside the test assembly when the build mapped source paths.
-    /// </summary>
-    public static string ScenarioDirectory([System.Runtime.CompilerServices.CallerFilePath] string harnessPath = "")
-    {
-        string source = Path.Combine(Path.GetDirectoryName(harnessPath) ?? "", "Scenarios");
-        return Directory.Exists(source) ? source : Path.Combine(AppContext.BaseDirectory, "Scenarios");
-    }
-
-    /// <summary>The input of scenario <paramref name="name"/>.</summary>
-    public static string Scenario(string name) => File.ReadAllText(Path.Combine(ScenarioDirectory(), name + ".input.cs"));
 
     /// <summary>The source text a diagnostic points at.</summary>
     public static string TextAt(Result result, Diagnostic diagnostic) =>
