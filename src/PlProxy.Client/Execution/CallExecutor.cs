@@ -76,13 +76,7 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
         }
         catch (Exception e)
         {
-            Exception error = scope.Failed(e);
-            if (ReferenceEquals(error, e))
-            {
-                throw;
-            }
-
-            throw error;
+            throw scope.Failed(e);
         }
         finally
         {
@@ -148,13 +142,7 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
         }
         catch (Exception e)
         {
-            Exception error = scope.Failed(e);
-            if (ReferenceEquals(error, e))
-            {
-                throw;
-            }
-
-            throw error;
+            throw scope.Failed(e);
         }
         finally
         {
@@ -173,13 +161,7 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
             }
             catch (Exception e)
             {
-                Exception error = scope.Failed(e);
-                if (ReferenceEquals(error, e))
-                {
-                    throw;
-                }
-
-                throw error;
+                throw scope.Failed(e);
             }
 
             Route route = scope.Route!;
@@ -198,13 +180,7 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
                 }
                 catch (Exception e)
                 {
-                    Exception error = scope.Failed(e);
-                    if (ReferenceEquals(error, e))
-                    {
-                        throw;
-                    }
-
-                    throw error;
+                    throw scope.Failed(e);
                 }
 
                 yield return enumerator.Current;
@@ -221,7 +197,6 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
     // Where the call runs (a cluster, or a CONNECT target: a cluster of one partition) and on which partitions.
     private async ValueTask<Route> PlanAsync(RemoteCall call, object?[] arguments, CancellationToken cancellationToken)
     {
-        clusters.ThrowIfDisposed();
         BoundFunction function = call.Function;
         var planArguments = new ObjectArrayArguments(arguments);
         ClusterSnapshot cluster = function.Location switch

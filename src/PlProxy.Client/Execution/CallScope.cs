@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 using PlProxy.Client.Planning;
 
@@ -53,18 +54,19 @@ internal struct CallScope
     public readonly void Succeeded() => CallTelemetry.Completed(_logger, _call, Route, _started, _activity, null);
 
     /// <summary>
-    /// The call failed with <paramref name="error"/>: records it and returns what to throw — the query_timeout's
-    /// error when the timeout (not the caller) cancelled the statements, else <paramref name="error"/> itself.
+    /// The call failed with <paramref name="error"/>: records it, then rethrows it with its stack trace, or returns
+    /// the query_timeout's error to throw instead when the timeout (not the caller) cancelled the statements.
     /// </summary>
     public readonly Exception Failed(Exception error)
     {
-        if (error is OperationCanceledException && TimedOut)
+        Exception thrown = error is OperationCanceledException && TimedOut ? RemoteErrors.QueryTimeout(Route!, error) : error;
+        CallTelemetry.Completed(_logger, _call, Route, _started, _activity, thrown);
+        if (ReferenceEquals(thrown, error))
         {
-            error = RemoteErrors.QueryTimeout(Route!, error);
+            ExceptionDispatchInfo.Throw(error);
         }
 
-        CallTelemetry.Completed(_logger, _call, Route, _started, _activity, error);
-        return error;
+        return thrown;
     }
 
     /// <summary>Ends the trace, the timeout and the lease.</summary>
