@@ -1,3 +1,4 @@
+using PlProxy.Client.Language;
 using PlProxy.Client.Scaffold.Catalog;
 
 namespace PlProxy.Client.Scaffold.Mapping;
@@ -8,30 +9,31 @@ namespace PlProxy.Client.Scaffold.Mapping;
 /// </summary>
 internal static class TypeMap
 {
-    // pg_catalog types: the C# type, whether it is a struct, the PostgreSQL type that C# type stands for in the
-    // generator, and the type to read results as when casting to that default would change the value.
-    private static readonly Dictionary<string, (string Name, bool IsValueType, string Default, string? ReadAs)> BuiltIns = new(StringComparer.Ordinal)
+    // pg_catalog types: the .NET type to map them to, and the type to read results as when casting to the PostgreSQL
+    // type that .NET type stands for in the generator would change the value. That default comes from the one
+    // CLR <-> PostgreSQL table the generator and the runtime use (ClrTypeMap), so the three cannot drift apart.
+    private static readonly Dictionary<string, (Type Clr, string? ReadAs)> BuiltIns = new(StringComparer.Ordinal)
     {
-        ["bool"] = ("bool", true, "bool", null),
-        ["int2"] = ("short", true, "int2", null),
-        ["int4"] = ("int", true, "int4", null),
-        ["int8"] = ("long", true, "int8", null),
-        ["numeric"] = ("decimal", true, "numeric", null),
-        ["float4"] = ("float", true, "float4", null),
-        ["float8"] = ("double", true, "float8", null),
-        ["text"] = ("string", false, "text", null),
-        ["varchar"] = ("string", false, "text", null),
-        ["bpchar"] = ("string", false, "text", "bpchar"), // text would drop the padding
-        ["name"] = ("string", false, "text", null),
-        ["json"] = ("string", false, "text", null),
-        ["jsonb"] = ("string", false, "text", null),
-        ["uuid"] = ("Guid", true, "uuid", null),
-        ["date"] = ("DateOnly", true, "date", null),
-        ["time"] = ("TimeOnly", true, "time", null),
-        ["timestamptz"] = ("DateTime", true, "timestamptz", null),
-        ["timestamp"] = ("DateTime", true, "timestamptz", "timestamp"), // timestamptz would shift it by the session time zone
-        ["interval"] = ("TimeSpan", true, "interval", null),
-        ["bytea"] = ("byte[]", false, "bytea", null),
+        ["bool"] = (typeof(bool), null),
+        ["int2"] = (typeof(short), null),
+        ["int4"] = (typeof(int), null),
+        ["int8"] = (typeof(long), null),
+        ["numeric"] = (typeof(decimal), null),
+        ["float4"] = (typeof(float), null),
+        ["float8"] = (typeof(double), null),
+        ["text"] = (typeof(string), null),
+        ["varchar"] = (typeof(string), null),
+        ["bpchar"] = (typeof(string), "bpchar"), // text would drop the padding
+        ["name"] = (typeof(string), null),
+        ["json"] = (typeof(string), null),
+        ["jsonb"] = (typeof(string), null),
+        ["uuid"] = (typeof(Guid), null),
+        ["date"] = (typeof(DateOnly), null),
+        ["time"] = (typeof(TimeOnly), null),
+        ["timestamptz"] = (typeof(DateTime), null),
+        ["timestamp"] = (typeof(DateTime), "timestamp"), // timestamptz would shift it by the session time zone
+        ["interval"] = (typeof(TimeSpan), null),
+        ["bytea"] = (typeof(byte[]), null),
     };
 
     private static readonly string Supported = string.Join(", ", BuiltIns.Keys) + ", their domains, enums and one-dimensional arrays";
@@ -81,8 +83,10 @@ internal static class TypeMap
         if (type.IsBuiltIn && BuiltIns.TryGetValue(type.Name, out var builtIn))
         {
             // Name the PostgreSQL type where it differs from the one the C# type stands for.
-            string? pgType = type.Name == builtIn.Default ? null : type.Name;
-            return new TypeMapping(new ClrType(builtIn.Name, builtIn.IsValueType, pgType, builtIn.ReadAs), "", builtIn.Default);
+            string clrName = builtIn.Clr.FullName!;
+            string standsFor = ClrTypeMap.ScalarPgType(clrName)!;
+            string? pgType = type.Name == standsFor ? null : type.Name;
+            return new TypeMapping(new ClrType(ClrTypeMap.CSharpName(clrName)!, builtIn.Clr.IsValueType, pgType, builtIn.ReadAs), "", standsFor);
         }
 
         return TypeMapping.Unsupported($"type {type.Display} has no C# mapping (supported: {Supported})");

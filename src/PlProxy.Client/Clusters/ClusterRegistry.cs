@@ -70,7 +70,7 @@ internal sealed class ClusterRegistry : IAsyncDisposable
 
             if (ProxyDatabase is null)
             {
-                throw new PlProxyException($"{call.DisplayName}: no such cluster: {name}") { Cluster = name, Function = call.Name };
+                throw call.Errors(name).Error($"no such cluster: {name}");
             }
 
             try
@@ -79,11 +79,7 @@ internal sealed class ClusterRegistry : IAsyncDisposable
             }
             catch (PostgresException e)
             {
-                throw new PlProxyException($"{call.DisplayName}: no such cluster: {name} (proxy database: {e.MessageText})", e.SqlState, e)
-                {
-                    Cluster = name,
-                    Function = call.Name,
-                };
+                throw call.Errors(name).Error($"no such cluster: {name} (proxy database: {e.MessageText})", e.SqlState, e);
             }
         }
     }

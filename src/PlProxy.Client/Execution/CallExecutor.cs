@@ -223,6 +223,6 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
     private static string EvaluateName(RemoteCall call, ObjectArrayArguments arguments, string statement)
     {
         SqlValue value = ExpressionEvaluator.Evaluate(call.Function.LocationExpression!, arguments, -1, LocationContext, call.Functions);
-        return value.Text ?? throw new PlProxyException($"{call.DisplayName}: the {statement} function returned NULL") { Function = call.Name };
+        return value.Text ?? throw call.Errors().Error($"the {statement} function returned NULL");
     }
 }

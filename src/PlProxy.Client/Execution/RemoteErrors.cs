@@ -34,37 +34,17 @@ internal static class RemoteErrors
             _ => ($"{error.GetType().Name}: {error.Message}", PostgresErrorCodes.InternalError),
         };
 
-        return new PlProxyException($"{route.Call.DisplayName}: [{database}] {message}", state, cause)
-        {
-            Cluster = route.Cluster.Name,
-            Function = route.Call.Name,
-            PartitionIndex = route.Cluster.IsConnectTarget ? null : partition,
-            Database = database,
-        };
+        return route.ErrorsAt(partition, database).Error(message, state, cause);
     }
 
     /// <summary>PL/Proxy's rule for a function that does not return a set: exactly one row from all partitions together.</summary>
     public static PlProxyException RowCount(Route route, int rows) =>
-        new($"{route.Call.DisplayName}: Non-SETOF function requires 1 row from remote query, got {rows}", rows == 0 ? PostgresErrorCodes.NoDataFound : PostgresErrorCodes.TooManyRows)
-        {
-            Cluster = route.Cluster.Name,
-            Function = route.Call.Name,
-        };
+        route.Errors.Error($"Non-SETOF function requires 1 row from remote query, got {rows}", rows == 0 ? PostgresErrorCodes.NoDataFound : PostgresErrorCodes.TooManyRows);
 
     /// <summary>The connection budget of the partition's host was exhausted for longer than its timeout.</summary>
     public static PlProxyException Budget(Route route, string database, int partition, PlProxyException budget) =>
-        new($"{route.Call.DisplayName}: [{database}] {budget.Message}", budget.SqlState)
-        {
-            Cluster = route.Cluster.Name,
-            Function = route.Call.Name,
-            PartitionIndex = route.Cluster.IsConnectTarget ? null : partition,
-            Database = database,
-        };
+        route.ErrorsAt(partition, database).Error(budget.Message, budget.SqlState);
 
     public static PlProxyException QueryTimeout(Route route, Exception cancellation) =>
-        new($"{route.Call.DisplayName}: query_timeout of {route.Cluster.QueryTimeout!.Value.TotalSeconds:0.###} s expired on cluster '{route.Cluster.Layout.Name}'; the remote statements were cancelled", PostgresErrorCodes.QueryCanceled, cancellation)
-        {
-            Cluster = route.Cluster.Layout.Name,
-            Function = route.Call.Name,
-        };
+        route.Errors.Error($"query_timeout of {route.Cluster.QueryTimeout!.Value.TotalSeconds:0.###} s expired on cluster '{route.Cluster.Layout.Name}'; the remote statements were cancelled", PostgresErrorCodes.QueryCanceled, cancellation);
 }

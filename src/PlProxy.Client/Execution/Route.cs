@@ -12,4 +12,10 @@ internal sealed record Route(RemoteCall Call, object?[] Arguments, ClusterSnapsh
 {
     /// <summary>True when the call goes to one database: read in place, no fan-out.</summary>
     public bool IsSingleDatabase => Plan.IsSingle;
+
+    /// <summary>Where this call's errors arise: its function and cluster.</summary>
+    public CallErrorContext Errors => Call.Errors(Cluster.Name);
+
+    /// <summary>Where an error at one partition's database arises (a CONNECT target has no partition number).</summary>
+    public CallErrorContext ErrorsAt(int partition, string database) => Errors.At(Cluster.IsConnectTarget ? null : partition, database);
 }

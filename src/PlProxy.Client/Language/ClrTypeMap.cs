@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Linq;
 
 namespace PlProxy.Client.Language;
 
@@ -11,23 +12,23 @@ namespace PlProxy.Client.Language;
 internal static class ClrTypeMap
 {
     // By the CLR type's full name, so the generator (symbols) and the runtime (System.Type) read the same table.
-    private static readonly Dictionary<string, string> ScalarTypes = new(StringComparer.Ordinal)
+    private static readonly Dictionary<string, (string PgType, string CSharp)> ScalarTypes = new(StringComparer.Ordinal)
     {
-        ["System.String"] = "text",
-        ["System.Int16"] = "int2",
-        ["System.Int32"] = "int4",
-        ["System.Int64"] = "int8",
-        ["System.Boolean"] = "bool",
-        ["System.Decimal"] = "numeric",
-        ["System.Double"] = "float8",
-        ["System.Single"] = "float4",
-        ["System.DateTime"] = "timestamptz",
-        ["System.DateTimeOffset"] = "timestamptz",
-        ["System.DateOnly"] = "date",
-        ["System.TimeOnly"] = "time",
-        ["System.TimeSpan"] = "interval",
-        ["System.Guid"] = "uuid",
-        ["System.Byte[]"] = "bytea",
+        ["System.String"] = ("text", "string"),
+        ["System.Int16"] = ("int2", "short"),
+        ["System.Int32"] = ("int4", "int"),
+        ["System.Int64"] = ("int8", "long"),
+        ["System.Boolean"] = ("bool", "bool"),
+        ["System.Decimal"] = ("numeric", "decimal"),
+        ["System.Double"] = ("float8", "double"),
+        ["System.Single"] = ("float4", "float"),
+        ["System.DateTime"] = ("timestamptz", "DateTime"),
+        ["System.DateTimeOffset"] = ("timestamptz", "DateTimeOffset"),
+        ["System.DateOnly"] = ("date", "DateOnly"),
+        ["System.TimeOnly"] = ("time", "TimeOnly"),
+        ["System.TimeSpan"] = ("interval", "TimeSpan"),
+        ["System.Guid"] = ("uuid", "Guid"),
+        ["System.Byte[]"] = ("bytea", "byte[]"),
     };
 
     // PostgreSQL types Npgsql writes natively, as themselves or as array elements.
@@ -38,10 +39,13 @@ internal static class ClrTypeMap
     };
 
     /// <summary>The names of the .NET types the table maps, for messages.</summary>
-    public const string Supported = "string, short, int, long, bool, decimal, double, float, Guid, DateTime, DateTimeOffset, DateOnly, TimeOnly, TimeSpan, byte[]";
+    public static readonly string Supported = string.Join(", ", ScalarTypes.Values.Select(scalar => scalar.CSharp));
 
     /// <summary>The PostgreSQL type of a scalar .NET type given by its full name (<c>System.Int32</c>), or null.</summary>
-    public static string? ScalarPgType(string clrFullName) => ScalarTypes.TryGetValue(clrFullName, out string? pgType) ? pgType : null;
+    public static string? ScalarPgType(string clrFullName) => ScalarTypes.TryGetValue(clrFullName, out var scalar) ? scalar.PgType : null;
+
+    /// <summary>How C# source spells a scalar .NET type of the table (<c>int</c> for <c>System.Int32</c>), or null.</summary>
+    public static string? CSharpName(string clrFullName) => ScalarTypes.TryGetValue(clrFullName, out var scalar) ? scalar.CSharp : null;
 
     /// <summary>The type to declare a parameter of <paramref name="pgType"/> as to Npgsql, or null to send it untyped.</summary>
     public static string? WireType(string pgType) =>

@@ -60,7 +60,7 @@ internal sealed class Scanner
         int start = _position;
         char c = _text[_position];
 
-        if (IsSpace(c))
+        if (Lexicon.IsSpace(c))
         {
             _position++;
             return;
@@ -78,10 +78,10 @@ internal sealed class Scanner
             return;
         }
 
-        if (c == '$' && IsDigit(Peek(1)))
+        if (c == '$' && Lexicon.IsDigit(Peek(1)))
         {
             _position++;
-            while (_position < _text.Length && IsDigit(_text[_position]))
+            while (_position < _text.Length && Lexicon.IsDigit(_text[_position]))
             {
                 _position++;
             }
@@ -90,15 +90,15 @@ internal sealed class Scanner
             return;
         }
 
-        if (IsWordStart(c))
+        if (Lexicon.IsWordStart(c))
         {
             ScanIdentifierInStatement(start);
             return;
         }
 
-        if (IsDigit(c))
+        if (Lexicon.IsDigit(c))
         {
-            while (_position < _text.Length && IsDigit(_text[_position]))
+            while (_position < _text.Length && Lexicon.IsDigit(_text[_position]))
             {
                 _position++;
             }
@@ -122,11 +122,11 @@ internal sealed class Scanner
         ReadDottedIdentifier();
         int end = _position;
         string identifier = _text.Substring(start, end - start);
-        Keyword keyword = KeywordOf(identifier);
+        Keyword keyword = Lexicon.KeywordOf(identifier);
 
         // "name (" is a function call; "select (" is not (PL/Proxy's scanner special-cases it).
         int afterSpace = end;
-        while (afterSpace < _text.Length && IsSpace(_text[afterSpace]))
+        while (afterSpace < _text.Length && Lexicon.IsSpace(_text[afterSpace]))
         {
             afterSpace++;
         }
@@ -190,9 +190,9 @@ internal sealed class Scanner
             return;
         }
 
-        if (IsSpace(c))
+        if (Lexicon.IsSpace(c))
         {
-            while (_position < _text.Length && IsSpace(_text[_position]))
+            while (_position < _text.Length && Lexicon.IsSpace(_text[_position]))
             {
                 _position++;
             }
@@ -220,10 +220,10 @@ internal sealed class Scanner
 
         if (c == '$')
         {
-            if (IsDigit(Peek(1)))
+            if (Lexicon.IsDigit(Peek(1)))
             {
                 _position++;
-                while (_position < _text.Length && IsDigit(_text[_position]))
+                while (_position < _text.Length && Lexicon.IsDigit(_text[_position]))
                 {
                     _position++;
                 }
@@ -261,16 +261,16 @@ internal sealed class Scanner
             return;
         }
 
-        if (IsWordStart(c))
+        if (Lexicon.IsWordStart(c))
         {
             ReadDottedIdentifier();
             Add(TokenKind.SqlIdentifier, start);
             return;
         }
 
-        if (IsDigit(c))
+        if (Lexicon.IsDigit(c))
         {
-            while (_position < _text.Length && (IsDigit(_text[_position]) || _text[_position] == '.'))
+            while (_position < _text.Length && (Lexicon.IsDigit(_text[_position]) || _text[_position] == '.'))
             {
                 _position++;
             }
@@ -287,10 +287,10 @@ internal sealed class Scanner
     {
         // $tag$ ... $tag$ or $$ ... $$
         int i = _position + 1;
-        if (i < _text.Length && IsDollarTagStart(_text[i]))
+        if (i < _text.Length && Lexicon.IsDollarTagStart(_text[i]))
         {
             i++;
-            while (i < _text.Length && IsDollarTagPart(_text[i]))
+            while (i < _text.Length && Lexicon.IsDollarTagPart(_text[i]))
             {
                 i++;
             }
@@ -352,7 +352,7 @@ internal sealed class Scanner
         while (true)
         {
             int save = _position;
-            while (_position < _text.Length && IsSpace(_text[_position]))
+            while (_position < _text.Length && Lexicon.IsSpace(_text[_position]))
             {
                 _position++;
             }
@@ -360,12 +360,12 @@ internal sealed class Scanner
             if (_position < _text.Length && _text[_position] == '.')
             {
                 _position++;
-                while (_position < _text.Length && IsSpace(_text[_position]))
+                while (_position < _text.Length && Lexicon.IsSpace(_text[_position]))
                 {
                     _position++;
                 }
 
-                if (_position < _text.Length && IsWordStart(_text[_position]))
+                if (_position < _text.Length && Lexicon.IsWordStart(_text[_position]))
                 {
                     ReadWord();
                     continue;
@@ -380,7 +380,7 @@ internal sealed class Scanner
     private void ReadWord()
     {
         _position++;
-        while (_position < _text.Length && IsWordPart(_text[_position]))
+        while (_position < _text.Length && Lexicon.IsWordPart(_text[_position]))
         {
             _position++;
         }
@@ -430,31 +430,4 @@ internal sealed class Scanner
     }
 
     private char Peek(int offset) => _position + offset < _text.Length ? _text[_position + offset] : '\0';
-
-    private static Keyword KeywordOf(string identifier) => identifier.ToUpperInvariant() switch
-    {
-        "CLUSTER" => Keyword.Cluster,
-        "CONNECT" => Keyword.Connect,
-        "RUN" => Keyword.Run,
-        "ON" => Keyword.On,
-        "ALL" => Keyword.All,
-        "ANY" => Keyword.Any,
-        "SPLIT" => Keyword.Split,
-        "TARGET" => Keyword.Target,
-        "SELECT" => Keyword.Select,
-        _ => Keyword.None,
-    };
-
-    internal static bool IsSpace(char c) => c == ' ' || c == '\t' || c == '\n' || c == '\r';
-
-    private static bool IsDigit(char c) => c >= '0' && c <= '9';
-
-    // PL/Proxy's scanner reads bytes: every byte of a multi-byte UTF-8 character counts as a letter.
-    private static bool IsWordStart(char c) => c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= '\u0080';
-
-    private static bool IsWordPart(char c) => IsWordStart(c) || IsDigit(c);
-
-    private static bool IsDollarTagStart(char c) => c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c >= '\u0080';
-
-    private static bool IsDollarTagPart(char c) => IsDollarTagStart(c) || IsDigit(c);
 }

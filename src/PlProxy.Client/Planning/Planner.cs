@@ -50,12 +50,7 @@ internal static class Planner
         int partition = function.ExactPartition;
         if (partition < 0 || partition >= cluster.PartitionCount)
         {
-            throw new PlProxyException(
-                $"{function.Signature.Name}: RUN ON {partition}: part number out of range (cluster '{cluster.Name}' has {cluster.PartitionCount} partitions)")
-            {
-                Cluster = cluster.Name,
-                Function = function.Signature.Name,
-            };
+            throw Errors(function, cluster).Error($"RUN ON {partition}: part number out of range (cluster '{cluster.Name}' has {cluster.PartitionCount} partitions)");
         }
 
         return partition;
@@ -71,10 +66,7 @@ internal static class Planner
             int count = Math.Max(arguments.GetArrayLength(parameter), 0);
             if (length >= 0 && count != length)
             {
-                throw new PlProxyException($"{function.Signature.Name}: split arrays must be of identical lengths")
-                {
-                    Function = function.Signature.Name,
-                };
+                throw Errors(function, cluster).Error("split arrays must be of identical lengths");
             }
 
             length = count;
@@ -122,30 +114,31 @@ internal static class Planner
         // so PL/Proxy's run-time "Only set-returning function allows hashcount <> 1" cannot arise here.
         foreach (SqlValue hash in ExpressionEvaluator.EvaluateSet((CallExpression)function.Hash!, arguments, row, cluster, functions))
         {
-            tags.Tag(cluster.PartitionOf(HashValue(function, hash, arguments, row)), row);
+            tags.Tag(cluster.PartitionOf(HashValue(function, hash, arguments, row, cluster)), row);
         }
     }
 
     private static long Hash<TArgs>(BoundFunction function, in TArgs arguments, int row, ClusterLayout cluster, IUserFunctions? functions)
         where TArgs : IPlanArguments =>
-        HashValue(function, ExpressionEvaluator.Evaluate(function.Hash!, arguments, row, cluster, functions), arguments, row);
+        HashValue(function, ExpressionEvaluator.Evaluate(function.Hash!, arguments, row, cluster, functions), arguments, row, cluster);
 
-    private static long HashValue<TArgs>(BoundFunction function, SqlValue hash, in TArgs arguments, int row)
+    private static long HashValue<TArgs>(BoundFunction function, SqlValue hash, in TArgs arguments, int row, ClusterLayout cluster)
         where TArgs : IPlanArguments =>
-        hash.Kind == SqlValueKind.Integer ? hash.Integer : throw NullHash(function, arguments, row);
+        hash.Kind == SqlValueKind.Integer ? hash.Integer : throw NullHash(function, arguments, row, cluster);
 
     // PL/Proxy says "Hash function returned NULL"; the client also names the arguments that were NULL.
-    private static PlProxyException NullHash<TArgs>(BoundFunction function, in TArgs arguments, int row)
+    private static PlProxyException NullHash<TArgs>(BoundFunction function, in TArgs arguments, int row, ClusterLayout cluster)
         where TArgs : IPlanArguments
     {
         var nullArguments = new List<string>();
         CollectNullArguments(function.Hash!, arguments, row, nullArguments);
         string detail = nullArguments.Count == 0 ? "" : $" (argument {string.Join(", ", nullArguments.Distinct())} is NULL)";
-        return new PlProxyException($"{function.Signature.Name}: Hash function returned NULL{detail}")
-        {
-            Function = function.Signature.Name,
-        };
+        return Errors(function, cluster).Error($"Hash function returned NULL{detail}");
     }
+
+    // Planning names the function alone, as PL/Proxy's planner does (the executor adds the argument count).
+    private static CallErrorContext Errors(BoundFunction function, ClusterLayout cluster) =>
+        new(function.Signature.Name, function.Signature.Name, cluster.Name);
 
     private static void CollectNullArguments<TArgs>(BoundExpression expression, in TArgs arguments, int row, List<string> names)
         where TArgs : IPlanArguments

@@ -28,6 +28,9 @@ internal sealed class RemoteCall
     /// <summary>The function's name (the proxy's, not TARGET's): the name in errors, logs and traces.</summary>
     public string Name => Function.Signature.Name;
 
+    /// <summary>Where this call's errors arise, in the given cluster once it is known.</summary>
+    public CallErrorContext Errors(string? cluster = null) => new(DisplayName, Name, cluster);
+
     public BoundFunction Function { get; }
 
     /// <summary>The SQL sent to the partitions.</summary>
