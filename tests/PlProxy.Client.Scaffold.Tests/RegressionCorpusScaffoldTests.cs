@@ -16,12 +16,10 @@ public sealed class RegressionCorpusScaffoldTests(ScaffoldFixture fixture) : ICl
         CancellationToken token = TestContext.Current.CancellationToken;
         string connectionString = await fixture.Partitions.Server.CreateDatabaseAsync("scaffold_corpus");
         await fixture.Partitions.Server.ExecuteAsync("scaffold_corpus", "create extension plproxy;", token);
-        await fixture.Partitions.Server.ExecuteAsync("scaffold_corpus", await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Corpus", "plproxy-regression-setup.sql"), token), token);
-        string corpus = await File.ReadAllTextAsync(Path.Combine(AppContext.BaseDirectory, "Corpus", "plproxy-regression-bodies.sql"), token);
+        await fixture.Partitions.Server.ExecuteAsync("scaffold_corpus", PlProxyRegressionCorpus.Setup, token);
         int accepted = 0;
-        foreach (string chunk in corpus.Split("-- case: ")[1..])
+        foreach (string sql in PlProxyRegressionCorpus.Load().Select(c => c.Sql))
         {
-            string sql = string.Join('\n', chunk.Split('\n').Skip(1).Where(l => !l.StartsWith("--", StringComparison.Ordinal)));
             await using var connection = new NpgsqlConnection(connectionString); // PL/Proxy's XX000 errors end the session
             await connection.OpenAsync(token);
             await using var create = new NpgsqlCommand(sql.Replace("create function", "create or replace function", StringComparison.OrdinalIgnoreCase), connection);
