@@ -5,19 +5,6 @@ using System.Net.Sockets;
 
 namespace PlProxy.Client.Testing;
 
-/// <summary>pgBouncer's pooling modes.</summary>
-public enum PgBouncerPoolMode
-{
-    /// <summary>A server connection per client session.</summary>
-    Session,
-
-    /// <summary>A server connection per transaction.</summary>
-    Transaction,
-
-    /// <summary>A server connection per statement: the mode made for PL/Proxy.</summary>
-    Statement,
-}
-
 /// <summary>
 /// A throwaway pgBouncer on a loopback port in front of a <see cref="LocalPostgresServer"/>, for tests of pooled
 /// partitions. Uses the machine's pgbouncer (Debian package <c>pgbouncer</c>); runs it as the <c>postgres</c> OS user

@@ -6,19 +6,6 @@ using PlProxy.Client.Configuration;
 
 namespace PlProxy.Client.DependencyInjection;
 
-/// <summary>Registers PlProxy.Client's data source and generated proxies.</summary>
-public interface IPlProxyBuilder
-{
-    /// <summary>The service collection.</summary>
-    IServiceCollection Services { get; }
-
-    /// <summary>Registers the generated implementation of <typeparamref name="TInterface"/> as a singleton.</summary>
-    /// <typeparam name="TInterface">An interface marked <see cref="PlProxyAttribute"/>.</typeparam>
-    /// <returns>This builder.</returns>
-    IPlProxyBuilder AddProxy<TInterface>()
-        where TInterface : class;
-}
-
 /// <summary>Extension methods that add PlProxy.Client to an <see cref="IServiceCollection"/>.</summary>
 public static class PlProxyServiceCollectionExtensions
 {
