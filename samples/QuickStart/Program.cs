@@ -2,7 +2,6 @@ using System.Diagnostics;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using PlProxy.Client;
-using PlProxy.Client.DependencyInjection;
 using PlProxy.Client.Hashing;
 using PlProxy.Client.Testing;
 using QuickStart;

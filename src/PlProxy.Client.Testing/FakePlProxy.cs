@@ -1,7 +1,6 @@
 using System.Data.Common;
 using Microsoft.Extensions.DependencyInjection;
 using PlProxy.Client.Configuration;
-using PlProxy.Client.DependencyInjection;
 using PlProxy.Client.Execution;
 
 namespace PlProxy.Client.Testing;

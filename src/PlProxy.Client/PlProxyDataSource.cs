@@ -5,6 +5,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
 using PlProxy.Client.Clusters;
 using PlProxy.Client.Configuration;
+using PlProxy.Client.Connections;
 using PlProxy.Client.Execution;
 using PlProxy.Client.Planning;
 using PlProxy.Client.Proxies;
@@ -35,7 +36,7 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
     private PlProxyDataSource(PlProxyOptions options, IRandomSource random, ILoggerFactory? loggerFactory, IPartitionExecutor? partitionExecutor)
     {
         ILogger logger = Logger = loggerFactory?.CreateLogger(TelemetryNames.SourceName) ?? NullLogger.Instance;
-        _clusters = new ClusterRegistry(options.ProxyDatabase, options.ProxyDatabasePollInterval, logger);
+        _clusters = new ClusterRegistry(options.ProxyDatabase, options.ProxyDatabasePollInterval, logger, new PoolFactory(options.ConfigureNpgsql, loggerFactory));
         ConnectionBudget? budget = options.MaxConnectionsPerHost is { } max ? new ConnectionBudget(max, options.ConnectionBudgetTimeout) : null;
         _executor = new CallExecutor(_clusters, random, logger, budget, partitionExecutor);
         _proxyExecutor = new ProxyExecutor(_executor);

@@ -22,7 +22,17 @@ public sealed class PlProxyException : DbException
     }
 
     /// <summary>The SQLSTATE of the error.</summary>
+    /// <remarks>See <see cref="IsTransient"/> for whether trying the call again may succeed.</remarks>
     public override string SqlState { get; }
+
+    /// <summary>
+    /// True when the same call may succeed if tried again: the partition could not be reached or its connection was
+    /// lost (class <c>08</c>, a circuit open), it was shutting down or out of connections (<c>57P01</c>, <c>57P03</c>,
+    /// <c>53300</c>), or it aborted the transaction for a serialization failure or deadlock (<c>40001</c>,
+    /// <c>40P01</c>): the classification the library's own retries use. False for the call's own errors (a
+    /// constraint, a routing error, a query_timeout).
+    /// </summary>
+    public override bool IsTransient => TransientSqlStates.Contains(SqlState);
 
     /// <summary>The cluster the call was routed in, when known.</summary>
     public string? Cluster { get; init; }

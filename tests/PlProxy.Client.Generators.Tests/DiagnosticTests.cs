@@ -183,4 +183,60 @@ public sealed class DiagnosticTests
 
         Assert.Empty(result.Run.GeneratedTrees);
     }
+
+    private static string Usage(string declarations, string call) => $$"""
+        using System.Threading.Tasks;
+        using Microsoft.Extensions.DependencyInjection;
+        using PlProxy.Client;
+
+        namespace Shop;
+
+        {{declarations}}
+
+        public static class Program
+        {
+            public static void Use<TAny>(PlProxyDataSource source, IPlProxyBuilder builder) where TAny : class
+            {
+                {{call}};
+            }
+        }
+        """;
+
+    [Fact]
+    public void CreateProxyOfAnUnmarkedInterface_IsReportedAtTheCall()
+    {
+        Diagnostic error = Single(Usage("public interface IPlain { Task<int> GetAsync(); }", "source.CreateProxy<IPlain>()"));
+
+        Assert.Equal("PLPX0008", error.Id);
+        Assert.Equal("source.CreateProxy<IPlain>()", TextAt(error));
+        Assert.Contains("neither it nor any of its methods carries [PlProxy]", error.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AddProxyOfAClass_IsReported()
+    {
+        Diagnostic error = Single(Usage("public class Plain { }", "builder.AddProxy<Plain>()"));
+
+        Assert.Equal("PLPX0008", error.Id);
+        Assert.Contains("only for an interface", error.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("source.CreateProxy<TAny>()")]
+    [InlineData("source.CreateProxy<IMarkedOnMethods>()")]
+    [InlineData("builder.AddProxy<IMarked>()")]
+    public void ProxyRequestThatWillHaveAnImplementation_IsNotReported(string call)
+    {
+        const string declarations = """
+            [PlProxy("CLUSTER 'userdb'; RUN ON 0;")]
+            public interface IMarked { [PlProxy("")] Task<int> GetAsync(); }
+
+            public interface IMarkedOnMethods { [PlProxy("CLUSTER 'userdb'; RUN ON 0;")] Task<int> GetAsync(); }
+            """;
+
+        GeneratorHarness.Result result = GeneratorHarness.Run(Usage(declarations, call));
+
+        Assert.Empty(result.GeneratorDiagnostics);
+        Assert.Empty(result.Output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
+    }
 }

@@ -146,4 +146,41 @@ public sealed class EmittedCodeTests
             [("from", (object?)"alice"), ("to", "bob"), ("note", "rent"), ("amount", 100L), ("fee", 2L)],
             call.Arguments.Select(a => (a.Key, a.Value)));
     }
+
+    [Fact]
+    public async Task InterfaceMarkedOnlyOnItsMethods_IsImplementedAndCallable()
+    {
+        const string balances = """
+            using System.Threading;
+            using System.Threading.Tasks;
+            using PlProxy.Client;
+
+            namespace Shop.Data;
+
+            public interface IBalances
+            {
+                [PlProxy("CLUSTER 'bank'; RUN ON hashtext(username);")]
+                Task<decimal> GetBalanceAsync(string username, CancellationToken cancellationToken = default);
+
+                [PlProxy("CLUSTER 'bank'; RUN ON ALL;")]
+                Task<System.Collections.Generic.IReadOnlyList<string>> ListUsersAsync(CancellationToken cancellationToken = default);
+            }
+            """;
+        var cluster = new Testing.FakeCluster("bank", 4)
+            .On("get_balance", call => Testing.FakeRows.Scalar(10m * call.Partition))
+            .On("list_users", call => Testing.FakeRows.Scalar($"user{call.Partition}"));
+        await using PlProxyDataSource source = Testing.FakePlProxy.CreateDataSource(cluster);
+        GeneratorHarness.Result result = GeneratorHarness.Run(balances);
+        Assembly assembly = GeneratorHarness.Load(result.Output);
+        Type contract = assembly.GetType("Shop.Data.IBalances", throwOnError: true)!;
+        object proxy = typeof(PlProxyDataSource).GetMethod(nameof(PlProxyDataSource.CreateProxy))!.MakeGenericMethod(contract).Invoke(source, null)!;
+
+        decimal balance = await (Task<decimal>)contract.GetMethod("GetBalanceAsync")!.Invoke(proxy, ["alice", CancellationToken.None])!;
+        IReadOnlyList<string> users = await (Task<IReadOnlyList<string>>)contract.GetMethod("ListUsersAsync")!.Invoke(proxy, [CancellationToken.None])!;
+
+        Assert.Empty(result.GeneratorDiagnostics);
+        Assert.Single(result.Run.GeneratedTrees);
+        Assert.Equal(10m * Hashing.Partitions.IndexOf(Hashing.PgHash.HashText("alice"), 4), balance);
+        Assert.Equal(["user0", "user1", "user2", "user3"], users);
+    }
 }

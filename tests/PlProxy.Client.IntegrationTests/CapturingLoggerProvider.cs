@@ -7,17 +7,20 @@ internal sealed class CapturingLoggerProvider : ILoggerProvider, ILoggerFactory
 {
     public List<(int EventId, string Text)> Entries { get; } = [];
 
+    /// <summary>The categories of the events logged (for instance Npgsql's own).</summary>
+    public HashSet<string> Categories { get; } = [];
+
     public void AddProvider(ILoggerProvider provider)
     {
     }
 
-    public ILogger CreateLogger(string categoryName) => new Logger(this);
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
     public void Dispose()
     {
     }
 
-    private sealed class Logger(CapturingLoggerProvider provider) : ILogger
+    private sealed class Logger(CapturingLoggerProvider provider, string category) : ILogger
     {
         public IDisposable? BeginScope<TState>(TState state)
             where TState : notnull => null;
@@ -30,6 +33,7 @@ internal sealed class CapturingLoggerProvider : ILoggerProvider, ILoggerFactory
             lock (provider.Entries)
             {
                 provider.Entries.Add((eventId.Id, $"{formatter(state, exception)} {values} {exception}"));
+                provider.Categories.Add(category);
             }
         }
     }

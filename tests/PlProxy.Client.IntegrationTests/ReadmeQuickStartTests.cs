@@ -1,5 +1,4 @@
 using Microsoft.Extensions.DependencyInjection;
-using PlProxy.Client.DependencyInjection;
 
 namespace PlProxy.Client.IntegrationTests;
 

@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
-using PlProxy.Client.DependencyInjection;
 using PlProxy.Client.Hashing;
 using PlProxy.Client.Testing;
 

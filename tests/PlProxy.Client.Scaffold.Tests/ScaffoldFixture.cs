@@ -3,7 +3,6 @@ using Microsoft.CodeAnalysis;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
-using PlProxy.Client.DependencyInjection;
 using PlProxy.Client.Hashing;
 using PlProxy.Client.Testing;
 

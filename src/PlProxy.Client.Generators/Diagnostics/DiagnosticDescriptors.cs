@@ -19,6 +19,7 @@ internal static class DiagnosticDescriptors
     public const string GenericNotSupportedId = "PLPX0005";
     public const string NonMethodMemberId = "PLPX0006";
     public const string UnsupportedFunctionId = "PLPX0007";
+    public const string NoImplementationId = "PLPX0008";
     public const string InternalErrorId = "PLPX9999";
 
     public static readonly DiagnosticDescriptor MisplacedAttribute = Error(MisplacedAttributeId,
@@ -48,6 +49,10 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor UnsupportedFunction = Error(UnsupportedFunctionId,
         "Unsupported hash, cluster or connect function",
         "Function '{0}' cannot be called from a body: {1}");
+
+    public static readonly DiagnosticDescriptor NoImplementation = Error(NoImplementationId,
+        "Proxy type without a generated implementation",
+        "'{0}' has no generated implementation, so {1}<{0}>() would throw at run time: {2}");
 
     public static readonly DiagnosticDescriptor InternalError = Error(InternalErrorId,
         "PlProxy.Client generator failure",
@@ -84,6 +89,7 @@ internal static class DiagnosticDescriptors
         [GenericNotSupportedId] = GenericNotSupported,
         [NonMethodMemberId] = NonMethodMember,
         [UnsupportedFunctionId] = UnsupportedFunction,
+        [NoImplementationId] = NoImplementation,
         [InternalErrorId] = InternalError,
     };
 

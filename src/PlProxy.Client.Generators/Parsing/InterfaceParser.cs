@@ -18,13 +18,38 @@ internal static class InterfaceParser
     private const string ConnectFunctionAttributeName = "PlProxy.Client.ConnectFunctionAttribute";
     private const string PgTypeAttributeName = "PlProxy.Client.PgTypeAttribute";
 
-    public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    public static ParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken) =>
+        Parse((INamedTypeSymbol)context.TargetSymbol, context.Attributes[0], cancellationToken);
+
+    /// <summary>
+    /// <c>[PlProxy]</c> on a method. Outside an interface it is misplaced (PLPX0001). In an interface that is not marked
+    /// itself, the interface is a proxy all the same (as Refit finds interfaces from their methods), without
+    /// interface-level statements: it is parsed once, for its first marked method; null for the others.
+    /// </summary>
+    public static ParseResult? ParseMethodTarget(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
     {
-        var type = (INamedTypeSymbol)context.TargetSymbol;
+        if (context.TargetSymbol.ContainingType is not { TypeKind: TypeKind.Interface } type)
+        {
+            return new ParseResult(null, new EquatableArray<DiagnosticInfo>([DiagnosticInfo.Create(DiagnosticDescriptors.MisplacedAttributeId, context.TargetNode.GetLocation(), context.TargetSymbol.Name)]));
+        }
+
+        bool first = SymbolEqualityComparer.Default.Equals(type.GetMembers().FirstOrDefault(IsMarked), context.TargetSymbol);
+        return IsMarked(type) || !first ? null : Parse(type, interfaceAttribute: null, cancellationToken);
+    }
+
+    /// <summary>True when <paramref name="type"/> will have a generated implementation: it, or one of its methods, is marked.</summary>
+    public static bool IsProxyInterface(ITypeSymbol type) =>
+        type is INamedTypeSymbol { TypeKind: TypeKind.Interface } && (IsMarked(type) || type.GetMembers().Any(IsMarked));
+
+    private static bool IsMarked(ISymbol symbol) =>
+        symbol.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == PlProxyAttributeName);
+
+    private static ParseResult Parse(INamedTypeSymbol type, AttributeData? interfaceAttribute, CancellationToken cancellationToken)
+    {
         var diagnostics = new List<DiagnosticInfo>();
         try
         {
-            InterfaceModel? model = ParseInterface(type, context.Attributes[0], diagnostics, cancellationToken);
+            InterfaceModel? model = ParseInterface(type, interfaceAttribute, diagnostics, cancellationToken);
             return new ParseResult(diagnostics.Count == 0 ? model : null, new EquatableArray<DiagnosticInfo>(diagnostics.ToArray()));
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -34,13 +59,7 @@ internal static class InterfaceParser
         }
     }
 
-    /// <summary>[PlProxy] on a method outside an interface.</summary>
-    public static DiagnosticInfo? ParseMisplaced(GeneratorAttributeSyntaxContext context) =>
-        context.TargetSymbol.ContainingType is { TypeKind: TypeKind.Interface }
-            ? null
-            : DiagnosticInfo.Create(DiagnosticDescriptors.MisplacedAttributeId, context.TargetNode.GetLocation(), context.TargetSymbol.Name);
-
-    private static InterfaceModel? ParseInterface(INamedTypeSymbol type, AttributeData attribute, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
+    private static InterfaceModel? ParseInterface(INamedTypeSymbol type, AttributeData? attribute, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
     {
         if (type.IsGenericType)
         {
@@ -48,9 +67,9 @@ internal static class InterfaceParser
             return null;
         }
 
-        string? interfaceBody = attribute.ConstructorArguments.FirstOrDefault().Value as string;
+        string? interfaceBody = attribute?.ConstructorArguments.FirstOrDefault().Value as string;
         BodySyntax? interfaceSyntax = null;
-        if (interfaceBody is not null)
+        if (attribute is not null && interfaceBody is not null)
         {
             interfaceSyntax = Parser.Parse(interfaceBody);
             BodyLocator locator = BodyLocator.For(attribute, cancellationToken);
@@ -178,7 +197,7 @@ internal static class InterfaceParser
     }
 
     private static MethodModel? ParseMethod(
-        INamedTypeSymbol type, IMethodSymbol method, AttributeData interfaceAttribute, BodySyntax? interfaceSyntax,
+        INamedTypeSymbol type, IMethodSymbol method, AttributeData? interfaceAttribute, BodySyntax? interfaceSyntax,
         IFunctionCatalog catalog, List<DiagnosticInfo> diagnostics, CancellationToken cancellationToken)
     {
         Location? location = method.Locations.FirstOrDefault();
@@ -250,10 +269,11 @@ internal static class InterfaceParser
         if (!bound.Succeeded)
         {
             BodyLocator methodLocator = BodyLocator.For(attribute, cancellationToken);
-            BodyLocator interfaceLocator = BodyLocator.For(interfaceAttribute, cancellationToken);
+            // Only an interface with statements of its own (so with its attribute) can be where an error is.
+            BodyLocator? interfaceLocator = interfaceAttribute is null ? null : BodyLocator.For(interfaceAttribute, cancellationToken);
             foreach (BodyDiagnostic error in bound.Diagnostics)
             {
-                Location errorLocation = (error.InInterfaceBody ? interfaceLocator : methodLocator).Locate(error.Span);
+                Location errorLocation = (error.InInterfaceBody && interfaceLocator is not null ? interfaceLocator : methodLocator).Locate(error.Span);
                 diagnostics.Add(DiagnosticInfo.Create(error.Id, errorLocation, $"{method.Name}: {error}"));
             }
 

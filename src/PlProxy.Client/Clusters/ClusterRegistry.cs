@@ -15,7 +15,8 @@ namespace PlProxy.Client.Clusters;
 /// </summary>
 internal sealed class ClusterRegistry : IAsyncDisposable
 {
-    private readonly PoolRegistry _pools = new();
+    private readonly PoolFactory _poolFactory;
+    private readonly PoolRegistry _pools;
     private readonly ConcurrentDictionary<string, ClusterSnapshot> _connectTargets = new(StringComparer.Ordinal);
     private readonly object _swapLock = new();
     private readonly ILogger _logger;
@@ -23,12 +24,14 @@ internal sealed class ClusterRegistry : IAsyncDisposable
     private Dictionary<string, ClusterDefinition> _configured = new(StringComparer.Ordinal);
     private int _disposed;
 
-    public ClusterRegistry(string? proxyDatabase, TimeSpan pollInterval, ILogger logger)
+    public ClusterRegistry(string? proxyDatabase, TimeSpan pollInterval, ILogger logger, PoolFactory? poolFactory = null)
     {
         _logger = logger;
+        _poolFactory = poolFactory ?? PoolFactory.Default;
+        _pools = new PoolRegistry(_poolFactory);
         if (proxyDatabase is not null)
         {
-            ProxyDatabase = new ProxyDatabaseSource(this, proxyDatabase, pollInterval, logger);
+            ProxyDatabase = new ProxyDatabaseSource(this, _poolFactory.Create(ConnectionStrings.ToNpgsql(proxyDatabase), isProxyDatabase: true), pollInterval, logger);
         }
     }
 
@@ -92,18 +95,18 @@ internal sealed class ClusterRegistry : IAsyncDisposable
     public ClusterSnapshot AcquireConnectTarget(string connectionString)
     {
         ThrowIfDisposed();
-        ClusterSnapshot target = _connectTargets.GetOrAdd(connectionString, static cs =>
+        ClusterSnapshot target = _connectTargets.GetOrAdd(connectionString, static (cs, factory) =>
         {
             try
             {
-                return ClusterSnapshot.ConnectTarget(cs, NpgsqlDataSource.Create(ConnectionStrings.ForPartition(cs, PartitionConnectionSettings.None)));
+                return ClusterSnapshot.ConnectTarget(cs, factory.Create(ConnectionStrings.ForPartition(cs, PartitionConnectionSettings.None)));
             }
             catch (ArgumentException e)
             {
                 // Npgsql names the offending keyword; the connection string itself (and its password) stays out.
                 throw new PlProxyException($"CONNECT: an invalid connection string: {e.Message}");
             }
-        });
+        }, _poolFactory);
         target.TryAcquire(); // a CONNECT target is never retired, so this always succeeds
         return target;
     }
@@ -219,7 +222,7 @@ internal sealed class ClusterRegistry : IAsyncDisposable
         var pipelines = new Polly.ResiliencePipeline[layout.ConnectionCount];
         for (int connection = 0; connection < pools.Length; connection++)
         {
-            pools[connection] = _pools.Acquire(ConnectionStrings.ForPartition(layout.ConnectionString(connection), settings));
+            pools[connection] = _pools.Acquire(ConnectionStrings.ForPartition(layout.ConnectionString(connection), settings), name, layout.FirstPartitionOf(connection));
             pipelines[connection] = PartitionPipeline.Build(name, layout.FirstPartitionOf(connection), DatabaseName.Of(pools[connection]), options.Retry, options.CircuitBreaker, _logger);
         }
 

@@ -2,7 +2,6 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using PlProxy.Client.Configuration;
-using PlProxy.Client.Connections;
 using PlProxy.Client.Telemetry;
 
 namespace PlProxy.Client.Clusters;
@@ -20,11 +19,11 @@ internal sealed class ProxyDatabaseSource : IAsyncDisposable
     private readonly CancellationTokenSource _shutdown = new();
     private readonly Task _polling;
 
-    public ProxyDatabaseSource(ClusterRegistry clusters, string connectionString, TimeSpan pollInterval, ILogger logger)
+    public ProxyDatabaseSource(ClusterRegistry clusters, NpgsqlDataSource database, TimeSpan pollInterval, ILogger logger)
     {
         _clusters = clusters;
         _logger = logger;
-        _database = NpgsqlDataSource.Create(ConnectionStrings.ToNpgsql(connectionString));
+        _database = database;
         _polling = PollAsync(pollInterval, _shutdown.Token);
     }
 

@@ -27,6 +27,14 @@ public sealed class PlProxyOptions
     /// <summary>How long a call may wait for the connection budget before it fails (SQLSTATE 53300). Default: 15 s.</summary>
     public TimeSpan ConnectionBudgetTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// Configures each Npgsql pool the data source builds (partitions, CONNECT targets, the proxy database) before it is
+    /// built: a password or token provider, SSL callbacks, type plugins. Read when the data source is created; a
+    /// reload of the options does not replace it. Through DI, <see cref="Microsoft.Extensions.DependencyInjection.IPlProxyBuilder.ConfigureNpgsql"/>
+    /// gives it the service provider.
+    /// </summary>
+    public Action<PlProxyPoolContext>? ConfigureNpgsql { get; set; }
+
     /// <summary>Adds a cluster with default options.</summary>
     /// <param name="name">The cluster name bodies use in <c>CLUSTER 'name'</c>.</param>
     /// <param name="partitions">The partitions' connection strings, partition 0 first.</param>

@@ -6,9 +6,9 @@ namespace PlProxy.Client.Configuration;
 
 /// <summary>
 /// Checks <see cref="PlProxyOptions"/> at start-up: each failure is one sentence naming the cluster and the entry, and
-/// never a password.
+/// never a password. One validator per data source, for the named options it is built from.
 /// </summary>
-internal sealed class PlProxyOptionsValidator : IValidateOptions<PlProxyOptions>
+internal sealed class PlProxyOptionsValidator(string optionsName) : IValidateOptions<PlProxyOptions>
 {
     // The longest delay a CancellationTokenSource timer takes (about 49.7 days).
     private static readonly TimeSpan MaxQueryTimeout = TimeSpan.FromMilliseconds(uint.MaxValue - 1);
@@ -28,7 +28,7 @@ internal sealed class PlProxyOptionsValidator : IValidateOptions<PlProxyOptions>
 
     public ValidateOptionsResult Validate(string? name, PlProxyOptions options)
     {
-        if (DataSourceServing)
+        if (DataSourceServing || (name ?? Options.DefaultName) != optionsName)
         {
             return ValidateOptionsResult.Skip;
         }

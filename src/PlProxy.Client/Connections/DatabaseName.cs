@@ -9,7 +9,7 @@ namespace PlProxy.Client.Connections;
 /// </summary>
 internal static class DatabaseName
 {
-    private sealed record Names(string Database, string Host);
+    private sealed record Names(string Database, string Host, string? ServerAddress, int ServerPort);
 
     private static readonly ConditionalWeakTable<NpgsqlDataSource, Names> Cache = new();
 
@@ -19,10 +19,17 @@ internal static class DatabaseName
     /// <summary>The host and port, <c>host:port</c>.</summary>
     public static string HostOf(NpgsqlDataSource dataSource) => Read(dataSource).Host;
 
+    /// <summary>The server's address and port, as OpenTelemetry's <c>server.address</c> and <c>server.port</c> give them.</summary>
+    public static (string? Address, int Port) ServerOf(NpgsqlDataSource dataSource)
+    {
+        Names names = Read(dataSource);
+        return (names.ServerAddress, names.ServerPort);
+    }
+
     private static Names Read(NpgsqlDataSource dataSource) =>
         Cache.GetValue(dataSource, static source =>
         {
             var builder = new NpgsqlConnectionStringBuilder(source.ConnectionString);
-            return new Names(builder.Database ?? builder.Username ?? builder.Host ?? "?", $"{builder.Host}:{builder.Port}");
+            return new Names(builder.Database ?? builder.Username ?? builder.Host ?? "?", $"{builder.Host}:{builder.Port}", builder.Host, builder.Port);
         });
 }

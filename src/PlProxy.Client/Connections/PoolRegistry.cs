@@ -6,7 +6,7 @@ namespace PlProxy.Client.Connections;
 /// One pooled <see cref="NpgsqlDataSource"/> per distinct connection string, shared by every cluster that uses it and
 /// counted: a pool whose last cluster was replaced is disposed once that cluster's in-flight calls have finished.
 /// </summary>
-internal sealed class PoolRegistry
+internal sealed class PoolRegistry(PoolFactory factory)
 {
     private readonly Dictionary<string, (NpgsqlDataSource Pool, int References)> _pools = new(StringComparer.Ordinal);
     private readonly Dictionary<NpgsqlDataSource, string> _keys = new(ReferenceEqualityComparer.Instance);
@@ -24,7 +24,8 @@ internal sealed class PoolRegistry
         }
     }
 
-    public NpgsqlDataSource Acquire(string connectionString)
+    /// <summary>The pool for <paramref name="connectionString"/>, built for the given partition if it is the first to use it.</summary>
+    public NpgsqlDataSource Acquire(string connectionString, string cluster, int partition)
     {
         lock (_pools)
         {
@@ -35,7 +36,7 @@ internal sealed class PoolRegistry
                 return entry.Pool;
             }
 
-            NpgsqlDataSource pool = NpgsqlDataSource.Create(connectionString);
+            NpgsqlDataSource pool = factory.Create(connectionString, cluster, partition);
             _pools.Add(connectionString, (pool, 1));
             _keys.Add(pool, connectionString);
             return pool;

@@ -1,6 +1,6 @@
-using Microsoft.Extensions.DependencyInjection;
+using PlProxy.Client;
 
-namespace PlProxy.Client.DependencyInjection;
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Registers PlProxy.Client's data source and generated proxies.</summary>
 public interface IPlProxyBuilder
@@ -13,4 +13,13 @@ public interface IPlProxyBuilder
     /// <returns>This builder.</returns>
     IPlProxyBuilder AddProxy<TInterface>()
         where TInterface : class;
+
+    /// <summary>
+    /// Configures each Npgsql pool the data source builds, with the service provider at hand (as
+    /// Npgsql.DependencyInjection's <c>AddNpgsqlDataSource</c> does): a token provider from the container, SSL callbacks,
+    /// type plugins. The container's <c>ILoggerFactory</c> is given to every pool without it.
+    /// </summary>
+    /// <param name="configure">Called once per pool, before it is built.</param>
+    /// <returns>This builder.</returns>
+    IPlProxyBuilder ConfigureNpgsql(Action<IServiceProvider, PlProxyPoolContext> configure);
 }

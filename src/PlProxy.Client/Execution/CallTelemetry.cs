@@ -43,7 +43,7 @@ internal static class CallTelemetry
         if (error is not null)
         {
             string state = (error as System.Data.Common.DbException)?.SqlState ?? (error is OperationCanceledException ? PostgresErrorCodes.QueryCanceled : PostgresErrorCodes.InternalError);
-            tags.Add(TelemetryNames.ErrorType, error is PlProxyException ? state : error.GetType().Name);
+            tags.Add(TelemetryNames.ErrorType, error is PlProxyException ? state : error.GetType().FullName);
             tags.Add(TelemetryNames.DbResponseStatusCode, state);
             PlProxyTelemetry.Errors.Add(1, tags);
             activity?.SetStatus(ActivityStatusCode.Error, error.Message);

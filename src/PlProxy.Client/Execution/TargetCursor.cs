@@ -26,8 +26,14 @@ internal sealed class TargetCursor : IAsyncDisposable
         _activity = PlProxyTelemetry.Source.HasListeners() // the name is built only for a listener
             ? PlProxyTelemetry.Source.StartActivity($"{route.Call.Name} partition {partition}", ActivityKind.Client)
             : null;
-        _activity?.SetTag(TelemetryNames.Partition, partition);
-        _activity?.SetTag(TelemetryNames.DbNamespace, Database);
+        if (_activity is not null)
+        {
+            (string? address, int port) = DatabaseName.ServerOf(dataSource);
+            _activity.SetTag(TelemetryNames.Partition, partition);
+            _activity.SetTag(TelemetryNames.DbNamespace, Database);
+            _activity.SetTag(TelemetryNames.ServerAddress, address);
+            _activity.SetTag(TelemetryNames.ServerPort, port);
+        }
     }
 
     public string Database { get; }
@@ -79,11 +85,14 @@ internal sealed class TargetCursor : IAsyncDisposable
         _activity?.SetTag(TelemetryNames.Rows, _rows);
         if (PlProxyTelemetry.PartitionDuration.Enabled)
         {
+            (string? address, int port) = DatabaseName.ServerOf(_dataSource);
             PlProxyTelemetry.PartitionDuration.Record(Stopwatch.GetElapsedTime(_started).TotalSeconds, new TagList
             {
                 { TelemetryNames.Cluster, _route.Cluster.Name },
                 { TelemetryNames.Partition, _partition },
                 { TelemetryNames.DbNamespace, Database },
+                { TelemetryNames.ServerAddress, address },
+                { TelemetryNames.ServerPort, port },
             });
         }
         if (Reader is not null)

@@ -16,10 +16,7 @@ internal static class FailureClassifier
     public static bool IsTransient(Exception? error) => error switch
     {
         ConnectFailedException => true,
-        PostgresException postgres => postgres.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected
-            or PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.CannotConnectNow
-            or PostgresErrorCodes.TooManyConnections or PostgresErrorCodes.ConnectionFailure
-            or PostgresErrorCodes.ConnectionDoesNotExist or PostgresErrorCodes.ConnectionException,
+        PostgresException postgres => TransientSqlStates.Contains(postgres.SqlState),
         NpgsqlException npgsql => npgsql.IsTransient || npgsql.InnerException is SocketException or IOException or TimeoutException,
         SocketException or IOException or TimeoutException => true,
         _ => false,

@@ -10,11 +10,17 @@ internal static class PlProxyTelemetry
 
     public static readonly Meter Meter = new(TelemetryNames.SourceName, typeof(PlProxyTelemetry).Assembly.GetName().Version?.ToString());
 
-    public static readonly Histogram<double> CallDuration = Meter.CreateHistogram<double>(
-        TelemetryNames.CallDuration, "s", "Duration of proxied calls, from planning to the last row.");
+    // OpenTelemetry's database conventions advise these buckets (seconds); the SDK's defaults are meant for milliseconds.
+    private static readonly InstrumentAdvice<double> DurationAdvice = new()
+    {
+        HistogramBucketBoundaries = [0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10],
+    };
 
-    public static readonly Histogram<double> PartitionDuration = Meter.CreateHistogram<double>(
-        TelemetryNames.PartitionDuration, "s", "Duration of one partition's part of a call.");
+    public static readonly Histogram<double> CallDuration = Meter.CreateHistogram(
+        TelemetryNames.CallDuration, "s", "Duration of proxied calls, from planning to the last row.", tags: null, DurationAdvice);
+
+    public static readonly Histogram<double> PartitionDuration = Meter.CreateHistogram(
+        TelemetryNames.PartitionDuration, "s", "Duration of one partition's part of a call.", tags: null, DurationAdvice);
 
     public static readonly Counter<long> Errors = Meter.CreateCounter<long>(
         TelemetryNames.Errors, "{error}", "Failed proxied calls, by cluster, function and SQLSTATE.");

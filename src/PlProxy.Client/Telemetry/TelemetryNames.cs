@@ -18,8 +18,14 @@ public static class TelemetryNames
     /// <summary>Tag: the SQLSTATE of an error.</summary>
     public const string DbResponseStatusCode = "db.response.status_code";
 
-    /// <summary>Tag: the error's type, on failures.</summary>
+    /// <summary>Tag: on failures, the SQLSTATE of a <see cref="PlProxyException"/>, else the exception's full type name.</summary>
     public const string ErrorType = "error.type";
+
+    /// <summary>Tag: the partition server's host name or address (as its connection string gives it).</summary>
+    public const string ServerAddress = "server.address";
+
+    /// <summary>Tag: the partition server's port.</summary>
+    public const string ServerPort = "server.port";
 
     /// <summary>Tag: the cluster name.</summary>
     public const string Cluster = "plproxy.cluster";

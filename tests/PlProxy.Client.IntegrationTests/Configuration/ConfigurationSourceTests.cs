@@ -1,7 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
-using PlProxy.Client.DependencyInjection;
 
 namespace PlProxy.Client.IntegrationTests.Configuration;
 

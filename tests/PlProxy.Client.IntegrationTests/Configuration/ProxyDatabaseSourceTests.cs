@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
-using PlProxy.Client.DependencyInjection;
 using PlProxy.Client.Testing;
 
 namespace PlProxy.Client.IntegrationTests.Configuration;

@@ -18,6 +18,9 @@ public interface IEvents
     [PlProxy("RUN ON 0;")]
     Task<int> SlowAsync(double seconds, CancellationToken cancellationToken = default);
 
+    [PlProxy("RUN ON hashtext(key);")]
+    Task<int> FailWithAsync(string key, string state, CancellationToken cancellationToken = default);
+
     [PlProxy("RUN ON ALL; TARGET read_database;")]
     Task<IReadOnlyList<string>> AllDatabasesAsync(string key, CancellationToken cancellationToken = default);
 
@@ -37,6 +40,10 @@ public sealed class FailureFixture : IAsyncLifetime
         create function write_event(i_key text, i_id int8) returns int8 language sql as $$ insert into events values (i_id, i_key) returning id $$;
         create function read_database(i_key text) returns text language sql as $$ select current_database()::text $$;
         create function slow(i_seconds float8) returns int language sql as $$ select 1 from pg_sleep(i_seconds) $$;
+        create function fail_with(i_key text, i_state text) returns int language plpgsql as $$
+        begin
+            raise exception 'failed with %', i_state using errcode = i_state;
+        end $$;
         """;
 
     public LocalPostgresServer First { get; private set; } = null!;

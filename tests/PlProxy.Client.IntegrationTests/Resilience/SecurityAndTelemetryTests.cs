@@ -108,6 +108,9 @@ public sealed class SecurityAndTelemetryTests(UserDbFixture fixture)
             call = activities.Single(a => a.DisplayName == "get_stats_list");
             Assert.Equal(UserDbFixture.PartitionCount, activities.Count(a => a.Parent == call));
             Assert.Contains(activities, a => a.Parent == call && a.GetTagItem(TelemetryNames.DbNamespace) as string == "part2" && (int?)a.GetTagItem(TelemetryNames.Partition) == 2);
+            Assert.All(activities.Where(a => a.Parent == call), a => Assert.Equal(
+                (fixture.Server.Host, (int?)fixture.Server.Port),
+                (a.GetTagItem(TelemetryNames.ServerAddress) as string, (int?)a.GetTagItem(TelemetryNames.ServerPort))));
             Activity failed = activities.Single(a => a.DisplayName == "raise");
             Assert.Equal((ActivityStatusCode.Error, "22012"), (failed.Status, failed.GetTagItem(TelemetryNames.DbResponseStatusCode) as string));
         }
@@ -120,6 +123,7 @@ public sealed class SecurityAndTelemetryTests(UserDbFixture fixture)
                 .Where(m => m.Instrument == TelemetryNames.PartitionDuration && m.Tags[TelemetryNames.Cluster] as string == "userdb")
                 .Select(m => m.Tags[TelemetryNames.DbNamespace]).Distinct().Count());
             Assert.Contains(measurements, m => m.Instrument == TelemetryNames.Errors && m.Tags[TelemetryNames.DbResponseStatusCode] as string == "22012");
+            Assert.All(measurements.Where(m => m.Instrument == TelemetryNames.PartitionDuration), m => Assert.Equal(fixture.Server.Port, (int?)m.Tags[TelemetryNames.ServerPort]));
         }
     }
 

@@ -4,7 +4,7 @@ namespace PlProxy.Client.Tests.Architecture;
 
 /// <summary>
 /// The runtime's dependency rule, checked over its compiled types: Hashing, Language, Telemetry ← Planning ←
-/// Connections ← Resilience ← Configuration ← Clusters ← Execution ← Proxies ← the façade ← DependencyInjection. A
+/// Connections ← Resilience ← Configuration ← Clusters ← Execution ← Proxies ← the façade ← DependencyInjection (in Microsoft.Extensions.DependencyInjection). A
 /// namespace uses only namespaces of lower layers, so no two namespaces use each other. The root namespace holds both
 /// ends: the user's vocabulary (attributes, exceptions, results), which every layer may use and which uses no layer,
 /// and the façade (<see cref="PlProxyDataSource"/>, <see cref="PlProxyCommand"/>), which sits on top.
@@ -12,6 +12,9 @@ namespace PlProxy.Client.Tests.Architecture;
 public sealed class LayeringTests
 {
     private const string Root = "PlProxy.Client";
+
+    // The DI extensions live in Microsoft's namespace, as Npgsql's, Polly's and the health checks' do.
+    private const string DependencyInjection = "Microsoft.Extensions.DependencyInjection";
 
     private static readonly Dictionary<string, int> Layers = new(StringComparer.Ordinal)
     {
@@ -26,7 +29,7 @@ public sealed class LayeringTests
         [$"{Root}.Execution"] = 7,
         [$"{Root}.Proxies"] = 8,
         [$"{Root} (façade)"] = 9,
-        [$"{Root}.DependencyInjection"] = 10,
+        [DependencyInjection] = 10,
     };
 
     // The root namespace's types that sit on top; every other root type is vocabulary, below every layer.
@@ -77,6 +80,11 @@ public sealed class LayeringTests
     private static (string Area, int Layer)? Place(Type type)
     {
         string? ns = type.Namespace;
+        if (type.Assembly != Runtime)
+        {
+            return null;
+        }
+
         if (ns == Root)
         {
             return Facade.Contains(type.FullName!) ? ($"{Root} (façade)", Layers[$"{Root} (façade)"]) : ($"{Root} (vocabulary)", 0);
