@@ -32,13 +32,21 @@ status=0
 # 2. Build once.
 dotnet build PlProxy.Client.sln -c "$configuration" -nologo -v quiet -clp:ErrorsOnly
 
-# 3. The runtime package must carry the source generator under analyzers/dotnet/cs; the scaffolding tool must pack
-#    as a dotnet tool named plproxy-scaffold.
+# 3. Every package packs with its own README, the icon and a symbol package; the runtime package must carry the
+#    source generator under analyzers/dotnet/cs; the scaffolding tool must pack as a dotnet tool named plproxy-scaffold.
 rm -rf artifacts/packages
-dotnet pack src/PlProxy.Client/PlProxy.Client.csproj -c "$configuration" --no-build -nologo -v quiet -o artifacts/packages
-dotnet pack src/PlProxy.Client.Scaffold/PlProxy.Client.Scaffold.csproj -c "$configuration" --no-build -nologo -v quiet -o artifacts/packages
+for package in PlProxy.Client PlProxy.Client.Testing PlProxy.Client.Hosting PlProxy.Client.OpenTelemetry PlProxy.Client.Scaffold; do
+  dotnet pack "src/$package/$package.csproj" -c "$configuration" --no-build -nologo -v quiet -o artifacts/packages || status=1
+done
 python3 - artifacts/packages <<'PY' || status=1
 import glob, sys, zipfile
+for name in ["PlProxy.Client", "PlProxy.Client.Testing", "PlProxy.Client.Hosting", "PlProxy.Client.OpenTelemetry", "PlProxy.Client.Scaffold"]:
+    found = sorted(glob.glob(f"{sys.argv[1]}/{name}.[0-9]*.nupkg"))
+    if not found or not glob.glob(f"{sys.argv[1]}/{name}.[0-9]*.snupkg"):
+        sys.exit(f"{name}: no package or no symbol package")
+    files = zipfile.ZipFile(found[-1]).namelist()
+    if "README.md" not in files or "icon.png" not in files:
+        sys.exit(f"{name}: the package lacks its README.md or icon.png")
 package = sorted(glob.glob(sys.argv[1] + "/PlProxy.Client.[0-9]*.nupkg"))[-1]
 if "analyzers/dotnet/cs/PlProxy.Client.Generators.dll" not in zipfile.ZipFile(package).namelist():
     sys.exit(f"{package} lacks analyzers/dotnet/cs/PlProxy.Client.Generators.dll")

@@ -68,7 +68,7 @@ public class DispatcherBenchmarks
     [Benchmark]
     public async ValueTask<int> LeaseAndPlan()
     {
-        Clusters.ClusterSnapshot cluster = await _source.Clusters.AcquireAsync("memory", _method.Call, default);
+        Clusters.ClusterSnapshot cluster = await _source.Clusters.AcquireAsync("memory", _method.Call.Errors("memory"), default);
         try
         {
             return Planning.Planner.Plan(_method.Call.Function, new Planning.ObjectArrayArguments(_arguments), cluster.Layout, Planning.SharedRandomSource.Instance, _method.Call.Functions).SinglePartition;

@@ -138,6 +138,18 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
         return _clusters.ProxyDatabase?.RefreshAsync(cancellationToken) ?? Task.FromResult(0);
     }
 
+    /// <summary>Loads the clusters the bodies of <paramref name="proxyInterface"/> name (the hosting package's warm-up).</summary>
+    /// <exception cref="PlProxyException">A cluster is neither configured nor defined by the proxy database.</exception>
+    internal Task WarmUpAsync(Type proxyInterface, CancellationToken cancellationToken) =>
+        _clusters.WarmUpAsync(
+            ProxyFactory.ClustersOf(proxyInterface) ?? throw new InvalidOperationException($"No PL/Proxy implementation was generated for {proxyInterface.FullName}."),
+            $"warm-up of {proxyInterface.Name}",
+            cancellationToken);
+
+    /// <summary>Every partition database of the clusters serving now, asked for <c>select 1</c> (the hosting package's health check).</summary>
+    internal Task<IReadOnlyList<PartitionHealth>> CheckPartitionsAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
+        PartitionProbe.ProbeAsync(_clusters, timeout, cancellationToken);
+
     /// <summary>The generated implementation of <typeparamref name="TInterface"/> over this data source.</summary>
     /// <typeparam name="TInterface">An interface marked <see cref="PlProxyAttribute"/>.</typeparam>
     /// <returns>The proxy.</returns>

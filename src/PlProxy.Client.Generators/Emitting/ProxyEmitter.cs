@@ -50,7 +50,9 @@ internal static class ProxyEmitter
         code.AppendLine();
         code.AppendLine("        [global::System.Runtime.CompilerServices.ModuleInitializer]");
         code.AppendLine("        internal static void Register() =>");
-        code.AppendLine($"            {Proxies}.ProxyFactory.Register<{model.FullyQualifiedName}>(static executor => new {name}(executor));");
+        // The clusters the bodies name, so a host can load them at start (warm-up) rather than at the first call.
+        string clusters = string.Join(", ", model.Methods.Select(m => m.ClusterName).Where(c => c is not null).Distinct().OrderBy(c => c, StringComparer.Ordinal).Select(Literal));
+        code.AppendLine($"            {Proxies}.ProxyFactory.Register<{model.FullyQualifiedName}>(static executor => new {name}(executor), new string[] {{ {clusters} }});");
         for (int i = 0; i < model.Methods.Count; i++)
         {
             code.AppendLine();

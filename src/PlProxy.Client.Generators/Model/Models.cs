@@ -58,7 +58,7 @@ internal sealed record ColumnModel(string Name, string ReadExpression, bool IsCo
 /// <param name="NullWhenAllColumnsNull">For a nullable composite: an all-NULL row reads as null.</param>
 internal sealed record ResultModel(string TypeDisplay, string? ScalarPgType, string? ScalarReadExpression, EquatableArray<ColumnModel> Columns, bool NullWhenAllColumnsNull);
 
-/// <summary>A proxy method.</summary>
+/// <summary>A proxy method (<c>ClusterName</c>: the cluster its body names, when it names one rather than computing it).</summary>
 internal sealed record MethodModel(
     string Name,
     string ReturnTypeDisplay,
@@ -68,7 +68,8 @@ internal sealed record MethodModel(
     bool ReplacesInterfaceStatements,
     EquatableArray<ParameterModel> Parameters,
     ResultModel? Result,
-    bool Idempotent);
+    bool Idempotent,
+    string? ClusterName);
 
 /// <summary>A static hash, cluster or connect function of the interface.</summary>
 /// <param name="SqlName">The name bodies call it by.</param>

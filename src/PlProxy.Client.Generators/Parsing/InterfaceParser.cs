@@ -289,7 +289,8 @@ internal static class InterfaceParser
             replaces,
             new EquatableArray<ParameterModel>(parameters.ToArray()),
             result,
-            method.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == "PlProxy.Client.IdempotentAttribute"));
+            method.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == "PlProxy.Client.IdempotentAttribute"),
+            bound.Function!.ClusterName);
     }
 
     private static (ReturnShape Shape, ResultModel? Result) ParseReturn(IMethodSymbol method, List<DiagnosticInfo> diagnostics)

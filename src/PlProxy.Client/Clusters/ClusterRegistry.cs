@@ -56,7 +56,10 @@ internal sealed class ClusterRegistry : IAsyncDisposable
     }
 
     /// <summary>The current version of a cluster, with a lease the caller must release when its call ends.</summary>
-    public async ValueTask<ClusterSnapshot> AcquireAsync(string name, RemoteCall call, CancellationToken cancellationToken)
+    /// <param name="name">The cluster name.</param>
+    /// <param name="errors">Where a "no such cluster" error arises (the call, or the warm-up).</param>
+    /// <param name="cancellationToken">Cancels loading it from the proxy database.</param>
+    public async ValueTask<ClusterSnapshot> AcquireAsync(string name, CallErrorContext errors, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -73,7 +76,7 @@ internal sealed class ClusterRegistry : IAsyncDisposable
 
             if (ProxyDatabase is null)
             {
-                throw call.Errors(name).Error($"no such cluster: {name}");
+                throw errors.Error($"no such cluster: {name}");
             }
 
             try
@@ -82,8 +85,18 @@ internal sealed class ClusterRegistry : IAsyncDisposable
             }
             catch (PostgresException e)
             {
-                throw call.Errors(name).Error($"no such cluster: {name} (proxy database: {e.MessageText})", e.SqlState, e);
+                throw errors.Error($"no such cluster: {name} (proxy database: {e.MessageText})", e.SqlState, e);
             }
+        }
+    }
+
+    /// <summary>Loads each cluster (from the proxy database, if it is not configured) without calling anything.</summary>
+    public async Task WarmUpAsync(IEnumerable<string> names, string displayName, CancellationToken cancellationToken)
+    {
+        foreach (string name in names)
+        {
+            ClusterSnapshot cluster = await AcquireAsync(name, new CallErrorContext(displayName, null, name), cancellationToken).ConfigureAwait(false);
+            cluster.Release();
         }
     }
 
@@ -220,12 +233,17 @@ internal sealed class ClusterRegistry : IAsyncDisposable
         PartitionConnectionSettings settings = options.ConnectionSettings();
         var pools = new NpgsqlDataSource[layout.ConnectionCount];
         var pipelines = new Polly.ResiliencePipeline[layout.ConnectionCount];
+        var breakers = new Polly.CircuitBreaker.CircuitBreakerStateProvider?[layout.ConnectionCount];
         for (int connection = 0; connection < pools.Length; connection++)
         {
+            breakers[connection] = options.CircuitBreaker.Enabled ? new Polly.CircuitBreaker.CircuitBreakerStateProvider() : null;
             pools[connection] = _pools.Acquire(ConnectionStrings.ForPartition(layout.ConnectionString(connection), settings), name, layout.FirstPartitionOf(connection));
-            pipelines[connection] = PartitionPipeline.Build(name, layout.FirstPartitionOf(connection), DatabaseName.Of(pools[connection]), options.Retry, options.CircuitBreaker, _logger);
+            pipelines[connection] = PartitionPipeline.Build(name, layout.FirstPartitionOf(connection), DatabaseName.Of(pools[connection]), options.Retry, options.CircuitBreaker, _logger, breakers[connection]);
         }
 
-        return new ClusterSnapshot(layout, pools, pipelines, _pools, options.QueryTimeout, version, signalsBackends: options.Pooler == PlProxyPooler.None);
+        return new ClusterSnapshot(layout, pools, pipelines, _pools, options.QueryTimeout, version, signalsBackends: options.Pooler == PlProxyPooler.None)
+        {
+            Breakers = breakers,
+        };
     }
 }

@@ -3,6 +3,7 @@ using PlProxy.Client.Connections;
 using PlProxy.Client.Planning;
 using PlProxy.Client.Resilience;
 using Polly;
+using Polly.CircuitBreaker;
 
 namespace PlProxy.Client.Clusters;
 
@@ -41,6 +42,9 @@ internal sealed class ClusterSnapshot
     private const string ConnectTargetName = "(connect)";
 
     public ClusterLayout Layout { get; }
+
+    /// <summary>Each connection's circuit breaker state, where a breaker is on (for the health check).</summary>
+    public CircuitBreakerStateProvider?[] Breakers { get; init; } = [];
 
     /// <summary>True for a CONNECT target rather than a cluster.</summary>
     public bool IsConnectTarget { get; private init; }

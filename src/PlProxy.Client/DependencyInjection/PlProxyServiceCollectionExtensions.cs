@@ -126,6 +126,12 @@ public static class PlProxyServiceCollectionExtensions
         {
             Services.TryAdd(ServiceDescriptor.KeyedSingleton(serviceKey, static (provider, key) =>
                 provider.GetRequiredKeyedService<PlProxyDataSource>(key).CreateProxy<TInterface>()));
+            var registration = new ProxyRegistration(typeof(TInterface), serviceKey);
+            if (!Services.Any(d => d.ImplementationInstance is ProxyRegistration known && known == registration))
+            {
+                Services.AddSingleton(registration);
+            }
+
             return this;
         }
 

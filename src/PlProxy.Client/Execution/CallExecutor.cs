@@ -194,6 +194,9 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
         }
     }
 
+    private ValueTask<ClusterSnapshot> AcquireClusterAsync(string name, RemoteCall call, CancellationToken cancellationToken) =>
+        clusters.AcquireAsync(name, call.Errors(name), cancellationToken);
+
     // Where the call runs (a cluster, or a CONNECT target: a cluster of one partition) and on which partitions.
     private async ValueTask<Route> PlanAsync(RemoteCall call, object?[] arguments, CancellationToken cancellationToken)
     {
@@ -203,8 +206,8 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
         {
             LocationKind.ConnectString => clusters.AcquireConnectTarget(function.ConnectString!),
             LocationKind.ConnectExpression => clusters.AcquireConnectTarget(EvaluateName(call, planArguments, "CONNECT")),
-            LocationKind.ClusterName => await clusters.AcquireAsync(function.ClusterName!, call, cancellationToken).ConfigureAwait(false),
-            _ => await clusters.AcquireAsync(EvaluateName(call, planArguments, "CLUSTER"), call, cancellationToken).ConfigureAwait(false),
+            LocationKind.ClusterName => await AcquireClusterAsync(function.ClusterName!, call, cancellationToken).ConfigureAwait(false),
+            _ => await AcquireClusterAsync(EvaluateName(call, planArguments, "CLUSTER"), call, cancellationToken).ConfigureAwait(false),
         };
         try
         {

@@ -21,7 +21,7 @@ internal static class PartitionPipeline
     /// <summary>For CONNECT targets: retries of attempts that never reached the server, no breaker.</summary>
     public static readonly ResiliencePipeline Direct = Build("(connect)", 0, "(connect)", new PlProxyRetryOptions(), new PlProxyCircuitBreakerOptions { Enabled = false }, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
 
-    public static ResiliencePipeline Build(string cluster, int partition, string database, PlProxyRetryOptions retry, PlProxyCircuitBreakerOptions breaker, ILogger logger)
+    public static ResiliencePipeline Build(string cluster, int partition, string database, PlProxyRetryOptions retry, PlProxyCircuitBreakerOptions breaker, ILogger logger, CircuitBreakerStateProvider? breakerState = null)
     {
         var builder = new ResiliencePipelineBuilder();
         if (retry.MaxRetryAttempts > 0)
@@ -53,6 +53,7 @@ internal static class PartitionPipeline
                 MinimumThroughput = breaker.MinimumThroughput,
                 SamplingDuration = breaker.SamplingDuration,
                 BreakDuration = breaker.BreakDuration,
+                StateProvider = breakerState,
                 ShouldHandle = static args => ValueTask.FromResult(FailureClassifier.IsPartitionFailure(args.Outcome.Exception)),
                 OnOpened = _ => Changed("open"),
                 OnClosed = _ => Changed("closed"),

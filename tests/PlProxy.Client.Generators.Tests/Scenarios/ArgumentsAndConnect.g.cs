@@ -35,7 +35,7 @@ namespace Bank.Data
 
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         internal static void Register() =>
-            global::PlProxy.Client.Proxies.ProxyFactory.Register<global::Bank.Data.ITransfers>(static executor => new ITransfers_PlProxy(executor));
+            global::PlProxy.Client.Proxies.ProxyFactory.Register<global::Bank.Data.ITransfers>(static executor => new ITransfers_PlProxy(executor), new string[] { "bank" });
 
         global::System.Threading.Tasks.Task<int> global::Bank.Data.ITransfers.TransferAsync(string from, string to, string note, long amount, long fee, global::System.Threading.CancellationToken cancellationToken)
         {

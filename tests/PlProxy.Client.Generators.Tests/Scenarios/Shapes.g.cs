@@ -44,7 +44,7 @@ namespace Shop.Data
 
         [global::System.Runtime.CompilerServices.ModuleInitializer]
         internal static void Register() =>
-            global::PlProxy.Client.Proxies.ProxyFactory.Register<global::Shop.Data.Outer.IUserDb>(static executor => new Outer_IUserDb_PlProxy(executor));
+            global::PlProxy.Client.Proxies.ProxyFactory.Register<global::Shop.Data.Outer.IUserDb>(static executor => new Outer_IUserDb_PlProxy(executor), new string[] { "userdb" });
 
         global::System.Threading.Tasks.Task<decimal> global::Shop.Data.Outer.IUserDb.GetBalanceAsync(string username, global::System.Threading.CancellationToken cancellationToken)
         {

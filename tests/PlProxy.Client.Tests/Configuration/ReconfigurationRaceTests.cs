@@ -125,8 +125,8 @@ public sealed class ReconfigurationRaceTests
 
     private static async Task<(int C, int D)> GenerationsAsync(PlProxyDataSource source, ProxyMethod method)
     {
-        ClusterSnapshot c = await source.Clusters.AcquireAsync("c", method.Call, TestContext.Current.CancellationToken);
-        ClusterSnapshot d = await source.Clusters.AcquireAsync("d", method.Call, TestContext.Current.CancellationToken);
+        ClusterSnapshot c = await source.Clusters.AcquireAsync("c", method.Call.Errors("c"), TestContext.Current.CancellationToken);
+        ClusterSnapshot d = await source.Clusters.AcquireAsync("d", method.Call.Errors("d"), TestContext.Current.CancellationToken);
         try
         {
             return (GenerationOf(c), GenerationOf(d));

@@ -1,0 +1,29 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace PlProxy.Client.Hosting;
+
+/// <summary>Each partition database of the serving clusters: reachable (<c>select 1</c> within the timeout) and its circuit closed.</summary>
+internal sealed class PlProxyHealthCheck(IServiceProvider services, object? serviceKey, TimeSpan timeout) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        PlProxyDataSource source = services.GetRequiredKeyedService<PlProxyDataSource>(serviceKey);
+        IReadOnlyList<Clusters.PartitionHealth> partitions = await source.CheckPartitionsAsync(timeout, cancellationToken).ConfigureAwait(false);
+        var data = new Dictionary<string, object>(StringComparer.Ordinal);
+        var failures = new List<string>();
+        foreach (Clusters.PartitionHealth partition in partitions)
+        {
+            string key = $"{partition.Cluster}/{partition.Partition}";
+            data[key] = partition.Failure ?? "ok";
+            if (partition.Failure is not null)
+            {
+                failures.Add($"{key} ({partition.Database}): {partition.Failure}");
+            }
+        }
+
+        return failures.Count == 0
+            ? HealthCheckResult.Healthy($"{partitions.Count} partition databases answer", data)
+            : new HealthCheckResult(context.Registration.FailureStatus, $"{failures.Count} of {partitions.Count} partition databases fail: {string.Join("; ", failures)}", data: data);
+    }
+}

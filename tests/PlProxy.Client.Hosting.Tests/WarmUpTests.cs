@@ -1,0 +1,52 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+
+namespace PlProxy.Client.Hosting.Tests;
+
+/// <summary>WarmUpOnStart() in a real host: a missing cluster fails the start, a proxy-database cluster is loaded before the first call.</summary>
+public sealed class WarmUpTests(HostingFixture fixture) : IClassFixture<HostingFixture>
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task ClusterDefinedNowhere_FailsTheHostStartNamingIt()
+    {
+        HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddPlProxy(options => options.AddCluster("real", fixture.Partitions)).AddProxy<IGhosts>().WarmUpOnStart();
+        using IHost host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<PlProxyException>(() => host.StartAsync(Token));
+
+        Assert.Equal("ghost", error.Cluster);
+        Assert.Contains("no such cluster: ghost", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ProxyDatabaseCluster_IsLoadedAtStart_BeforeAnyCall()
+    {
+        HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddPlProxy(options => options.ProxyDatabase = fixture.ProxyDatabase).AddProxy<IDefinedInProxyDatabase>().WarmUpOnStart();
+        using IHost host = builder.Build();
+        await host.StartAsync(Token);
+
+        // The definition disappears after the start: a call can only succeed with the version loaded at start.
+        await using var hide = Npgsql.NpgsqlDataSource.Create(fixture.ProxyDatabase);
+        await using var connection = await hide.OpenConnectionAsync(Token);
+        await using var transaction = await connection.BeginTransactionAsync(Token);
+        await using (var delete = new Npgsql.NpgsqlCommand("delete from plproxy.cluster_partitions where cluster_name = 'fromproxy'", connection, transaction))
+        {
+            await delete.ExecuteNonQueryAsync(Token);
+        }
+
+        await transaction.CommitAsync(Token);
+        try
+        {
+            Assert.Equal("host0", await host.Services.GetRequiredService<IDefinedInProxyDatabase>().WhoamiAsync(Token));
+        }
+        finally
+        {
+            await fixture.Server.ExecuteAsync("hostproxy", $"insert into plproxy.cluster_partitions values ('fromproxy', 0, '{fixture.Partitions[0]}'), ('fromproxy', 1, '{fixture.Partitions[1]}');", Token);
+            await host.StopAsync(Token);
+        }
+    }
+}
