@@ -47,6 +47,8 @@ for name in ["PlProxy.Client", "PlProxy.Client.Testing", "PlProxy.Client.Hosting
     files = zipfile.ZipFile(found[-1]).namelist()
     if "README.md" not in files or "icon.png" not in files:
         sys.exit(f"{name}: the package lacks its README.md or icon.png")
+    if name != "PlProxy.Client.Scaffold" and not all(f"lib/{tfm}/{name}.dll" in files for tfm in ("net8.0", "net10.0")):
+        sys.exit(f"{name}: the package lacks lib/net8.0 or lib/net10.0")
 package = sorted(glob.glob(sys.argv[1] + "/PlProxy.Client.[0-9]*.nupkg"))[-1]
 if "analyzers/dotnet/cs/PlProxy.Client.Generators.dll" not in zipfile.ZipFile(package).namelist():
     sys.exit(f"{package} lacks analyzers/dotnet/cs/PlProxy.Client.Generators.dll")

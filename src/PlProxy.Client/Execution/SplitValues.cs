@@ -22,7 +22,7 @@ internal static class SplitValues
                 return value;
 
             case Array array:
-                Array subset = Array.CreateInstanceFromArrayType(array.GetType(), rows.Length);
+                Array subset = SameTypeArray(array, rows.Length);
                 for (int i = 0; i < rows.Length; i++)
                 {
                     subset.SetValue(array.GetValue(rows[i]), i);
@@ -43,4 +43,12 @@ internal static class SplitValues
                 throw new PlProxyException($"a SPLIT argument is a {value.GetType().Name}, not an array or list");
         }
     }
+
+    // An array of the same type as one that exists, so its code exists even under native AOT.
+#if NET9_0_OR_GREATER
+    private static Array SameTypeArray(Array array, int length) => Array.CreateInstanceFromArrayType(array.GetType(), length);
+#else
+    [System.Diagnostics.CodeAnalysis.UnconditionalSuppressMessage("AOT", "IL3050", Justification = "The array type exists: an instance of it is at hand (what .NET 9's CreateInstanceFromArrayType relies on).")]
+    private static Array SameTypeArray(Array array, int length) => Array.CreateInstance(array.GetType().GetElementType()!, length);
+#endif
 }
