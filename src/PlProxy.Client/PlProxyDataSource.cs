@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Data.Common;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -26,7 +25,7 @@ namespace PlProxy.Client;
 /// </remarks>
 public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
 {
-    private readonly ConcurrentDictionary<string, RemoteCall> _commands = new(StringComparer.Ordinal);
+    private readonly BoundBodies _commands = new();
     private readonly List<IDisposable> _attached = [];
     private readonly ClusterRegistry _clusters;
     private readonly CallExecutor _executor;
@@ -57,9 +56,6 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
         get => _clusters.Building;
         set => _clusters.Building = value;
     }
-
-    /// <summary>How many bound bodies given as text are kept; past that the cache starts again from empty.</summary>
-    internal const int MaxCachedCommands = 1024;
 
     /// <summary>The number of bodies given as text whose binding is cached (for tests).</summary>
     internal int CachedCommandCount => _commands.Count;
@@ -172,7 +168,7 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
     public Task<T?> ExecuteScalarAsync<T>(PlProxyCommand command, CancellationToken cancellationToken = default)
     {
         RemoteCall call = CallFor(command, returnsSet: false, PgTypeNames.Of(typeof(T)), isVoid: false);
-        return _executor.SingleAsync(call, command.Values(), static r => r.IsDBNull(0) ? default : r.GetFieldValue<T>(0), cancellationToken);
+        return _executor.SingleAsync(call, command.Values(), RowReaders.Scalar<T>.Instance, cancellationToken);
     }
 
     /// <summary>Runs a set-returning body given as text and returns every row, partition by partition.</summary>
@@ -184,7 +180,7 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
     public Task<IReadOnlyList<T>> QueryAsync<T>(PlProxyCommand command, Func<DbDataReader, T> read, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(read);
-        return _executor.ListAsync(CallFor(command, returnsSet: true, resultPgType: null, isVoid: false), command.Values(), read, cancellationToken);
+        return _executor.ListAsync(CallFor(command, returnsSet: true, resultPgType: null, isVoid: false), command.Values(), RowReader<T>.ByPosition(read), cancellationToken);
     }
 
     /// <summary>Runs a body given as text for its effect.</summary>
@@ -192,7 +188,7 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
     /// <param name="cancellationToken">Cancels the remote statements.</param>
     /// <returns>A task that completes when the call has run.</returns>
     public Task ExecuteAsync(PlProxyCommand command, CancellationToken cancellationToken = default) =>
-        _executor.SingleAsync(CallFor(command, returnsSet: false, resultPgType: null, isVoid: true), command.Values(), static _ => true, cancellationToken);
+        _executor.SingleAsync(CallFor(command, returnsSet: false, resultPgType: null, isVoid: true), command.Values(), RowReaders.Ignored, cancellationToken);
 
     /// <summary>Stops the proxy database polling and disposes every connection pool.</summary>
     /// <returns>A task that completes when the pools are closed.</returns>
@@ -241,23 +237,6 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
     private RemoteCall CallFor(PlProxyCommand command, bool returnsSet, string? resultPgType, bool isVoid)
     {
         ArgumentNullException.ThrowIfNull(command);
-        (string Name, string PgType)[] parameters = command.Parameters();
-        string key = $"{command.Function}\u0001{command.Body}\u0001{string.Join(",", parameters)}\u0001{returnsSet}{resultPgType}{isVoid}";
-        if (_commands.Count >= MaxCachedCommands && !_commands.ContainsKey(key))
-        {
-            _commands.Clear(); // bounded: bodies made up per call must not grow the cache for the data source's life
-        }
-
-        return _commands.GetOrAdd(key, _ =>
-        {
-            try
-            {
-                return RemoteCall.Bind(command.Function, null, command.Body, false, parameters, returnsSet, resultPgType, isVoid, [], idempotent: false);
-            }
-            catch (InvalidOperationException e)
-            {
-                throw new ArgumentException(e.Message, nameof(command));
-            }
-        });
+        return _commands.Get(command.Function, command.Body, command.Parameters(), returnsSet, resultPgType, isVoid);
     }
 }

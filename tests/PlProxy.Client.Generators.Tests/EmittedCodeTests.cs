@@ -183,4 +183,129 @@ public sealed class EmittedCodeTests
         Assert.Equal(10m * Hashing.Partitions.IndexOf(Hashing.PgHash.HashText("alice"), 4), balance);
         Assert.Equal(["user0", "user1", "user2", "user3"], users);
     }
+
+    [Fact]
+    public async Task RowTypeResult_LooksUpColumnNamesOncePerReader_NotPerRow()
+    {
+        const string stats = """
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Tasks;
+            using PlProxy.Client;
+
+            namespace Shop.Data;
+
+            public sealed class Stat { public string Name { get; init; } = ""; public long UserCount { get; init; } }
+
+            [PlProxy("CLUSTER 'stats'; RUN ON ALL;")]
+            public interface IStats
+            {
+                [PlProxy("")]
+                Task<IReadOnlyList<Stat>> ListStatsAsync(CancellationToken cancellationToken = default);
+            }
+            """;
+        var executor = new CountingExecutor(rowsPerPartition: 100);
+        await using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxyOptions().AddCluster("stats", "Host=a;Database=a", "Host=b;Database=b"), executor);
+        Assembly assembly = GeneratorHarness.Load(GeneratorHarness.Run(stats).Output);
+        Type contract = assembly.GetType("Shop.Data.IStats", throwOnError: true)!;
+        object proxy = typeof(PlProxyDataSource).GetMethod(nameof(PlProxyDataSource.CreateProxy))!.MakeGenericMethod(contract).Invoke(source, null)!;
+
+        object rows = await (dynamic)contract.GetMethod("ListStatsAsync")!.Invoke(proxy, [CancellationToken.None])!;
+
+        Assert.Equal(200, ((System.Collections.ICollection)rows).Count);
+        // Two readers, two members, two columns each: at most 2 × 2 × 2 name reads, however many rows.
+        Assert.InRange(executor.NameReads, 2, 8);
+    }
+
+    private sealed class CountingExecutor(int rowsPerPartition) : Execution.IPartitionExecutor
+    {
+        private int _nameReads;
+
+        public int NameReads => _nameReads;
+
+        public ValueTask<System.Data.Common.DbDataReader> ExecuteAsync(Execution.PartitionRequest request, CancellationToken cancellationToken)
+        {
+            var table = new System.Data.DataTable();
+            table.Columns.Add("name", typeof(string));
+            table.Columns.Add("user_count", typeof(long));
+            for (int i = 0; i < rowsPerPartition; i++)
+            {
+                table.Rows.Add($"p{request.Partition}", (long)i);
+            }
+
+            return ValueTask.FromResult<System.Data.Common.DbDataReader>(new NameCountingReader(table.CreateDataReader(), () => Interlocked.Increment(ref _nameReads)));
+        }
+    }
+
+    // A reader that counts how often a column's name is asked for; everything else is the table's own reader.
+    private sealed class NameCountingReader(System.Data.DataTableReader inner, Action counted) : System.Data.Common.DbDataReader
+    {
+        public override int FieldCount => inner.FieldCount;
+
+        public override bool HasRows => inner.HasRows;
+
+        public override bool IsClosed => inner.IsClosed;
+
+        public override int RecordsAffected => inner.RecordsAffected;
+
+        public override int Depth => inner.Depth;
+
+        public override object this[int ordinal] => inner[ordinal];
+
+        public override object this[string name] => inner[name];
+
+        public override string GetName(int ordinal)
+        {
+            counted();
+            return inner.GetName(ordinal);
+        }
+
+        public override int GetOrdinal(string name) => inner.GetOrdinal(name);
+
+        public override bool Read() => inner.Read();
+
+        public override bool NextResult() => inner.NextResult();
+
+        public override bool IsDBNull(int ordinal) => inner.IsDBNull(ordinal);
+
+        public override object GetValue(int ordinal) => inner.GetValue(ordinal);
+
+        public override T GetFieldValue<T>(int ordinal) => inner.GetFieldValue<T>(ordinal);
+
+        public override int GetValues(object[] values) => inner.GetValues(values);
+
+        public override string GetDataTypeName(int ordinal) => inner.GetDataTypeName(ordinal);
+
+        public override Type GetFieldType(int ordinal) => inner.GetFieldType(ordinal);
+
+        public override bool GetBoolean(int ordinal) => inner.GetBoolean(ordinal);
+
+        public override byte GetByte(int ordinal) => inner.GetByte(ordinal);
+
+        public override long GetBytes(int ordinal, long dataOffset, byte[]? buffer, int bufferOffset, int length) => inner.GetBytes(ordinal, dataOffset, buffer, bufferOffset, length);
+
+        public override char GetChar(int ordinal) => inner.GetChar(ordinal);
+
+        public override long GetChars(int ordinal, long dataOffset, char[]? buffer, int bufferOffset, int length) => inner.GetChars(ordinal, dataOffset, buffer, bufferOffset, length);
+
+        public override DateTime GetDateTime(int ordinal) => inner.GetDateTime(ordinal);
+
+        public override decimal GetDecimal(int ordinal) => inner.GetDecimal(ordinal);
+
+        public override double GetDouble(int ordinal) => inner.GetDouble(ordinal);
+
+        public override float GetFloat(int ordinal) => inner.GetFloat(ordinal);
+
+        public override Guid GetGuid(int ordinal) => inner.GetGuid(ordinal);
+
+        public override short GetInt16(int ordinal) => inner.GetInt16(ordinal);
+
+        public override int GetInt32(int ordinal) => inner.GetInt32(ordinal);
+
+        public override long GetInt64(int ordinal) => inner.GetInt64(ordinal);
+
+        public override string GetString(int ordinal) => inner.GetString(ordinal);
+
+        public override System.Collections.IEnumerator GetEnumerator() => inner.GetEnumerator();
+    }
 }

@@ -91,6 +91,12 @@ internal static class ProxyEmitter
         code.AppendLine($"            {Literal(method.FunctionName)}, InterfaceBody, {Literal(method.Body)}, {Bool(method.ReplacesInterfaceStatements)},");
         code.AppendLine($"            new {Proxies}.ProxyParameter[] {{ {parameters} }},");
         code.AppendLine($"            returnsSet: {Bool(returnsSet)}, resultPgType: {Literal(method.Result?.ScalarPgType)}, isVoid: {Bool(isVoid)}, s_functions, idempotent: {Bool(method.Idempotent)});");
+        if (method.Result is { } result)
+        {
+            // A scalar is read by position; a row type's columns are looked up by name once per database's reader.
+            string factory = result.ScalarReadExpression is not null ? "ByPosition" : "ByName";
+            code.AppendLine($"        private static readonly {Proxies}.ProxyRowReader<{result.TypeDisplay}> {RowReaderName(member)} = {Proxies}.ProxyRowReader<{result.TypeDisplay}>.{factory}({ReaderName(member)});");
+        }
     }
 
     private static void EmitMethod(StringBuilder code, InterfaceModel model, MethodModel method, string member)
@@ -99,7 +105,7 @@ internal static class ProxyEmitter
         string arguments = string.Join(", ", method.Parameters.Where(p => !p.IsCancellationToken).Select(p => p.ValueExpression));
         string token = method.Parameters.FirstOrDefault(p => p.IsCancellationToken) is { } t ? Escape(t.Name) : "default";
         string call = $"_executor, {FieldName(member)}, new object?[] {{ {arguments} }}";
-        string reader = method.Result is null ? "" : $", {ReaderName(member)}";
+        string reader = method.Result is null ? "" : $", {RowReaderName(member)}";
 
         code.AppendLine($"        {method.ReturnTypeDisplay} {model.FullyQualifiedName}.{method.Name}({parameterList})");
         code.AppendLine("        {");
@@ -126,28 +132,38 @@ internal static class ProxyEmitter
 
     private static void EmitReader(StringBuilder code, string member, ResultModel result)
     {
-        code.AppendLine($"        private static {result.TypeDisplay} {ReaderName(member)}(global::System.Data.Common.DbDataReader r)");
-        code.AppendLine("        {");
+        const string Reader = "global::System.Data.Common.DbDataReader";
         if (result.ScalarReadExpression is not null)
         {
+            code.AppendLine($"        private static {result.TypeDisplay} {ReaderName(member)}({Reader} r)");
+            code.AppendLine("        {");
             code.AppendLine($"            return {result.ScalarReadExpression};");
             code.AppendLine("        }");
             return;
         }
 
+        // Binds a reader: each member's column ordinal once, then a row function that reads by ordinal.
+        code.AppendLine($"        private static global::System.Func<{Reader}, {result.TypeDisplay}> {ReaderName(member)}({Reader} reader)");
+        code.AppendLine("        {");
+        for (int i = 0; i < result.Columns.Count; i++)
+        {
+            code.AppendLine($"            int c{i} = {Proxies}.ProxyRead.Ordinal(reader, {Literal(result.Columns[i].Name)});");
+        }
+
+        code.AppendLine("            return r =>");
+        code.AppendLine("            {");
         if (result.NullWhenAllColumnsNull)
         {
-            code.AppendLine($"            if ({Proxies}.ProxyRead.IsNullRow(r)) return null;");
+            code.AppendLine($"                if ({Proxies}.ProxyRead.IsNullRow(r)) return null;");
         }
 
         string typeName = result.TypeDisplay.TrimEnd('?');
-        string ctorArguments = string.Join(", ", result.Columns.Where(c => c.IsConstructorParameter).Select(c => Read(c)));
-        string initializers = string.Join(", ", result.Columns.Where(c => !c.IsConstructorParameter).Select(c => $"{Escape(c.Name)} = {Read(c)}"));
-        code.AppendLine($"            return new {typeName}({ctorArguments}){(initializers.Length > 0 ? $" {{ {initializers} }}" : "")};");
+        var columns = result.Columns.Select((column, i) => (Column: column, Read: string.Format(System.Globalization.CultureInfo.InvariantCulture, column.ReadExpression, $"c{i}"))).ToArray();
+        string ctorArguments = string.Join(", ", columns.Where(c => c.Column.IsConstructorParameter).Select(c => c.Read));
+        string initializers = string.Join(", ", columns.Where(c => !c.Column.IsConstructorParameter).Select(c => $"{Escape(c.Column.Name)} = {c.Read}"));
+        code.AppendLine($"                return new {typeName}({ctorArguments}){(initializers.Length > 0 ? $" {{ {initializers} }}" : "")};");
+        code.AppendLine("            };");
         code.AppendLine("        }");
-
-        static string Read(ColumnModel column) =>
-            string.Format(System.Globalization.CultureInfo.InvariantCulture, column.ReadExpression, $"{Proxies}.ProxyRead.Ordinal(r, {Literal(column.Name)})");
     }
 
     // The name each method's field and reader are derived from: the method's own, numbered for overloads after the first.
@@ -168,6 +184,8 @@ internal static class ProxyEmitter
     private static string FieldName(string member) => "s_" + member;
 
     private static string ReaderName(string member) => "Read" + member;
+
+    private static string RowReaderName(string member) => "s_Read" + member;
 
     private static string Escape(string name) =>
         Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None ? "@" + name : name;

@@ -16,16 +16,16 @@ namespace PlProxy.Client.Execution;
 internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource random, ILogger logger, ConnectionBudget? budget, IPartitionExecutor? partitionExecutor)
 {
 
-    public Task<T> SingleAsync<T>(RemoteCall call, object?[] arguments, Func<DbDataReader, T> read, CancellationToken cancellationToken) =>
+    public Task<T> SingleAsync<T>(RemoteCall call, object?[] arguments, RowReader<T> read, CancellationToken cancellationToken) =>
         RunAsync<T, T, SingleRow<T>>(call, arguments, read, cancellationToken);
 
-    public Task<IReadOnlyList<T>> ListAsync<T>(RemoteCall call, object?[] arguments, Func<DbDataReader, T> read, CancellationToken cancellationToken) =>
+    public Task<IReadOnlyList<T>> ListAsync<T>(RemoteCall call, object?[] arguments, RowReader<T> read, CancellationToken cancellationToken) =>
         RunAsync<T, IReadOnlyList<T>, RowList<T>>(call, arguments, read, cancellationToken);
 
     // Plans, runs and reads a call in its scope (telemetry, query_timeout, the cluster version's lease until the rows
     // are read). One database is read right here (RUN ON ANY failing over to the next partition when one cannot be
     // reached); several go through FanOut, concurrently.
-    private async Task<TResult> RunAsync<T, TResult, TRows>(RemoteCall call, object?[] arguments, Func<DbDataReader, T> read, CancellationToken cancellationToken)
+    private async Task<TResult> RunAsync<T, TResult, TRows>(RemoteCall call, object?[] arguments, RowReader<T> read, CancellationToken cancellationToken)
         where TRows : struct, IRowSink<T, TResult>
     {
         var scope = CallScope.Start(logger, call, cancellationToken);
@@ -52,9 +52,11 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
 
                     await using (cursor.ConfigureAwait(false))
                     {
+                        Func<DbDataReader, T>? row = null;
                         while (await cursor.ReadAsync(scope.Token).ConfigureAwait(false))
                         {
-                            rows.Add(cursor.Current(read));
+                            row ??= cursor.Bind(read);
+                            rows.Add(cursor.Current(row));
                         }
                     }
 
@@ -92,7 +94,7 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
         && attempt < route.Cluster.Layout.PartitionCount;
 
     /// <summary>A fan-out that tolerates failing partitions: every target runs to its end; failures are reported, not thrown.</summary>
-    public async Task<PlProxyPartialResult<T>> PartialAsync<T>(RemoteCall call, object?[] arguments, Func<DbDataReader, T> read, CancellationToken cancellationToken)
+    public async Task<PlProxyPartialResult<T>> PartialAsync<T>(RemoteCall call, object?[] arguments, RowReader<T> read, CancellationToken cancellationToken)
     {
         var scope = CallScope.Start(logger, call, cancellationToken);
         try
@@ -150,7 +152,7 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
         }
     }
 
-    public async IAsyncEnumerable<T> StreamAsync<T>(RemoteCall call, object?[] arguments, Func<DbDataReader, T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<T> StreamAsync<T>(RemoteCall call, object?[] arguments, RowReader<T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var scope = CallScope.Start(logger, call, cancellationToken);
         try

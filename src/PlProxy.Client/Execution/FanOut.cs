@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 
@@ -13,7 +12,7 @@ internal static class FanOut
     private const int StreamBufferRows = 256;
 
     // Runs every target concurrently and concatenates their rows in plan order; the first failure cancels the rest.
-    public static async Task<List<T>> ReadAllAsync<T>(Route route, Func<DbDataReader, T> read, CancellationToken cancellationToken)
+    public static async Task<List<T>> ReadAllAsync<T>(Route route, RowReader<T> read, CancellationToken cancellationToken)
     {
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var fanOut = new Collected<T>(route.Plan.Count, cancellation);
@@ -45,7 +44,7 @@ internal static class FanOut
     }
 
     // One target of a fan-out: its rows into its slot, or its failure; the first failure cancels the other targets.
-    private static async Task ReadIntoAsync<T>(Route route, int target, Func<DbDataReader, T> read, Collected<T> fanOut)
+    private static async Task ReadIntoAsync<T>(Route route, int target, RowReader<T> read, Collected<T> fanOut)
     {
         try
         {
@@ -74,7 +73,7 @@ internal static class FanOut
 
     // Several databases: every database's rows go into one bounded buffer as they arrive, so memory stays
     // bounded whatever the result size; the first failure cancels the rest and ends the stream with it.
-    public static async IAsyncEnumerable<T> StreamAllAsync<T>(Route route, Func<DbDataReader, T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public static async IAsyncEnumerable<T> StreamAllAsync<T>(Route route, RowReader<T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var channel = Channel.CreateBounded<T>(new BoundedChannelOptions(StreamBufferRows) { SingleReader = true });
@@ -99,7 +98,7 @@ internal static class FanOut
         }
     }
 
-    private static async Task ProduceAsync<T>(Route route, int target, Func<DbDataReader, T> read, ChannelWriter<T> writer, CancellationTokenSource cancellation)
+    private static async Task ProduceAsync<T>(Route route, int target, RowReader<T> read, ChannelWriter<T> writer, CancellationTokenSource cancellation)
     {
         try
         {

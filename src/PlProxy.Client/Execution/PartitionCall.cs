@@ -13,29 +13,33 @@ namespace PlProxy.Client.Execution;
 /// </summary>
 internal static class PartitionCall
 {
-    public static async ValueTask<List<T>> ReadAsync<T>(Route route, int target, Func<DbDataReader, T> read, CancellationToken cancellationToken)
+    public static async ValueTask<List<T>> ReadAsync<T>(Route route, int target, RowReader<T> read, CancellationToken cancellationToken)
     {
         var rows = new List<T>();
         TargetCursor cursor = await OpenAsync(route, target, cancellationToken).ConfigureAwait(false);
         await using (cursor.ConfigureAwait(false))
         {
+            Func<DbDataReader, T>? row = null;
             while (await cursor.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                rows.Add(cursor.Current(read));
+                row ??= cursor.Bind(read);
+                rows.Add(cursor.Current(row));
             }
         }
 
         return rows;
     }
 
-    public static async IAsyncEnumerable<T> StreamAsync<T>(Route route, int target, Func<DbDataReader, T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public static async IAsyncEnumerable<T> StreamAsync<T>(Route route, int target, RowReader<T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         TargetCursor cursor = await OpenAsync(route, target, cancellationToken).ConfigureAwait(false);
         await using (cursor.ConfigureAwait(false))
         {
+            Func<DbDataReader, T>? row = null;
             while (await cursor.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                yield return cursor.Current(read);
+                row ??= cursor.Bind(read);
+                yield return cursor.Current(row);
             }
         }
     }

@@ -66,6 +66,19 @@ internal sealed class TargetCursor : IAsyncDisposable
         }
     }
 
+    /// <summary>The row function for this cursor's reader, on its first row: columns looked up by name once.</summary>
+    public Func<DbDataReader, T> Bind<T>(RowReader<T> read)
+    {
+        try
+        {
+            return read.Bind(Reader!);
+        }
+        catch (Exception e) when (RemoteErrors.Wrap(e, _route, _dataSource, _partition) is { } wrapped)
+        {
+            throw wrapped;
+        }
+    }
+
     public T Current<T>(Func<DbDataReader, T> read)
     {
         try

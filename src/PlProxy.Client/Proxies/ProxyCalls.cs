@@ -1,5 +1,5 @@
 using System.ComponentModel;
-using System.Data.Common;
+using PlProxy.Client.Execution;
 
 namespace PlProxy.Client.Proxies;
 
@@ -14,7 +14,7 @@ public static class ProxyCalls
     /// <param name="cancellationToken">Cancels the remote statements.</param>
     /// <returns>A task that completes when the call has run.</returns>
     public static Task ExecuteAsync(ProxyExecutor executor, ProxyMethod method, object?[] arguments, CancellationToken cancellationToken) =>
-        executor.Calls.SingleAsync(method.Call, arguments, static _ => true, cancellationToken);
+        executor.Calls.SingleAsync(method.Call, arguments, RowReaders.Ignored, cancellationToken);
 
     /// <summary>A method returning one value or row: exactly one row across all partitions called (P0002/P0003 otherwise).</summary>
     /// <typeparam name="T">The result type.</typeparam>
@@ -24,8 +24,8 @@ public static class ProxyCalls
     /// <param name="read">Reads the result from the current row.</param>
     /// <param name="cancellationToken">Cancels the remote statements.</param>
     /// <returns>The result.</returns>
-    public static Task<T> SingleAsync<T>(ProxyExecutor executor, ProxyMethod method, object?[] arguments, Func<DbDataReader, T> read, CancellationToken cancellationToken) =>
-        executor.Calls.SingleAsync(method.Call, arguments, read, cancellationToken);
+    public static Task<T> SingleAsync<T>(ProxyExecutor executor, ProxyMethod method, object?[] arguments, ProxyRowReader<T> read, CancellationToken cancellationToken) =>
+        executor.Calls.SingleAsync(method.Call, arguments, read.Reader, cancellationToken);
 
     /// <summary>A set-returning method collected into a list: every partition's rows, partition by partition.</summary>
     /// <typeparam name="T">The row type.</typeparam>
@@ -35,8 +35,8 @@ public static class ProxyCalls
     /// <param name="read">Reads one row.</param>
     /// <param name="cancellationToken">Cancels the remote statements.</param>
     /// <returns>The rows.</returns>
-    public static Task<IReadOnlyList<T>> ListAsync<T>(ProxyExecutor executor, ProxyMethod method, object?[] arguments, Func<DbDataReader, T> read, CancellationToken cancellationToken) =>
-        executor.Calls.ListAsync(method.Call, arguments, read, cancellationToken);
+    public static Task<IReadOnlyList<T>> ListAsync<T>(ProxyExecutor executor, ProxyMethod method, object?[] arguments, ProxyRowReader<T> read, CancellationToken cancellationToken) =>
+        executor.Calls.ListAsync(method.Call, arguments, read.Reader, cancellationToken);
 
     /// <summary>A set-returning method that tolerates failing partitions: the rows of those that answered and an error per failed one.</summary>
     /// <typeparam name="T">The row type.</typeparam>
@@ -46,8 +46,8 @@ public static class ProxyCalls
     /// <param name="read">Reads one row.</param>
     /// <param name="cancellationToken">Cancels the remote statements.</param>
     /// <returns>The partial result.</returns>
-    public static Task<PlProxyPartialResult<T>> PartialAsync<T>(ProxyExecutor executor, ProxyMethod method, object?[] arguments, Func<DbDataReader, T> read, CancellationToken cancellationToken) =>
-        executor.Calls.PartialAsync(method.Call, arguments, read, cancellationToken);
+    public static Task<PlProxyPartialResult<T>> PartialAsync<T>(ProxyExecutor executor, ProxyMethod method, object?[] arguments, ProxyRowReader<T> read, CancellationToken cancellationToken) =>
+        executor.Calls.PartialAsync(method.Call, arguments, read.Reader, cancellationToken);
 
     /// <summary>A set-returning method streamed: rows as they arrive from any partition, with bounded buffering.</summary>
     /// <typeparam name="T">The row type.</typeparam>
@@ -57,6 +57,6 @@ public static class ProxyCalls
     /// <param name="read">Reads one row.</param>
     /// <param name="cancellationToken">Cancels the remote statements.</param>
     /// <returns>The rows.</returns>
-    public static IAsyncEnumerable<T> StreamAsync<T>(ProxyExecutor executor, ProxyMethod method, object?[] arguments, Func<DbDataReader, T> read, CancellationToken cancellationToken) =>
-        executor.Calls.StreamAsync(method.Call, arguments, read, cancellationToken);
+    public static IAsyncEnumerable<T> StreamAsync<T>(ProxyExecutor executor, ProxyMethod method, object?[] arguments, ProxyRowReader<T> read, CancellationToken cancellationToken) =>
+        executor.Calls.StreamAsync(method.Call, arguments, read.Reader, cancellationToken);
 }

@@ -20,14 +20,17 @@ namespace Bank.Data
             "transfer", InterfaceBody, "RUN ON hashtext(from);", false,
             new global::PlProxy.Client.Proxies.ProxyParameter[] { new global::PlProxy.Client.Proxies.ProxyParameter("from", "text"), new global::PlProxy.Client.Proxies.ProxyParameter("to", "text"), new global::PlProxy.Client.Proxies.ProxyParameter("note", "text"), new global::PlProxy.Client.Proxies.ProxyParameter("amount", "int8"), new global::PlProxy.Client.Proxies.ProxyParameter("fee", "int8") },
             returnsSet: false, resultPgType: "int4", isVoid: false, s_functions, idempotent: false);
+        private static readonly global::PlProxy.Client.Proxies.ProxyRowReader<int> s_ReadTransferAsync = global::PlProxy.Client.Proxies.ProxyRowReader<int>.ByPosition(ReadTransferAsync);
         private static readonly global::PlProxy.Client.Proxies.ProxyMethod s_ApplyAsync = global::PlProxy.Client.Proxies.ProxyMethod.Create(
             "apply", InterfaceBody, "SPLIT ids, amounts; RUN ON ids;", false,
             new global::PlProxy.Client.Proxies.ProxyParameter[] { new global::PlProxy.Client.Proxies.ProxyParameter("ids", "int8[]"), new global::PlProxy.Client.Proxies.ProxyParameter("amounts", "numeric[]") },
             returnsSet: true, resultPgType: "int8", isVoid: false, s_functions, idempotent: false);
+        private static readonly global::PlProxy.Client.Proxies.ProxyRowReader<long> s_ReadApplyAsync = global::PlProxy.Client.Proxies.ProxyRowReader<long>.ByPosition(ReadApplyAsync);
         private static readonly global::PlProxy.Client.Proxies.ProxyMethod s_MoodAtAsync = global::PlProxy.Client.Proxies.ProxyMethod.Create(
             "mood_at", InterfaceBody, "CONNECT target(region); SELECT m::text AS r, when_at;", true,
             new global::PlProxy.Client.Proxies.ProxyParameter[] { new global::PlProxy.Client.Proxies.ProxyParameter("region", "text"), new global::PlProxy.Client.Proxies.ProxyParameter("m", "mood"), new global::PlProxy.Client.Proxies.ProxyParameter("when_at", "timestamptz") },
             returnsSet: false, resultPgType: "text", isVoid: false, s_functions, idempotent: false);
+        private static readonly global::PlProxy.Client.Proxies.ProxyRowReader<string?> s_ReadMoodAtAsync = global::PlProxy.Client.Proxies.ProxyRowReader<string?>.ByPosition(ReadMoodAtAsync);
 
         private readonly global::PlProxy.Client.Proxies.ProxyExecutor _executor;
 
@@ -39,7 +42,7 @@ namespace Bank.Data
 
         global::System.Threading.Tasks.Task<int> global::Bank.Data.ITransfers.TransferAsync(string from, string to, string note, long amount, long fee, global::System.Threading.CancellationToken cancellationToken)
         {
-            return global::PlProxy.Client.Proxies.ProxyCalls.SingleAsync(_executor, s_TransferAsync, new object?[] { from, to, note, amount, fee }, ReadTransferAsync, cancellationToken);
+            return global::PlProxy.Client.Proxies.ProxyCalls.SingleAsync(_executor, s_TransferAsync, new object?[] { from, to, note, amount, fee }, s_ReadTransferAsync, cancellationToken);
         }
 
         private static int ReadTransferAsync(global::System.Data.Common.DbDataReader r)
@@ -49,7 +52,7 @@ namespace Bank.Data
 
         global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<long>> global::Bank.Data.ITransfers.ApplyAsync(long[] ids, decimal[] amounts, global::System.Threading.CancellationToken cancellationToken)
         {
-            return global::PlProxy.Client.Proxies.ProxyCalls.ListAsync(_executor, s_ApplyAsync, new object?[] { ids, amounts }, ReadApplyAsync, cancellationToken);
+            return global::PlProxy.Client.Proxies.ProxyCalls.ListAsync(_executor, s_ApplyAsync, new object?[] { ids, amounts }, s_ReadApplyAsync, cancellationToken);
         }
 
         private static long ReadApplyAsync(global::System.Data.Common.DbDataReader r)
@@ -59,7 +62,7 @@ namespace Bank.Data
 
         global::System.Threading.Tasks.Task<string?> global::Bank.Data.ITransfers.MoodAtAsync(string region, global::Bank.Data.Mood? m, global::System.DateTime when_at, global::System.Threading.CancellationToken cancellationToken)
         {
-            return global::PlProxy.Client.Proxies.ProxyCalls.SingleAsync(_executor, s_MoodAtAsync, new object?[] { region, global::PlProxy.Client.Proxies.ProxyArguments.EnumLabel(m), when_at }, ReadMoodAtAsync, cancellationToken);
+            return global::PlProxy.Client.Proxies.ProxyCalls.SingleAsync(_executor, s_MoodAtAsync, new object?[] { region, global::PlProxy.Client.Proxies.ProxyArguments.EnumLabel(m), when_at }, s_ReadMoodAtAsync, cancellationToken);
         }
 
         private static string? ReadMoodAtAsync(global::System.Data.Common.DbDataReader r)

@@ -21,18 +21,22 @@ namespace Shop.Data
             "get_balance", InterfaceBody, "RUN ON hashtext(username);", false,
             new global::PlProxy.Client.Proxies.ProxyParameter[] { new global::PlProxy.Client.Proxies.ProxyParameter("username", "text") },
             returnsSet: false, resultPgType: "numeric", isVoid: false, s_functions, idempotent: false);
+        private static readonly global::PlProxy.Client.Proxies.ProxyRowReader<decimal> s_ReadGetBalanceAsync = global::PlProxy.Client.Proxies.ProxyRowReader<decimal>.ByPosition(ReadGetBalanceAsync);
         private static readonly global::PlProxy.Client.Proxies.ProxyMethod s_GetAccountAsync = global::PlProxy.Client.Proxies.ProxyMethod.Create(
             "get_account", InterfaceBody, "RUN ON hashtext(username);", false,
             new global::PlProxy.Client.Proxies.ProxyParameter[] { new global::PlProxy.Client.Proxies.ProxyParameter("username", "text") },
             returnsSet: false, resultPgType: null, isVoid: false, s_functions, idempotent: false);
+        private static readonly global::PlProxy.Client.Proxies.ProxyRowReader<global::Shop.Data.Account?> s_ReadGetAccountAsync = global::PlProxy.Client.Proxies.ProxyRowReader<global::Shop.Data.Account?>.ByName(ReadGetAccountAsync);
         private static readonly global::PlProxy.Client.Proxies.ProxyMethod s_GetStatsAsync = global::PlProxy.Client.Proxies.ProxyMethod.Create(
             "get_stats", InterfaceBody, "RUN ON ALL;", false,
             new global::PlProxy.Client.Proxies.ProxyParameter[] {  },
             returnsSet: true, resultPgType: null, isVoid: false, s_functions, idempotent: false);
+        private static readonly global::PlProxy.Client.Proxies.ProxyRowReader<global::Shop.Data.Stats> s_ReadGetStatsAsync = global::PlProxy.Client.Proxies.ProxyRowReader<global::Shop.Data.Stats>.ByName(ReadGetStatsAsync);
         private static readonly global::PlProxy.Client.Proxies.ProxyMethod s_EchoAsync = global::PlProxy.Client.Proxies.ProxyMethod.Create(
             "echo", InterfaceBody, "SPLIT names; RUN ON my_hash(names);", false,
             new global::PlProxy.Client.Proxies.ProxyParameter[] { new global::PlProxy.Client.Proxies.ProxyParameter("names", "text[]"), new global::PlProxy.Client.Proxies.ProxyParameter("event", "int4") },
             returnsSet: true, resultPgType: "text", isVoid: false, s_functions, idempotent: false);
+        private static readonly global::PlProxy.Client.Proxies.ProxyRowReader<string?> s_ReadEchoAsync = global::PlProxy.Client.Proxies.ProxyRowReader<string?>.ByPosition(ReadEchoAsync);
         private static readonly global::PlProxy.Client.Proxies.ProxyMethod s_TouchAsync = global::PlProxy.Client.Proxies.ProxyMethod.Create(
             "touch", InterfaceBody, "CLUSTER pick(region);", true,
             new global::PlProxy.Client.Proxies.ProxyParameter[] { new global::PlProxy.Client.Proxies.ProxyParameter("region", "text") },
@@ -48,7 +52,7 @@ namespace Shop.Data
 
         global::System.Threading.Tasks.Task<decimal> global::Shop.Data.Outer.IUserDb.GetBalanceAsync(string username, global::System.Threading.CancellationToken cancellationToken)
         {
-            return global::PlProxy.Client.Proxies.ProxyCalls.SingleAsync(_executor, s_GetBalanceAsync, new object?[] { username }, ReadGetBalanceAsync, cancellationToken);
+            return global::PlProxy.Client.Proxies.ProxyCalls.SingleAsync(_executor, s_GetBalanceAsync, new object?[] { username }, s_ReadGetBalanceAsync, cancellationToken);
         }
 
         private static decimal ReadGetBalanceAsync(global::System.Data.Common.DbDataReader r)
@@ -58,28 +62,38 @@ namespace Shop.Data
 
         global::System.Threading.Tasks.ValueTask<global::Shop.Data.Account?> global::Shop.Data.Outer.IUserDb.GetAccountAsync(string username, global::System.Threading.CancellationToken cancellationToken)
         {
-            return new global::System.Threading.Tasks.ValueTask<global::Shop.Data.Account?>(global::PlProxy.Client.Proxies.ProxyCalls.SingleAsync(_executor, s_GetAccountAsync, new object?[] { username }, ReadGetAccountAsync, cancellationToken));
+            return new global::System.Threading.Tasks.ValueTask<global::Shop.Data.Account?>(global::PlProxy.Client.Proxies.ProxyCalls.SingleAsync(_executor, s_GetAccountAsync, new object?[] { username }, s_ReadGetAccountAsync, cancellationToken));
         }
 
-        private static global::Shop.Data.Account? ReadGetAccountAsync(global::System.Data.Common.DbDataReader r)
+        private static global::System.Func<global::System.Data.Common.DbDataReader, global::Shop.Data.Account?> ReadGetAccountAsync(global::System.Data.Common.DbDataReader reader)
         {
-            if (global::PlProxy.Client.Proxies.ProxyRead.IsNullRow(r)) return null;
-            return new global::Shop.Data.Account(global::PlProxy.Client.Proxies.ProxyRead.Required<decimal>(r, global::PlProxy.Client.Proxies.ProxyRead.Ordinal(r, "Balance")), global::PlProxy.Client.Proxies.ProxyRead.Required<string>(r, global::PlProxy.Client.Proxies.ProxyRead.Ordinal(r, "Currency")));
+            int c0 = global::PlProxy.Client.Proxies.ProxyRead.Ordinal(reader, "Balance");
+            int c1 = global::PlProxy.Client.Proxies.ProxyRead.Ordinal(reader, "Currency");
+            return r =>
+            {
+                if (global::PlProxy.Client.Proxies.ProxyRead.IsNullRow(r)) return null;
+                return new global::Shop.Data.Account(global::PlProxy.Client.Proxies.ProxyRead.Required<decimal>(r, c0), global::PlProxy.Client.Proxies.ProxyRead.Required<string>(r, c1));
+            };
         }
 
         global::System.Collections.Generic.IAsyncEnumerable<global::Shop.Data.Stats> global::Shop.Data.Outer.IUserDb.GetStatsAsync(global::System.Threading.CancellationToken cancellationToken)
         {
-            return global::PlProxy.Client.Proxies.ProxyCalls.StreamAsync(_executor, s_GetStatsAsync, new object?[] {  }, ReadGetStatsAsync, cancellationToken);
+            return global::PlProxy.Client.Proxies.ProxyCalls.StreamAsync(_executor, s_GetStatsAsync, new object?[] {  }, s_ReadGetStatsAsync, cancellationToken);
         }
 
-        private static global::Shop.Data.Stats ReadGetStatsAsync(global::System.Data.Common.DbDataReader r)
+        private static global::System.Func<global::System.Data.Common.DbDataReader, global::Shop.Data.Stats> ReadGetStatsAsync(global::System.Data.Common.DbDataReader reader)
         {
-            return new global::Shop.Data.Stats() { Db = global::PlProxy.Client.Proxies.ProxyRead.Required<string>(r, global::PlProxy.Client.Proxies.ProxyRead.Ordinal(r, "Db")), UserCount = global::PlProxy.Client.Proxies.ProxyRead.NullableValue<long>(r, global::PlProxy.Client.Proxies.ProxyRead.Ordinal(r, "UserCount")) };
+            int c0 = global::PlProxy.Client.Proxies.ProxyRead.Ordinal(reader, "Db");
+            int c1 = global::PlProxy.Client.Proxies.ProxyRead.Ordinal(reader, "UserCount");
+            return r =>
+            {
+                return new global::Shop.Data.Stats() { Db = global::PlProxy.Client.Proxies.ProxyRead.Required<string>(r, c0), UserCount = global::PlProxy.Client.Proxies.ProxyRead.NullableValue<long>(r, c1) };
+            };
         }
 
         global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<string?>> global::Shop.Data.Outer.IUserDb.EchoAsync(global::System.Collections.Generic.IReadOnlyList<string> names, int @event, global::System.Threading.CancellationToken cancellationToken)
         {
-            return global::PlProxy.Client.Proxies.ProxyCalls.ListAsync(_executor, s_EchoAsync, new object?[] { names is null ? null : global::System.Linq.Enumerable.ToArray(names), @event }, ReadEchoAsync, cancellationToken);
+            return global::PlProxy.Client.Proxies.ProxyCalls.ListAsync(_executor, s_EchoAsync, new object?[] { names is null ? null : global::System.Linq.Enumerable.ToArray(names), @event }, s_ReadEchoAsync, cancellationToken);
         }
 
         private static string? ReadEchoAsync(global::System.Data.Common.DbDataReader r)

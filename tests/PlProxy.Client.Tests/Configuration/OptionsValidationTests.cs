@@ -200,13 +200,13 @@ public sealed class OptionsValidationTests
     {
         using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxyOptions().AddCluster("userdb", "Host=a"), new OneRowExecutor());
         int largest = 0;
-        for (int i = 0; i < 3 * PlProxyDataSource.MaxCachedCommands; i++)
+        for (int i = 0; i < 3 * Client.Planning.BoundBodies.Capacity; i++)
         {
             await source.ExecuteAsync(new PlProxyCommand($"f{i}", "CLUSTER 'userdb'; RUN ON 0;"), TestContext.Current.CancellationToken);
             largest = Math.Max(largest, source.CachedCommandCount);
         }
 
-        Assert.Equal(PlProxyDataSource.MaxCachedCommands, largest);
+        Assert.Equal(Client.Planning.BoundBodies.Capacity, largest);
     }
 
     private sealed class OneRowExecutor : Client.Execution.IPartitionExecutor

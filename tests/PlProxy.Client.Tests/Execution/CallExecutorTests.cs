@@ -115,7 +115,7 @@ public sealed class CallExecutorTests
         });
         await using PlProxyDataSource source = Source(executor);
 
-        await foreach (int row in source.Executor.StreamAsync(SetOfInt4(), [], r => r.GetInt32(0), Token))
+        await foreach (int row in source.Executor.StreamAsync(SetOfInt4(), [], RowReader<int>.ByPosition(r => r.GetInt32(0)), Token))
         {
             Assert.Equal(1, row);
             break;
@@ -132,7 +132,7 @@ public sealed class CallExecutorTests
             : Task.FromResult(Rows(request.Partition)));
         await using PlProxyDataSource source = Source(executor);
 
-        PlProxyPartialResult<int> result = await source.Executor.PartialAsync(SetOfInt4(), [], r => r.GetInt32(0), Token);
+        PlProxyPartialResult<int> result = await source.Executor.PartialAsync(SetOfInt4(), [], RowReader<int>.ByPosition(r => r.GetInt32(0)), Token);
 
         Assert.Equal([0, 2], result.Rows);
         Assert.Equal(["partition 1 is down", "partition 3 is down"], result.Errors.Select(e => e.Message).Order(StringComparer.Ordinal));
