@@ -156,6 +156,45 @@ public sealed class DiagnosticTests
         Assert.Equal("PLPX0006", Single(Interface("int Count { get; }")).Id);
 
     [Fact]
+    public void ArrayHashFunctionGivenAScalar_IsReportedNamingBothTypes()
+    {
+        Diagnostic error = Single(Interface("""
+            [PlProxy("RUN ON hash_each(username);")] Task<IReadOnlyList<string>> WhoamiAsync(string username);
+            [HashFunction("hash_each")] static IEnumerable<int> HashEach(string[] keys) => new int[0];
+            """));
+
+        Assert.Equal("PLPX2012", error.Id);
+        Assert.Contains("function hash_each(text) does not exist; hash_each takes (text[])", error.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void FunctionParameterWithoutAPostgresType_IsReportedWithTheReason()
+    {
+        Diagnostic error = Single(Interface("""[HashFunction("h")] static int H(object key) => 0;"""));
+
+        Assert.Equal("PLPX0007", error.Id);
+        Assert.Contains("its parameter 'key': 'object' has no PostgreSQL type", error.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void FunctionsTakingWhatProxyMethodsTake_BindWithoutDiagnostics()
+    {
+        GeneratorHarness.Result result = GeneratorHarness.Run(Interface("""
+            [PlProxy("RUN ON hash_each(keys);")] Task<IReadOnlyList<string>> WhoamiAsync(string?[]? keys);
+            [PlProxy("CLUSTER pick(regions); RUN ON hashtext(username);", ReplacesInterfaceStatements = true)] Task<int> InRegionAsync(IReadOnlyList<string> regions, string username);
+            [PlProxy("CONNECT where_mood(m);", ReplacesInterfaceStatements = true)] Task<int> ByMoodAsync([PgType("mood")] Mood? m);
+            [PlProxy("RUN ON by_id(id);")] Task<int> ByIdAsync(long? id);
+            [HashFunction("hash_each")] static IEnumerable<int?> HashEach(string?[]? keys) => new int?[0];
+            [ClusterFunction("pick")] static string Pick(IReadOnlyList<string> regions) => "userdb";
+            [ConnectFunction("where_mood")] static string WhereMood([PgType("mood")] Mood? m) => "";
+            [HashFunction("by_id")] static int ById(long? id) => 0;
+            """) + "\npublic enum Mood { Sad, VeryHappy }\n");
+
+        Assert.Empty(result.GeneratorDiagnostics);
+        Assert.Empty(result.Output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
+    }
+
+    [Fact]
     public void HashFunctionReturningText_IsReported() =>
         Assert.Equal("PLPX0007", Single(Interface("""[HashFunction("h")] static string H(string s) => s;""")).Id);
 

@@ -74,7 +74,7 @@ internal static class ProxyEmitter
         code.AppendLine("        {");
         foreach (FunctionModel function in model.Functions)
         {
-            string arguments = string.Join(", ", function.ParameterTypeDisplays.Select((type, i) => $"({type})a[{i}]!"));
+            string arguments = string.Join(", ", function.ArgumentExpressions);
             code.AppendLine($"            new {Proxies}.ProxyFunction({Literal(function.SqlName)}, new string[] {{ {string.Join(", ", function.ParameterPgTypes.Select(Literal))} }}, {Literal(function.ResultPgType)}, {Bool(function.ReturnsSet)}, static a => {model.FullyQualifiedName}.{function.MethodName}({arguments})),");
         }
 

@@ -75,10 +75,10 @@ internal sealed record MethodModel(
 /// <param name="SqlName">The name bodies call it by.</param>
 /// <param name="MethodName">The C# method.</param>
 /// <param name="ParameterPgTypes">The PostgreSQL types of its parameters.</param>
-/// <param name="ParameterTypeDisplays">The C# types of its parameters (for the casts in the generated call).</param>
+/// <param name="ArgumentExpressions">Each argument of the generated call, read from the evaluated values <c>a</c>.</param>
 /// <param name="ResultPgType">The PostgreSQL type of its result (of each element, for a set).</param>
 /// <param name="ReturnsSet">True when it returns several values.</param>
-internal sealed record FunctionModel(string SqlName, string MethodName, EquatableArray<string> ParameterPgTypes, EquatableArray<string> ParameterTypeDisplays, string ResultPgType, bool ReturnsSet);
+internal sealed record FunctionModel(string SqlName, string MethodName, EquatableArray<string> ParameterPgTypes, EquatableArray<string> ArgumentExpressions, string ResultPgType, bool ReturnsSet);
 
 /// <summary>A proxy interface, everything the emitter needs, as plain equatable data.</summary>
 internal sealed record InterfaceModel(

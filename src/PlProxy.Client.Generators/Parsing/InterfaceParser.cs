@@ -138,17 +138,22 @@ internal static class InterfaceParser
                     continue;
                 }
 
+                // The parameters a proxy method may have (arrays, lists, nullable forms, enums and overrides through
+                // [PgType]), typed as a proxy method's are, so the binder applies PL/Proxy's type rules to both alike.
                 var parameterTypes = new List<string>();
+                var arguments = new List<string>();
                 string? problem = null;
                 foreach (IParameterSymbol parameter in method.Parameters)
                 {
-                    string? pgType = TypeMapper.ScalarPgType(parameter.Type);
+                    string? pgType = TypeMapper.ParameterPgType(parameter.Type, out _, out string reason);
+                    pgType = parameter.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == PgTypeAttributeName)?.ConstructorArguments.FirstOrDefault().Value as string ?? pgType;
                     if (pgType is null)
                     {
-                        problem ??= $"its parameter '{parameter.Name}' has no PostgreSQL type";
+                        problem ??= $"its parameter '{parameter.Name}': {reason}";
                     }
 
                     parameterTypes.Add(pgType ?? "");
+                    arguments.Add(ArgumentExpression(parameter.Type, $"a[{arguments.Count}]"));
                 }
 
                 bool returnsSet = false;
@@ -187,13 +192,29 @@ internal static class InterfaceParser
                     sqlName,
                     method.Name,
                     new EquatableArray<string>(parameterTypes.ToArray()),
-                    new EquatableArray<string>(method.Parameters.Select(p => p.Type.ToDisplayString(TypeMapper.FullyQualified)).ToArray()),
+                    new EquatableArray<string>(arguments.ToArray()),
                     resultType!,
                     returnsSet));
             }
         }
 
         return functions.ToArray();
+    }
+
+    // How a function's argument comes out of the values the body evaluated: as the parameter's type, except an enum,
+    // which travels as its label (what the proxy method sends) and is turned back into the member.
+    private static string ArgumentExpression(ITypeSymbol type, string value)
+    {
+        string display = type.ToDisplayString(TypeMapper.FullyQualified);
+        bool nullable = type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T };
+        ITypeSymbol underlying = nullable ? ((INamedTypeSymbol)type).TypeArguments[0] : type;
+        if (underlying.TypeKind == TypeKind.Enum)
+        {
+            string fromLabel = $"global::PlProxy.Client.Proxies.ProxyArguments.EnumFromLabel<{underlying.ToDisplayString(TypeMapper.FullyQualified)}>({value})";
+            return nullable ? fromLabel : $"({display}){fromLabel}!";
+        }
+
+        return $"({display}){value}!";
     }
 
     private static MethodModel? ParseMethod(
