@@ -31,13 +31,49 @@ public sealed class HealthCheckTests(HostingFixture fixture) : IClassFixture<Hos
     }
 
     [Fact]
+    public async Task APartitionWhoseCircuitOpened_IsReportedAsCircuitOpen()
+    {
+        var dead = new Npgsql.NpgsqlConnectionStringBuilder(fixture.Partitions[1]) { Port = ClosedPort(), Timeout = 2 };
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddPlProxy(options => options.AddCluster("pair", cluster =>
+        {
+            cluster.Partitions.Add(fixture.Partitions[0]);
+            cluster.Partitions.Add(dead.ConnectionString);
+            cluster.Retry.MaxRetryAttempts = 0;
+            cluster.CircuitBreaker.MinimumThroughput = 2;
+            cluster.CircuitBreaker.FailureRatio = 0.5;
+            cluster.CircuitBreaker.BreakDuration = TimeSpan.FromSeconds(30);
+        })).AddProxy<IPair>();
+        services.AddHealthChecks().AddPlProxy(timeout: TimeSpan.FromSeconds(3));
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        IPair pair = provider.GetRequiredService<IPair>();
+        for (int i = 0; i < 3; i++)
+        {
+            await Assert.ThrowsAsync<PlProxyException>(() => pair.WhoamiAsync(1, Token)); // connection refused, then the breaker opens
+        }
+
+        HealthReport report = await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync(Token);
+
+        HealthReportEntry entry = report.Entries["plproxy"];
+        Assert.Equal(HealthStatus.Unhealthy, entry.Status);
+        Assert.Equal("ok", entry.Data["pair/0"]);
+        Assert.StartsWith("circuit open", (string)entry.Data["pair/1"], StringComparison.Ordinal);
+    }
+
+    private static int ClosedPort()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop(); // nothing listens there now
+        return port;
+    }
+
+    [Fact]
     public async Task APartitionNobodyListensFor_IsUnhealthy_NamingItAndOnlyIt()
     {
-        var closed = new TcpListener(IPAddress.Loopback, 0);
-        closed.Start();
-        int port = ((IPEndPoint)closed.LocalEndpoint).Port;
-        closed.Stop(); // nothing listens there now
-        var dead = new Npgsql.NpgsqlConnectionStringBuilder(fixture.Partitions[1]) { Port = port, Timeout = 2 };
+        var dead = new Npgsql.NpgsqlConnectionStringBuilder(fixture.Partitions[1]) { Port = ClosedPort(), Timeout = 2 };
 
         HealthReport report = await CheckAsync([fixture.Partitions[0], dead.ConnectionString]);
 

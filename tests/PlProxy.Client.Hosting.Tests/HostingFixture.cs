@@ -15,6 +15,12 @@ public interface IDefinedInProxyDatabase
     Task<string> WhoamiAsync(CancellationToken cancellationToken = default);
 }
 
+public interface IPair
+{
+    [PlProxy("CLUSTER 'pair'; RUN ON n; SELECT current_database()::text;")]
+    Task<string> WhoamiAsync(int n, CancellationToken cancellationToken = default);
+}
+
 /// <summary>One local server: two partition databases answering whoami(), and a proxy database defining cluster 'fromproxy' over them.</summary>
 public sealed class HostingFixture : IAsyncLifetime
 {

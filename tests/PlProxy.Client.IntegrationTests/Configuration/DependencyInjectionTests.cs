@@ -95,4 +95,30 @@ public sealed class DependencyInjectionTests(UserDbFixture fixture)
 
         Assert.Contains(logs.Categories, c => c.StartsWith("Npgsql", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public async Task ConfigureNpgsql_AlsoBuildsTheProxyDatabaseAndConnectTargetPools()
+    {
+        var seen = new List<(string? Cluster, int? Partition, bool IsProxyDatabase)>();
+        var services = new ServiceCollection();
+        services.AddPlProxy(options => options.ProxyDatabase = fixture.PlProxy.ConnectionString)
+            .AddProxy<IUserDb>()
+            .ConfigureNpgsql((_, pool) =>
+            {
+                lock (seen)
+                {
+                    seen.Add((pool.Cluster, pool.Partition, pool.IsProxyDatabase));
+                }
+            });
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        IUserDb db = provider.GetRequiredService<IUserDb>();
+
+        var user = fixture.Users[7];
+        Assert.Equal(user.Balance, await db.GetBalanceAsync(user.Username, Token)); // cluster 'userdb' from the proxy database
+        Assert.Equal(UserDbFixture.PartitionDatabase(1), await db.DatabaseAtAsync(fixture.PartitionConnectionStrings[1], Token)); // a CONNECT target
+
+        Assert.Contains((null, null, true), seen);
+        Assert.Contains((null, null, false), seen);
+        Assert.Equal(4, seen.Count(s => s.Cluster == "userdb"));
+    }
 }
