@@ -34,7 +34,7 @@ internal sealed record ScaffoldResult(
     IReadOnlyList<(string Name, string Content)> Files);
 
 /// <summary>Reads a proxy database and scaffolds its plproxy functions: interfaces, records, an appsettings fragment and a report.</summary>
-internal static class Scaffolder
+internal static partial class Scaffolder
 {
     public static async Task<ScaffoldResult> RunAsync(ScaffoldOptions options, CancellationToken cancellationToken)
     {
@@ -46,7 +46,22 @@ internal static class Scaffolder
         IReadOnlyList<CatalogFunction> functions = await new ProxyCatalog(proxy).FunctionsAsync(cancellationToken).ConfigureAwait(false);
         List<CatalogFunction> selected = [.. functions.Where(f => Selected(f, options))];
 
-        var mapper = new FunctionMapper(options.Grouping);
+        // The proxy database's SQL hash functions that bodies may call: those the client evaluates exactly are ported.
+        var ported = new List<PortedFunction>();
+        var notPorted = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        foreach (CatalogFunction sql in await new ProxyCatalog(proxy).FunctionsAsync(cancellationToken, language: "sql").ConfigureAwait(false))
+        {
+            if (SqlFunctionPort.TryPort(sql, out string why) is { } port)
+            {
+                ported.Add(port);
+            }
+            else
+            {
+                notPorted.TryAdd(sql.Name, why);
+            }
+        }
+
+        var mapper = new FunctionMapper(options.Grouping, ported);
         var methods = new List<ScaffoldMethod>();
         var unmapped = new List<UnmappedFunction>();
         foreach (CatalogFunction function in selected)
@@ -58,7 +73,7 @@ internal static class Scaffolder
             }
             else
             {
-                unmapped.Add(failure!);
+                unmapped.Add(WhyNotPorted(failure!, notPorted));
             }
         }
 
@@ -101,6 +116,15 @@ internal static class Scaffolder
         files.Add((ReportWriter.FileName, ReportWriter.Write(result)));
         return result;
     }
+
+    // A body that calls a SQL function of the proxy database the scaffold could not port says why it was not ported.
+    private static UnmappedFunction WhyNotPorted(UnmappedFunction failure, Dictionary<string, string> notPorted) =>
+        UnknownFunction().Match(failure.Reason) is { Success: true } match && notPorted.TryGetValue(match.Groups["name"].Value, out string? why)
+            ? failure with { Reason = $"{failure.Reason} ({match.Groups["name"].Value} is a SQL function the scaffold did not port: {why})" }
+            : failure;
+
+    [GeneratedRegex(@"unknown function (?<name>[A-Za-z_][A-Za-z0-9_$]*)", RegexOptions.CultureInvariant)]
+    private static partial Regex UnknownFunction();
 
     private static bool Selected(CatalogFunction function, ScaffoldOptions options) =>
         (options.Schemas.Count == 0 || options.Schemas.Contains(function.Schema, StringComparer.Ordinal))

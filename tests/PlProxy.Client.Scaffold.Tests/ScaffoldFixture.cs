@@ -115,6 +115,9 @@ public sealed class ScaffoldFixture : IAsyncLifetime
                 $$ select 'query_timeout', '30' $$;
             create function pick(region text) returns text language sql as $$ select 'userdb' $$;
             create function my_hash(x text) returns int4 language sql as $$ select hashtext(x) $$;
+            create function hash_each(keys text[]) returns setof int4 language sql as $$ select hashtext(k) from unnest(keys) k $$;
+            create function hash_salted(id int8, salt text) returns int8 language sql as $$ select hashtextextended(salt || '-' || id::text, 7) $$;
+            create function hash_lower(u text) returns int4 language sql as $$ select hashtext(lower(u)) $$;
             {PartitionSchema.Split("create table")[0]}
             create type user_row as (username text, balance numeric, email varchar);
             create schema ops;
@@ -163,6 +166,9 @@ public sealed class ScaffoldFixture : IAsyncLifetime
             create function by_row(r user_row) returns text as $$ cluster 'userdb'; run on 0; $$ language plproxy;
             create function regional(region text) returns text as $$ cluster pick(region); run on 0; target db_name; $$ language plproxy;
             create function hashed(x text) returns text as $$ cluster 'userdb'; run on my_hash(x); target db_name; $$ language plproxy;
+            create function whoami_multi(keys text[]) returns setof text as $$ cluster 'userdb'; run on hash_each(keys); select current_database()::text; $$ language plproxy;
+            create function salted(id int8, salt text) returns text as $$ cluster 'userdb'; run on hash_salted(id, salt); select current_database()::text; $$ language plproxy;
+            create function by_lower(u text) returns text as $$ cluster 'userdb'; run on hash_lower(u); select current_database()::text; $$ language plproxy;
             create function at_point(p point) returns text as $$ cluster 'userdb'; run on 0; $$ language plproxy;
             """);
         Proxy = NpgsqlDataSource.Create(ProxyConnectionString);

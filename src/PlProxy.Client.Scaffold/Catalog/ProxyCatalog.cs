@@ -12,7 +12,7 @@ internal sealed class ProxyCatalog
         from pg_catalog.pg_proc p
         join pg_catalog.pg_namespace n on n.oid = p.pronamespace
         join pg_catalog.pg_language l on l.oid = p.prolang
-        where l.lanname = 'plproxy'
+        where l.lanname = $1 and n.nspname not in ('pg_catalog', 'information_schema')
         order by n.nspname, p.proname, p.oid
         """;
 
@@ -35,13 +35,14 @@ internal sealed class ProxyCatalog
 
     public ProxyCatalog(NpgsqlDataSource database) => _database = database;
 
-    /// <summary>Every function of language plproxy, by schema and name.</summary>
-    public async Task<IReadOnlyList<CatalogFunction>> FunctionsAsync(CancellationToken cancellationToken)
+    /// <summary>Every function of language plproxy (or of <paramref name="language"/>), by schema and name.</summary>
+    public async Task<IReadOnlyList<CatalogFunction>> FunctionsAsync(CancellationToken cancellationToken, string language = "plproxy")
     {
         var rows = new List<(string Schema, string Name, string Body, uint Return, bool Set, long[] Types, string[]? Modes, string[]? Names, string Signature)>();
         await using (NpgsqlCommand command = _database.CreateCommand(FunctionsQuery))
-        await using (NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
         {
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = language });
+            await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
                 rows.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2), (uint)reader.GetInt64(3), reader.GetBoolean(4),

@@ -68,6 +68,12 @@ internal static class CSharpWriter
             source.Append("CancellationToken cancellationToken = default);\n");
         }
 
+        foreach (PortedFunction function in methods.SelectMany(m => m.Functions).DistinctBy(f => f.SqlName, StringComparer.OrdinalIgnoreCase))
+        {
+            source.Append("\n    /// <summary>Ported from the proxy database's SQL function <c>").Append(Xml(function.Signature)).Append("</c>: the same hashes, computed here.</summary>\n");
+            source.Append("    ").Append(function.Source).Append('\n');
+        }
+
         source.Append("}\n");
         return (interfaceName + ".cs", source.ToString());
     }

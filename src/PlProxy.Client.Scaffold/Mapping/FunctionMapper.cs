@@ -18,7 +18,7 @@ internal enum ScaffoldGrouping
 /// parser and binder the generator uses, a TARGET added where the method name would not map back to the function,
 /// names kept unique per interface. What cannot be mapped is returned with the reason.
 /// </summary>
-internal sealed class FunctionMapper(ScaffoldGrouping grouping)
+internal sealed class FunctionMapper(ScaffoldGrouping grouping, IReadOnlyList<PortedFunction>? ported = null)
 {
     private const string ConnectGroup = "connect";
 
@@ -27,6 +27,8 @@ internal sealed class FunctionMapper(ScaffoldGrouping grouping)
     private readonly Dictionary<uint, ScaffoldRecord> _typeRecords = [];
     private readonly HashSet<string> _typeNames = new(StringComparer.Ordinal);
     private readonly HashSet<string> _methodKeys = new(StringComparer.Ordinal);
+    private readonly IReadOnlyList<PortedFunction> _ported = ported ?? [];
+    private readonly FunctionCatalog _catalog = new([.. (ported ?? []).Select(p => p.Definition)]);
 
     /// <summary>Maps <paramref name="function"/>; exactly one of the results is non-null.</summary>
     public (ScaffoldMethod? Method, UnmappedFunction? Unmapped) Map(CatalogFunction function)
@@ -47,7 +49,7 @@ internal sealed class FunctionMapper(ScaffoldGrouping grouping)
         List<ScaffoldParameter> parameters = Parameters(function, notes, out string[] signatureTypes);
 
         // The body must parse and bind as the generator will bind it.
-        BoundFunction bound = Bind(function, Parser.Parse(function.Body), function.Name, parameters, signatureTypes);
+        BoundFunction bound = Bind(function, Parser.Parse(function.Body), function.Name, parameters, signatureTypes, _catalog);
         (string returnType, string? returnPgType, ScaffoldRecord? record, List<(string Name, string Type)>? pendingRecord) = Result(function, notes);
         string group = grouping == ScaffoldGrouping.Schema ? function.Schema
             : bound.Location == LocationKind.ClusterName ? bound.ClusterName! : ConnectGroup;
@@ -67,7 +69,7 @@ internal sealed class FunctionMapper(ScaffoldGrouping grouping)
 
                 target = remote;
                 finalBody = WithTarget(function.Body, remote);
-                bound = Bind(function, Parser.Parse(finalBody), SqlNames.FromMethodName(methodName), parameters, signatureTypes);
+                bound = Bind(function, Parser.Parse(finalBody), SqlNames.FromMethodName(methodName), parameters, signatureTypes, _catalog);
             }
         }
 
@@ -78,8 +80,12 @@ internal sealed class FunctionMapper(ScaffoldGrouping grouping)
         }
 
         _methodKeys.Add(MethodKey(group, methodName, parameters));
+        string[] called = [.. Called(bound.Hash).Concat(Called(bound.LocationExpression))];
         return new ScaffoldMethod(function, group, methodName, finalBody, target, parameters, returnType, returnPgType, record,
-            bound.Location == LocationKind.ClusterName ? bound.ClusterName : null, notes);
+            bound.Location == LocationKind.ClusterName ? bound.ClusterName : null, notes)
+        {
+            Functions = [.. _ported.Where(p => called.Contains(p.SqlName, StringComparer.OrdinalIgnoreCase))],
+        };
     }
 
     private static List<ScaffoldParameter> Parameters(CatalogFunction function, List<string> notes, out string[] signatureTypes)
@@ -248,7 +254,16 @@ internal sealed class FunctionMapper(ScaffoldGrouping grouping)
         }
     }
 
-    private static BoundFunction Bind(CatalogFunction function, BodySyntax body, string name, List<ScaffoldParameter> parameters, string[] types)
+    // The functions (not built-ins) an expression calls, by name.
+    private static IEnumerable<string> Called(BoundExpression? expression) => expression switch
+    {
+        CallExpression { Builtin: BuiltinFunction.None } call => call.Arguments.SelectMany(Called).Prepend(call.Name),
+        CallExpression call => call.Arguments.SelectMany(Called),
+        CastExpression cast => Called(cast.Operand),
+        _ => [],
+    };
+
+    private static BoundFunction Bind(CatalogFunction function, BodySyntax body, string name, List<ScaffoldParameter> parameters, string[] types, FunctionCatalog catalog)
     {
         if (!body.IsValid)
         {
@@ -259,7 +274,7 @@ internal sealed class FunctionMapper(ScaffoldGrouping grouping)
             name,
             new EquatableArray<ParameterSignature>([.. parameters.Select((p, i) => new ParameterSignature(p.Name, PgType.Parse(types[i])))]),
             function.ReturnsSet);
-        BindResult result = Binder.Bind(EmptyInterfaceBody, body, methodReplacesInterface: false, signature, FunctionCatalog.Empty);
+        BindResult result = Binder.Bind(EmptyInterfaceBody, body, methodReplacesInterface: false, signature, catalog);
         return result.Succeeded
             ? result.Function!
             : throw new UnmappableException(string.Join("; ", result.Diagnostics.Select(d => $"{d.Id}: {d}")));

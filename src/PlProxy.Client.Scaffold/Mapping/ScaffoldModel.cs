@@ -37,7 +37,11 @@ internal sealed record ScaffoldMethod(
     string? ReturnPgType,
     ScaffoldRecord? Record,
     string? Cluster,
-    IReadOnlyList<string> Notes);
+    IReadOnlyList<string> Notes)
+{
+    /// <summary>The proxy database's hash functions its body calls, ported to C#.</summary>
+    public IReadOnlyList<PortedFunction> Functions { get; init; } = [];
+}
 
 /// <summary>A proxy function that could not become a method, and why.</summary>
 /// <param name="Function">The function.</param>
