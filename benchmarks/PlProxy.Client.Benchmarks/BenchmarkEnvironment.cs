@@ -52,6 +52,9 @@ public sealed class BenchmarkEnvironment
 
     public NpgsqlDataSource[] HandRoutedPooled { get; private set; } = [];
 
+    /// <summary>Hand-routed with the connection settings PlProxy.Client gives direct partitions (<see cref="Tuned"/>).</summary>
+    public NpgsqlDataSource[] HandRoutedTuned { get; private set; } = [];
+
     public PlProxyDataSource Client { get; private set; } = null!;
 
     public PlProxyDataSource ClientPooled { get; private set; } = null!;
@@ -59,6 +62,15 @@ public sealed class BenchmarkEnvironment
     public NpgsqlDataSource ServerSide { get; private set; } = null!;
 
     public NpgsqlDataSource ServerSidePooled { get; private set; } = null!;
+
+    /// <summary>The proxy database with the connection settings PlProxy.Client gives direct partitions (<see cref="Tuned"/>).</summary>
+    public NpgsqlDataSource ServerSideTuned { get; private set; } = null!;
+
+    /// <summary>
+    /// What PlProxy.Client sets on direct partition connections unless told otherwise: automatic preparation and no reset
+    /// on close. Through pgBouncer every contender already runs with No Reset On Close and without preparation.
+    /// </summary>
+    public static readonly string Tuned = $";Max Auto Prepare={Connections.ConnectionStrings.DefaultMaxAutoPrepare};No Reset On Close=true";
 
     private static async Task<BenchmarkEnvironment> StartAsync()
     {
@@ -105,6 +117,7 @@ public sealed class BenchmarkEnvironment
 
         LocalPgBouncer bouncer = await LocalPgBouncer.StartAsync(server, PgBouncerPoolMode.Statement);
         environment.HandRouted = [.. partitions.ConnectionStrings.Select(cs => NpgsqlDataSource.Create(cs))];
+        environment.HandRoutedTuned = [.. partitions.ConnectionStrings.Select(cs => NpgsqlDataSource.Create(cs + Tuned))];
         environment.HandRoutedPooled = [.. partitions.Databases.Select(d => NpgsqlDataSource.Create(bouncer.ConnectionString(d) + ";No Reset On Close=true"))];
         environment.Client = PlProxyDataSource.Create(partitions.AddTo(new PlProxyOptions(), "userdb").AddCluster("wide", [.. wide]));
         environment.ClientPooled = PlProxyDataSource.Create(new PlProxyOptions()
@@ -117,6 +130,7 @@ public sealed class BenchmarkEnvironment
                 }
             }));
         environment.ServerSide = NpgsqlDataSource.Create(proxy);
+        environment.ServerSideTuned = NpgsqlDataSource.Create(proxy + Tuned);
         environment.ServerSidePooled = NpgsqlDataSource.Create(bouncer.ConnectionString("proxy") + ";No Reset On Close=true");
 
         AppDomain.CurrentDomain.ProcessExit += (_, _) =>
