@@ -49,7 +49,7 @@ internal static partial class Scaffolder
         // The proxy database's SQL hash functions that bodies may call: those the client evaluates exactly are ported.
         var ported = new List<PortedFunction>();
         var notPorted = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
-        foreach (CatalogFunction sql in await new ProxyCatalog(proxy).FunctionsAsync(cancellationToken, language: "sql").ConfigureAwait(false))
+        foreach (CatalogFunction sql in await new ProxyCatalog(proxy).FunctionsAsync("sql", cancellationToken).ConfigureAwait(false))
         {
             if (SqlFunctionPort.TryPort(sql, out string why) is { } port)
             {

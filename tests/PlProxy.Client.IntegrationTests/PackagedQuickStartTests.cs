@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using PlProxy.Client.Hashing;
+using PlProxy.Client.TestSupport;
 
 namespace PlProxy.Client.IntegrationTests;
 
@@ -19,7 +20,7 @@ public sealed partial class PackagedQuickStartTests(UserDbFixture fixture)
     [Fact]
     public async Task ReadmeFirstScreen_BuildsFromThePackages_AndRunsAgainstLocalPartitions()
     {
-        string root = RepositoryRoot();
+        string root = Repository.Root;
         string readme = await File.ReadAllTextAsync(Path.Combine(root, "README.md"), Token);
         string[] install = [.. Block("sh").Match(readme).Groups["code"].Value.Split('\n').Where(l => l.StartsWith("dotnet add package ", StringComparison.Ordinal))];
         string program = Block("csharp").Match(readme).Groups["code"].Value;
@@ -119,17 +120,4 @@ public sealed partial class PackagedQuickStartTests(UserDbFixture fixture)
 
     [GeneratedRegex(@"^quickstart\d: \d+ users$", RegexOptions.Multiline)]
     private static partial Regex StatsLine();
-
-    private static string RepositoryRoot()
-    {
-        for (DirectoryInfo? directory = new(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "PlProxy.Client.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException($"No PlProxy.Client.sln above {AppContext.BaseDirectory}");
-    }
 }

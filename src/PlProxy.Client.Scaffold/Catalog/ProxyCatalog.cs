@@ -35,8 +35,11 @@ internal sealed class ProxyCatalog
 
     public ProxyCatalog(NpgsqlDataSource database) => _database = database;
 
-    /// <summary>Every function of language plproxy (or of <paramref name="language"/>), by schema and name.</summary>
-    public async Task<IReadOnlyList<CatalogFunction>> FunctionsAsync(CancellationToken cancellationToken, string language = "plproxy")
+    /// <summary>Every function of language plproxy, by schema and name.</summary>
+    public Task<IReadOnlyList<CatalogFunction>> FunctionsAsync(CancellationToken cancellationToken) => FunctionsAsync("plproxy", cancellationToken);
+
+    /// <summary>Every function of <paramref name="language"/> outside the system schemas, by schema and name.</summary>
+    public async Task<IReadOnlyList<CatalogFunction>> FunctionsAsync(string language, CancellationToken cancellationToken)
     {
         var rows = new List<(string Schema, string Name, string Body, uint Return, bool Set, long[] Types, string[]? Modes, string[]? Names, string Signature)>();
         await using (NpgsqlCommand command = _database.CreateCommand(FunctionsQuery))

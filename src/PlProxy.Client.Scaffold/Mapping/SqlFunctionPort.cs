@@ -64,6 +64,12 @@ internal static partial class SqlFunctionPort
             return null;
         }
 
+        if (function.ReturnsSet != unnest.Success)
+        {
+            reason = function.ReturnsSet ? "it returns a set, but not over unnest(array)" : "it selects over unnest(array) but does not return a set";
+            return null;
+        }
+
         // The expression is bound as a RUN ON expression over the function's arguments (and the unnest alias, an element).
         var signature = new List<ParameterSignature>(parameters.Select(p => new ParameterSignature(p.Name, PgType.Parse(p.PgType))));
         string? alias = unnest.Success ? unnest.Groups["alias"].Value : null;
@@ -107,13 +113,7 @@ internal static partial class SqlFunctionPort
                 + $"        {outer} ? global::System.Linq.Enumerable.Empty<{resultClr}?>() : global::System.Linq.Enumerable.Select({names[arrayIndex]}, {element} => {Checked(referenced.Where(i => i == parameters.Count), code)});";
         }
 
-        var definition = new UserFunction(function.Name, new EquatableArray<PgType>([.. parameters.Select(p => PgType.Parse(p.PgType))]), PgType.Parse(result), function.ReturnsSet && alias is not null);
-        if (function.ReturnsSet != (alias is not null))
-        {
-            reason = function.ReturnsSet ? "it returns a set, but not over unnest(array)" : "it selects over unnest(array) but does not return a set";
-            return null;
-        }
-
+        var definition = new UserFunction(function.Name, new EquatableArray<PgType>([.. parameters.Select(p => PgType.Parse(p.PgType))]), PgType.Parse(result), function.ReturnsSet);
         return new PortedFunction(function.Name, definition, $"[HashFunction(\"{function.Name}\")]\n    {source}", function.Signature);
     }
 

@@ -1,4 +1,3 @@
-using System.Data.Common;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using PlProxy.Client.Clusters;
@@ -52,11 +51,9 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
 
                     await using (cursor.ConfigureAwait(false))
                     {
-                        Func<DbDataReader, T>? row = null;
                         while (await cursor.ReadAsync(scope.Token).ConfigureAwait(false))
                         {
-                            row ??= cursor.Bind(read);
-                            rows.Add(cursor.Current(row));
+                            rows.Add(cursor.Current(read));
                         }
                     }
 

@@ -19,11 +19,9 @@ internal static class PartitionCall
         TargetCursor cursor = await OpenAsync(route, target, cancellationToken).ConfigureAwait(false);
         await using (cursor.ConfigureAwait(false))
         {
-            Func<DbDataReader, T>? row = null;
             while (await cursor.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                row ??= cursor.Bind(read);
-                rows.Add(cursor.Current(row));
+                rows.Add(cursor.Current(read));
             }
         }
 
@@ -35,11 +33,9 @@ internal static class PartitionCall
         TargetCursor cursor = await OpenAsync(route, target, cancellationToken).ConfigureAwait(false);
         await using (cursor.ConfigureAwait(false))
         {
-            Func<DbDataReader, T>? row = null;
             while (await cursor.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                row ??= cursor.Bind(read);
-                yield return cursor.Current(row);
+                yield return cursor.Current(read);
             }
         }
     }

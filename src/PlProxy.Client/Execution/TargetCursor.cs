@@ -15,6 +15,7 @@ internal sealed class TargetCursor : IAsyncDisposable
     private readonly long _started = Stopwatch.GetTimestamp();
     private readonly Activity? _activity;
     private int _rows;
+    private object? _row; // the row function bound to Reader (a Func<DbDataReader, T> of the call's row type)
     private bool _finished; // the remote statement is over: every row read, or it ended with an error
 
     public TargetCursor(Route route, NpgsqlDataSource dataSource, int partition)
@@ -66,24 +67,16 @@ internal sealed class TargetCursor : IAsyncDisposable
         }
     }
 
-    /// <summary>The row function for this cursor's reader, on its first row: columns looked up by name once.</summary>
-    public Func<DbDataReader, T> Bind<T>(RowReader<T> read)
+    /// <summary>
+    /// The current row, read by <paramref name="read"/> bound to this cursor's reader on its first row (a row type's
+    /// columns are looked up by name once per reader; a result without rows looks nothing up).
+    /// </summary>
+    public T Current<T>(RowReader<T> read)
     {
         try
         {
-            return read.Bind(Reader!);
-        }
-        catch (Exception e) when (RemoteErrors.Wrap(e, _route, _dataSource, _partition) is { } wrapped)
-        {
-            throw wrapped;
-        }
-    }
-
-    public T Current<T>(Func<DbDataReader, T> read)
-    {
-        try
-        {
-            T row = read(Reader!);
+            _row ??= read.Bind(Reader!);
+            T row = ((Func<DbDataReader, T>)_row)(Reader!);
             _rows++;
             return row;
         }

@@ -1,5 +1,6 @@
 using System.Reflection;
 using PlProxy.Client.Testing;
+using PlProxy.Client.TestSupport;
 
 namespace PlProxy.Client.Tests.Architecture;
 
@@ -18,7 +19,7 @@ public sealed class SourceLayoutTests
     public void PublicTypes_EachInAFileOfItsOwnName(string assemblyName)
     {
         Assembly assembly = Assembly.Load(assemblyName);
-        string project = Path.Combine(RepositoryRoot(), "src", assemblyName);
+        string project = Path.Combine(Repository.Root, "src", assemblyName);
         HashSet<string> files = [.. Directory.EnumerateFiles(project, "*.cs", SearchOption.AllDirectories)
             .Where(f => !IsBuildOutput(f))
             .Select(f => Path.GetFileNameWithoutExtension(f))];
@@ -34,7 +35,7 @@ public sealed class SourceLayoutTests
     [Fact]
     public void RuntimeFiles_StayUnderTheLineLimit()
     {
-        string project = Path.Combine(RepositoryRoot(), "src", "PlProxy.Client");
+        string project = Path.Combine(Repository.Root, "src", "PlProxy.Client");
         string[] tooLong = [.. Directory.EnumerateFiles(project, "*.cs", SearchOption.AllDirectories)
             .Where(f => !IsBuildOutput(f))
             .Select(f => (File: Path.GetRelativePath(project, f), Lines: File.ReadAllLines(f).Length))
@@ -47,17 +48,4 @@ public sealed class SourceLayoutTests
     private static bool IsBuildOutput(string path) =>
         path.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal)
         || path.Contains($"{Path.DirectorySeparatorChar}bin{Path.DirectorySeparatorChar}", StringComparison.Ordinal);
-
-    private static string RepositoryRoot()
-    {
-        for (DirectoryInfo? directory = new(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
-        {
-            if (File.Exists(Path.Combine(directory.FullName, "PlProxy.Client.sln")))
-            {
-                return directory.FullName;
-            }
-        }
-
-        throw new DirectoryNotFoundException($"No PlProxy.Client.sln above {AppContext.BaseDirectory}");
-    }
 }
