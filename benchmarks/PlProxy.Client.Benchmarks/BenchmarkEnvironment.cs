@@ -72,6 +72,18 @@ public sealed class BenchmarkEnvironment
     /// </summary>
     public static readonly string Tuned = $";Max Auto Prepare={Connections.ConnectionStrings.DefaultMaxAutoPrepare};No Reset On Close=true";
 
+    /// <summary>What a user would write by hand: hash, pick the partition's data source, run one command.</summary>
+    public static Task<decimal?> HandRoutedBalanceAsync(NpgsqlDataSource[] partitions, string user) =>
+        BalanceAsync(partitions[Hashing.Partitions.IndexOf(Hashing.PgHash.HashText(user), partitions.Length)], user);
+
+    /// <summary>One <c>get_balance</c> on one database: a partition, or the proxy database (server-side PL/Proxy).</summary>
+    public static async Task<decimal?> BalanceAsync(NpgsqlDataSource dataSource, string user)
+    {
+        await using NpgsqlCommand command = dataSource.CreateCommand("select get_balance($1)");
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = user });
+        return await command.ExecuteScalarAsync().ConfigureAwait(false) as decimal?;
+    }
+
     private static async Task<BenchmarkEnvironment> StartAsync()
     {
         var environment = new BenchmarkEnvironment();

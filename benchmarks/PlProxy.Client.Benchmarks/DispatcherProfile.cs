@@ -1,13 +1,15 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Tracing;
 using System.Globalization;
+using Npgsql;
 
 namespace PlProxy.Client.Benchmarks;
 
 /// <summary>
 /// Where the dispatcher's bytes go: the runtime's allocation sampling (an event about every 100 KB allocated, naming
 /// the type) over a million scalar calls through the in-memory partitions, summed by type.
-/// Run with <c>dotnet run -c Release --project benchmarks/PlProxy.Client.Benchmarks -- --allocations</c>.
+/// Run with <c>dotnet run -c Release --project benchmarks/PlProxy.Client.Benchmarks -- --allocations</c>
+/// (<c>--allocations end-to-end</c>: over real local partitions).
 /// </summary>
 internal static class DispatcherProfile
 {
@@ -17,26 +19,51 @@ internal static class DispatcherProfile
     {
         var benchmark = new DispatcherBenchmarks();
         benchmark.Setup();
+        Write(await ProfileAsync("Scalar hash call through the in-memory dispatcher", benchmark.ScalarHashCall, Calls), "DispatcherAllocations.md");
+        benchmark.Cleanup();
+    }
+
+    /// <summary>The same over the end-to-end benchmark's direct partitions: what a real call allocates, by type.</summary>
+    public static async Task EndToEndAllocationsAsync()
+    {
+        IBenchUserDb client = BenchmarkEnvironment.Instance.Client.CreateProxy<IBenchUserDb>();
+        string[] users = BenchmarkEnvironment.Instance.Usernames;
+        NpgsqlDataSource[] partitions = BenchmarkEnvironment.Instance.HandRoutedTuned;
+        int next = 0;
+        List<string> lines = await ProfileAsync("Scalar hash call over local PostgreSQL partitions, one caller", () => client.GetBalanceAsync(users[next++ % users.Length]), Calls / 20);
+        lines.Add("");
+        lines.AddRange(await ProfileAsync("The same call routed by hand (tuned Npgsql, the end-to-end baseline)", () => BenchmarkEnvironment.HandRoutedBalanceAsync(partitions, users[next++ % users.Length]), Calls / 20));
+        Write(lines, "EndToEndAllocations.md");
+    }
+
+    private static void Write(List<string> lines, string file)
+    {
+        string path = Path.Combine(EndToEndReport.FindRepositoryRoot(), "benchmarks", "results", file);
+        File.WriteAllLines(path, lines);
+        Console.WriteLine(string.Join(Environment.NewLine, lines));
+    }
+
+    private static async Task<List<string>> ProfileAsync<T>(string title, Func<Task<T>> call, int calls)
+    {
         for (int i = 0; i < 10_000; i++)
         {
-            await benchmark.ScalarHashCall();
+            await call();
         }
 
         using var listener = new AllocationListener();
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < Calls; i++)
+        long before = GC.GetTotalAllocatedBytes(precise: true);
+        for (int i = 0; i < calls; i++)
         {
-            await benchmark.ScalarHashCall();
+            await call();
         }
 
-        long bytes = GC.GetAllocatedBytesForCurrentThread() - before;
-        benchmark.Cleanup();
+        long bytes = GC.GetTotalAllocatedBytes(precise: true) - before;
         await Task.Delay(500); // let the last events arrive
 
         long sampled = listener.Bytes.Values.Sum();
         var lines = new List<string>
         {
-            $"Scalar hash call through the in-memory dispatcher: {bytes / (double)Calls:0} B per call over {Calls:N0} calls.",
+            $"{title}: {bytes / (double)calls:0} B per call over {calls:N0} calls.",
             "",
             "| Type | Share of sampled bytes | ≈ B per call |",
             "|---|---:|---:|",
@@ -44,17 +71,29 @@ internal static class DispatcherProfile
         foreach ((string type, long typeBytes) in listener.Bytes.OrderByDescending(p => p.Value))
         {
             double share = typeBytes / (double)sampled;
-            if (share * bytes / Calls < 1)
+            if (share * bytes / calls < 1)
             {
                 continue; // the listener's own events and rare one-offs
             }
 
-            lines.Add(string.Create(CultureInfo.InvariantCulture, $"| `{type}` | {share:P0} | {share * bytes / Calls:0} |"));
+            lines.Add(string.Create(CultureInfo.InvariantCulture, $"| `{Shorten(type)}` | {share:P0} | {share * bytes / calls:0} |"));
         }
 
-        string path = Path.Combine(EndToEndReport.FindRepositoryRoot(), "benchmarks", "results", "DispatcherAllocations.md");
-        File.WriteAllLines(path, lines);
-        Console.WriteLine(string.Join(Environment.NewLine, lines));
+        return lines;
+    }
+
+    // An async state machine's box named by its method, not by the generic arguments of everything it captures.
+    private static string Shorten(string type)
+    {
+        if (!type.StartsWith("AsyncStateMachineBox", StringComparison.Ordinal))
+        {
+            return type;
+        }
+
+        int comma = type.IndexOf(',');
+        string machine = type[(comma + 1)..];
+        int generic = machine.IndexOfAny(['[', '`']);
+        return $"async {(generic > 0 ? machine[..generic] : machine)}";
     }
 
     private sealed class AllocationListener : EventListener

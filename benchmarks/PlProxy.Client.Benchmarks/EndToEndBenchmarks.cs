@@ -6,7 +6,6 @@ using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Jobs;
 using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Npgsql;
-using PlProxy.Client.Hashing;
 
 namespace PlProxy.Client.Benchmarks;
 
@@ -59,47 +58,31 @@ public class EndToEndBenchmarks
     }
 
     [Benchmark(Baseline = true, OperationsPerInvoke = CallsPerInvoke)]
-    public Task HandRoutedNpgsqlTuned() => Run(nameof(HandRoutedNpgsqlTuned), user => HandRouted(_environment.HandRoutedTuned, user));
+    public Task HandRoutedNpgsqlTuned() => Run(nameof(HandRoutedNpgsqlTuned), user => BenchmarkEnvironment.HandRoutedBalanceAsync(_environment.HandRoutedTuned, user));
 
     [Benchmark(OperationsPerInvoke = CallsPerInvoke)]
-    public Task HandRoutedNpgsql() => Run(nameof(HandRoutedNpgsql), user => HandRouted(_environment.HandRouted, user));
+    public Task HandRoutedNpgsql() => Run(nameof(HandRoutedNpgsql), user => BenchmarkEnvironment.HandRoutedBalanceAsync(_environment.HandRouted, user));
 
     [Benchmark(OperationsPerInvoke = CallsPerInvoke)]
     public Task PlProxyClient() => Run(nameof(PlProxyClient), user => _client.GetBalanceAsync(user));
 
     [Benchmark(OperationsPerInvoke = CallsPerInvoke)]
-    public Task ServerSidePlProxyTuned() => Run(nameof(ServerSidePlProxyTuned), user => ServerSide(_environment.ServerSideTuned, user));
+    public Task ServerSidePlProxyTuned() => Run(nameof(ServerSidePlProxyTuned), user => BenchmarkEnvironment.BalanceAsync(_environment.ServerSideTuned, user));
 
     [Benchmark(OperationsPerInvoke = CallsPerInvoke)]
-    public Task ServerSidePlProxy() => Run(nameof(ServerSidePlProxy), user => ServerSide(_environment.ServerSide, user));
+    public Task ServerSidePlProxy() => Run(nameof(ServerSidePlProxy), user => BenchmarkEnvironment.BalanceAsync(_environment.ServerSide, user));
 
     [Benchmark(OperationsPerInvoke = CallsPerInvoke)]
-    public Task HandRoutedNpgsqlViaPgBouncer() => Run(nameof(HandRoutedNpgsqlViaPgBouncer), user => HandRouted(_environment.HandRoutedPooled, user));
+    public Task HandRoutedNpgsqlViaPgBouncer() => Run(nameof(HandRoutedNpgsqlViaPgBouncer), user => BenchmarkEnvironment.HandRoutedBalanceAsync(_environment.HandRoutedPooled, user));
 
     [Benchmark(OperationsPerInvoke = CallsPerInvoke)]
     public Task PlProxyClientViaPgBouncer() => Run(nameof(PlProxyClientViaPgBouncer), user => _clientPooled.GetBalanceAsync(user));
 
     [Benchmark(OperationsPerInvoke = CallsPerInvoke)]
-    public Task ServerSidePlProxyViaPgBouncer() => Run(nameof(ServerSidePlProxyViaPgBouncer), user => ServerSide(_environment.ServerSidePooled, user));
+    public Task ServerSidePlProxyViaPgBouncer() => Run(nameof(ServerSidePlProxyViaPgBouncer), user => BenchmarkEnvironment.BalanceAsync(_environment.ServerSidePooled, user));
 
     [GlobalCleanup]
     public void Cleanup() => EndToEndReport.Write(Latencies);
-
-    // What a user would write by hand: hash, pick the partition's data source, run one command.
-    private static async Task<decimal?> HandRouted(NpgsqlDataSource[] partitions, string user)
-    {
-        NpgsqlDataSource partition = partitions[Partitions.IndexOf(PgHash.HashText(user), partitions.Length)];
-        await using NpgsqlCommand command = partition.CreateCommand("select get_balance($1)");
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = user });
-        return await command.ExecuteScalarAsync() as decimal?;
-    }
-
-    private static async Task<decimal?> ServerSide(NpgsqlDataSource proxy, string user)
-    {
-        await using NpgsqlCommand command = proxy.CreateCommand("select get_balance($1)");
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = user });
-        return await command.ExecuteScalarAsync() as decimal?;
-    }
 
     private async Task Run(string method, Func<string, Task<decimal?>> call)
     {

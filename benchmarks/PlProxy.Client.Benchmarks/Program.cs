@@ -3,9 +3,24 @@ using BenchmarkDotNet.Running;
 // dotnet run -c Release --project benchmarks/PlProxy.Client.Benchmarks -- --filter '*'
 // dotnet run -c Release --project benchmarks/PlProxy.Client.Benchmarks -- --short   (end to end and fan-out, fewer iterations)
 // dotnet run -c Release --project benchmarks/PlProxy.Client.Benchmarks -- --allocations   (the dispatcher's allocations by type)
+// dotnet run -c Release --project benchmarks/PlProxy.Client.Benchmarks -- --counters   (per call: CPU of client and servers, allocations, thread-pool items, switches)
+if (args is ["--allocations", "end-to-end"])
+{
+    await PlProxy.Client.Benchmarks.DispatcherProfile.EndToEndAllocationsAsync();
+    return;
+}
+
 if (args is ["--allocations"])
 {
     await PlProxy.Client.Benchmarks.DispatcherProfile.AllocationsAsync();
+    return;
+}
+
+if (args is ["--counters", ..])
+{
+    await PlProxy.Client.Benchmarks.CallCounters.RunAsync(
+        args is [_, var callers, ..] ? [int.Parse(callers, System.Globalization.CultureInfo.InvariantCulture)] : [1, 8],
+        directOnly: args is [_, _, "direct"]);
     return;
 }
 

@@ -232,7 +232,7 @@ internal sealed class ClusterRegistry : IAsyncDisposable
             options.CaseMapping == PlProxyCaseMapping.CLocale ? CaseMapping.CLocale : CaseMapping.AsciiOnly);
         PartitionConnectionSettings settings = options.ConnectionSettings();
         var pools = new NpgsqlDataSource[layout.ConnectionCount];
-        var pipelines = new Polly.ResiliencePipeline[layout.ConnectionCount];
+        var pipelines = new Polly.ResiliencePipeline?[layout.ConnectionCount];
         var breakers = new Polly.CircuitBreaker.CircuitBreakerStateProvider?[layout.ConnectionCount];
         for (int connection = 0; connection < pools.Length; connection++)
         {

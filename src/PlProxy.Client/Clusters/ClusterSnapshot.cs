@@ -16,12 +16,12 @@ namespace PlProxy.Client.Clusters;
 internal sealed class ClusterSnapshot
 {
     private readonly NpgsqlDataSource[] _pools;
-    private readonly ResiliencePipeline[] _pipelines;
+    private readonly ResiliencePipeline?[] _pipelines;
     private readonly PoolRegistry? _registry;
     private int _leases; // -1 once released
     private int _retired;
 
-    public ClusterSnapshot(ClusterLayout layout, NpgsqlDataSource[] pools, ResiliencePipeline[] pipelines, PoolRegistry? registry, TimeSpan? queryTimeout, string? version, bool signalsBackends)
+    public ClusterSnapshot(ClusterLayout layout, NpgsqlDataSource[] pools, ResiliencePipeline?[] pipelines, PoolRegistry? registry, TimeSpan? queryTimeout, string? version, bool signalsBackends)
     {
         Layout = layout;
         _pools = pools;
@@ -66,7 +66,7 @@ internal sealed class ClusterSnapshot
     public NpgsqlDataSource DataSource(int connection) => _pools[connection];
 
     /// <summary>The retry and circuit breaker pipeline of connection <paramref name="connection"/>.</summary>
-    public ResiliencePipeline Pipeline(int connection) => _pipelines[connection];
+    public ResiliencePipeline? Pipeline(int connection) => _pipelines[connection];
 
     /// <summary>Takes a lease; false when this version was retired and released meanwhile (take the current one).</summary>
     public bool TryAcquire()

@@ -47,7 +47,7 @@ internal static class PartitionCall
     /// </summary>
     public static async ValueTask<TargetCursor> OpenAsync(Route route, int target, CancellationToken cancellationToken)
     {
-        (NpgsqlDataSource dataSource, ResiliencePipeline pipeline, int partition, int[]? rows) = Resolve(route, target);
+        (NpgsqlDataSource dataSource, ResiliencePipeline? pipeline, int partition, int[]? rows) = Resolve(route, target);
         object?[] arguments = ArgumentsFor(route, rows);
         var cursor = new TargetCursor(route, dataSource, partition);
         try
@@ -80,39 +80,26 @@ internal static class PartitionCall
                 return cursor;
             }
 
-            ResilienceContext context = ResilienceContextPool.Shared.Get(cancellationToken);
-            context.Properties.Set(PartitionPipeline.Idempotent, route.Call.Idempotent);
-            context.Properties.Set(PartitionPipeline.Function, route.Call.Name);
+            // Without retries and breaker (both switched off) there is no pipeline: the attempt runs as it is.
+            ResilienceContext? context = pipeline is null ? null : ResilienceContextPool.Shared.Get(cancellationToken);
             try
             {
-                // The outcome form: no exception thrown through Polly's layers, and no wrapper of its own around the callback.
-                Outcome<DbDataReader> outcome = await pipeline.ExecuteOutcomeAsync(
-                    static async (context, state) =>
-                    {
-                        NpgsqlConnection opened;
-                        try
-                        {
-                            opened = await state.DataSource.OpenConnectionAsync(context.CancellationToken).ConfigureAwait(false);
-                        }
-                        catch (Exception e)
-                        {
-                            return Outcome.FromException<DbDataReader>(e is OperationCanceledException ? e : new ConnectFailedException(e));
-                        }
+                var attempt = new Attempt(dataSource, route, arguments, cursor);
+                // The outcome form: no exception thrown through Polly's layers. Its result type is object, the type of
+                // the pipeline's strategies, so Polly calls the callback as it is: no bridge converting outcomes per attempt.
+                Outcome<object> outcome;
+                if (context is null)
+                {
+                    outcome = await PartitionCommand.AttemptAsync(attempt, cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    context.Properties.Set(PartitionPipeline.Call, route.Call);
+                    outcome = await pipeline!.ExecuteOutcomeAsync<object, Attempt>(static (context, attempt) => PartitionCommand.AttemptAsync(attempt, context.CancellationToken), context, attempt).ConfigureAwait(false);
+                }
 
-                        try
-                        {
-                            return Outcome.FromResult<DbDataReader>(await PartitionCommand.ExecuteReaderAsync(state.DataSource, state.Route, state.Arguments, opened, state.Cursor, context.CancellationToken).ConfigureAwait(false));
-                        }
-                        catch (Exception e)
-                        {
-                            await opened.DisposeAsync().ConfigureAwait(false);
-                            return Outcome.FromException<DbDataReader>(e);
-                        }
-                    },
-                    context,
-                    (DataSource: dataSource, Route: route, Arguments: arguments, Cursor: cursor)).ConfigureAwait(false);
                 outcome.ThrowIfException();
-                cursor.Reader = outcome.Result;
+                cursor.Reader = (DbDataReader)outcome.Result!;
             }
             catch (Exception e) when (RemoteErrors.Wrap(e, route, dataSource, partition) is { } wrapped)
             {
@@ -120,7 +107,10 @@ internal static class PartitionCall
             }
             finally
             {
-                ResilienceContextPool.Shared.Return(context);
+                if (context is not null)
+                {
+                    ResilienceContextPool.Shared.Return(context);
+                }
             }
 
             return cursor;
@@ -132,7 +122,7 @@ internal static class PartitionCall
         }
     }
 
-    private static (NpgsqlDataSource DataSource, ResiliencePipeline Pipeline, int Partition, int[]? Rows) Resolve(Route route, int target)
+    private static (NpgsqlDataSource DataSource, ResiliencePipeline? Pipeline, int Partition, int[]? Rows) Resolve(Route route, int target)
     {
         if (route.Plan.IsSingle)
         {

@@ -1,53 +1,77 @@
 using Npgsql;
 using PlProxy.Client.Planning;
+using PlProxy.Client.Resilience;
+using Polly;
 
 namespace PlProxy.Client.Execution;
 
 /// <summary>
-/// The Npgsql command of one database's part of a call: the method's statement with its arguments (a SPLIT argument already cut
-/// to this database's elements), executed so that a cancelled statement really stops, and sent once more when a
-/// partition's DDL made its prepared form stale.
+/// The Npgsql command of one database's part of a call: a connection opened, the method's statement with its
+/// arguments (a SPLIT argument already cut to this database's elements), executed so that a cancelled statement
+/// really stops, and sent once more when a partition's DDL made its prepared form stale.
 /// </summary>
 internal static class PartitionCommand
 {
-    // The reader owns the connection: disposing it returns the connection to its pool. Direct connections prepare
-    // statements automatically; when a partition's DDL has changed what a prepared statement returns, PostgreSQL
-    // refuses it before running anything ("cached plan must not change result type"), so the statement is sent once
-    // more on a connection whose prepared statements were dropped.
-    public static async ValueTask<NpgsqlDataReader> ExecuteReaderAsync(NpgsqlDataSource dataSource, Route route, object?[] arguments, NpgsqlConnection connection, TargetCursor cursor, CancellationToken cancellationToken)
+    /// <summary>
+    /// One attempt at a database, the unit the partition's pipeline retries: a connection opened and the statement
+    /// executed, a failure returned as the outcome (one whose connection could not be opened marked so: such a call
+    /// never reached the server). The reader owns the connection: disposing it returns the connection to its pool.
+    /// Direct connections prepare statements automatically; when a partition's DDL has changed what a prepared
+    /// statement returns, PostgreSQL refuses it before running anything ("cached plan must not change result type"),
+    /// so the statement is sent once more on a connection whose prepared statements were dropped.
+    /// </summary>
+    public static async ValueTask<Outcome<object>> AttemptAsync(Attempt attempt, CancellationToken cancellationToken)
     {
+        NpgsqlConnection connection;
         try
         {
-            cursor.Command = CreateCommand(route.Call, arguments, connection);
-            return await ExecuteUntilCancelledAsync(cursor.Command, dataSource, route.Cluster.SignalsBackends, cancellationToken).ConfigureAwait(false);
+            connection = await attempt.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         }
-        catch (PostgresException e) when (e is { SqlState: PostgresErrorCodes.FeatureNotSupported, Routine: "RevalidateCachedQuery" })
+        catch (Exception e)
         {
-            NpgsqlConnection fresh = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            return Outcome.FromException<object>(e is OperationCanceledException ? e : new ConnectFailedException(e));
+        }
+
+        try
+        {
             try
             {
-                fresh.UnprepareAll();
-                cursor.Command = CreateCommand(route.Call, arguments, fresh);
-                return await ExecuteUntilCancelledAsync(cursor.Command, dataSource, route.Cluster.SignalsBackends, cancellationToken).ConfigureAwait(false);
+                return Outcome.FromResult<object>(await ExecuteAsync(attempt, connection, cancellationToken).ConfigureAwait(false));
             }
-            catch
+            catch (PostgresException e) when (e is { SqlState: PostgresErrorCodes.FeatureNotSupported, Routine: "RevalidateCachedQuery" })
             {
-                await fresh.DisposeAsync().ConfigureAwait(false);
-                throw;
+                await connection.DisposeAsync().ConfigureAwait(false);
+                connection = await attempt.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                connection.UnprepareAll();
+                return Outcome.FromResult<object>(await ExecuteAsync(attempt, connection, cancellationToken).ConfigureAwait(false));
             }
+        }
+        catch (Exception e)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            return Outcome.FromException<object>(e);
         }
     }
 
+    private static Task<NpgsqlDataReader> ExecuteAsync(Attempt attempt, NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        attempt.Cursor.Command = CreateCommand(attempt.Route.Call, attempt.Arguments, connection);
+        return ExecuteUntilCancelledAsync(attempt.Cursor.Command, attempt.DataSource, attempt.Route.Cluster.SignalsBackends, cancellationToken);
+    }
+
     // Npgsql cancels the statement when the token fires before its first row; should PostgreSQL ignore that cancel
-    // (it came before the statement started), the backend is signalled until the statement stops.
-    private static async Task<NpgsqlDataReader> ExecuteUntilCancelledAsync(NpgsqlCommand command, NpgsqlDataSource dataSource, bool signalsBackend, CancellationToken cancellationToken)
+    // (it came before the statement started), the backend is signalled until the statement stops. Without a token
+    // that can fire, or where the backend cannot be signalled, Npgsql's own task is the result: no frame of ours.
+    private static Task<NpgsqlDataReader> ExecuteUntilCancelledAsync(NpgsqlCommand command, NpgsqlDataSource dataSource, bool signalsBackend, CancellationToken cancellationToken)
     {
         Task<NpgsqlDataReader> execute = command.ExecuteReaderAsync(System.Data.CommandBehavior.CloseConnection, cancellationToken);
-        if (execute.IsCompleted || !signalsBackend || !cancellationToken.CanBeCanceled)
-        {
-            return await execute.ConfigureAwait(false);
-        }
+        return execute.IsCompleted || !signalsBackend || !cancellationToken.CanBeCanceled
+            ? execute
+            : SignalWhenCancelledAsync(execute, command, dataSource, cancellationToken);
+    }
 
+    private static async Task<NpgsqlDataReader> SignalWhenCancelledAsync(Task<NpgsqlDataReader> execute, NpgsqlCommand command, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    {
         int processId = command.Connection!.ProcessID;
         await using (cancellationToken.UnsafeRegister(
             static state =>
@@ -70,11 +94,11 @@ internal static class PartitionCommand
             var parameter = new NpgsqlParameter { Value = value ?? DBNull.Value };
             if (call.ParameterWireTypes[index] is { } wireType)
             {
-                parameter.DataTypeName = wireType;
+                WireParameterTypes.Declare(parameter, wireType);
             }
             else if (value is object?[])
             {
-                parameter.DataTypeName = call.ParameterTypes[index]; // a list cut to an object array: the declared type says what its elements are
+                WireParameterTypes.Declare(parameter, call.ParameterTypes[index]); // a list cut to an object array: the declared type says what its elements are
             }
 
             command.Parameters.Add(parameter);

@@ -38,6 +38,9 @@ internal static class ClrTypeMap
         "date", "time", "interval", "bytea", "json", "jsonb",
     };
 
+    /// <summary>The PostgreSQL types Npgsql writes natively (each also as array elements).</summary>
+    public static IReadOnlyCollection<string> NativeWireTypes => WireTypes;
+
     /// <summary>The names of the .NET types the table maps, for messages.</summary>
     public static readonly string Supported = string.Join(", ", ScalarTypes.Values.Select(scalar => scalar.CSharp));
 

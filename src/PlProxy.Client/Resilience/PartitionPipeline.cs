@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using PlProxy.Client.Planning;
 using PlProxy.Client.Telemetry;
 using Polly;
 using Polly.CircuitBreaker;
@@ -12,17 +13,24 @@ namespace PlProxy.Client.Resilience;
 /// </summary>
 internal static class PartitionPipeline
 {
-    /// <summary>Set on the resilience context of attempts of <see cref="IdempotentAttribute"/> methods.</summary>
-    public static readonly ResiliencePropertyKey<bool> Idempotent = new("plproxy.idempotent");
-
-    /// <summary>The remote function an attempt calls, for the retry log event.</summary>
-    public static readonly ResiliencePropertyKey<string> Function = new("plproxy.function");
+    /// <summary>
+    /// The call an attempt belongs to, on its resilience context: whether it may be retried after reaching the server
+    /// (<see cref="IdempotentAttribute"/> methods) and its function, for the retry log event. A reference, so setting
+    /// it boxes nothing.
+    /// </summary>
+    public static readonly ResiliencePropertyKey<RemoteCall> Call = new("plproxy.call");
 
     /// <summary>For CONNECT targets: retries of attempts that never reached the server, no breaker.</summary>
-    public static readonly ResiliencePipeline Direct = Build("(connect)", 0, "(connect)", new PlProxyRetryOptions(), new PlProxyCircuitBreakerOptions { Enabled = false }, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance);
+    public static readonly ResiliencePipeline Direct = Build("(connect)", 0, "(connect)", new PlProxyRetryOptions(), new PlProxyCircuitBreakerOptions { Enabled = false }, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance)!;
 
-    public static ResiliencePipeline Build(string cluster, int partition, string database, PlProxyRetryOptions retry, PlProxyCircuitBreakerOptions breaker, ILogger logger, CircuitBreakerStateProvider? breakerState = null)
+    /// <summary>The pipeline of one partition database, or null when neither retries nor the breaker are on: nothing to run through.</summary>
+    public static ResiliencePipeline? Build(string cluster, int partition, string database, PlProxyRetryOptions retry, PlProxyCircuitBreakerOptions breaker, ILogger logger, CircuitBreakerStateProvider? breakerState = null)
     {
+        if (retry.MaxRetryAttempts == 0 && !breaker.Enabled)
+        {
+            return null;
+        }
+
         var builder = new ResiliencePipelineBuilder();
         if (retry.MaxRetryAttempts > 0)
         {
@@ -35,11 +43,11 @@ internal static class PartitionPipeline
                 ShouldHandle = static args => ValueTask.FromResult(
                     args.Outcome.Exception is { } error and not BrokenCircuitException
                     && (FailureClassifier.NeverReachedServer(error)
-                        || (args.Context.Properties.GetValue(Idempotent, false) && FailureClassifier.IsTransient(error)))),
+                        || (args.Context.Properties.TryGetValue(Call, out RemoteCall? call) && call.Idempotent && FailureClassifier.IsTransient(error)))),
                 OnRetry = args =>
                 {
                     PlProxyTelemetry.Retries.Add(1, new KeyValuePair<string, object?>(TelemetryNames.Cluster, cluster), new KeyValuePair<string, object?>(TelemetryNames.Partition, partition));
-                    Log.Retrying(logger, args.Context.Properties.GetValue(Function, "(unknown)"), cluster, partition, database, args.AttemptNumber + 1);
+                    Log.Retrying(logger, args.Context.Properties.TryGetValue(Call, out RemoteCall? call) ? call.Name : "(unknown)", cluster, partition, database, args.AttemptNumber + 1);
                     return default;
                 },
             });
