@@ -5,7 +5,7 @@ namespace PlProxy.Client.IntegrationTests.Resilience;
 
 /// <summary>
 /// A loopback relay in front of a server, whose connections a test can cut mid-call (a reset, no error message from
-/// the server): the client sees the network fail, not PostgreSQL.
+/// the server): the client sees the network fail, not PostgreSQL. A tap, when given, sees every byte each client sends.
 /// </summary>
 internal sealed class TcpRelay : IAsyncDisposable
 {
@@ -15,9 +15,12 @@ internal sealed class TcpRelay : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private readonly Task _accepting;
 
-    public TcpRelay(int targetPort)
+    private readonly Action<ReadOnlyMemory<byte>>? _clientBytes;
+
+    public TcpRelay(int targetPort, Action<ReadOnlyMemory<byte>>? clientBytes = null)
     {
         _targetPort = targetPort;
+        _clientBytes = clientBytes;
         _listener.Start();
         _accepting = AcceptAsync();
     }
@@ -70,12 +73,12 @@ internal sealed class TcpRelay : IAsyncDisposable
                 _sockets.Add(server);
             }
 
-            _ = PumpAsync(client, server);
-            _ = PumpAsync(server, client);
+            _ = PumpAsync(client, server, _clientBytes);
+            _ = PumpAsync(server, client, null);
         }
     }
 
-    private static async Task PumpAsync(Socket from, Socket to)
+    private static async Task PumpAsync(Socket from, Socket to, Action<ReadOnlyMemory<byte>>? tap)
     {
         byte[] buffer = new byte[16384];
         try
@@ -83,6 +86,7 @@ internal sealed class TcpRelay : IAsyncDisposable
             int read;
             while ((read = await from.ReceiveAsync(buffer)) > 0)
             {
+                tap?.Invoke(buffer.AsMemory(0, read));
                 await to.SendAsync(buffer.AsMemory(0, read));
             }
 
