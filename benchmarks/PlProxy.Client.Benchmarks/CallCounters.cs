@@ -9,7 +9,7 @@ namespace PlProxy.Client.Benchmarks;
 /// process used, the bytes allocated, the thread-pool work items run, the lock contentions and the context switches of this
 /// process's threads. A contender that does more client work per call shows it here even when the wall clock is noisy.
 /// Run with <c>dotnet run -c Release --project benchmarks/PlProxy.Client.Benchmarks -- --counters</c>; <c>--counters 8 direct</c>
-/// runs only 8 callers and the two direct contenders (hand-routed and the client), for quick comparisons, and writes no file.
+/// runs only 8 callers and the direct contenders (hand-routed, the client, hand-routed with multiplexing), for quick comparisons, and writes no file.
 /// </summary>
 internal static class CallCounters
 {
@@ -24,6 +24,7 @@ internal static class CallCounters
         [
             ("HandRoutedNpgsqlTuned", user => BenchmarkEnvironment.HandRoutedBalanceAsync(environment.HandRoutedTuned, user)),
             ("PlProxyClient", user => client.GetBalanceAsync(user)),
+            ("HandRoutedNpgsqlMultiplexing", user => BenchmarkEnvironment.HandRoutedBalanceAsync(environment.HandRoutedMultiplexing, user)),
             ("ServerSidePlProxyTuned", user => BenchmarkEnvironment.BalanceAsync(environment.ServerSideTuned, user)),
             ("HandRoutedNpgsqlViaPgBouncer", user => BenchmarkEnvironment.HandRoutedBalanceAsync(environment.HandRoutedPooled, user)),
             ("PlProxyClientViaPgBouncer", user => clientPooled.GetBalanceAsync(user)),
@@ -38,7 +39,7 @@ internal static class CallCounters
         };
         foreach (int callers in callerCounts)
         {
-            foreach ((string name, Func<string, Task<decimal?>> call) in directOnly ? contenders[..2] : contenders)
+            foreach ((string name, Func<string, Task<decimal?>> call) in directOnly ? contenders[..3] : contenders)
             {
                 await RunAsync(environment.Usernames, callers, Calls / 10, call);
                 Sample before = Sample.Take();

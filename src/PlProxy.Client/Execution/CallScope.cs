@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.Logging;
 using PlProxy.Client.Planning;
+using PlProxy.Client.Telemetry;
 
 namespace PlProxy.Client.Execution;
 
@@ -24,7 +25,7 @@ internal struct CallScope
         _logger = logger;
         _call = call;
         _caller = cancellationToken;
-        _started = Stopwatch.GetTimestamp();
+        _started = PlProxyTelemetry.CallDuration.Enabled ? Stopwatch.GetTimestamp() : 0; // the clock is read only for a listener
         _activity = CallTelemetry.Start(call);
     }
 

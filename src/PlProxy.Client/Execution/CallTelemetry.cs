@@ -56,7 +56,7 @@ internal static class CallTelemetry
             }
         }
 
-        if (PlProxyTelemetry.CallDuration.Enabled)
+        if (PlProxyTelemetry.CallDuration.Enabled && started != 0) // 0: nobody listened when the call started
         {
             PlProxyTelemetry.CallDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
         }

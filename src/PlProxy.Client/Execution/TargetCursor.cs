@@ -12,7 +12,7 @@ internal sealed class TargetCursor : IAsyncDisposable
     private readonly Route _route;
     private readonly NpgsqlDataSource _dataSource;
     private readonly int _partition;
-    private readonly long _started = Stopwatch.GetTimestamp();
+    private readonly long _started = PlProxyTelemetry.PartitionDuration.Enabled ? Stopwatch.GetTimestamp() : 0; // the clock is read only for a listener
     private readonly Activity? _activity;
     private int _rows;
     private object? _row; // the row function bound to Reader (a Func<DbDataReader, T> of the call's row type)
@@ -23,7 +23,6 @@ internal sealed class TargetCursor : IAsyncDisposable
         _route = route;
         _dataSource = dataSource;
         _partition = partition;
-        Database = DatabaseName.Of(dataSource);
         _activity = PlProxyTelemetry.Source.HasListeners() // the name is built only for a listener
             ? PlProxyTelemetry.Source.StartActivity($"{route.Call.Name} partition {partition}", ActivityKind.Client)
             : null;
@@ -37,7 +36,8 @@ internal sealed class TargetCursor : IAsyncDisposable
         }
     }
 
-    public string Database { get; }
+    /// <summary>The database's name, for errors and telemetry (looked up only when one needs it).</summary>
+    public string Database => DatabaseName.Of(_dataSource);
 
     public IDisposable? Budget { get; set; }
 
@@ -89,7 +89,7 @@ internal sealed class TargetCursor : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         _activity?.SetTag(TelemetryNames.Rows, _rows);
-        if (PlProxyTelemetry.PartitionDuration.Enabled)
+        if (PlProxyTelemetry.PartitionDuration.Enabled && _started != 0) // 0: nobody listened when the target started
         {
             (string? address, int port) = DatabaseName.ServerOf(_dataSource);
             PlProxyTelemetry.PartitionDuration.Record(Stopwatch.GetElapsedTime(_started).TotalSeconds, new TagList
