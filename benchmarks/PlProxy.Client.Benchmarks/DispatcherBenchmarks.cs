@@ -15,6 +15,9 @@ public interface IInMemory
     [PlProxy("RUN ON ALL;")]
     Task<IReadOnlyList<decimal>> AllBalancesAsync();
 
+    [PlProxy("RUN ON 0; TARGET hundred_balances;")]
+    Task<IReadOnlyList<decimal>> HundredBalancesAsync();
+
     [PlProxy("SPLIT usernames; RUN ON hashtext(usernames);")]
     Task<IReadOnlyList<decimal>> SplitBalancesAsync(string[] usernames);
 }
@@ -79,6 +82,10 @@ public class DispatcherBenchmarks
         }
     }
 
+    // A list of 100 rows from one partition: what the call allocates beyond its rows and their list.
+    [Benchmark]
+    public Task<IReadOnlyList<decimal>> List100() => _proxy.HundredBalancesAsync();
+
     [Benchmark]
     public Task<IReadOnlyList<decimal>> RunOnAll16() => _proxy.AllBalancesAsync();
 
@@ -88,11 +95,11 @@ public class DispatcherBenchmarks
     private sealed class InMemoryExecutor : IPartitionExecutor
     {
         public ValueTask<DbDataReader> ExecuteAsync(PartitionRequest request, CancellationToken cancellationToken) =>
-            new(new SingleValueReader(100m));
+            new(new SingleValueReader(100m, request.Function == "hundred_balances" ? 100 : 1));
     }
 
-    /// <summary>A reader over one row of one decimal column.</summary>
-    private sealed class SingleValueReader(decimal value) : DbDataReader
+    /// <summary>A reader over rows of one decimal column, all the same value.</summary>
+    private sealed class SingleValueReader(decimal value, int rows) : DbDataReader
     {
         private int _position = -1;
 
@@ -100,7 +107,7 @@ public class DispatcherBenchmarks
 
         public override bool HasRows => true;
 
-        public override bool IsClosed => _position > 0;
+        public override bool IsClosed => _position >= rows;
 
         public override int RecordsAffected => -1;
 
@@ -110,7 +117,7 @@ public class DispatcherBenchmarks
 
         public override object this[string name] => value;
 
-        public override bool Read() => ++_position == 0;
+        public override bool Read() => ++_position < rows;
 
         public override Task<bool> ReadAsync(CancellationToken cancellationToken) => Read() ? TrueTask : FalseTask;
 
