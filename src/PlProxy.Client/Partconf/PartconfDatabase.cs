@@ -1,0 +1,78 @@
+using Npgsql;
+using PlProxy.Client.Configuration;
+
+namespace PlProxy.Client.Partconf;
+
+/// <summary>
+/// partconf, the partition side of routing: a versioned, idempotent SQL script that gives every partition database
+/// <c>partconf.check_hash(hash)</c> (a call's first statement: refuses a hash this database does not own),
+/// <c>partconf.valid_hash()</c> (the same as a row trigger on a key column) and <c>partconf.global_id()</c> (ids
+/// unique across the cluster).
+/// </summary>
+public static class PartconfDatabase
+{
+    /// <summary>
+    /// SQLSTATE of a call partconf refused: its hash belongs to another database, or its keys are being moved. The
+    /// refusal comes before any write, so the call can always be sent again with a fresh partition map.
+    /// </summary>
+    public const string WrongPartitionSqlState = "PX001";
+
+    /// <summary>SQLSTATE raised when partconf is used on a database where it is not configured.</summary>
+    public const string NotConfiguredSqlState = "PX000";
+
+    /// <summary>The version of <see cref="Script"/> (<c>partconf.script_version()</c> on an installed database).</summary>
+    public const int ScriptVersion = 1;
+
+    private static readonly Lazy<string> Text = new(() =>
+    {
+        using Stream stream = typeof(PartconfDatabase).Assembly.GetManifestResourceStream("PlProxy.Client.Partconf.partconf.sql")
+            ?? throw new InvalidOperationException("The partconf script is missing from the PlProxy.Client assembly.");
+        using var reader = new StreamReader(stream);
+        return reader.ReadToEnd();
+    });
+
+    /// <summary>The SQL script: creates or updates schema <c>partconf</c>, keeping its configuration and id sequence.</summary>
+    public static string Script => Text.Value;
+
+    /// <summary>
+    /// Installs or updates partconf on one partition database and records what it serves, in one transaction (two
+    /// installers at once wait for each other). Returns the configuration's version, raised by every install.
+    /// </summary>
+    /// <param name="database">The partition database.</param>
+    /// <param name="settings">What the database serves.</param>
+    /// <param name="cancellationToken">Cancels the installation (nothing is changed).</param>
+    /// <returns>The version of the database's partconf configuration.</returns>
+    /// <exception cref="ArgumentException"><paramref name="settings"/> cannot describe a partition database.</exception>
+    public static async Task<long> InstallAsync(NpgsqlDataSource database, PartconfSettings settings, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        ArgumentNullException.ThrowIfNull(settings);
+        settings.Validate();
+        await using NpgsqlConnection connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        await using (var lockCommand = new NpgsqlCommand("select pg_advisory_xact_lock(hashtext('partconf.install'))", connection, transaction))
+        {
+            await lockCommand.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await using (var script = new NpgsqlCommand(Script, connection, transaction))
+        {
+            await script.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        long version;
+        await using (var configure = new NpgsqlCommand("select partconf.configure($1, $2, $3, $4, $5, $6)", connection, transaction))
+        {
+            configure.Parameters.Add(new NpgsqlParameter<string> { TypedValue = settings.Cluster });
+            configure.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. settings.Partitions.Distinct().Order()] });
+            configure.Parameters.Add(new NpgsqlParameter<int> { TypedValue = settings.PartitionCount });
+            configure.Parameters.Add(new NpgsqlParameter<int> { TypedValue = settings.DbCode });
+            configure.Parameters.Add(new NpgsqlParameter<string> { TypedValue = settings.ModularMapping ? "modular" : "mask" });
+            configure.Parameters.Add(new NpgsqlParameter<string> { TypedValue = settings.HashFlavor == PlProxyHashFlavor.Legacy83 ? "legacy83" : "modern" });
+            version = (long)(await configure.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return version;
+    }
+}
