@@ -90,6 +90,14 @@ internal sealed class ClusterRegistry : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Brings a cluster's map up to date after a partition fenced a call made on it: a cluster from the proxy database
+    /// is read again at once (a new version is published if there is one); a configured cluster changes when the
+    /// application's configuration does (an options reload publishes it), so there is nothing to read.
+    /// </summary>
+    public Task RefreshAsync(string name, CancellationToken cancellationToken) =>
+        ProxyDatabase is not null && !Volatile.Read(ref _configured).ContainsKey(name) ? ProxyDatabase.LoadAsync(name, cancellationToken) : Task.CompletedTask;
+
     /// <summary>Loads each cluster (from the proxy database, if it is not configured) without calling anything.</summary>
     public async Task WarmUpAsync(IEnumerable<string> names, string displayName, CancellationToken cancellationToken)
     {

@@ -28,6 +28,14 @@ public sealed class PlProxyOptions
     public TimeSpan ConnectionBudgetTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>
+    /// How long a call refused by a partition's partconf fence (SQLSTATE PX001: the key belongs to another database,
+    /// or is being moved) keeps being re-planned on a refreshed partition map and sent again before it fails as a
+    /// stale map. The refusal comes before any write, so sending again is safe. Zero fails at the first refusal.
+    /// Default: 5 s.
+    /// </summary>
+    public TimeSpan FencedCallTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
     /// Configures each Npgsql pool the data source builds (partitions, CONNECT targets, the proxy database) before it is
     /// built: a password or token provider, SSL callbacks, type plugins. Read when the data source is created; a
     /// reload of the options does not replace it. Through DI, <see cref="Microsoft.Extensions.DependencyInjection.IPlProxyBuilder.ConfigureNpgsql"/>

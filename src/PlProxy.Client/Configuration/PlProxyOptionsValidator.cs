@@ -50,6 +50,11 @@ internal sealed class PlProxyOptionsValidator(string optionsName) : IValidateOpt
             failures.Add($"The proxy database poll interval must be positive, but it is {options.ProxyDatabasePollInterval}.");
         }
 
+        if (options.FencedCallTimeout < TimeSpan.Zero)
+        {
+            failures.Add($"FencedCallTimeout must not be negative (it was {options.FencedCallTimeout}).");
+        }
+
         if (options.MaxConnectionsPerHost is < 1 || options.ConnectionBudgetTimeout <= TimeSpan.Zero)
         {
             failures.Add($"The connection budget is invalid (MaxConnectionsPerHost {options.MaxConnectionsPerHost}, ConnectionBudgetTimeout {options.ConnectionBudgetTimeout}).");

@@ -1,9 +1,12 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using PlProxy.Client.Clusters;
 using PlProxy.Client.Language;
+using PlProxy.Client.Partconf;
 using PlProxy.Client.Planning;
 using PlProxy.Client.Resilience;
+using PlProxy.Client.Telemetry;
 
 namespace PlProxy.Client.Execution;
 
@@ -12,7 +15,7 @@ namespace PlProxy.Client.Execution;
 /// rows read as they come. Applies PL/Proxy's rules: a non-set-returning call needs exactly one row in all, remote
 /// errors keep their SQLSTATE, and the first failure cancels the other databases' commands.
 /// </summary>
-internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource random, ILogger logger, ConnectionBudget? budget, IPartitionExecutor? partitionExecutor)
+internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource random, ILogger logger, ConnectionBudget? budget, IPartitionExecutor? partitionExecutor, TimeSpan fenceTimeout)
 {
 
     public Task<T> SingleAsync<T>(RemoteCall call, object?[] arguments, RowReader<T> read, CancellationToken cancellationToken) =>
@@ -23,7 +26,8 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
 
     // Plans, runs and reads a call in its scope (telemetry, query_timeout, the cluster version's lease until the rows
     // are read). One database is read right here (RUN ON ANY failing over to the next partition when one cannot be
-    // reached); several go through FanOut, concurrently.
+    // reached; a call a partition's partconf fence refused re-planned on a refreshed map and sent again); several go
+    // through FanOut, concurrently.
     private async Task<TResult> RunAsync<T, TResult, TRows>(RemoteCall call, object?[] arguments, RowReader<T> read, CancellationToken cancellationToken)
         where TRows : struct, IRowSink<T, TResult>
     {
@@ -31,43 +35,54 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
         try
         {
             scope.Planned(await PlanAsync(call, arguments, cancellationToken).ConfigureAwait(false));
-            Route route = scope.Route!;
             TRows rows = default;
-            if (route.IsSingleDatabase)
+            if (scope.Route!.IsSingleDatabase)
             {
-                for (int attempt = 1; ; attempt++)
+                long firstFence = 0;
+                for (int fenced = 0; ; fenced++)
                 {
-                    TargetCursor cursor;
                     try
                     {
-                        cursor = await PartitionCall.OpenAsync(route, 0, scope.Token).ConfigureAwait(false);
+                        rows = await ReadOneDatabaseAsync<T, TResult, TRows>(scope.Route, read, scope.Token).ConfigureAwait(false);
+                        break;
                     }
-                    catch (PlProxyException e) when (FailsOver(route, e, attempt))
+                    catch (PlProxyException e) when (e.SqlState == PartconfDatabase.WrongPartitionSqlState)
                     {
-                        int next = (route.Plan.SinglePartition + 1) % route.Cluster.Layout.PartitionCount;
-                        route = route with { Plan = ExecutionPlan.Single(route.Cluster.Layout.ConnectionOf(next), next) };
-                        continue;
-                    }
-
-                    await using (cursor.ConfigureAwait(false))
-                    {
-                        while (await cursor.ReadAsync(scope.Token).ConfigureAwait(false))
+                        // Refused before anything was written (partconf checks first; the statement is rolled back
+                        // whole): safe to send again once the map may have changed, until the fence wait is over.
+                        firstFence = firstFence == 0 ? Stopwatch.GetTimestamp() : firstFence;
+                        TimeSpan waited = Stopwatch.GetElapsedTime(firstFence);
+                        Route fencedRoute = scope.Route;
+                        PlProxyTelemetry.FencedCalls.Add(1, new KeyValuePair<string, object?>(TelemetryNames.Cluster, fencedRoute.Cluster.Name), new KeyValuePair<string, object?>(TelemetryNames.Partition, e.PartitionIndex));
+                        Log.CallFenced(logger, call.Name, fencedRoute.Cluster.Name, e.PartitionIndex, e.Database, fenced + 1);
+                        if (waited >= fenceTimeout || fencedRoute.Cluster.IsConnectTarget)
                         {
-                            rows.Add(cursor.Current(read));
+                            throw fencedRoute.Errors.At(e.PartitionIndex, e.Database ?? "?").Error(
+                                $"stale partition map: the call was fenced {fenced + 1} time(s) over {waited.TotalSeconds:0.00} s and the map of cluster {fencedRoute.Cluster.Name} did not change to where the key now belongs ({e.Message})",
+                                PartconfDatabase.WrongPartitionSqlState,
+                                e);
                         }
-                    }
 
-                    break;
+                        if (fenced > 0)
+                        {
+                            TimeSpan backoff = TimeSpan.FromMilliseconds(Math.Min(400, 25 << Math.Min(fenced - 1, 4)));
+                            await Task.Delay(backoff < fenceTimeout - waited ? backoff : fenceTimeout - waited, scope.Token).ConfigureAwait(false);
+                        }
+
+                        await RefreshAsync(fencedRoute.Cluster.Name!, scope.Token).ConfigureAwait(false);
+                        scope.Replanned(await PlanAsync(call, arguments, scope.Token).ConfigureAwait(false));
+                        rows = default;
+                    }
                 }
             }
             else
             {
-                rows.AddRange(await FanOut.ReadAllAsync(route, read, scope.Token).ConfigureAwait(false));
+                rows.AddRange(await FanOut.ReadAllAsync(scope.Route, read, scope.Token).ConfigureAwait(false));
             }
 
             if (rows.ExactlyOneRow && rows.Count != 1)
             {
-                throw RemoteErrors.RowCount(route, rows.Count);
+                throw RemoteErrors.RowCount(scope.Route, rows.Count);
             }
 
             scope.Succeeded();
@@ -80,6 +95,51 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
         finally
         {
             scope.Dispose();
+        }
+    }
+
+    // One database's rows; RUN ON ANY fails over to the next partition when one cannot be reached (or its circuit is open).
+    private static async ValueTask<TRows> ReadOneDatabaseAsync<T, TResult, TRows>(Route route, RowReader<T> read, CancellationToken cancellationToken)
+        where TRows : struct, IRowSink<T, TResult>
+    {
+        TRows rows = default;
+        for (int attempt = 1; ; attempt++)
+        {
+            TargetCursor cursor;
+            try
+            {
+                cursor = await PartitionCall.OpenAsync(route, 0, cancellationToken).ConfigureAwait(false);
+            }
+            catch (PlProxyException e) when (FailsOver(route, e, attempt))
+            {
+                int next = (route.Plan.SinglePartition + 1) % route.Cluster.Layout.PartitionCount;
+                route = route with { Plan = ExecutionPlan.Single(route.Cluster.Layout.ConnectionOf(next), next) };
+                continue;
+            }
+
+            await using (cursor.ConfigureAwait(false))
+            {
+                while (await cursor.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    rows.Add(cursor.Current(read));
+                }
+            }
+
+            return rows;
+        }
+    }
+
+    // A cluster's map after a fence: read again from its source; an unreachable proxy database leaves the map as it is
+    // (the call is sent again on it, and fails as a stale map if it stays fenced).
+    private async Task RefreshAsync(string cluster, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await clusters.RefreshAsync(cluster, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.RefreshFailed(logger, e);
         }
     }
 

@@ -51,6 +51,14 @@ internal struct CallScope
         }
     }
 
+    /// <summary>Replaces the route after a fence (the scope now owns the new lease and releases the old one).</summary>
+    public void Replanned(Route route)
+    {
+        Route? old = Route;
+        Route = route;
+        old?.Cluster.Release();
+    }
+
     /// <summary>The call succeeded: its telemetry.</summary>
     public readonly void Succeeded() => CallTelemetry.Completed(_logger, _call, Route, _started, _activity, null);
 

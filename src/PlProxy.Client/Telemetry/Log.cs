@@ -11,6 +11,9 @@ internal static partial class Log
     [LoggerMessage(EventId = PlProxyEventId.Retrying, Level = LogLevel.Information, Message = "Retrying call {Function} on partition {Partition} ({Database}) of cluster {Cluster} (retry {Retry})")]
     public static partial void Retrying(ILogger logger, string function, string? cluster, int partition, string database, int retry);
 
+    [LoggerMessage(EventId = PlProxyEventId.CallFenced, Level = LogLevel.Information, Message = "Call {Function} was fenced on partition {Partition} ({Database}) of cluster {Cluster} (time {Fenced}): re-planning on a refreshed map")]
+    public static partial void CallFenced(ILogger logger, string function, string? cluster, int? partition, string? database, int fenced);
+
     [LoggerMessage(EventId = PlProxyEventId.ClusterReloaded, Level = LogLevel.Information, Message = "Cluster {Cluster} reloaded (version {Version})")]
     public static partial void ClusterReloaded(ILogger logger, string cluster, string? version);
 

@@ -9,6 +9,12 @@ public static class PlProxyEventId
     /// <summary>A partition attempt is retried (information): function, partition, database, cluster and retry number.</summary>
     public const int Retrying = 1002;
 
+    /// <summary>
+    /// A partition's partconf fence refused a call (information): function, cluster, partition, database and how many
+    /// times; the call is re-planned on a refreshed map and sent again.
+    /// </summary>
+    public const int CallFenced = 1003;
+
     /// <summary>A cluster was reloaded from the proxy database (information): cluster and version.</summary>
     public const int ClusterReloaded = 2001;
 

@@ -28,6 +28,9 @@ internal static class PlProxyTelemetry
     public static readonly Counter<long> Retries = Meter.CreateCounter<long>(
         TelemetryNames.Retries, "{retry}", "Partition attempts retried after a failure that provably did not run the call, or of idempotent functions.");
 
+    public static readonly Counter<long> FencedCalls = Meter.CreateCounter<long>(
+        TelemetryNames.FencedCalls, "{call}", "Calls a partition's partconf fence refused because the caller's partition map was stale.");
+
     public static readonly Counter<long> BreakerStateChanges = Meter.CreateCounter<long>(
         TelemetryNames.BreakerStateChanges, "{change}", "Circuit breaker state changes, by cluster, partition and new state.");
 }

@@ -54,6 +54,9 @@ public static class TelemetryNames
     /// <summary>Counter: retried partition attempts.</summary>
     public const string Retries = "plproxy.client.retries";
 
+    /// <summary>Counter: calls a partition's partconf fence refused (SQLSTATE PX001), each then re-planned and sent again or failed as a stale map.</summary>
+    public const string FencedCalls = "plproxy.client.fenced_calls";
+
     /// <summary>Counter: circuit breaker state changes.</summary>
     public const string BreakerStateChanges = "plproxy.client.circuit_breaker.state_changes";
 }

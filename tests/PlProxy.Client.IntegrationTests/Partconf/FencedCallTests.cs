@@ -1,0 +1,180 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+using Npgsql;
+using PlProxy.Client.Configuration;
+using PlProxy.Client.Hashing;
+using PlProxy.Client.Partconf;
+using PlProxy.Client.Telemetry;
+using PlProxy.Client.Testing;
+
+namespace PlProxy.Client.IntegrationTests.Partconf;
+
+[PlProxy("CLUSTER 'fence';")]
+public interface IFencedWrites
+{
+    [PlProxy("RUN ON hashtext(key);")]
+    Task<long> WriteKeyAsync(string key, long id, CancellationToken cancellationToken = default);
+
+    [PlProxy("SPLIT keys, ids; RUN ON hashtext(keys);")]
+    Task<IReadOnlyList<long>> WriteKeysAsync(string[] keys, long[] ids, CancellationToken cancellationToken = default);
+}
+
+/// <summary>
+/// A client whose partition map is stale sends a write to the wrong database; partconf refuses it before writing, and
+/// the client re-plans on a refreshed map and sends it again — or, while the map stays stale, fails as a stale map.
+/// </summary>
+[Collection(PartconfFixture.Collection)]
+public sealed class FencedCallTests(PartconfFixture fixture)
+{
+    private const string Schema = """
+        create table writes (id int8 primary key, key text not null);
+        create function write_key(i_key text, i_id int8) returns int8 language plpgsql as $$
+        begin
+            perform partconf.check_hash(hashtext(i_key));
+            insert into writes values (i_id, i_key);
+            return i_id;
+        end $$;
+        create function write_keys(i_keys text[], i_ids int8[]) returns setof int8 language sql as $$
+            select write_key(k, i) from unnest(i_keys, i_ids) u(k, i) $$;
+        """;
+
+    private static readonly string KeyOfPartition0 = Enumerable.Range(0, 100).Select(i => $"key{i}").First(k => Partitions.IndexOf(PgHash.HashText(k), 2) == 0);
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task FencedCall_OnAConfiguredMapThatStaysStale_FailsAsAStaleMapAfterTheWaitWritingNothing()
+    {
+        NpgsqlDataSource[] databases = await PartitionsAsync();
+        using PlProxyDataSource source = PlProxyDataSource.Create(Options(databases[1], databases[0], TimeSpan.FromMilliseconds(300)));
+        var clock = Stopwatch.StartNew();
+
+        var error = await Assert.ThrowsAsync<PlProxyException>(() => source.CreateProxy<IFencedWrites>().WriteKeyAsync(KeyOfPartition0, 1, Token));
+
+        Assert.Equal(PartconfDatabase.WrongPartitionSqlState, error.SqlState);
+        Assert.Contains("stale partition map", error.Message, StringComparison.Ordinal);
+        Assert.Equal(("fence", 0), (error.Cluster, error.PartitionIndex));
+        Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(5));
+        Assert.Equal((0, 0), (await CountAsync(databases[0]), await CountAsync(databases[1])));
+    }
+
+    [Fact]
+    public async Task FencedCall_WhileTheConfigurationIsCorrected_IsWrittenOnceToTheRightDatabase()
+    {
+        NpgsqlDataSource[] databases = await PartitionsAsync();
+        using PlProxyDataSource source = PlProxyDataSource.Create(Options(databases[1], databases[0], TimeSpan.FromSeconds(10)));
+        using var fences = new FenceCounter();
+
+        Task<long> write = source.CreateProxy<IFencedWrites>().WriteKeyAsync(KeyOfPartition0, 7, Token);
+        await Task.Delay(300, Token);
+        source.Clusters.Configure(Options(databases[0], databases[1], TimeSpan.FromSeconds(10)));
+
+        Assert.Equal(7, await write);
+        Assert.Equal((1, 0), (await CountAsync(databases[0]), await CountAsync(databases[1])));
+        Assert.True(fences.Count >= 2, $"fenced {fences.Count} times");
+    }
+
+    [Fact]
+    public async Task FencedCall_OnAProxyDatabaseCluster_ReloadsTheMapAtOnceAndIsWrittenOnce()
+    {
+        NpgsqlDataSource[] databases = await PartitionsAsync();
+        string proxy = await fixture.Server.CreateDatabaseAsync($"fenceproxy{Guid.NewGuid():N}"[..30], cancellationToken: Token);
+        await ExecuteAsync(proxy, $"""
+            create schema plproxy;
+            create table plproxy.map (version int4, idx int4, connstr text);
+            create function plproxy.get_cluster_version(i_cluster text) returns int4 language sql as $$ select max(version) from plproxy.map $$;
+            create function plproxy.get_cluster_partitions(i_cluster text) returns setof text language sql as $$
+                select connstr from plproxy.map where version = (select max(version) from plproxy.map) order by idx $$;
+            create function plproxy.get_cluster_config(in i_cluster text, out key text, out val text) returns setof record language sql as $$
+                select null::text, null::text where false $$;
+            insert into plproxy.map values (1, 0, '{Libpq(databases[1])}'), (1, 1, '{Libpq(databases[0])}');
+            """);
+        using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxyOptions { FencedCallTimeout = TimeSpan.FromSeconds(10) }.UseProxyDatabase(proxy));
+        await source.Clusters.WarmUpAsync(["fence"], "test", Token); // version 1, the swapped map, is serving
+        await ExecuteAsync(proxy, $"insert into plproxy.map values (2, 0, '{Libpq(databases[0])}'), (2, 1, '{Libpq(databases[1])}')");
+        using var fences = new FenceCounter();
+
+        Assert.Equal(9, await source.CreateProxy<IFencedWrites>().WriteKeyAsync(KeyOfPartition0, 9, Token));
+
+        Assert.Equal((1, 0), (await CountAsync(databases[0]), await CountAsync(databases[1])));
+        Assert.Equal(1, fences.Count); // reloaded at the first fence, not at the next poll (30 s)
+    }
+
+    [Fact]
+    public async Task FencedSplitCall_FailsWithThePartitionsPX001WritingNothing()
+    {
+        NpgsqlDataSource[] databases = await PartitionsAsync();
+        using PlProxyDataSource source = PlProxyDataSource.Create(Options(databases[1], databases[0], TimeSpan.FromSeconds(10)));
+        string[] keys = [.. Enumerable.Range(0, 20).Select(i => $"key{i}")];
+
+        var error = await Assert.ThrowsAsync<PlProxyException>(() => source.CreateProxy<IFencedWrites>().WriteKeysAsync(keys, [.. Enumerable.Range(100, 20).Select(i => (long)i)], Token));
+
+        Assert.Equal(PartconfDatabase.WrongPartitionSqlState, error.SqlState);
+        Assert.DoesNotContain("stale partition map", error.Message, StringComparison.Ordinal);
+        Assert.Equal((0, 0), (await CountAsync(databases[0]), await CountAsync(databases[1])));
+    }
+
+    private async Task<NpgsqlDataSource[]> PartitionsAsync()
+    {
+        NpgsqlDataSource[] databases = await fixture.ClusterAsync(2, p => new PartconfSettings("fence", [p], 2, p), Token);
+        foreach (NpgsqlDataSource database in databases)
+        {
+            await using NpgsqlCommand command = database.CreateCommand(Schema);
+            await command.ExecuteNonQueryAsync(Token);
+        }
+
+        return databases;
+    }
+
+    private static PlProxyOptions Options(NpgsqlDataSource partition0, NpgsqlDataSource partition1, TimeSpan fenceWait) =>
+        new PlProxyOptions { FencedCallTimeout = fenceWait }.AddCluster("fence", [partition0.ConnectionString, partition1.ConnectionString]);
+
+    private string Libpq(NpgsqlDataSource database) =>
+        $"host={fixture.Server.Host} port={fixture.Server.Port} dbname={new NpgsqlConnectionStringBuilder(database.ConnectionString).Database} user={LocalPostgresServer.Superuser}";
+
+    private static async Task<long> CountAsync(NpgsqlDataSource database)
+    {
+        await using NpgsqlCommand command = database.CreateCommand("select count(*) from writes");
+        return (long)(await command.ExecuteScalarAsync(Token))!;
+    }
+
+    private static async Task ExecuteAsync(string connectionString, string sql)
+    {
+        await using var database = NpgsqlDataSource.Create(connectionString);
+        await using NpgsqlCommand command = database.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync(Token);
+    }
+
+    /// <summary>The fenced-calls metric of cluster 'fence' while it lives (tests of this class run one at a time).</summary>
+    private sealed class FenceCounter : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private long _count;
+
+        public FenceCounter()
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == TelemetryNames.SourceName && instrument.Name == TelemetryNames.FencedCalls)
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+            {
+                foreach (KeyValuePair<string, object?> tag in tags)
+                {
+                    if (tag.Key == TelemetryNames.Cluster && Equals(tag.Value, "fence"))
+                    {
+                        Interlocked.Add(ref _count, value);
+                    }
+                }
+            });
+            _listener.Start();
+        }
+
+        public long Count => Interlocked.Read(ref _count);
+
+        public void Dispose() => _listener.Dispose();
+    }
+}
