@@ -8,16 +8,26 @@ namespace PlProxy.Client.Clusters;
 
 /// <summary>
 /// An existing PL/Proxy proxy database as a source of cluster definitions: loads a cluster the first time a call
-/// names it, and checks the loaded ones' versions periodically and on demand, reloading those that changed.
+/// names it, and checks the loaded ones' versions when the proxy database notifies a change on
+/// <see cref="ChangeChannel"/> (within milliseconds), periodically (the fallback) and on demand, reloading those
+/// that changed. After its listening connection was lost, it listens again and checks every version, since
+/// notifications sent meanwhile are gone.
 /// </summary>
 internal sealed class ProxyDatabaseSource : IAsyncDisposable
 {
+    /// <summary>The channel a map change is announced on: <c>NOTIFY plproxy_cluster_changed, 'cluster'</c> (an empty payload: check every cluster).</summary>
+    public const string ChangeChannel = "plproxy_cluster_changed";
+
+    private static readonly TimeSpan FirstRelistenDelay = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan LastRelistenDelay = TimeSpan.FromSeconds(30);
+
     private readonly ClusterRegistry _clusters;
     private readonly NpgsqlDataSource _database;
     private readonly ILogger _logger;
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _loading = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _shutdown = new();
     private readonly Task _polling;
+    private readonly Task _listening;
 
     public ProxyDatabaseSource(ClusterRegistry clusters, NpgsqlDataSource database, TimeSpan pollInterval, ILogger logger)
     {
@@ -25,6 +35,7 @@ internal sealed class ProxyDatabaseSource : IAsyncDisposable
         _logger = logger;
         _database = database;
         _polling = PollAsync(pollInterval, _shutdown.Token);
+        _listening = ListenAsync(_shutdown.Token);
     }
 
     /// <summary>Reloads every cluster from this database whose version changed; returns how many.</summary>
@@ -82,8 +93,86 @@ internal sealed class ProxyDatabaseSource : IAsyncDisposable
     {
         await _shutdown.CancelAsync().ConfigureAwait(false);
         await _polling.ConfigureAwait(false);
+        await _listening.ConfigureAwait(false);
         await _database.DisposeAsync().ConfigureAwait(false);
         _shutdown.Dispose();
+    }
+
+    // One connection LISTENs for as long as the source lives; a notification reloads the cluster it names (or checks
+    // them all). A lost connection is replaced after a pause, and every version is checked once listening again.
+    private async Task ListenAsync(CancellationToken cancellationToken)
+    {
+        await Task.Yield(); // the constructor returns at once
+        bool lost = false;
+        TimeSpan pause = FirstRelistenDelay;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using NpgsqlConnection connection = await _database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                var changed = new ConcurrentQueue<string>();
+                connection.Notification += (_, e) => changed.Enqueue(e.Payload);
+                await using (var listen = new NpgsqlCommand($"LISTEN {ChangeChannel}", connection))
+                {
+                    await listen.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                pause = FirstRelistenDelay;
+                if (lost)
+                {
+                    lost = false;
+                    await ReloadAsync("", cancellationToken).ConfigureAwait(false); // what was announced while nobody listened
+                }
+
+                while (true)
+                {
+                    await connection.WaitAsync(cancellationToken).ConfigureAwait(false); // returns after a notification; throws when the connection is lost
+                    while (changed.TryDequeue(out string? cluster))
+                    {
+                        await ReloadAsync(cluster, cancellationToken).ConfigureAwait(false);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                lost = true;
+                Log.RefreshFailed(_logger, e);
+                try
+                {
+                    await Task.Delay(pause, cancellationToken).ConfigureAwait(false);
+                    pause = pause * 2 < LastRelistenDelay ? pause * 2 : LastRelistenDelay;
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    // A notified change: the named cluster if this source serves it, every cluster for an empty payload. A definition
+    // that cannot be read is logged and left to the next notification or poll; the connection keeps listening.
+    private async Task ReloadAsync(string cluster, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (string.IsNullOrEmpty(cluster))
+            {
+                await RefreshAsync(cancellationToken).ConfigureAwait(false);
+            }
+            else if (_clusters.Current.TryGetValue(cluster, out ClusterSnapshot? current) && current.Version is not null)
+            {
+                await LoadAsync(cluster, cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.RefreshFailed(_logger, e);
+        }
     }
 
     private async Task PollAsync(TimeSpan interval, CancellationToken cancellationToken)
