@@ -1,5 +1,8 @@
 using Npgsql;
+using PlProxy.Client.Clusters;
 using PlProxy.Client.Configuration;
+using PlProxy.Client.Connections;
+using PlProxy.Client.Planning;
 
 namespace PlProxy.Client.Partconf;
 
@@ -33,6 +36,54 @@ public static class PartconfDatabase
 
     /// <summary>The SQL script: creates or updates schema <c>partconf</c>, keeping its configuration and id sequence.</summary>
     public static string Script => Text.Value;
+
+    /// <summary>
+    /// Installs or updates partconf on every partition database of a cluster as a PL/Proxy proxy database defines it
+    /// (configuration functions or SQL/MED), each database recording the partition numbers it serves (several when
+    /// partitions share a connection string), the partition count, the mapping and hash flavour, and a db_code: its
+    /// position among the cluster's distinct databases. The definition is read and checked before any database is
+    /// touched; each database is installed in its own transaction, so a run stopped midway is finished by running it
+    /// again.
+    /// </summary>
+    /// <param name="proxyDatabase">The proxy database's connection string (Npgsql's or libpq's form).</param>
+    /// <param name="cluster">The cluster's name.</param>
+    /// <param name="cancellationToken">Cancels the installation between databases or within one (that one is not changed).</param>
+    /// <returns>What each distinct database now serves, in the order of its first partition.</returns>
+    /// <exception cref="PlProxyException">The proxy database has no valid definition of the cluster.</exception>
+    public static async Task<IReadOnlyList<PartconfSettings>> InstallClusterAsync(string proxyDatabase, string cluster, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(proxyDatabase);
+        ArgumentException.ThrowIfNullOrEmpty(cluster);
+        PlProxyClusterOptions options;
+        await using (NpgsqlDataSource proxy = NpgsqlDataSource.Create(ConnectionStrings.ToNpgsql(proxyDatabase)))
+        {
+            options = (await ProxyDatabaseReader.LoadAsync(proxy, cluster, cancellationToken).ConfigureAwait(false)).Options;
+        }
+
+        List<string> failures = [.. PlProxyOptionsValidator.ClusterFailures(cluster, options)];
+        if (failures.Count > 0)
+        {
+            throw new PlProxyException($"The proxy database's definition of cluster '{cluster}' is invalid: {string.Join(" ", failures)}") { Cluster = cluster };
+        }
+
+        var layout = new ClusterLayout(cluster, [.. options.Partitions]);
+        var databases = new List<(string ConnectionString, PartconfSettings Settings)>();
+        for (int connection = 0; connection < layout.ConnectionCount; connection++)
+        {
+            int[] partitions = [.. Enumerable.Range(0, layout.PartitionCount).Where(p => layout.ConnectionOf(p) == connection)];
+            var settings = new PartconfSettings(cluster, partitions, layout.PartitionCount, connection) { ModularMapping = options.ModularMapping, HashFlavor = options.HashFlavor };
+            settings.Validate();
+            databases.Add((ConnectionStrings.ForPartition(layout.ConnectionString(connection), options.ConnectionSettings()), settings));
+        }
+
+        foreach ((string connectionString, PartconfSettings settings) in databases)
+        {
+            await using NpgsqlDataSource database = NpgsqlDataSource.Create(connectionString);
+            await InstallAsync(database, settings, cancellationToken).ConfigureAwait(false);
+        }
+
+        return [.. databases.Select(d => d.Settings)];
+    }
 
     /// <summary>
     /// Installs or updates partconf on one partition database and records what it serves, in one transaction (two

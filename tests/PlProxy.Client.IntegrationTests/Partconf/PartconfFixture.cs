@@ -10,7 +10,7 @@ public sealed class PartconfFixture : IAsyncLifetime
     public const string Collection = "partconf";
 
     // Owned: the key when check_hash accepts it, nothing when it refuses with PX001 (any other error fails the call).
-    private const string OwnedKeysFunction = """
+    public const string OwnedKeysFunction = """
         create function test_owned(keys text[]) returns setof text language plpgsql as $$
         declare k text;
         begin

@@ -4,7 +4,7 @@ namespace PlProxy.Client.Tests.Architecture;
 
 /// <summary>
 /// The runtime's dependency rule, checked over its compiled types: Hashing, Language, Telemetry ← Planning ←
-/// Connections ← Resilience ← Configuration ← Clusters, Partconf ← Execution ← Proxies ← the façade ← DependencyInjection (in Microsoft.Extensions.DependencyInjection). A
+/// Connections ← Resilience ← Configuration ← Clusters ← Partconf ← Execution ← Proxies ← the façade ← DependencyInjection (in Microsoft.Extensions.DependencyInjection). A
 /// namespace uses only namespaces of lower layers, so no two namespaces use each other. The root namespace holds both
 /// ends: the user's vocabulary (attributes, exceptions, results), which every layer may use and which uses no layer,
 /// and the façade (<see cref="PlProxyDataSource"/>, <see cref="PlProxyCommand"/>), which sits on top.
@@ -26,11 +26,11 @@ public sealed class LayeringTests
         [$"{Root}.Resilience"] = 4,
         [$"{Root}.Configuration"] = 5,
         [$"{Root}.Clusters"] = 6,
-        [$"{Root}.Partconf"] = 6,
-        [$"{Root}.Execution"] = 7,
-        [$"{Root}.Proxies"] = 8,
-        [$"{Root} (façade)"] = 9,
-        [DependencyInjection] = 10,
+        [$"{Root}.Partconf"] = 7,
+        [$"{Root}.Execution"] = 8,
+        [$"{Root}.Proxies"] = 9,
+        [$"{Root} (façade)"] = 10,
+        [DependencyInjection] = 11,
     };
 
     // The root namespace's types that sit on top; every other root type is vocabulary, below every layer.
