@@ -5,7 +5,6 @@ using PlProxy.Client.Configuration;
 using PlProxy.Client.Hashing;
 using PlProxy.Client.Partconf;
 using PlProxy.Client.Telemetry;
-using PlProxy.Client.Testing;
 
 namespace PlProxy.Client.IntegrationTests.Partconf;
 
@@ -78,20 +77,10 @@ public sealed class FencedCallTests(PartconfFixture fixture)
     public async Task FencedCall_OnAProxyDatabaseCluster_ReloadsTheMapAtOnceAndIsWrittenOnce()
     {
         NpgsqlDataSource[] databases = await PartitionsAsync();
-        string proxy = await fixture.Server.CreateDatabaseAsync($"fenceproxy{Guid.NewGuid():N}"[..30], cancellationToken: Token);
-        await ExecuteAsync(proxy, $"""
-            create schema plproxy;
-            create table plproxy.map (version int4, idx int4, connstr text);
-            create function plproxy.get_cluster_version(i_cluster text) returns int4 language sql as $$ select max(version) from plproxy.map $$;
-            create function plproxy.get_cluster_partitions(i_cluster text) returns setof text language sql as $$
-                select connstr from plproxy.map where version = (select max(version) from plproxy.map) order by idx $$;
-            create function plproxy.get_cluster_config(in i_cluster text, out key text, out val text) returns setof record language sql as $$
-                select null::text, null::text where false $$;
-            insert into plproxy.map values (1, 0, '{Libpq(databases[1])}'), (1, 1, '{Libpq(databases[0])}');
-            """);
+        string proxy = await fixture.ProxyDatabaseAsync([fixture.Libpq(databases[1]), fixture.Libpq(databases[0])], Token);
         using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxyOptions { FencedCallTimeout = TimeSpan.FromSeconds(10) }.UseProxyDatabase(proxy));
         await source.Clusters.WarmUpAsync(["fence"], "test", Token); // version 1, the swapped map, is serving
-        await ExecuteAsync(proxy, $"insert into plproxy.map values (2, 0, '{Libpq(databases[0])}'), (2, 1, '{Libpq(databases[1])}')");
+        await PartconfFixture.PublishMapAsync(proxy, 2, [fixture.Libpq(databases[0]), fixture.Libpq(databases[1])], Token);
         using var fences = new FenceCounter();
 
         Assert.Equal(9, await source.CreateProxy<IFencedWrites>().WriteKeyAsync(KeyOfPartition0, 9, Token));
@@ -129,20 +118,10 @@ public sealed class FencedCallTests(PartconfFixture fixture)
     private static PlProxyOptions Options(NpgsqlDataSource partition0, NpgsqlDataSource partition1, TimeSpan fenceWait) =>
         new PlProxyOptions { FencedCallTimeout = fenceWait }.AddCluster("fence", [partition0.ConnectionString, partition1.ConnectionString]);
 
-    private string Libpq(NpgsqlDataSource database) =>
-        $"host={fixture.Server.Host} port={fixture.Server.Port} dbname={new NpgsqlConnectionStringBuilder(database.ConnectionString).Database} user={LocalPostgresServer.Superuser}";
-
     private static async Task<long> CountAsync(NpgsqlDataSource database)
     {
         await using NpgsqlCommand command = database.CreateCommand("select count(*) from writes");
         return (long)(await command.ExecuteScalarAsync(Token))!;
-    }
-
-    private static async Task ExecuteAsync(string connectionString, string sql)
-    {
-        await using var database = NpgsqlDataSource.Create(connectionString);
-        await using NpgsqlCommand command = database.CreateCommand(sql);
-        await command.ExecuteNonQueryAsync(Token);
     }
 
     /// <summary>The fenced-calls metric of cluster 'fence' while it lives (tests of this class run one at a time).</summary>

@@ -1,7 +1,6 @@
 using Npgsql;
 using PlProxy.Client.Hashing;
 using PlProxy.Client.Partconf;
-using PlProxy.Client.Testing;
 
 namespace PlProxy.Client.IntegrationTests.Partconf;
 
@@ -24,19 +23,9 @@ public sealed class InstallClusterTests(PartconfFixture fixture)
         }
 
         // Four partitions over two databases (PL/Proxy's FAQ: over-partition, keep duplicate connect strings).
-        string proxy = await fixture.Server.CreateDatabaseAsync($"icproxy{suffix}", cancellationToken: Token);
-        string Libpq(int database) => $"host={fixture.Server.Host} port={fixture.Server.Port} dbname={names[database]} user={LocalPostgresServer.Superuser}";
-        await fixture.Server.ExecuteAsync($"icproxy{suffix}", $"""
-            create schema plproxy;
-            create function plproxy.get_cluster_version(i_cluster text) returns int4 language sql as $$ select 1 $$;
-            create function plproxy.get_cluster_partitions(i_cluster text) returns setof text language sql as $$
-                values ('{Libpq(0)}'), ('{Libpq(1)}'), ('{Libpq(0)}'), ('{Libpq(1)}') $$;
-            create function plproxy.get_cluster_config(in i_cluster text, out key text, out val text) returns setof record language sql as $$
-                select null::text, null::text where false $$;
-            """, Token);
+        string proxy = await fixture.ProxyDatabaseAsync([fixture.Libpq(names[0]), fixture.Libpq(names[1]), fixture.Libpq(names[0]), fixture.Libpq(names[1])], Token);
 
-        IReadOnlyList<PartconfSettings> installed = await PartconfDatabase.InstallClusterAsync(
-            $"host={fixture.Server.Host} port={fixture.Server.Port} dbname=icproxy{suffix} user={LocalPostgresServer.Superuser}", "users", Token);
+        IReadOnlyList<PartconfSettings> installed = await PartconfDatabase.InstallClusterAsync(proxy, "users", Token);
 
         Assert.Equal([[0, 2], [1, 3]], installed.Select(s => s.Partitions.ToArray()));
         Assert.Equal([0, 1], installed.Select(s => s.DbCode));

@@ -1,7 +1,6 @@
 using Npgsql;
 using PlProxy.Client.Clusters;
 using PlProxy.Client.Configuration;
-using PlProxy.Client.Testing;
 
 namespace PlProxy.Client.IntegrationTests.Partconf;
 
@@ -20,12 +19,13 @@ public sealed class MapChangeNotificationTests(PartconfFixture fixture)
     [Fact]
     public async Task Notification_OfAChangedCluster_ReloadsItWithoutWaitingForThePoll()
     {
-        string proxy = await ProxyDatabaseAsync();
+        string proxy = await fixture.ProxyDatabaseAsync([fixture.Libpq("one")], Token);
         using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxyOptions().UseProxyDatabase(proxy));
         await source.Clusters.WarmUpAsync(["moving"], "test", Token);
         await Task.Delay(500, Token); // the listening connection is up
 
-        await ExecuteAsync(proxy, $"update plproxy.map set version = 2, connstr = replace(connstr, 'dbname=one', 'dbname=two'); notify {ProxyDatabaseSource.ChangeChannel}, 'moving'");
+        await PartconfFixture.PublishMapAsync(proxy, 2, [fixture.Libpq("two")], Token);
+        await ExecuteAsync(proxy, $"notify {ProxyDatabaseSource.ChangeChannel}, 'moving'");
 
         Assert.Equal("2", await VersionWithinAsync(source, "2"));
     }
@@ -33,7 +33,7 @@ public sealed class MapChangeNotificationTests(PartconfFixture fixture)
     [Fact]
     public async Task CutListeningConnection_OnReconnect_ChecksEveryVersion()
     {
-        string proxy = await ProxyDatabaseAsync();
+        string proxy = await fixture.ProxyDatabaseAsync([fixture.Libpq("one")], Token);
         using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxyOptions().UseProxyDatabase(proxy));
         await source.Clusters.WarmUpAsync(["moving"], "test", Token);
         await Task.Delay(500, Token);
@@ -45,25 +45,9 @@ public sealed class MapChangeNotificationTests(PartconfFixture fixture)
             Assert.Equal(1L, await cut.ExecuteScalarAsync(Token));
         }
 
-        await ExecuteAsync(proxy, "update plproxy.map set version = 3, connstr = replace(connstr, 'dbname=one', 'dbname=three')");
+        await PartconfFixture.PublishMapAsync(proxy, 3, [fixture.Libpq("three")], Token);
 
         Assert.Equal("3", await VersionWithinAsync(source, "3"));
-    }
-
-    private async Task<string> ProxyDatabaseAsync()
-    {
-        string proxy = await fixture.Server.CreateDatabaseAsync($"notify{Guid.NewGuid():N}"[..30], cancellationToken: Token);
-        string partition = $"host={fixture.Server.Host} port={fixture.Server.Port} dbname=one user={LocalPostgresServer.Superuser}";
-        await ExecuteAsync(proxy, $"""
-            create schema plproxy;
-            create table plproxy.map (version int4, connstr text);
-            insert into plproxy.map values (1, '{partition}');
-            create function plproxy.get_cluster_version(i_cluster text) returns int4 language sql as $$ select version from plproxy.map $$;
-            create function plproxy.get_cluster_partitions(i_cluster text) returns setof text language sql as $$ select connstr from plproxy.map $$;
-            create function plproxy.get_cluster_config(in i_cluster text, out key text, out val text) returns setof record language sql as $$
-                select null::text, null::text where false $$;
-            """);
-        return proxy;
     }
 
     private static async Task<string?> VersionWithinAsync(PlProxyDataSource source, string expected)
