@@ -52,30 +52,7 @@ public static class PartconfDatabase
     /// <exception cref="PlProxyException">The proxy database has no valid definition of the cluster.</exception>
     public static async Task<IReadOnlyList<PartconfSettings>> InstallClusterAsync(string proxyDatabase, string cluster, CancellationToken cancellationToken = default)
     {
-        ArgumentException.ThrowIfNullOrEmpty(proxyDatabase);
-        ArgumentException.ThrowIfNullOrEmpty(cluster);
-        PlProxyClusterOptions options;
-        await using (NpgsqlDataSource proxy = NpgsqlDataSource.Create(ConnectionStrings.ToNpgsql(proxyDatabase)))
-        {
-            options = (await ProxyDatabaseReader.LoadAsync(proxy, cluster, cancellationToken).ConfigureAwait(false)).Options;
-        }
-
-        List<string> failures = [.. PlProxyOptionsValidator.ClusterFailures(cluster, options)];
-        if (failures.Count > 0)
-        {
-            throw new PlProxyException($"The proxy database's definition of cluster '{cluster}' is invalid: {string.Join(" ", failures)}") { Cluster = cluster };
-        }
-
-        var layout = new ClusterLayout(cluster, [.. options.Partitions]);
-        var databases = new List<(string ConnectionString, PartconfSettings Settings)>();
-        for (int connection = 0; connection < layout.ConnectionCount; connection++)
-        {
-            int[] partitions = [.. Enumerable.Range(0, layout.PartitionCount).Where(p => layout.ConnectionOf(p) == connection)];
-            var settings = new PartconfSettings(cluster, partitions, layout.PartitionCount, connection) { ModularMapping = options.ModularMapping, HashFlavor = options.HashFlavor };
-            settings.Validate();
-            databases.Add((ConnectionStrings.ForPartition(layout.ConnectionString(connection), options.ConnectionSettings()), settings));
-        }
-
+        List<(string ConnectionString, PartconfSettings Settings)> databases = await DatabasesAsync(proxyDatabase, cluster, cancellationToken).ConfigureAwait(false);
         foreach ((string connectionString, PartconfSettings settings) in databases)
         {
             await using NpgsqlDataSource database = NpgsqlDataSource.Create(connectionString);
@@ -83,6 +60,54 @@ public static class PartconfDatabase
         }
 
         return [.. databases.Select(d => d.Settings)];
+    }
+
+    /// <summary>
+    /// Counts, on every partition database of a cluster as a PL/Proxy proxy database defines it, each partitioned table
+    /// (a table with a <c>partconf.valid_hash</c> trigger) and the rows whose key belongs to a partition that database
+    /// does not serve — by the database's own partconf, so with the cluster's mapping and hash flavour. Reads only.
+    /// </summary>
+    /// <param name="proxyDatabase">The proxy database's connection string (Npgsql's or libpq's form).</param>
+    /// <param name="cluster">The cluster's name.</param>
+    /// <param name="cancellationToken">Cancels the counting.</param>
+    /// <returns>A count per database and table, databases in the order of their first partition.</returns>
+    /// <exception cref="PlProxyException">The proxy database has no valid definition of the cluster.</exception>
+    public static async Task<IReadOnlyList<PartconfTableCount>> VerifyClusterAsync(string proxyDatabase, string cluster, CancellationToken cancellationToken = default)
+    {
+        var counts = new List<PartconfTableCount>();
+        foreach ((string connectionString, PartconfSettings settings) in await DatabasesAsync(proxyDatabase, cluster, cancellationToken).ConfigureAwait(false))
+        {
+            await using NpgsqlDataSource database = NpgsqlDataSource.Create(connectionString);
+            string name = new NpgsqlConnectionStringBuilder(connectionString).Database ?? connectionString;
+            var tables = new List<(string Table, string Column, string? HashFunction)>();
+            await using (NpgsqlCommand command = database.CreateCommand("""
+                select t.tgrelid::regclass::text, a[1], nullif(a[2], '')::regproc::text
+                from pg_catalog.pg_trigger t
+                cross join lateral (select string_to_array(encode(t.tgargs, 'escape'), '\000') a) args
+                where t.tgfoid = 'partconf.valid_hash'::regproc and not t.tgisinternal
+                order by 1
+                """))
+            await using (NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            {
+                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    tables.Add((reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2)));
+                }
+            }
+
+            foreach ((string table, string column, string? hashFunction) in tables)
+            {
+                string key = $"t.\"{column.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
+                string hash = hashFunction is null ? $"partconf.hash_text({key}::text)" : $"{hashFunction}({key})::int8";
+                await using NpgsqlCommand count = database.CreateCommand(
+                    $"select count(*), count(*) filter (where not coalesce(partconf.partition_of({hash}) = any (c.part_nrs), false)) from {table} t, partconf.conf c");
+                await using NpgsqlDataReader reader = await count.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                counts.Add(new PartconfTableCount(name, settings.Partitions, table, column, reader.GetInt64(0), reader.GetInt64(1)));
+            }
+        }
+
+        return counts;
     }
 
     /// <summary>
@@ -125,5 +150,36 @@ public static class PartconfDatabase
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return version;
+    }
+
+    // The cluster's distinct databases as the proxy database defines them, each with what it serves; the definition is
+    // read and checked before anything else happens.
+    private static async Task<List<(string ConnectionString, PartconfSettings Settings)>> DatabasesAsync(string proxyDatabase, string cluster, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(proxyDatabase);
+        ArgumentException.ThrowIfNullOrEmpty(cluster);
+        PlProxyClusterOptions options;
+        await using (NpgsqlDataSource proxy = NpgsqlDataSource.Create(ConnectionStrings.ToNpgsql(proxyDatabase)))
+        {
+            options = (await ProxyDatabaseReader.LoadAsync(proxy, cluster, cancellationToken).ConfigureAwait(false)).Options;
+        }
+
+        List<string> failures = [.. PlProxyOptionsValidator.ClusterFailures(cluster, options)];
+        if (failures.Count > 0)
+        {
+            throw new PlProxyException($"The proxy database's definition of cluster '{cluster}' is invalid: {string.Join(" ", failures)}") { Cluster = cluster };
+        }
+
+        var layout = new ClusterLayout(cluster, [.. options.Partitions]);
+        var databases = new List<(string ConnectionString, PartconfSettings Settings)>();
+        for (int connection = 0; connection < layout.ConnectionCount; connection++)
+        {
+            int[] partitions = [.. Enumerable.Range(0, layout.PartitionCount).Where(p => layout.ConnectionOf(p) == connection)];
+            var settings = new PartconfSettings(cluster, partitions, layout.PartitionCount, connection) { ModularMapping = options.ModularMapping, HashFlavor = options.HashFlavor };
+            settings.Validate();
+            databases.Add((ConnectionStrings.ForPartition(layout.ConnectionString(connection), options.ConnectionSettings()), settings));
+        }
+
+        return databases;
     }
 }

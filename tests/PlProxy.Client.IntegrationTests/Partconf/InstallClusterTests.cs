@@ -40,6 +40,55 @@ public sealed class InstallClusterTests(PartconfFixture fixture)
     }
 
     [Fact]
+    public async Task VerifyCluster_CountsEachPartitionedTablesRowsAndThoseOnTheWrongDatabase()
+    {
+        string suffix = Guid.NewGuid().ToString("N")[..12];
+        string[] names = [$"vca{suffix}", $"vcb{suffix}"];
+        var databases = new NpgsqlDataSource[2];
+        for (int i = 0; i < 2; i++)
+        {
+            databases[i] = NpgsqlDataSource.Create(await fixture.Server.CreateDatabaseAsync(names[i], cancellationToken: Token));
+        }
+
+        string proxy = await fixture.ProxyDatabaseAsync([fixture.Libpq(names[0]), fixture.Libpq(names[1])], Token);
+        await PartconfDatabase.InstallClusterAsync(proxy, "users", Token);
+        string[] keys = [.. Keys.Take(100)];
+        string[] misplaced = [.. keys.Where(k => Partitions.IndexOf(PgHash.HashText(k), 2) == 1).Take(3)];
+        for (int i = 0; i < 2; i++)
+        {
+            int partition = i;
+            string[] own = [.. keys.Where(k => Partitions.IndexOf(PgHash.HashText(k), 2) == partition)];
+            await fixture.Server.ExecuteAsync(names[i], $"""
+                create schema shop;
+                create table shop.accounts (username text primary key);
+                create trigger accounts_partition before insert on shop.accounts for each row execute function partconf.valid_hash('username');
+                insert into shop.accounts select unnest(array['{string.Join("','", own)}']);
+                create table orders (id int8 primary key);
+                create trigger orders_partition before insert on orders for each row execute function partconf.valid_hash('id', 'hashint8');
+                create table notes (body text);
+                """, Token);
+        }
+
+        // Rows written past the trigger (as a stale bulk load would): partition 1's keys on database 0.
+        await fixture.Server.ExecuteAsync(names[0], $"""
+            alter table shop.accounts disable trigger accounts_partition;
+            insert into shop.accounts select unnest(array['{string.Join("','", misplaced)}']);
+            """, Token);
+
+        IReadOnlyList<PartconfTableCount> counts = await PartconfDatabase.VerifyClusterAsync(proxy, "users", Token);
+
+        Assert.Equal(
+            [(names[0], "orders", 0L, 0L), (names[0], "shop.accounts", keys.Count(k => Partitions.IndexOf(PgHash.HashText(k), 2) == 0) + 3L, 3L),
+             (names[1], "orders", 0L, 0L), (names[1], "shop.accounts", keys.Count(k => Partitions.IndexOf(PgHash.HashText(k), 2) == 1), 0L)],
+            counts.Select(c => (c.Database, c.Table, c.Rows, c.Misplaced)));
+        Assert.Equal(["id", "username", "id", "username"], counts.Select(c => c.KeyColumn));
+        foreach (NpgsqlDataSource database in databases)
+        {
+            await database.DisposeAsync();
+        }
+    }
+
+    [Fact]
     public async Task InstallCluster_OfAClusterTheProxyDatabaseDoesNotDefine_FailsWithItsError()
     {
         string suffix = Guid.NewGuid().ToString("N")[..12];
