@@ -58,6 +58,19 @@ public sealed class FencedCallTests(PartconfFixture fixture)
     }
 
     [Fact]
+    public async Task FencedCall_WithoutAFenceWait_FailsAsAStaleMapAtTheFirstRefusal()
+    {
+        NpgsqlDataSource[] databases = await PartitionsAsync();
+        using PlProxyDataSource source = PlProxyDataSource.Create(Options(databases[1], databases[0], TimeSpan.Zero));
+        using var fences = new FenceCounter();
+
+        var error = await Assert.ThrowsAsync<PlProxyException>(() => source.CreateProxy<IFencedWrites>().WriteKeyAsync(KeyOfPartition0, 2, Token));
+
+        Assert.Contains("stale partition map: the call was fenced 1 time(s)", error.Message, StringComparison.Ordinal);
+        Assert.Equal(1, fences.Count);
+    }
+
+    [Fact]
     public async Task FencedCall_WhileTheConfigurationIsCorrected_IsWrittenOnceToTheRightDatabase()
     {
         NpgsqlDataSource[] databases = await PartitionsAsync();

@@ -22,6 +22,10 @@ public sealed class OptionsValidationTests
         Assert.Contains("Cluster 'userdb' has 3 partitions", Refusal(o => o.AddCluster("userdb", "Host=a", "Host=b", "Host=c")), StringComparison.Ordinal);
 
     [Fact]
+    public void NegativeFencedCallTimeout_IsRefused() =>
+        Assert.Contains("FencedCallTimeout must not be negative", Refusal(o => o.AddCluster("userdb", "Host=a").FencedCallTimeout = TimeSpan.FromSeconds(-1)), StringComparison.Ordinal);
+
+    [Fact]
     public void PartitionCountNotPowerOfTwo_IsAcceptedWithModularMapping()
     {
         var options = new PlProxyOptions().AddCluster("userdb", c =>
