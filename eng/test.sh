@@ -33,29 +33,29 @@ status=0
 dotnet build PlProxy.Client.sln -c "$configuration" -nologo -v quiet -clp:ErrorsOnly
 
 # 3. Every package packs with its own README, the icon and a symbol package; the runtime package must carry the
-#    source generator under analyzers/dotnet/cs; the scaffolding tool must pack as a dotnet tool named plproxy-scaffold.
+#    source generator under analyzers/dotnet/cs; the plproxy tool must pack as a dotnet tool named plproxy.
 rm -rf artifacts/packages
-for package in PlProxy.Client PlProxy.Client.Testing PlProxy.Client.Hosting PlProxy.Client.OpenTelemetry PlProxy.Client.Scaffold; do
+for package in PlProxy.Client PlProxy.Client.Testing PlProxy.Client.Hosting PlProxy.Client.OpenTelemetry PlProxy.Client.Tool; do
   dotnet pack "src/$package/$package.csproj" -c "$configuration" --no-build -nologo -v quiet -o artifacts/packages || status=1
 done
 python3 - artifacts/packages <<'PY' || status=1
 import glob, sys, zipfile
-for name in ["PlProxy.Client", "PlProxy.Client.Testing", "PlProxy.Client.Hosting", "PlProxy.Client.OpenTelemetry", "PlProxy.Client.Scaffold"]:
+for name in ["PlProxy.Client", "PlProxy.Client.Testing", "PlProxy.Client.Hosting", "PlProxy.Client.OpenTelemetry", "PlProxy.Client.Tool"]:
     found = sorted(glob.glob(f"{sys.argv[1]}/{name}.[0-9]*.nupkg"))
     if not found or not glob.glob(f"{sys.argv[1]}/{name}.[0-9]*.snupkg"):
         sys.exit(f"{name}: no package or no symbol package")
     files = zipfile.ZipFile(found[-1]).namelist()
     if "README.md" not in files or "icon.png" not in files:
         sys.exit(f"{name}: the package lacks its README.md or icon.png")
-    if name != "PlProxy.Client.Scaffold" and not all(f"lib/{tfm}/{name}.dll" in files for tfm in ("net8.0", "net10.0")):
+    if name != "PlProxy.Client.Tool" and not all(f"lib/{tfm}/{name}.dll" in files for tfm in ("net8.0", "net10.0")):
         sys.exit(f"{name}: the package lacks lib/net8.0 or lib/net10.0")
 package = sorted(glob.glob(sys.argv[1] + "/PlProxy.Client.[0-9]*.nupkg"))[-1]
 if "analyzers/dotnet/cs/PlProxy.Client.Generators.dll" not in zipfile.ZipFile(package).namelist():
     sys.exit(f"{package} lacks analyzers/dotnet/cs/PlProxy.Client.Generators.dll")
-tool = zipfile.ZipFile(sorted(glob.glob(sys.argv[1] + "/PlProxy.Client.Scaffold.[0-9]*.nupkg"))[-1])
+tool = zipfile.ZipFile(sorted(glob.glob(sys.argv[1] + "/PlProxy.Client.Tool.[0-9]*.nupkg"))[-1])
 settings = [n for n in tool.namelist() if n.endswith("DotnetToolSettings.xml")]
-if not settings or 'Name="plproxy-scaffold"' not in tool.read(settings[0]).decode():
-    sys.exit("PlProxy.Client.Scaffold is not packed as the dotnet tool plproxy-scaffold")
+if not settings or 'Name="plproxy"' not in tool.read(settings[0]).decode():
+    sys.exit("PlProxy.Client.Tool is not packed as the dotnet tool plproxy")
 PY
 
 # 4. Run each test project's xunit.v3 executable; sum the results from its XML report.

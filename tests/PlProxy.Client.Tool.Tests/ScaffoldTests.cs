@@ -105,7 +105,7 @@ public sealed class ScaffoldTests(ScaffoldFixture fixture) : IClassFixture<Scaff
     [Fact]
     public async Task Filters_KeepOnlyTheMatchingFunctions_AndSayHowManyWereLeftOut()
     {
-        string output = Directory.CreateTempSubdirectory("plproxy-scaffold-").FullName;
+        string output = Directory.CreateTempSubdirectory("plproxy-tool-").FullName;
         try
         {
             var run = await ScaffoldFixture.ScaffoldAsync(["--connection", fixture.ProxyConnectionString, "--output", output,
@@ -127,7 +127,7 @@ public sealed class ScaffoldTests(ScaffoldFixture fixture) : IClassFixture<Scaff
     [Fact]
     public async Task ExistingFiles_AreNotOverwritten_WithoutForce()
     {
-        string output = Directory.CreateTempSubdirectory("plproxy-scaffold-").FullName;
+        string output = Directory.CreateTempSubdirectory("plproxy-tool-").FullName;
         try
         {
             await File.WriteAllTextAsync(Path.Combine(output, "IUserdbProxy.cs"), "mine", Token);

@@ -11,7 +11,7 @@ internal static class ReportWriter
     public static string Write(ScaffoldResult result)
     {
         var report = new StringBuilder();
-        report.Append("# plproxy-scaffold report\n\n");
+        report.Append("# plproxy scaffold report\n\n");
         report.Append($"Proxy database: `{result.Database}`. plproxy functions: {result.FunctionCount}");
         if (result.FilteredOut > 0)
         {

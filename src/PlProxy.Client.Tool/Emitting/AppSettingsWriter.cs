@@ -18,7 +18,7 @@ internal static class AppSettingsWriter
         bool passwordsLeftOut = false;
         var json = new StringBuilder();
         json.Append("{\n");
-        json.Append("  // Cluster definitions read from the proxy database by plproxy-scaffold. Passwords are left out: give them to the\n");
+        json.Append("  // Cluster definitions read from the proxy database by plproxy scaffold. Passwords are left out: give them to the\n");
         json.Append("  // partitions' connection strings from a secret store (user secrets, environment variables such as\n");
         json.Append("  // PlProxy__Clusters__<cluster>__Partitions__0), or use a ~/.pgpass file, which Npgsql reads.\n");
         json.Append("  \"PlProxy\": {\n    \"Clusters\": {");

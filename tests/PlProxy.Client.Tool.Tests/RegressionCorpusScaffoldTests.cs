@@ -37,7 +37,7 @@ public sealed class RegressionCorpusScaffoldTests(ScaffoldFixture fixture) : ICl
         await using var database = NpgsqlDataSource.Create(connectionString);
         await using NpgsqlCommand count = database.CreateCommand("select count(*) from pg_proc p join pg_language l on l.oid = p.prolang where l.lanname = 'plproxy'");
         long functions = (long)(await count.ExecuteScalarAsync(token))!;
-        string output = Directory.CreateTempSubdirectory("plproxy-scaffold-").FullName;
+        string output = Directory.CreateTempSubdirectory("plproxy-tool-").FullName;
         try
         {
             var run = await ScaffoldFixture.ScaffoldAsync(["--connection", connectionString, "--output", output]);

@@ -173,7 +173,7 @@ public sealed class ScaffoldFixture : IAsyncLifetime
             """);
         Proxy = NpgsqlDataSource.Create(ProxyConnectionString);
 
-        _output = Directory.CreateTempSubdirectory("plproxy-scaffold-").FullName;
+        _output = Directory.CreateTempSubdirectory("plproxy-tool-").FullName;
         Run = await ScaffoldAsync(["--connection", ProxyConnectionString, "--output", _output, "--namespace", "Scaffolded.Db"]);
         Files = Directory.GetFiles(_output).ToDictionary(f => Path.GetFileName(f), File.ReadAllText);
         Compiled = GeneratorHarness.Run([.. Files.Where(f => f.Key.EndsWith(".cs", StringComparison.Ordinal)).Select(f => f.Value)]);
@@ -188,14 +188,8 @@ public sealed class ScaffoldFixture : IAsyncLifetime
         Client = services.BuildServiceProvider().GetRequiredService<PlProxyDataSource>();
     }
 
-    /// <summary>Runs the tool as its command line does, capturing what it prints.</summary>
-    public static async Task<(int ExitCode, string Output, string Error)> ScaffoldAsync(string[] args)
-    {
-        using var output = new StringWriter();
-        using var error = new StringWriter();
-        int exitCode = await ScaffoldCommand.RunAsync(ScaffoldOptions.Parse(args), output, error, CancellationToken.None);
-        return (exitCode, output.ToString(), error.ToString());
-    }
+    /// <summary>Runs <c>plproxy scaffold</c> with <paramref name="args"/>, capturing what it prints.</summary>
+    public static Task<(int ExitCode, string Output, string Error)> ScaffoldAsync(string[] args) => Tool.RunAsync(["scaffold", .. args]);
 
     /// <summary>A proxy of the scaffolded interface <paramref name="interfaceName"/> over the partitions.</summary>
     public object CreateProxy(string interfaceName, out Type contract)

@@ -7,7 +7,7 @@ namespace PlProxy.Client.Scaffold.Emitting;
 internal static class CSharpWriter
 {
     private const string Header = """
-        // Scaffolded by plproxy-scaffold from a PL/Proxy proxy database. Each method carries its proxy function's body;
+        // Scaffolded by plproxy scaffold from a PL/Proxy proxy database. Each method carries its proxy function's body;
         // PlProxy.Client's source generator implements it. Edit freely: this file is yours now.
         #nullable enable
 

@@ -1,0 +1,83 @@
+using System.CommandLine;
+using Npgsql;
+using PlProxy.Client.Scaffold.Mapping;
+
+namespace PlProxy.Client.Scaffold;
+
+/// <summary><c>plproxy scaffold</c>: runs a scaffolding and writes its files, refusing to overwrite unless told to.</summary>
+internal static class ScaffoldCommand
+{
+    /// <summary>The verb, its options and its action.</summary>
+    public static Command Create()
+    {
+        var connection = new Option<string>("--connection") { Description = "The proxy database (Npgsql \"Host=...;Database=...\" or libpq \"host=... dbname=...\")", Required = true };
+        var output = new Option<string>("--output") { Description = "Where to write the interfaces, Rows.cs, appsettings.plproxy.json and scaffold-report.md", Required = true };
+        var @namespace = new Option<string>("--namespace") { Description = "The namespace of the generated code", DefaultValueFactory = _ => "PlProxyFunctions" };
+        @namespace.Validators.Add(result =>
+        {
+            string value = result.GetValueOrDefault<string>();
+            if (!value.Split('.').All(CSharpNames.IsIdentifier))
+            {
+                result.AddError($"--namespace '{value}' is not a C# namespace.");
+            }
+        });
+        var schemas = new Option<string[]>("--schema") { Description = "Only functions of this schema (repeatable)" };
+        var names = new Option<string[]>("--name") { Description = "Only functions whose name matches (* and ? wildcards; repeatable)" };
+        var clusters = new Option<string[]>("--cluster") { Description = "Only functions that run on this cluster (repeatable)" };
+        var groupBy = new Option<string>("--group-by") { Description = "One interface per 'cluster' or per 'schema'", DefaultValueFactory = _ => "cluster" };
+        groupBy.AcceptOnlyFromAmong("cluster", "schema");
+        var force = new Option<bool>("--force") { Description = "Overwrite existing files" };
+
+        var command = new Command("scaffold", "Generates PlProxy.Client interfaces from the plproxy functions of a PL/Proxy proxy database.")
+        {
+            connection, output, @namespace, schemas, names, clusters, groupBy, force,
+        };
+        command.SetAction((result, cancellationToken) => RunAsync(
+            new ScaffoldOptions(
+                result.GetValue(connection)!,
+                result.GetValue(output)!,
+                result.GetValue(@namespace)!,
+                result.GetValue(schemas) ?? [],
+                result.GetValue(names) ?? [],
+                result.GetValue(clusters) ?? [],
+                result.GetValue(groupBy) == "schema" ? ScaffoldGrouping.Schema : ScaffoldGrouping.Cluster,
+                result.GetValue(force)),
+            result.InvocationConfiguration.Output,
+            result.InvocationConfiguration.Error,
+            cancellationToken));
+        return command;
+    }
+
+    /// <summary>Exit code 0 on success, 1 for bad input (existing files), 2 when the proxy database cannot be read.</summary>
+    public static async Task<int> RunAsync(ScaffoldOptions options, TextWriter output, TextWriter error, CancellationToken cancellationToken)
+    {
+        ScaffoldResult result;
+        try
+        {
+            result = await Scaffolder.RunAsync(options, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NpgsqlException or ArgumentException or InvalidOperationException)
+        {
+            await error.WriteLineAsync($"plproxy scaffold: cannot read the proxy database: {e.Message}").ConfigureAwait(false);
+            return 2;
+        }
+
+        string[] existing = [.. result.Files.Select(f => Path.Combine(options.Output, f.Name)).Where(File.Exists)];
+        if (existing.Length > 0 && !options.Force)
+        {
+            await error.WriteLineAsync($"plproxy scaffold: {string.Join(", ", existing)} exist; nothing was written (--force overwrites them).").ConfigureAwait(false);
+            return 1;
+        }
+
+        Directory.CreateDirectory(options.Output);
+        foreach ((string name, string content) in result.Files)
+        {
+            await File.WriteAllTextAsync(Path.Combine(options.Output, name), content, cancellationToken).ConfigureAwait(false);
+        }
+
+        await output.WriteLineAsync(
+            $"plproxy scaffold: {result.Methods.Count} of {result.FunctionCount - result.FilteredOut} functions scaffolded into {result.Interfaces.Count} interfaces in {options.Output}; " +
+            $"{result.Unmapped.Count} not mapped (see {Emitting.ReportWriter.FileName}).").ConfigureAwait(false);
+        return 0;
+    }
+}

@@ -1,0 +1,17 @@
+using System.CommandLine;
+using PlProxy.Client.Scaffold;
+using PlProxy.Client.Tool.Partconf;
+
+namespace PlProxy.Client.Tool;
+
+/// <summary>The <c>plproxy</c> command line: one verb per operation, with --help and --version.</summary>
+internal static class ToolCommandLine
+{
+    public static RootCommand Create() =>
+        new("plproxy: PL/Proxy clusters for PlProxy.Client — scaffold interfaces, install partconf, verify partitions.")
+        {
+            ScaffoldCommand.Create(),
+            PartconfCommands.Partconf(),
+            PartconfCommands.Verify(),
+        };
+}

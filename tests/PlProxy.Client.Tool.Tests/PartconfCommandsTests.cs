@@ -1,0 +1,61 @@
+using PlProxy.Client.Hashing;
+using PlProxy.Client.Testing;
+
+namespace PlProxy.Client.Scaffold.Tests;
+
+/// <summary><c>plproxy partconf install</c> and <c>plproxy verify</c> on two partitions defined by a proxy database.</summary>
+public sealed class PartconfCommandsTests
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task InstallThenVerify_ReportsEachDatabase_AndExitsOneOnlyOnceARowIsMisplaced()
+    {
+        await using LocalPartitions partitions = await LocalPartitions.StartAsync(2, "create table accounts (username text primary key);", prefix: "toolpc", cancellationToken: Token);
+        LocalPostgresServer server = partitions.Server;
+        string proxy = await server.CreateDatabaseAsync("toolpc_proxy", cancellationToken: Token);
+        string Libpq(int p) => $"host={server.Host} port={server.Port} dbname={partitions.Databases[p]} user={LocalPostgresServer.Superuser}";
+        await server.ExecuteAsync("toolpc_proxy", $"""
+            create schema plproxy;
+            create function plproxy.get_cluster_version(i_cluster text) returns int4 language sql as $$ select 1 $$;
+            create function plproxy.get_cluster_partitions(i_cluster text) returns setof text language sql as $$ values ('{Libpq(0)}'), ('{Libpq(1)}') $$;
+            create function plproxy.get_cluster_config(in i_cluster text, out key text, out val text) returns setof record language sql as $$
+                select null::text, null::text where false $$;
+            """, Token);
+
+        (int installed, string installOutput, string installError) = await Tool.RunAsync(["partconf", "install", "--proxy", proxy, "--cluster", "users"]);
+        Assert.True(installed == 0, installError);
+        Assert.Contains("database 0: partitions 0 of 2", installOutput, StringComparison.Ordinal);
+        Assert.Contains("database 1: partitions 1 of 2", installOutput, StringComparison.Ordinal);
+
+        string[] keys = [.. Enumerable.Range(0, 50).Select(i => $"user{i}")];
+        for (int p = 0; p < 2; p++)
+        {
+            int partition = p;
+            await server.ExecuteAsync(partitions.Databases[p], $"""
+                create trigger accounts_partition before insert on accounts for each row execute function partconf.valid_hash('username');
+                insert into accounts select unnest(array['{string.Join("','", keys.Where(k => Partitions.IndexOf(PgHash.HashText(k), 2) == partition))}']);
+                """, Token);
+        }
+
+        (int clean, string cleanOutput, _) = await Tool.RunAsync(["verify", "--proxy", proxy, "--cluster", "users"]);
+        Assert.Equal(0, clean);
+        Assert.Contains("every row of 2 partitioned tables is on its partition", cleanOutput, StringComparison.Ordinal);
+
+        string stray = Enumerable.Range(0, 100).Select(i => $"stray{i}").First(k => Partitions.IndexOf(PgHash.HashText(k), 2) == 1);
+        await server.ExecuteAsync(partitions.Databases[0], $"alter table accounts disable trigger accounts_partition; insert into accounts values ('{stray}');", Token);
+
+        (int dirty, string dirtyOutput, _) = await Tool.RunAsync(["verify", "--proxy", proxy, "--cluster", "users"]);
+        Assert.Equal(1, dirty);
+        Assert.Contains("1 rows are on a partition their key does not map to", dirtyOutput, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Verify_OfAProxyDatabaseThatCannotBeReached_ExitsTwoNamingTheError()
+    {
+        (int exitCode, _, string error) = await Tool.RunAsync(["verify", "--proxy", "Host=127.0.0.1;Port=1;Timeout=1", "--cluster", "users"]);
+
+        Assert.Equal(2, exitCode);
+        Assert.StartsWith("plproxy verify: ", error, StringComparison.Ordinal);
+    }
+}

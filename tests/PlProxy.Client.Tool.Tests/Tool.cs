@@ -1,0 +1,16 @@
+using System.CommandLine;
+using PlProxy.Client.Tool;
+
+namespace PlProxy.Client.Scaffold.Tests;
+
+/// <summary>The <c>plproxy</c> command line run in process, as its Program runs it, with what it prints captured.</summary>
+internal static class Tool
+{
+    public static async Task<(int ExitCode, string Output, string Error)> RunAsync(string[] args)
+    {
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        int exitCode = await ToolCommandLine.Create().Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, TestContext.Current.CancellationToken);
+        return (exitCode, output.ToString(), error.ToString());
+    }
+}
