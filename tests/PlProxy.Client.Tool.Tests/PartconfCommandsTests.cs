@@ -13,15 +13,7 @@ public sealed class PartconfCommandsTests
     {
         await using LocalPartitions partitions = await LocalPartitions.StartAsync(2, "create table accounts (username text primary key);", prefix: "toolpc", cancellationToken: Token);
         LocalPostgresServer server = partitions.Server;
-        string proxy = await server.CreateDatabaseAsync("toolpc_proxy", cancellationToken: Token);
-        string Libpq(int p) => $"host={server.Host} port={server.Port} dbname={partitions.Databases[p]} user={LocalPostgresServer.Superuser}";
-        await server.ExecuteAsync("toolpc_proxy", $"""
-            create schema plproxy;
-            create function plproxy.get_cluster_version(i_cluster text) returns int4 language sql as $$ select 1 $$;
-            create function plproxy.get_cluster_partitions(i_cluster text) returns setof text language sql as $$ values ('{Libpq(0)}'), ('{Libpq(1)}') $$;
-            create function plproxy.get_cluster_config(in i_cluster text, out key text, out val text) returns setof record language sql as $$
-                select null::text, null::text where false $$;
-            """, Token);
+        string proxy = await ProxyDatabases.CreateAsync(server, "toolpc_proxy", [.. partitions.Databases.Select(d => ProxyDatabases.Libpq(server, d))], Token);
 
         (int installed, string installOutput, string installError) = await Tool.RunAsync(["partconf", "install", "--proxy", proxy, "--cluster", "users"]);
         Assert.True(installed == 0, installError);

@@ -1,6 +1,7 @@
 using Npgsql;
 using PlProxy.Client.Partconf;
 using PlProxy.Client.Testing;
+using PlProxy.Client.TestSupport;
 
 namespace PlProxy.Client.IntegrationTests.Partconf;
 
@@ -48,39 +49,16 @@ public sealed class PartconfFixture : IAsyncLifetime
         return databases;
     }
 
-    /// <summary>
-    /// A PL/Proxy proxy database defining every cluster by one versioned map (<c>plproxy.map</c>: version, partition,
-    /// connection string), its newest version serving; starts at version 1 with <paramref name="partitions"/>.
-    /// </summary>
-    public async Task<string> ProxyDatabaseAsync(string[] partitions, CancellationToken cancellationToken)
-    {
-        string name = $"proxy{Interlocked.Increment(ref _databases)}";
-        string proxy = await Server.CreateDatabaseAsync(name, cancellationToken: cancellationToken);
-        await Server.ExecuteAsync(name, """
-            create schema plproxy;
-            create table plproxy.map (version int4, idx int4, connstr text);
-            create function plproxy.get_cluster_version(i_cluster text) returns int4 language sql as $$ select max(version) from plproxy.map $$;
-            create function plproxy.get_cluster_partitions(i_cluster text) returns setof text language sql as $$
-                select connstr from plproxy.map where version = (select max(version) from plproxy.map) order by idx $$;
-            create function plproxy.get_cluster_config(in i_cluster text, out key text, out val text) returns setof record language sql as $$
-                select null::text, null::text where false $$;
-            """, cancellationToken);
-        await PublishMapAsync(proxy, 1, partitions, cancellationToken);
-        return proxy;
-    }
+    /// <summary>A proxy database (see <see cref="ProxyDatabases"/>) serving <paramref name="partitions"/> as version 1.</summary>
+    public Task<string> ProxyDatabaseAsync(string[] partitions, CancellationToken cancellationToken) =>
+        ProxyDatabases.CreateAsync(Server, $"proxy{Interlocked.Increment(ref _databases)}", partitions, cancellationToken);
 
-    /// <summary>Adds a version of the map of a proxy database made by <see cref="ProxyDatabaseAsync"/>, without notifying anyone.</summary>
-    public static async Task PublishMapAsync(string proxy, int version, string[] partitions, CancellationToken cancellationToken)
-    {
-        await using var database = NpgsqlDataSource.Create(proxy);
-        await using NpgsqlCommand command = database.CreateCommand("insert into plproxy.map select $1, i - 1, c from unnest($2::text[]) with ordinality u(c, i)");
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = version });
-        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = partitions });
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
+    /// <inheritdoc cref="ProxyDatabases.PublishMapAsync"/>
+    public static Task PublishMapAsync(string proxy, int version, string[] partitions, CancellationToken cancellationToken) =>
+        ProxyDatabases.PublishMapAsync(proxy, version, partitions, cancellationToken);
 
     /// <summary>A database of this server in libpq's form, as proxy databases list partitions.</summary>
-    public string Libpq(string database) => $"host={Server.Host} port={Server.Port} dbname={database} user={LocalPostgresServer.Superuser}";
+    public string Libpq(string database) => ProxyDatabases.Libpq(Server, database);
 
     /// <summary>The libpq form of a data source's database.</summary>
     public string Libpq(NpgsqlDataSource database) => Libpq(new NpgsqlConnectionStringBuilder(database.ConnectionString).Database!);
