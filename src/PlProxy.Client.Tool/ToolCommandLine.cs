@@ -8,10 +8,11 @@ namespace PlProxy.Client.Tool;
 internal static class ToolCommandLine
 {
     public static RootCommand Create() =>
-        new("plproxy: PL/Proxy clusters for PlProxy.Client — scaffold interfaces, install partconf, verify partitions.")
+        new("plproxy: PL/Proxy clusters for PlProxy.Client — scaffold interfaces, install partconf, verify partitions, show their status.")
         {
             ScaffoldCommand.Create(),
             PartconfCommands.Partconf(),
             PartconfCommands.Verify(),
+            PartconfCommands.Status(),
         };
 }

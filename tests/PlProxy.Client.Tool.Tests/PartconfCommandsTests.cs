@@ -3,7 +3,7 @@ using PlProxy.Client.Testing;
 
 namespace PlProxy.Client.Scaffold.Tests;
 
-/// <summary><c>plproxy partconf install</c> and <c>plproxy verify</c> on two partitions defined by a proxy database.</summary>
+/// <summary><c>plproxy status</c>, <c>partconf install</c> and <c>verify</c> on two partitions defined by a proxy database.</summary>
 public sealed class PartconfCommandsTests
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;
@@ -14,6 +14,11 @@ public sealed class PartconfCommandsTests
         await using LocalPartitions partitions = await LocalPartitions.StartAsync(2, "create table accounts (username text primary key);", prefix: "toolpc", cancellationToken: Token);
         LocalPostgresServer server = partitions.Server;
         string proxy = await ProxyDatabases.CreateAsync(server, "toolpc_proxy", [.. partitions.Databases.Select(d => ProxyDatabases.Libpq(server, d))], Token);
+
+        (int before, string beforeOutput, _) = await Tool.RunAsync(["status", "--proxy", proxy, "--cluster", "users"]);
+        Assert.Equal(0, before);
+        Assert.Contains("cluster users: version 1", beforeOutput, StringComparison.Ordinal);
+        Assert.Contains($"{partitions.Databases[0]} (partitions 0 of 2): no partconf (plproxy partconf install)", beforeOutput, StringComparison.Ordinal);
 
         (int installed, string installOutput, string installError) = await Tool.RunAsync(["partconf", "install", "--proxy", proxy, "--cluster", "users"]);
         Assert.True(installed == 0, installError);
@@ -29,6 +34,9 @@ public sealed class PartconfCommandsTests
                 insert into accounts select unnest(array['{string.Join("','", keys.Where(k => Partitions.IndexOf(PgHash.HashText(k), 2) == partition))}']);
                 """, Token);
         }
+
+        (_, string afterOutput, _) = await Tool.RunAsync(["status", "--proxy", proxy, "--cluster", "users"]);
+        Assert.Contains($"{partitions.Databases[1]} (partitions 1 of 2): partconf 1, partitions 1 of 2, mask, modern hash, db_code 1, fenced {{}}, configuration version 1", afterOutput, StringComparison.Ordinal);
 
         (int clean, string cleanOutput, _) = await Tool.RunAsync(["verify", "--proxy", proxy, "--cluster", "users"]);
         Assert.Equal(0, clean);

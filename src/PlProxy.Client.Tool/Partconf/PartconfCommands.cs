@@ -4,7 +4,7 @@ using PlProxy.Client.Partconf;
 
 namespace PlProxy.Client.Tool.Partconf;
 
-/// <summary><c>plproxy partconf install</c> and <c>plproxy verify</c>: partconf on a cluster's partition databases.</summary>
+/// <summary><c>plproxy partconf install</c>, <c>plproxy verify</c> and <c>plproxy status</c>: partconf on a cluster's partition databases.</summary>
 internal static class PartconfCommands
 {
     /// <summary><c>plproxy partconf install --proxy "&lt;proxy db&gt;" --cluster &lt;name&gt;</c>.</summary>
@@ -65,6 +65,61 @@ internal static class PartconfCommands
             return misplaced == 0 ? 0 : 1;
         });
         return verify;
+    }
+
+    /// <summary>
+    /// <c>plproxy status --proxy "&lt;proxy db&gt;" --cluster &lt;name&gt;</c>: the cluster's version in the proxy database and,
+    /// per partition database, what the proxy database says it serves next to what its partconf says.
+    /// </summary>
+    public static Command Status()
+    {
+        (Option<string> proxy, Option<string> cluster) = ClusterOptions();
+        var status = new Command("status", "Shows the cluster's version and each partition database's partconf.") { proxy, cluster };
+        status.SetAction(async (result, cancellationToken) =>
+        {
+            TextWriter output = result.InvocationConfiguration.Output;
+            string proxyDatabase = result.GetValue(proxy)!, name = result.GetValue(cluster)!;
+            try
+            {
+                await using (NpgsqlDataSource proxySource = NpgsqlDataSource.Create(Connections.ConnectionStrings.ToNpgsql(proxyDatabase)))
+                {
+                    await output.WriteLineAsync($"cluster {name}: version {await Clusters.ProxyDatabaseReader.VersionAsync(proxySource, name, cancellationToken).ConfigureAwait(false)}").ConfigureAwait(false);
+                }
+
+                foreach ((string connectionString, PartconfSettings expected) in await PartconfDatabase.DatabasesAsync(proxyDatabase, name, cancellationToken).ConfigureAwait(false))
+                {
+                    await output.WriteLineAsync($"{new NpgsqlConnectionStringBuilder(connectionString).Database} (partitions {string.Join(", ", expected.Partitions)} of {expected.PartitionCount}): {await PartconfOfAsync(connectionString, cancellationToken).ConfigureAwait(false)}").ConfigureAwait(false);
+                }
+
+                return 0;
+            }
+            catch (Exception e) when (e is NpgsqlException or PlProxyException or ArgumentException)
+            {
+                await result.InvocationConfiguration.Error.WriteLineAsync($"plproxy status: {e.Message}").ConfigureAwait(false);
+                return 2;
+            }
+        });
+        return status;
+    }
+
+    // One database's partconf as it describes itself, or why there is none to read.
+    private static async Task<string> PartconfOfAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        await using NpgsqlDataSource database = NpgsqlDataSource.Create(connectionString);
+        await using NpgsqlCommand command = database.CreateCommand("""
+            select format('partconf %s, partitions %s of %s, %s, %s hash, db_code %s, fenced {%s}, configuration version %s',
+                          partconf.script_version(), array_to_string(part_nrs, ', '), part_count, mapping, hash_flavor, db_code,
+                          array_to_string(fenced_nrs, ', '), version)
+            from partconf.conf
+            """);
+        try
+        {
+            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string ?? "partconf installed but not configured";
+        }
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.UndefinedFunction or PostgresErrorCodes.InvalidSchemaName)
+        {
+            return "no partconf (plproxy partconf install)";
+        }
     }
 
     private static (Option<string> Proxy, Option<string> Cluster) ClusterOptions() =>

@@ -154,7 +154,7 @@ public static class PartconfDatabase
 
     // The cluster's distinct databases as the proxy database defines them, each with what it serves; the definition is
     // read and checked before anything else happens.
-    private static async Task<List<(string ConnectionString, PartconfSettings Settings)>> DatabasesAsync(string proxyDatabase, string cluster, CancellationToken cancellationToken)
+    internal static async Task<List<(string ConnectionString, PartconfSettings Settings)>> DatabasesAsync(string proxyDatabase, string cluster, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(proxyDatabase);
         ArgumentException.ThrowIfNullOrEmpty(cluster);

@@ -1,0 +1,50 @@
+namespace PlProxy.Client.Scaffold.Tests;
+
+/// <summary>The plproxy command line: verbs, --help, --version, and bad input named before anything runs.</summary>
+public sealed class ToolCommandLineTests
+{
+    [Fact]
+    public async Task Help_ListsTheVerbs()
+    {
+        (int exitCode, string output, _) = await Tool.RunAsync(["--help"]);
+
+        Assert.Equal(0, exitCode);
+        Assert.All(new[] { "scaffold", "partconf", "verify", "status" }, verb => Assert.Contains(verb, output, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Version_PrintsTheToolsVersion()
+    {
+        (int exitCode, string output, _) = await Tool.RunAsync(["--version"]);
+
+        Assert.Equal(0, exitCode);
+        Assert.Matches(@"^\d+\.\d+\.\d+", output);
+    }
+
+    [Theory]
+    [InlineData(new[] { "scaffold", "--output", "out" }, "--connection' is required")]
+    [InlineData(new[] { "scaffold", "--connection", "Host=x" }, "--output' is required")]
+    [InlineData(new[] { "scaffold", "--connection", "Host=x", "--output", "out", "--bogus" }, "--bogus")]
+    [InlineData(new[] { "scaffold", "--connection", "Host=x", "--output", "out", "--group-by", "table" }, "Argument 'table' not recognized")]
+    [InlineData(new[] { "scaffold", "--connection", "Host=x", "--output", "out", "--namespace", "My-Proxies" }, "--namespace 'My-Proxies' is not a C# namespace")]
+    [InlineData(new[] { "partconf", "install", "--cluster", "users" }, "--proxy' is required")]
+    [InlineData(new[] { "verify", "--proxy", "Host=x" }, "--cluster' is required")]
+    public async Task BadCommandLine_NamesTheProblemAndRunsNothing(string[] args, string message)
+    {
+        (int exitCode, _, string error) = await Tool.RunAsync(args);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains(message, error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Scaffold_OptionsInEqualsForm_AreRead()
+    {
+        string output = Directory.CreateTempSubdirectory("plproxy-tool-").FullName;
+
+        (int exitCode, _, string error) = await Tool.RunAsync(["scaffold", "--connection=Host=127.0.0.1;Port=1;Timeout=1", $"--output={output}", "--namespace=My.Proxies", "--group-by=schema"]);
+
+        Assert.Equal(2, exitCode); // parsed, then the proxy database could not be read
+        Assert.Contains("plproxy scaffold: cannot read the proxy database", error, StringComparison.Ordinal);
+    }
+}
