@@ -1,4 +1,5 @@
 using Npgsql;
+using PlProxy.Client.TestSupport;
 
 namespace PlProxy.Client.IntegrationTests;
 
@@ -131,34 +132,7 @@ public sealed class PlProxyDifferentialTests(UserDbFixture fixture)
         }
     }
 
-    private async Task<object?> ScalarAsync(string sql, params object[] arguments)
-    {
-        await using NpgsqlCommand command = fixture.PlProxy.CreateCommand(sql);
-        foreach (object argument in arguments)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = argument });
-        }
+    private Task<object?> ScalarAsync(string sql, params object[] arguments) => ServerSideCalls.ScalarAsync(fixture.PlProxy, sql, Token, arguments);
 
-        return await command.ExecuteScalarAsync(Token);
-    }
-
-    private async Task<List<object?[]>> RowsAsync(string sql, params object[] arguments)
-    {
-        await using NpgsqlCommand command = fixture.PlProxy.CreateCommand(sql);
-        foreach (object argument in arguments)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = argument });
-        }
-
-        var rows = new List<object?[]>();
-        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(Token);
-        while (await reader.ReadAsync(Token))
-        {
-            object?[] row = new object?[reader.FieldCount];
-            reader.GetValues(row!);
-            rows.Add(row);
-        }
-
-        return rows;
-    }
+    private Task<List<object?[]>> RowsAsync(string sql, params object[] arguments) => ServerSideCalls.RowsAsync(fixture.PlProxy, sql, Token, arguments);
 }

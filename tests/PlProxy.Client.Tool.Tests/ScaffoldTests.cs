@@ -1,6 +1,5 @@
 using System.Reflection;
 using Microsoft.CodeAnalysis;
-using Npgsql;
 
 namespace PlProxy.Client.Scaffold.Tests;
 
@@ -251,35 +250,8 @@ public sealed class ScaffoldTests(ScaffoldFixture fixture) : IClassFixture<Scaff
         return type.IsGenericType && type.GetGenericArguments()[0].Name != "VoidTaskResult" ? type.GetProperty("Result")!.GetValue(task) : null;
     }
 
-    private async Task<object?> Scalar(string sql, params object[] arguments)
-    {
-        await using NpgsqlCommand command = fixture.Proxy.CreateCommand(sql);
-        foreach (object argument in arguments)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = argument });
-        }
+    private async Task<object?> Scalar(string sql, params object[] arguments) =>
+        await ServerSideCalls.ScalarAsync(fixture.Proxy, sql, Token, arguments) is var value && value is DBNull ? null : value;
 
-        object? value = await command.ExecuteScalarAsync(Token);
-        return value is DBNull ? null : value;
-    }
-
-    private async Task<List<object?[]>> Rows(string sql, params object[] arguments)
-    {
-        await using NpgsqlCommand command = fixture.Proxy.CreateCommand(sql);
-        foreach (object argument in arguments)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = argument });
-        }
-
-        var rows = new List<object?[]>();
-        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(Token);
-        while (await reader.ReadAsync(Token))
-        {
-            object?[] row = new object?[reader.FieldCount];
-            reader.GetValues(row!);
-            rows.Add(row);
-        }
-
-        return rows;
-    }
+    private Task<List<object?[]>> Rows(string sql, params object[] arguments) => ServerSideCalls.RowsAsync(fixture.Proxy, sql, Token, arguments);
 }
