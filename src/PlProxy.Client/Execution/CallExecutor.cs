@@ -36,53 +36,41 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
         {
             scope.Planned(await PlanAsync(call, arguments, cancellationToken).ConfigureAwait(false));
             TRows rows = default;
-            if (scope.Route!.IsSingleDatabase)
+            FenceWait? fences = null; // a partconf fence refused the call (or some of a SPLIT's elements): nothing was written there
+            bool done = false;
+            while (!done && scope.Route!.IsSingleDatabase)
             {
-                long firstFence = 0;
-                for (int fenced = 0; ; fenced++)
+                try
                 {
-                    try
-                    {
-                        rows = await ReadOneDatabaseAsync<T, TResult, TRows>(scope.Route, read, scope.Token).ConfigureAwait(false);
-                        break;
-                    }
-                    catch (PlProxyException e) when (e.SqlState == PartconfDatabase.WrongPartitionSqlState)
-                    {
-                        // Refused before anything was written (partconf checks first; the statement is rolled back
-                        // whole): safe to send again once the map may have changed, until the fence wait is over.
-                        firstFence = firstFence == 0 ? Stopwatch.GetTimestamp() : firstFence;
-                        TimeSpan waited = Stopwatch.GetElapsedTime(firstFence);
-                        Route fencedRoute = scope.Route;
-                        PlProxyTelemetry.FencedCalls.Add(1, new KeyValuePair<string, object?>(TelemetryNames.Cluster, fencedRoute.Cluster.Name), new KeyValuePair<string, object?>(TelemetryNames.Partition, e.PartitionIndex));
-                        Log.CallFenced(logger, call.Name, fencedRoute.Cluster.Name, e.PartitionIndex, e.Database, fenced + 1);
-                        if (waited >= fenceTimeout || fencedRoute.Cluster.IsConnectTarget)
-                        {
-                            throw fencedRoute.Errors.At(e.PartitionIndex, e.Database ?? "?").Error(
-                                $"stale partition map: the call was fenced {fenced + 1} time(s) over {waited.TotalSeconds:0.00} s and the map of cluster {fencedRoute.Cluster.Name} did not change to where the key now belongs ({e.Message})",
-                                PartconfDatabase.WrongPartitionSqlState,
-                                e);
-                        }
-
-                        if (fenced > 0)
-                        {
-                            TimeSpan backoff = TimeSpan.FromMilliseconds(Math.Min(400, 25 << Math.Min(fenced - 1, 4)));
-                            await Task.Delay(backoff < fenceTimeout - waited ? backoff : fenceTimeout - waited, scope.Token).ConfigureAwait(false);
-                        }
-
-                        await RefreshAsync(fencedRoute.Cluster.Name!, scope.Token).ConfigureAwait(false);
-                        scope.Replanned(await PlanAsync(call, arguments, scope.Token).ConfigureAwait(false));
-                        rows = default;
-                    }
+                    rows = await ReadOneDatabaseAsync<T, TResult, TRows>(scope.Route, read, scope.Token).ConfigureAwait(false);
+                    done = true;
+                }
+                catch (PlProxyException e) when (e.SqlState == PartconfDatabase.WrongPartitionSqlState)
+                {
+                    fences ??= new FenceWait(clusters, logger, fenceTimeout, call);
+                    await fences.NextAsync(scope.Route, e, scope.Token).ConfigureAwait(false);
+                    scope.Replanned(await PlanAsync(call, arguments, scope.Token).ConfigureAwait(false));
                 }
             }
-            else
+
+            while (!done)
             {
-                rows.AddRange(await FanOut.ReadAllAsync(scope.Route, read, scope.Token).ConfigureAwait(false));
+                FanOutRows<T> part = await FanOut.ReadAllAsync(scope.Route!, read, scope.Token).ConfigureAwait(false);
+                rows.AddRange(part.Rows);
+                if (part.FencedElements is not { } fenced)
+                {
+                    break;
+                }
+
+                fences ??= new FenceWait(clusters, logger, fenceTimeout, call);
+                await fences.NextAsync(scope.Route!, part.Fence!, scope.Token).ConfigureAwait(false);
+                arguments = SplitValues.Arguments(call.Function, scope.Route!.Arguments, fenced); // only what was refused
+                scope.Replanned(await PlanAsync(call, arguments, scope.Token).ConfigureAwait(false));
             }
 
             if (rows.ExactlyOneRow && rows.Count != 1)
             {
-                throw RemoteErrors.RowCount(scope.Route, rows.Count);
+                throw RemoteErrors.RowCount(scope.Route!, rows.Count);
             }
 
             scope.Succeeded();
@@ -129,17 +117,45 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
         }
     }
 
-    // A cluster's map after a fence: read again from its source; an unreachable proxy database leaves the map as it is
-    // (the call is sent again on it, and fails as a stale map if it stays fenced).
-    private async Task RefreshAsync(string cluster, CancellationToken cancellationToken)
+    /// <summary>
+    /// The fences one call met: each counted and logged; the cluster's map read again from its source (an unreachable
+    /// proxy database leaves it as it is); a growing pause (25 ms doubling to 400 ms) from the second on; and, past
+    /// the fence wait, the stale-map error naming where the call was refused. Allocated only when a call is fenced.
+    /// </summary>
+    private sealed class FenceWait(ClusterRegistry clusters, ILogger logger, TimeSpan timeout, RemoteCall call)
     {
-        try
+        private readonly long _first = Stopwatch.GetTimestamp();
+        private int _count;
+
+        public async Task NextAsync(Route route, PlProxyException fence, CancellationToken cancellationToken)
         {
-            await clusters.RefreshAsync(cluster, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            Log.RefreshFailed(logger, e);
+            _count++;
+            TimeSpan waited = Stopwatch.GetElapsedTime(_first);
+            PlProxyTelemetry.FencedCalls.Add(1, new KeyValuePair<string, object?>(TelemetryNames.Cluster, route.Cluster.Name), new KeyValuePair<string, object?>(TelemetryNames.Partition, fence.PartitionIndex));
+            Log.CallFenced(logger, call.Name, route.Cluster.Name, fence.PartitionIndex, fence.Database, _count);
+            if (waited >= timeout || route.Cluster.IsConnectTarget)
+            {
+                throw route.Errors.At(fence.PartitionIndex, fence.Database ?? "?").Error(
+                    $"stale partition map: the call was fenced {_count} time(s) over {waited.TotalSeconds:0.00} s and the map of cluster {route.Cluster.Name} did not change to where the key now belongs ({fence.Message})",
+                    PartconfDatabase.WrongPartitionSqlState,
+                    fence);
+            }
+
+            if (_count > 1)
+            {
+                TimeSpan pause = TimeSpan.FromMilliseconds(Math.Min(400, 25 << Math.Min(_count - 2, 4)));
+                TimeSpan left = timeout - waited;
+                await Task.Delay(pause < left ? pause : left, cancellationToken).ConfigureAwait(false);
+            }
+
+            try
+            {
+                await clusters.RefreshAsync(route.Cluster.Name!, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Log.RefreshFailed(logger, e);
+            }
         }
     }
 

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
+using PlProxy.Client.Partconf;
 
 namespace PlProxy.Client.Execution;
 
@@ -12,10 +13,12 @@ internal static class FanOut
     private const int StreamBufferRows = 256;
 
     // Runs every target concurrently and concatenates their rows in plan order; the first failure cancels the rest.
-    public static async Task<List<T>> ReadAllAsync<T>(Route route, RowReader<T> read, CancellationToken cancellationToken)
+    // A SPLIT target a partconf fence refused wrote nothing: the others run to their end, and the fenced targets'
+    // elements come back to be planned again.
+    public static async Task<FanOutRows<T>> ReadAllAsync<T>(Route route, RowReader<T> read, CancellationToken cancellationToken)
     {
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var fanOut = new Collected<T>(route.Plan.Count, cancellation);
+        var fanOut = new Collected<T>(route.Plan.Count, cancellation) { SendsFencesBack = route.Call.Function.SplitParameters.Count > 0 };
         var tasks = new Task[route.Plan.Count];
         for (int i = 0; i < tasks.Length; i++)
         {
@@ -29,18 +32,27 @@ internal static class FanOut
         }
 
         int count = 0;
-        foreach (List<T> part in fanOut.Rows)
+        foreach (List<T>? part in fanOut.Rows)
         {
-            count += part.Count;
+            count += part?.Count ?? 0;
         }
 
         var rows = new List<T>(count);
-        foreach (List<T> part in fanOut.Rows)
+        var fencedRows = new List<int>();
+        for (int target = 0; target < fanOut.Rows.Length; target++)
         {
-            rows.AddRange(part);
+            if (fanOut.Rows[target] is { } part)
+            {
+                rows.AddRange(part);
+            }
+            else
+            {
+                fencedRows.AddRange(route.Plan[target].Rows ?? []);
+            }
         }
 
-        return rows;
+        fencedRows.Sort(); // the elements in the call's order
+        return new FanOutRows<T>(rows, fanOut.Fence is null ? null : [.. fencedRows], fanOut.Fence);
     }
 
     // One target of a fan-out: its rows into its slot, or its failure; the first failure cancels the other targets.
@@ -49,6 +61,10 @@ internal static class FanOut
         try
         {
             fanOut.Rows[target] = await PartitionCall.ReadAsync(route, target, read, fanOut.Cancellation.Token).ConfigureAwait(false);
+        }
+        catch (PlProxyException e) when (fanOut.SendsFencesBack && e.SqlState == PartconfDatabase.WrongPartitionSqlState)
+        {
+            Interlocked.CompareExchange(ref fanOut.Fence, e, null); // its slot stays empty: its elements are planned again
         }
         catch (Exception e)
         {
@@ -61,12 +77,16 @@ internal static class FanOut
         }
     }
 
-    /// <summary>The shared state of one fan-out: a slot of rows per target, the first failure, and the cancellation it triggers.</summary>
+    /// <summary>The shared state of one fan-out: a slot of rows per target, the first failure and the cancellation it triggers, the first fence.</summary>
     private sealed class Collected<T>(int targets, CancellationTokenSource cancellation)
     {
         public Exception? FirstFailure;
 
-        public List<T>[] Rows { get; } = new List<T>[targets];
+        public PlProxyException? Fence;
+
+        public bool SendsFencesBack { get; init; }
+
+        public List<T>?[] Rows { get; } = new List<T>?[targets];
 
         public CancellationTokenSource Cancellation { get; } = cancellation;
     }

@@ -134,22 +134,8 @@ internal static class PartitionCall
         return (route.Cluster.DataSource(planTarget.Connection), route.Cluster.Pipeline(planTarget.Connection), planTarget.Partition, planTarget.Rows);
     }
 
-    // The call's arguments as this database receives them: SPLIT arguments cut to its elements (the one place they are
-    // cut, for the Npgsql command and the executor seam alike); the call's own array when nothing is split.
-    private static object?[] ArgumentsFor(Route route, int[]? rows)
-    {
-        if (rows is null)
-        {
-            return route.Arguments;
-        }
-
-        var values = new object?[route.Arguments.Length];
-        for (int index = 0; index < values.Length; index++)
-        {
-            object? value = route.Arguments[index];
-            values[index] = route.Call.Function.IsSplit(index) ? SplitValues.Cut(value, rows) : value;
-        }
-
-        return values;
-    }
+    // The call's arguments as this database receives them: SPLIT arguments cut to its elements; the call's own array
+    // when nothing is split.
+    private static object?[] ArgumentsFor(Route route, int[]? rows) =>
+        rows is null ? route.Arguments : SplitValues.Arguments(route.Call.Function, route.Arguments, rows);
 }

@@ -1,4 +1,5 @@
 using System.Collections;
+using PlProxy.Client.Language;
 
 namespace PlProxy.Client.Execution;
 
@@ -9,6 +10,22 @@ namespace PlProxy.Client.Execution;
 /// </summary>
 internal static class SplitValues
 {
+    /// <summary>
+    /// A call's arguments with every SPLIT argument cut to the elements <paramref name="rows"/> (the others as they are):
+    /// what one database receives, or what a fence sends to be planned again.
+    /// </summary>
+    public static object?[] Arguments(BoundFunction function, object?[] arguments, int[] rows)
+    {
+        var values = new object?[arguments.Length];
+        for (int index = 0; index < values.Length; index++)
+        {
+            object? value = arguments[index];
+            values[index] = function.IsSplit(index) ? Cut(value, rows) : value;
+        }
+
+        return values;
+    }
+
     /// <summary>
     /// The elements <paramref name="rows"/> of <paramref name="value"/>: an array of the same type for an array, an
     /// <c>object?[]</c> for any other list (sent with the parameter's declared type); NULL stays NULL.

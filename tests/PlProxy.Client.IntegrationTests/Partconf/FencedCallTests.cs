@@ -103,22 +103,34 @@ public sealed class FencedCallTests(PartconfFixture fixture)
     }
 
     [Fact]
-    public async Task FencedSplitCall_FailsWithThePartitionsPX001WritingNothing()
+    public async Task FencedSplitCall_DuringAMove_ResendsOnlyTheRefusedElementsAndWritesEachOnce()
     {
-        NpgsqlDataSource[] databases = await PartitionsAsync();
-        using PlProxyDataSource source = PlProxyDataSource.Create(Options(databases[1], databases[0], TimeSpan.FromSeconds(10)));
+        // Partition 1 is moving from database 2 (its keys fenced there) to database 1; the client still has the old map.
+        NpgsqlDataSource[] databases = await PartitionsAsync(3, p => p == 2 ? 1 : p);
+        await using (NpgsqlCommand fence = databases[2].CreateCommand("update partconf.conf set fenced_nrs = '{1}'"))
+        {
+            await fence.ExecuteNonQueryAsync(Token);
+        }
+
+        string proxy = await fixture.ProxyDatabaseAsync([fixture.Libpq(databases[0]), fixture.Libpq(databases[2])], Token);
+        using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxyOptions { FencedCallTimeout = TimeSpan.FromSeconds(10) }.UseProxyDatabase(proxy));
+        await source.Clusters.WarmUpAsync(["fence"], "test", Token);
+        await PartconfFixture.PublishMapAsync(proxy, 2, [fixture.Libpq(databases[0]), fixture.Libpq(databases[1])], Token);
         string[] keys = [.. Enumerable.Range(0, 20).Select(i => $"key{i}")];
+        using var fences = new FenceCounter();
 
-        var error = await Assert.ThrowsAsync<PlProxyException>(() => source.CreateProxy<IFencedWrites>().WriteKeysAsync(keys, [.. Enumerable.Range(100, 20).Select(i => (long)i)], Token));
+        IReadOnlyList<long> ids = await source.CreateProxy<IFencedWrites>().WriteKeysAsync(keys, [.. Enumerable.Range(100, 20).Select(i => (long)i)], Token);
 
-        Assert.Equal(PartconfDatabase.WrongPartitionSqlState, error.SqlState);
-        Assert.DoesNotContain("stale partition map", error.Message, StringComparison.Ordinal);
-        Assert.Equal((0, 0), (await CountAsync(databases[0]), await CountAsync(databases[1])));
+        Assert.Equal(Enumerable.Range(100, 20).Select(i => (long)i), ids.Order());
+        int onPartition0 = keys.Count(k => Partitions.IndexOf(PgHash.HashText(k), 2) == 0);
+        Assert.Equal((onPartition0, 20L - onPartition0, 0L), (await CountAsync(databases[0]), await CountAsync(databases[1]), await CountAsync(databases[2])));
+        Assert.Equal(1, fences.Count); // partition 0's elements were never sent again
     }
 
-    private async Task<NpgsqlDataSource[]> PartitionsAsync()
+    // Databases of cluster 'fence' (2 partitions), database d serving partition partitionOf(d) (by default d).
+    private async Task<NpgsqlDataSource[]> PartitionsAsync(int count = 2, Func<int, int>? partitionOf = null)
     {
-        NpgsqlDataSource[] databases = await fixture.ClusterAsync(2, p => new PartconfSettings("fence", [p], 2, p), Token);
+        NpgsqlDataSource[] databases = await fixture.ClusterAsync(count, d => new PartconfSettings("fence", [partitionOf?.Invoke(d) ?? d], 2, d), Token);
         foreach (NpgsqlDataSource database in databases)
         {
             await using NpgsqlCommand command = database.CreateCommand(Schema);
