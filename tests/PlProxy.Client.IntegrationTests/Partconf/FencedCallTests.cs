@@ -127,6 +127,30 @@ public sealed class FencedCallTests(PartconfFixture fixture)
         Assert.Equal(1, fences.Count); // partition 0's elements were never sent again
     }
 
+    [Fact]
+    public async Task FencedSplitCall_AllOnOneMovingDatabase_IsSpreadOverTheNewMapAndWrittenOnce()
+    {
+        // Both partitions were served by one database and are moving away from it; the client still has that map.
+        NpgsqlDataSource[] databases = await PartitionsAsync();
+        NpgsqlDataSource old = (await fixture.ClusterAsync(1, _ => new PartconfSettings("fence", [0, 1], 2, 2), Token))[0];
+        await using (NpgsqlCommand prepare = old.CreateCommand(Schema + "; update partconf.conf set fenced_nrs = '{0,1}'"))
+        {
+            await prepare.ExecuteNonQueryAsync(Token);
+        }
+
+        string proxy = await fixture.ProxyDatabaseAsync([fixture.Libpq(old), fixture.Libpq(old)], Token);
+        using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxyOptions { FencedCallTimeout = TimeSpan.FromSeconds(10) }.UseProxyDatabase(proxy));
+        await source.Clusters.WarmUpAsync(["fence"], "test", Token);
+        await PartconfFixture.PublishMapAsync(proxy, 2, [fixture.Libpq(databases[0]), fixture.Libpq(databases[1])], Token);
+        string[] keys = [.. Enumerable.Range(0, 20).Select(i => $"key{i}")];
+
+        IReadOnlyList<long> ids = await source.CreateProxy<IFencedWrites>().WriteKeysAsync(keys, [.. Enumerable.Range(200, 20).Select(i => (long)i)], Token);
+
+        Assert.Equal(20, ids.Count);
+        int onPartition0 = keys.Count(k => Partitions.IndexOf(PgHash.HashText(k), 2) == 0);
+        Assert.Equal((onPartition0, 20L - onPartition0, 0L), (await CountAsync(databases[0]), await CountAsync(databases[1]), await CountAsync(old)));
+    }
+
     // Databases of cluster 'fence' (2 partitions), database d serving partition partitionOf(d) (by default d).
     private async Task<NpgsqlDataSource[]> PartitionsAsync(int count = 2, Func<int, int>? partitionOf = null)
     {
