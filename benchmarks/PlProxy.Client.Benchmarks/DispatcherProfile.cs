@@ -33,6 +33,11 @@ internal static class DispatcherProfile
         List<string> lines = await ProfileAsync("Scalar hash call over local PostgreSQL partitions, one caller", () => client.GetBalanceAsync(users[next++ % users.Length]), Calls / 20);
         lines.Add("");
         lines.AddRange(await ProfileAsync("The same call routed by hand (tuned Npgsql, the end-to-end baseline)", () => BenchmarkEnvironment.HandRoutedBalanceAsync(partitions, users[next++ % users.Length]), Calls / 20));
+        IBenchUserDb pooled = BenchmarkEnvironment.Instance.ClientPooled.CreateProxy<IBenchUserDb>();
+        lines.Add("");
+        lines.AddRange(await ProfileAsync("Through pgBouncer (statement mode): the client", () => pooled.GetBalanceAsync(users[next++ % users.Length]), Calls / 20));
+        lines.Add("");
+        lines.AddRange(await ProfileAsync("Through pgBouncer (statement mode): routed by hand", () => BenchmarkEnvironment.HandRoutedBalanceAsync(BenchmarkEnvironment.Instance.HandRoutedPooled, users[next++ % users.Length]), Calls / 20));
         Write(lines, "EndToEndAllocations.md");
     }
 

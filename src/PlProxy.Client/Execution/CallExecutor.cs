@@ -42,11 +42,39 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
             {
                 try
                 {
-                    rows = await ReadOneDatabaseAsync<T, TResult, TRows>(scope.Route, read, scope.Token).ConfigureAwait(false);
+                    // One database, read here (no frame of its own); RUN ON ANY fails over to the next partition when
+                    // one cannot be reached (or its circuit is open).
+                    Route route = scope.Route;
+                    for (int attempt = 1; ; attempt++)
+                    {
+                        TargetCursor cursor;
+                        try
+                        {
+                            cursor = await PartitionCall.OpenAsync(route, 0, scope.Token).ConfigureAwait(false);
+                        }
+                        catch (PlProxyException e) when (FailsOver(route, e, attempt))
+                        {
+                            int next = (route.Plan.SinglePartition + 1) % route.Cluster.Layout.PartitionCount;
+                            route = route with { Plan = ExecutionPlan.Single(route.Cluster.Layout.ConnectionOf(next), next) };
+                            continue;
+                        }
+
+                        await using (cursor.ConfigureAwait(false))
+                        {
+                            while (await cursor.ReadAsync(scope.Token).ConfigureAwait(false))
+                            {
+                                rows.Add(cursor.Current(read));
+                            }
+                        }
+
+                        break;
+                    }
+
                     done = true;
                 }
                 catch (PlProxyException e) when (e.SqlState == PartconfDatabase.WrongPartitionSqlState)
                 {
+                    rows = default;
                     fences ??= new FenceWait(clusters, logger, fenceTimeout, call);
                     await fences.NextAsync(scope.Route, e, scope.Token).ConfigureAwait(false);
                     scope.Replanned(await PlanAsync(call, arguments, scope.Token).ConfigureAwait(false));
@@ -83,37 +111,6 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
         finally
         {
             scope.Dispose();
-        }
-    }
-
-    // One database's rows; RUN ON ANY fails over to the next partition when one cannot be reached (or its circuit is open).
-    private static async ValueTask<TRows> ReadOneDatabaseAsync<T, TResult, TRows>(Route route, RowReader<T> read, CancellationToken cancellationToken)
-        where TRows : struct, IRowSink<T, TResult>
-    {
-        TRows rows = default;
-        for (int attempt = 1; ; attempt++)
-        {
-            TargetCursor cursor;
-            try
-            {
-                cursor = await PartitionCall.OpenAsync(route, 0, cancellationToken).ConfigureAwait(false);
-            }
-            catch (PlProxyException e) when (FailsOver(route, e, attempt))
-            {
-                int next = (route.Plan.SinglePartition + 1) % route.Cluster.Layout.PartitionCount;
-                route = route with { Plan = ExecutionPlan.Single(route.Cluster.Layout.ConnectionOf(next), next) };
-                continue;
-            }
-
-            await using (cursor.ConfigureAwait(false))
-            {
-                while (await cursor.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    rows.Add(cursor.Current(read));
-                }
-            }
-
-            return rows;
         }
     }
 
