@@ -12,25 +12,16 @@ internal static class PartconfCommands
     {
         (Option<string> proxy, Option<string> cluster) = ClusterOptions();
         var install = new Command("install", "Installs or updates partconf on every partition database of the cluster, as the proxy database defines it.") { proxy, cluster };
-        install.SetAction(async (result, cancellationToken) =>
+        install.SetAction((result, cancellationToken) => ReportedAsync(result, "partconf install", async output =>
         {
-            TextWriter output = result.InvocationConfiguration.Output;
-            try
+            IReadOnlyList<PartconfSettings> installed = await PartconfDatabase.InstallClusterAsync(result.GetValue(proxy)!, result.GetValue(cluster)!, cancellationToken).ConfigureAwait(false);
+            foreach (PartconfSettings settings in installed)
             {
-                IReadOnlyList<PartconfSettings> installed = await PartconfDatabase.InstallClusterAsync(result.GetValue(proxy)!, result.GetValue(cluster)!, cancellationToken).ConfigureAwait(false);
-                foreach (PartconfSettings settings in installed)
-                {
-                    await output.WriteLineAsync($"plproxy partconf install: cluster {settings.Cluster}, database {settings.DbCode}: partitions {string.Join(", ", settings.Partitions)} of {settings.PartitionCount}").ConfigureAwait(false);
-                }
+                await output.WriteLineAsync($"plproxy partconf install: cluster {settings.Cluster}, database {settings.DbCode}: partitions {string.Join(", ", settings.Partitions)} of {settings.PartitionCount}").ConfigureAwait(false);
+            }
 
-                return 0;
-            }
-            catch (Exception e) when (e is NpgsqlException or PlProxyException or ArgumentException)
-            {
-                await result.InvocationConfiguration.Error.WriteLineAsync($"plproxy partconf install: {e.Message}").ConfigureAwait(false);
-                return 2;
-            }
-        });
+            return 0;
+        }));
         return new Command("partconf", "partconf, the partition side of routing.") { install };
     }
 
@@ -39,20 +30,9 @@ internal static class PartconfCommands
     {
         (Option<string> proxy, Option<string> cluster) = ClusterOptions();
         var verify = new Command("verify", "Checks that every row of every partitioned table is on the partition its key maps to; exit code 1 if any is not.") { proxy, cluster };
-        verify.SetAction(async (result, cancellationToken) =>
+        verify.SetAction((result, cancellationToken) => ReportedAsync(result, "verify", async output =>
         {
-            TextWriter output = result.InvocationConfiguration.Output;
-            IReadOnlyList<PartconfTableCount> counts;
-            try
-            {
-                counts = await PartconfDatabase.VerifyClusterAsync(result.GetValue(proxy)!, result.GetValue(cluster)!, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e) when (e is NpgsqlException or PlProxyException or ArgumentException)
-            {
-                await result.InvocationConfiguration.Error.WriteLineAsync($"plproxy verify: {e.Message}").ConfigureAwait(false);
-                return 2;
-            }
-
+            IReadOnlyList<PartconfTableCount> counts = await PartconfDatabase.VerifyClusterAsync(result.GetValue(proxy)!, result.GetValue(cluster)!, cancellationToken).ConfigureAwait(false);
             foreach (PartconfTableCount count in counts)
             {
                 await output.WriteLineAsync($"{count.Database} (partitions {string.Join(", ", count.Partitions)})\t{count.Table}\t{count.Rows} rows\t{count.Misplaced} misplaced").ConfigureAwait(false);
@@ -63,7 +43,7 @@ internal static class PartconfCommands
                 ? $"plproxy verify: every row of {counts.Count} partitioned tables is on its partition."
                 : $"plproxy verify: {misplaced} rows are on a partition their key does not map to.").ConfigureAwait(false);
             return misplaced == 0 ? 0 : 1;
-        });
+        }));
         return verify;
     }
 
@@ -75,30 +55,18 @@ internal static class PartconfCommands
     {
         (Option<string> proxy, Option<string> cluster) = ClusterOptions();
         var status = new Command("status", "Shows the cluster's version and each partition database's partconf.") { proxy, cluster };
-        status.SetAction(async (result, cancellationToken) =>
+        status.SetAction((result, cancellationToken) => ReportedAsync(result, "status", async output =>
         {
-            TextWriter output = result.InvocationConfiguration.Output;
-            string proxyDatabase = result.GetValue(proxy)!, name = result.GetValue(cluster)!;
-            try
+            string name = result.GetValue(cluster)!;
+            (string version, var databases) = await PartconfDatabase.DatabasesAsync(result.GetValue(proxy)!, name, cancellationToken).ConfigureAwait(false);
+            await output.WriteLineAsync($"cluster {name}: version {version}").ConfigureAwait(false);
+            foreach ((string connectionString, PartconfSettings expected) in databases)
             {
-                await using (NpgsqlDataSource proxySource = NpgsqlDataSource.Create(Connections.ConnectionStrings.ToNpgsql(proxyDatabase)))
-                {
-                    await output.WriteLineAsync($"cluster {name}: version {await Clusters.ProxyDatabaseReader.VersionAsync(proxySource, name, cancellationToken).ConfigureAwait(false)}").ConfigureAwait(false);
-                }
-
-                foreach ((string connectionString, PartconfSettings expected) in await PartconfDatabase.DatabasesAsync(proxyDatabase, name, cancellationToken).ConfigureAwait(false))
-                {
-                    await output.WriteLineAsync($"{new NpgsqlConnectionStringBuilder(connectionString).Database} (partitions {string.Join(", ", expected.Partitions)} of {expected.PartitionCount}): {await PartconfOfAsync(connectionString, cancellationToken).ConfigureAwait(false)}").ConfigureAwait(false);
-                }
-
-                return 0;
+                await output.WriteLineAsync($"{new NpgsqlConnectionStringBuilder(connectionString).Database} (partitions {string.Join(", ", expected.Partitions)} of {expected.PartitionCount}): {await PartconfOfAsync(connectionString, cancellationToken).ConfigureAwait(false)}").ConfigureAwait(false);
             }
-            catch (Exception e) when (e is NpgsqlException or PlProxyException or ArgumentException)
-            {
-                await result.InvocationConfiguration.Error.WriteLineAsync($"plproxy status: {e.Message}").ConfigureAwait(false);
-                return 2;
-            }
-        });
+
+            return 0;
+        }));
         return status;
     }
 
@@ -119,6 +87,21 @@ internal static class PartconfCommands
         catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.UndefinedFunction or PostgresErrorCodes.InvalidSchemaName)
         {
             return "no partconf (plproxy partconf install)";
+        }
+    }
+
+    // Runs a verb: its exit code, or 2 with "plproxy <verb>: <message>" when a database cannot be read or the proxy
+    // database's definition is unusable.
+    private static async Task<int> ReportedAsync(ParseResult result, string verb, Func<TextWriter, Task<int>> run)
+    {
+        try
+        {
+            return await run(result.InvocationConfiguration.Output).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NpgsqlException or PlProxyException or ArgumentException)
+        {
+            await result.InvocationConfiguration.Error.WriteLineAsync($"plproxy {verb}: {e.Message}").ConfigureAwait(false);
+            return 2;
         }
     }
 

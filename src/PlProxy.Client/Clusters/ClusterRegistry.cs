@@ -96,7 +96,7 @@ internal sealed class ClusterRegistry : IAsyncDisposable
     /// application's configuration does (an options reload publishes it), so there is nothing to read.
     /// </summary>
     public Task RefreshAsync(string name, CancellationToken cancellationToken) =>
-        ProxyDatabase is not null && !Volatile.Read(ref _configured).ContainsKey(name) ? ProxyDatabase.LoadAsync(name, cancellationToken) : Task.CompletedTask;
+        ProxyDatabase?.ReloadIfServedAsync(name, cancellationToken) ?? Task.CompletedTask;
 
     /// <summary>Loads each cluster (from the proxy database, if it is not configured) without calling anything.</summary>
     public async Task WarmUpAsync(IEnumerable<string> names, string displayName, CancellationToken cancellationToken)

@@ -154,20 +154,19 @@ internal sealed class ProxyDatabaseSource : IAsyncDisposable
         }
     }
 
-    // A notified change: the named cluster if this source serves it, every cluster for an empty payload. A definition
-    // that cannot be read is logged and left to the next notification or poll; the connection keeps listening.
+    /// <summary>Reloads <paramref name="cluster"/> if it is loaded from this database (a configured cluster is left alone).</summary>
+    public Task ReloadIfServedAsync(string cluster, CancellationToken cancellationToken) =>
+        _clusters.Current.TryGetValue(cluster, out ClusterSnapshot? current) && current.Version is not null
+            ? LoadAsync(cluster, cancellationToken)
+            : Task.CompletedTask;
+
+    // A notified change: the named cluster, every cluster for an empty payload. A definition that cannot be read is
+    // logged and left to the next notification or poll; the connection keeps listening.
     private async Task ReloadAsync(string cluster, CancellationToken cancellationToken)
     {
         try
         {
-            if (string.IsNullOrEmpty(cluster))
-            {
-                await RefreshAsync(cancellationToken).ConfigureAwait(false);
-            }
-            else if (_clusters.Current.TryGetValue(cluster, out ClusterSnapshot? current) && current.Version is not null)
-            {
-                await LoadAsync(cluster, cancellationToken).ConfigureAwait(false);
-            }
+            await (string.IsNullOrEmpty(cluster) ? RefreshAsync(cancellationToken) : ReloadIfServedAsync(cluster, cancellationToken)).ConfigureAwait(false);
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {

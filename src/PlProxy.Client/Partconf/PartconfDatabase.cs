@@ -52,7 +52,7 @@ public static class PartconfDatabase
     /// <exception cref="PlProxyException">The proxy database has no valid definition of the cluster.</exception>
     public static async Task<IReadOnlyList<PartconfSettings>> InstallClusterAsync(string proxyDatabase, string cluster, CancellationToken cancellationToken = default)
     {
-        List<(string ConnectionString, PartconfSettings Settings)> databases = await DatabasesAsync(proxyDatabase, cluster, cancellationToken).ConfigureAwait(false);
+        (_, List<(string ConnectionString, PartconfSettings Settings)> databases) = await DatabasesAsync(proxyDatabase, cluster, cancellationToken).ConfigureAwait(false);
         foreach ((string connectionString, PartconfSettings settings) in databases)
         {
             await using NpgsqlDataSource database = NpgsqlDataSource.Create(connectionString);
@@ -75,7 +75,7 @@ public static class PartconfDatabase
     public static async Task<IReadOnlyList<PartconfTableCount>> VerifyClusterAsync(string proxyDatabase, string cluster, CancellationToken cancellationToken = default)
     {
         var counts = new List<PartconfTableCount>();
-        foreach ((string connectionString, PartconfSettings settings) in await DatabasesAsync(proxyDatabase, cluster, cancellationToken).ConfigureAwait(false))
+        foreach ((string connectionString, PartconfSettings settings) in (await DatabasesAsync(proxyDatabase, cluster, cancellationToken).ConfigureAwait(false)).Databases)
         {
             await using NpgsqlDataSource database = NpgsqlDataSource.Create(connectionString);
             string name = new NpgsqlConnectionStringBuilder(connectionString).Database ?? connectionString;
@@ -152,17 +152,19 @@ public static class PartconfDatabase
         return version;
     }
 
-    // The cluster's distinct databases as the proxy database defines them, each with what it serves; the definition is
-    // read and checked before anything else happens.
-    internal static async Task<List<(string ConnectionString, PartconfSettings Settings)>> DatabasesAsync(string proxyDatabase, string cluster, CancellationToken cancellationToken)
+    // The cluster's version and distinct databases as the proxy database defines them, each with what it serves; the
+    // definition is read (once) and checked before anything else happens.
+    internal static async Task<(string Version, List<(string ConnectionString, PartconfSettings Settings)> Databases)> DatabasesAsync(string proxyDatabase, string cluster, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(proxyDatabase);
         ArgumentException.ThrowIfNullOrEmpty(cluster);
-        PlProxyClusterOptions options;
+        ProxyClusterDefinition definition;
         await using (NpgsqlDataSource proxy = NpgsqlDataSource.Create(ConnectionStrings.ToNpgsql(proxyDatabase)))
         {
-            options = (await ProxyDatabaseReader.LoadAsync(proxy, cluster, cancellationToken).ConfigureAwait(false)).Options;
+            definition = await ProxyDatabaseReader.LoadAsync(proxy, cluster, cancellationToken).ConfigureAwait(false);
         }
+
+        PlProxyClusterOptions options = definition.Options;
 
         List<string> failures = [.. PlProxyOptionsValidator.ClusterFailures(cluster, options)];
         if (failures.Count > 0)
@@ -180,6 +182,6 @@ public static class PartconfDatabase
             databases.Add((ConnectionStrings.ForPartition(layout.ConnectionString(connection), options.ConnectionSettings()), settings));
         }
 
-        return databases;
+        return (definition.Version, databases);
     }
 }
