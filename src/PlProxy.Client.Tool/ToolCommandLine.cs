@@ -1,6 +1,7 @@
 using System.CommandLine;
 using PlProxy.Client.Scaffold;
 using PlProxy.Client.Tool.Partconf;
+using PlProxy.Client.Tool.Resharding;
 
 namespace PlProxy.Client.Tool;
 
@@ -8,10 +9,12 @@ namespace PlProxy.Client.Tool;
 internal static class ToolCommandLine
 {
     public static RootCommand Create() =>
-        new("plproxy: PL/Proxy clusters for PlProxy.Client — scaffold interfaces, install partconf, verify partitions, show their status.")
+        new("plproxy: PL/Proxy clusters for PlProxy.Client — scaffold interfaces, install partconf, split and move partitions online, verify partitions, show their status.")
         {
             ScaffoldCommand.Create(),
             PartconfCommands.Partconf(),
+            ReshardCommands.Split(),
+            ReshardCommands.Move(),
             PartconfCommands.Verify(),
             PartconfCommands.Status(),
         };

@@ -13,7 +13,7 @@ public sealed class PartconfCommandsTests
     {
         await using LocalPartitions partitions = await LocalPartitions.StartAsync(2, "create table accounts (username text primary key);", prefix: "toolpc", cancellationToken: Token);
         LocalPostgresServer server = partitions.Server;
-        string proxy = await ProxyDatabases.CreateAsync(server, "toolpc_proxy", [.. partitions.Databases.Select(d => ProxyDatabases.Libpq(server, d))], Token);
+        string proxy = await ProxyDatabases.CreateAsync(server, "toolpc_proxy", "users", [.. partitions.Databases.Select(d => ProxyDatabases.Libpq(server, d))], Token);
 
         (int before, string beforeOutput, _) = await Tool.RunAsync(["status", "--proxy", proxy, "--cluster", "users"]);
         Assert.Equal(0, before);
@@ -36,7 +36,7 @@ public sealed class PartconfCommandsTests
         }
 
         (_, string afterOutput, _) = await Tool.RunAsync(["status", "--proxy", proxy, "--cluster", "users"]);
-        Assert.Contains($"{partitions.Databases[1]} (partitions 1 of 2): partconf 1, partitions 1 of 2, mask, modern hash, db_code 1, fenced {{}}, configuration version 1", afterOutput, StringComparison.Ordinal);
+        Assert.Contains($"{partitions.Databases[1]} (partitions 1 of 2): partconf 2, partitions 1 of 2, mask, modern hash, db_code 1, fenced {{}}, configuration version 1", afterOutput, StringComparison.Ordinal);
 
         (int clean, string cleanOutput, _) = await Tool.RunAsync(["verify", "--proxy", proxy, "--cluster", "users"]);
         Assert.Equal(0, clean);

@@ -11,6 +11,7 @@ internal static class Tool
         using var output = new StringWriter();
         using var error = new StringWriter();
         int exitCode = await ToolCommandLine.Create().Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, TestContext.Current.CancellationToken);
+        TestContext.Current.TestOutputHelper?.WriteLine($"{DateTime.Now:HH:mm:ss.fff} plproxy {string.Join(' ', args.Take(1))}: {exitCode}\n{output}{error}");
         return (exitCode, output.ToString(), error.ToString());
     }
 }

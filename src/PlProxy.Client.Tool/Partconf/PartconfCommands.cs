@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Npgsql;
+using PlProxy.Client.Connections;
 using PlProxy.Client.Partconf;
+using PlProxy.Client.Tool.Resharding;
 
 namespace PlProxy.Client.Tool.Partconf;
 
@@ -58,11 +60,23 @@ internal static class PartconfCommands
         status.SetAction((result, cancellationToken) => ReportedAsync(result, "status", async output =>
         {
             string name = result.GetValue(cluster)!;
-            (string version, var databases) = await PartconfDatabase.DatabasesAsync(result.GetValue(proxy)!, name, cancellationToken).ConfigureAwait(false);
-            await output.WriteLineAsync($"cluster {name}: version {version}").ConfigureAwait(false);
-            foreach ((string connectionString, PartconfSettings expected) in databases)
+            PartconfCluster definition = await PartconfDatabase.DatabasesAsync(result.GetValue(proxy)!, name, cancellationToken).ConfigureAwait(false);
+            await output.WriteLineAsync($"cluster {name}: version {definition.Version}").ConfigureAwait(false);
+            string proxyDatabase = ConnectionStrings.ToNpgsql(result.GetValue(proxy)!);
+            if (await ReshardOperation.ReadAsync(proxyDatabase, name, cancellationToken).ConfigureAwait(false) is { } operation)
+            {
+                bool switched = definition.Definition.Options.Partitions.Count == operation.NewMap.Length
+                    && (await ProxyMap.ReadAsync(proxyDatabase, name, definition.Definition.Options.Partitions, cancellationToken).ConfigureAwait(false)).Partitions.SequenceEqual(operation.NewMap, StringComparer.Ordinal);
+                await output.WriteLineAsync($"{(operation.Kind == ReshardKind.Split ? "split" : "move")} in progress: {operation.OldMap.Length} -> {operation.NewMap.Length} partitions, {(switched ? "switched; run it again to finish the cleanup" : "not switched: the old map serves (run it again to resume, or with --abort)")}").ConfigureAwait(false);
+            }
+
+            foreach ((string connectionString, PartconfSettings expected) in definition.Databases)
             {
                 await output.WriteLineAsync($"{new NpgsqlConnectionStringBuilder(connectionString).Database} (partitions {string.Join(", ", expected.Partitions)} of {expected.PartitionCount}): {await PartconfOfAsync(connectionString, cancellationToken).ConfigureAwait(false)}").ConfigureAwait(false);
+                foreach (string copy in await CopiesFromAsync(connectionString, cancellationToken).ConfigureAwait(false))
+                {
+                    await output.WriteLineAsync($"  {copy}").ConfigureAwait(false);
+                }
             }
 
             return 0;
@@ -90,22 +104,33 @@ internal static class PartconfCommands
         }
     }
 
+    // The logical replication a split or move runs from one database: each slot and how far its copy lags.
+    private static async Task<List<string>> CopiesFromAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        await using NpgsqlDataSource database = NpgsqlDataSource.Create(connectionString);
+        return await database.ListAsync("""
+            select format('copy %s: %s, %s bytes of WAL not yet applied by the new database', slot_name, case when active then 'streaming' else 'not connected' end,
+                          coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), 0)::int8)
+            from pg_catalog.pg_replication_slots where slot_name::text like 'plproxy\_%' and database = current_database() order by slot_name
+            """, r => r.GetString(0), cancellationToken).ConfigureAwait(false);
+    }
+
     // Runs a verb: its exit code, or 2 with "plproxy <verb>: <message>" when a database cannot be read or the proxy
     // database's definition is unusable.
-    private static async Task<int> ReportedAsync(ParseResult result, string verb, Func<TextWriter, Task<int>> run)
+    internal static async Task<int> ReportedAsync(ParseResult result, string verb, Func<TextWriter, Task<int>> run)
     {
         try
         {
             return await run(result.InvocationConfiguration.Output).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is NpgsqlException or PlProxyException or ArgumentException)
+        catch (Exception e) when (e is NpgsqlException or PlProxyException or ArgumentException or InvalidOperationException or TimeoutException)
         {
             await result.InvocationConfiguration.Error.WriteLineAsync($"plproxy {verb}: {e.Message}").ConfigureAwait(false);
             return 2;
         }
     }
 
-    private static (Option<string> Proxy, Option<string> Cluster) ClusterOptions() =>
+    internal static (Option<string> Proxy, Option<string> Cluster) ClusterOptions() =>
         (new Option<string>("--proxy") { Description = "The proxy database that defines the cluster (Npgsql or libpq form)", Required = true },
          new Option<string>("--cluster") { Description = "The cluster's name", Required = true });
 }

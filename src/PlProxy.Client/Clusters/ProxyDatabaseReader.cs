@@ -6,7 +6,11 @@ namespace PlProxy.Client.Clusters;
 /// <summary>A cluster as a proxy database defines it.</summary>
 /// <param name="Version">Its version: <c>plproxy.get_cluster_version</c>'s result, or a digest of the SQL/MED server's options.</param>
 /// <param name="Options">Its partitions and settings.</param>
-internal sealed record ProxyClusterDefinition(string Version, PlProxyClusterOptions Options);
+/// <param name="Credentials">
+/// For a SQL/MED server, the user mapping's <c>user</c> and <c>password</c> in libpq's form, appended to every partition
+/// of <paramref name="Options"/> (as PL/Proxy appends them); empty otherwise.
+/// </param>
+internal sealed record ProxyClusterDefinition(string Version, PlProxyClusterOptions Options, string Credentials = "");
 
 /// <summary>
 /// Reads cluster definitions from an existing PL/Proxy proxy database, as PL/Proxy does: a SQL/MED server of the
@@ -127,10 +131,10 @@ internal static class ProxyDatabaseReader
 
         string digest = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(
             System.Text.Encoding.UTF8.GetBytes(string.Join('\n', serverOptions.Concat(userOptions)))));
-        return new ProxyClusterDefinition("sqlmed:" + digest[..16], options);
+        return new ProxyClusterDefinition("sqlmed:" + digest[..16], options, credentials);
     }
 
-    private static int? PartitionNumber(string key)
+    internal static int? PartitionNumber(string key)
     {
         string? digits = key.StartsWith("partition_", StringComparison.Ordinal) ? key["partition_".Length..]
             : key.Length > 1 && key[0] == 'p' && char.IsDigit(key[1]) ? key[1..]

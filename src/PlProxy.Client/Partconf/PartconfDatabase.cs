@@ -24,7 +24,7 @@ public static class PartconfDatabase
     public const string NotConfiguredSqlState = "PX000";
 
     /// <summary>The version of <see cref="Script"/> (<c>partconf.script_version()</c> on an installed database).</summary>
-    public const int ScriptVersion = 1;
+    public const int ScriptVersion = 2;
 
     private static readonly Lazy<string> Text = new(() =>
     {
@@ -52,7 +52,7 @@ public static class PartconfDatabase
     /// <exception cref="PlProxyException">The proxy database has no valid definition of the cluster.</exception>
     public static async Task<IReadOnlyList<PartconfSettings>> InstallClusterAsync(string proxyDatabase, string cluster, CancellationToken cancellationToken = default)
     {
-        (_, List<(string ConnectionString, PartconfSettings Settings)> databases) = await DatabasesAsync(proxyDatabase, cluster, cancellationToken).ConfigureAwait(false);
+        List<(string ConnectionString, PartconfSettings Settings)> databases = (await DatabasesAsync(proxyDatabase, cluster, cancellationToken).ConfigureAwait(false)).Databases;
         foreach ((string connectionString, PartconfSettings settings) in databases)
         {
             await using NpgsqlDataSource database = NpgsqlDataSource.Create(connectionString);
@@ -79,31 +79,13 @@ public static class PartconfDatabase
         {
             await using NpgsqlDataSource database = NpgsqlDataSource.Create(connectionString);
             string name = new NpgsqlConnectionStringBuilder(connectionString).Database ?? connectionString;
-            var tables = new List<(string Table, string Column, string? HashFunction)>();
-            await using (NpgsqlCommand command = database.CreateCommand("""
-                select t.tgrelid::regclass::text, a[1], nullif(a[2], '')::regproc::text
-                from pg_catalog.pg_trigger t
-                cross join lateral (select string_to_array(encode(t.tgargs, 'escape'), '\000') a) args
-                where t.tgfoid = 'partconf.valid_hash'::regproc and not t.tgisinternal
-                order by 1
-                """))
-            await using (NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
+            foreach (PartitionedTable table in await PartitionedTablesAsync(database, cancellationToken).ConfigureAwait(false))
             {
-                while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-                {
-                    tables.Add((reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2)));
-                }
-            }
-
-            foreach ((string table, string column, string? hashFunction) in tables)
-            {
-                string key = $"t.\"{column.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
-                string hash = hashFunction is null ? $"partconf.hash_text({key}::text)" : $"{hashFunction}({key})::int8";
                 await using NpgsqlCommand count = database.CreateCommand(
-                    $"select count(*), count(*) filter (where not coalesce(partconf.partition_of({hash}) = any (c.part_nrs), false)) from {table} t, partconf.conf c");
+                    $"select count(*), count(*) filter (where not coalesce(partconf.partition_of({table.Hash("t")}) = any (c.part_nrs), false)) from {table.Table} t, partconf.conf c");
                 await using NpgsqlDataReader reader = await count.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                counts.Add(new PartconfTableCount(name, settings.Partitions, table, column, reader.GetInt64(0), reader.GetInt64(1)));
+                counts.Add(new PartconfTableCount(name, settings.Partitions, table.Table, table.Column, reader.GetInt64(0), reader.GetInt64(1)));
             }
         }
 
@@ -152,9 +134,30 @@ public static class PartconfDatabase
         return version;
     }
 
-    // The cluster's version and distinct databases as the proxy database defines them, each with what it serves; the
-    // definition is read (once) and checked before anything else happens.
-    internal static async Task<(string Version, List<(string ConnectionString, PartconfSettings Settings)> Databases)> DatabasesAsync(string proxyDatabase, string cluster, CancellationToken cancellationToken)
+    // The partitioned tables of a partition database: those with a partconf.valid_hash trigger, which names the key
+    // column (and optionally its hash function).
+    internal static async Task<List<PartitionedTable>> PartitionedTablesAsync(NpgsqlDataSource database, CancellationToken cancellationToken)
+    {
+        var tables = new List<PartitionedTable>();
+        await using NpgsqlCommand command = database.CreateCommand("""
+            select t.tgrelid::regclass::text, a[1], nullif(a[2], '')::regproc::text
+            from pg_catalog.pg_trigger t
+            cross join lateral (select string_to_array(encode(t.tgargs, 'escape'), '\000') a) args
+            where t.tgfoid = to_regproc('partconf.valid_hash') and not t.tgisinternal
+            order by 1
+            """);
+        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            tables.Add(new PartitionedTable(reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2)));
+        }
+
+        return tables;
+    }
+
+    // The cluster as the proxy database defines it, with its distinct databases and what each serves; the definition
+    // is read (once) and checked before anything else happens.
+    internal static async Task<PartconfCluster> DatabasesAsync(string proxyDatabase, string cluster, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(proxyDatabase);
         ArgumentException.ThrowIfNullOrEmpty(cluster);
@@ -182,6 +185,16 @@ public static class PartconfDatabase
             databases.Add((ConnectionStrings.ForPartition(layout.ConnectionString(connection), options.ConnectionSettings()), settings));
         }
 
-        return (definition.Version, databases);
+        return new PartconfCluster(cluster, definition, databases);
     }
+}
+
+/// <summary>A cluster as a proxy database defines it, and its distinct databases with what each serves.</summary>
+internal sealed record PartconfCluster(string Name, ProxyClusterDefinition Definition, List<(string ConnectionString, PartconfSettings Settings)> Databases)
+{
+    public string Version => Definition.Version;
+
+    /// <summary>The Npgsql connection string of a partition written as the proxy database writes them (credentials of a SQL/MED user mapping added).</summary>
+    public string ConnectionStringOf(string partition) => ConnectionStrings.ForPartition(
+        Definition.Credentials.Length == 0 ? partition : $"{partition} {Definition.Credentials}", Definition.Options.ConnectionSettings());
 }

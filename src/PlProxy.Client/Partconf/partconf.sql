@@ -1,10 +1,12 @@
--- partconf, version 1: the partition side of PlProxy.Client's routing, installed on every partition database.
+-- partconf, version 2: the partition side of PlProxy.Client's routing, installed on every partition database.
 -- Idempotent: running it again updates the functions and keeps the configuration and the id sequence.
 --
 --   partconf.conf             one row: the cluster, the partition numbers this database serves, the partition count,
 --                             the mapping (mask or modular), the hash flavour (modern hashtext or PostgreSQL 8.3's),
---                             a db_code unique in the cluster, and the numbers whose keys are fenced (being moved)
---   partconf.configure(...)   sets that row (bumps its version)
+--                             a db_code unique in the cluster, and the fence: the keys being moved away (those whose
+--                             partition under fence_count is in fenced_nrs), until fenced_until
+--   partconf.configure(...)   sets that row (bumps its version, lifts any fence)
+--   partconf.fence(...)       fences keys being moved (plproxy split / move); partconf.unfence() lifts the fence
 --   partconf.check_hash(h)    nothing when hash h belongs to this database, else SQLSTATE PX001; call it first
 --   partconf.valid_hash()     row trigger (argument: the key column, optionally its hash function) doing the same
 --   partconf.global_id()      ids unique across the cluster: nextval * 1024 + db_code
@@ -24,17 +26,24 @@ create table if not exists partconf.conf (
     db_code int4 not null,
     fenced_nrs int4[] not null default '{}',
     version int8 not null default 1,
+    fence_count int4,
+    fenced_until timestamptz,
     constraint conf_part_nrs check (cardinality(part_nrs) > 0 and 0 <= all (part_nrs) and part_count > all (part_nrs)),
     constraint conf_part_count check (part_count > 0 and (mapping = 'modular' or (part_count & (part_count - 1)) = 0)),
     constraint conf_mapping check (mapping in ('mask', 'modular')),
     constraint conf_hash_flavor check (hash_flavor in ('modern', 'legacy83')),
-    constraint conf_db_code check (db_code between 0 and 1023),
-    constraint conf_fenced_nrs check (fenced_nrs <@ part_nrs)
+    constraint conf_db_code check (db_code between 0 and 1023)
 );
+
+-- Version 2: a fence names partitions under a count of its own (a split fences half of a partition's keys: those that
+-- map to p + n under 2n), and expires (a tool killed mid-switch does not hold the keys for ever).
+alter table partconf.conf add column if not exists fence_count int4;
+alter table partconf.conf add column if not exists fenced_until timestamptz;
+alter table partconf.conf drop constraint if exists conf_fenced_nrs;
 
 create sequence if not exists partconf.global_id_seq;
 
-create or replace function partconf.script_version() returns int4 language sql immutable as $$ select 1 $$;
+create or replace function partconf.script_version() returns int4 language sql immutable as $$ select 2 $$;
 
 create or replace function partconf.configure(
     i_cluster text, i_part_nrs int4[], i_part_count int4, i_db_code int4,
@@ -45,8 +54,27 @@ returns int8 language sql as $$
     on conflict (singleton) do update
         set cluster_name = excluded.cluster_name, part_nrs = excluded.part_nrs, part_count = excluded.part_count,
             db_code = excluded.db_code, mapping = excluded.mapping, hash_flavor = excluded.hash_flavor,
-            fenced_nrs = '{}', version = partconf.conf.version + 1
+            fenced_nrs = '{}', fence_count = null, fenced_until = null, version = partconf.conf.version + 1
     returning version
+$$;
+
+-- Fences the keys whose partition under i_count is one of i_nrs (i_count is the partition count, or the doubled count
+-- of a split), for i_seconds: check_hash refuses them with PX001 until the fence is lifted or expires.
+create or replace function partconf.fence(i_nrs int4[], i_count int4, i_seconds float8) returns timestamptz language plpgsql as $$
+declare
+    until timestamptz := clock_timestamp() + make_interval(secs => i_seconds);
+begin
+    update partconf.conf set fenced_nrs = i_nrs, fence_count = i_count, fenced_until = until, version = version + 1;
+    if not found then
+        raise exception 'partconf is not configured on database %', current_database() using errcode = 'PX000';
+    end if;
+    return until;
+end
+$$;
+
+create or replace function partconf.unfence() returns void language sql as $$
+    update partconf.conf set fenced_nrs = '{}', fence_count = null, fenced_until = null, version = version + 1
+    where fenced_nrs <> '{}'
 $$;
 
 -- The partition a hash maps to, as PL/Proxy maps it: hash & (count - 1), or abs(hash % count) for modular clusters.
@@ -59,6 +87,8 @@ create or replace function partconf.check_hash(i_hash int8) returns void languag
 declare
     c partconf.conf;
     p int4;
+    n int4;
+    f int4;
 begin
     select * into c from partconf.conf;
     if not found then
@@ -74,10 +104,14 @@ begin
             i_hash, c.cluster_name, p, current_database(), array_to_string(c.part_nrs, ', ')
             using errcode = 'PX001', hint = 'The caller''s partition map is stale: reload it and send the call again.';
     end if;
-    if p = any (c.fenced_nrs) then
-        raise exception 'hash % of cluster % belongs to partition %, whose keys are being moved away from database %',
-            i_hash, c.cluster_name, p, current_database()
-            using errcode = 'PX001', hint = 'Send the call again once the new partition map is published.';
+    if c.fenced_nrs <> '{}' and (c.fenced_until is null or clock_timestamp() < c.fenced_until) then
+        n := coalesce(c.fence_count, c.part_count);
+        f := case c.mapping when 'mask' then (i_hash & (n - 1))::int4 else abs(i_hash % n)::int4 end;
+        if f = any (c.fenced_nrs) then
+            raise exception 'hash % of cluster % belongs to partition %, whose keys are being moved away from database %',
+                i_hash, c.cluster_name, p, current_database()
+                using errcode = 'PX001', hint = 'Send the call again once the new partition map is published.';
+        end if;
     end if;
 end
 $$;

@@ -90,10 +90,10 @@ public sealed class FencedCallTests(PartconfFixture fixture)
     public async Task FencedCall_OnAProxyDatabaseCluster_ReloadsTheMapAtOnceAndIsWrittenOnce()
     {
         NpgsqlDataSource[] databases = await PartitionsAsync();
-        string proxy = await fixture.ProxyDatabaseAsync([fixture.Libpq(databases[1]), fixture.Libpq(databases[0])], Token);
+        string proxy = await fixture.ProxyDatabaseAsync("fence", [fixture.Libpq(databases[1]), fixture.Libpq(databases[0])], Token);
         using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxyOptions { FencedCallTimeout = TimeSpan.FromSeconds(10) }.UseProxyDatabase(proxy));
         await source.Clusters.WarmUpAsync(["fence"], "test", Token); // version 1, the swapped map, is serving
-        await PartconfFixture.PublishMapAsync(proxy, 2, [fixture.Libpq(databases[0]), fixture.Libpq(databases[1])], Token);
+        await PartconfFixture.PublishMapAsync(proxy, "fence", 2, [fixture.Libpq(databases[0]), fixture.Libpq(databases[1])], Token);
         using var fences = new FenceCounter();
 
         Assert.Equal(9, await source.CreateProxy<IFencedWrites>().WriteKeyAsync(KeyOfPartition0, 9, Token));
@@ -112,10 +112,10 @@ public sealed class FencedCallTests(PartconfFixture fixture)
             await fence.ExecuteNonQueryAsync(Token);
         }
 
-        string proxy = await fixture.ProxyDatabaseAsync([fixture.Libpq(databases[0]), fixture.Libpq(databases[2])], Token);
+        string proxy = await fixture.ProxyDatabaseAsync("fence", [fixture.Libpq(databases[0]), fixture.Libpq(databases[2])], Token);
         using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxyOptions { FencedCallTimeout = TimeSpan.FromSeconds(10) }.UseProxyDatabase(proxy));
         await source.Clusters.WarmUpAsync(["fence"], "test", Token);
-        await PartconfFixture.PublishMapAsync(proxy, 2, [fixture.Libpq(databases[0]), fixture.Libpq(databases[1])], Token);
+        await PartconfFixture.PublishMapAsync(proxy, "fence", 2, [fixture.Libpq(databases[0]), fixture.Libpq(databases[1])], Token);
         string[] keys = [.. Enumerable.Range(0, 20).Select(i => $"key{i}")];
         using var fences = new FenceCounter();
 
@@ -138,10 +138,10 @@ public sealed class FencedCallTests(PartconfFixture fixture)
             await prepare.ExecuteNonQueryAsync(Token);
         }
 
-        string proxy = await fixture.ProxyDatabaseAsync([fixture.Libpq(old), fixture.Libpq(old)], Token);
+        string proxy = await fixture.ProxyDatabaseAsync("fence", [fixture.Libpq(old), fixture.Libpq(old)], Token);
         using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxyOptions { FencedCallTimeout = TimeSpan.FromSeconds(10) }.UseProxyDatabase(proxy));
         await source.Clusters.WarmUpAsync(["fence"], "test", Token);
-        await PartconfFixture.PublishMapAsync(proxy, 2, [fixture.Libpq(databases[0]), fixture.Libpq(databases[1])], Token);
+        await PartconfFixture.PublishMapAsync(proxy, "fence", 2, [fixture.Libpq(databases[0]), fixture.Libpq(databases[1])], Token);
         string[] keys = [.. Enumerable.Range(0, 20).Select(i => $"key{i}")];
 
         IReadOnlyList<long> ids = await source.CreateProxy<IFencedWrites>().WriteKeysAsync(keys, [.. Enumerable.Range(200, 20).Select(i => (long)i)], Token);

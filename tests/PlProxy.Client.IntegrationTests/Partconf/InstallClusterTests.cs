@@ -23,7 +23,7 @@ public sealed class InstallClusterTests(PartconfFixture fixture)
         }
 
         // Four partitions over two databases (PL/Proxy's FAQ: over-partition, keep duplicate connect strings).
-        string proxy = await fixture.ProxyDatabaseAsync([fixture.Libpq(names[0]), fixture.Libpq(names[1]), fixture.Libpq(names[0]), fixture.Libpq(names[1])], Token);
+        string proxy = await fixture.ProxyDatabaseAsync("users", [fixture.Libpq(names[0]), fixture.Libpq(names[1]), fixture.Libpq(names[0]), fixture.Libpq(names[1])], Token);
 
         IReadOnlyList<PartconfSettings> installed = await PartconfDatabase.InstallClusterAsync(proxy, "users", Token);
 
@@ -50,7 +50,7 @@ public sealed class InstallClusterTests(PartconfFixture fixture)
             databases[i] = NpgsqlDataSource.Create(await fixture.Server.CreateDatabaseAsync(names[i], cancellationToken: Token));
         }
 
-        string proxy = await fixture.ProxyDatabaseAsync([fixture.Libpq(names[0]), fixture.Libpq(names[1])], Token);
+        string proxy = await fixture.ProxyDatabaseAsync("users", [fixture.Libpq(names[0]), fixture.Libpq(names[1])], Token);
         await PartconfDatabase.InstallClusterAsync(proxy, "users", Token);
         string[] keys = [.. Keys.Take(100)];
         string[] misplaced = [.. keys.Where(k => Partitions.IndexOf(PgHash.HashText(k), 2) == 1).Take(3)];

@@ -19,12 +19,12 @@ public sealed class MapChangeNotificationTests(PartconfFixture fixture)
     [Fact]
     public async Task Notification_OfAChangedCluster_ReloadsItWithoutWaitingForThePoll()
     {
-        string proxy = await fixture.ProxyDatabaseAsync([fixture.Libpq("one")], Token);
+        string proxy = await fixture.ProxyDatabaseAsync("moving", [fixture.Libpq("one")], Token);
         using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxyOptions().UseProxyDatabase(proxy));
         await source.Clusters.WarmUpAsync(["moving"], "test", Token);
         await Task.Delay(500, Token); // the listening connection is up
 
-        await PartconfFixture.PublishMapAsync(proxy, 2, [fixture.Libpq("two")], Token);
+        await PartconfFixture.PublishMapAsync(proxy, "moving", 2, [fixture.Libpq("two")], Token);
         await ExecuteAsync(proxy, $"notify {ProxyDatabaseSource.ChangeChannel}, 'moving'");
 
         Assert.Equal("2", await VersionWithinAsync(source, "2"));
@@ -33,7 +33,7 @@ public sealed class MapChangeNotificationTests(PartconfFixture fixture)
     [Fact]
     public async Task CutListeningConnection_OnReconnect_ChecksEveryVersion()
     {
-        string proxy = await fixture.ProxyDatabaseAsync([fixture.Libpq("one")], Token);
+        string proxy = await fixture.ProxyDatabaseAsync("moving", [fixture.Libpq("one")], Token);
         using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxyOptions().UseProxyDatabase(proxy));
         await source.Clusters.WarmUpAsync(["moving"], "test", Token);
         await Task.Delay(500, Token);
@@ -45,7 +45,7 @@ public sealed class MapChangeNotificationTests(PartconfFixture fixture)
             Assert.Equal(1L, await cut.ExecuteScalarAsync(Token));
         }
 
-        await PartconfFixture.PublishMapAsync(proxy, 3, [fixture.Libpq("three")], Token);
+        await PartconfFixture.PublishMapAsync(proxy, "moving", 3, [fixture.Libpq("three")], Token);
 
         Assert.Equal("3", await VersionWithinAsync(source, "3"));
     }

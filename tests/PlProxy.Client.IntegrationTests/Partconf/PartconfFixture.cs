@@ -49,13 +49,13 @@ public sealed class PartconfFixture : IAsyncLifetime
         return databases;
     }
 
-    /// <summary>A proxy database (see <see cref="ProxyDatabases"/>) serving <paramref name="partitions"/> as version 1.</summary>
-    public Task<string> ProxyDatabaseAsync(string[] partitions, CancellationToken cancellationToken) =>
-        ProxyDatabases.CreateAsync(Server, $"proxy{Interlocked.Increment(ref _databases)}", partitions, cancellationToken);
+    /// <summary>A proxy database (see <see cref="ProxyDatabases"/>) serving <paramref name="partitions"/> as version 1 of <paramref name="cluster"/>.</summary>
+    public Task<string> ProxyDatabaseAsync(string cluster, string[] partitions, CancellationToken cancellationToken) =>
+        ProxyDatabases.CreateAsync(Server, $"proxy{Interlocked.Increment(ref _databases)}", cluster, partitions, cancellationToken);
 
     /// <inheritdoc cref="ProxyDatabases.PublishMapAsync"/>
-    public static Task PublishMapAsync(string proxy, int version, string[] partitions, CancellationToken cancellationToken) =>
-        ProxyDatabases.PublishMapAsync(proxy, version, partitions, cancellationToken);
+    public static Task PublishMapAsync(string proxy, string cluster, int version, string[] partitions, CancellationToken cancellationToken) =>
+        ProxyDatabases.PublishMapAsync(proxy, cluster, version, partitions, cancellationToken);
 
     /// <summary>A database of this server in libpq's form, as proxy databases list partitions.</summary>
     public string Libpq(string database) => ProxyDatabases.Libpq(Server, database);

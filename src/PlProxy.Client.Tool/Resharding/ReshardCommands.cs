@@ -1,0 +1,181 @@
+using System.CommandLine;
+using Npgsql;
+using PlProxy.Client.Connections;
+using PlProxy.Client.Partconf;
+using PlProxy.Client.Tool.Partconf;
+
+namespace PlProxy.Client.Tool.Resharding;
+
+/// <summary><c>plproxy split</c> and <c>plproxy move</c>: online resharding of a cluster a proxy database defines.</summary>
+internal static class ReshardCommands
+{
+    /// <summary><c>plproxy split --proxy "&lt;proxy db&gt;" --cluster &lt;name&gt; --to "&lt;new db n&gt;" ... "&lt;new db 2n-1&gt;"</c>.</summary>
+    public static Command Split()
+    {
+        (Option<string> proxy, Option<string> cluster) = PartconfCommands.ClusterOptions();
+        var to = new Option<string[]>("--to") { Description = "The new, empty databases, one per partition: partition p's keys that map to p + n go to the p-th", AllowMultipleArgumentsPerToken = true };
+        ReshardOptions options = new();
+        var split = new Command("split", "Doubles the partition count: copies each partition's upper half of keys into a new database with logical replication, fences them for the switch, publishes the new map and deletes what moved.")
+        {
+            proxy, cluster, to,
+        };
+        options.AddTo(split);
+        split.SetAction((result, cancellationToken) => PartconfCommands.ReportedAsync(result, "split", async output =>
+        {
+            string proxyDatabase = ConnectionStrings.ToNpgsql(result.GetValue(proxy)!);
+            string name = result.GetValue(cluster)!;
+            string[] given = result.GetValue(to) ?? [];
+            return await RunAsync(proxyDatabase, name, ReshardKind.Split, result, options, output, cancellationToken, (definition, operation, oldMap, codes) =>
+                ReshardPlan.Split(definition, oldMap, given.Length == 0 && operation is not null ? operation.NewMap[oldMap.Length..] : given, codes)).ConfigureAwait(false);
+        }));
+        return split;
+    }
+
+    /// <summary><c>plproxy move --proxy "&lt;proxy db&gt;" --cluster &lt;name&gt; --partition &lt;k&gt; --to "&lt;new db&gt;"</c>.</summary>
+    public static Command Move()
+    {
+        (Option<string> proxy, Option<string> cluster) = PartconfCommands.ClusterOptions();
+        var partition = new Option<int>("--partition") { Description = "The partition that moves", Required = true };
+        var to = new Option<string>("--to") { Description = "Its new, empty database" };
+        ReshardOptions options = new();
+        var move = new Command("move", "Moves one partition to another database: copies it with logical replication, fences its keys for the switch, publishes the new map and deletes what moved.")
+        {
+            proxy, cluster, partition, to,
+        };
+        options.AddTo(move);
+        move.SetAction((result, cancellationToken) => PartconfCommands.ReportedAsync(result, "move", async output =>
+        {
+            string proxyDatabase = ConnectionStrings.ToNpgsql(result.GetValue(proxy)!);
+            int k = result.GetValue(partition);
+            return await RunAsync(proxyDatabase, result.GetValue(cluster)!, ReshardKind.Move, result, options, output, cancellationToken, (definition, operation, oldMap, codes) =>
+                ReshardPlan.Move(definition, oldMap, k, result.GetValue(to) ?? (operation is not null && k >= 0 && k < operation.NewMap.Length ? operation.NewMap[k] : throw new ArgumentException("Give the partition's new database (--to).")), codes)).ConfigureAwait(false);
+        }));
+        return move;
+    }
+
+    private static async Task<int> RunAsync(
+        string proxy, string cluster, ReshardKind kind, ParseResult result, ReshardOptions options, TextWriter output, CancellationToken cancellationToken,
+        Func<PartconfCluster, ReshardOperation?, string[], IReadOnlyList<int>, ReshardPlan> planned)
+    {
+        PartconfCluster definition = await PartconfDatabase.DatabasesAsync(proxy, cluster, cancellationToken).ConfigureAwait(false);
+        ProxyMap map = await ProxyMap.ReadAsync(proxy, cluster, definition.Definition.Options.Partitions, cancellationToken).ConfigureAwait(false);
+        ReshardOperation? operation = await ReshardOperation.ReadAsync(proxy, cluster, cancellationToken).ConfigureAwait(false);
+        string verb = kind == ReshardKind.Split ? "split" : "move";
+        if (operation is not null && operation.Kind != kind)
+        {
+            throw new InvalidOperationException($"A {(operation.Kind == ReshardKind.Split ? "split" : "move")} of cluster {cluster} is in progress: run it again to finish it, or with --abort to undo it, before a {verb}.");
+        }
+
+        bool abort = result.GetValue(options.Abort);
+        if (abort && operation is null)
+        {
+            await output.WriteLineAsync($"plproxy {verb}: no {verb} of cluster {cluster} is in progress; nothing to undo.").ConfigureAwait(false);
+            return 0;
+        }
+
+        string[] oldMap = operation?.OldMap ?? [.. map.Partitions];
+        ReshardPlan plan = planned(definition, operation, oldMap, await DbCodesAsync(definition, oldMap, cancellationToken).ConfigureAwait(false));
+        if (operation is not null && !operation.NewMap.SequenceEqual(plan.NewMap, StringComparer.Ordinal))
+        {
+            throw new InvalidOperationException($"A {verb} of cluster {cluster} to a different map is in progress (new partitions: {string.Join(", ", operation.NewMap.Except(operation.OldMap))}): run it again with its own arguments, or --abort it.");
+        }
+
+        if (!map.Partitions.SequenceEqual(plan.OldMap, StringComparer.Ordinal) && !map.Partitions.SequenceEqual(plan.NewMap, StringComparer.Ordinal))
+        {
+            throw new InvalidOperationException($"The proxy database's map of cluster {cluster} is neither the one the {verb} started from nor the one it leads to; someone changed it meanwhile. Nothing was changed.");
+        }
+
+        var settings = new ReshardSettings(
+            result.GetValue(options.OtherTablesOption) switch { "copy" => OtherTables.Copy, "leave" => OtherTables.Leave, _ => OtherTables.Refuse },
+            TimeSpan.FromSeconds(result.GetValue(options.FenceTimeout)),
+            TimeSpan.FromSeconds(result.GetValue(options.CatchUpTimeout)),
+            result.GetValue(options.BatchSize));
+        var resharder = new Resharder(plan, map, proxy, settings, output);
+        if (abort)
+        {
+            await resharder.AbortAsync(cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            await resharder.RunAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return 0;
+    }
+
+    // The db_code of each distinct database of a partition list, from its partconf.
+    private static async Task<IReadOnlyList<int>> DbCodesAsync(PartconfCluster cluster, string[] map, CancellationToken cancellationToken)
+    {
+        var codes = new List<int>();
+        foreach ((string connectionString, _) in ReshardPlan.Databases(cluster, map))
+        {
+            await using NpgsqlDataSource database = NpgsqlDataSource.Create(connectionString);
+            string name = ReshardPlan.DatabaseName(connectionString);
+            List<int> code;
+            try
+            {
+                code = await database.ListAsync("select db_code from partconf.conf", r => r.GetInt32(0), cancellationToken).ConfigureAwait(false);
+            }
+            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName)
+            {
+                code = [];
+            }
+            catch (NpgsqlException e)
+            {
+                throw new InvalidOperationException($"{name} cannot be reached ({e.Message}); nothing was changed.", e);
+            }
+
+            codes.Add(code is [int found] ? found : throw new InvalidOperationException($"{name} has no partconf configuration: run plproxy partconf install --proxy ... --cluster {cluster.Name} first. Nothing was changed."));
+        }
+
+        return codes;
+    }
+
+    /// <summary>The options split and move share.</summary>
+    private sealed class ReshardOptions
+    {
+        public Option<bool> Abort { get; } = new("--abort") { Description = "Undo a split or move that has not switched yet: sources serve as before, the new databases are emptied" };
+
+        public Option<string> OtherTablesOption { get; } = CreateOtherTables();
+
+        public Option<double> FenceTimeout { get; } = new("--fence-timeout") { Description = "Seconds the fence may hold the moving keys; it expires by itself if the tool dies", DefaultValueFactory = _ => 10 };
+
+        public Option<double> CatchUpTimeout { get; } = new("--catch-up-timeout") { Description = "Seconds the new databases may take to catch up after the copy", DefaultValueFactory = _ => 300 };
+
+        public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Rows deleted per statement when the moved rows are removed", DefaultValueFactory = _ => 5000 };
+
+        public void AddTo(Command command)
+        {
+            command.Options.Add(OtherTablesOption);
+            command.Options.Add(Abort);
+            command.Options.Add(FenceTimeout);
+            command.Options.Add(CatchUpTimeout);
+            command.Options.Add(BatchSize);
+            Positive(FenceTimeout, 3600);
+            Positive(CatchUpTimeout, double.MaxValue);
+            BatchSize.Validators.Add(result =>
+            {
+                if (result.GetValueOrDefault<int>() <= 0)
+                {
+                    result.AddError("--batch-size must be positive.");
+                }
+            });
+        }
+
+        private static void Positive(Option<double> option, double max) => option.Validators.Add(result =>
+        {
+            double seconds = result.GetValueOrDefault<double>();
+            if (seconds <= 0 || seconds > max)
+            {
+                result.AddError($"{option.Name} must be a positive number of seconds{(max < double.MaxValue ? $", at most {max}" : "")}.");
+            }
+        });
+
+        private static Option<string> CreateOtherTables()
+        {
+            var option = new Option<string>("--other-tables") { Description = "Tables without a partconf trigger: 'copy' (whole, to every new database) or 'leave' (where they are)" };
+            option.AcceptOnlyFromAmong("copy", "leave");
+            return option;
+        }
+    }
+}

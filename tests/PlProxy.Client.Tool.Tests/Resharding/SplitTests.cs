@@ -1,0 +1,64 @@
+using PlProxy.Client.Hashing;
+using Resharding;
+
+namespace PlProxy.Client.Scaffold.Tests.Resharding;
+
+/// <summary><c>plproxy split</c> and <c>plproxy move</c> on a quiet cluster: what moves, where it lands, what is left behind.</summary>
+[Collection(ReshardFixture.Collection)]
+public sealed class SplitTests(ReshardFixture fixture)
+{
+    private static readonly string[] Keys = [.. Enumerable.Range(0, 2000).Select(i => $"user{i}")];
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Split_OfFourPartitions_LeavesEveryRowOnceOnItsPartitionOfEight()
+    {
+        DemoCluster cluster = await fixture.ClusterAsync(4, 4, Token);
+        await ReshardFixture.SeedAsync(cluster.Partitions, Keys, Token);
+
+        (int exitCode, string output, string error) = await Tool.RunAsync(["split", "--proxy", cluster.Proxy, "--cluster", "users", "--to", .. cluster.Spares]);
+
+        Assert.True(exitCode == 0, output + error);
+        string[] map = await ReshardFixture.MapAsync(cluster.Proxy, Token);
+        Assert.Equal([.. cluster.Partitions, .. cluster.Spares], map);
+        List<(int Database, string Id, string Key)> rows = await ReshardFixture.RowsAsync(map, Token);
+        Assert.Equal(Keys.Order(StringComparer.Ordinal), rows.Select(r => r.Key).Order(StringComparer.Ordinal));
+        Assert.All(rows, r => Assert.Equal(Partitions.IndexOf(PgHash.HashText(r.Key), 8), r.Database));
+        Assert.Equal((0, 0), await fixture.LeftoversAsync(cluster.Proxy, Token));
+    }
+
+    [Fact]
+    public async Task Split_ThenVerify_PassesWithTheNewDatabasesConfigured()
+    {
+        DemoCluster cluster = await fixture.ClusterAsync(2, 2, Token);
+        await ReshardFixture.SeedAsync(cluster.Partitions, Keys.Take(300), Token);
+        Assert.Equal(0, (await Tool.RunAsync(["split", "--proxy", cluster.Proxy, "--cluster", "users", "--to", .. cluster.Spares])).ExitCode);
+
+        (int verified, string output, _) = await Tool.RunAsync(["verify", "--proxy", cluster.Proxy, "--cluster", "users"]);
+        (_, string status, _) = await Tool.RunAsync(["status", "--proxy", cluster.Proxy, "--cluster", "users"]);
+
+        Assert.Equal(0, verified);
+        Assert.Contains("every row of 4 partitioned tables is on its partition", output, StringComparison.Ordinal);
+        Assert.Contains("partitions 3 of 4, mask, modern hash, db_code 3, fenced {}", status, StringComparison.Ordinal);
+        Assert.DoesNotContain("in progress", status, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Move_OfOnePartition_LeavesItsRowsOnlyOnTheNewDatabase()
+    {
+        DemoCluster cluster = await fixture.ClusterAsync(4, 1, Token);
+        await ReshardFixture.SeedAsync(cluster.Partitions, Keys.Take(500), Token);
+
+        (int exitCode, string output, string error) = await Tool.RunAsync(["move", "--proxy", cluster.Proxy, "--cluster", "users", "--partition", "2", "--to", cluster.Spares[0]]);
+
+        Assert.True(exitCode == 0, output + error);
+        string[] map = await ReshardFixture.MapAsync(cluster.Proxy, Token);
+        Assert.Equal(cluster.Spares[0], map[2]);
+        List<(int Database, string Id, string Key)> rows = await ReshardFixture.RowsAsync(map, Token);
+        Assert.Equal(500, rows.Count);
+        Assert.All(rows, r => Assert.Equal(Partitions.IndexOf(PgHash.HashText(r.Key), 4), r.Database));
+        Assert.Contains("serves no partition of cluster users any more", output, StringComparison.Ordinal);
+        Assert.Equal((0, 0), await fixture.LeftoversAsync(cluster.Proxy, Token));
+    }
+}
