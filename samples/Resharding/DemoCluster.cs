@@ -45,6 +45,7 @@ public sealed record DemoCluster(string Proxy, string[] Partitions, string[] Spa
         options.Settings["max_wal_senders"] = "64";
         options.Settings["max_worker_processes"] = "48";
         options.Settings["max_logical_replication_workers"] = "32";
+        options.Settings["wal_writer_delay"] = "10ms"; // the copy sends flushed WAL only: a short fence needs a prompt WAL writer
         options.Settings["wal_retrieve_retry_interval"] = "200ms"; // table copies start without the default 5 s pause
         return options;
     }

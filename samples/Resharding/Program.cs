@@ -9,7 +9,7 @@ using Resharding;
 //   dotnet run --project samples/Resharding -- write --proxy "<proxy>"   writes through the cluster until you press Enter
 // and meanwhile `plproxy split` / `plproxy move` as `setup` prints them.
 //
-// `write` prints one line per write: "ack <id> <key> <milliseconds>" once the write is acknowledged, or
+// `write` prints one line per write: "ack <id> <key> <milliseconds> <time acknowledged>" once the write is acknowledged, or
 // "error <id> <key> <message>"; on Enter (or end of input) it finishes the writes in flight and prints a summary.
 return args switch
 {
@@ -74,7 +74,7 @@ static async Task<int> WriteAsync(string proxy, string writer)
                 {
                     acknowledged++;
                     longest = Math.Max(longest, waited);
-                    Console.WriteLine($"ack {id} {key} {waited}");
+                    Console.WriteLine($"ack {id} {key} {waited} {DateTime.Now:HH:mm:ss.fff}");
                 }
             }
             catch (PlProxyException e)
@@ -85,6 +85,8 @@ static async Task<int> WriteAsync(string proxy, string writer)
                     Console.WriteLine($"error {id} {key} {e.Message.ReplaceLineEndings(" ")}");
                 }
             }
+
+            await Task.Delay(2); // a service writing steadily, not a benchmark: the machine keeps room for the operation
         }
     }
 

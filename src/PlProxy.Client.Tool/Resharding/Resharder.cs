@@ -117,6 +117,12 @@ internal sealed class Resharder(ReshardPlan plan, ProxyMap map, string proxy, Re
                 throw new InvalidOperationException($"{source.Name} has partconf {version}; the {plan.Verb} needs partconf {PartconfDatabase.ScriptVersion}: run plproxy partconf install --proxy ... --cluster {plan.Cluster} first. Nothing was changed.");
             }
 
+            string walWriterDelay = await database.ScalarAsync<string>("select setting from pg_catalog.pg_settings where name = 'wal_writer_delay'", cancellationToken).ConfigureAwait(false);
+            if (int.Parse(walWriterDelay, System.Globalization.CultureInfo.InvariantCulture) > 20)
+            {
+                await SayAsync("check", $"note: {source.Name} runs with wal_writer_delay = {walWriterDelay} ms; the copy sends only flushed WAL, so the fence may last that much longer (wal_writer_delay = 10ms, a reload, shortens it)").ConfigureAwait(false);
+            }
+
             SourceTables found = await SourceTables.ReadAsync(database, cancellationToken).ConfigureAwait(false);
             if (found.Partitioned.Count == 0 && found.Others.Count == 0)
             {
@@ -186,12 +192,13 @@ internal sealed class Resharder(ReshardPlan plan, ProxyMap map, string proxy, Re
     // routes to them before the new map is published; the copy's writes do not fire triggers).
     private async Task CatchUpAsync(CancellationToken cancellationToken)
     {
-        await SayAsync("catch-up", "waiting for the new databases to apply every write copied so far").ConfigureAwait(false);
-        await MarkAndWaitAsync(plan.Sources, settings.CatchUpTimeout, cancellationToken).ConfigureAwait(false);
         foreach (ReshardTarget target in plan.Targets)
         {
             await PartconfDatabase.InstallAsync(Database(target.ConnectionString), target.Settings, cancellationToken).ConfigureAwait(false);
         }
+
+        await SayAsync("catch-up", "waiting for the new databases to apply every write copied so far").ConfigureAwait(false);
+        await MarkAndWaitAsync(plan.Sources, settings.CatchUpTimeout, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task FenceAndSwitchAsync(Dictionary<ReshardSource, SourceTables> tables, CancellationToken cancellationToken)
@@ -204,8 +211,11 @@ internal sealed class Resharder(ReshardPlan plan, ProxyMap map, string proxy, Re
             DateTime[] raised = await Task.WhenAll(pending.Select(source => Fence.RaiseAsync(Database(source.ConnectionString), source, settings.FenceLifetime, cancellationToken))).ConfigureAwait(false);
             TimeSpan bound = settings.FenceLifetime / 3;
             await Task.WhenAll(pending.Select((source, i) => Fence.DrainAsync(Database(source.ConnectionString), raised[i], source.Name, bound, cancellationToken))).ConfigureAwait(false);
+            await SayAsync("fence", "every write accepted before the fence has ended").ConfigureAwait(false);
             await MarkAndWaitAsync(plan.Sources, bound, cancellationToken).ConfigureAwait(false);
+            await SayAsync("fence", "the new databases have applied them").ConfigureAwait(false);
             await VerifyCopiesAsync(tables, cancellationToken).ConfigureAwait(false);
+            await SayAsync("fence", "copies counted: every moving row is on its new database").ConfigureAwait(false);
 
             await SayAsync("switch", "sources' partconf, then the map").ConfigureAwait(false);
             await Task.WhenAll(pending.Select(source => SwitchSourceAsync(source, cancellationToken))).ConfigureAwait(false);

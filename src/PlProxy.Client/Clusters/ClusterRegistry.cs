@@ -22,6 +22,7 @@ internal sealed class ClusterRegistry : IAsyncDisposable
     private readonly ILogger _logger;
     private Dictionary<string, ClusterSnapshot> _clusters = new(StringComparer.Ordinal);
     private Dictionary<string, ClusterDefinition> _configured = new(StringComparer.Ordinal);
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _disposed;
 
     public ClusterRegistry(string? proxyDatabase, TimeSpan pollInterval, ILogger logger, PoolFactory? poolFactory = null)
@@ -43,6 +44,9 @@ internal sealed class ClusterRegistry : IAsyncDisposable
 
     /// <summary>The versions serving now, by cluster name.</summary>
     public IReadOnlyDictionary<string, ClusterSnapshot> Current => Volatile.Read(ref _clusters);
+
+    /// <summary>Completes when a new version of any cluster is swapped in: a fenced call waits on it rather than sleeping its pause out.</summary>
+    public Task Changed => Volatile.Read(ref _changed).Task;
 
     /// <summary>The number of open connection pools.</summary>
     public int PoolCount => _pools.Count + _connectTargets.Count;
@@ -187,6 +191,8 @@ internal sealed class ClusterRegistry : IAsyncDisposable
             Volatile.Write(ref _clusters, next);
         }
 
+        SignalChanged();
+
         foreach (ClusterSnapshot old in retired)
         {
             old.Retire();
@@ -207,7 +213,11 @@ internal sealed class ClusterRegistry : IAsyncDisposable
         }
 
         old?.Retire();
+        SignalChanged();
     }
+
+    private void SignalChanged() =>
+        Interlocked.Exchange(ref _changed, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
 
     /// <summary>Stops the proxy database's polling and disposes every pool.</summary>
     public async ValueTask DisposeAsync()

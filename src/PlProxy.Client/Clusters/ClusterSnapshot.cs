@@ -49,6 +49,9 @@ internal sealed class ClusterSnapshot
     /// <summary>True for a CONNECT target rather than a cluster.</summary>
     public bool IsConnectTarget { get; private init; }
 
+    /// <summary>Whether a newer version replaced this one.</summary>
+    public bool IsRetired => Volatile.Read(ref _retired) != 0;
+
     /// <summary>The cluster's name, or null for a CONNECT target.</summary>
     public string? Name => IsConnectTarget ? null : Layout.Name;
 

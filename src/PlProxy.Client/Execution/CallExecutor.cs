@@ -116,8 +116,10 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
 
     /// <summary>
     /// The fences one call met: each counted and logged; the cluster's map read again from its source (an unreachable
-    /// proxy database leaves it as it is); a growing pause (25 ms doubling to 400 ms) from the second on; and, past
-    /// the fence wait, the stale-map error naming where the call was refused. Allocated only when a call is fenced.
+    /// proxy database leaves it as it is); a growing pause (25 ms doubling to 400 ms) from the second on, cut short
+    /// when a new version of any cluster is swapped in (a notification from the proxy database, an options reload) and
+    /// skipped when the call's version is already replaced; and, past the fence wait, the stale-map error naming where
+    /// the call was refused. Allocated only when a call is fenced.
     /// </summary>
     private sealed class FenceWait(ClusterRegistry clusters, ILogger logger, TimeSpan timeout, RemoteCall call)
     {
@@ -138,11 +140,19 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
                     fence);
             }
 
-            if (_count > 1)
+            if (_count > 1 && !route.Cluster.IsRetired)
             {
+                Task changed = clusters.Changed;
                 TimeSpan pause = TimeSpan.FromMilliseconds(Math.Min(400, 25 << Math.Min(_count - 2, 4)));
                 TimeSpan left = timeout - waited;
-                await Task.Delay(pause < left ? pause : left, cancellationToken).ConfigureAwait(false);
+                using var paused = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                Task delay = Task.Delay(pause < left ? pause : left, paused.Token);
+                if (await Task.WhenAny(delay, changed).ConfigureAwait(false) == changed)
+                {
+                    await paused.CancelAsync().ConfigureAwait(false);
+                }
+
+                cancellationToken.ThrowIfCancellationRequested();
             }
 
             try

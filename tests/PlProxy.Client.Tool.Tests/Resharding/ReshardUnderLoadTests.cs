@@ -1,0 +1,97 @@
+using System.Diagnostics;
+using PlProxy.Client.Hashing;
+using Resharding;
+
+namespace PlProxy.Client.Scaffold.Tests.Resharding;
+
+/// <summary>
+/// Three client processes, each with its own map kept by LISTEN on the proxy database, write without pause while
+/// <c>plproxy split</c> takes the cluster from 4 partitions to 8, or <c>plproxy move</c> moves a partition: every
+/// acknowledged write is afterwards on its partition exactly once, nothing else is there, no write failed.
+/// </summary>
+[Collection(ReshardFixture.Collection)]
+public sealed class ReshardUnderLoadTests(ReshardFixture fixture)
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Split_WhileThreeClientProcessesWrite_KeepsEveryAcknowledgedWriteOnceOnItsPartition()
+    {
+        DemoCluster cluster = await fixture.ClusterAsync(4, 4, Token);
+
+        await ReshardWhileWritingAsync(cluster, ["split", "--proxy", cluster.Proxy, "--cluster", "users", "--to", .. cluster.Spares], [.. cluster.Partitions, .. cluster.Spares]);
+    }
+
+    [Fact]
+    public async Task Move_WhileThreeClientProcessesWrite_KeepsEveryAcknowledgedWriteOnceOnItsPartition()
+    {
+        DemoCluster cluster = await fixture.ClusterAsync(4, 1, Token);
+        string[] moved = [.. cluster.Partitions];
+        moved[1] = cluster.Spares[0];
+
+        await ReshardWhileWritingAsync(cluster, ["move", "--proxy", cluster.Proxy, "--cluster", "users", "--partition", "1", "--to", cluster.Spares[0]], moved);
+    }
+
+    private async Task ReshardWhileWritingAsync(DemoCluster cluster, string[] command, string[] finalMap)
+    {
+        WriterProcess[] writers = [.. Enumerable.Range(1, 3).Select(i => WriterProcess.Start(cluster.Proxy, $"w{i}"))];
+        try
+        {
+            var warming = Stopwatch.StartNew();
+            while (writers.Any(w => w.Acknowledged < 50))
+            {
+                Assert.True(warming.Elapsed < TimeSpan.FromSeconds(60), "the writers did not start writing");
+                await Task.Delay(50, Token);
+            }
+
+            string started = DateTime.Now.ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture);
+            (int exitCode, string output, string error) = await Tool.RunAsync(command);
+            Assert.True(exitCode == 0, output + error);
+            int afterSwitch = writers.Sum(w => w.Acknowledged);
+            while (writers.Sum(w => w.Acknowledged) < afterSwitch + 150)
+            {
+                await Task.Delay(50, Token); // the new map carries writes too
+            }
+
+            var acks = new List<(string Id, string Key, long Milliseconds, string At)>();
+            var errors = new List<string>();
+            foreach (WriterProcess writer in writers)
+            {
+                (List<(string Id, string Key, long Milliseconds, string At)> writerAcks, List<string> writerErrors) = await writer.StopAsync(Token);
+                acks.AddRange(writerAcks);
+                errors.AddRange(writerErrors);
+            }
+
+            Assert.Equal(finalMap, await ReshardFixture.MapAsync(cluster.Proxy, Token));
+            List<(int Database, string Id, string Key)> rows = await ReshardFixture.RowsAsync(finalMap, Token);
+            var rowsById = rows.GroupBy(r => r.Id).ToDictionary(g => g.Key, g => g.ToList());
+            int lost = acks.Count(a => !rowsById.ContainsKey(a.Id));
+            int duplicated = rowsById.Count(g => g.Value.Count > 1);
+            int misplaced = rows.Count(r => r.Database != Partitions.IndexOf(PgHash.HashText(r.Key), finalMap.Length));
+            int unacknowledged = rows.Count - acks.Count;
+            HashSet<string> moving = [.. acks.Select(a => a.Key).Distinct().Where(k =>
+                finalMap[Partitions.IndexOf(PgHash.HashText(k), finalMap.Length)] != cluster.Partitions[Partitions.IndexOf(PgHash.HashText(k), cluster.Partitions.Length)])];
+            // Waits while the tool ran (the writers' first calls, before it, include their start-up).
+            var during = acks.Where(a => string.CompareOrdinal(a.At, started) >= 0).ToList();
+            long longest = during.Max(a => a.Milliseconds);
+            long longestUnmoved = during.Where(a => !moving.Contains(a.Key)).Max(a => a.Milliseconds);
+            long p99Unmoved = during.Where(a => !moving.Contains(a.Key)).Select(a => a.Milliseconds).Order().ElementAt((int)(during.Count(a => !moving.Contains(a.Key)) * 0.99));
+            TestContext.Current.TestOutputHelper?.WriteLine(
+                $"{command[0]}: writes {acks.Count + errors.Count}, acknowledged {acks.Count}, failed {errors.Count}, lost {lost}, duplicated {duplicated}, misplaced {misplaced}, " +
+                $"longest wait {longest} ms, {longestUnmoved} ms for keys that did not move (p99 {p99Unmoved} ms)\n{output}" +
+                string.Join('\n', during.OrderByDescending(a => a.Milliseconds).Take(8).Select(a => $"slow: {a.At} {a.Milliseconds} ms {a.Key} {(moving.Contains(a.Key) ? "moving" : "staying")}")));
+
+            Assert.Empty(errors);
+            Assert.Equal((0, 0, 0, 0), (lost, duplicated, misplaced, unacknowledged));
+            Assert.InRange(longest, 0, 2000);
+            Assert.Equal(0, (await Tool.RunAsync(["verify", "--proxy", cluster.Proxy, "--cluster", "users"])).ExitCode);
+        }
+        finally
+        {
+            foreach (WriterProcess writer in writers)
+            {
+                await writer.DisposeAsync();
+            }
+        }
+    }
+}
