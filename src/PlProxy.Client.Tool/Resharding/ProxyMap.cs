@@ -51,6 +51,9 @@ internal sealed class ProxyMap
 
     public ProxyMapKind Kind { get; }
 
+    /// <summary>Whether <see cref="PublishAsync"/> has published a new map (the switch is done).</summary>
+    public bool Switched { get; private set; }
+
     /// <summary>The partitions' connection strings as the proxy database writes them.</summary>
     public IReadOnlyList<string> Partitions { get; }
 
@@ -146,6 +149,7 @@ internal sealed class ProxyMap
         }
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        Switched = true;
         return true;
     }
 

@@ -120,7 +120,9 @@ internal sealed record ReshardPlan(ReshardKind Kind, string Cluster, string[] Ol
     private static ReshardTarget Target(PartconfCluster cluster, string partition, ReshardSource source, PartconfSettings settings)
     {
         string connectionString = cluster.ConnectionStringOf(partition);
-        return new ReshardTarget(connectionString, partition, DatabaseName(connectionString), source, settings, $"plproxy_{Digest(cluster.Name)}_to_{settings.Partitions[0]}");
+        // Slots are named server-wide: the name is unique to the cluster, the source and the new database.
+        string slot = $"plproxy_{Digest($"{cluster.Name}\n{DatabaseKey(source.ConnectionString)}\n{DatabaseKey(connectionString)}")}_to_{settings.Partitions[0]}";
+        return new ReshardTarget(connectionString, partition, DatabaseName(connectionString), source, settings, slot);
     }
 
     // Every new database is new: not a database of the cluster, not given twice; db_codes stay within partconf's range.

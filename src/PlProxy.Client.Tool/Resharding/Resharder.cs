@@ -31,9 +31,16 @@ internal sealed class Resharder(ReshardPlan plan, ProxyMap map, string proxy, Re
             {
                 Dictionary<ReshardSource, SourceTables> tables = await CheckAsync(cancellationToken).ConfigureAwait(false);
                 await new ReshardOperation(plan.Kind, plan.OldMap, plan.NewMap).RecordAsync(proxy, plan.Cluster, cancellationToken).ConfigureAwait(false);
-                await CopyAsync(tables, cancellationToken).ConfigureAwait(false);
-                await CatchUpAsync(cancellationToken).ConfigureAwait(false);
-                await FenceAndSwitchAsync(tables, cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await CopyAsync(tables, cancellationToken).ConfigureAwait(false);
+                    await CatchUpAsync(cancellationToken).ConfigureAwait(false);
+                    await FenceAndSwitchAsync(tables, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException && !map.Switched)
+                {
+                    throw new InvalidOperationException($"{e.Message.TrimEnd('.')}. The {plan.Verb} stopped before the switch; the cluster serves as before. Run the same command again to resume, or with --abort to undo the copy.", e);
+                }
             }
             else
             {
@@ -224,7 +231,7 @@ internal sealed class Resharder(ReshardPlan plan, ProxyMap map, string proxy, Re
             await map.PublishAsync(plan.NewMap, cancellationToken).ConfigureAwait(false);
             await SayAsync("switch", $"map of cluster {plan.Cluster} published and every client notified ({ProxyDatabaseSourceChannel})").ConfigureAwait(false);
         }
-        catch (Exception e) when (!publishing && e is not OperationCanceledException)
+        catch (Exception) when (!publishing)
         {
             foreach (ReshardSource source in pending)
             {
@@ -238,7 +245,7 @@ internal sealed class Resharder(ReshardPlan plan, ProxyMap map, string proxy, Re
                 }
             }
 
-            throw new InvalidOperationException($"{e.Message} The {plan.Verb} stopped before the switch; the cluster serves as before. Run the same command again to resume, or with --abort to undo the copy.", e);
+            throw;
         }
     }
 

@@ -52,6 +52,25 @@ public sealed class ReshardFixture : IAsyncLifetime
         return rows;
     }
 
+    /// <summary>The user tables of each database (outside the system schemas).</summary>
+    public static async Task<List<string>> TablesAsync(IEnumerable<string> databases, CancellationToken cancellationToken)
+    {
+        var tables = new List<string>();
+        foreach (string libpq in databases)
+        {
+            await using var database = NpgsqlDataSource.Create(ConnectionString(libpq));
+            await using NpgsqlCommand select = database.CreateCommand(
+                "select n.nspname || '.' || c.relname from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.relkind in ('r', 'p', 'v', 'S') and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_toast'");
+            await using NpgsqlDataReader reader = await select.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                tables.Add($"{libpq}: {reader.GetString(0)}");
+            }
+        }
+
+        return tables;
+    }
+
     /// <summary>The partition list the proxy database serves for 'users' now.</summary>
     public static async Task<string[]> MapAsync(string proxy, CancellationToken cancellationToken)
     {
@@ -67,7 +86,13 @@ public sealed class ReshardFixture : IAsyncLifetime
         await using NpgsqlCommand slots = server.CreateCommand("select count(*) from pg_replication_slots where slot_name like 'plproxy%' or slot_name like 'pg_%_sync_%'");
         long slotCount = (long)(await slots.ExecuteScalarAsync(cancellationToken))!;
         await using var database = NpgsqlDataSource.Create(proxy);
-        await using NpgsqlCommand operations = database.CreateCommand("select case when to_regclass('plproxy_tool.operation') is null then 0 else (select count(*) from plproxy_tool.operation) end");
+        await using NpgsqlCommand recorded = database.CreateCommand("select to_regclass('plproxy_tool.operation') is not null");
+        if (!(bool)(await recorded.ExecuteScalarAsync(cancellationToken))!)
+        {
+            return (slotCount, 0);
+        }
+
+        await using NpgsqlCommand operations = database.CreateCommand("select count(*) from plproxy_tool.operation");
         return (slotCount, (long)(await operations.ExecuteScalarAsync(cancellationToken))!);
     }
 

@@ -1,0 +1,100 @@
+using System.Diagnostics;
+using PlProxy.Client.Configuration;
+using PlProxy.Client.Hashing;
+using Resharding;
+
+namespace PlProxy.Client.Scaffold.Tests.Resharding;
+
+/// <summary>
+/// <c>plproxy split</c> killed (SIGKILL, as a separate process) at each step: the cluster keeps serving writes, and
+/// running the command again finishes the split, or <c>--abort</c> undoes it; either way no row is lost or doubled.
+/// </summary>
+[Collection(ReshardFixture.Collection)]
+public sealed class ReshardInterruptionTests(ReshardFixture fixture)
+{
+    private static readonly string[] Keys = [.. Enumerable.Range(0, 300).Select(i => $"user{i}")];
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Theory]
+    [InlineData("copy", "--abort")]
+    [InlineData("catch-up", "resume")]
+    [InlineData("fence", "--abort")]
+    [InlineData("switch", "resume")]
+    [InlineData("cleanup", "resume")]
+    public async Task Split_KilledAtAStep_KeepsServingAndIsFinishedOrUndoneByTheNextRun(string step, string then)
+    {
+        DemoCluster cluster = await fixture.ClusterAsync(2, 2, Token);
+        await ReshardFixture.SeedAsync(cluster.Partitions, Keys, Token);
+        string[] split = ["split", "--proxy", cluster.Proxy, "--cluster", "users", "--fence-timeout", "2", "--to", .. cluster.Spares];
+
+        string output = await KilledAtAsync(split, step);
+
+        using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxyOptions().UseProxyDatabase(cluster.Proxy));
+        IWrites writes = source.CreateProxy<IWrites>();
+        foreach (string key in Keys.Take(20))
+        {
+            Assert.Equal($"after-kill-{key}", await writes.RecordWriteAsync($"after-kill-{key}", key, Token)); // the cluster serves
+        }
+
+        (int exitCode, string finished, string error) = await Tool.RunAsync(then == "--abort" ? [.. split, "--abort"] : split);
+        Assert.True(exitCode == 0, $"{output}\n--- then {then}:\n{finished}{error}");
+
+        string[] map = await ReshardFixture.MapAsync(cluster.Proxy, Token);
+        Assert.Equal(then == "--abort" ? cluster.Partitions : [.. cluster.Partitions, .. cluster.Spares], map);
+        List<(int Database, string Id, string Key)> rows = await ReshardFixture.RowsAsync(map, Token);
+        Assert.Equal(Keys.Select(k => $"seed-{k}").Concat(Keys.Take(20).Select(k => $"after-kill-{k}")).Order(StringComparer.Ordinal), rows.Select(r => r.Id).Order(StringComparer.Ordinal));
+        Assert.All(rows, r => Assert.Equal(Partitions.IndexOf(PgHash.HashText(r.Key), map.Length), r.Database));
+        Assert.Equal((0, 0), await fixture.LeftoversAsync(cluster.Proxy, Token));
+        if (then == "--abort")
+        {
+            Assert.Empty(await ReshardFixture.TablesAsync(cluster.Spares, Token)); // the new databases are empty again
+        }
+    }
+
+    [Fact]
+    public async Task Abort_AfterTheSwitch_IsRefusedAndTheNextRunFinishes()
+    {
+        DemoCluster cluster = await fixture.ClusterAsync(2, 2, Token);
+        await ReshardFixture.SeedAsync(cluster.Partitions, Keys, Token);
+        string[] split = ["split", "--proxy", cluster.Proxy, "--cluster", "users", "--to", .. cluster.Spares];
+        await KilledAtAsync(split, "cleanup");
+
+        (int refused, _, string error) = await Tool.RunAsync([.. split, "--abort"]);
+        (int finished, _, _) = await Tool.RunAsync(split);
+
+        Assert.Equal(2, refused);
+        Assert.Contains("has switched", error, StringComparison.Ordinal);
+        Assert.Equal(0, finished);
+        Assert.Equal(Keys.Length, (await ReshardFixture.RowsAsync(await ReshardFixture.MapAsync(cluster.Proxy, Token), Token)).Count);
+    }
+
+    // Runs the tool as a process of its own and kills it (SIGKILL) as soon as it starts the step.
+    private static async Task<string> KilledAtAsync(string[] arguments, string step)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "PlProxy.Client.Tool.dll"));
+        foreach (string argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using Process tool = Process.Start(start)!;
+        Task<string> errors = tool.StandardError.ReadToEndAsync(Token);
+        var seen = new System.Text.StringBuilder();
+        while (await tool.StandardOutput.ReadLineAsync(Token) is { } line)
+        {
+            seen.AppendLine(line);
+            if (line.Contains($"plproxy split: {step}:", StringComparison.Ordinal))
+            {
+                tool.Kill();
+                await tool.WaitForExitAsync(Token);
+                return seen.ToString();
+            }
+        }
+
+        await tool.WaitForExitAsync(Token);
+        Assert.Fail($"plproxy split ended (exit code {tool.ExitCode}) before step {step}:\n{seen}{await errors}");
+        return "";
+    }
+}

@@ -1,0 +1,142 @@
+using System.Diagnostics;
+using Npgsql;
+using PlProxy.Client.Partconf;
+using PlProxy.Client.Testing;
+using Resharding;
+
+namespace PlProxy.Client.Scaffold.Tests.Resharding;
+
+/// <summary>What <c>plproxy split</c> refuses, and how: a clear message, the old cluster serving, nothing left behind.</summary>
+[Collection(ReshardFixture.Collection)]
+public sealed class ReshardRefusalTests(ReshardFixture fixture)
+{
+    private static readonly string[] Keys = [.. Enumerable.Range(0, 200).Select(i => $"user{i}")];
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Split_WithATableWithoutTrigger_RefusesUntilToldToCopyIt()
+    {
+        DemoCluster cluster = await fixture.ClusterAsync(2, 2, Token);
+        foreach (string partition in cluster.Partitions)
+        {
+            await ExecuteAsync(partition, "create table settings (name text primary key, value text); insert into settings values ('greeting', 'hello');");
+        }
+
+        string[] split = ["split", "--proxy", cluster.Proxy, "--cluster", "users", "--to", .. cluster.Spares];
+        (int refused, _, string error) = await Tool.RunAsync(split);
+
+        Assert.Equal(2, refused);
+        Assert.Contains("tables without a partconf.valid_hash trigger: settings", error, StringComparison.Ordinal);
+        Assert.Contains("Nothing was changed", error, StringComparison.Ordinal);
+        Assert.Equal((0, 0), await fixture.LeftoversAsync(cluster.Proxy, Token));
+        Assert.Empty(await ReshardFixture.TablesAsync(cluster.Spares, Token));
+
+        Assert.Equal(0, (await Tool.RunAsync([.. split, "--other-tables", "copy"])).ExitCode);
+        foreach (string database in (string[])[.. cluster.Partitions, .. cluster.Spares])
+        {
+            Assert.Equal("hello", await ScalarAsync<string>(database, "select value from settings where name = 'greeting'"));
+        }
+    }
+
+    [Fact]
+    public async Task Split_OfAClusterDefinedByFunctionsOfItsOwn_PrintsWhatToRunAndChangesNothing()
+    {
+        DemoCluster cluster = await fixture.ClusterAsync(2, 2, Token);
+        await ExecuteAsync(cluster.Proxy, $"""
+            create table plproxy.my_partitions (nr int4, connstr text);
+            insert into plproxy.my_partitions values (0, '{cluster.Partitions[0]}'), (1, '{cluster.Partitions[1]}');
+            create or replace function plproxy.get_cluster_partitions(i_cluster text) returns setof text language sql as $$
+                select connstr from plproxy.my_partitions order by nr $$;
+            create or replace function plproxy.get_cluster_version(i_cluster text) returns int4 language sql as $$ select 7 $$;
+            """, npgsql: true);
+
+        (int exitCode, _, string error) = await Tool.RunAsync(["split", "--proxy", cluster.Proxy, "--cluster", "users", "--to", .. cluster.Spares]);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("defines cluster 'users' with functions of its own", error, StringComparison.Ordinal);
+        Assert.Contains($"  3: {cluster.Spares[1]}", error, StringComparison.Ordinal);
+        Assert.Contains("NOTIFY plproxy_cluster_changed, 'users';", error, StringComparison.Ordinal);
+        Assert.Equal((0, 0), await fixture.LeftoversAsync(cluster.Proxy, Token));
+        Assert.Empty(await ReshardFixture.TablesAsync(cluster.Spares, Token));
+    }
+
+    [Fact]
+    public async Task Split_OfPartitionsWithoutLogicalWal_SaysSoAndChangesNothing()
+    {
+        await using LocalPostgresServer replicaWal = await LocalPostgresServer.StartAsync(cancellationToken: Token);
+        DemoCluster cluster = await DemoCluster.CreateAsync(replicaWal, "nowal", 2, 2, Token);
+
+        (int exitCode, _, string error) = await Tool.RunAsync(["split", "--proxy", cluster.Proxy, "--cluster", "users", "--to", .. cluster.Spares]);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("nowal0 runs with wal_level = replica", error, StringComparison.Ordinal);
+        Assert.Contains("Nothing was changed", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Split_WhenASourceServerGoesDownDuringTheCopy_StopsBeforeTheSwitchAndAbortsCleanly()
+    {
+        // Partition 1 lives on a server of its own, stopped once the copy has begun.
+        await using LocalPostgresServer second = await LocalPostgresServer.StartAsync(DemoCluster.ServerOptions(), Token);
+        LocalPostgresServer first = fixture.Server;
+        foreach (string name in (string[])["down0", "down2", "down3"])
+        {
+            await first.CreateDatabaseAsync(name, cancellationToken: Token);
+        }
+
+        await second.CreateDatabaseAsync("down1", cancellationToken: Token);
+        string[] partitions = [DemoCluster.Libpq(first, "down0"), DemoCluster.Libpq(second, "down1")];
+        string[] spares = [DemoCluster.Libpq(first, "down2"), DemoCluster.Libpq(first, "down3")];
+        string proxy = await ProxyDatabases.CreateAsync(first, "down_proxy", "users", partitions, Token);
+        await PartconfDatabase.InstallClusterAsync(proxy, "users", Token);
+        foreach (string partition in partitions)
+        {
+            await ExecuteAsync(partition, DemoCluster.PartitionSchema);
+        }
+
+        await ReshardFixture.SeedAsync(partitions, Keys, Token);
+        string[] split = ["split", "--proxy", proxy, "--cluster", "users", "--catch-up-timeout", "3", "--to", .. spares];
+
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string argument in (string[])[Path.Combine(AppContext.BaseDirectory, "PlProxy.Client.Tool.dll"), .. split])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using Process tool = Process.Start(start)!;
+        Task<string> errors = tool.StandardError.ReadToEndAsync(Token);
+        while (await tool.StandardOutput.ReadLineAsync(Token) is { } line && !line.Contains("plproxy split: catch-up:", StringComparison.Ordinal))
+        {
+        }
+
+        await second.StopAsync(Token);
+        await tool.WaitForExitAsync(Token).WaitAsync(TimeSpan.FromSeconds(60), Token);
+        string error = await errors;
+
+        Assert.Equal(2, tool.ExitCode);
+        Assert.Contains("stopped before the switch; the cluster serves as before", error, StringComparison.Ordinal);
+        Assert.Equal(partitions, await ReshardFixture.MapAsync(proxy, Token));
+
+        await second.RestartAsync(Token);
+        (int aborted, string output, string abortError) = await Tool.RunAsync([.. split, "--abort"]);
+        Assert.True(aborted == 0, output + abortError);
+        Assert.Equal(Keys.Length, (await ReshardFixture.RowsAsync(partitions, Token)).Count);
+        Assert.Empty(await ReshardFixture.TablesAsync(spares, Token));
+        Assert.Equal(0, (await Tool.RunAsync(["verify", "--proxy", proxy, "--cluster", "users"])).ExitCode);
+    }
+
+    private static async Task ExecuteAsync(string database, string sql, bool npgsql = false)
+    {
+        await using var source = NpgsqlDataSource.Create(npgsql ? database : ReshardFixture.ConnectionString(database));
+        await using NpgsqlCommand command = source.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync(Token);
+    }
+
+    private static async Task<T> ScalarAsync<T>(string database, string sql)
+    {
+        await using var source = NpgsqlDataSource.Create(ReshardFixture.ConnectionString(database));
+        await using NpgsqlCommand command = source.CreateCommand(sql);
+        return (T)(await command.ExecuteScalarAsync(Token))!;
+    }
+}
