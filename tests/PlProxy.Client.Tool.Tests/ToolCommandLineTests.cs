@@ -9,7 +9,7 @@ public sealed class ToolCommandLineTests
         (int exitCode, string output, _) = await Tool.RunAsync(["--help"]);
 
         Assert.Equal(0, exitCode);
-        Assert.All(new[] { "scaffold", "partconf", "verify", "status" }, verb => Assert.Contains(verb, output, StringComparison.Ordinal));
+        Assert.All(new[] { "scaffold", "partconf", "split", "move", "verify", "status" }, verb => Assert.Contains(verb, output, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -29,6 +29,13 @@ public sealed class ToolCommandLineTests
     [InlineData(new[] { "scaffold", "--connection", "Host=x", "--output", "out", "--namespace", "My-Proxies" }, "--namespace 'My-Proxies' is not a C# namespace")]
     [InlineData(new[] { "partconf", "install", "--cluster", "users" }, "--proxy' is required")]
     [InlineData(new[] { "verify", "--proxy", "Host=x" }, "--cluster' is required")]
+    [InlineData(new[] { "split", "--cluster", "users", "--to", "a", "b" }, "--proxy (a proxy database) or --config (an appsettings.json), one of them")]
+    [InlineData(new[] { "split", "--proxy", "Host=x", "--config", "a.json", "--cluster", "users" }, "--proxy (a proxy database) or --config (an appsettings.json), one of them")]
+    [InlineData(new[] { "split", "--config", "a.json", "--cluster", "users" }, "--config needs --config-out")]
+    [InlineData(new[] { "split", "--proxy", "Host=x", "--config-out", "b.json", "--cluster", "users" }, "--config-out goes with --config")]
+    [InlineData(new[] { "split", "--proxy", "Host=x", "--cluster", "users", "--fence-timeout", "0" }, "--fence-timeout must be a positive number of seconds, at most 3600")]
+    [InlineData(new[] { "split", "--proxy", "Host=x", "--cluster", "users", "--other-tables", "drop" }, "Argument 'drop' not recognized")]
+    [InlineData(new[] { "move", "--proxy", "Host=x", "--cluster", "users", "--to", "a" }, "--partition' is required")]
     public async Task BadCommandLine_NamesTheProblemAndRunsNothing(string[] args, string message)
     {
         (int exitCode, _, string error) = await Tool.RunAsync(args);

@@ -18,6 +18,9 @@ internal enum ProxyMapKind
 
     /// <summary>Functions of the user's own: the tool cannot know how to change them.</summary>
     Functions,
+
+    /// <summary>No proxy database: the application's configuration, written as a new appsettings fragment.</summary>
+    Configuration,
 }
 
 /// <summary>
@@ -37,14 +40,16 @@ internal sealed class ProxyMap
 
     private readonly string _proxy;
     private readonly string[] _keys; // SQL/MED option names of the partitions, in order
+    private readonly (System.Text.Json.Nodes.JsonObject Json, string Path)? _configuration;
 
-    private ProxyMap(string proxy, string cluster, ProxyMapKind kind, string[] partitions, string[] keys)
+    private ProxyMap(string proxy, string cluster, ProxyMapKind kind, string[] partitions, string[] keys, (System.Text.Json.Nodes.JsonObject, string)? configuration = null)
     {
         _proxy = proxy;
         Cluster = cluster;
         Kind = kind;
         Partitions = partitions;
         _keys = keys;
+        _configuration = configuration;
     }
 
     public string Cluster { get; }
@@ -56,6 +61,10 @@ internal sealed class ProxyMap
 
     /// <summary>The partitions' connection strings as the proxy database writes them.</summary>
     public IReadOnlyList<string> Partitions { get; }
+
+    /// <summary>A cluster of the application's configuration, its switch written to <paramref name="path"/>.</summary>
+    public static ProxyMap ForConfiguration(string cluster, IEnumerable<string> partitions, System.Text.Json.Nodes.JsonObject json, string path) =>
+        new("", cluster, ProxyMapKind.Configuration, [.. partitions], [], (json, path));
 
     /// <summary>Reads how the proxy database defines the cluster, and its partition list.</summary>
     public static async Task<ProxyMap> ReadAsync(string proxy, string cluster, IEnumerable<string> definedPartitions, CancellationToken cancellationToken)
@@ -113,6 +122,16 @@ internal sealed class ProxyMap
         if (Kind == ProxyMapKind.Functions)
         {
             throw new InvalidOperationException(ManualSwitch(partitions));
+        }
+
+        if (_configuration is ({ } json, string path))
+        {
+            // Written whole or not at all: a new file moved over the old one.
+            string temporary = path + ".tmp";
+            await File.WriteAllTextAsync(temporary, ConfiguredCluster.Fragment(Cluster, json, partitions), cancellationToken).ConfigureAwait(false);
+            File.Move(temporary, path, overwrite: true);
+            Switched = true;
+            return true;
         }
 
         await using NpgsqlDataSource database = NpgsqlDataSource.Create(_proxy);

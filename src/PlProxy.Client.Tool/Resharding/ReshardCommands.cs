@@ -12,21 +12,18 @@ internal static class ReshardCommands
     /// <summary><c>plproxy split --proxy "&lt;proxy db&gt;" --cluster &lt;name&gt; --to "&lt;new db n&gt;" ... "&lt;new db 2n-1&gt;"</c>.</summary>
     public static Command Split()
     {
-        (Option<string> proxy, Option<string> cluster) = PartconfCommands.ClusterOptions();
         var to = new Option<string[]>("--to") { Description = "The new, empty databases, one per partition: partition p's keys that map to p + n go to the p-th", AllowMultipleArgumentsPerToken = true };
         ReshardOptions options = new();
         var split = new Command("split", "Doubles the partition count: copies each partition's upper half of keys into a new database with logical replication, fences them for the switch, publishes the new map and deletes what moved.")
         {
-            proxy, cluster, to,
+            to,
         };
         options.AddTo(split);
-        split.SetAction((result, cancellationToken) => PartconfCommands.ReportedAsync(result, "split", async output =>
+        split.SetAction((result, cancellationToken) => PartconfCommands.ReportedAsync(result, "split", output =>
         {
-            string proxyDatabase = ConnectionStrings.ToNpgsql(result.GetValue(proxy)!);
-            string name = result.GetValue(cluster)!;
             string[] given = result.GetValue(to) ?? [];
-            return await RunAsync(proxyDatabase, name, ReshardKind.Split, result, options, output, cancellationToken, (definition, operation, oldMap, codes) =>
-                ReshardPlan.Split(definition, oldMap, given.Length == 0 && operation is not null ? operation.NewMap[oldMap.Length..] : given, codes)).ConfigureAwait(false);
+            return RunAsync(ReshardKind.Split, result, options, output, cancellationToken, (definition, operation, oldMap, codes) =>
+                ReshardPlan.Split(definition, oldMap, given.Length == 0 && operation is not null ? operation.NewMap[oldMap.Length..] : given, codes));
         }));
         return split;
     }
@@ -34,32 +31,46 @@ internal static class ReshardCommands
     /// <summary><c>plproxy move --proxy "&lt;proxy db&gt;" --cluster &lt;name&gt; --partition &lt;k&gt; --to "&lt;new db&gt;"</c>.</summary>
     public static Command Move()
     {
-        (Option<string> proxy, Option<string> cluster) = PartconfCommands.ClusterOptions();
         var partition = new Option<int>("--partition") { Description = "The partition that moves", Required = true };
         var to = new Option<string>("--to") { Description = "Its new, empty database" };
         ReshardOptions options = new();
         var move = new Command("move", "Moves one partition to another database: copies it with logical replication, fences its keys for the switch, publishes the new map and deletes what moved.")
         {
-            proxy, cluster, partition, to,
+            partition, to,
         };
         options.AddTo(move);
-        move.SetAction((result, cancellationToken) => PartconfCommands.ReportedAsync(result, "move", async output =>
+        move.SetAction((result, cancellationToken) => PartconfCommands.ReportedAsync(result, "move", output =>
         {
-            string proxyDatabase = ConnectionStrings.ToNpgsql(result.GetValue(proxy)!);
             int k = result.GetValue(partition);
-            return await RunAsync(proxyDatabase, result.GetValue(cluster)!, ReshardKind.Move, result, options, output, cancellationToken, (definition, operation, oldMap, codes) =>
-                ReshardPlan.Move(definition, oldMap, k, result.GetValue(to) ?? (operation is not null && k >= 0 && k < operation.NewMap.Length ? operation.NewMap[k] : throw new ArgumentException("Give the partition's new database (--to).")), codes)).ConfigureAwait(false);
+            return RunAsync(ReshardKind.Move, result, options, output, cancellationToken, (definition, operation, oldMap, codes) =>
+                ReshardPlan.Move(definition, oldMap, k, result.GetValue(to) ?? (operation is not null && k >= 0 && k < operation.NewMap.Length ? operation.NewMap[k] : throw new ArgumentException("Give the partition's new database (--to).")), codes));
         }));
         return move;
     }
 
     private static async Task<int> RunAsync(
-        string proxy, string cluster, ReshardKind kind, ParseResult result, ReshardOptions options, TextWriter output, CancellationToken cancellationToken,
+        ReshardKind kind, ParseResult result, ReshardOptions options, TextWriter output, CancellationToken cancellationToken,
         Func<PartconfCluster, ReshardOperation?, string[], IReadOnlyList<int>, ReshardPlan> planned)
     {
-        PartconfCluster definition = await PartconfDatabase.DatabasesAsync(proxy, cluster, cancellationToken).ConfigureAwait(false);
-        ProxyMap map = await ProxyMap.ReadAsync(proxy, cluster, definition.Definition.Options.Partitions, cancellationToken).ConfigureAwait(false);
-        ReshardOperation? operation = await ReshardOperation.ReadAsync(proxy, cluster, cancellationToken).ConfigureAwait(false);
+        string cluster = result.GetValue(options.Cluster)!;
+        PartconfCluster definition;
+        ProxyMap map;
+        string store; // where the operation is recorded
+        if (result.GetValue(options.Proxy) is { } given)
+        {
+            store = ConnectionStrings.ToNpgsql(given);
+            definition = await PartconfDatabase.DatabasesAsync(store, cluster, cancellationToken).ConfigureAwait(false);
+            map = await ProxyMap.ReadAsync(store, cluster, definition.Definition.Options.Partitions, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            (Clusters.ProxyClusterDefinition configured, System.Text.Json.Nodes.JsonObject json) = ConfiguredCluster.Read(result.GetValue(options.Config)!, cluster);
+            definition = PartconfDatabase.Cluster(cluster, configured);
+            map = ProxyMap.ForConfiguration(cluster, configured.Options.Partitions, json, result.GetValue(options.ConfigOut)!);
+            store = definition.Databases[0].ConnectionString;
+        }
+
+        ReshardOperation? operation = await ReshardOperation.ReadAsync(store, cluster, cancellationToken).ConfigureAwait(false);
         string verb = kind == ReshardKind.Split ? "split" : "move";
         if (operation is not null && operation.Kind != kind)
         {
@@ -80,9 +91,10 @@ internal static class ReshardCommands
             throw new InvalidOperationException($"A {verb} of cluster {cluster} to a different map is in progress (new partitions: {string.Join(", ", operation.NewMap.Except(operation.OldMap))}): run it again with its own arguments, or --abort it.");
         }
 
-        if (!map.Partitions.SequenceEqual(plan.OldMap, StringComparer.Ordinal) && !map.Partitions.SequenceEqual(plan.NewMap, StringComparer.Ordinal))
+        bool switched = operation?.Switched ?? false;
+        if (!switched && !map.Partitions.SequenceEqual(plan.OldMap, StringComparer.Ordinal) && !map.Partitions.SequenceEqual(plan.NewMap, StringComparer.Ordinal))
         {
-            throw new InvalidOperationException($"The proxy database's map of cluster {cluster} is neither the one the {verb} started from nor the one it leads to; someone changed it meanwhile. Nothing was changed.");
+            throw new InvalidOperationException($"The map of cluster {cluster} is neither the one the {verb} started from nor the one it leads to; someone changed it meanwhile. Nothing was changed.");
         }
 
         var settings = new ReshardSettings(
@@ -90,7 +102,7 @@ internal static class ReshardCommands
             TimeSpan.FromSeconds(result.GetValue(options.FenceTimeout)),
             TimeSpan.FromSeconds(result.GetValue(options.CatchUpTimeout)),
             result.GetValue(options.BatchSize));
-        var resharder = new Resharder(plan, map, proxy, settings, output);
+        var resharder = new Resharder(plan, map, switched, store, settings, output);
         if (abort)
         {
             await resharder.AbortAsync(cancellationToken).ConfigureAwait(false);
@@ -134,6 +146,14 @@ internal static class ReshardCommands
     /// <summary>The options split and move share.</summary>
     private sealed class ReshardOptions
     {
+        public Option<string> Proxy { get; } = new("--proxy") { Description = "The proxy database that defines the cluster (Npgsql or libpq form)" };
+
+        public Option<string> Cluster { get; } = new("--cluster") { Description = "The cluster's name", Required = true };
+
+        public Option<string> Config { get; } = new("--config") { Description = "Instead of --proxy: the application's appsettings.json that configures the cluster (PlProxy:Clusters:<name>)" };
+
+        public Option<string> ConfigOut { get; } = new("--config-out") { Description = "With --config: where the switch writes the cluster's new appsettings fragment" };
+
         public Option<bool> Abort { get; } = new("--abort") { Description = "Undo a split or move that has not switched yet: sources serve as before, the new databases are emptied" };
 
         public Option<string> OtherTablesOption { get; } = CreateOtherTables();
@@ -146,7 +166,23 @@ internal static class ReshardCommands
 
         public void AddTo(Command command)
         {
+            command.Options.Insert(0, Proxy);
+            command.Options.Insert(1, Cluster);
+            command.Options.Add(Config);
+            command.Options.Add(ConfigOut);
             command.Options.Add(OtherTablesOption);
+            command.Validators.Add(result =>
+            {
+                bool proxy = result.GetResult(Proxy) is not null, config = result.GetResult(Config) is not null, configOut = result.GetResult(ConfigOut) is not null;
+                if (proxy == config)
+                {
+                    result.AddError("Give the cluster's definition: --proxy (a proxy database) or --config (an appsettings.json), one of them.");
+                }
+                else if (config != configOut)
+                {
+                    result.AddError(config ? "--config needs --config-out: where to write the cluster's new appsettings fragment." : "--config-out goes with --config (a proxy database is switched in place).");
+                }
+            });
             command.Options.Add(Abort);
             command.Options.Add(FenceTimeout);
             command.Options.Add(CatchUpTimeout);

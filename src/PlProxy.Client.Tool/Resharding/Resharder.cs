@@ -18,7 +18,13 @@ internal sealed record ReshardSettings(OtherTables OtherTables, TimeSpan FenceLi
 /// notification, in that order), cleanup (replication ended, rows deleted where they no longer belong). Until the map is
 /// published the old cluster serves and <see cref="AbortAsync"/> undoes everything; after it, running again finishes.
 /// </summary>
-internal sealed class Resharder(ReshardPlan plan, ProxyMap map, string proxy, ReshardSettings settings, TextWriter output)
+/// <param name="plan">What moves where.</param>
+/// <param name="map">Where the map is switched.</param>
+/// <param name="switched">Whether an earlier run has switched already.</param>
+/// <param name="store">The database the operation is recorded in.</param>
+/// <param name="settings">How it runs.</param>
+/// <param name="output">Where each step is reported.</param>
+internal sealed class Resharder(ReshardPlan plan, ProxyMap map, bool switched, string store, ReshardSettings settings, TextWriter output)
 {
     private readonly Dictionary<string, NpgsqlDataSource> _databases = new(StringComparer.Ordinal);
 
@@ -26,11 +32,10 @@ internal sealed class Resharder(ReshardPlan plan, ProxyMap map, string proxy, Re
     {
         try
         {
-            bool switched = map.Partitions.SequenceEqual(plan.NewMap, StringComparer.Ordinal);
-            if (!switched)
+            if (!switched && !map.Partitions.SequenceEqual(plan.NewMap, StringComparer.Ordinal))
             {
                 Dictionary<ReshardSource, SourceTables> tables = await CheckAsync(cancellationToken).ConfigureAwait(false);
-                await new ReshardOperation(plan.Kind, plan.OldMap, plan.NewMap).RecordAsync(proxy, plan.Cluster, cancellationToken).ConfigureAwait(false);
+                await new ReshardOperation(plan.Kind, plan.OldMap, plan.NewMap).RecordAsync(store, plan.Cluster, cancellationToken).ConfigureAwait(false);
                 try
                 {
                     await CopyAsync(tables, cancellationToken).ConfigureAwait(false);
@@ -64,7 +69,7 @@ internal sealed class Resharder(ReshardPlan plan, ProxyMap map, string proxy, Re
     {
         try
         {
-            if (map.Partitions.SequenceEqual(plan.NewMap, StringComparer.Ordinal))
+            if (switched || map.Partitions.SequenceEqual(plan.NewMap, StringComparer.Ordinal))
             {
                 throw new InvalidOperationException($"The {plan.Verb} of cluster {plan.Cluster} has switched: the new map is published and the new databases take writes, so it cannot be undone; run the same command without --abort to finish it.");
             }
@@ -87,7 +92,7 @@ internal sealed class Resharder(ReshardPlan plan, ProxyMap map, string proxy, Re
                 await LogicalCopy.UnpublishAsync(Database(source.ConnectionString), plan.Publication, cancellationToken).ConfigureAwait(false);
             }
 
-            await ReshardOperation.ForgetAsync(proxy, plan.Cluster, cancellationToken).ConfigureAwait(false);
+            await ReshardOperation.ForgetAsync(store, plan.Cluster, cancellationToken).ConfigureAwait(false);
             await SayAsync("done", $"the {plan.Verb} of cluster {plan.Cluster} is undone; it serves its {plan.OldMap.Length} partitions as before").ConfigureAwait(false);
         }
         finally
@@ -229,7 +234,10 @@ internal sealed class Resharder(ReshardPlan plan, ProxyMap map, string proxy, Re
 
             publishing = true;
             await map.PublishAsync(plan.NewMap, cancellationToken).ConfigureAwait(false);
-            await SayAsync("switch", $"map of cluster {plan.Cluster} published and every client notified ({ProxyDatabaseSourceChannel})").ConfigureAwait(false);
+            await ReshardOperation.MarkSwitchedAsync(store, plan.Cluster, cancellationToken).ConfigureAwait(false);
+            await SayAsync("switch", map.Kind == ProxyMapKind.Configuration
+                ? $"the new appsettings fragment of cluster {plan.Cluster} is written: until the application's configuration has it, calls for the moved keys fail as a stale map (nothing is written to the wrong partition)"
+                : $"map of cluster {plan.Cluster} published and every client notified ({ProxyDatabaseSourceChannel})").ConfigureAwait(false);
         }
         catch (Exception) when (!publishing)
         {
@@ -360,7 +368,7 @@ internal sealed class Resharder(ReshardPlan plan, ProxyMap map, string proxy, Re
             await SayAsync("cleanup", $"{source.Name} serves no partition of cluster {plan.Cluster} any more (partconf refuses every key); its rows are kept: drop it when you like").ConfigureAwait(false);
         }
 
-        await ReshardOperation.ForgetAsync(proxy, plan.Cluster, cancellationToken).ConfigureAwait(false);
+        await ReshardOperation.ForgetAsync(store, plan.Cluster, cancellationToken).ConfigureAwait(false);
     }
 
     // Bumps each source's marker and waits until its new databases show it: they have every write committed before.

@@ -167,12 +167,18 @@ public static class PartconfDatabase
             definition = await ProxyDatabaseReader.LoadAsync(proxy, cluster, cancellationToken).ConfigureAwait(false);
         }
 
-        PlProxyClusterOptions options = definition.Options;
+        return Cluster(cluster, definition);
+    }
 
+    // A cluster's definition (from a proxy database or the application's configuration), checked, with its distinct
+    // databases and what each serves.
+    internal static PartconfCluster Cluster(string cluster, ProxyClusterDefinition definition)
+    {
+        PlProxyClusterOptions options = definition.Options;
         List<string> failures = [.. PlProxyOptionsValidator.ClusterFailures(cluster, options)];
         if (failures.Count > 0)
         {
-            throw new PlProxyException($"The proxy database's definition of cluster '{cluster}' is invalid: {string.Join(" ", failures)}") { Cluster = cluster };
+            throw new PlProxyException($"The definition of cluster '{cluster}' is invalid: {string.Join(" ", failures)}") { Cluster = cluster };
         }
 
         var layout = new ClusterLayout(cluster, [.. options.Partitions]);
