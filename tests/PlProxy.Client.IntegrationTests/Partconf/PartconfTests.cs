@@ -68,6 +68,44 @@ public sealed class PartconfTests(PartconfFixture fixture)
     }
 
     [Fact]
+    public async Task Fence_UnderTheDoubledCount_RefusesExactlyTheKeysASplitMoves()
+    {
+        // Partition 1 of 2 splits: its keys that map to 3 of 4 move, those that map to 1 of 4 stay.
+        NpgsqlDataSource[] databases = await fixture.ClusterAsync(1, _ => new PartconfSettings("users", [1], 2, 0), Token);
+        string[] partition1 = [.. Keys.Where(k => Partitions.IndexOf(PgHash.HashText(k), 2) == 1)];
+
+        await ExecuteAsync(databases[0], "select partconf.fence('{3}', 4, 60)");
+        HashSet<string> accepted = await PartconfFixture.OwnedAsync(databases[0], partition1, Token);
+
+        Assert.True(accepted.SetEquals(partition1.Where(k => Partitions.IndexOf(PgHash.HashText(k), 4) == 1)));
+        Assert.NotEmpty(accepted);
+    }
+
+    [Fact]
+    public async Task Fence_PastItsDeadline_RefusesNothing()
+    {
+        NpgsqlDataSource[] databases = await fixture.ClusterAsync(1, _ => new PartconfSettings("users", [0], 1, 0), Token);
+        int hash = Keys.Select(PgHash.HashText).First();
+
+        await ExecuteAsync(databases[0], "select partconf.fence('{0}', 1, 0.3)");
+        await Assert.ThrowsAsync<PostgresException>(() => CheckHashAsync(databases[0], hash));
+        await Task.Delay(400, Token);
+
+        await CheckHashAsync(databases[0], hash); // the tool that raised it died: the keys are served again
+    }
+
+    [Fact]
+    public async Task Configure_AfterAFence_LiftsIt()
+    {
+        NpgsqlDataSource[] databases = await fixture.ClusterAsync(1, _ => new PartconfSettings("users", [0], 1, 0), Token);
+        await ExecuteAsync(databases[0], "select partconf.fence('{0}', 1, 60)");
+
+        await ExecuteAsync(databases[0], "select partconf.configure('users', '{0}', 1, 0)");
+
+        await CheckHashAsync(databases[0], Keys.Select(PgHash.HashText).First());
+    }
+
+    [Fact]
     public async Task ValidHash_OnATextKey_StoresOnlyTheRowsTheClientRoutesToItsDatabase()
     {
         NpgsqlDataSource[] databases = await fixture.ClusterAsync(4, p => new PartconfSettings("users", [p], 4, p), Token);

@@ -69,6 +69,21 @@ public sealed class ReshardInterruptionTests(ReshardFixture fixture)
         Assert.Equal(Keys.Length, (await ReshardFixture.RowsAsync(await ReshardFixture.MapAsync(cluster.Proxy, Token), Token)).Count);
     }
 
+    [Fact]
+    public async Task Status_OfASplitInProgress_ShowsItAndEachCopy()
+    {
+        DemoCluster cluster = await fixture.ClusterAsync(2, 2, Token);
+        string[] split = ["split", "--proxy", cluster.Proxy, "--cluster", "users", "--to", .. cluster.Spares];
+        await KilledAtAsync(split, "catch-up");
+
+        (int exitCode, string status, _) = await Tool.RunAsync(["status", "--proxy", cluster.Proxy, "--cluster", "users"]);
+        await Tool.RunAsync([.. split, "--abort"]);
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("split in progress: 2 -> 4 partitions, not switched: the old map serves", status, StringComparison.Ordinal);
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(status, @"copy plproxy_\w+_to_\d: (streaming|not connected), \d+ bytes of WAL not yet applied"));
+    }
+
     // Runs the tool as a process of its own and kills it (SIGKILL) as soon as it starts the step.
     private static async Task<string> KilledAtAsync(string[] arguments, string step)
     {
