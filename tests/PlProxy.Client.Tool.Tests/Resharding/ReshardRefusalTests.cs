@@ -126,6 +126,34 @@ public sealed class ReshardRefusalTests(ReshardFixture fixture)
         Assert.Equal(0, (await Tool.RunAsync(["verify", "--proxy", proxy, "--cluster", "users"])).ExitCode);
     }
 
+    [Fact]
+    public async Task Split_WhenATransactionBegunBeforeTheFenceDoesNotEnd_LiftsTheFenceAndSwitchesNothing()
+    {
+        DemoCluster cluster = await fixture.ClusterAsync(2, 2, Token);
+        string[] split = ["split", "--proxy", cluster.Proxy, "--cluster", "users", "--fence-timeout", "1.5", "--to", .. cluster.Spares];
+        await using var partition0 = NpgsqlDataSource.Create(ReshardFixture.ConnectionString(cluster.Partitions[0]));
+        await using NpgsqlConnection open = await partition0.OpenConnectionAsync(Token);
+        await using NpgsqlTransaction transaction = await open.BeginTransactionAsync(Token);
+        await using (var statement = new NpgsqlCommand("select 1", open, transaction))
+        {
+            await statement.ExecuteNonQueryAsync(Token); // idle in transaction from now on
+        }
+
+        (int exitCode, _, string error) = await Tool.RunAsync(split);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("transactions begun before the fence are still open", error, StringComparison.Ordinal);
+        Assert.Contains("stopped before the switch; the cluster serves as before", error, StringComparison.Ordinal);
+        Assert.Equal(cluster.Partitions, await ReshardFixture.MapAsync(cluster.Proxy, Token));
+        foreach (string partition in cluster.Partitions)
+        {
+            Assert.Equal("{}/2", await ScalarAsync<string>(partition, "select fenced_nrs::text || '/' || part_count from partconf.conf"));
+        }
+
+        await transaction.CommitAsync(Token);
+        Assert.Equal(0, (await Tool.RunAsync(split)).ExitCode); // resumed
+    }
+
     private static async Task ExecuteAsync(string database, string sql, bool npgsql = false)
     {
         await using var source = NpgsqlDataSource.Create(npgsql ? database : ReshardFixture.ConnectionString(database));
