@@ -102,7 +102,7 @@ internal static class ReshardCommands
             TimeSpan.FromSeconds(result.GetValue(options.FenceTimeout)),
             TimeSpan.FromSeconds(result.GetValue(options.CatchUpTimeout)),
             result.GetValue(options.BatchSize));
-        var resharder = new Resharder(plan, map, switched, store, settings, output);
+        await using var resharder = new Resharder(plan, map, switched, store, settings, output);
         if (abort)
         {
             await resharder.AbortAsync(cancellationToken).ConfigureAwait(false);

@@ -1,4 +1,5 @@
 using Npgsql;
+using PlProxy.Client.Clusters;
 using PlProxy.Client.Configuration;
 using PlProxy.Client.Partconf;
 
@@ -24,83 +25,72 @@ internal sealed record ReshardSettings(OtherTables OtherTables, TimeSpan FenceLi
 /// <param name="store">The database the operation is recorded in.</param>
 /// <param name="settings">How it runs.</param>
 /// <param name="output">Where each step is reported.</param>
-internal sealed class Resharder(ReshardPlan plan, ProxyMap map, bool switched, string store, ReshardSettings settings, TextWriter output)
+internal sealed class Resharder(ReshardPlan plan, ProxyMap map, bool switched, string store, ReshardSettings settings, TextWriter output) : IAsyncDisposable
 {
     private readonly Dictionary<string, NpgsqlDataSource> _databases = new(StringComparer.Ordinal);
 
     public async Task RunAsync(CancellationToken cancellationToken)
     {
-        try
+        if (!switched && !map.Partitions.SequenceEqual(plan.NewMap, StringComparer.Ordinal))
         {
-            if (!switched && !map.Partitions.SequenceEqual(plan.NewMap, StringComparer.Ordinal))
+            Dictionary<ReshardSource, SourceTables> tables = await CheckAsync(cancellationToken).ConfigureAwait(false);
+            await new ReshardOperation(plan.Kind, plan.OldMap, plan.NewMap).RecordAsync(store, plan.Cluster, cancellationToken).ConfigureAwait(false);
+            try
             {
-                Dictionary<ReshardSource, SourceTables> tables = await CheckAsync(cancellationToken).ConfigureAwait(false);
-                await new ReshardOperation(plan.Kind, plan.OldMap, plan.NewMap).RecordAsync(store, plan.Cluster, cancellationToken).ConfigureAwait(false);
-                try
-                {
-                    await CopyAsync(tables, cancellationToken).ConfigureAwait(false);
-                    await CatchUpAsync(cancellationToken).ConfigureAwait(false);
-                    await FenceAndSwitchAsync(tables, cancellationToken).ConfigureAwait(false);
-                }
-                catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException && !map.Switched)
-                {
-                    throw new InvalidOperationException($"{e.Message.TrimEnd('.')}. The {plan.Verb} stopped before the switch; the cluster serves as before. Run the same command again to resume, or with --abort to undo the copy.", e);
-                }
+                await CopyAsync(tables, cancellationToken).ConfigureAwait(false);
+                await CatchUpAsync(cancellationToken).ConfigureAwait(false);
+                await FenceAndSwitchAsync(tables, cancellationToken).ConfigureAwait(false);
             }
-            else
+            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException && !map.Switched)
             {
-                await SayAsync("switch", "the new map is published already; finishing the cleanup").ConfigureAwait(false);
+                throw new InvalidOperationException($"{e.Message.TrimEnd('.')}. The {plan.Verb} stopped before the switch; the cluster serves as before. Run the same command again to resume, or with --abort to undo the copy.", e);
             }
+        }
+        else
+        {
+            await SayAsync("switch", "the new map is published already; finishing the cleanup").ConfigureAwait(false);
+        }
 
-            await CleanUpAsync(cancellationToken).ConfigureAwait(false);
-            await SayAsync("done", $"cluster {plan.Cluster} now has {plan.NewMap.Length} partitions: {string.Join(", ", plan.Targets.Select(t => $"{string.Join(", ", t.Settings.Partitions)} on {t.Name}"))} new").ConfigureAwait(false);
-        }
-        finally
-        {
-            foreach (NpgsqlDataSource database in _databases.Values)
-            {
-                await database.DisposeAsync().ConfigureAwait(false);
-            }
-        }
+        await CleanUpAsync(cancellationToken).ConfigureAwait(false);
+        await SayAsync("done", $"cluster {plan.Cluster} now has {plan.NewMap.Length} partitions: {string.Join(", ", plan.Targets.Select(t => $"{string.Join(", ", t.Settings.Partitions)} on {t.Name}"))} new").ConfigureAwait(false);
     }
 
     /// <summary>Undoes a split or move that has not switched: sources serve as before, new databases are emptied.</summary>
     public async Task AbortAsync(CancellationToken cancellationToken)
     {
-        try
+        if (switched || map.Partitions.SequenceEqual(plan.NewMap, StringComparer.Ordinal))
         {
-            if (switched || map.Partitions.SequenceEqual(plan.NewMap, StringComparer.Ordinal))
-            {
-                throw new InvalidOperationException($"The {plan.Verb} of cluster {plan.Cluster} has switched: the new map is published and the new databases take writes, so it cannot be undone; run the same command without --abort to finish it.");
-            }
-
-            foreach (ReshardSource source in plan.Sources)
-            {
-                await SayAsync("abort", $"{source.Name} serves partitions {string.Join(", ", source.Old.Partitions)} of {source.Old.PartitionCount} as before").ConfigureAwait(false);
-                await ConfigureAsync(Database(source.ConnectionString), source.Old, cancellationToken).ConfigureAwait(false);
-            }
-
-            foreach (ReshardTarget target in plan.Targets)
-            {
-                await SayAsync("abort", $"{target.Name}: copy stopped and removed").ConfigureAwait(false);
-                await LogicalCopy.UnsubscribeAsync(Database(target.ConnectionString), Database(target.Source.ConnectionString), target.Slot, cancellationToken).ConfigureAwait(false);
-                await EmptyAsync(Database(target.ConnectionString), cancellationToken).ConfigureAwait(false);
-            }
-
-            foreach (ReshardSource source in plan.Sources)
-            {
-                await LogicalCopy.UnpublishAsync(Database(source.ConnectionString), plan.Publication, cancellationToken).ConfigureAwait(false);
-            }
-
-            await ReshardOperation.ForgetAsync(store, plan.Cluster, cancellationToken).ConfigureAwait(false);
-            await SayAsync("done", $"the {plan.Verb} of cluster {plan.Cluster} is undone; it serves its {plan.OldMap.Length} partitions as before").ConfigureAwait(false);
+            throw new InvalidOperationException($"The {plan.Verb} of cluster {plan.Cluster} has switched: the new map is published and the new databases take writes, so it cannot be undone; run the same command without --abort to finish it.");
         }
-        finally
+
+        foreach (ReshardSource source in plan.Sources)
         {
-            foreach (NpgsqlDataSource database in _databases.Values)
-            {
-                await database.DisposeAsync().ConfigureAwait(false);
-            }
+            await SayAsync("abort", $"{source.Name} serves partitions {string.Join(", ", source.Old.Partitions)} of {source.Old.PartitionCount} as before").ConfigureAwait(false);
+            await ConfigureAsync(Database(source.ConnectionString), source.Old, cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (ReshardTarget target in plan.Targets)
+        {
+            await SayAsync("abort", $"{target.Name}: copy stopped and removed").ConfigureAwait(false);
+            await LogicalCopy.UnsubscribeAsync(Database(target.ConnectionString), Database(target.Source.ConnectionString), target.Slot, cancellationToken).ConfigureAwait(false);
+            await EmptyAsync(Database(target.ConnectionString), cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (ReshardSource source in plan.Sources)
+        {
+            await LogicalCopy.UnpublishAsync(Database(source.ConnectionString), plan.Publication, cancellationToken).ConfigureAwait(false);
+        }
+
+        await ReshardOperation.ForgetAsync(store, plan.Cluster, cancellationToken).ConfigureAwait(false);
+        await SayAsync("done", $"the {plan.Verb} of cluster {plan.Cluster} is undone; it serves its {plan.OldMap.Length} partitions as before").ConfigureAwait(false);
+    }
+
+    /// <summary>Closes the connection pools of the databases the run used.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        foreach (NpgsqlDataSource database in _databases.Values)
+        {
+            await database.DisposeAsync().ConfigureAwait(false);
         }
     }
 
@@ -237,7 +227,7 @@ internal sealed class Resharder(ReshardPlan plan, ProxyMap map, bool switched, s
             await ReshardOperation.MarkSwitchedAsync(store, plan.Cluster, cancellationToken).ConfigureAwait(false);
             await SayAsync("switch", map.Kind == ProxyMapKind.Configuration
                 ? $"the new appsettings fragment of cluster {plan.Cluster} is written: until the application's configuration has it, calls for the moved keys fail as a stale map (nothing is written to the wrong partition)"
-                : $"map of cluster {plan.Cluster} published and every client notified ({ProxyDatabaseSourceChannel})").ConfigureAwait(false);
+                : $"map of cluster {plan.Cluster} published and every client notified ({ProxyDatabaseSource.ChangeChannel})").ConfigureAwait(false);
         }
         catch (Exception) when (!publishing)
         {
@@ -256,8 +246,6 @@ internal sealed class Resharder(ReshardPlan plan, ProxyMap map, bool switched, s
             throw;
         }
     }
-
-    private static string ProxyDatabaseSourceChannel => Clusters.ProxyDatabaseSource.ChangeChannel;
 
     // Every copied row is on its new database: per partitioned table the rows of the moving keys, per table copied whole
     // all rows, counted on both sides while the fence holds them still.
