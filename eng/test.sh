@@ -7,13 +7,16 @@ repo_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo_root"
 configuration="${CONFIGURATION:-Release}"
 
-# 1. The servers the tests start: PostgreSQL 15, the PL/Proxy extension (the routing oracle) and pgbouncer; and
-#    SkyTools' Python library, the reference for PostgreSQL 8.3's hashtext (no 8.3 server runs here).
+# 1. The servers the tests start: PostgreSQL 15, the PL/Proxy extension (the routing oracle), pgbouncer, PgQ and its
+#    ticker pgqd; and SkyTools' Python library, the reference for PostgreSQL 8.3's hashtext (no 8.3 server runs here)
+#    and for PgQ's urlencoded rows.
 missing=()
 [ -x /usr/lib/postgresql/15/bin/postgres ] || missing+=(postgresql-15)
 [ -f /usr/share/postgresql/15/extension/plproxy.control ] || missing+=(postgresql-15-plproxy)
 command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ] || missing+=(pgbouncer)
 [ -f /usr/lib/python3/dist-packages/skytools/hashtext.py ] || missing+=(python3-skytools)
+[ -f /usr/share/postgresql/15/extension/pgq.control ] || missing+=(postgresql-15-pgq3)
+command -v pgqd >/dev/null 2>&1 || missing+=(pgqd)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     echo "Installing ${missing[*]} ..."
@@ -35,12 +38,12 @@ dotnet build PlProxy.Client.sln -c "$configuration" -nologo -v quiet -clp:Errors
 # 3. Every package packs with its own README, the icon and a symbol package; the runtime package must carry the
 #    source generator under analyzers/dotnet/cs; the plproxy tool must pack as a dotnet tool named plproxy.
 rm -rf artifacts/packages
-for package in PlProxy.Client PlProxy.Client.Testing PlProxy.Client.Hosting PlProxy.Client.OpenTelemetry PlProxy.Client.Tool; do
+for package in PlProxy.Client PlProxy.Client.Testing PlProxy.Client.Hosting PlProxy.Client.OpenTelemetry PlProxy.Client.PgQ PlProxy.Client.Tool; do
   dotnet pack "src/$package/$package.csproj" -c "$configuration" --no-build -nologo -v quiet -o artifacts/packages || status=1
 done
 python3 - artifacts/packages <<'PY' || status=1
 import glob, sys, zipfile
-for name in ["PlProxy.Client", "PlProxy.Client.Testing", "PlProxy.Client.Hosting", "PlProxy.Client.OpenTelemetry", "PlProxy.Client.Tool"]:
+for name in ["PlProxy.Client", "PlProxy.Client.Testing", "PlProxy.Client.Hosting", "PlProxy.Client.OpenTelemetry", "PlProxy.Client.PgQ", "PlProxy.Client.Tool"]:
     found = sorted(glob.glob(f"{sys.argv[1]}/{name}.[0-9]*.nupkg"))
     if not found or not glob.glob(f"{sys.argv[1]}/{name}.[0-9]*.snupkg"):
         sys.exit(f"{name}: no package or no symbol package")

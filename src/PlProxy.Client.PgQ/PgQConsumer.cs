@@ -1,0 +1,183 @@
+using Npgsql;
+using NpgsqlTypes;
+
+namespace PlProxy.Client.PgQ;
+
+/// <summary>
+/// A consumer of one PgQ queue, by PgQ's batch protocol: <c>pgq.next_batch_custom</c>, the batch's events through
+/// <c>pgq.get_batch_cursor</c> and <c>FETCH</c> inside one transaction (at most <see cref="PgQConsumerOptions.FetchSize"/>
+/// events in memory, however large the batch), <c>pgq.event_retry</c> for events the handler defers, and
+/// <c>pgq.finish_batch</c> — empty batches included. Delivery is at least once: a batch whose handler fails (or whose
+/// consumer dies) is not finished, and the next call gets it again.
+/// </summary>
+public sealed class PgQConsumer
+{
+    private const string Cursor = "plproxy_pgq_batch";
+    private readonly NpgsqlDataSource _database;
+    private readonly PgQConsumerOptions _options;
+
+    /// <summary>Creates a consumer; nothing is sent until it is used.</summary>
+    /// <param name="database">The queue's database.</param>
+    /// <param name="queue">The queue's name.</param>
+    /// <param name="consumer">The consumer's name.</param>
+    /// <param name="options">Batch and reading settings; defaults when null.</param>
+    public PgQConsumer(NpgsqlDataSource database, string queue, string consumer, PgQConsumerOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(database);
+        ArgumentException.ThrowIfNullOrEmpty(queue);
+        ArgumentException.ThrowIfNullOrEmpty(consumer);
+        _options = options ?? new PgQConsumerOptions();
+        ArgumentOutOfRangeException.ThrowIfLessThan(_options.FetchSize, 1, nameof(options));
+        _database = database;
+        Queue = queue;
+        Consumer = consumer;
+    }
+
+    /// <summary>The queue's name.</summary>
+    public string Queue { get; }
+
+    /// <summary>The consumer's name.</summary>
+    public string Consumer { get; }
+
+    /// <summary>Registers the consumer (<c>pgq.register_consumer</c>): it receives events inserted from now on.</summary>
+    /// <returns>True when it was not registered before.</returns>
+    public async Task<bool> RegisterAsync(CancellationToken cancellationToken = default) =>
+        await ScalarAsync<int>("select pgq.register_consumer($1, $2)", cancellationToken).ConfigureAwait(false) == 1;
+
+    /// <summary>Unregisters the consumer (<c>pgq.unregister_consumer</c>); its open batch and position are dropped.</summary>
+    /// <returns>True when it was registered.</returns>
+    public async Task<bool> UnregisterAsync(CancellationToken cancellationToken = default) =>
+        await ScalarAsync<int>("select pgq.unregister_consumer($1, $2)", cancellationToken).ConfigureAwait(false) > 0;
+
+    /// <summary>The consumer's position (<c>pgq.get_consumer_info</c>), or null when it is not registered.</summary>
+    public async Task<PgQConsumerInfo?> InfoAsync(CancellationToken cancellationToken = default)
+    {
+        await using NpgsqlCommand command = Command("select lag, last_seen, last_tick, current_batch, pending_events from pgq.get_consumer_info($1, $2)");
+        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+
+        return new PgQConsumerInfo(
+            reader.IsDBNull(0) ? null : reader.GetTimeSpan(0),
+            reader.IsDBNull(1) ? null : reader.GetTimeSpan(1),
+            reader.GetInt64(2),
+            reader.IsDBNull(3) ? null : reader.GetInt64(3),
+            reader.IsDBNull(4) ? null : reader.GetInt64(4));
+    }
+
+    /// <summary>
+    /// Takes the next batch (or the one left open), gives each of its events to <paramref name="handler"/> in order,
+    /// then finishes it — retries applied — in the same transaction. A handler that throws leaves the batch open
+    /// (nothing of it finished or retried): the next call delivers it again.
+    /// </summary>
+    /// <param name="handler">Called for each event, with its batch.</param>
+    /// <param name="cancellationToken">Cancels the processing; the batch stays open.</param>
+    /// <returns>The batch's id and event count, or null when no batch is ready.</returns>
+    public async Task<PgQBatchResult?> ProcessBatchAsync(Func<PgQBatch, PgQBatchEvent, CancellationToken, Task> handler, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        await using NpgsqlConnection connection = await _database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        PgQBatch? batch = await NextBatchAsync(connection, cancellationToken).ConfigureAwait(false);
+        if (batch is null)
+        {
+            return null;
+        }
+
+        await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        long events = 0;
+        var chunk = new List<PgQBatchEvent>(Math.Min(_options.FetchSize, 10_000));
+        await ReadAsync(connection, $"select ev_id, ev_time, ev_txid, ev_retry, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4 from pgq.get_batch_cursor($1, '{Cursor}', $2, null)", chunk, cancellationToken, batch.Id, _options.FetchSize).ConfigureAwait(false);
+        while (chunk.Count > 0)
+        {
+            foreach (PgQBatchEvent @event in chunk)
+            {
+                await handler(batch, @event, cancellationToken).ConfigureAwait(false);
+            }
+
+            events += chunk.Count;
+            bool more = chunk.Count == _options.FetchSize;
+            chunk.Clear();
+            if (more)
+            {
+                await ReadAsync(connection, $"fetch {_options.FetchSize} from {Cursor}", chunk, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        foreach ((long eventId, int seconds) in batch.Retries)
+        {
+            await using var retry = new NpgsqlCommand("select pgq.event_retry($1, $2, $3::int4)", connection);
+            retry.Parameters.Add(new NpgsqlParameter<long> { TypedValue = batch.Id });
+            retry.Parameters.Add(new NpgsqlParameter<long> { TypedValue = eventId });
+            retry.Parameters.Add(new NpgsqlParameter<int> { TypedValue = seconds });
+            await retry.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await using (var finish = new NpgsqlCommand($"close {Cursor}; select pgq.finish_batch({batch.Id})", connection))
+        {
+            await finish.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return new PgQBatchResult(batch.Id, batch.TickId, events, batch.Retries.Count);
+    }
+
+    // The consumer's next batch (pgq.next_batch_custom, with the options' thresholds), or null when none is ready.
+    private async Task<PgQBatch?> NextBatchAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("select batch_id, cur_tick_id, prev_tick_id from pgq.next_batch_custom($1, $2, $3, $4, $5)", connection);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Queue });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Consumer });
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Interval, Value = (object?)_options.MinLag ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Integer, Value = (object?)_options.MinCount ?? DBNull.Value });
+        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Interval, Value = (object?)_options.MinInterval ?? DBNull.Value });
+        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) && !reader.IsDBNull(0)
+            ? new PgQBatch(reader.GetInt64(0), reader.GetInt64(1), reader.IsDBNull(2) ? 0 : reader.GetInt64(2), connection)
+            : null;
+    }
+
+    private static async Task ReadAsync(NpgsqlConnection connection, string sql, List<PgQBatchEvent> into, CancellationToken cancellationToken, params object[] parameters)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (object parameter in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = parameter });
+        }
+
+        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            into.Add(new PgQBatchEvent(
+                reader.GetInt64(0),
+                reader.GetDateTime(1),
+                reader.GetInt64(2),
+                reader.IsDBNull(3) ? null : reader.GetInt32(3),
+                Text(reader, 4),
+                Text(reader, 5))
+            {
+                Extra1 = Text(reader, 6),
+                Extra2 = Text(reader, 7),
+                Extra3 = Text(reader, 8),
+                Extra4 = Text(reader, 9),
+            });
+        }
+    }
+
+    private static string? Text(NpgsqlDataReader reader, int ordinal) => reader.IsDBNull(ordinal) ? null : reader.GetString(ordinal);
+
+    private async Task<T> ScalarAsync<T>(string sql, CancellationToken cancellationToken)
+    {
+        await using NpgsqlCommand command = Command(sql);
+        return (T)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    private NpgsqlCommand Command(string sql)
+    {
+        NpgsqlCommand command = _database.CreateCommand(sql);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Queue });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Consumer });
+        return command;
+    }
+}

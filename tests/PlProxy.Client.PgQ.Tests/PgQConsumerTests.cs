@@ -1,0 +1,159 @@
+using Npgsql;
+
+namespace PlProxy.Client.PgQ.Tests;
+
+/// <summary>Producer and consumer against a real PgQ: transactional events, the batch protocol, retries, redelivery, large batches.</summary>
+[Collection(PgQFixture.Collection)]
+public sealed class PgQConsumerTests(PgQFixture fixture)
+{
+    private const string Queue = "orders";
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task InsertEvent_InARolledBackTransaction_IsNeverDelivered()
+    {
+        await using NpgsqlDataSource database = await fixture.QueueDatabaseAsync(Queue, Token);
+        var consumer = new PgQConsumer(database, Queue, "c1");
+        await consumer.RegisterAsync(Token);
+        await using (NpgsqlConnection connection = await database.OpenConnectionAsync(Token))
+        {
+            await using (NpgsqlTransaction rolledBack = await connection.BeginTransactionAsync(Token))
+            {
+                await PgQProducer.InsertEventAsync(connection, Queue, new PgQEvent("order", "rolled back"), Token);
+                await rolledBack.RollbackAsync(Token);
+            }
+
+            await using NpgsqlTransaction committed = await connection.BeginTransactionAsync(Token);
+            await PgQProducer.InsertEventAsync(connection, Queue, new PgQEvent("order", "committed") { Extra1 = "public.orders" }, Token);
+            await committed.CommitAsync(Token);
+        }
+
+        await PgQFixture.TickAsync(database, Queue, Token);
+        List<PgQBatchEvent> delivered = await ConsumeAllAsync(consumer);
+
+        PgQBatchEvent only = Assert.Single(delivered);
+        Assert.Equal(("order", "committed", "public.orders", (int?)null), (only.Type, only.Data, only.Extra1, only.Retry));
+    }
+
+    [Fact]
+    public async Task ProcessBatch_GivesEveryEventInOrderAndFinishesTheBatch()
+    {
+        await using NpgsqlDataSource database = await fixture.QueueDatabaseAsync(Queue, Token);
+        var consumer = new PgQConsumer(database, Queue, "c1", new PgQConsumerOptions { FetchSize = 7 });
+        Assert.True(await consumer.RegisterAsync(Token));
+        Assert.False(await consumer.RegisterAsync(Token));
+        await InsertAsync(database, 50);
+        await PgQFixture.TickAsync(database, Queue, Token);
+
+        var seen = new List<string?>();
+        PgQBatchResult? result = await consumer.ProcessBatchAsync((_, e, _) => { seen.Add(e.Data); return Task.CompletedTask; }, Token);
+
+        Assert.NotNull(result);
+        Assert.Equal(50, result.Events);
+        Assert.Equal(Enumerable.Range(0, 50).Select(i => $"e{i}"), seen);
+        Assert.Null(await consumer.ProcessBatchAsync((_, _, _) => Task.CompletedTask, Token)); // finished: no new tick, no batch
+        Assert.Equal(0, (await consumer.InfoAsync(Token))!.PendingEvents);
+    }
+
+    [Fact]
+    public async Task ProcessBatch_WhoseHandlerFails_IsDeliveredAgainWhole()
+    {
+        await using NpgsqlDataSource database = await fixture.QueueDatabaseAsync(Queue, Token);
+        var consumer = new PgQConsumer(database, Queue, "c1");
+        await consumer.RegisterAsync(Token);
+        await InsertAsync(database, 5);
+        await PgQFixture.TickAsync(database, Queue, Token);
+
+        await Assert.ThrowsAsync<InvalidOperationException>(() => consumer.ProcessBatchAsync((_, e, _) =>
+            e.Data == "e3" ? throw new InvalidOperationException("handler failed") : Task.CompletedTask, Token));
+        var again = new List<string?>();
+        PgQBatchResult? result = await consumer.ProcessBatchAsync((_, e, _) => { again.Add(e.Data); return Task.CompletedTask; }, Token);
+
+        Assert.Equal(Enumerable.Range(0, 5).Select(i => $"e{i}"), again);
+        Assert.Equal(5, result!.Events);
+    }
+
+    [Fact]
+    public async Task Retry_OfAnEvent_DeliversItInALaterBatchWithItsRetryCount()
+    {
+        await using NpgsqlDataSource database = await fixture.QueueDatabaseAsync(Queue, Token);
+        var consumer = new PgQConsumer(database, Queue, "c1");
+        await consumer.RegisterAsync(Token);
+        await InsertAsync(database, 3);
+        await PgQFixture.TickAsync(database, Queue, Token);
+
+        PgQBatchResult? first = await consumer.ProcessBatchAsync((batch, e, _) =>
+        {
+            if (e.Data == "e1")
+            {
+                batch.Retry(e, TimeSpan.Zero);
+            }
+
+            return Task.CompletedTask;
+        }, Token);
+        await using (NpgsqlCommand maintenance = database.CreateCommand("select pgq.maint_retry_events()"))
+        {
+            await maintenance.ExecuteNonQueryAsync(Token);
+        }
+
+        await PgQFixture.TickAsync(database, Queue, Token);
+        List<PgQBatchEvent> retried = await ConsumeAllAsync(consumer);
+
+        Assert.Equal(1, first!.Retried);
+        PgQBatchEvent again = Assert.Single(retried);
+        Assert.Equal(("e1", (int?)1), (again.Data, again.Retry));
+    }
+
+    [Fact]
+    public async Task ProcessBatch_Of200000Events_HoldsOneFetchAtATime()
+    {
+        const int count = 200_000;
+        await using NpgsqlDataSource database = await fixture.QueueDatabaseAsync(Queue, Token);
+        var consumer = new PgQConsumer(database, Queue, "c1", new PgQConsumerOptions { FetchSize = 1000 });
+        await consumer.RegisterAsync(Token);
+        await using (NpgsqlCommand insert = database.CreateCommand($"select count(pgq.insert_event('{Queue}', 'big', repeat('x', 500) || g)) from generate_series(1, {count}) g"))
+        {
+            insert.CommandTimeout = 300;
+            await insert.ExecuteNonQueryAsync(Token);
+        }
+
+        await PgQFixture.TickAsync(database, Queue, Token);
+        long baseline = GC.GetTotalMemory(forceFullCollection: true);
+        long peak = 0, seen = 0;
+
+        PgQBatchResult? result = await consumer.ProcessBatchAsync((_, _, _) =>
+        {
+            if (++seen % 20_000 == 0)
+            {
+                peak = Math.Max(peak, GC.GetTotalMemory(forceFullCollection: true) - baseline);
+            }
+
+            return Task.CompletedTask;
+        }, Token);
+
+        Assert.Equal(count, result!.Events);
+        // All 200,000 events at once would hold over 200 MB (500+ characters each); one fetch holds about 1 MB.
+        TestContext.Current.TestOutputHelper?.WriteLine($"200,000 events of ~500 characters: peak live memory {peak / 1024} KB above the start");
+        Assert.InRange(peak, long.MinValue, 32L * 1024 * 1024);
+    }
+
+    private static async Task InsertAsync(NpgsqlDataSource database, int count)
+    {
+        await using NpgsqlConnection connection = await database.OpenConnectionAsync(Token);
+        for (int i = 0; i < count; i++)
+        {
+            await PgQProducer.InsertEventAsync(connection, Queue, new PgQEvent("test", $"e{i}"), Token);
+        }
+    }
+
+    private static async Task<List<PgQBatchEvent>> ConsumeAllAsync(PgQConsumer consumer)
+    {
+        var events = new List<PgQBatchEvent>();
+        while (await consumer.ProcessBatchAsync((_, e, _) => { events.Add(e); return Task.CompletedTask; }, Token) is not null)
+        {
+        }
+
+        return events;
+    }
+}
