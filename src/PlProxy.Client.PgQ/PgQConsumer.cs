@@ -86,14 +86,79 @@ public sealed class PgQConsumer
         }
 
         await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        long events = await ReadEventsAsync(batch, @event => handler(batch, @event, cancellationToken), cancellationToken).ConfigureAwait(false);
+        await FinishAsync(batch, cancellationToken).ConfigureAwait(false);
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        return new PgQBatchResult(batch.Id, batch.TickId, events, batch.Retries.Count);
+    }
+
+    /// <summary>
+    /// Takes the next batch and applies it to <paramref name="target"/> exactly once: in one transaction on the target,
+    /// the handler's writes and the batch's tick (<c>plproxy_pgq.completed_tick</c>, created on first use); only then
+    /// is the batch finished. A batch whose tick the target already has (the consumer died between the two commits) is
+    /// finished without applying it again; a target whose last tick is neither the batch's start nor its end has lost
+    /// its position, and the consumer stops rather than apply anything twice or skip anything.
+    /// </summary>
+    /// <param name="target">The database the handler writes into.</param>
+    /// <param name="handler">Called for each event with the target's connection, inside the target's transaction.</param>
+    /// <param name="cancellationToken">Cancels the processing; nothing is committed on either side.</param>
+    /// <returns>The batch's id and the events applied (0 when it had been applied before), or null when no batch is ready.</returns>
+    /// <exception cref="PgQLostPositionException">The target's recorded tick does not fit the batch.</exception>
+    public async Task<PgQBatchResult?> ProcessBatchIntoAsync(NpgsqlDataSource target, Func<PgQBatchEvent, NpgsqlConnection, CancellationToken, Task> handler, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        ArgumentNullException.ThrowIfNull(handler);
+        await using NpgsqlConnection connection = await _database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        PgQBatch? batch = await NextBatchAsync(connection, cancellationToken).ConfigureAwait(false);
+        if (batch is null)
+        {
+            return null;
+        }
+
+        long events = 0;
+        await using (NpgsqlConnection targetConnection = await target.OpenConnectionAsync(cancellationToken).ConfigureAwait(false))
+        await using (NpgsqlTransaction targetTransaction = await targetConnection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
+        {
+            long? applied = await TickTracking.LastTickAsync(targetConnection, Queue, Consumer, cancellationToken).ConfigureAwait(false);
+            if (applied != batch.TickId)
+            {
+                if (applied is not null && applied != batch.PreviousTickId)
+                {
+                    throw new PgQLostPositionException(Queue, Consumer, applied.Value, batch.PreviousTickId, batch.TickId);
+                }
+
+                await using (NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    events = await ReadEventsAsync(batch, @event => handler(@event, targetConnection, cancellationToken), cancellationToken).ConfigureAwait(false);
+                    await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+                }
+
+                await TickTracking.RecordAsync(targetConnection, Queue, Consumer, batch.TickId, cancellationToken).ConfigureAwait(false);
+                await targetTransaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        await using (NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await FinishAsync(batch, cancellationToken).ConfigureAwait(false);
+            await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return new PgQBatchResult(batch.Id, batch.TickId, events, 0);
+    }
+
+    // Gives every event of the batch to the handler, FetchSize at a time, through the batch's cursor (inside the
+    // connection's open transaction); returns how many there were.
+    private async Task<long> ReadEventsAsync(PgQBatch batch, Func<PgQBatchEvent, Task> handler, CancellationToken cancellationToken)
+    {
         long events = 0;
         var chunk = new List<PgQBatchEvent>(Math.Min(_options.FetchSize, 10_000));
-        await ReadAsync(connection, $"select ev_id, ev_time, ev_txid, ev_retry, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4 from pgq.get_batch_cursor($1, '{Cursor}', $2, null)", chunk, cancellationToken, batch.Id, _options.FetchSize).ConfigureAwait(false);
+        await ReadAsync(batch.Connection, $"select ev_id, ev_time, ev_txid, ev_retry, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4 from pgq.get_batch_cursor($1, '{Cursor}', $2, null)", chunk, cancellationToken, batch.Id, _options.FetchSize).ConfigureAwait(false);
         while (chunk.Count > 0)
         {
             foreach (PgQBatchEvent @event in chunk)
             {
-                await handler(batch, @event, cancellationToken).ConfigureAwait(false);
+                await handler(@event).ConfigureAwait(false);
             }
 
             events += chunk.Count;
@@ -101,26 +166,33 @@ public sealed class PgQConsumer
             chunk.Clear();
             if (more)
             {
-                await ReadAsync(connection, $"fetch {_options.FetchSize} from {Cursor}", chunk, cancellationToken).ConfigureAwait(false);
+                await ReadAsync(batch.Connection, $"fetch {_options.FetchSize} from {Cursor}", chunk, cancellationToken).ConfigureAwait(false);
             }
         }
 
+        await using (var close = new NpgsqlCommand($"close {Cursor}", batch.Connection))
+        {
+            await close.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        return events;
+    }
+
+    // The handler's retries, then pgq.finish_batch, inside the connection's open transaction.
+    private static async Task FinishAsync(PgQBatch batch, CancellationToken cancellationToken)
+    {
         foreach ((long eventId, int seconds) in batch.Retries)
         {
-            await using var retry = new NpgsqlCommand("select pgq.event_retry($1, $2, $3::int4)", connection);
+            await using var retry = new NpgsqlCommand("select pgq.event_retry($1, $2, $3::int4)", batch.Connection);
             retry.Parameters.Add(new NpgsqlParameter<long> { TypedValue = batch.Id });
             retry.Parameters.Add(new NpgsqlParameter<long> { TypedValue = eventId });
             retry.Parameters.Add(new NpgsqlParameter<int> { TypedValue = seconds });
             await retry.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        await using (var finish = new NpgsqlCommand($"close {Cursor}; select pgq.finish_batch({batch.Id})", connection))
-        {
-            await finish.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return new PgQBatchResult(batch.Id, batch.TickId, events, batch.Retries.Count);
+        await using var finish = new NpgsqlCommand("select pgq.finish_batch($1)", batch.Connection);
+        finish.Parameters.Add(new NpgsqlParameter<long> { TypedValue = batch.Id });
+        await finish.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
     // The consumer's next batch (pgq.next_batch_custom, with the options' thresholds), or null when none is ready.
