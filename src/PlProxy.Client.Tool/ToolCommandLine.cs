@@ -1,6 +1,7 @@
 using System.CommandLine;
 using PlProxy.Client.Scaffold;
 using PlProxy.Client.Tool.Partconf;
+using PlProxy.Client.Tool.PgQ;
 using PlProxy.Client.Tool.Resharding;
 
 namespace PlProxy.Client.Tool;
@@ -17,5 +18,6 @@ internal static class ToolCommandLine
             ReshardCommands.Move(),
             PartconfCommands.Verify(),
             PartconfCommands.Status(),
+            PgQCommands.Create(),
         };
 }

@@ -1,0 +1,165 @@
+using System.CommandLine;
+using Npgsql;
+using PlProxy.Client.Connections;
+using PlProxy.Client.PgQ;
+using PlProxy.Client.Tool.Partconf;
+
+namespace PlProxy.Client.Tool.PgQ;
+
+/// <summary>
+/// <c>plproxy pgq</c>: SkyTools' queue tools (queue mover, queue splitter) and consumer registration. Each mover runs
+/// as a long-lived consumer, or with <c>--once</c> processes every batch ready now and exits; each applies a batch into
+/// its target exactly once (the batch's tick is committed with the events it wrote).
+/// </summary>
+internal static class PgQCommands
+{
+    public static Command Create() => new("pgq", "PgQ queues: move or split events into other queues, register consumers, show their status.")
+    {
+        Move(), Split(), Register(), Unregister(), Status(),
+    };
+
+    private static Command Move()
+    {
+        var options = new QueueOptions();
+        var target = new Option<string>("--target") { Description = "The database that receives the events", Required = true };
+        var targetQueue = new Option<string>("--target-queue") { Description = "The queue there (default: the source queue's name)" };
+        var once = new Option<bool>("--once") { Description = "Process every batch ready now, then exit" };
+        var command = new Command("move", "Queue mover: copies every event (type, data, extra1-4, time) into a queue of another database.") { target, targetQueue, once };
+        options.AddTo(command);
+        command.SetAction((result, cancellationToken) => PartconfCommands.ReportedAsync(result, "pgq move", output =>
+        {
+            string queue = result.GetValue(options.Queue)!;
+            string into = result.GetValue(targetQueue) ?? queue;
+            return RunAsync(result, options, result.GetValue(target)!, result.GetValue(once), "move", output,
+                (e, connection, ct) => QueueWriter.InsertAsync(connection, into, e, ct), cancellationToken);
+        }));
+        return command;
+    }
+
+    private static Command Split()
+    {
+        var options = new QueueOptions();
+        var target = new Option<string>("--target") { Description = "The database whose queues receive the events", Required = true };
+        var field = new Option<string>("--queue-field") { Description = "The event field that names each event's target queue", DefaultValueFactory = _ => "extra1" };
+        field.AcceptOnlyFromAmong("type", "extra1", "extra2", "extra3", "extra4");
+        var once = new Option<bool>("--once") { Description = "Process every batch ready now, then exit" };
+        var command = new Command("split", "Queue splitter: each event into the target queue its field names (logutriga's extra1: the table).") { target, field, once };
+        options.AddTo(command);
+        command.SetAction((result, cancellationToken) => PartconfCommands.ReportedAsync(result, "pgq split", output =>
+        {
+            string name = result.GetValue(field)!;
+            return RunAsync(result, options, result.GetValue(target)!, result.GetValue(once), "split", output, (e, connection, ct) =>
+            {
+                string? queue = name switch { "type" => e.Type, "extra2" => e.Extra2, "extra3" => e.Extra3, "extra4" => e.Extra4, _ => e.Extra1 };
+                return string.IsNullOrEmpty(queue)
+                    ? throw new InvalidOperationException($"Event {e.Id} has no {name}: it names no target queue.")
+                    : QueueWriter.InsertAsync(connection, queue, e, ct);
+            }, cancellationToken);
+        }));
+        return command;
+    }
+
+    private static Command Register()
+    {
+        var options = new QueueOptions();
+        var command = new Command("register", "Registers a consumer: PgQ delivers it the events inserted from now on.");
+        options.AddTo(command);
+        command.SetAction((result, cancellationToken) => PartconfCommands.ReportedAsync(result, "pgq register", async output =>
+        {
+            await using NpgsqlDataSource source = NpgsqlDataSource.Create(ConnectionStrings.ToNpgsql(result.GetValue(options.Source)!));
+            var consumer = new PgQConsumer(source, result.GetValue(options.Queue)!, result.GetValue(options.Consumer)!);
+            bool registered = await consumer.RegisterAsync(cancellationToken).ConfigureAwait(false);
+            await output.WriteLineAsync($"plproxy pgq register: consumer {consumer.Consumer} of queue {consumer.Queue} {(registered ? "registered" : "was registered already")}").ConfigureAwait(false);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Unregister()
+    {
+        var options = new QueueOptions();
+        var command = new Command("unregister", "Unregisters a consumer: its position and open batch are dropped.");
+        options.AddTo(command);
+        command.SetAction((result, cancellationToken) => PartconfCommands.ReportedAsync(result, "pgq unregister", async output =>
+        {
+            await using NpgsqlDataSource source = NpgsqlDataSource.Create(ConnectionStrings.ToNpgsql(result.GetValue(options.Source)!));
+            var consumer = new PgQConsumer(source, result.GetValue(options.Queue)!, result.GetValue(options.Consumer)!);
+            bool was = await consumer.UnregisterAsync(cancellationToken).ConfigureAwait(false);
+            await output.WriteLineAsync($"plproxy pgq unregister: consumer {consumer.Consumer} of queue {consumer.Queue} {(was ? "unregistered" : "was not registered")}").ConfigureAwait(false);
+            return 0;
+        }));
+        return command;
+    }
+
+    private static Command Status()
+    {
+        var options = new QueueOptions();
+        var command = new Command("status", "Shows a consumer's lag, last tick, open batch and pending events.");
+        options.AddTo(command);
+        command.SetAction((result, cancellationToken) => PartconfCommands.ReportedAsync(result, "pgq status", async output =>
+        {
+            await using NpgsqlDataSource source = NpgsqlDataSource.Create(ConnectionStrings.ToNpgsql(result.GetValue(options.Source)!));
+            var consumer = new PgQConsumer(source, result.GetValue(options.Queue)!, result.GetValue(options.Consumer)!);
+            PgQConsumerInfo? info = await consumer.InfoAsync(cancellationToken).ConfigureAwait(false);
+            await output.WriteLineAsync(info is null
+                ? $"consumer {consumer.Consumer} of queue {consumer.Queue}: not registered"
+                : $"consumer {consumer.Consumer} of queue {consumer.Queue}: lag {info.Lag}, last tick {info.LastTick}, open batch {info.CurrentBatch?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "none"}, pending events {info.PendingEvents}").ConfigureAwait(false);
+            return info is null ? 1 : 0;
+        }));
+        return command;
+    }
+
+    // Runs a mover: registers its consumer if needed (saying so), then applies batches into the target exactly once.
+    private static async Task<int> RunAsync(
+        ParseResult result, QueueOptions options, string target, bool once, string verb, TextWriter output,
+        Func<PgQBatchEvent, NpgsqlConnection, CancellationToken, Task> apply, CancellationToken cancellationToken)
+    {
+        await using NpgsqlDataSource source = NpgsqlDataSource.Create(ConnectionStrings.ToNpgsql(result.GetValue(options.Source)!));
+        await using NpgsqlDataSource into = NpgsqlDataSource.Create(ConnectionStrings.ToNpgsql(target));
+        var consumer = new PgQConsumer(source, result.GetValue(options.Queue)!, result.GetValue(options.Consumer)!);
+        if (await consumer.RegisterAsync(cancellationToken).ConfigureAwait(false))
+        {
+            await output.WriteLineAsync($"plproxy pgq {verb}: consumer {consumer.Consumer} registered on queue {consumer.Queue}; PgQ delivers it the events inserted from now on").ConfigureAwait(false);
+        }
+
+        long events = 0, batches = 0;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            PgQBatchResult? batch = await consumer.ProcessBatchIntoAsync(into, apply, cancellationToken).ConfigureAwait(false);
+            if (batch is null)
+            {
+                if (once)
+                {
+                    break;
+                }
+
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
+            events += batch.Events;
+            batches++;
+            await output.WriteLineAsync($"plproxy pgq {verb}: batch {batch.BatchId} (tick {batch.TickId}): {batch.Events} events").ConfigureAwait(false);
+        }
+
+        await output.WriteLineAsync($"plproxy pgq {verb}: {events} events in {batches} batches").ConfigureAwait(false);
+        return 0;
+    }
+
+    /// <summary>The options every pgq verb takes.</summary>
+    private sealed class QueueOptions
+    {
+        public Option<string> Source { get; } = new("--source") { Description = "The queue's database (Npgsql or libpq form)", Required = true };
+
+        public Option<string> Queue { get; } = new("--queue") { Description = "The queue", Required = true };
+
+        public Option<string> Consumer { get; } = new("--consumer") { Description = "The consumer's name", Required = true };
+
+        public void AddTo(Command command)
+        {
+            command.Options.Insert(0, Source);
+            command.Options.Insert(1, Queue);
+            command.Options.Insert(2, Consumer);
+        }
+    }
+}

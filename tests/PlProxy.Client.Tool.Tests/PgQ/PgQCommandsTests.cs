@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using Npgsql;
+using PlProxy.Client.PgQ;
+using PlProxy.Client.Testing;
+
+namespace PlProxy.Client.Scaffold.Tests.PgQ;
+
+/// <summary>One local PostgreSQL with PgQ for the <c>plproxy pgq</c> verbs.</summary>
+public sealed class PgQToolFixture : IAsyncLifetime
+{
+    private int _databases;
+
+    public LocalPostgresServer Server { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync() => Server = await LocalPostgresServer.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
+
+    public async ValueTask DisposeAsync() => await Server.DisposeAsync();
+
+    /// <summary>A new database with PgQ and the given queues; its connection string.</summary>
+    public async Task<string> DatabaseAsync(string[] queues, CancellationToken cancellationToken)
+    {
+        string name = $"q{Interlocked.Increment(ref _databases)}";
+        string connectionString = await Server.CreateDatabaseAsync(name, cancellationToken: cancellationToken);
+        await Server.ExecuteAsync(name, "create extension pgq;" + string.Concat(queues.Select(q => $"select pgq.create_queue('{q}');")), cancellationToken);
+        return connectionString;
+    }
+}
+
+/// <summary>
+/// <c>plproxy pgq move</c>, <c>split</c>, <c>register</c>, <c>status</c> end to end on real PgQ: events arrive in the
+/// target queues as they were, each once — also when a run is killed mid-batch or run twice.
+/// </summary>
+public sealed class PgQCommandsTests(PgQToolFixture fixture) : IClassFixture<PgQToolFixture>
+{
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Move_Once_CopiesEveryEventAsItWasAndASecondRunMovesNothing()
+    {
+        string source = await fixture.DatabaseAsync(["orders"], Token);
+        string target = await fixture.DatabaseAsync(["central"], Token);
+        string[] move = ["pgq", "move", "--source", source, "--queue", "orders", "--target", target, "--target-queue", "central", "--consumer", "mover", "--once"];
+        Assert.Contains("registered on queue orders", (await Tool.RunAsync(move)).Output, StringComparison.Ordinal);
+        List<PgQEvent> sent = await ProduceAsync(source, "orders", 100);
+
+        (int exitCode, string output, string error) = await Tool.RunAsync(move);
+        (int again, string secondOutput, _) = await Tool.RunAsync(move);
+
+        Assert.True(exitCode == 0, error);
+        Assert.Contains("100 events in 1 batches", output, StringComparison.Ordinal);
+        Assert.Equal(0, again);
+        Assert.Contains("0 events in 0 batches", secondOutput, StringComparison.Ordinal);
+        List<PgQBatchEvent> received = await ConsumeAsync(target, "central");
+        Assert.Equal(sent, received.Select(e => new PgQEvent(e.Type, e.Data) { Extra1 = e.Extra1, Extra2 = e.Extra2, Extra3 = e.Extra3, Extra4 = e.Extra4 }));
+        List<PgQBatchEvent> original = await ConsumeAsync(source, "orders", "auditor-registered-late"); // none: registered after
+        Assert.Empty(original);
+    }
+
+    [Fact]
+    public async Task Move_KilledMidBatch_ThenRunAgain_DeliversEveryEventExactlyOnce()
+    {
+        string source = await fixture.DatabaseAsync(["orders"], Token);
+        string target = await fixture.DatabaseAsync(["central"], Token);
+        string[] move = ["pgq", "move", "--source", source, "--queue", "orders", "--target", target, "--target-queue", "central", "--consumer", "mover", "--once"];
+        await Tool.RunAsync(["pgq", "register", "--source", source, "--queue", "orders", "--consumer", "mover"]);
+        for (int round = 0; round < 3; round++)
+        {
+            await ProduceAsync(source, "orders", 20_000, $"r{round}-");
+        }
+
+        for (int kill = 0; kill < 3; kill++)
+        {
+            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            foreach (string argument in (string[])[Path.Combine(AppContext.BaseDirectory, "PlProxy.Client.Tool.dll"), .. move])
+            {
+                start.ArgumentList.Add(argument);
+            }
+
+            using Process tool = Process.Start(start)!;
+            await Task.Delay(700 + (kill * 400), Token);
+            tool.Kill(); // SIGKILL, wherever it is
+            await tool.WaitForExitAsync(Token);
+        }
+
+        Assert.Equal(0, (await Tool.RunAsync(move)).ExitCode);
+
+        List<PgQBatchEvent> received = await ConsumeAsync(target, "central");
+        Assert.Equal(60_000, received.Count);
+        Assert.Equal(60_000, received.Select(e => e.Data).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Split_PutsEachEventIntoTheQueueItsFieldNames()
+    {
+        string source = await fixture.DatabaseAsync(["all"], Token);
+        string target = await fixture.DatabaseAsync(["public.accounts", "public.orders"], Token);
+        await Tool.RunAsync(["pgq", "register", "--source", source, "--queue", "all", "--consumer", "splitter"]);
+        await using (var database = NpgsqlDataSource.Create(source))
+        await using (NpgsqlConnection connection = await database.OpenConnectionAsync(Token))
+        {
+            for (int i = 0; i < 10; i++)
+            {
+                await PgQProducer.InsertEventAsync(connection, "all", new PgQEvent("I:id", $"id={i}") { Extra1 = i % 2 == 0 ? "public.accounts" : "public.orders" }, Token);
+            }
+        }
+
+        await TickAsync(source, "all");
+        (int exitCode, _, string error) = await Tool.RunAsync(["pgq", "split", "--source", source, "--queue", "all", "--target", target, "--consumer", "splitter", "--once"]);
+
+        Assert.True(exitCode == 0, error);
+        Assert.Equal(["id=0", "id=2", "id=4", "id=6", "id=8"], (await ConsumeAsync(target, "public.accounts")).Select(e => e.Data));
+        Assert.Equal(["id=1", "id=3", "id=5", "id=7", "id=9"], (await ConsumeAsync(target, "public.orders")).Select(e => e.Data));
+    }
+
+    [Fact]
+    public async Task Status_OfARegisteredConsumer_ShowsThatEventsArePending()
+    {
+        string source = await fixture.DatabaseAsync(["orders"], Token);
+        await Tool.RunAsync(["pgq", "register", "--source", source, "--queue", "orders", "--consumer", "watcher"]);
+        await ProduceAsync(source, "orders", 5);
+
+        (int exitCode, string output, _) = await Tool.RunAsync(["pgq", "status", "--source", source, "--queue", "orders", "--consumer", "watcher"]);
+        (int missing, string missingOutput, _) = await Tool.RunAsync(["pgq", "status", "--source", source, "--queue", "orders", "--consumer", "nobody"]);
+
+        Assert.Equal(0, exitCode);
+        Assert.Contains("consumer watcher of queue orders: lag", output, StringComparison.Ordinal);
+        Assert.Matches(@"open batch none, pending events [1-9]\d*", output); // PgQ's estimate, from its event sequence
+        Assert.Equal(1, missing);
+        Assert.Contains("not registered", missingOutput, StringComparison.Ordinal);
+    }
+
+    // Events with every field set, committed and ticked.
+    private static async Task<List<PgQEvent>> ProduceAsync(string database, string queue, int count, string prefix = "")
+    {
+        await using var source = NpgsqlDataSource.Create(database);
+        await using NpgsqlCommand insert = source.CreateCommand($"""
+            select count(pgq.insert_event('{queue}', 'type' || (g % 3), '{prefix}data ' || g, 'x1-' || g, case when g % 2 = 0 then null else 'x2' end, 'x3 é', null))
+            from generate_series(1, {count}) g
+            """);
+        await insert.ExecuteNonQueryAsync(Token);
+        await TickAsync(database, queue);
+        return [.. Enumerable.Range(1, count).Select(g => new PgQEvent($"type{g % 3}", $"{prefix}data {g}") { Extra1 = $"x1-{g}", Extra2 = g % 2 == 0 ? null : "x2", Extra3 = "x3 é" })];
+    }
+
+    private static async Task TickAsync(string database, string queue)
+    {
+        await using var source = NpgsqlDataSource.Create(database);
+        await using NpgsqlCommand tick = source.CreateCommand($"select pgq.force_tick('{queue}')");
+        await tick.ExecuteNonQueryAsync(Token);
+        await using NpgsqlCommand ticker = source.CreateCommand($"select pgq.ticker('{queue}')");
+        await ticker.ExecuteNonQueryAsync(Token);
+    }
+
+    // Every event of a queue, through a consumer registered before the queue's first tick.
+    private static async Task<List<PgQBatchEvent>> ConsumeAsync(string database, string queue, string consumerName = "reader")
+    {
+        await using var source = NpgsqlDataSource.Create(database);
+        var consumer = new PgQConsumer(source, queue, consumerName);
+        if (await consumer.RegisterAsync(Token))
+        {
+            await using NpgsqlCommand rewind = source.CreateCommand(
+                $"update pgq.subscription set sub_last_tick = (select min(tick_id) from pgq.tick t join pgq.queue q on q.queue_id = t.tick_queue where q.queue_name = '{queue}') where sub_queue = (select queue_id from pgq.queue where queue_name = '{queue}') and sub_consumer = (select co_id from pgq.consumer where co_name = '{consumerName}')");
+            if (consumerName == "reader")
+            {
+                await rewind.ExecuteNonQueryAsync(Token); // a reader for the test: from the queue's first tick
+            }
+        }
+
+        await TickAsync(database, queue);
+        var events = new List<PgQBatchEvent>();
+        while (await consumer.ProcessBatchAsync((_, e, _) => { events.Add(e); return Task.CompletedTask; }, Token) is not null)
+        {
+        }
+
+        return events;
+    }
+}
