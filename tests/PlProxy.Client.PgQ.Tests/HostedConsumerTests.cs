@@ -1,0 +1,99 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Npgsql;
+
+namespace PlProxy.Client.PgQ.Tests;
+
+/// <summary><c>AddPgQConsumer</c>: a hosted consumer retries a failing event, then gives it to the dead letters, and handles the rest once.</summary>
+[Collection(PgQFixture.Collection)]
+public sealed class HostedConsumerTests(PgQFixture fixture)
+{
+    private const string Queue = "jobs";
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task HostedConsumer_OfAnEventThatKeepsFailing_RetriesItThenDeadLettersItAndHandlesTheRestOnce()
+    {
+        await using NpgsqlDataSource database = await fixture.QueueDatabaseAsync(Queue, Token);
+        var handler = new RecordingHandler();
+        HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddSingleton(handler);
+        builder.Services.AddPgQConsumer<RecordingHandler>("jobs", o =>
+        {
+            o.ConnectionString = database.ConnectionString;
+            o.Queue = Queue;
+            o.Consumer = "worker";
+            o.MaxRetries = 2;
+            o.RetryDelay = TimeSpan.Zero;
+            o.IdleDelay = TimeSpan.FromMilliseconds(50);
+        });
+        using IHost host = builder.Build();
+        await host.StartAsync(Token);
+        var consumer = new PgQConsumer(database, Queue, "worker");
+        while (await consumer.InfoAsync(Token) is null)
+        {
+            await Task.Delay(50, Token); // registered by the service
+        }
+
+        await using (NpgsqlConnection connection = await database.OpenConnectionAsync(Token))
+        {
+            foreach (string job in (string[])["a", "b", "poison", "c", "d"])
+            {
+                await PgQProducer.InsertEventAsync(connection, Queue, new PgQEvent("job", job), Token);
+            }
+        }
+
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (await DeadLetterAsync(database) is null)
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), $"the poison event never reached the dead letters; attempts: {string.Join(", ", handler.Attempts.Select(a => $"{a.Key} {a.Value}"))}");
+            await using NpgsqlCommand tick = database.CreateCommand($"select pgq.maint_retry_events(); select pgq.force_tick('{Queue}'); select pgq.ticker('{Queue}');");
+            await tick.ExecuteNonQueryAsync(Token);
+            await Task.Delay(100, Token);
+        }
+
+        await host.StopAsync(Token);
+
+        Assert.Equal(["a", "b", "c", "d"], handler.Handled.Order(StringComparer.Ordinal));
+        Assert.Equal(3, handler.Attempts["poison"]); // the first delivery and two retries
+        (string data, int retries, string error) = (await DeadLetterAsync(database))!.Value;
+        Assert.Equal(("poison", 2), (data, retries));
+        Assert.Equal("InvalidOperationException: poison cannot be handled", error);
+    }
+
+    private static async Task<(string Data, int Retries, string Error)?> DeadLetterAsync(NpgsqlDataSource database)
+    {
+        await using NpgsqlCommand select = database.CreateCommand(
+            "select ev_data, ev_retry, error from plproxy_pgq.dead_letter where to_regclass('plproxy_pgq.dead_letter') is not null");
+        try
+        {
+            await using NpgsqlDataReader reader = await select.ExecuteReaderAsync(Token);
+            return await reader.ReadAsync(Token) ? (reader.GetString(0), reader.GetInt32(1), reader.GetString(2)) : null;
+        }
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName)
+        {
+            return null;
+        }
+    }
+
+    private sealed class RecordingHandler : IPgQEventHandler
+    {
+        public ConcurrentBag<string> Handled { get; } = [];
+
+        public ConcurrentDictionary<string, int> Attempts { get; } = new(StringComparer.Ordinal);
+
+        public Task HandleAsync(PgQBatchEvent @event, PgQBatch batch, CancellationToken cancellationToken)
+        {
+            Attempts.AddOrUpdate(@event.Data!, 1, (_, n) => n + 1);
+            if (@event.Data == "poison")
+            {
+                throw new InvalidOperationException("poison cannot be handled");
+            }
+
+            Handled.Add(@event.Data!);
+            return Task.CompletedTask;
+        }
+    }
+}
