@@ -15,7 +15,7 @@ internal static class PgQCommands
 {
     public static Command Create() => new("pgq", "PgQ queues: move or split events into other queues, register consumers, show their status.")
     {
-        Move(), Split(), Register(), Unregister(), Status(),
+        Move(), Split(), DispatchTable(), Register(), Unregister(), Status(),
     };
 
     private static Command Move()
@@ -55,6 +55,40 @@ internal static class PgQCommands
                     ? throw new InvalidOperationException($"Event {e.Id} has no {name}: it names no target queue.")
                     : QueueWriter.InsertAsync(connection, queue, e, ct);
             }, cancellationToken);
+        }));
+        return command;
+    }
+
+    private static Command DispatchTable()
+    {
+        var options = new QueueOptions();
+        var target = new Option<string>("--target") { Description = "The database with the parent table", Required = true };
+        var destTable = new Option<string>("--dest-table") { Description = "The parent table; rows go to <table>_YYYY_MM_DD (or _YYYY_MM)", Required = true };
+        var partField = new Option<string>("--part-field") { Description = "The row's column whose date picks the table" };
+        var partBy = new Option<string>("--part-by") { Description = "'event-time': the event's time picks the table (the default without --part-field)" };
+        partBy.AcceptOnlyFromAmong("event-time");
+        var period = new Option<string>("--period") { Description = "One table per 'day' or per 'month'", DefaultValueFactory = _ => "day" };
+        period.AcceptOnlyFromAmong("day", "month");
+        var fields = new Option<string>("--fields") { Description = "The columns to keep, optionally renamed: \"a, b:newname\" (default: all)" };
+        var template = new Option<string>("--part-template") { Description = "SQL creating a period table (_DEST_TABLE, _PARENT); default: create table _DEST_TABLE (like _PARENT including all)" };
+        var once = new Option<bool>("--once") { Description = "Process every batch ready now, then exit" };
+        var command = new Command("dispatch-table", "Table dispatcher: logutriga's inserted rows into per-day or per-month tables of a parent table, created on demand.")
+        {
+            target, destTable, partField, partBy, period, fields, template, once,
+        };
+        options.AddTo(command);
+        command.Validators.Add(result =>
+        {
+            if (result.GetResult(partField) is not null && result.GetResult(partBy) is not null)
+            {
+                result.AddError("Give --part-field or --part-by, not both.");
+            }
+        });
+        command.SetAction((result, cancellationToken) => PartconfCommands.ReportedAsync(result, "pgq dispatch-table", output =>
+        {
+            var dispatcher = new TableDispatcher(result.GetValue(destTable)!, result.GetValue(partField), result.GetValue(period) == "month",
+                TableDispatcher.Fields(result.GetValue(fields)), result.GetValue(template));
+            return RunAsync(result, options, result.GetValue(target)!, result.GetValue(once), "dispatch-table", output, dispatcher.ApplyAsync, cancellationToken);
         }));
         return command;
     }

@@ -113,6 +113,40 @@ public sealed class PgQCommandsTests(PgQToolFixture fixture) : IClassFixture<PgQ
     }
 
     [Fact]
+    public async Task DispatchTable_PutsLogutrigaRowsIntoDailyTablesOnceWithTheChosenColumns()
+    {
+        string source = await fixture.DatabaseAsync(["rows"], Token);
+        string target = await fixture.DatabaseAsync([], Token);
+        await Tool.RunAsync(["pgq", "register", "--source", source, "--queue", "rows", "--consumer", "dispatcher"]);
+        await using (var database = NpgsqlDataSource.Create(source))
+        await using (NpgsqlCommand rows = database.CreateCommand("""
+            create table orders (id int4 primary key, amount numeric, note text, created timestamptz);
+            create trigger orders_log after insert on orders for each row execute function pgq.logutriga('rows');
+            insert into orders values (1, 10.5, 'a b&c', '2026-11-29 10:00+00'), (2, 20, null, '2026-11-29 23:59+00'), (3, 30, 'x', '2026-11-30 00:01+00');
+            """))
+        {
+            await rows.ExecuteNonQueryAsync(Token);
+        }
+
+        await using (var database = NpgsqlDataSource.Create(target))
+        await using (NpgsqlCommand parent = database.CreateCommand("create table orders_log (id int4 primary key, total numeric, note text, created timestamptz)"))
+        {
+            await parent.ExecuteNonQueryAsync(Token);
+        }
+
+        await TickAsync(source, "rows");
+        string[] dispatch = ["pgq", "dispatch-table", "--source", source, "--queue", "rows", "--target", target, "--consumer", "dispatcher",
+            "--dest-table", "orders_log", "--part-field", "created", "--period", "day", "--fields", "id, amount:total, note, created", "--once"];
+        (int exitCode, _, string error) = await Tool.RunAsync(dispatch);
+        (int again, _, _) = await Tool.RunAsync(dispatch);
+
+        Assert.True(exitCode == 0, error);
+        Assert.Equal(0, again);
+        Assert.Equal("1:10.5:a b&c|2:20:", await RowsAsync(target, "orders_log_2026_11_29"));
+        Assert.Equal("3:30:x", await RowsAsync(target, "orders_log_2026_11_30"));
+    }
+
+    [Fact]
     public async Task Status_OfARegisteredConsumer_ShowsThatEventsArePending()
     {
         string source = await fixture.DatabaseAsync(["orders"], Token);
@@ -127,6 +161,13 @@ public sealed class PgQCommandsTests(PgQToolFixture fixture) : IClassFixture<PgQ
         Assert.Matches(@"open batch none, pending events [1-9]\d*", output); // PgQ's estimate, from its event sequence
         Assert.Equal(1, missing);
         Assert.Contains("not registered", missingOutput, StringComparison.Ordinal);
+    }
+
+    private static async Task<string> RowsAsync(string database, string table)
+    {
+        await using var source = NpgsqlDataSource.Create(database);
+        await using NpgsqlCommand select = source.CreateCommand($"select string_agg(id || ':' || total || ':' || coalesce(note, ''), '|' order by id) from {table}");
+        return (string)(await select.ExecuteScalarAsync(Token))!;
     }
 
     // Events with every field set, committed and ticked.

@@ -1,0 +1,74 @@
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Npgsql;
+using PlProxy.Client.PgQ;
+
+namespace PlProxy.Client.Tool.PgQ;
+
+/// <summary>
+/// SkyTools' table dispatcher: logutriga's urlencoded inserts into per-period tables of a parent table
+/// (<c>&lt;table&gt;_YYYY_MM_DD</c> or <c>_YYYY_MM</c>), each created on demand from the parent (or a template), the
+/// period taken from a column of the row or from the event's time; optionally only some columns, renamed.
+/// </summary>
+internal sealed class TableDispatcher(string destTable, string? partField, bool monthly, IReadOnlyList<(string From, string To)>? fields, string? partTemplate)
+{
+    /// <summary>Parses <c>--fields "a, b:newname"</c>.</summary>
+    public static IReadOnlyList<(string From, string To)>? Fields(string? text) =>
+        string.IsNullOrWhiteSpace(text) || text.Trim() == "*"
+            ? null
+            : [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(f => f.Split(':', 2, StringSplitOptions.TrimEntries)).Select(p => (p[0], p.Length > 1 ? p[1] : p[0]))];
+
+    public async Task ApplyAsync(PgQBatchEvent @event, NpgsqlConnection target, CancellationToken cancellationToken)
+    {
+        if (@event.Type is not { } type || !type.StartsWith("I:", StringComparison.Ordinal) && type != "I")
+        {
+            throw new InvalidOperationException($"Event {@event.Id} is '{@event.Type}': the table dispatcher applies logutriga's inserts (I:...) only.");
+        }
+
+        IReadOnlyList<KeyValuePair<string, string?>> row = PgQUrlEncoding.Decode(@event.Data ?? "");
+        DateTime when = partField is null
+            ? @event.Time
+            : DateTime.Parse(row.FirstOrDefault(c => c.Key == partField).Value
+                ?? throw new InvalidOperationException($"Event {@event.Id} has no value for --part-field {partField}."), CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
+        string table = TableName(when);
+        // Created in the batch's transaction on the target (so it goes if the batch does): no cache across batches.
+        if (!await ExistsAsync(target, table, cancellationToken).ConfigureAwait(false))
+        {
+            string create = partTemplate is null
+                ? $"create table {table} (like {Quoted(destTable)} including all)"
+                : partTemplate.Replace("_DEST_TABLE", table, StringComparison.Ordinal).Replace("_PARENT", Quoted(destTable), StringComparison.Ordinal);
+            await using var command = new NpgsqlCommand(create, target);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        var json = new JsonObject();
+        foreach ((string from, string to) in fields ?? [.. row.Select(c => (c.Key, c.Key))])
+        {
+            json[to] = row.FirstOrDefault(c => c.Key == from).Value is { } value ? JsonValue.Create(value) : null;
+        }
+
+        await using var insert = new NpgsqlCommand(
+            $"insert into {table} ({string.Join(", ", json.Select(p => Quoted(p.Key)))}) select {string.Join(", ", json.Select(p => Quoted(p.Key)))} from json_populate_record(null::{table}, $1::json)", target);
+        insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = json.ToJsonString() });
+        await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    private static async Task<bool> ExistsAsync(NpgsqlConnection target, string table, CancellationToken cancellationToken)
+    {
+        await using var exists = new NpgsqlCommand("select to_regclass($1) is not null", target);
+        exists.Parameters.Add(new NpgsqlParameter<string> { TypedValue = table });
+        return (bool)(await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    private string TableName(DateTime when)
+    {
+        string suffix = monthly ? when.ToString("_yyyy_MM", CultureInfo.InvariantCulture) : when.ToString("_yyyy_MM_dd", CultureInfo.InvariantCulture);
+        int dot = destTable.LastIndexOf('.');
+        return dot < 0 ? Quoted(destTable + suffix) : $"{Quoted(destTable[..dot])}.{Quoted(destTable[(dot + 1)..] + suffix)}";
+    }
+
+    // An identifier or a schema-qualified name, each part quoted.
+    private static string Quoted(string name) =>
+        string.Join('.', name.Split('.').Select(part => "\"" + part.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""));
+}
