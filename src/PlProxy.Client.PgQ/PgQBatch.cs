@@ -10,11 +10,12 @@ public sealed class PgQBatch
 {
     private readonly List<(long EventId, int Seconds)> _retries = [];
 
-    internal PgQBatch(long id, long tickId, long previousTickId, NpgsqlConnection connection)
+    internal PgQBatch(long id, long tickId, long previousTickId, DateTime tickTime, NpgsqlConnection connection)
     {
         Id = id;
         TickId = tickId;
         PreviousTickId = previousTickId;
+        TickTime = tickTime;
         Connection = connection;
     }
 
@@ -27,10 +28,16 @@ public sealed class PgQBatch
     /// <summary>The tick the batch starts after.</summary>
     public long PreviousTickId { get; }
 
+    /// <summary>When the batch's end tick was made (the batch's date for SkyTools' cube dispatcher).</summary>
+    public DateTime TickTime { get; }
+
     /// <summary>The connection to the queue's database, inside the transaction that finishes the batch.</summary>
     public NpgsqlConnection Connection { get; }
 
     internal IReadOnlyList<(long EventId, int Seconds)> Retries => _retries;
+
+    // Applied exactly once into a target: a retry would be lost if a later run finished the batch.
+    internal bool ExactlyOnce { get; set; }
 
     /// <summary>
     /// Delivers <paramref name="event"/> again in a later batch, no sooner than <paramref name="delay"/> from now
@@ -40,6 +47,11 @@ public sealed class PgQBatch
     {
         ArgumentNullException.ThrowIfNull(@event);
         ArgumentOutOfRangeException.ThrowIfLessThan(delay, TimeSpan.Zero);
+        if (ExactlyOnce)
+        {
+            throw new InvalidOperationException("A batch applied exactly once into a target database cannot retry events: apply or skip each one.");
+        }
+
         _retries.Add((@event.Id, (int)Math.Ceiling(delay.TotalSeconds)));
     }
 }

@@ -9,6 +9,11 @@ namespace PlProxy.Client.PgQ;
 /// <param name="Data">The event's payload.</param>
 public sealed record PgQBatchEvent(long Id, DateTime Time, long TxId, int? Retry, string? Type, string? Data)
 {
+    /// <summary>The event's data read as JSON into a <typeparamref name="T"/>.</summary>
+    /// <exception cref="System.Text.Json.JsonException">The data is not JSON of that shape.</exception>
+    public T? DataAs<T>(System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo) =>
+        Data is null ? default : System.Text.Json.JsonSerializer.Deserialize(Data, typeInfo);
+
     /// <summary><c>ev_extra1</c>.</summary>
     public string? Extra1 { get; init; }
 

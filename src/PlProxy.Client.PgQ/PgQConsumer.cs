@@ -100,11 +100,14 @@ public sealed class PgQConsumer
     /// its position, and the consumer stops rather than apply anything twice or skip anything.
     /// </summary>
     /// <param name="target">The database the handler writes into.</param>
-    /// <param name="handler">Called for each event with the target's connection, inside the target's transaction.</param>
+    /// <param name="handler">
+    /// Called for each event with its batch (which cannot retry events here: a retry would be lost if a later run
+    /// finished the batch) and the target's connection, inside the target's transaction.
+    /// </param>
     /// <param name="cancellationToken">Cancels the processing; nothing is committed on either side.</param>
     /// <returns>The batch's id and the events applied (0 when it had been applied before), or null when no batch is ready.</returns>
     /// <exception cref="PgQLostPositionException">The target's recorded tick does not fit the batch.</exception>
-    public async Task<PgQBatchResult?> ProcessBatchIntoAsync(NpgsqlDataSource target, Func<PgQBatchEvent, NpgsqlConnection, CancellationToken, Task> handler, CancellationToken cancellationToken = default)
+    public async Task<PgQBatchResult?> ProcessBatchIntoAsync(NpgsqlDataSource target, Func<PgQBatch, PgQBatchEvent, NpgsqlConnection, CancellationToken, Task> handler, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(handler);
@@ -115,6 +118,7 @@ public sealed class PgQConsumer
             return null;
         }
 
+        batch.ExactlyOnce = true;
         long events = 0;
         await using (NpgsqlConnection targetConnection = await target.OpenConnectionAsync(cancellationToken).ConfigureAwait(false))
         await using (NpgsqlTransaction targetTransaction = await targetConnection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
@@ -129,7 +133,7 @@ public sealed class PgQConsumer
 
                 await using (NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    events = await ReadEventsAsync(batch, @event => handler(@event, targetConnection, cancellationToken), cancellationToken).ConfigureAwait(false);
+                    events = await ReadEventsAsync(batch, @event => handler(batch, @event, targetConnection, cancellationToken), cancellationToken).ConfigureAwait(false);
                     await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                 }
 
@@ -198,7 +202,7 @@ public sealed class PgQConsumer
     // The consumer's next batch (pgq.next_batch_custom, with the options' thresholds), or null when none is ready.
     private async Task<PgQBatch?> NextBatchAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand("select batch_id, cur_tick_id, prev_tick_id from pgq.next_batch_custom($1, $2, $3, $4, $5)", connection);
+        await using var command = new NpgsqlCommand("select batch_id, cur_tick_id, prev_tick_id, cur_tick_time from pgq.next_batch_custom($1, $2, $3, $4, $5)", connection);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Queue });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Consumer });
         command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Interval, Value = (object?)_options.MinLag ?? DBNull.Value });
@@ -206,7 +210,7 @@ public sealed class PgQConsumer
         command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Interval, Value = (object?)_options.MinInterval ?? DBNull.Value });
         await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) && !reader.IsDBNull(0)
-            ? new PgQBatch(reader.GetInt64(0), reader.GetInt64(1), reader.IsDBNull(2) ? 0 : reader.GetInt64(2), connection)
+            ? new PgQBatch(reader.GetInt64(0), reader.GetInt64(1), reader.IsDBNull(2) ? 0 : reader.GetInt64(2), reader.GetDateTime(3), connection)
             : null;
     }
 

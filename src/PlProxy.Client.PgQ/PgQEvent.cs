@@ -5,6 +5,10 @@ namespace PlProxy.Client.PgQ;
 /// <param name="Data">The event's payload (<c>ev_data</c>): JSON, a urlencoded row (<see cref="PgQUrlEncoding"/>), anything textual.</param>
 public sealed record PgQEvent(string? Type, string? Data)
 {
+    /// <summary>An event whose data is <paramref name="payload"/> as JSON (a source-generated <paramref name="typeInfo"/> keeps it trimming- and AOT-safe).</summary>
+    public static PgQEvent Json<T>(string? type, T payload, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> typeInfo) =>
+        new(type, System.Text.Json.JsonSerializer.Serialize(payload, typeInfo));
+
     /// <summary><c>ev_extra1</c>: for logutriga's rows the table's name.</summary>
     public string? Extra1 { get; init; }
 

@@ -82,9 +82,9 @@ public sealed class ExactlyOnceTests(PgQFixture fixture)
         await using (source)
         await using (target)
         {
-            await Assert.ThrowsAsync<InvalidOperationException>(() => consumer.ProcessBatchIntoAsync(target, async (e, connection, ct) =>
+            await Assert.ThrowsAsync<InvalidOperationException>(() => consumer.ProcessBatchIntoAsync(target, async (batch, e, connection, ct) =>
             {
-                await ApplyAsync(e, connection, ct);
+                await ApplyAsync(batch, e, connection, ct);
                 if (e.Data == "e3")
                 {
                     throw new InvalidOperationException("handler failed");
@@ -97,7 +97,7 @@ public sealed class ExactlyOnceTests(PgQFixture fixture)
         }
     }
 
-    private static async Task ApplyAsync(PgQBatchEvent e, NpgsqlConnection target, CancellationToken cancellationToken)
+    private static async Task ApplyAsync(PgQBatch batch, PgQBatchEvent e, NpgsqlConnection target, CancellationToken cancellationToken)
     {
         await using var insert = new NpgsqlCommand("insert into applied values ($1, $2)", target);
         insert.Parameters.Add(new NpgsqlParameter<long> { TypedValue = e.Id });

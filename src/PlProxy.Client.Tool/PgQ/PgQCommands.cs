@@ -15,7 +15,7 @@ internal static class PgQCommands
 {
     public static Command Create() => new("pgq", "PgQ queues: move or split events into other queues, register consumers, show their status.")
     {
-        Move(), Split(), DispatchTable(), Register(), Unregister(), Status(),
+        Move(), Split(), DispatchTable(), DispatchCube(), Register(), Unregister(), Status(),
     };
 
     private static Command Move()
@@ -31,7 +31,7 @@ internal static class PgQCommands
             string queue = result.GetValue(options.Queue)!;
             string into = result.GetValue(targetQueue) ?? queue;
             return RunAsync(result, options, result.GetValue(target)!, result.GetValue(once), "move", output,
-                (e, connection, ct) => QueueWriter.InsertAsync(connection, into, e, ct), cancellationToken);
+                (_, e, connection, ct) => QueueWriter.InsertAsync(connection, into, e, ct), cancellationToken);
         }));
         return command;
     }
@@ -48,7 +48,7 @@ internal static class PgQCommands
         command.SetAction((result, cancellationToken) => PartconfCommands.ReportedAsync(result, "pgq split", output =>
         {
             string name = result.GetValue(field)!;
-            return RunAsync(result, options, result.GetValue(target)!, result.GetValue(once), "split", output, (e, connection, ct) =>
+            return RunAsync(result, options, result.GetValue(target)!, result.GetValue(once), "split", output, (_, e, connection, ct) =>
             {
                 string? queue = name switch { "type" => e.Type, "extra2" => e.Extra2, "extra3" => e.Extra3, "extra4" => e.Extra4, _ => e.Extra1 };
                 return string.IsNullOrEmpty(queue)
@@ -89,6 +89,24 @@ internal static class PgQCommands
             var dispatcher = new TableDispatcher(result.GetValue(destTable)!, result.GetValue(partField), result.GetValue(period) == "month",
                 TableDispatcher.Fields(result.GetValue(fields)), result.GetValue(template));
             return RunAsync(result, options, result.GetValue(target)!, result.GetValue(once), "dispatch-table", output, dispatcher.ApplyAsync, cancellationToken);
+        }));
+        return command;
+    }
+
+    private static Command DispatchCube()
+    {
+        var options = new QueueOptions();
+        var target = new Option<string>("--target") { Description = "The database with the events' tables", Required = true };
+        var mode = new Option<string>("--mode") { Description = "'keep-latest': each primary key's latest version; 'keep-all': every version, no deletes", DefaultValueFactory = _ => "keep-latest" };
+        mode.AcceptOnlyFromAmong("keep-latest", "keep-all");
+        var dateFormat = new Option<string>("--date-format") { Description = "The batch date's suffix (YYYY, MM, DD); empty: the table itself", DefaultValueFactory = _ => "YYYY_MM_DD" };
+        var once = new Option<bool>("--once") { Description = "Process every batch ready now, then exit" };
+        var command = new Command("dispatch-cube", "Cube dispatcher: logutriga's rows into per-batch-day tables named after each event's table.") { target, mode, dateFormat, once };
+        options.AddTo(command);
+        command.SetAction((result, cancellationToken) => PartconfCommands.ReportedAsync(result, "pgq dispatch-cube", output =>
+        {
+            var dispatcher = new CubeDispatcher(result.GetValue(mode) == "keep-latest", result.GetValue(dateFormat) ?? "");
+            return RunAsync(result, options, result.GetValue(target)!, result.GetValue(once), "dispatch-cube", output, dispatcher.ApplyAsync, cancellationToken);
         }));
         return command;
     }
@@ -146,7 +164,7 @@ internal static class PgQCommands
     // Runs a mover: registers its consumer if needed (saying so), then applies batches into the target exactly once.
     private static async Task<int> RunAsync(
         ParseResult result, QueueOptions options, string target, bool once, string verb, TextWriter output,
-        Func<PgQBatchEvent, NpgsqlConnection, CancellationToken, Task> apply, CancellationToken cancellationToken)
+        Func<PgQBatch, PgQBatchEvent, NpgsqlConnection, CancellationToken, Task> apply, CancellationToken cancellationToken)
     {
         await using NpgsqlDataSource source = NpgsqlDataSource.Create(ConnectionStrings.ToNpgsql(result.GetValue(options.Source)!));
         await using NpgsqlDataSource into = NpgsqlDataSource.Create(ConnectionStrings.ToNpgsql(target));

@@ -19,7 +19,7 @@ internal sealed class TableDispatcher(string destTable, string? partField, bool 
             : [.. text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
                 .Select(f => f.Split(':', 2, StringSplitOptions.TrimEntries)).Select(p => (p[0], p.Length > 1 ? p[1] : p[0]))];
 
-    public async Task ApplyAsync(PgQBatchEvent @event, NpgsqlConnection target, CancellationToken cancellationToken)
+    public async Task ApplyAsync(PgQBatch batch, PgQBatchEvent @event, NpgsqlConnection target, CancellationToken cancellationToken)
     {
         if (@event.Type is not { } type || !type.StartsWith("I:", StringComparison.Ordinal) && type != "I")
         {

@@ -146,6 +146,51 @@ public sealed class PgQCommandsTests(PgQToolFixture fixture) : IClassFixture<PgQ
         Assert.Equal("3:30:x", await RowsAsync(target, "orders_log_2026_11_30"));
     }
 
+    [Theory]
+    [InlineData("keep-latest", "1:15:updated|3:30:x")]
+    [InlineData("keep-all", null)]
+    public async Task DispatchCube_KeepsTheLatestVersionPerKeyOrRefusesDeletesWhenKeepingAll(string mode, string? expected)
+    {
+        string source = await fixture.DatabaseAsync(["rows"], Token);
+        string target = await fixture.DatabaseAsync([], Token);
+        await Tool.RunAsync(["pgq", "register", "--source", source, "--queue", "rows", "--consumer", "cube"]);
+        await using (var database = NpgsqlDataSource.Create(source))
+        await using (NpgsqlCommand rows = database.CreateCommand("""
+            create table orders (id int4 primary key, total numeric, note text);
+            create trigger orders_log after insert or update or delete on orders for each row execute function pgq.logutriga('rows');
+            insert into orders values (1, 10, 'first'), (2, 20, 'gone'), (3, 30, 'x');
+            update orders set total = 15, note = 'updated' where id = 1;
+            delete from orders where id = 2;
+            """))
+        {
+            await rows.ExecuteNonQueryAsync(Token);
+        }
+
+        await using (var database = NpgsqlDataSource.Create(target))
+        await using (NpgsqlCommand parent = database.CreateCommand(mode == "keep-all"
+            ? "create table orders (id int4, total numeric, note text)" // every version: no unique key
+            : "create table orders (id int4 primary key, total numeric, note text)"))
+        {
+            await parent.ExecuteNonQueryAsync(Token);
+        }
+
+        await TickAsync(source, "rows");
+        (int exitCode, _, string error) = await Tool.RunAsync(["pgq", "dispatch-cube", "--source", source, "--queue", "rows", "--target", target, "--consumer", "cube",
+            "--mode", mode, "--date-format", "", "--once"]);
+
+        if (expected is null)
+        {
+            Assert.Equal(2, exitCode);
+            Assert.Contains("keep-all keeps every version and cannot apply a delete", error, StringComparison.Ordinal);
+            Assert.Null(await RowsAsync(target, "orders")); // the batch was applied not at all
+        }
+        else
+        {
+            Assert.True(exitCode == 0, error);
+            Assert.Equal(expected, await RowsAsync(target, "orders"));
+        }
+    }
+
     [Fact]
     public async Task Status_OfARegisteredConsumer_ShowsThatEventsArePending()
     {
@@ -163,11 +208,11 @@ public sealed class PgQCommandsTests(PgQToolFixture fixture) : IClassFixture<PgQ
         Assert.Contains("not registered", missingOutput, StringComparison.Ordinal);
     }
 
-    private static async Task<string> RowsAsync(string database, string table)
+    private static async Task<string?> RowsAsync(string database, string table)
     {
         await using var source = NpgsqlDataSource.Create(database);
         await using NpgsqlCommand select = source.CreateCommand($"select string_agg(id || ':' || total || ':' || coalesce(note, ''), '|' order by id) from {table}");
-        return (string)(await select.ExecuteScalarAsync(Token))!;
+        return await select.ExecuteScalarAsync(Token) as string;
     }
 
     // Events with every field set, committed and ticked.
