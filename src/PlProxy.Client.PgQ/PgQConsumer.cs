@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Npgsql;
 using NpgsqlTypes;
 
@@ -85,11 +86,12 @@ public sealed class PgQConsumer
             return null;
         }
 
+        using Activity? activity = Started(batch);
         await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         long events = await ReadEventsAsync(batch, @event => handler(batch, @event, cancellationToken), cancellationToken).ConfigureAwait(false);
         await FinishAsync(batch, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-        return new PgQBatchResult(batch.Id, batch.TickId, events, batch.Retries.Count);
+        return Finished(activity, new PgQBatchResult(batch.Id, batch.TickId, events, batch.Retries.Count));
     }
 
     /// <summary>
@@ -119,6 +121,7 @@ public sealed class PgQConsumer
         }
 
         batch.ExactlyOnce = true;
+        using Activity? activity = Started(batch);
         long events = 0;
         await using (NpgsqlConnection targetConnection = await target.OpenConnectionAsync(cancellationToken).ConfigureAwait(false))
         await using (NpgsqlTransaction targetTransaction = await targetConnection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
@@ -148,7 +151,30 @@ public sealed class PgQConsumer
             await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        return new PgQBatchResult(batch.Id, batch.TickId, events, 0);
+        return Finished(activity, new PgQBatchResult(batch.Id, batch.TickId, events, 0));
+    }
+
+    // The batch's span and its lag; a batch that fails ends its span with the error status (the exception passes by).
+    private Activity? Started(PgQBatch batch)
+    {
+        var queue = new KeyValuePair<string, object?>("pgq.queue", Queue);
+        PgQTelemetry.BatchLag.Record(Math.Max(0, (DateTime.UtcNow - batch.TickTime.ToUniversalTime()).TotalSeconds), queue);
+        Activity? activity = PgQTelemetry.Source.StartActivity("pgq batch", ActivityKind.Consumer);
+        activity?.SetTag("pgq.queue", Queue);
+        activity?.SetTag("pgq.consumer", Consumer);
+        activity?.SetTag("pgq.batch_id", batch.Id);
+        activity?.SetTag("pgq.tick_id", batch.TickId);
+        activity?.SetStatus(ActivityStatusCode.Error, "not finished");
+        return activity;
+    }
+
+    private PgQBatchResult Finished(Activity? activity, PgQBatchResult result)
+    {
+        PgQTelemetry.BatchSize.Record(result.Events, new KeyValuePair<string, object?>("pgq.queue", Queue));
+        activity?.SetTag("pgq.events", result.Events);
+        activity?.SetTag("pgq.retried", result.Retried);
+        activity?.SetStatus(ActivityStatusCode.Ok);
+        return result;
     }
 
     // Gives every event of the batch to the handler, FetchSize at a time, through the batch's cursor (inside the
