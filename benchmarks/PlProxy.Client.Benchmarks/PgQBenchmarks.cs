@@ -1,5 +1,9 @@
 using BenchmarkDotNet.Attributes;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
 using BenchmarkDotNet.Engines;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
 using Npgsql;
 using PlProxy.Client.PgQ;
 using PlProxy.Client.Testing;
@@ -7,13 +11,13 @@ using PlProxy.Client.Testing;
 namespace PlProxy.Client.Benchmarks;
 
 /// <summary>In this process, one invocation (one 20,000-event batch) per iteration, five iterations.</summary>
-public sealed class PgQConfig : BenchmarkDotNet.Configs.ManualConfig
+public sealed class PgQConfig : ManualConfig
 {
     public PgQConfig()
     {
-        AddJob(BenchmarkDotNet.Jobs.Job.Default.WithToolchain(BenchmarkDotNet.Toolchains.InProcess.Emit.InProcessEmitToolchain.Instance)
+        AddJob(Job.Default.WithToolchain(InProcessEmitToolchain.Instance)
             .WithStrategy(RunStrategy.Monitoring).WithLaunchCount(1).WithWarmupCount(1).WithIterationCount(5).WithInvocationCount(1).WithUnrollFactor(1));
-        AddColumn(BenchmarkDotNet.Columns.StatisticColumn.Median);
+        AddColumn(StatisticColumn.Median);
     }
 }
 
