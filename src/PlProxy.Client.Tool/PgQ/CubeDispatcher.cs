@@ -17,16 +17,10 @@ internal sealed class CubeDispatcher(bool keepLatest, string dateFormat)
     {
         string baseTable = @event.Extra1 ?? throw new InvalidOperationException($"Event {@event.Id} names no table (ev_extra1): it is not a logutriga row.");
         (char operation, string[] keys) = Operation(@event);
-        string table = dateFormat.Length == 0 ? Quoted(baseTable) : Quoted(baseTable + "_" + Date(batch.TickTime));
+        string table = dateFormat.Length == 0 ? TargetTable.Quote(baseTable) : TargetTable.Quote(baseTable + "_" + Date(batch.TickTime));
         if (dateFormat.Length > 0)
         {
-            await using var create = new NpgsqlCommand($"select to_regclass($1) is not null", target);
-            create.Parameters.Add(new NpgsqlParameter<string> { TypedValue = table });
-            if (!(bool)(await create.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!)
-            {
-                await using var like = new NpgsqlCommand($"create table {table} (like {Quoted(baseTable)} including all)", target);
-                await like.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
+            await TargetTable.EnsureAsync(target, table, $"create table {table} (like {TargetTable.Quote(baseTable)} including all)", cancellationToken).ConfigureAwait(false);
         }
 
         var row = new JsonObject();
@@ -48,17 +42,14 @@ internal sealed class CubeDispatcher(bool keepLatest, string dateFormat)
             }
 
             await using var delete = new NpgsqlCommand(
-                $"delete from {table} t using json_populate_record(null::{table}, $1::json) r where {string.Join(" and ", keys.Select(k => $"t.{Quoted(k)} = r.{Quoted(k)}"))}", target);
+                $"delete from {table} t using json_populate_record(null::{table}, $1::json) r where {string.Join(" and ", keys.Select(k => $"t.{TargetTable.Quote(k)} = r.{TargetTable.Quote(k)}"))}", target);
             delete.Parameters.Add(new NpgsqlParameter<string> { TypedValue = row.ToJsonString() });
             await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
         if (operation != 'D')
         {
-            string columns = string.Join(", ", row.Select(p => Quoted(p.Key)));
-            await using var insert = new NpgsqlCommand($"insert into {table} ({columns}) select {columns} from json_populate_record(null::{table}, $1::json)", target);
-            insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = row.ToJsonString() });
-            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+            await TargetTable.InsertAsync(target, table, row, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -80,7 +71,4 @@ internal sealed class CubeDispatcher(bool keepLatest, string dateFormat)
         dateFormat.Replace("YYYY", tickTime.ToString("yyyy", CultureInfo.InvariantCulture), StringComparison.Ordinal)
             .Replace("MM", tickTime.ToString("MM", CultureInfo.InvariantCulture), StringComparison.Ordinal)
             .Replace("DD", tickTime.ToString("dd", CultureInfo.InvariantCulture), StringComparison.Ordinal);
-
-    private static string Quoted(string name) =>
-        string.Join('.', name.Split('.').Select(part => "\"" + part.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""));
 }

@@ -32,15 +32,10 @@ internal sealed class TableDispatcher(string destTable, string? partField, bool 
             : DateTime.Parse(row.FirstOrDefault(c => c.Key == partField).Value
                 ?? throw new InvalidOperationException($"Event {@event.Id} has no value for --part-field {partField}."), CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
         string table = TableName(when);
-        // Created in the batch's transaction on the target (so it goes if the batch does): no cache across batches.
-        if (!await ExistsAsync(target, table, cancellationToken).ConfigureAwait(false))
-        {
-            string create = partTemplate is null
-                ? $"create table {table} (like {Quoted(destTable)} including all)"
-                : partTemplate.Replace("_DEST_TABLE", table, StringComparison.Ordinal).Replace("_PARENT", Quoted(destTable), StringComparison.Ordinal);
-            await using var command = new NpgsqlCommand(create, target);
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
+        await TargetTable.EnsureAsync(target, table, partTemplate is null
+            ? $"create table {table} (like {TargetTable.Quote(destTable)} including all)"
+            : partTemplate.Replace("_DEST_TABLE", table, StringComparison.Ordinal).Replace("_PARENT", TargetTable.Quote(destTable), StringComparison.Ordinal),
+            cancellationToken).ConfigureAwait(false);
 
         var json = new JsonObject();
         foreach ((string from, string to) in fields ?? [.. row.Select(c => (c.Key, c.Key))])
@@ -48,27 +43,13 @@ internal sealed class TableDispatcher(string destTable, string? partField, bool 
             json[to] = row.FirstOrDefault(c => c.Key == from).Value is { } value ? JsonValue.Create(value) : null;
         }
 
-        await using var insert = new NpgsqlCommand(
-            $"insert into {table} ({string.Join(", ", json.Select(p => Quoted(p.Key)))}) select {string.Join(", ", json.Select(p => Quoted(p.Key)))} from json_populate_record(null::{table}, $1::json)", target);
-        insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = json.ToJsonString() });
-        await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-    }
-
-    private static async Task<bool> ExistsAsync(NpgsqlConnection target, string table, CancellationToken cancellationToken)
-    {
-        await using var exists = new NpgsqlCommand("select to_regclass($1) is not null", target);
-        exists.Parameters.Add(new NpgsqlParameter<string> { TypedValue = table });
-        return (bool)(await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        await TargetTable.InsertAsync(target, table, json, cancellationToken).ConfigureAwait(false);
     }
 
     private string TableName(DateTime when)
     {
         string suffix = monthly ? when.ToString("_yyyy_MM", CultureInfo.InvariantCulture) : when.ToString("_yyyy_MM_dd", CultureInfo.InvariantCulture);
         int dot = destTable.LastIndexOf('.');
-        return dot < 0 ? Quoted(destTable + suffix) : $"{Quoted(destTable[..dot])}.{Quoted(destTable[(dot + 1)..] + suffix)}";
+        return dot < 0 ? TargetTable.Quote(destTable + suffix) : $"{TargetTable.Quote(destTable[..dot])}.{TargetTable.Quote(destTable[(dot + 1)..] + suffix)}";
     }
-
-    // An identifier or a schema-qualified name, each part quoted.
-    private static string Quoted(string name) =>
-        string.Join('.', name.Split('.').Select(part => "\"" + part.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""));
 }
