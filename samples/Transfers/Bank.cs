@@ -96,7 +96,7 @@ public static class Bank
     /// idempotently, until cancelled (or, with <paramref name="untilDrained"/>, until no partition has a batch).
     /// Returns the credits applied.
     /// </summary>
-    public static async Task<long> ConsumeAsync(IReadOnlyList<string> partitions, IBank bank, bool untilDrained, CancellationToken cancellationToken)
+    public static async Task<long> ConsumeAsync(IReadOnlyList<string> partitions, IBank bank, bool untilDrained, CancellationToken cancellationToken, List<TimeSpan>? lags = null)
     {
         ArgumentNullException.ThrowIfNull(partitions);
         ArgumentNullException.ThrowIfNull(bank);
@@ -115,6 +115,7 @@ public static class Bank
                         if (await bank.CreditAsync(e.Data!, e.Extra1!, decimal.Parse(e.Extra2!, System.Globalization.CultureInfo.InvariantCulture), ct))
                         {
                             Interlocked.Increment(ref applied);
+                            lags?.Add(DateTime.UtcNow - e.Time.ToUniversalTime()); // from the debit's commit to its credit
                         }
                     }, cancellationToken);
                     any |= batch is not null;

@@ -32,7 +32,8 @@ decimal before = (await bank.PartitionTotalAsync()).Sum();
 
 using var running = new CancellationTokenSource();
 Task ticker = Bank.TickAsync(partitions, TimeSpan.FromMilliseconds(200), running.Token);
-Task<long> consumer = Bank.ConsumeAsync(partitions, bank, untilDrained: false, running.Token);
+var lags = new List<TimeSpan>();
+Task<long> consumer = Bank.ConsumeAsync(partitions, bank, untilDrained: false, running.Token, lags);
 var clock = Stopwatch.StartNew();
 await Task.WhenAll(Enumerable.Range(0, 4).Select(async producer =>
 {
@@ -52,4 +53,9 @@ await Bank.DrainAsync(partitions, bank, CancellationToken.None);
 decimal after = (await bank.PartitionTotalAsync()).Sum();
 Console.WriteLine($"total of all balances before: {before}, after the queues drained: {after} — {(before == after ? "unchanged" : "CHANGED")}");
 Console.WriteLine($"credits applied while producing: {applied} (the rest when draining)");
+if (lags.Count > 0)
+{
+    TimeSpan[] sorted = [.. lags.Order()];
+    Console.WriteLine($"credit lag under load (debit to credit; queue ticked every 0.2 s): median {sorted[sorted.Length / 2].TotalMilliseconds:0} ms, p99 {sorted[(int)(sorted.Length * 0.99)].TotalMilliseconds:0} ms, max {sorted[^1].TotalMilliseconds:0} ms");
+}
 return before == after ? 0 : 1;

@@ -63,6 +63,42 @@ public sealed class HostedConsumerTests(PgQFixture fixture)
         Assert.Equal("InvalidOperationException: poison cannot be handled", error);
     }
 
+    [Fact]
+    public async Task HostedConsumer_StoppedMidBatch_AbandonsTheBatchWholeForTheNextRun()
+    {
+        await using NpgsqlDataSource database = await fixture.QueueDatabaseAsync(Queue, Token);
+        var consumer = new PgQConsumer(database, Queue, "worker");
+        await consumer.RegisterAsync(Token);
+        await using (NpgsqlConnection connection = await database.OpenConnectionAsync(Token))
+        {
+            foreach (string job in (string[])["a", "slow", "b"])
+            {
+                await PgQProducer.InsertEventAsync(connection, Queue, new PgQEvent("job", job), Token);
+            }
+        }
+
+        await PgQFixture.TickAsync(database, Queue, Token);
+        var blocking = new BlockingHandler();
+        HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddSingleton(blocking);
+        builder.Services.AddPgQConsumer<BlockingHandler>("jobs", o =>
+        {
+            o.ConnectionString = database.ConnectionString;
+            o.Queue = Queue;
+            o.Consumer = "worker";
+        });
+        using IHost host = builder.Build();
+        await host.StartAsync(Token);
+        await blocking.Reached.Task.WaitAsync(TimeSpan.FromSeconds(30), Token); // inside the batch, at "slow"
+
+        await host.StopAsync(Token);
+
+        Assert.NotNull((await consumer.InfoAsync(Token))!.CurrentBatch); // not finished
+        var again = new List<string?>();
+        await consumer.ProcessBatchAsync((_, e, _) => { again.Add(e.Data); return Task.CompletedTask; }, Token);
+        Assert.Equal(["a", "slow", "b"], again); // delivered again, whole
+    }
+
     private static async Task<(string Data, int Retries, string Error)?> DeadLetterAsync(NpgsqlDataSource database)
     {
         await using NpgsqlCommand select = database.CreateCommand(
@@ -75,6 +111,20 @@ public sealed class HostedConsumerTests(PgQFixture fixture)
         catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName)
         {
             return null;
+        }
+    }
+
+    private sealed class BlockingHandler : IPgQEventHandler
+    {
+        public TaskCompletionSource Reached { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public async Task HandleAsync(PgQBatchEvent @event, PgQBatch batch, CancellationToken cancellationToken)
+        {
+            if (@event.Data == "slow")
+            {
+                Reached.TrySetResult();
+                await Task.Delay(Timeout.Infinite, cancellationToken); // until the host stops
+            }
         }
     }
 

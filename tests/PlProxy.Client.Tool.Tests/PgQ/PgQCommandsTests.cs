@@ -105,9 +105,13 @@ public sealed class PgQCommandsTests(PgQToolFixture fixture) : IClassFixture<PgQ
         }
 
         await TickAsync(source, "all");
-        (int exitCode, _, string error) = await Tool.RunAsync(["pgq", "split", "--source", source, "--queue", "all", "--target", target, "--consumer", "splitter", "--once"]);
+        string[] split = ["pgq", "split", "--source", source, "--queue", "all", "--target", target, "--consumer", "splitter", "--once"];
+        (int exitCode, _, string error) = await Tool.RunAsync(split);
+        (int again, string secondOutput, _) = await Tool.RunAsync(split);
 
         Assert.True(exitCode == 0, error);
+        Assert.Equal(0, again);
+        Assert.Contains("0 events in 0 batches", secondOutput, StringComparison.Ordinal);
         Assert.Equal(["id=0", "id=2", "id=4", "id=6", "id=8"], (await ConsumeAsync(target, "public.accounts")).Select(e => e.Data));
         Assert.Equal(["id=1", "id=3", "id=5", "id=7", "id=9"], (await ConsumeAsync(target, "public.orders")).Select(e => e.Data));
     }
@@ -175,8 +179,8 @@ public sealed class PgQCommandsTests(PgQToolFixture fixture) : IClassFixture<PgQ
         }
 
         await TickAsync(source, "rows");
-        (int exitCode, _, string error) = await Tool.RunAsync(["pgq", "dispatch-cube", "--source", source, "--queue", "rows", "--target", target, "--consumer", "cube",
-            "--mode", mode, "--date-format", "", "--once"]);
+        string[] cube = ["pgq", "dispatch-cube", "--source", source, "--queue", "rows", "--target", target, "--consumer", "cube", "--mode", mode, "--date-format", "", "--once"];
+        (int exitCode, _, string error) = await Tool.RunAsync(cube);
 
         if (expected is null)
         {
@@ -188,7 +192,44 @@ public sealed class PgQCommandsTests(PgQToolFixture fixture) : IClassFixture<PgQ
         {
             Assert.True(exitCode == 0, error);
             Assert.Equal(expected, await RowsAsync(target, "orders"));
+            Assert.Equal(0, (await Tool.RunAsync(cube)).ExitCode); // run again: nothing applied twice
+            Assert.Equal(expected, await RowsAsync(target, "orders"));
         }
+    }
+
+    [Fact]
+    public async Task DispatchTable_ByEventTimeAndMonth_CreatesTheMonthsTableFromTheTemplate()
+    {
+        string source = await fixture.DatabaseAsync(["rows"], Token);
+        string target = await fixture.DatabaseAsync([], Token);
+        await Tool.RunAsync(["pgq", "register", "--source", source, "--queue", "rows", "--consumer", "monthly"]);
+        await using (var database = NpgsqlDataSource.Create(source))
+        await using (NpgsqlCommand rows = database.CreateCommand("""
+            create table orders (id int4 primary key, total numeric, note text);
+            create trigger orders_log after insert on orders for each row execute function pgq.logutriga('rows');
+            insert into orders values (1, 10, 'a'), (2, 20, 'b');
+            """))
+        {
+            await rows.ExecuteNonQueryAsync(Token);
+        }
+
+        await using (var database = NpgsqlDataSource.Create(target))
+        await using (NpgsqlCommand parent = database.CreateCommand("create table orders_log (id int4, total numeric, note text)"))
+        {
+            await parent.ExecuteNonQueryAsync(Token);
+        }
+
+        await TickAsync(source, "rows");
+        (int exitCode, _, string error) = await Tool.RunAsync(["pgq", "dispatch-table", "--source", source, "--queue", "rows", "--target", target, "--consumer", "monthly",
+            "--dest-table", "orders_log", "--part-by", "event-time", "--period", "month",
+            "--part-template", "create table _DEST_TABLE (like _PARENT); comment on table _DEST_TABLE is 'from the template'", "--once"]);
+
+        Assert.True(exitCode == 0, error);
+        string month = $"orders_log_{DateTime.UtcNow:yyyy_MM}";
+        Assert.Equal("1:10:a|2:20:b", await RowsAsync(target, month));
+        await using var check = NpgsqlDataSource.Create(target);
+        await using NpgsqlCommand comment = check.CreateCommand($"select obj_description('{month}'::regclass)");
+        Assert.Equal("from the template", await comment.ExecuteScalarAsync(Token));
     }
 
     [Fact]
