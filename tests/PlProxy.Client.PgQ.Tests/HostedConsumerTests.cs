@@ -18,19 +18,12 @@ public sealed class HostedConsumerTests(PgQFixture fixture)
     {
         await using NpgsqlDataSource database = await fixture.QueueDatabaseAsync(Queue, Token);
         var handler = new RecordingHandler();
-        HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        builder.Services.AddSingleton(handler);
-        builder.Services.AddPgQConsumer<RecordingHandler>("jobs", o =>
+        using IHost host = await StartAsync(database, handler, o =>
         {
-            o.ConnectionString = database.ConnectionString;
-            o.Queue = Queue;
-            o.Consumer = "worker";
             o.MaxRetries = 2;
             o.RetryDelay = TimeSpan.Zero;
             o.IdleDelay = TimeSpan.FromMilliseconds(50);
         });
-        using IHost host = builder.Build();
-        await host.StartAsync(Token);
         var consumer = new PgQConsumer(database, Queue, "worker");
         while (await consumer.InfoAsync(Token) is null)
         {
@@ -79,16 +72,7 @@ public sealed class HostedConsumerTests(PgQFixture fixture)
 
         await PgQFixture.TickAsync(database, Queue, Token);
         var blocking = new BlockingHandler();
-        HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        builder.Services.AddSingleton(blocking);
-        builder.Services.AddPgQConsumer<BlockingHandler>("jobs", o =>
-        {
-            o.ConnectionString = database.ConnectionString;
-            o.Queue = Queue;
-            o.Consumer = "worker";
-        });
-        using IHost host = builder.Build();
-        await host.StartAsync(Token);
+        using IHost host = await StartAsync(database, blocking, _ => { });
         await blocking.Reached.Task.WaitAsync(TimeSpan.FromSeconds(30), Token); // inside the batch, at "slow"
 
         await host.StopAsync(Token);
@@ -97,6 +81,24 @@ public sealed class HostedConsumerTests(PgQFixture fixture)
         var again = new List<string?>();
         await consumer.ProcessBatchAsync((_, e, _) => { again.Add(e.Data); return Task.CompletedTask; }, Token);
         Assert.Equal(["a", "slow", "b"], again); // delivered again, whole
+    }
+
+    // A started host running consumer "worker" of the queue with the given handler.
+    private static async Task<IHost> StartAsync<THandler>(NpgsqlDataSource database, THandler handler, Action<PgQConsumerServiceOptions> configure)
+        where THandler : class, IPgQEventHandler
+    {
+        HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddSingleton(handler);
+        builder.Services.AddPgQConsumer<THandler>("jobs", o =>
+        {
+            o.ConnectionString = database.ConnectionString;
+            o.Queue = Queue;
+            o.Consumer = "worker";
+            configure(o);
+        });
+        IHost host = builder.Build();
+        await host.StartAsync(Token);
+        return host;
     }
 
     private static async Task<(string Data, int Retries, string Error)?> DeadLetterAsync(NpgsqlDataSource database)
