@@ -23,12 +23,7 @@ public static class PgQProducer
         ArgumentNullException.ThrowIfNull(@event);
         await using var command = new NpgsqlCommand("select pgq.insert_event($1, $2, $3, $4, $5, $6, $7)", connection);
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = queue });
-        Text(command, @event.Type);
-        Text(command, @event.Data);
-        Text(command, @event.Extra1);
-        Text(command, @event.Extra2);
-        Text(command, @event.Extra3);
-        Text(command, @event.Extra4);
+        TextParameters.Add(command, @event.Type, @event.Data, @event.Extra1, @event.Extra2, @event.Extra3, @event.Extra4);
         return (long)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 
@@ -81,6 +76,4 @@ public static class PgQProducer
         return (long)await copy.CompleteAsync(cancellationToken).ConfigureAwait(false);
     }
 
-    private static void Text(NpgsqlCommand command, string? value) =>
-        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text, Value = (object?)value ?? DBNull.Value });
 }

@@ -29,10 +29,7 @@ internal static class DeadLetters
         insert.Parameters.Add(new NpgsqlParameter<long> { TypedValue = @event.Id });
         insert.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = @event.Time });
         insert.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer, Value = (object?)@event.Retry ?? DBNull.Value });
-        foreach (string? value in (string?[])[@event.Type, @event.Data, @event.Extra1, @event.Extra2, @event.Extra3, @event.Extra4])
-        {
-            insert.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text, Value = (object?)value ?? DBNull.Value });
-        }
+        TextParameters.Add(insert, @event.Type, @event.Data, @event.Extra1, @event.Extra2, @event.Extra3, @event.Extra4);
 
         insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = $"{error.GetType().Name}: {error.Message}" });
         await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);

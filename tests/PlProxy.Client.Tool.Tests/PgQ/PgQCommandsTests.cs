@@ -122,21 +122,13 @@ public sealed class PgQCommandsTests(PgQToolFixture fixture) : IClassFixture<PgQ
         string source = await fixture.DatabaseAsync(["rows"], Token);
         string target = await fixture.DatabaseAsync([], Token);
         await Tool.RunAsync(["pgq", "register", "--source", source, "--queue", "rows", "--consumer", "dispatcher"]);
-        await using (var database = NpgsqlDataSource.Create(source))
-        await using (NpgsqlCommand rows = database.CreateCommand("""
+        await ExecuteAsync(source, """
             create table orders (id int4 primary key, amount numeric, note text, created timestamptz);
             create trigger orders_log after insert on orders for each row execute function pgq.logutriga('rows');
             insert into orders values (1, 10.5, 'a b&c', '2026-11-29 10:00+00'), (2, 20, null, '2026-11-29 23:59+00'), (3, 30, 'x', '2026-11-30 00:01+00');
-            """))
-        {
-            await rows.ExecuteNonQueryAsync(Token);
-        }
+            """);
 
-        await using (var database = NpgsqlDataSource.Create(target))
-        await using (NpgsqlCommand parent = database.CreateCommand("create table orders_log (id int4 primary key, total numeric, note text, created timestamptz)"))
-        {
-            await parent.ExecuteNonQueryAsync(Token);
-        }
+        await ExecuteAsync(target, "create table orders_log (id int4 primary key, total numeric, note text, created timestamptz)");
 
         await TickAsync(source, "rows");
         string[] dispatch = ["pgq", "dispatch-table", "--source", source, "--queue", "rows", "--target", target, "--consumer", "dispatcher",
@@ -158,25 +150,17 @@ public sealed class PgQCommandsTests(PgQToolFixture fixture) : IClassFixture<PgQ
         string source = await fixture.DatabaseAsync(["rows"], Token);
         string target = await fixture.DatabaseAsync([], Token);
         await Tool.RunAsync(["pgq", "register", "--source", source, "--queue", "rows", "--consumer", "cube"]);
-        await using (var database = NpgsqlDataSource.Create(source))
-        await using (NpgsqlCommand rows = database.CreateCommand("""
+        await ExecuteAsync(source, """
             create table orders (id int4 primary key, total numeric, note text);
             create trigger orders_log after insert or update or delete on orders for each row execute function pgq.logutriga('rows');
             insert into orders values (1, 10, 'first'), (2, 20, 'gone'), (3, 30, 'x');
             update orders set total = 15, note = 'updated' where id = 1;
             delete from orders where id = 2;
-            """))
-        {
-            await rows.ExecuteNonQueryAsync(Token);
-        }
+            """);
 
-        await using (var database = NpgsqlDataSource.Create(target))
-        await using (NpgsqlCommand parent = database.CreateCommand(mode == "keep-all"
+        await ExecuteAsync(target, mode == "keep-all"
             ? "create table orders (id int4, total numeric, note text)" // every version: no unique key
-            : "create table orders (id int4 primary key, total numeric, note text)"))
-        {
-            await parent.ExecuteNonQueryAsync(Token);
-        }
+            : "create table orders (id int4 primary key, total numeric, note text)");
 
         await TickAsync(source, "rows");
         string[] cube = ["pgq", "dispatch-cube", "--source", source, "--queue", "rows", "--target", target, "--consumer", "cube", "--mode", mode, "--date-format", "", "--once"];
@@ -203,21 +187,13 @@ public sealed class PgQCommandsTests(PgQToolFixture fixture) : IClassFixture<PgQ
         string source = await fixture.DatabaseAsync(["rows"], Token);
         string target = await fixture.DatabaseAsync([], Token);
         await Tool.RunAsync(["pgq", "register", "--source", source, "--queue", "rows", "--consumer", "monthly"]);
-        await using (var database = NpgsqlDataSource.Create(source))
-        await using (NpgsqlCommand rows = database.CreateCommand("""
+        await ExecuteAsync(source, """
             create table orders (id int4 primary key, total numeric, note text);
             create trigger orders_log after insert on orders for each row execute function pgq.logutriga('rows');
             insert into orders values (1, 10, 'a'), (2, 20, 'b');
-            """))
-        {
-            await rows.ExecuteNonQueryAsync(Token);
-        }
+            """);
 
-        await using (var database = NpgsqlDataSource.Create(target))
-        await using (NpgsqlCommand parent = database.CreateCommand("create table orders_log (id int4, total numeric, note text)"))
-        {
-            await parent.ExecuteNonQueryAsync(Token);
-        }
+        await ExecuteAsync(target, "create table orders_log (id int4, total numeric, note text)");
 
         await TickAsync(source, "rows");
         (int exitCode, _, string error) = await Tool.RunAsync(["pgq", "dispatch-table", "--source", source, "--queue", "rows", "--target", target, "--consumer", "monthly",
@@ -267,6 +243,13 @@ public sealed class PgQCommandsTests(PgQToolFixture fixture) : IClassFixture<PgQ
         await insert.ExecuteNonQueryAsync(Token);
         await TickAsync(database, queue);
         return [.. Enumerable.Range(1, count).Select(g => new PgQEvent($"type{g % 3}", $"{prefix}data {g}") { Extra1 = $"x1-{g}", Extra2 = g % 2 == 0 ? null : "x2", Extra3 = "x3 é" })];
+    }
+
+    private static async Task ExecuteAsync(string database, string sql)
+    {
+        await using var source = NpgsqlDataSource.Create(database);
+        await using NpgsqlCommand command = source.CreateCommand(sql);
+        await command.ExecuteNonQueryAsync(Token);
     }
 
     private static async Task TickAsync(string database, string queue)
