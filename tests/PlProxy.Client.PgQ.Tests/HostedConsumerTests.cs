@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Npgsql;
+using PlProxy.Client.Testing;
 
 namespace PlProxy.Client.PgQ.Tests;
 
@@ -83,15 +84,74 @@ public sealed class HostedConsumerTests(PgQFixture fixture)
         Assert.Equal(["a", "slow", "b"], again); // delivered again, whole
     }
 
+    [Fact]
+    public async Task HostedConsumer_WhileTheDatabaseIsAway_BacksOffAndResumesEachTimeItIsBack()
+    {
+        await using LocalPostgresServer server = await LocalPostgresServer.StartAsync(cancellationToken: Token);
+        string connectionString = await server.CreateDatabaseAsync("away", cancellationToken: Token);
+        await server.ExecuteAsync("away", $"create extension pgq; select pgq.create_queue('{Queue}');", Token);
+        var handler = new RecordingHandler();
+
+        await server.StopAsync(Token); // away before the service starts
+        using IHost host = await StartAsync(connectionString, handler, o =>
+        {
+            o.MaxBackoff = TimeSpan.FromMilliseconds(300);
+            o.IdleDelay = TimeSpan.FromMilliseconds(50);
+        });
+        await Task.Delay(TimeSpan.FromSeconds(1), Token); // failed attempts, backing off
+        await server.RestartAsync(Token);
+        await ProduceUntilHandledAsync(server, handler, "after the first outage");
+
+        await server.StopAsync(Token); // away while the service runs (its connections broken)
+        await Task.Delay(TimeSpan.FromSeconds(1), Token);
+        await server.RestartAsync(Token);
+        await ProduceUntilHandledAsync(server, handler, "after the second outage");
+
+        await host.StopAsync(Token);
+        Assert.Equal(["after the first outage", "after the second outage"], handler.Handled.Order(StringComparer.Ordinal));
+    }
+
+    // Inserts an event once the service is registered and ticks until the handler has it (connections of their own: the server restarted).
+    private static async Task ProduceUntilHandledAsync(LocalPostgresServer server, RecordingHandler handler, string job)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            await using var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(server.ConnectionString("away")) { Pooling = false }.ConnectionString);
+            await connection.OpenAsync(Token);
+            await using var registered = new NpgsqlCommand($"select count(*) from pgq.get_consumer_info('{Queue}', 'worker')", connection);
+            if ((long)(await registered.ExecuteScalarAsync(Token))! > 0)
+            {
+                break;
+            }
+
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), "the service never registered once the database was back");
+            await Task.Delay(50, Token);
+        }
+
+        await server.ExecuteAsync("away", $"select pgq.insert_event('{Queue}', 'job', '{job}')", Token);
+        while (!handler.Handled.Contains(job))
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), $"the service never handled '{job}' once the database was back");
+            await server.ExecuteAsync("away", $"select pgq.force_tick('{Queue}')", Token);
+            await server.ExecuteAsync("away", $"select pgq.ticker('{Queue}')", Token);
+            await Task.Delay(100, Token);
+        }
+    }
+
     // A started host running consumer "worker" of the queue with the given handler.
-    private static async Task<IHost> StartAsync<THandler>(NpgsqlDataSource database, THandler handler, Action<PgQConsumerServiceOptions> configure)
+    private static Task<IHost> StartAsync<THandler>(NpgsqlDataSource database, THandler handler, Action<PgQConsumerServiceOptions> configure)
+        where THandler : class, IPgQEventHandler =>
+        StartAsync(database.ConnectionString, handler, configure);
+
+    private static async Task<IHost> StartAsync<THandler>(string connectionString, THandler handler, Action<PgQConsumerServiceOptions> configure)
         where THandler : class, IPgQEventHandler
     {
         HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
         builder.Services.AddSingleton(handler);
         builder.Services.AddPgQConsumer<THandler>("jobs", o =>
         {
-            o.ConnectionString = database.ConnectionString;
+            o.ConnectionString = connectionString;
             o.Queue = Queue;
             o.Consumer = "worker";
             configure(o);

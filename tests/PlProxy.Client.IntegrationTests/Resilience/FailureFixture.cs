@@ -60,7 +60,6 @@ public sealed class FailureFixture : IAsyncLifetime
     {
         var durable = new LocalPostgresOptions();
         durable.Settings["fsync"] = "on";
-        durable.Settings["synchronous_commit"] = "on";
         First = await LocalPostgresServer.StartAsync(durable);
         Second = await LocalPostgresServer.StartAsync(durable);
         Partitions = new string[4];
