@@ -30,7 +30,4 @@ if (args is ["--short", ..])
     args = ["--filter", "*EndToEndBenchmarks*", "*FanOutBenchmarks*", .. args[1..]];
 }
 
-BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
-
-/// <summary>The entry point's type, named for BenchmarkSwitcher.</summary>
-public static partial class Program;
+BenchmarkSwitcher.FromAssembly(typeof(PlProxy.Client.Benchmarks.HashBenchmarks).Assembly).Run(args);

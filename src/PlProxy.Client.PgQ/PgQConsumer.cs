@@ -88,7 +88,13 @@ public sealed class PgQConsumer
 
         using Activity? activity = Started(batch);
         await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        long events = await ReadEventsAsync(batch, @event => handler(batch, @event, cancellationToken), cancellationToken).ConfigureAwait(false);
+        long events = await ReadEventsAsync(batch, async chunk =>
+        {
+            foreach (PgQBatchEvent @event in chunk)
+            {
+                await handler(batch, @event, cancellationToken).ConfigureAwait(false);
+            }
+        }, cancellationToken).ConfigureAwait(false);
         await FinishAsync(batch, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return Finished(activity, new PgQBatchResult(batch.Id, batch.TickId, events, batch.Retries.Count));
@@ -109,7 +115,32 @@ public sealed class PgQConsumer
     /// <param name="cancellationToken">Cancels the processing; nothing is committed on either side.</param>
     /// <returns>The batch's id and the events applied (0 when it had been applied before), or null when no batch is ready.</returns>
     /// <exception cref="PgQLostPositionException">The target's recorded tick does not fit the batch.</exception>
-    public async Task<PgQBatchResult?> ProcessBatchIntoAsync(NpgsqlDataSource target, Func<PgQBatch, PgQBatchEvent, NpgsqlConnection, CancellationToken, Task> handler, CancellationToken cancellationToken = default)
+    public Task<PgQBatchResult?> ProcessBatchIntoAsync(NpgsqlDataSource target, Func<PgQBatch, PgQBatchEvent, NpgsqlConnection, CancellationToken, Task> handler, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(handler);
+        return ProcessBatchChunksIntoAsync(target, async (batch, events, connection, ct) =>
+        {
+            foreach (PgQBatchEvent @event in events)
+            {
+                await handler(batch, @event, connection, ct).ConfigureAwait(false);
+            }
+        }, cancellationToken);
+    }
+
+    /// <summary>
+    /// As <see cref="ProcessBatchIntoAsync"/>, exactly once into <paramref name="target"/>, but gives the handler the
+    /// batch's events a chunk at a time (up to <see cref="PgQConsumerOptions.FetchSize"/>, in order), for writes made
+    /// per set — a <c>COPY</c> of the chunk rather than a statement per event.
+    /// </summary>
+    /// <param name="target">The database the handler writes into.</param>
+    /// <param name="handler">
+    /// Called for each chunk with its batch (which cannot retry events here) and the target's connection, inside the
+    /// target's transaction; the list is reused for the next chunk once the handler's task completes.
+    /// </param>
+    /// <param name="cancellationToken">Cancels the processing; nothing is committed on either side.</param>
+    /// <returns>The batch's id and the events applied (0 when it had been applied before), or null when no batch is ready.</returns>
+    /// <exception cref="PgQLostPositionException">The target's recorded tick does not fit the batch.</exception>
+    public async Task<PgQBatchResult?> ProcessBatchChunksIntoAsync(NpgsqlDataSource target, Func<PgQBatch, IReadOnlyList<PgQBatchEvent>, NpgsqlConnection, CancellationToken, Task> handler, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(target);
         ArgumentNullException.ThrowIfNull(handler);
@@ -136,7 +167,7 @@ public sealed class PgQConsumer
 
                 await using (NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    events = await ReadEventsAsync(batch, @event => handler(batch, @event, targetConnection, cancellationToken), cancellationToken).ConfigureAwait(false);
+                    events = await ReadEventsAsync(batch, chunk => handler(batch, chunk, targetConnection, cancellationToken), cancellationToken).ConfigureAwait(false);
                     await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
                 }
 
@@ -177,20 +208,16 @@ public sealed class PgQConsumer
         return result;
     }
 
-    // Gives every event of the batch to the handler, FetchSize at a time, through the batch's cursor (inside the
-    // connection's open transaction); returns how many there were.
-    private async Task<long> ReadEventsAsync(PgQBatch batch, Func<PgQBatchEvent, Task> handler, CancellationToken cancellationToken)
+    // Gives every event of the batch to the handler, a chunk of FetchSize at a time, through the batch's cursor (inside
+    // the connection's open transaction); returns how many there were.
+    private async Task<long> ReadEventsAsync(PgQBatch batch, Func<IReadOnlyList<PgQBatchEvent>, Task> handler, CancellationToken cancellationToken)
     {
         long events = 0;
         var chunk = new List<PgQBatchEvent>(Math.Min(_options.FetchSize, 10_000));
         await ReadAsync(batch.Connection, $"select ev_id, ev_time, ev_txid, ev_retry, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4 from pgq.get_batch_cursor($1, '{Cursor}', $2, null)", chunk, cancellationToken, batch.Id, _options.FetchSize).ConfigureAwait(false);
         while (chunk.Count > 0)
         {
-            foreach (PgQBatchEvent @event in chunk)
-            {
-                await handler(@event).ConfigureAwait(false);
-            }
-
+            await handler(chunk).ConfigureAwait(false);
             events += chunk.Count;
             bool more = chunk.Count == _options.FetchSize;
             chunk.Clear();

@@ -97,6 +97,31 @@ public sealed class ExactlyOnceTests(PgQFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task ProcessBatchChunksInto_GivesTheEventsInOrderAFetchAtATimeAndRecordsTheTickWithThem()
+    {
+        (NpgsqlDataSource source, NpgsqlDataSource target, _) = await SetUpAsync(5);
+        await using (source)
+        await using (target)
+        {
+            var consumer = new PgQConsumer(source, Queue, "mover", new PgQConsumerOptions { FetchSize = 2 });
+            var chunks = new List<string[]>();
+
+            PgQBatchResult? result = await consumer.ProcessBatchChunksIntoAsync(target, async (_, events, connection, ct) =>
+            {
+                chunks.Add([.. events.Select(e => e.Data!)]);
+                await using var insert = new NpgsqlCommand("insert into applied select * from unnest($1, $2)", connection); // one statement per chunk
+                insert.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = [.. events.Select(e => e.Id)] });
+                insert.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. events.Select(e => e.Data!)] });
+                await insert.ExecuteNonQueryAsync(ct);
+            }, Token);
+
+            Assert.Equal([["e0", "e1"], ["e2", "e3"], ["e4"]], chunks);
+            Assert.Equal(5L, await ScalarAsync<long>(target, "select count(*) from applied"));
+            Assert.Equal(result!.TickId, await ScalarAsync<long>(target, $"select last_tick_id from plproxy_pgq.completed_tick where queue_name = '{Queue}' and consumer_name = 'mover'"));
+        }
+    }
+
     private static async Task ApplyAsync(PgQBatch batch, PgQBatchEvent e, NpgsqlConnection target, CancellationToken cancellationToken)
     {
         await using var insert = new NpgsqlCommand("insert into applied values ($1, $2)", target);

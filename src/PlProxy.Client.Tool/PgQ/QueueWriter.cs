@@ -1,21 +1,45 @@
 using Npgsql;
+using NpgsqlTypes;
 using PlProxy.Client.PgQ;
 
 namespace PlProxy.Client.Tool.PgQ;
 
-/// <summary>Writes a consumed event into a queue as it was: type, data, extra1-4 and its original time (<c>pgq.insert_event_raw</c>).</summary>
+/// <summary>
+/// Writes consumed events into a queue as they were — type, data, extra1-4 and their original time — by one binary
+/// <c>COPY</c> into the queue's current event table, as SkyTools' mover does (<c>pgq.bulk_insert_events</c>); the
+/// table's defaults give each event a new id and the writing transaction's id. Runs inside the caller's transaction
+/// (the current table is valid only there).
+/// </summary>
 internal static class QueueWriter
 {
-    public static async Task InsertAsync(NpgsqlConnection connection, string queue, PgQBatchEvent @event, CancellationToken cancellationToken)
+    public static async Task CopyAsync(NpgsqlConnection connection, string queue, IEnumerable<PgQBatchEvent> events, CancellationToken cancellationToken)
     {
-        await using var insert = new NpgsqlCommand("select pgq.insert_event_raw($1, null, $2, null, null, $3, $4, $5, $6, $7, $8)", connection);
-        insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = queue });
-        insert.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = @event.Time });
-        foreach (string? value in (string?[])[@event.Type, @event.Data, @event.Extra1, @event.Extra2, @event.Extra3, @event.Extra4])
+        string table;
+        await using (var current = new NpgsqlCommand("select pgq.current_event_table($1)", connection))
         {
-            insert.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text, Value = (object?)value ?? DBNull.Value });
+            current.Parameters.Add(new NpgsqlParameter<string> { TypedValue = queue });
+            table = (string)(await current.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
         }
 
-        await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await using NpgsqlBinaryImporter copy = await connection.BeginBinaryImportAsync(
+            $"copy {table} (ev_time, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4) from stdin (format binary)", cancellationToken).ConfigureAwait(false);
+        foreach (PgQBatchEvent @event in events)
+        {
+            await copy.StartRowAsync(cancellationToken).ConfigureAwait(false);
+            await copy.WriteAsync(@event.Time, NpgsqlDbType.TimestampTz, cancellationToken).ConfigureAwait(false);
+            foreach (string? value in (string?[])[@event.Type, @event.Data, @event.Extra1, @event.Extra2, @event.Extra3, @event.Extra4])
+            {
+                if (value is null)
+                {
+                    await copy.WriteNullAsync(cancellationToken).ConfigureAwait(false);
+                }
+                else
+                {
+                    await copy.WriteAsync(value, NpgsqlDbType.Text, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+
+        await copy.CompleteAsync(cancellationToken).ConfigureAwait(false);
     }
 }

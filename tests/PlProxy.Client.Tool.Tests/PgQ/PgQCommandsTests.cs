@@ -52,6 +52,7 @@ public sealed class PgQCommandsTests(PgQToolFixture fixture) : IClassFixture<PgQ
         Assert.Contains("0 events in 0 batches", secondOutput, StringComparison.Ordinal);
         List<PgQBatchEvent> received = await ConsumeAsync(target, "central");
         Assert.Equal(sent, received.Select(e => new PgQEvent(e.Type, e.Data) { Extra1 = e.Extra1, Extra2 = e.Extra2, Extra3 = e.Extra3, Extra4 = e.Extra4 }));
+        Assert.Equal((await ConsumeAsync(source, "orders")).Select(e => e.Time), received.Select(e => e.Time)); // their original times
         List<PgQBatchEvent> original = await ConsumeAsync(source, "orders", "auditor-registered-late"); // none: registered after
         Assert.Empty(original);
     }
