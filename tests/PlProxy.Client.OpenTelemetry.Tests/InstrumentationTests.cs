@@ -1,8 +1,10 @@
 using System.Diagnostics;
+using Npgsql;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Trace;
 using PlProxy.Client.Configuration;
+using PlProxy.Client.PgQ;
 using PlProxy.Client.Telemetry;
 using PlProxy.Client.Testing;
 
@@ -60,6 +62,29 @@ public sealed class InstrumentationTests : IAsyncLifetime
         Assert.Equal([0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10], bounds);
         Assert.Equal(1, point.GetHistogramCount());
         Assert.Contains(metrics, m => m.Name == TelemetryNames.PartitionDuration);
+    }
+
+    [Fact]
+    public async Task Providers_ExportThePgQConsumersBatchSpanAndMetricsToo()
+    {
+        await _server.CreateDatabaseAsync("otelpgq", cancellationToken: Token);
+        await _server.ExecuteAsync("otelpgq", "create extension pgq; select pgq.create_queue('jobs'); select pgq.register_consumer('jobs', 'worker');"
+            + " select pgq.insert_event('jobs', 'job', 'a'); select pgq.force_tick('jobs');", Token);
+        await _server.ExecuteAsync("otelpgq", "select pgq.ticker('jobs')", Token);
+        var spans = new List<Activity>();
+        var metrics = new List<Metric>();
+        await using NpgsqlDataSource database = NpgsqlDataSource.Create(_server.ConnectionString("otelpgq"));
+        using (TracerProvider tracer = Sdk.CreateTracerProviderBuilder().AddPlProxyInstrumentation().AddInMemoryExporter(spans).Build())
+        using (MeterProvider meter = Sdk.CreateMeterProviderBuilder().AddPlProxyInstrumentation().AddInMemoryExporter(metrics).Build())
+        {
+            Assert.Equal(1, (await new PgQConsumer(database, "jobs", "worker").ProcessBatchAsync((_, _, _) => Task.CompletedTask, Token))!.Events);
+            tracer.ForceFlush();
+            meter.ForceFlush();
+        }
+
+        Activity batch = Assert.Single(spans, s => s.DisplayName == "pgq batch");
+        Assert.Equal("jobs", batch.GetTagItem("pgq.queue"));
+        Assert.Contains(metrics, m => m.Name == "plproxy.pgq.batch.size");
     }
 
     private static List<MetricPoint> Points(Metric metric)
