@@ -138,6 +138,71 @@ public sealed class PgQConsumerTests(PgQFixture fixture)
         Assert.InRange(peak, long.MinValue, 32L * 1024 * 1024);
     }
 
+    [Fact]
+    public async Task ProcessBatch_WithMinCount_WaitsUntilTheTicksHoldThatManyEventsThenTakesThemInOneBatch()
+    {
+        await using NpgsqlDataSource database = await fixture.QueueDatabaseAsync(Queue, Token);
+        var consumer = new PgQConsumer(database, Queue, "c1", new PgQConsumerOptions { MinCount = 3 });
+        await consumer.RegisterAsync(Token);
+        await ScalarAsync(database, $"select pgq.set_queue_config('{Queue}', 'ticker_max_count', '1')"); // ticks by events, not force_tick (which bumps the count)
+        await InsertAsync(database, 2);
+        Assert.NotNull(await ScalarAsync(database, $"select pgq.ticker('{Queue}')"));
+
+        Assert.Null(await consumer.ProcessBatchAsync((_, _, _) => Task.CompletedTask, Token)); // 2 < 3
+
+        await InsertAsync(database, 2);
+        Assert.NotNull(await ScalarAsync(database, $"select pgq.ticker('{Queue}')"));
+        Assert.Equal(4, (await consumer.ProcessBatchAsync((_, _, _) => Task.CompletedTask, Token))!.Events); // both ticks at once
+    }
+
+    [Fact]
+    public async Task ProcessBatch_WithMinLag_TakesNoBatchWhoseTickIsYounger()
+    {
+        await using NpgsqlDataSource database = await fixture.QueueDatabaseAsync(Queue, Token);
+        var consumer = new PgQConsumer(database, Queue, "c1", new PgQConsumerOptions { MinLag = TimeSpan.FromMinutes(10) });
+        await consumer.RegisterAsync(Token);
+        await InsertAsync(database, 1);
+        await PgQFixture.TickAsync(database, Queue, Token);
+
+        Assert.Null(await consumer.ProcessBatchAsync((_, _, _) => Task.CompletedTask, Token)); // the tick is seconds old
+
+        await AgeTicksAsync(database, TimeSpan.FromMinutes(11));
+        Assert.Equal(1, (await consumer.ProcessBatchAsync((_, _, _) => Task.CompletedTask, Token))!.Events);
+    }
+
+    [Fact]
+    public async Task ProcessBatch_WithMinInterval_WaitsForATickThatFarFromTheLastBatch()
+    {
+        await using NpgsqlDataSource database = await fixture.QueueDatabaseAsync(Queue, Token);
+        var consumer = new PgQConsumer(database, Queue, "c1", new PgQConsumerOptions { MinInterval = TimeSpan.FromMinutes(10) });
+        await consumer.RegisterAsync(Token);
+        await InsertAsync(database, 1);
+        await PgQFixture.TickAsync(database, Queue, Token);
+
+        Assert.Null(await consumer.ProcessBatchAsync((_, _, _) => Task.CompletedTask, Token)); // seconds after the registration's tick
+
+        await AgeTicksAsync(database, TimeSpan.FromMinutes(11), allButTheLast: true);
+        Assert.Equal(1, (await consumer.ProcessBatchAsync((_, _, _) => Task.CompletedTask, Token))!.Events);
+    }
+
+    private static async Task<object?> ScalarAsync(NpgsqlDataSource database, string sql)
+    {
+        await using NpgsqlCommand command = database.CreateCommand(sql);
+        object? value = await command.ExecuteScalarAsync(Token);
+        return value is DBNull ? null : value;
+    }
+
+    // Moves the queue's ticks (or all but the newest) into the past, as if time had passed.
+    private static async Task AgeTicksAsync(NpgsqlDataSource database, TimeSpan age, bool allButTheLast = false)
+    {
+        await using NpgsqlCommand update = database.CreateCommand(
+            "update pgq.tick set tick_time = tick_time - $1 where tick_queue = (select queue_id from pgq.queue where queue_name = $2)"
+            + (allButTheLast ? " and tick_id < (select max(tick_id) from pgq.tick where tick_queue = (select queue_id from pgq.queue where queue_name = $2))" : ""));
+        update.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = age });
+        update.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Queue });
+        await update.ExecuteNonQueryAsync(Token);
+    }
+
     private static async Task InsertAsync(NpgsqlDataSource database, int count)
     {
         await using NpgsqlConnection connection = await database.OpenConnectionAsync(Token);
