@@ -30,8 +30,8 @@ internal static class PgQCommands
         {
             string queue = result.GetValue(options.Queue)!;
             string into = result.GetValue(targetQueue) ?? queue;
-            return RunAsync(result, options, result.GetValue(target)!, result.GetValue(once), "move", output,
-                (_, events, connection, ct) => QueueWriter.CopyAsync(connection, into, events, ct), cancellationToken);
+            return RunAsync(result, options, result.GetValue(target)!, result.GetValue(once), "move", output, (consumer, database, ct) =>
+                consumer.ProcessBatchChunksIntoAsync(database, (_, events, connection, token) => QueueWriter.CopyAsync(connection, into, events, token), ct), cancellationToken);
         }));
         return command;
     }
@@ -48,17 +48,18 @@ internal static class PgQCommands
         command.SetAction((result, cancellationToken) => PartconfCommands.ReportedAsync(result, "pgq split", output =>
         {
             string name = result.GetValue(field)!;
-            return RunAsync(result, options, result.GetValue(target)!, result.GetValue(once), "split", output, async (_, events, connection, ct) =>
-            {
-                // One COPY per target queue of the chunk, each queue's events in their order (as SkyTools' splitter).
-                foreach (IGrouping<string, PgQBatchEvent> queue in events.GroupBy(e => name switch
+            string QueueOf(PgQBatchEvent e) => name switch { "type" => e.Type, "extra2" => e.Extra2, "extra3" => e.Extra3, "extra4" => e.Extra4, _ => e.Extra1 } is { Length: > 0 } queue
+                ? queue
+                : throw new InvalidOperationException($"Event {e.Id} has no {name}: it names no target queue.");
+            return RunAsync(result, options, result.GetValue(target)!, result.GetValue(once), "split", output, (consumer, database, ct) =>
+                consumer.ProcessBatchChunksIntoAsync(database, async (_, events, connection, token) =>
                 {
-                    "type" => e.Type, "extra2" => e.Extra2, "extra3" => e.Extra3, "extra4" => e.Extra4, _ => e.Extra1,
-                } is { Length: > 0 } named ? named : throw new InvalidOperationException($"Event {e.Id} has no {name}: it names no target queue.")))
-                {
-                    await QueueWriter.CopyAsync(connection, queue.Key, queue, ct).ConfigureAwait(false);
-                }
-            }, cancellationToken);
+                    // One COPY per target queue of the chunk, each queue's events in their order (as SkyTools' splitter).
+                    foreach (IGrouping<string, PgQBatchEvent> queue in events.GroupBy(QueueOf))
+                    {
+                        await QueueWriter.CopyAsync(connection, queue.Key, queue, token).ConfigureAwait(false);
+                    }
+                }, ct), cancellationToken);
         }));
         return command;
     }
@@ -92,7 +93,8 @@ internal static class PgQCommands
         {
             var dispatcher = new TableDispatcher(result.GetValue(destTable)!, result.GetValue(partField), result.GetValue(period) == "month",
                 TableDispatcher.Fields(result.GetValue(fields)), result.GetValue(template));
-            return RunAsync(result, options, result.GetValue(target)!, result.GetValue(once), "dispatch-table", output, EachEvent(dispatcher.ApplyAsync), cancellationToken);
+            return RunAsync(result, options, result.GetValue(target)!, result.GetValue(once), "dispatch-table", output,
+                (consumer, database, ct) => consumer.ProcessBatchIntoAsync(database, dispatcher.ApplyAsync, ct), cancellationToken);
         }));
         return command;
     }
@@ -110,7 +112,8 @@ internal static class PgQCommands
         command.SetAction((result, cancellationToken) => PartconfCommands.ReportedAsync(result, "pgq dispatch-cube", output =>
         {
             var dispatcher = new CubeDispatcher(result.GetValue(mode) == "keep-latest", result.GetValue(dateFormat) ?? "");
-            return RunAsync(result, options, result.GetValue(target)!, result.GetValue(once), "dispatch-cube", output, EachEvent(dispatcher.ApplyAsync), cancellationToken);
+            return RunAsync(result, options, result.GetValue(target)!, result.GetValue(once), "dispatch-cube", output,
+                (consumer, database, ct) => consumer.ProcessBatchIntoAsync(database, dispatcher.ApplyAsync, ct), cancellationToken);
         }));
         return command;
     }
@@ -165,20 +168,10 @@ internal static class PgQCommands
         return command;
     }
 
-    // A row-at-a-time dispatcher as a chunk handler.
-    private static Func<PgQBatch, IReadOnlyList<PgQBatchEvent>, NpgsqlConnection, CancellationToken, Task> EachEvent(
-        Func<PgQBatch, PgQBatchEvent, NpgsqlConnection, CancellationToken, Task> apply) => async (batch, events, connection, cancellationToken) =>
-        {
-            foreach (PgQBatchEvent @event in events)
-            {
-                await apply(batch, @event, connection, cancellationToken).ConfigureAwait(false);
-            }
-        };
-
-    // Runs a mover: registers its consumer if needed (saying so), then applies batches into the target exactly once.
+    // Runs a mover: registers its consumer if needed (saying so), then has it apply batches into the target exactly once.
     private static async Task<int> RunAsync(
         ParseResult result, QueueOptions options, string target, bool once, string verb, TextWriter output,
-        Func<PgQBatch, IReadOnlyList<PgQBatchEvent>, NpgsqlConnection, CancellationToken, Task> apply, CancellationToken cancellationToken)
+        Func<PgQConsumer, NpgsqlDataSource, CancellationToken, Task<PgQBatchResult?>> processBatch, CancellationToken cancellationToken)
     {
         await using NpgsqlDataSource source = NpgsqlDataSource.Create(ConnectionStrings.ToNpgsql(result.GetValue(options.Source)!));
         await using NpgsqlDataSource into = NpgsqlDataSource.Create(ConnectionStrings.ToNpgsql(target));
@@ -191,7 +184,7 @@ internal static class PgQCommands
         long events = 0, batches = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
-            PgQBatchResult? batch = await consumer.ProcessBatchChunksIntoAsync(into, apply, cancellationToken).ConfigureAwait(false);
+            PgQBatchResult? batch = await processBatch(consumer, into, cancellationToken).ConfigureAwait(false);
             if (batch is null)
             {
                 if (once)
