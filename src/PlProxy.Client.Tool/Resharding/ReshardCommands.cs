@@ -123,21 +123,17 @@ internal static class ReshardCommands
         {
             await using NpgsqlDataSource database = NpgsqlDataSource.Create(connectionString);
             string name = ReshardPlan.DatabaseName(connectionString);
-            List<int> code;
+            int? code;
             try
             {
-                code = await database.ListAsync("select db_code from partconf.conf", r => r.GetInt32(0), cancellationToken).ConfigureAwait(false);
-            }
-            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName)
-            {
-                code = [];
+                code = await PartconfDatabase.DbCodeAsync(database, cancellationToken).ConfigureAwait(false);
             }
             catch (NpgsqlException e)
             {
                 throw new InvalidOperationException($"{name} cannot be reached ({e.Message}); nothing was changed.", e);
             }
 
-            codes.Add(code is [int found] ? found : throw new InvalidOperationException($"{name} has no partconf configuration: run plproxy partconf install --proxy ... --cluster {cluster.Name} first. Nothing was changed."));
+            codes.Add(code ?? throw new InvalidOperationException($"{name} has no partconf configuration: run plproxy partconf install --proxy ... --cluster {cluster.Name} first. Nothing was changed."));
         }
 
         return codes;

@@ -40,19 +40,23 @@ public static class PartconfDatabase
     /// <summary>
     /// Installs or updates partconf on every partition database of a cluster as a PL/Proxy proxy database defines it
     /// (configuration functions or SQL/MED), each database recording the partition numbers it serves (several when
-    /// partitions share a connection string), the partition count, the mapping and hash flavour, and a db_code: its
-    /// position among the cluster's distinct databases. The definition is read and checked before any database is
-    /// touched; each database is installed in its own transaction, so a run stopped midway is finished by running it
-    /// again.
+    /// partitions share a connection string), the partition count, the mapping and hash flavour, and a db_code: the
+    /// one its partconf already has (the low bits of <c>partconf.global_id()</c>: a changed code could repeat ids the
+    /// database issued before), or for a database without one the lowest code no database of the cluster has. The
+    /// definition and every database's code are read and checked before any database is touched; each database is
+    /// installed in its own transaction, so a run stopped midway is finished by running it again.
     /// </summary>
     /// <param name="proxyDatabase">The proxy database's connection string (Npgsql's or libpq's form).</param>
     /// <param name="cluster">The cluster's name.</param>
     /// <param name="cancellationToken">Cancels the installation between databases or within one (that one is not changed).</param>
     /// <returns>What each distinct database now serves, in the order of its first partition.</returns>
-    /// <exception cref="PlProxyException">The proxy database has no valid definition of the cluster.</exception>
+    /// <exception cref="PlProxyException">
+    /// The proxy database has no valid definition of the cluster, or two of its databases already have the same db_code.
+    /// </exception>
     public static async Task<IReadOnlyList<PartconfSettings>> InstallClusterAsync(string proxyDatabase, string cluster, CancellationToken cancellationToken = default)
     {
-        List<(string ConnectionString, PartconfSettings Settings)> databases = (await DatabasesAsync(proxyDatabase, cluster, cancellationToken).ConfigureAwait(false)).Databases;
+        List<(string ConnectionString, PartconfSettings Settings)> databases = await WithKeptDbCodesAsync(
+            await DatabasesAsync(proxyDatabase, cluster, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
         foreach ((string connectionString, PartconfSettings settings) in databases)
         {
             await using NpgsqlDataSource database = NpgsqlDataSource.Create(connectionString);
@@ -132,6 +136,67 @@ public static class PartconfDatabase
 
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
         return version;
+    }
+
+    /// <summary>The db_code of a database's partconf, or null when it has none (partconf not installed).</summary>
+    internal static async Task<int?> DbCodeAsync(NpgsqlDataSource database, CancellationToken cancellationToken)
+    {
+        await using NpgsqlCommand command = database.CreateCommand("select db_code from partconf.conf");
+        try
+        {
+            return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as int?;
+        }
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName)
+        {
+            return null;
+        }
+    }
+
+    // The cluster's databases, each with the db_code its partconf has, or the lowest code none of them has.
+    private static async Task<List<(string ConnectionString, PartconfSettings Settings)>> WithKeptDbCodesAsync(PartconfCluster cluster, CancellationToken cancellationToken)
+    {
+        var existing = new int?[cluster.Databases.Count];
+        for (int i = 0; i < existing.Length; i++)
+        {
+            await using NpgsqlDataSource database = NpgsqlDataSource.Create(cluster.Databases[i].ConnectionString);
+            existing[i] = await DbCodeAsync(database, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (existing.Select((code, i) => (code, i)).Where(c => c.code is not null).GroupBy(c => c.code).FirstOrDefault(g => g.Count() > 1) is { } shared)
+        {
+            throw new PlProxyException(
+                $"Cluster '{cluster.Name}': databases {string.Join(" and ", shared.Select(c => DatabaseName(cluster.Databases[c.i].ConnectionString)))} both have db_code {shared.Key}, "
+                + "so partconf.global_id() can repeat ids across them; give one of them a code no other database has (partconf.configure) and run again. Nothing was changed.")
+            { Cluster = cluster.Name };
+        }
+
+        var used = new HashSet<int>(existing.OfType<int>());
+        int free = 0;
+        var databases = new List<(string ConnectionString, PartconfSettings Settings)>(existing.Length);
+        for (int i = 0; i < existing.Length; i++)
+        {
+            PartconfSettings settings = cluster.Databases[i].Settings with { DbCode = existing[i] ?? NextFree() };
+            settings.Validate(); // a code past partconf's range is refused before any database is touched
+            databases.Add((cluster.Databases[i].ConnectionString, settings));
+        }
+
+        return databases;
+
+        int NextFree()
+        {
+            while (!used.Add(free))
+            {
+                free++;
+            }
+
+            return free;
+        }
+    }
+
+    private static string DatabaseName(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        return $"'{builder.Database}' on {builder.Host}:{builder.Port}";
     }
 
     // The partitioned tables of a partition database: those with a partconf.valid_hash trigger, which names the key

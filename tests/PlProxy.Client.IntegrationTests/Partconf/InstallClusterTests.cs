@@ -40,6 +40,53 @@ public sealed class InstallClusterTests(PartconfFixture fixture)
     }
 
     [Fact]
+    public async Task InstallCluster_AgainAfterTheMapChanged_KeepsEachDatabasesDbCodeAndGivesNewOnesTheLowestFree()
+    {
+        string suffix = Guid.NewGuid().ToString("N")[..12];
+        string[] names = [$"ika{suffix}", $"ikb{suffix}", $"ikc{suffix}", $"ikd{suffix}"];
+        foreach (string name in names)
+        {
+            await fixture.Server.CreateDatabaseAsync(name, cancellationToken: Token);
+        }
+
+        string proxy = await fixture.ProxyDatabaseAsync("users", [fixture.Libpq(names[0]), fixture.Libpq(names[1])], Token);
+        Assert.Equal([0, 1], (await PartconfDatabase.InstallClusterAsync(proxy, "users", Token)).Select(s => s.DbCode));
+        await PartconfFixture.PublishMapAsync(proxy, "users", 2, [fixture.Libpq(names[2]), fixture.Libpq(names[3]), fixture.Libpq(names[0]), fixture.Libpq(names[1])], Token);
+
+        IReadOnlyList<PartconfSettings> installed = await PartconfDatabase.InstallClusterAsync(proxy, "users", Token);
+
+        Assert.Equal([2, 3, 0, 1], installed.Select(s => s.DbCode)); // by position they would have been 0, 1, 2, 3
+        Assert.Equal([0, 1, 2, 3], installed.Select(s => s.Partitions.Single()));
+        int[] codes = await Task.WhenAll(names[2..].Concat(names[..2]).Select(DbCodeAsync));
+        Assert.Equal([2, 3, 0, 1], codes);
+    }
+
+    [Fact]
+    public async Task InstallCluster_WithTwoDatabasesSharingADbCode_RefusesNamingThemAndChangesNothing()
+    {
+        string suffix = Guid.NewGuid().ToString("N")[..12];
+        string[] names = [$"isa{suffix}", $"isb{suffix}"];
+        foreach (string name in names)
+        {
+            await using var database = NpgsqlDataSource.Create(await fixture.Server.CreateDatabaseAsync(name, cancellationToken: Token));
+            await PartconfDatabase.InstallAsync(database, new PartconfSettings("users", [Array.IndexOf(names, name)], 2, DbCode: 7), Token);
+        }
+
+        string proxy = await fixture.ProxyDatabaseAsync("users", [fixture.Libpq(names[0]), fixture.Libpq(names[1])], Token);
+
+        var error = await Assert.ThrowsAsync<PlProxyException>(() => PartconfDatabase.InstallClusterAsync(proxy, "users", Token));
+
+        Assert.Contains($"databases '{names[0]}' on 127.0.0.1:{fixture.Server.Port} and '{names[1]}' on 127.0.0.1:{fixture.Server.Port} both have db_code 7", error.Message, StringComparison.Ordinal);
+        long[] versions = await Task.WhenAll(names.Select(async name =>
+        {
+            await using var database = NpgsqlDataSource.Create(fixture.Server.ConnectionString(name));
+            await using NpgsqlCommand version = database.CreateCommand("select version from partconf.conf");
+            return (long)(await version.ExecuteScalarAsync(Token))!;
+        }));
+        Assert.Equal([1L, 1L], versions); // configured once each, by the set-up
+    }
+
+    [Fact]
     public async Task VerifyCluster_CountsEachPartitionedTablesRowsAndThoseOnTheWrongDatabase()
     {
         string suffix = Guid.NewGuid().ToString("N")[..12];
@@ -101,5 +148,12 @@ public sealed class InstallClusterTests(PartconfFixture fixture)
         var error = await Assert.ThrowsAsync<PostgresException>(() => PartconfDatabase.InstallClusterAsync(fixture.Server.ConnectionString($"icempty{suffix}"), "nope", Token));
 
         Assert.Contains("no such cluster: nope", error.MessageText, StringComparison.Ordinal);
+    }
+
+    private async Task<int> DbCodeAsync(string name)
+    {
+        await using var database = NpgsqlDataSource.Create(fixture.Server.ConnectionString(name));
+        await using NpgsqlCommand code = database.CreateCommand("select db_code from partconf.conf");
+        return (int)(await code.ExecuteScalarAsync(Token))!;
     }
 }
