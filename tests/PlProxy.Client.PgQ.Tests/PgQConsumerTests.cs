@@ -60,10 +60,7 @@ public sealed class PgQConsumerTests(PgQFixture fixture)
     public async Task ProcessBatch_WhoseHandlerFails_IsDeliveredAgainWhole()
     {
         await using NpgsqlDataSource database = await fixture.QueueDatabaseAsync(Queue, Token);
-        var consumer = new PgQConsumer(database, Queue, "c1");
-        await consumer.RegisterAsync(Token);
-        await InsertAsync(database, 5);
-        await PgQFixture.TickAsync(database, Queue, Token);
+        PgQConsumer consumer = await RegisteredWithABatchAsync(database, 5);
 
         await Assert.ThrowsAsync<InvalidOperationException>(() => consumer.ProcessBatchAsync((_, e, _) =>
             e.Data == "e3" ? throw new InvalidOperationException("handler failed") : Task.CompletedTask, Token));
@@ -78,10 +75,7 @@ public sealed class PgQConsumerTests(PgQFixture fixture)
     public async Task Retry_OfAnEvent_DeliversItInALaterBatchWithItsRetryCount()
     {
         await using NpgsqlDataSource database = await fixture.QueueDatabaseAsync(Queue, Token);
-        var consumer = new PgQConsumer(database, Queue, "c1");
-        await consumer.RegisterAsync(Token);
-        await InsertAsync(database, 3);
-        await PgQFixture.TickAsync(database, Queue, Token);
+        PgQConsumer consumer = await RegisteredWithABatchAsync(database, 3);
 
         PgQBatchResult? first = await consumer.ProcessBatchAsync((batch, e, _) =>
         {
@@ -159,10 +153,7 @@ public sealed class PgQConsumerTests(PgQFixture fixture)
     public async Task ProcessBatch_WithMinLag_TakesNoBatchWhoseTickIsYounger()
     {
         await using NpgsqlDataSource database = await fixture.QueueDatabaseAsync(Queue, Token);
-        var consumer = new PgQConsumer(database, Queue, "c1", new PgQConsumerOptions { MinLag = TimeSpan.FromMinutes(10) });
-        await consumer.RegisterAsync(Token);
-        await InsertAsync(database, 1);
-        await PgQFixture.TickAsync(database, Queue, Token);
+        PgQConsumer consumer = await RegisteredWithABatchAsync(database, 1, new PgQConsumerOptions { MinLag = TimeSpan.FromMinutes(10) });
 
         Assert.Null(await consumer.ProcessBatchAsync((_, _, _) => Task.CompletedTask, Token)); // the tick is seconds old
 
@@ -174,10 +165,7 @@ public sealed class PgQConsumerTests(PgQFixture fixture)
     public async Task ProcessBatch_WithMinInterval_WaitsForATickThatFarFromTheLastBatch()
     {
         await using NpgsqlDataSource database = await fixture.QueueDatabaseAsync(Queue, Token);
-        var consumer = new PgQConsumer(database, Queue, "c1", new PgQConsumerOptions { MinInterval = TimeSpan.FromMinutes(10) });
-        await consumer.RegisterAsync(Token);
-        await InsertAsync(database, 1);
-        await PgQFixture.TickAsync(database, Queue, Token);
+        PgQConsumer consumer = await RegisteredWithABatchAsync(database, 1, new PgQConsumerOptions { MinInterval = TimeSpan.FromMinutes(10) });
 
         Assert.Null(await consumer.ProcessBatchAsync((_, _, _) => Task.CompletedTask, Token)); // seconds after the registration's tick
 
@@ -201,6 +189,16 @@ public sealed class PgQConsumerTests(PgQFixture fixture)
         update.Parameters.Add(new NpgsqlParameter<TimeSpan> { TypedValue = age });
         update.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Queue });
         await update.ExecuteNonQueryAsync(Token);
+    }
+
+    // Consumer "c1" registered, then events e0.. inserted and ticked into one batch.
+    private static async Task<PgQConsumer> RegisteredWithABatchAsync(NpgsqlDataSource database, int events, PgQConsumerOptions? options = null)
+    {
+        var consumer = new PgQConsumer(database, Queue, "c1", options);
+        await consumer.RegisterAsync(Token);
+        await InsertAsync(database, events);
+        await PgQFixture.TickAsync(database, Queue, Token);
+        return consumer;
     }
 
     private static async Task InsertAsync(NpgsqlDataSource database, int count)
