@@ -162,29 +162,32 @@ public static class PartconfDatabase
             existing[i] = await DbCodeAsync(database, cancellationToken).ConfigureAwait(false);
         }
 
-        if (existing.Select((code, i) => (code, i)).Where(c => c.code is not null).GroupBy(c => c.code).FirstOrDefault(g => g.Count() > 1) is { } shared)
+        var holders = new Dictionary<int, int>(); // db_code -> the database that has it
+        for (int i = 0; i < existing.Length; i++)
         {
-            throw new PlProxyException(
-                $"Cluster '{cluster.Name}': databases {string.Join(" and ", shared.Select(c => DatabaseName(cluster.Databases[c.i].ConnectionString)))} both have db_code {shared.Key}, "
-                + "so partconf.global_id() can repeat ids across them; give one of them a code no other database has (partconf.configure) and run again. Nothing was changed.")
-            { Cluster = cluster.Name };
+            if (existing[i] is int code && !holders.TryAdd(code, i))
+            {
+                throw new PlProxyException(
+                    $"Cluster '{cluster.Name}': databases {DatabaseName(cluster.Databases[holders[code]].ConnectionString)} and {DatabaseName(cluster.Databases[i].ConnectionString)} both have db_code {code}, "
+                    + "so partconf.global_id() can repeat ids across them; give one of them a code no other database has (partconf.configure) and run again. Nothing was changed.")
+                { Cluster = cluster.Name };
+            }
         }
 
-        var used = new HashSet<int>(existing.OfType<int>());
         int free = 0;
         var databases = new List<(string ConnectionString, PartconfSettings Settings)>(existing.Length);
         for (int i = 0; i < existing.Length; i++)
         {
-            PartconfSettings settings = cluster.Databases[i].Settings with { DbCode = existing[i] ?? NextFree() };
+            PartconfSettings settings = cluster.Databases[i].Settings with { DbCode = existing[i] ?? NextFree(i) };
             settings.Validate(); // a code past partconf's range is refused before any database is touched
             databases.Add((cluster.Databases[i].ConnectionString, settings));
         }
 
         return databases;
 
-        int NextFree()
+        int NextFree(int database)
         {
-            while (!used.Add(free))
+            while (!holders.TryAdd(free, database))
             {
                 free++;
             }
