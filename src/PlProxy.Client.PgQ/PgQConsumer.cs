@@ -103,9 +103,11 @@ public sealed class PgQConsumer
     /// <summary>
     /// Takes the next batch and applies it to <paramref name="target"/> exactly once: in one transaction on the target,
     /// the handler's writes and the batch's tick (<c>plproxy_pgq.completed_tick</c>, created on first use); only then
-    /// is the batch finished. A batch whose tick the target already has (the consumer died between the two commits) is
-    /// finished without applying it again; a target whose last tick is neither the batch's start nor its end has lost
-    /// its position, and the consumer stops rather than apply anything twice or skip anything.
+    /// is the batch finished. A batch whose tick the target already has (the consumer died between the two commits, or
+    /// another process of the same consumer applied it first) is finished without applying it again; processes of one
+    /// consumer take turns on the target (its row of <c>completed_tick</c> is locked until the target's commit). A target
+    /// whose last tick is behind the batch's start, or beyond any tick PgQ handed the consumer, has lost its position,
+    /// and the consumer stops rather than apply anything twice or skip anything.
     /// </summary>
     /// <param name="target">The database the handler writes into.</param>
     /// <param name="handler">
@@ -155,16 +157,14 @@ public sealed class PgQConsumer
         using Activity? activity = Started(batch);
         long events = 0;
         await using (NpgsqlConnection targetConnection = await target.OpenConnectionAsync(cancellationToken).ConfigureAwait(false))
-        await using (NpgsqlTransaction targetTransaction = await targetConnection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
         {
-            long? applied = await TickTracking.LastTickAsync(targetConnection, Queue, Consumer, cancellationToken).ConfigureAwait(false);
-            if (applied != batch.TickId)
-            {
-                if (applied is not null && applied != batch.PreviousTickId)
-                {
-                    throw new PgQLostPositionException(Queue, Consumer, applied.Value, batch.PreviousTickId, batch.TickId);
-                }
+            await TickTracking.EnsureCreatedAsync(targetConnection, cancellationToken).ConfigureAwait(false);
+            await using NpgsqlTransaction targetTransaction = await targetConnection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
 
+            // Processes of one consumer take turns here: the row lock is held until the target's commit.
+            long? applied = await TickTracking.LockAsync(targetConnection, Queue, Consumer, cancellationToken).ConfigureAwait(false);
+            if (applied is null || applied == batch.PreviousTickId)
+            {
                 await using (NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
                 {
                     events = await ReadEventsAsync(batch, chunk => handler(batch, chunk, targetConnection, cancellationToken), cancellationToken).ConfigureAwait(false);
@@ -174,6 +174,13 @@ public sealed class PgQConsumer
                 await TickTracking.RecordAsync(targetConnection, Queue, Consumer, batch.TickId, cancellationToken).ConfigureAwait(false);
                 await targetTransaction.CommitAsync(cancellationToken).ConfigureAwait(false);
             }
+            else if (applied != batch.TickId && !await IsHandedOutAsync(applied.Value, batch, cancellationToken).ConfigureAwait(false))
+            {
+                throw new PgQLostPositionException(Queue, Consumer, applied.Value, batch.PreviousTickId, batch.TickId);
+            }
+
+            // Otherwise the target has this batch already: this consumer died between the two commits, or another
+            // process of it applied the batch (and perhaps later ones) first. Finishing it is all that is left.
         }
 
         await using (NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false))
@@ -183,6 +190,20 @@ public sealed class PgQConsumer
         }
 
         return Finished(activity, new PgQBatchResult(batch.Id, batch.TickId, events, 0));
+    }
+
+    // Whether a target tick beyond the batch is one PgQ has handed this consumer since (another process of it took and
+    // applied later batches while this one waited): at most the tick of its last or open batch. A tick beyond those
+    // (the queue recreated, the consumer re-registered, the target from elsewhere) is a lost position.
+    private async Task<bool> IsHandedOutAsync(long tick, PgQBatch batch, CancellationToken cancellationToken)
+    {
+        if (tick < batch.TickId)
+        {
+            return false;
+        }
+
+        await using NpgsqlCommand command = Command("select greatest(last_tick, next_tick) from pgq.get_consumer_info($1, $2)");
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is long handedOut && tick <= handedOut;
     }
 
     // The batch's span and its lag; a batch that fails ends its span with the error status (the exception passes by).
@@ -253,15 +274,35 @@ public sealed class PgQConsumer
     }
 
     // The consumer's next batch (pgq.next_batch_custom, with the options' thresholds), or null when none is ready.
+    // next_batch_custom locks nothing: two processes of one consumer calling it at once would each open a batch of the
+    // same ticks, the second replacing the first under its holder. So the call holds a transaction-scoped advisory lock
+    // of the consumer (both statements go in one implicit transaction): the second caller waits, then gets the batch the
+    // first opened, as PgQ gives an open batch to whoever asks again.
     private async Task<PgQBatch?> NextBatchAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand("select batch_id, cur_tick_id, prev_tick_id, cur_tick_time from pgq.next_batch_custom($1, $2, $3, $4, $5)", connection);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Queue });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Consumer });
-        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Interval, Value = (object?)_options.MinLag ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Integer, Value = (object?)_options.MinCount ?? DBNull.Value });
-        command.Parameters.Add(new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Interval, Value = (object?)_options.MinInterval ?? DBNull.Value });
-        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await using var batch = new NpgsqlBatch(connection)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand("select pg_advisory_xact_lock(hashtextextended('plproxy_pgq.next_batch ' || $1 || ' ' || $2, 0))")
+                {
+                    Parameters = { new NpgsqlParameter<string> { TypedValue = Queue }, new NpgsqlParameter<string> { TypedValue = Consumer } },
+                },
+                new NpgsqlBatchCommand("select batch_id, cur_tick_id, prev_tick_id, cur_tick_time from pgq.next_batch_custom($1, $2, $3, $4, $5)")
+                {
+                    Parameters =
+                    {
+                        new NpgsqlParameter<string> { TypedValue = Queue },
+                        new NpgsqlParameter<string> { TypedValue = Consumer },
+                        new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Interval, Value = (object?)_options.MinLag ?? DBNull.Value },
+                        new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Integer, Value = (object?)_options.MinCount ?? DBNull.Value },
+                        new NpgsqlParameter { NpgsqlDbType = NpgsqlDbType.Interval, Value = (object?)_options.MinInterval ?? DBNull.Value },
+                    },
+                },
+            },
+        };
+        await using NpgsqlDataReader reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.NextResultAsync(cancellationToken).ConfigureAwait(false); // past the lock's row
         return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) && !reader.IsDBNull(0)
             ? new PgQBatch(reader.GetInt64(0), reader.GetInt64(1), reader.IsDBNull(2) ? 0 : reader.GetInt64(2), reader.GetDateTime(3), connection)
             : null;

@@ -1,9 +1,9 @@
 namespace PlProxy.Client.PgQ;
 
 /// <summary>
-/// A target database records a tick for the consumer that is neither the start nor the end of the batch PgQ gives it
-/// (the consumer was re-registered, the target restored from a backup, the queue recreated): applying the batch could
-/// apply events twice or skip some, so the consumer stops.
+/// A target database records a tick for the consumer that is behind the start of the batch PgQ gives it, or beyond any
+/// tick PgQ has handed the consumer (the consumer was re-registered, the target restored from a backup, the queue
+/// recreated): applying the batch could apply events twice or skip some, so the consumer stops.
 /// </summary>
 public sealed class PgQLostPositionException : Exception
 {

@@ -4,37 +4,74 @@ namespace PlProxy.Client.PgQ;
 
 /// <summary>
 /// The last tick each consumer applied to a target database (<c>plproxy_pgq.completed_tick</c>, as SkyTools' pgq_ext
-/// keeps it; pgq_ext itself is not packaged), read and written inside the target's transaction.
+/// keeps it; pgq_ext itself is not packaged), locked, read and written inside the target's transaction, so that
+/// processes of one consumer applying batches at once take turns and never apply a batch twice.
 /// </summary>
 internal static class TickTracking
 {
-    public static async Task<long?> LastTickAsync(NpgsqlConnection target, string queue, string consumer, CancellationToken cancellationToken)
+    /// <summary>
+    /// Creates <c>plproxy_pgq.completed_tick</c> unless it exists, on its own (outside any batch's transaction): two
+    /// processes creating it at the same moment both go on, the loser of PostgreSQL's catalog race finding it made.
+    /// </summary>
+    public static async Task EnsureCreatedAsync(NpgsqlConnection target, CancellationToken cancellationToken)
     {
-        await using (var create = new NpgsqlCommand("""
+        await using (var exists = new NpgsqlCommand("select to_regclass('plproxy_pgq.completed_tick') is not null", target))
+        {
+            if ((bool)(await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!)
+            {
+                return;
+            }
+        }
+
+        await using var create = new NpgsqlCommand("""
             create schema if not exists plproxy_pgq;
             create table if not exists plproxy_pgq.completed_tick (
                 queue_name text not null, consumer_name text not null, last_tick_id int8 not null,
                 primary key (queue_name, consumer_name));
-            """, target))
+            """, target);
+        try
         {
             await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
-
-        await using var select = new NpgsqlCommand("select last_tick_id from plproxy_pgq.completed_tick where queue_name = $1 and consumer_name = $2 for update", target);
-        select.Parameters.Add(new NpgsqlParameter<string> { TypedValue = queue });
-        select.Parameters.Add(new NpgsqlParameter<string> { TypedValue = consumer });
-        return await select.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as long?;
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DuplicateSchema or PostgresErrorCodes.DuplicateTable)
+        {
+            // Another process created the schema or the table between our check and our statement: it is there now.
+        }
     }
 
+    /// <summary>
+    /// Locks the consumer's row until the target's transaction ends and returns its last applied tick, or null when it
+    /// has applied none. A row that does not exist cannot be locked, so a placeholder (tick 0, never committed as such)
+    /// is inserted first: a second process's insert waits for the first's transaction, then its lock waits too.
+    /// </summary>
+    public static async Task<long?> LockAsync(NpgsqlConnection target, string queue, string consumer, CancellationToken cancellationToken)
+    {
+        await using (NpgsqlCommand insert = Command("insert into plproxy_pgq.completed_tick values ($1, $2, 0) on conflict do nothing", target, queue, consumer))
+        {
+            await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await using NpgsqlCommand select = Command("select last_tick_id from plproxy_pgq.completed_tick where queue_name = $1 and consumer_name = $2 for update", target, queue, consumer);
+        long tick = (long)(await select.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        return tick == 0 ? null : tick;
+    }
+
+    /// <summary>Records <paramref name="tick"/> as the consumer's last applied tick (its row locked by <see cref="LockAsync"/>).</summary>
     public static async Task RecordAsync(NpgsqlConnection target, string queue, string consumer, long tick, CancellationToken cancellationToken)
     {
-        await using var upsert = new NpgsqlCommand("""
-            insert into plproxy_pgq.completed_tick (queue_name, consumer_name, last_tick_id) values ($1, $2, $3)
-            on conflict (queue_name, consumer_name) do update set last_tick_id = excluded.last_tick_id
-            """, target);
-        upsert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = queue });
-        upsert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = consumer });
-        upsert.Parameters.Add(new NpgsqlParameter<long> { TypedValue = tick });
-        await upsert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        await using NpgsqlCommand update = Command("update plproxy_pgq.completed_tick set last_tick_id = $3 where queue_name = $1 and consumer_name = $2 and last_tick_id < $3", target, queue, consumer);
+        update.Parameters.Add(new NpgsqlParameter<long> { TypedValue = tick });
+        if (await update.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != 1)
+        {
+            throw new InvalidOperationException($"plproxy_pgq.completed_tick of consumer {consumer} of queue {queue} is not locked below tick {tick}: nothing was recorded.");
+        }
+    }
+
+    private static NpgsqlCommand Command(string sql, NpgsqlConnection target, string queue, string consumer)
+    {
+        var command = new NpgsqlCommand(sql, target);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = queue });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = consumer });
+        return command;
     }
 }

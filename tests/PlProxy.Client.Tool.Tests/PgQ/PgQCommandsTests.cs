@@ -71,13 +71,7 @@ public sealed class PgQCommandsTests(PgQToolFixture fixture) : IClassFixture<PgQ
 
         for (int kill = 0; kill < 3; kill++)
         {
-            var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (string argument in (string[])[Path.Combine(AppContext.BaseDirectory, "PlProxy.Client.Tool.dll"), .. move])
-            {
-                start.ArgumentList.Add(argument);
-            }
-
-            using Process tool = Process.Start(start)!;
+            using Process tool = StartTool(move);
             await Task.Delay(700 + (kill * 400), Token);
             tool.Kill(); // SIGKILL, wherever it is
             await tool.WaitForExitAsync(Token);
@@ -88,6 +82,39 @@ public sealed class PgQCommandsTests(PgQToolFixture fixture) : IClassFixture<PgQ
         List<PgQBatchEvent> received = await ConsumeAsync(target, "central");
         Assert.Equal(60_000, received.Count);
         Assert.Equal(60_000, received.Select(e => e.Data).Distinct().Count());
+    }
+
+    [Theory]
+    [InlineData(2)]
+    [InlineData(4)]
+    public async Task Move_ByProcessesOfOneConsumerStartedTogether_AppliesEachEventOnceAndNoneFails(int processes)
+    {
+        for (int round = 0; round < 3; round++)
+        {
+            // A new target each round: the first batch finds no plproxy_pgq (nor a completed_tick row) yet.
+            string source = await fixture.DatabaseAsync(["orders"], Token);
+            string target = await fixture.DatabaseAsync(["central"], Token);
+            string[] move = ["pgq", "move", "--source", source, "--queue", "orders", "--target", target, "--target-queue", "central", "--consumer", "mover", "--once"];
+            await Tool.RunAsync(["pgq", "register", "--source", source, "--queue", "orders", "--consumer", "mover"]);
+            for (int batch = 0; batch < 3; batch++)
+            {
+                await ProduceAsync(source, "orders", 10_000, $"b{batch}-"); // three batches
+            }
+
+            using var watching = CancellationTokenSource.CreateLinkedTokenSource(Token);
+            Task<List<long>> ticks = WatchTicksAsync(target, watching.Token);
+            List<(int ExitCode, string Error)> exits = await RunTogetherAsync(move, processes);
+            await watching.CancelAsync();
+            List<long> seen = await ticks;
+
+            Assert.All(exits, exit => Assert.True(exit.ExitCode == 0 && exit.Error.Length == 0, $"round {round}: exit {exit.ExitCode}: {exit.Error}"));
+            List<PgQBatchEvent> received = await ConsumeAsync(target, "central");
+            Assert.Equal(30_000, received.Count);
+            Assert.Equal(30_000, received.Select(e => e.Data).Distinct().Count());
+            Assert.Equal(seen.Order(), seen); // the recorded tick never went backwards
+            long last = await ScalarAsync<long>(source, "select last_tick from pgq.get_consumer_info('orders', 'mover')");
+            Assert.Equal(last, await ScalarAsync<long>(target, "select last_tick_id from plproxy_pgq.completed_tick where consumer_name = 'mover'"));
+        }
     }
 
     [Fact]
@@ -141,6 +168,27 @@ public sealed class PgQCommandsTests(PgQToolFixture fixture) : IClassFixture<PgQ
         Assert.Equal(0, again);
         Assert.Equal("1:10.5:a b&c|2:20:", await RowsAsync(target, "orders_log_2026_11_29"));
         Assert.Equal("3:30:x", await RowsAsync(target, "orders_log_2026_11_30"));
+    }
+
+    [Fact]
+    public async Task DispatchTable_ByTwoProcessesOfOneConsumerStartedTogether_CreatesTheDaysTableAndWritesEachRowOnce()
+    {
+        string source = await fixture.DatabaseAsync(["rows"], Token);
+        string target = await fixture.DatabaseAsync([], Token);
+        await Tool.RunAsync(["pgq", "register", "--source", source, "--queue", "rows", "--consumer", "dispatcher"]);
+        await ExecuteAsync(source, """
+            create table orders (id int4 primary key, total numeric, note text, created timestamptz);
+            create trigger orders_log after insert on orders for each row execute function pgq.logutriga('rows');
+            insert into orders select g, g, 'n' || g, '2026-11-29 10:00+00' from generate_series(1, 2000) g;
+            """);
+        await ExecuteAsync(target, "create table orders_log (id int4 primary key, total numeric, note text, created timestamptz)");
+        await TickAsync(source, "rows");
+
+        List<(int ExitCode, string Error)> exits = await RunTogetherAsync(["pgq", "dispatch-table", "--source", source, "--queue", "rows", "--target", target,
+            "--consumer", "dispatcher", "--dest-table", "orders_log", "--part-field", "created", "--once"], 2);
+
+        Assert.All(exits, exit => Assert.True(exit.ExitCode == 0 && exit.Error.Length == 0, $"exit {exit.ExitCode}: {exit.Error}"));
+        Assert.Equal(2000L, await ScalarAsync<long>(target, "select count(distinct id) from orders_log_2026_11_29"));
     }
 
     [Theory]
@@ -224,6 +272,77 @@ public sealed class PgQCommandsTests(PgQToolFixture fixture) : IClassFixture<PgQ
         Assert.Matches(@"open batch none, pending events [1-9]\d*", output); // PgQ's estimate, from its event sequence
         Assert.Equal(1, missing);
         Assert.Contains("not registered", missingOutput, StringComparison.Ordinal);
+    }
+
+    // Starts the tool in several processes at once and waits (90 s at most) for each to exit.
+    private static async Task<List<(int ExitCode, string Error)>> RunTogetherAsync(string[] args, int processes)
+    {
+        var tools = Enumerable.Range(0, processes).Select(_ => StartTool(args)).ToList();
+        var exits = new List<(int ExitCode, string Error)>();
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        deadline.CancelAfter(TimeSpan.FromSeconds(90));
+        foreach (Process tool in tools)
+        {
+            using (tool)
+            {
+                Task<string> error = tool.StandardError.ReadToEndAsync(deadline.Token);
+                Task<string> output = tool.StandardOutput.ReadToEndAsync(deadline.Token);
+                await tool.WaitForExitAsync(deadline.Token);
+                TestContext.Current.TestOutputHelper?.WriteLine($"process {tool.Id}: exit {tool.ExitCode}\n{await output}");
+                exits.Add((tool.ExitCode, await error));
+            }
+        }
+
+        return exits;
+    }
+
+    private static Process StartTool(string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string argument in (string[])[Path.Combine(AppContext.BaseDirectory, "PlProxy.Client.Tool.dll"), .. args])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return Process.Start(start)!;
+    }
+
+    // Every distinct value plproxy_pgq.completed_tick takes for the target's consumer, in the order seen, until cancelled.
+    private static async Task<List<long>> WatchTicksAsync(string database, CancellationToken cancellationToken)
+    {
+        var seen = new List<long>();
+        await using var target = NpgsqlDataSource.Create(database);
+        await using NpgsqlCommand select = target.CreateCommand(
+            "select last_tick_id from plproxy_pgq.completed_tick where consumer_name = 'mover'");
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (await select.ExecuteScalarAsync(cancellationToken) is long tick && (seen.Count == 0 || seen[^1] != tick))
+                {
+                    seen.Add(tick);
+                }
+
+                await Task.Delay(10, cancellationToken);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+            {
+                // Not created yet.
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+        }
+
+        return seen;
+    }
+
+    private static async Task<T> ScalarAsync<T>(string database, string sql)
+    {
+        await using var source = NpgsqlDataSource.Create(database);
+        await using NpgsqlCommand select = source.CreateCommand(sql);
+        return (T)(await select.ExecuteScalarAsync(Token))!;
     }
 
     private static async Task<string?> RowsAsync(string database, string table)
