@@ -22,7 +22,10 @@ internal static class ReshardCommands
         split.SetAction((result, cancellationToken) => PartconfCommands.ReportedAsync(result, "split", output =>
         {
             string[] given = result.GetValue(to) ?? [];
-            return RunAsync(ReshardKind.Split, result, options, output, cancellationToken, (definition, operation, oldMap, codes) =>
+            // Finished already: the map's upper half is the given databases.
+            bool Done(PartconfCluster definition, IReadOnlyList<string> map) => given.Length > 0 && map.Count == 2 * given.Length
+                && given.Select((database, p) => ReshardPlan.SameDatabase(definition, database, map[given.Length + p])).All(same => same);
+            return RunAsync(ReshardKind.Split, result, options, output, cancellationToken, Done, (definition, operation, oldMap, codes) =>
                 ReshardPlan.Split(definition, oldMap, given.Length == 0 && operation is not null ? operation.NewMap[oldMap.Length..] : given, codes));
         }));
         return split;
@@ -42,7 +45,9 @@ internal static class ReshardCommands
         move.SetAction((result, cancellationToken) => PartconfCommands.ReportedAsync(result, "move", output =>
         {
             int k = result.GetValue(partition);
-            return RunAsync(ReshardKind.Move, result, options, output, cancellationToken, (definition, operation, oldMap, codes) =>
+            bool Done(PartconfCluster definition, IReadOnlyList<string> map) =>
+                result.GetValue(to) is { } database && k >= 0 && k < map.Count && ReshardPlan.SameDatabase(definition, database, map[k]);
+            return RunAsync(ReshardKind.Move, result, options, output, cancellationToken, Done, (definition, operation, oldMap, codes) =>
                 ReshardPlan.Move(definition, oldMap, k, result.GetValue(to) ?? (operation is not null && k >= 0 && k < operation.NewMap.Length ? operation.NewMap[k] : throw new ArgumentException("Give the partition's new database (--to).")), codes));
         }));
         return move;
@@ -50,7 +55,7 @@ internal static class ReshardCommands
 
     private static async Task<int> RunAsync(
         ReshardKind kind, ParseResult result, ReshardOptions options, TextWriter output, CancellationToken cancellationToken,
-        Func<PartconfCluster, ReshardOperation?, string[], IReadOnlyList<int>, ReshardPlan> planned)
+        Func<PartconfCluster, IReadOnlyList<string>, bool> done, Func<PartconfCluster, ReshardOperation?, string[], IReadOnlyList<int>, ReshardPlan> planned)
     {
         string cluster = result.GetValue(options.Cluster)!;
         PartconfCluster definition;
@@ -70,8 +75,9 @@ internal static class ReshardCommands
             store = definition.Databases[0].ConnectionString;
         }
 
-        ReshardOperation? operation = await ReshardOperation.ReadAsync(store, cluster, cancellationToken).ConfigureAwait(false);
         string verb = kind == ReshardKind.Split ? "split" : "move";
+        await using OperationLock held = await OperationLock.TakeAsync(store, cluster, verb, cancellationToken).ConfigureAwait(false);
+        ReshardOperation? operation = await ReshardOperation.ReadAsync(store, cluster, cancellationToken).ConfigureAwait(false);
         if (operation is not null && operation.Kind != kind)
         {
             throw new InvalidOperationException($"A {(operation.Kind == ReshardKind.Split ? "split" : "move")} of cluster {cluster} is in progress: run it again to finish it, or with --abort to undo it, before a {verb}.");
@@ -81,6 +87,12 @@ internal static class ReshardCommands
         if (abort && operation is null)
         {
             await output.WriteLineAsync($"plproxy {verb}: no {verb} of cluster {cluster} is in progress; nothing to undo.").ConfigureAwait(false);
+            return 0;
+        }
+
+        if (operation is null && !abort && done(definition, map.Partitions))
+        {
+            await output.WriteLineAsync($"plproxy {verb}: nothing to do: cluster {cluster} already has this map").ConfigureAwait(false);
             return 0;
         }
 

@@ -149,6 +149,10 @@ internal sealed record ReshardPlan(ReshardKind Kind, string Cluster, string[] Ol
         return plan;
     }
 
+    /// <summary>Whether two partition entries of the cluster (as the proxy database writes them) name one database.</summary>
+    public static bool SameDatabase(PartconfCluster cluster, string partition, string other) =>
+        DatabaseKey(cluster.ConnectionStringOf(partition)) == DatabaseKey(cluster.ConnectionStringOf(other));
+
     public static string DatabaseName(string connectionString) => new Npgsql.NpgsqlConnectionStringBuilder(connectionString).Database ?? "?";
 
     private static string DatabaseKey(string connectionString)

@@ -222,6 +222,12 @@ internal sealed class Resharder(ReshardPlan plan, ProxyMap map, bool switched, s
             await SayAsync("switch", "sources' partconf, then the map").ConfigureAwait(false);
             await Task.WhenAll(pending.Select(source => SwitchSourceAsync(source, cancellationToken))).ConfigureAwait(false);
 
+            // Only while the operation is still recorded: an abort (which takes the same lock) has not undone it.
+            if (await ReshardOperation.ReadAsync(store, plan.Cluster, cancellationToken).ConfigureAwait(false) is null)
+            {
+                throw new InvalidOperationException($"The {plan.Verb} of cluster {plan.Cluster} is no longer recorded (it was aborted): the map was not published.");
+            }
+
             publishing = true;
             await map.PublishAsync(plan.NewMap, cancellationToken).ConfigureAwait(false);
             await ReshardOperation.MarkSwitchedAsync(store, plan.Cluster, cancellationToken).ConfigureAwait(false);

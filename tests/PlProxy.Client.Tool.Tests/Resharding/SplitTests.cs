@@ -60,5 +60,9 @@ public sealed class SplitTests(ReshardFixture fixture)
         Assert.All(rows, r => Assert.Equal(Partitions.IndexOf(PgHash.HashText(r.Key), 4), r.Database));
         Assert.Contains("serves no partition of cluster users any more", output, StringComparison.Ordinal);
         Assert.Equal((0, 0), await fixture.LeftoversAsync(cluster.Proxy, Token));
+
+        (int again, string againOutput, string againError) = await Tool.RunAsync(["move", "--proxy", cluster.Proxy, "--cluster", "users", "--partition", "2", "--to", cluster.Spares[0]]);
+        Assert.True(again == 0, againOutput + againError); // a retry-until-0 wrapper stops
+        Assert.Contains("plproxy move: nothing to do: cluster users already has this map", againOutput, StringComparison.Ordinal);
     }
 }
