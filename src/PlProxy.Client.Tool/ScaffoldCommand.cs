@@ -48,7 +48,7 @@ internal static class ScaffoldCommand
         return command;
     }
 
-    /// <summary>Exit code 0 on success, 1 for bad input (existing files), 2 when the proxy database cannot be read.</summary>
+    /// <summary>Exit code 0 on success, 1 for bad input (existing files, no function to scaffold), 2 when the proxy database cannot be read.</summary>
     public static async Task<int> RunAsync(ScaffoldOptions options, TextWriter output, TextWriter error, CancellationToken cancellationToken)
     {
         ScaffoldResult result;
@@ -60,6 +60,14 @@ internal static class ScaffoldCommand
         {
             await error.WriteLineAsync($"plproxy scaffold: cannot read the proxy database: {e.Message}").ConfigureAwait(false);
             return 2;
+        }
+
+        if (result.FunctionCount - result.FilteredOut == 0)
+        {
+            await error.WriteLineAsync(result.FunctionCount == 0
+                ? "plproxy scaffold: the proxy database has no plproxy functions (functions in language plproxy); nothing was written."
+                : $"plproxy scaffold: none of the proxy database's {result.FunctionCount} plproxy functions matches --schema, --name and --cluster; nothing was written.").ConfigureAwait(false);
+            return 1;
         }
 
         string[] existing = [.. result.Files.Select(f => Path.Combine(options.Output, f.Name)).Where(File.Exists)];

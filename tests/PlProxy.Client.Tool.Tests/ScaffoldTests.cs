@@ -124,6 +124,18 @@ public sealed class ScaffoldTests(ScaffoldFixture fixture) : IClassFixture<Scaff
     }
 
     [Fact]
+    public async Task Filters_ThatLeaveNoFunction_SaySoAndExitOneWritingNothing()
+    {
+        string output = Path.Combine(Path.GetTempPath(), $"plproxy-tool-none-{Guid.NewGuid():N}");
+
+        var run = await ScaffoldFixture.ScaffoldAsync(["--connection", fixture.ProxyConnectionString, "--output", output, "--name", "no_such_function_*"]);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("plproxy functions matches --schema, --name and --cluster; nothing was written.", run.Error, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(output));
+    }
+
+    [Fact]
     public async Task ExistingFiles_AreNotOverwritten_WithoutForce()
     {
         string output = Directory.CreateTempSubdirectory("plproxy-tool-").FullName;

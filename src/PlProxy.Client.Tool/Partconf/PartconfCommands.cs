@@ -31,20 +31,31 @@ internal static class PartconfCommands
     public static Command Verify()
     {
         (Option<string> proxy, Option<string> cluster) = ClusterOptions();
-        var verify = new Command("verify", "Checks that every row of every partitioned table is on the partition its key maps to; exit code 1 if any is not.") { proxy, cluster };
+        var verify = new Command("verify", "Checks each partition database against the published map (its partconf, its partitioned tables, every row's partition); exit code 1 on any difference.") { proxy, cluster };
         verify.SetAction((result, cancellationToken) => ReportedAsync(result, "verify", async output =>
         {
-            IReadOnlyList<PartconfTableCount> counts = await PartconfDatabase.VerifyClusterAsync(result.GetValue(proxy)!, result.GetValue(cluster)!, cancellationToken).ConfigureAwait(false);
-            foreach (PartconfTableCount count in counts)
+            PartconfVerification verification = await PartconfDatabase.VerifyClusterAsync(result.GetValue(proxy)!, result.GetValue(cluster)!, cancellationToken).ConfigureAwait(false);
+            foreach (PartconfTableCount count in verification.Tables)
             {
                 await output.WriteLineAsync($"{count.Database} (partitions {string.Join(", ", count.Partitions)})\t{count.Table}\t{count.Rows} rows\t{count.Misplaced} misplaced").ConfigureAwait(false);
             }
 
-            long misplaced = counts.Sum(c => c.Misplaced);
-            await output.WriteLineAsync(misplaced == 0
-                ? $"plproxy verify: every row of {counts.Count} partitioned tables is on its partition."
-                : $"plproxy verify: {misplaced} rows are on a partition their key does not map to.").ConfigureAwait(false);
-            return misplaced == 0 ? 0 : 1;
+            foreach (string problem in verification.Problems)
+            {
+                await output.WriteLineAsync($"plproxy verify: {problem}").ConfigureAwait(false);
+            }
+
+            if (verification.Misplaced > 0)
+            {
+                await output.WriteLineAsync($"plproxy verify: {verification.Misplaced} rows are on a database the published map does not assign their key to.").ConfigureAwait(false);
+            }
+
+            if (verification.Passed)
+            {
+                await output.WriteLineAsync($"plproxy verify: every row of {verification.Tables.Count} partitioned tables is on its partition, as the published map assigns it.").ConfigureAwait(false);
+            }
+
+            return verification.Passed ? 0 : 1;
         }));
         return verify;
     }

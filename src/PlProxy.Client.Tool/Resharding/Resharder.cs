@@ -259,11 +259,8 @@ internal sealed class Resharder(ReshardPlan plan, ProxyMap map, bool switched, s
         Task.WhenAll(plan.Targets.Select(async target =>
         {
             SourceTables copied = tables[target.Source];
-            string hashText = target.Settings.HashFlavor == PlProxyHashFlavor.Legacy83 ? "partconf.legacy_hashtext" : "hashtext";
-            int count = target.Settings.PartitionCount;
-            string nrs = string.Join(", ", target.Settings.Partitions);
             var queries = copied.Partitioned
-                .Select(t => (t.Table, Sql: $"select count(*) from {t.Table} t where {Partition(t.Hash("t", hashText), count, target.Settings.ModularMapping)} in ({nrs})"))
+                .Select(t => (t.Table, Sql: $"select count(*) from {t.Table} t where {t.BelongsTo("t", target.Settings)}"))
                 .Concat(settings.OtherTables == OtherTables.Copy ? copied.Others.Select(t => (Table: t, Sql: $"select count(*) from {t}")) : []);
             foreach ((string table, string sql) in queries)
             {
@@ -275,9 +272,6 @@ internal sealed class Resharder(ReshardPlan plan, ProxyMap map, bool switched, s
                 }
             }
         }));
-
-    private static string Partition(string hash, int count, bool modular) =>
-        modular ? $"abs(({hash}) % {count})" : $"(({hash}) & {count - 1})";
 
     // Whether a source's partconf already says what it serves after the switch.
     private async Task<bool> SwitchedAsync(ReshardSource source, CancellationToken cancellationToken)

@@ -67,33 +67,80 @@ public static class PartconfDatabase
     }
 
     /// <summary>
-    /// Counts, on every partition database of a cluster as a PL/Proxy proxy database defines it, each partitioned table
-    /// (a table with a <c>partconf.valid_hash</c> trigger) and the rows whose key belongs to a partition that database
-    /// does not serve — by the database's own partconf, so with the cluster's mapping and hash flavour. Reads only.
+    /// Checks every partition database of a cluster against the map a PL/Proxy proxy database publishes: each
+    /// database's partconf serves exactly the partitions (and count) the map assigns it; each has every partitioned
+    /// table (a table with a <c>partconf.valid_hash</c> trigger) any of them has; and every row of those tables is on the
+    /// database the map assigns its key to — by the map's count, mapping and hash flavour, not the database's own
+    /// partconf, so a database left behind by an interrupted change is found. Reads only.
     /// </summary>
     /// <param name="proxyDatabase">The proxy database's connection string (Npgsql's or libpq's form).</param>
     /// <param name="cluster">The cluster's name.</param>
-    /// <param name="cancellationToken">Cancels the counting.</param>
-    /// <returns>A count per database and table, databases in the order of their first partition.</returns>
+    /// <param name="cancellationToken">Cancels the checking.</param>
+    /// <returns>The counts per database and table (databases in the order of their first partition) and the problems found.</returns>
     /// <exception cref="PlProxyException">The proxy database has no valid definition of the cluster.</exception>
-    public static async Task<IReadOnlyList<PartconfTableCount>> VerifyClusterAsync(string proxyDatabase, string cluster, CancellationToken cancellationToken = default)
+    public static async Task<PartconfVerification> VerifyClusterAsync(string proxyDatabase, string cluster, CancellationToken cancellationToken = default)
     {
         var counts = new List<PartconfTableCount>();
-        foreach ((string connectionString, PartconfSettings settings) in (await DatabasesAsync(proxyDatabase, cluster, cancellationToken).ConfigureAwait(false)).Databases)
+        var problems = new List<string>();
+        var found = new List<(string Name, PartconfSettings Expected, string ConnectionString, List<PartitionedTable> Tables)>();
+        foreach ((string connectionString, PartconfSettings expected) in (await DatabasesAsync(proxyDatabase, cluster, cancellationToken).ConfigureAwait(false)).Databases)
         {
             await using NpgsqlDataSource database = NpgsqlDataSource.Create(connectionString);
-            string name = new NpgsqlConnectionStringBuilder(connectionString).Database ?? connectionString;
-            foreach (PartitionedTable table in await PartitionedTablesAsync(database, cancellationToken).ConfigureAwait(false))
+            string name = new NpgsqlConnectionStringBuilder(connectionString).Database ?? "?";
+            string assigned = $"partitions {string.Join(", ", expected.Partitions)} of {expected.PartitionCount}";
+            (int[] Partitions, int Count)? conf = await ConfOfAsync(database, cancellationToken).ConfigureAwait(false);
+            if (conf is not { } own)
             {
-                await using NpgsqlCommand count = database.CreateCommand(
-                    $"select count(*), count(*) filter (where not coalesce(partconf.partition_of({table.Hash("t")}) = any (c.part_nrs), false)) from {table.Table} t, partconf.conf c");
+                problems.Add($"{name} has no partconf configuration; the map assigns it {assigned} (plproxy partconf install).");
+            }
+            else if (!own.Partitions.Order().SequenceEqual(expected.Partitions.Order()) || own.Count != expected.PartitionCount)
+            {
+                problems.Add($"{name}'s partconf serves partitions {string.Join(", ", own.Partitions)} of {own.Count}; the published map assigns it {assigned}.");
+            }
+
+            found.Add((name, expected, connectionString, await PartitionedTablesAsync(database, cancellationToken).ConfigureAwait(false)));
+        }
+
+        string[] clusterTables = [.. found.SelectMany(d => d.Tables.Select(t => t.Table)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+        if (clusterTables.Length == 0)
+        {
+            problems.Add($"No database of cluster {cluster} has a partitioned table (a table with a partconf.valid_hash trigger): nothing was checked.");
+        }
+
+        foreach ((string name, PartconfSettings expected, string connectionString, List<PartitionedTable> tables) in found)
+        {
+            string[] missing = [.. clusterTables.Except(tables.Select(t => t.Table), StringComparer.Ordinal)];
+            if (missing.Length > 0)
+            {
+                problems.Add($"{name} (partitions {string.Join(", ", expected.Partitions)} of {expected.PartitionCount}) lacks the cluster's partitioned table(s) {string.Join(", ", missing)}: the rows of its partitions are not there.");
+            }
+
+            await using NpgsqlDataSource database = NpgsqlDataSource.Create(connectionString);
+            foreach (PartitionedTable table in tables)
+            {
+                await using NpgsqlCommand count = database.CreateCommand($"select count(*), count(*) filter (where not {table.BelongsTo("t", expected)}) from {table.Table} t");
                 await using NpgsqlDataReader reader = await count.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                counts.Add(new PartconfTableCount(name, settings.Partitions, table.Table, table.Column, reader.GetInt64(0), reader.GetInt64(1)));
+                counts.Add(new PartconfTableCount(name, expected.Partitions, table.Table, table.Column, reader.GetInt64(0), reader.GetInt64(1)));
             }
         }
 
-        return counts;
+        return new PartconfVerification(counts, problems);
+    }
+
+    // A database's partconf: the partitions it serves and the count, or null when it has none.
+    private static async Task<(int[] Partitions, int Count)?> ConfOfAsync(NpgsqlDataSource database, CancellationToken cancellationToken)
+    {
+        await using NpgsqlCommand command = database.CreateCommand("select part_nrs, part_count from partconf.conf");
+        try
+        {
+            await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            return await reader.ReadAsync(cancellationToken).ConfigureAwait(false) ? (reader.GetFieldValue<int[]>(0), reader.GetInt32(1)) : null;
+        }
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName)
+        {
+            return null;
+        }
     }
 
     /// <summary>

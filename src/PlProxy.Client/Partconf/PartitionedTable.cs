@@ -1,3 +1,5 @@
+using PlProxy.Client.Configuration;
+
 namespace PlProxy.Client.Partconf;
 
 /// <summary>A table a <c>partconf.valid_hash</c> trigger declares partitioned by a key column.</summary>
@@ -14,5 +16,17 @@ internal sealed record PartitionedTable(string Table, string Column, string? Has
     {
         string key = $"{alias}.\"{Column.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
         return HashFunction is null ? $"{textHash}({key}::text)::int8" : $"{HashFunction}({key})::int8";
+    }
+
+    /// <summary>
+    /// Whether a row (by alias) belongs to one of <paramref name="settings"/>' partitions, as SQL: its key hashed with the
+    /// settings' flavour and mapped with their count and mapping, as <c>partconf.check_hash</c> maps it, but independent
+    /// of the database's own partconf (so a database can be checked against a map it may not agree with).
+    /// </summary>
+    public string BelongsTo(string alias, PartconfSettings settings)
+    {
+        string hash = Hash(alias, settings.HashFlavor == PlProxyHashFlavor.Legacy83 ? "partconf.legacy_hashtext" : "hashtext");
+        string partition = settings.ModularMapping ? $"abs(({hash}) % {settings.PartitionCount})" : $"(({hash}) & {settings.PartitionCount - 1})";
+        return $"coalesce({partition} in ({string.Join(", ", settings.Partitions)}), false)";
     }
 }

@@ -122,13 +122,16 @@ public sealed class InstallClusterTests(PartconfFixture fixture)
             insert into shop.accounts select unnest(array['{string.Join("','", misplaced)}']);
             """, Token);
 
-        IReadOnlyList<PartconfTableCount> counts = await PartconfDatabase.VerifyClusterAsync(proxy, "users", Token);
+        PartconfVerification verification = await PartconfDatabase.VerifyClusterAsync(proxy, "users", Token);
+        IReadOnlyList<PartconfTableCount> counts = verification.Tables;
 
         Assert.Equal(
             [(names[0], "orders", 0L, 0L), (names[0], "shop.accounts", keys.Count(k => Partitions.IndexOf(PgHash.HashText(k), 2) == 0) + 3L, 3L),
              (names[1], "orders", 0L, 0L), (names[1], "shop.accounts", keys.Count(k => Partitions.IndexOf(PgHash.HashText(k), 2) == 1), 0L)],
             counts.Select(c => (c.Database, c.Table, c.Rows, c.Misplaced)));
         Assert.Equal(["id", "username", "id", "username"], counts.Select(c => c.KeyColumn));
+        Assert.Empty(verification.Problems);
+        Assert.False(verification.Passed);
         foreach (NpgsqlDataSource database in databases)
         {
             await database.DisposeAsync();
