@@ -70,8 +70,8 @@ public class PgQBenchmarks
 
     [Benchmark(OperationsPerInvoke = Events)]
     public async Task<int> MoveBatch() =>
-        await ToolCommandLine.Create().Parse(["pgq", "move", "--source", _source.ConnectionString, "--queue", "move",
-            "--target", _target.ConnectionString, "--target-queue", "central", "--consumer", "mover", "--once"]).InvokeAsync();
+        await ToolCommandLine.InvokeAsync(["pgq", "move", "--source", _source.ConnectionString, "--queue", "move",
+            "--target", _target.ConnectionString, "--target-queue", "central", "--consumer", "mover", "--once"], Console.Out, Console.Error);
 
     [Benchmark(OperationsPerInvoke = Events)]
     public async Task<long> MoveBatchEventByEvent()

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using System.CommandLine.Help;
+using PlProxy.Client.Connections;
 using PlProxy.Client.Scaffold;
 using PlProxy.Client.Tool.Partconf;
 using PlProxy.Client.Tool.PgQ;
@@ -9,9 +11,13 @@ namespace PlProxy.Client.Tool;
 /// <summary>The <c>plproxy</c> command line: one verb per operation, with --help and --version.</summary>
 internal static class ToolCommandLine
 {
-    public static RootCommand Create() =>
-        new("plproxy: PL/Proxy clusters for PlProxy.Client — scaffold interfaces, install partconf, split and move partitions online, verify partitions, show their status.")
+    // A command named plproxy (a RootCommand takes the name of the process's executable: PlProxy.Client.Tool, or a
+    // test host) with the root's --help and --version.
+    public static Command Create() =>
+        new("plproxy", "plproxy: PL/Proxy clusters for PlProxy.Client — scaffold interfaces, install partconf, split and move partitions online, verify partitions, show their status.")
         {
+            new HelpOption(),
+            new VersionOption(),
             ScaffoldCommand.Create(),
             PartconfCommands.Partconf(),
             ReshardCommands.Split(),
@@ -20,4 +26,29 @@ internal static class ToolCommandLine
             PartconfCommands.Status(),
             PgQCommands.Create(),
         };
+
+    /// <summary>
+    /// Runs the command line as <c>plproxy</c> does, everything printed going through <see cref="ToolOutput"/>: the
+    /// passwords of every argument that reads as a connection string, of <c>PGPASSWORD</c>, and the whole of an argument
+    /// that mentions a password but cannot be read, are never printed — not even in a parse error that quotes it.
+    /// </summary>
+    public static Task<int> InvokeAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
+    {
+        var shownOutput = new ToolOutput(output);
+        var shownError = new ToolOutput(error);
+        foreach (ToolOutput writer in (ToolOutput[])[shownOutput, shownError])
+        {
+            writer.Hide(Environment.GetEnvironmentVariable("PGPASSWORD"));
+            foreach (string argument in args)
+            {
+                if (ConnectionStrings.Secrets(argument).Any() || argument.Contains("password", StringComparison.OrdinalIgnoreCase))
+                {
+                    writer.HideSecretsOf(argument); // the password as read (escapes undone)
+                    writer.Hide(argument); // and the argument as written, readable or not, should a message quote it
+                }
+            }
+        }
+
+        return Create().Parse(args).InvokeAsync(new InvocationConfiguration { Output = shownOutput, Error = shownError }, cancellationToken);
+    }
 }

@@ -1,4 +1,3 @@
-using System.CommandLine;
 using PlProxy.Client.Tool;
 
 namespace PlProxy.Client.Scaffold.Tests;
@@ -10,7 +9,7 @@ internal static class Tool
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        int exitCode = await ToolCommandLine.Create().Parse(args).InvokeAsync(new InvocationConfiguration { Output = output, Error = error }, TestContext.Current.CancellationToken);
+        int exitCode = await ToolCommandLine.InvokeAsync(args, output, error, TestContext.Current.CancellationToken);
         TestContext.Current.TestOutputHelper?.WriteLine($"{DateTime.Now:HH:mm:ss.fff} plproxy {string.Join(' ', args.Take(1))}: {exitCode}\n{output}{error}");
         return (exitCode, output.ToString(), error.ToString());
     }

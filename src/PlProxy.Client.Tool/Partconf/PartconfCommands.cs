@@ -72,6 +72,7 @@ internal static class PartconfCommands
         {
             string name = result.GetValue(cluster)!;
             PartconfCluster definition = await PartconfDatabase.DatabasesAsync(result.GetValue(proxy)!, name, cancellationToken).ConfigureAwait(false);
+            output.HideSecretsOf(definition);
             await output.WriteLineAsync($"cluster {name}: version {definition.Version}").ConfigureAwait(false);
             string proxyDatabase = ConnectionStrings.ToNpgsql(result.GetValue(proxy)!);
             if (await ReshardOperation.ReadAsync(proxyDatabase, name, cancellationToken).ConfigureAwait(false) is { } operation)
@@ -128,15 +129,20 @@ internal static class PartconfCommands
 
     // Runs a verb: its exit code, or 2 with "plproxy <verb>: <message>" when a database cannot be read or the proxy
     // database's definition is unusable.
-    internal static async Task<int> ReportedAsync(ParseResult result, string verb, Func<TextWriter, Task<int>> run)
+    // The output is the invocation's ToolOutput (passwords hidden); a password the verb reads from a database is hidden
+    // in both its output and its errors once the verb calls HideSecretsOf on the output.
+    internal static async Task<int> ReportedAsync(ParseResult result, string verb, Func<ToolOutput, Task<int>> run)
     {
+        ToolOutput output = result.InvocationConfiguration.Output as ToolOutput ?? new ToolOutput(result.InvocationConfiguration.Output);
+        ToolOutput error = result.InvocationConfiguration.Error as ToolOutput ?? new ToolOutput(result.InvocationConfiguration.Error);
+        output.Errors = error;
         try
         {
-            return await run(result.InvocationConfiguration.Output).ConfigureAwait(false);
+            return await run(output).ConfigureAwait(false);
         }
         catch (Exception e) when (e is NpgsqlException or PlProxyException or ArgumentException or InvalidOperationException or TimeoutException)
         {
-            await result.InvocationConfiguration.Error.WriteLineAsync($"plproxy {verb}: {e.Message}").ConfigureAwait(false);
+            await error.WriteLineAsync($"plproxy {verb}: {e.Message}").ConfigureAwait(false);
             return 2;
         }
     }

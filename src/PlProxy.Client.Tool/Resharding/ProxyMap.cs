@@ -1,6 +1,7 @@
 using System.Text;
 using Npgsql;
 using PlProxy.Client.Clusters;
+using PlProxy.Client.Connections;
 
 namespace PlProxy.Client.Tool.Resharding;
 
@@ -177,10 +178,10 @@ internal sealed class ProxyMap
     {
         var text = new StringBuilder();
         text.AppendLine($"The proxy database defines cluster '{Cluster}' with functions of its own (neither a SQL/MED server nor plproxy.cluster_map), so plproxy cannot switch it; nothing was changed.");
-        text.AppendLine($"At the switch, plproxy.get_cluster_partitions('{Cluster}') must return, in this order:");
+        text.AppendLine($"At the switch, plproxy.get_cluster_partitions('{Cluster}') must return, in this order (passwords, shown as ***, as your definition has them):");
         for (int i = 0; i < partitions.Count; i++)
         {
-            text.AppendLine($"  {i}: {partitions[i]}");
+            text.AppendLine($"  {i}: {ConnectionStrings.Shown(partitions[i])}");
         }
 
         text.AppendLine($"and plproxy.get_cluster_version('{Cluster}') a new number, followed by: NOTIFY {ProxyDatabaseSource.ChangeChannel}, {Literal(Cluster)};");

@@ -54,7 +54,7 @@ internal static class ReshardCommands
     }
 
     private static async Task<int> RunAsync(
-        ReshardKind kind, ParseResult result, ReshardOptions options, TextWriter output, CancellationToken cancellationToken,
+        ReshardKind kind, ParseResult result, ReshardOptions options, ToolOutput output, CancellationToken cancellationToken,
         Func<PartconfCluster, IReadOnlyList<string>, bool> done, Func<PartconfCluster, ReshardOperation?, string[], IReadOnlyList<int>, ReshardPlan> planned)
     {
         string cluster = result.GetValue(options.Cluster)!;
@@ -75,9 +75,15 @@ internal static class ReshardCommands
             store = definition.Databases[0].ConnectionString;
         }
 
+        output.HideSecretsOf(definition);
         string verb = kind == ReshardKind.Split ? "split" : "move";
         await using OperationLock held = await OperationLock.TakeAsync(store, cluster, verb, cancellationToken).ConfigureAwait(false);
         ReshardOperation? operation = await ReshardOperation.ReadAsync(store, cluster, cancellationToken).ConfigureAwait(false);
+        foreach (string partition in operation?.NewMap ?? [])
+        {
+            output.HideSecretsOf(definition.ConnectionStringOf(partition));
+        }
+
         if (operation is not null && operation.Kind != kind)
         {
             throw new InvalidOperationException($"A {(operation.Kind == ReshardKind.Split ? "split" : "move")} of cluster {cluster} is in progress: run it again to finish it, or with --abort to undo it, before a {verb}.");
@@ -100,7 +106,7 @@ internal static class ReshardCommands
         ReshardPlan plan = planned(definition, operation, oldMap, await DbCodesAsync(definition, oldMap, cancellationToken).ConfigureAwait(false));
         if (operation is not null && !operation.NewMap.SequenceEqual(plan.NewMap, StringComparer.Ordinal))
         {
-            throw new InvalidOperationException($"A {verb} of cluster {cluster} to a different map is in progress (new partitions: {string.Join(", ", operation.NewMap.Except(operation.OldMap))}): run it again with its own arguments, or --abort it.");
+            throw new InvalidOperationException($"A {verb} of cluster {cluster} to a different map is in progress (new partitions: {string.Join(", ", operation.NewMap.Except(operation.OldMap).Select(ConnectionStrings.Shown))}): run it again with its own arguments, or --abort it.");
         }
 
         bool switched = operation?.Switched ?? false;

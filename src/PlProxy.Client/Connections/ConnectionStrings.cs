@@ -132,6 +132,50 @@ internal static class ConnectionStrings
         return builder.ConnectionString;
     }
 
+    /// <summary>
+    /// A connection string as a message may show it: host, port, database and user, in the form it was written, and
+    /// <c>password=***</c> where it has one — never a password. A string that cannot be read is not shown at all.
+    /// </summary>
+    public static string Shown(string connectionString)
+    {
+        NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            builder = new NpgsqlConnectionStringBuilder(ToNpgsql(connectionString));
+        }
+        catch (ArgumentException)
+        {
+            return "(a connection string that cannot be read)";
+        }
+
+        bool secret = !string.IsNullOrEmpty(builder.Password) || !string.IsNullOrEmpty(builder.SslPassword);
+        return LibpqConnectionString.IsLibpq(connectionString)
+            ? $"host={builder.Host} port={builder.Port} dbname={builder.Database} user={builder.Username}{(secret ? " password=***" : "")}"
+            : $"Host={builder.Host};Port={builder.Port};Database={builder.Database};Username={builder.Username}{(secret ? ";Password=***" : "")}";
+    }
+
+    /// <summary>The passwords a connection string holds (password, SSL password), as its reader takes them; none when it cannot be read.</summary>
+    public static IEnumerable<string> Secrets(string connectionString)
+    {
+        NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            builder = new NpgsqlConnectionStringBuilder(ToNpgsql(connectionString));
+        }
+        catch (ArgumentException)
+        {
+            yield break;
+        }
+
+        foreach (string? secret in (string?[])[builder.Password, builder.SslPassword])
+        {
+            if (!string.IsNullOrEmpty(secret))
+            {
+                yield return secret;
+            }
+        }
+    }
+
     private static NpgsqlConnectionStringBuilder FromLibpq(string connectionString)
     {
         var builder = new NpgsqlConnectionStringBuilder();
