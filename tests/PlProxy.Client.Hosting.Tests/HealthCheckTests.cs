@@ -83,4 +83,40 @@ public sealed class HealthCheckTests(HostingFixture fixture) : IClassFixture<Hos
         Assert.NotEqual("ok", entry.Data["pair/1"]);
         Assert.Contains("pair/1 (host1)", entry.Description, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task APartitionThatAcceptsAndNeverAnswers_IsUnhealthyWithinTheChecksTimeout()
+    {
+        // A listener that takes the TCP connection and never says a word: Npgsql's open would wait its Timeout (15 s).
+        using var silent = new TcpListener(IPAddress.Loopback, 0);
+        silent.Start();
+        var accepted = new List<Socket>();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        Task accepting = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                accepted.Add(await silent.AcceptSocketAsync(stop.Token));
+            }
+        }, stop.Token);
+        var mute = new Npgsql.NpgsqlConnectionStringBuilder(fixture.Partitions[1]) { Port = ((IPEndPoint)silent.LocalEndpoint).Port };
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddPlProxy(options => options.AddCluster("pair", fixture.Partitions[0], mute.ConnectionString));
+        services.AddHealthChecks().AddPlProxy(timeout: TimeSpan.FromSeconds(1));
+        await using ServiceProvider provider = services.BuildServiceProvider();
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        HealthReport report = await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync(Token).WaitAsync(TimeSpan.FromSeconds(30), Token);
+        TimeSpan took = started.Elapsed;
+
+        HealthReportEntry entry = report.Entries["plproxy"];
+        Assert.Equal(HealthStatus.Unhealthy, entry.Status);
+        Assert.Equal("no answer within 1 s", entry.Data["pair/1"]);
+        Assert.True(took < TimeSpan.FromSeconds(8), $"the check took {took.TotalSeconds:0.0} s; its timeout is 1 s and Npgsql's connect timeout 15 s");
+        Assert.NotEmpty(accepted); // the listener did take the connection
+        await stop.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => accepting);
+        accepted.ForEach(socket => socket.Dispose());
+    }
 }

@@ -22,6 +22,39 @@ public sealed class WarmUpTests(HostingFixture fixture) : IClassFixture<HostingF
     }
 
     [Fact]
+    public async Task ClusterAMapTableLacks_FailsTheHostStartAsAFirstCallWouldNamingIt()
+    {
+        // The README's plproxy.cluster_map form: get_cluster_version is max(version), NULL for a cluster it lacks.
+        string proxy = await fixture.Server.CreateDatabaseAsync("warmup_map", cancellationToken: Token);
+        await fixture.Server.ExecuteAsync("warmup_map", """
+            create schema plproxy;
+            create table plproxy.cluster_map (cluster_name text, version int4, part_nr int4, connstr text);
+            create function plproxy.get_cluster_version(i_cluster text) returns int4 language sql as $$
+                select max(version) from plproxy.cluster_map where cluster_name = i_cluster $$;
+            create function plproxy.get_cluster_partitions(i_cluster text) returns setof text language sql as $$
+                select connstr from plproxy.cluster_map where cluster_name = i_cluster order by part_nr $$;
+            create function plproxy.get_cluster_config(in i_cluster text, out key text, out val text) returns setof record language sql as $$
+                select null::text, null::text where false $$;
+            """, Token);
+        HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddPlProxy(options => options.ProxyDatabase = proxy).AddProxy<IDefinedInProxyDatabase>().WarmUpOnStart();
+        using IHost host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<PlProxyException>(() => host.StartAsync(Token));
+
+        Assert.Equal("fromproxy", error.Cluster);
+        Assert.Contains("no such cluster: fromproxy (proxy database: plproxy.get_cluster_version('fromproxy') returned NULL)", error.Message, StringComparison.Ordinal);
+
+        // A first call, without the warm-up, raises the same error.
+        ServiceCollection services = new();
+        services.AddPlProxy(options => options.ProxyDatabase = proxy).AddProxy<IDefinedInProxyDatabase>();
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        PlProxyException first = await Assert.ThrowsAsync<PlProxyException>(() => provider.GetRequiredService<IDefinedInProxyDatabase>().WhoamiAsync(Token));
+        Assert.Equal((error.Cluster, error.SqlState), (first.Cluster, first.SqlState));
+        Assert.Contains("no such cluster: fromproxy (proxy database: plproxy.get_cluster_version('fromproxy') returned NULL)", first.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ProxyDatabaseCluster_IsLoadedAtStart_BeforeAnyCall()
     {
         HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());

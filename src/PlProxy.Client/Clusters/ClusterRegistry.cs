@@ -91,6 +91,10 @@ internal sealed class ClusterRegistry : IAsyncDisposable
             {
                 throw errors.Error($"no such cluster: {name} (proxy database: {e.MessageText})", e.SqlState, e);
             }
+            catch (ClusterNotDefinedException e)
+            {
+                throw errors.Error($"no such cluster: {name} (proxy database: {e.Message})", PostgresErrorCodes.UndefinedObject, e);
+            }
         }
     }
 

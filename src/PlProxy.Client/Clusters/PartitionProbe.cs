@@ -53,22 +53,32 @@ internal static class PartitionProbe
             return health with { Failure = "circuit open: the partition failed repeatedly, calls to it fail fast" };
         }
 
+        // The timeout bounds the whole probe: Npgsql's open does not stop at a cancellation while a server that took
+        // the TCP connection never answers its startup (it waits for the connection string's Timeout), so the probe
+        // stops waiting for it; the open, left to end on its own, is observed when it does.
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
+        Task selectOne = SelectOneAsync(pool, deadline.Token);
         try
         {
-            await using NpgsqlConnection open = await pool.OpenConnectionAsync(deadline.Token).ConfigureAwait(false);
-            await using var command = new NpgsqlCommand("select 1", open);
-            await command.ExecuteScalarAsync(deadline.Token).ConfigureAwait(false);
+            await selectOne.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
             return health;
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is TimeoutException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
+            _ = selectOne.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
             return health with { Failure = $"no answer within {timeout.TotalSeconds:0.###} s" };
         }
         catch (NpgsqlException e)
         {
             return health with { Failure = e.Message };
         }
+    }
+
+    private static async Task SelectOneAsync(NpgsqlDataSource pool, CancellationToken cancellationToken)
+    {
+        await using NpgsqlConnection open = await pool.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand("select 1", open);
+        await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
     }
 }

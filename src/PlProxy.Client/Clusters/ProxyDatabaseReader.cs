@@ -30,6 +30,7 @@ internal static class ProxyDatabaseReader
         """;
 
     /// <summary>The cluster's current version, without reading the rest.</summary>
+    /// <exception cref="ClusterNotDefinedException">The proxy database gives the cluster no version.</exception>
     public static async Task<string> VersionAsync(NpgsqlDataSource proxy, string cluster, CancellationToken cancellationToken)
     {
         if (await SqlMedAsync(proxy, cluster, cancellationToken).ConfigureAwait(false) is { } sqlMed)
@@ -39,7 +40,8 @@ internal static class ProxyDatabaseReader
 
         await using NpgsqlCommand command = proxy.CreateCommand("select plproxy.get_cluster_version($1)::text");
         command.Parameters.Add(new NpgsqlParameter { Value = cluster });
-        return (string)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+        return await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) as string
+            ?? throw new ClusterNotDefinedException($"plproxy.get_cluster_version('{cluster}') returned NULL"); // as a map table's max(version) does for a cluster it lacks
     }
 
     /// <summary>The cluster's definition.</summary>
