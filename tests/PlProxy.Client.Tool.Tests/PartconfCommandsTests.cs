@@ -1,4 +1,5 @@
 using PlProxy.Client.Hashing;
+using PlProxy.Client.Partconf;
 using PlProxy.Client.Testing;
 
 namespace PlProxy.Client.Scaffold.Tests;
@@ -36,7 +37,7 @@ public sealed class PartconfCommandsTests
         }
 
         (_, string afterOutput, _) = await Tool.RunAsync(["status", "--proxy", proxy, "--cluster", "users"]);
-        Assert.Contains($"{partitions.Databases[1]} (partitions 1 of 2): partconf 2, partitions 1 of 2, mask, modern hash, db_code 1, fenced {{}}, configuration version 1", afterOutput, StringComparison.Ordinal);
+        Assert.Contains($"{partitions.Databases[1]} (partitions 1 of 2): partconf {PartconfDatabase.ScriptVersion}, partitions 1 of 2, mask, modern hash, db_code 1, fenced {{}}, configuration version 1", afterOutput, StringComparison.Ordinal);
 
         (int clean, string cleanOutput, _) = await Tool.RunAsync(["verify", "--proxy", proxy, "--cluster", "users"]);
         Assert.Equal(0, clean);

@@ -30,7 +30,7 @@ internal static class PgQCommands
         {
             string queue = result.GetValue(options.Queue)!;
             string into = result.GetValue(targetQueue) ?? queue;
-            return RunAsync(result, options, result.GetValue(target)!, result.GetValue(once), "move", output, (consumer, database, ct) =>
+            return RunAsync(result, options, result.GetValue(target)!, into, result.GetValue(once), "move", output, (consumer, database, ct) =>
                 consumer.ProcessBatchChunksIntoAsync(database, (_, events, connection, token) => QueueWriter.CopyAsync(connection, into, events, token), ct), cancellationToken);
         }));
         return command;
@@ -51,7 +51,7 @@ internal static class PgQCommands
             string QueueOf(PgQBatchEvent e) => name switch { "type" => e.Type, "extra2" => e.Extra2, "extra3" => e.Extra3, "extra4" => e.Extra4, _ => e.Extra1 } is { Length: > 0 } queue
                 ? queue
                 : throw new InvalidOperationException($"Event {e.Id} has no {name}: it names no target queue.");
-            return RunAsync(result, options, result.GetValue(target)!, result.GetValue(once), "split", output, (consumer, database, ct) =>
+            return RunAsync(result, options, result.GetValue(target)!, null, result.GetValue(once), "split", output, (consumer, database, ct) =>
                 consumer.ProcessBatchChunksIntoAsync(database, async (_, events, connection, token) =>
                 {
                     // One COPY per target queue of the chunk, each queue's events in their order (as SkyTools' splitter).
@@ -75,11 +75,12 @@ internal static class PgQCommands
         var period = new Option<string>("--period") { Description = "One table per 'day' or per 'month'", DefaultValueFactory = _ => "day" };
         period.AcceptOnlyFromAmong("day", "month");
         var fields = new Option<string>("--fields") { Description = "The columns to keep, optionally renamed: \"a, b:newname\" (default: all)" };
+        var eventTypes = new Option<string>("--event-types") { Description = "Only these operations, e.g. \"I\" or \"I,U\" (logutriga's I, U, D: the type up to its ':'); default: every event, as SkyTools writes them" };
         var template = new Option<string>("--part-template") { Description = "SQL creating a period table (_DEST_TABLE, _PARENT); default: create table _DEST_TABLE (like _PARENT including all)" };
         var once = new Option<bool>("--once") { Description = "Process every batch ready now, then exit" };
-        var command = new Command("dispatch-table", "Table dispatcher: logutriga's inserted rows into per-day or per-month tables of a parent table, created on demand.")
+        var command = new Command("dispatch-table", "Table dispatcher: every event's row (logutriga's inserts, updates and deletes alike) into per-day or per-month tables of a parent table, created on demand.")
         {
-            target, destTable, partField, partBy, period, fields, template, once,
+            target, destTable, partField, partBy, period, fields, eventTypes, template, once,
         };
         options.AddTo(command);
         command.Validators.Add(result =>
@@ -92,8 +93,8 @@ internal static class PgQCommands
         command.SetAction((result, cancellationToken) => PartconfCommands.ReportedAsync(result, "pgq dispatch-table", output =>
         {
             var dispatcher = new TableDispatcher(result.GetValue(destTable)!, result.GetValue(partField), result.GetValue(period) == "month",
-                TableDispatcher.Fields(result.GetValue(fields)), result.GetValue(template));
-            return RunAsync(result, options, result.GetValue(target)!, result.GetValue(once), "dispatch-table", output,
+                TableDispatcher.Fields(result.GetValue(fields)), result.GetValue(template), TableDispatcher.EventTypes(result.GetValue(eventTypes)));
+            return RunAsync(result, options, result.GetValue(target)!, null, result.GetValue(once), "dispatch-table", output,
                 (consumer, database, ct) => consumer.ProcessBatchIntoAsync(database, dispatcher.ApplyAsync, ct), cancellationToken);
         }));
         return command;
@@ -112,7 +113,7 @@ internal static class PgQCommands
         command.SetAction((result, cancellationToken) => PartconfCommands.ReportedAsync(result, "pgq dispatch-cube", output =>
         {
             var dispatcher = new CubeDispatcher(result.GetValue(mode) == "keep-latest", result.GetValue(dateFormat) ?? "");
-            return RunAsync(result, options, result.GetValue(target)!, result.GetValue(once), "dispatch-cube", output,
+            return RunAsync(result, options, result.GetValue(target)!, null, result.GetValue(once), "dispatch-cube", output,
                 (consumer, database, ct) => consumer.ProcessBatchIntoAsync(database, dispatcher.ApplyAsync, ct), cancellationToken);
         }));
         return command;
@@ -168,14 +169,21 @@ internal static class PgQCommands
         return command;
     }
 
-    // Runs a mover: registers its consumer if needed (saying so), then has it apply batches into the target exactly once.
+    // Runs a mover: checks that its queues exist, registers its consumer if needed (saying so), then has it apply
+    // batches into the target exactly once.
     private static async Task<int> RunAsync(
-        ParseResult result, QueueOptions options, string target, bool once, string verb, TextWriter output,
+        ParseResult result, QueueOptions options, string target, string? targetQueue, bool once, string verb, TextWriter output,
         Func<PgQConsumer, NpgsqlDataSource, CancellationToken, Task<PgQBatchResult?>> processBatch, CancellationToken cancellationToken)
     {
         await using NpgsqlDataSource source = NpgsqlDataSource.Create(ConnectionStrings.ToNpgsql(result.GetValue(options.Source)!));
         await using NpgsqlDataSource into = NpgsqlDataSource.Create(ConnectionStrings.ToNpgsql(target));
         var consumer = new PgQConsumer(source, result.GetValue(options.Queue)!, result.GetValue(options.Consumer)!);
+        await QueueWriter.RequireQueueAsync(source, consumer.Queue, "source", cancellationToken).ConfigureAwait(false);
+        if (targetQueue is not null)
+        {
+            await QueueWriter.RequireQueueAsync(into, targetQueue, "target", cancellationToken).ConfigureAwait(false);
+        }
+
         if (await consumer.RegisterAsync(cancellationToken).ConfigureAwait(false))
         {
             await output.WriteLineAsync($"plproxy pgq {verb}: consumer {consumer.Consumer} registered on queue {consumer.Queue}; PgQ delivers it the events inserted from now on").ConfigureAwait(false);

@@ -18,7 +18,14 @@ internal static class QueueWriter
         await using (var current = new NpgsqlCommand("select pgq.current_event_table($1)", connection))
         {
             current.Parameters.Add(new NpgsqlParameter<string> { TypedValue = queue });
-            table = (string)(await current.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            try
+            {
+                table = (string)(await current.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            }
+            catch (PostgresException e) when (e.MessageText.StartsWith("Event queue not found", StringComparison.Ordinal))
+            {
+                throw NoQueue("target", queue, e);
+            }
         }
 
         await using NpgsqlBinaryImporter copy = await connection.BeginBinaryImportAsync(
@@ -42,4 +49,25 @@ internal static class QueueWriter
 
         await copy.CompleteAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Throws, naming the queue and the side, unless <paramref name="database"/> has PgQ and the queue.</summary>
+    public static async Task RequireQueueAsync(NpgsqlDataSource database, string queue, string side, CancellationToken cancellationToken)
+    {
+        await using NpgsqlCommand exists = database.CreateCommand("select exists (select from pgq.queue where queue_name = $1)");
+        exists.Parameters.Add(new NpgsqlParameter<string> { TypedValue = queue });
+        try
+        {
+            if (await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not true)
+            {
+                throw NoQueue(side, queue, null);
+            }
+        }
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.InvalidSchemaName or PostgresErrorCodes.UndefinedTable)
+        {
+            throw new InvalidOperationException($"The {side} database has no PgQ (create extension pgq), so no queue {queue}; nothing was applied.", e);
+        }
+    }
+
+    private static InvalidOperationException NoQueue(string side, string queue, Exception? inner) =>
+        new($"The {side} database has no queue {queue} (select pgq.create_queue('{queue.Replace("'", "''", StringComparison.Ordinal)}') creates it); nothing was applied.", inner);
 }

@@ -6,12 +6,17 @@ using PlProxy.Client.PgQ;
 namespace PlProxy.Client.Tool.PgQ;
 
 /// <summary>
-/// SkyTools' table dispatcher: logutriga's urlencoded inserts into per-period tables of a parent table
-/// (<c>&lt;table&gt;_YYYY_MM_DD</c> or <c>_YYYY_MM</c>), each created on demand from the parent (or a template), the
-/// period taken from a column of the row or from the event's time; optionally only some columns, renamed.
+/// SkyTools' table dispatcher: the urlencoded row of every event (logutriga's inserts, updates and deletes alike: a log
+/// of row versions) into per-period tables of a parent table (<c>&lt;table&gt;_YYYY_MM_DD</c> or <c>_YYYY_MM</c>),
+/// each created on demand from the parent (or a template), the period taken from a column of the row or from the
+/// event's time; optionally only some columns, renamed, and only some event types.
 /// </summary>
-internal sealed class TableDispatcher(string destTable, string? partField, bool monthly, IReadOnlyList<(string From, string To)>? fields, string? partTemplate)
+internal sealed class TableDispatcher(string destTable, string? partField, bool monthly, IReadOnlyList<(string From, string To)>? fields, string? partTemplate, IReadOnlySet<string>? eventTypes = null)
 {
+    /// <summary>Parses <c>--event-types "I,U"</c>: the operations (logutriga's type up to its ':') to write; null for all.</summary>
+    public static IReadOnlySet<string>? EventTypes(string? text) =>
+        string.IsNullOrWhiteSpace(text) ? null : text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).ToHashSet(StringComparer.Ordinal);
+
     /// <summary>Parses <c>--fields "a, b:newname"</c>.</summary>
     public static IReadOnlyList<(string From, string To)>? Fields(string? text) =>
         string.IsNullOrWhiteSpace(text) || text.Trim() == "*"
@@ -21,9 +26,9 @@ internal sealed class TableDispatcher(string destTable, string? partField, bool 
 
     public async Task ApplyAsync(PgQBatch batch, PgQBatchEvent @event, NpgsqlConnection target, CancellationToken cancellationToken)
     {
-        if (@event.Type is not { } type || !type.StartsWith("I:", StringComparison.Ordinal) && type != "I")
+        if (eventTypes is not null && !eventTypes.Contains((@event.Type ?? "").Split(':', 2)[0]))
         {
-            throw new InvalidOperationException($"Event {@event.Id} is '{@event.Type}': the table dispatcher applies logutriga's inserts (I:...) only.");
+            return; // a type the dispatcher was told to leave out
         }
 
         IReadOnlyList<KeyValuePair<string, string?>> row = PgQUrlEncoding.Decode(@event.Data ?? "");

@@ -1,4 +1,4 @@
--- partconf, version 2: the partition side of PlProxy.Client's routing, installed on every partition database.
+-- partconf, version 3: the partition side of PlProxy.Client's routing, installed on every partition database.
 -- Idempotent: running it again updates the functions and keeps the configuration and the id sequence.
 --
 --   partconf.conf             one row: the cluster, the partition numbers this database serves, the partition count,
@@ -12,7 +12,8 @@
 --   partconf.global_id()      ids unique across the cluster: nextval * 1024 + db_code
 --
 -- SQLSTATEs: PX001 the hash belongs to another database, or its keys are being moved (nothing was written: resend
--- with a fresh partition map); PX000 partconf is not configured on this database.
+-- with a fresh partition map); PX002 the key or its hash is NULL, so it belongs to no partition (resending cannot
+-- help); PX000 partconf is not configured on this database; 22023 a fence's arguments describe no keys of this cluster.
 
 create schema if not exists partconf;
 
@@ -43,7 +44,7 @@ alter table partconf.conf drop constraint if exists conf_fenced_nrs;
 
 create sequence if not exists partconf.global_id_seq;
 
-create or replace function partconf.script_version() returns int4 language sql immutable as $$ select 2 $$;
+create or replace function partconf.script_version() returns int4 language sql immutable as $$ select 3 $$;
 
 create or replace function partconf.configure(
     i_cluster text, i_part_nrs int4[], i_part_count int4, i_db_code int4,
@@ -59,15 +60,32 @@ returns int8 language sql as $$
 $$;
 
 -- Fences the keys whose partition under i_count is one of i_nrs (i_count is the partition count, or the doubled count
--- of a split), for i_seconds: check_hash refuses them with PX001 until the fence is lifted or expires.
+-- of a split), for i_seconds: check_hash refuses them with PX001 until the fence is lifted or expires. Arguments that
+-- would fence nothing (a count of 0, a count a mask cluster cannot have, partition numbers outside the count, no
+-- partition, no lifetime) are refused (22023) and nothing changes.
 create or replace function partconf.fence(i_nrs int4[], i_count int4, i_seconds float8) returns timestamptz language plpgsql as $$
 declare
-    until timestamptz := clock_timestamp() + make_interval(secs => i_seconds);
+    c partconf.conf;
+    until timestamptz;
 begin
-    update partconf.conf set fenced_nrs = i_nrs, fence_count = i_count, fenced_until = until, version = version + 1;
+    select * into c from partconf.conf;
     if not found then
         raise exception 'partconf is not configured on database %', current_database() using errcode = 'PX000';
     end if;
+    if i_count is null or i_count < 1 then
+        raise exception 'partconf.fence: the partition count must be positive, not %', coalesce(i_count::text, 'NULL') using errcode = '22023';
+    end if;
+    if c.mapping = 'mask' and (i_count & (i_count - 1)) <> 0 then
+        raise exception 'partconf.fence: cluster % maps by mask, so its partition count is a power of two, not %', c.cluster_name, i_count using errcode = '22023';
+    end if;
+    if i_nrs is null or cardinality(i_nrs) = 0 or array_position(i_nrs, null) is not null or not (0 <= all (i_nrs) and i_count > all (i_nrs)) then
+        raise exception 'partconf.fence: the partitions to fence (%) must be some of 0..% under count %', coalesce(i_nrs::text, 'NULL'), i_count - 1, i_count using errcode = '22023';
+    end if;
+    if i_seconds is null or not (i_seconds > 0) then
+        raise exception 'partconf.fence: the fence needs a positive lifetime in seconds, not %', coalesce(i_seconds::text, 'NULL') using errcode = '22023';
+    end if;
+    until := clock_timestamp() + make_interval(secs => i_seconds);
+    update partconf.conf set fenced_nrs = i_nrs, fence_count = i_count, fenced_until = until, version = version + 1;
     return until;
 end
 $$;
@@ -96,7 +114,7 @@ begin
             using errcode = 'PX000', hint = 'Install it with plproxy partconf install, or call partconf.configure(...).';
     end if;
     if i_hash is null then
-        raise exception 'partconf.check_hash: the hash is NULL (cluster %)', c.cluster_name using errcode = 'PX001';
+        raise exception 'partconf.check_hash: the hash is NULL (cluster %): it belongs to no partition', c.cluster_name using errcode = 'PX002';
     end if;
     p := case c.mapping when 'mask' then (i_hash & (c.part_count - 1))::int4 else abs(i_hash % c.part_count)::int4 end;
     if not (p = any (c.part_nrs)) then
@@ -179,7 +197,7 @@ $$;
 -- Row trigger: create trigger t before insert or update on accounts for each row
 --     execute function partconf.valid_hash('username');            -- hashtext (the cluster's flavour) of the column
 --     execute function partconf.valid_hash('user_id', 'hashint8');  -- or a named hash function of the column
--- rejects (PX001) a row whose key does not belong to this database, and declares the table partitioned by that column.
+-- rejects (PX001) a row whose key does not belong to this database (PX002 a NULL key), and declares the table partitioned by that column.
 create or replace function partconf.valid_hash() returns trigger language plpgsql as $$
 declare
     h int8;
@@ -194,7 +212,7 @@ begin
         execute format('select partconf.hash_text(($1).%I::text)', tg_argv[0]) into h using new;
     end if;
     if h is null then
-        raise exception 'partconf.valid_hash on %: the key column % is NULL', tg_table_name, tg_argv[0] using errcode = 'PX001';
+        raise exception 'partconf.valid_hash on %: the key column % is NULL: it belongs to no partition', tg_table_name, tg_argv[0] using errcode = 'PX002';
     end if;
     perform partconf.check_hash(h);
     return new;

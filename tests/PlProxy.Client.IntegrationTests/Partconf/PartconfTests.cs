@@ -68,6 +68,54 @@ public sealed class PartconfTests(PartconfFixture fixture)
     }
 
     [Fact]
+    public async Task CheckHashAndValidHash_OfANullKey_FailWithTheirOwnStateNobodyResends()
+    {
+        NpgsqlDataSource[] databases = await fixture.ClusterAsync(1, _ => new PartconfSettings("users", [0], 1, 0), Token);
+        await ExecuteAsync(databases[0], """
+            create table accounts (username text);
+            create trigger accounts_partition before insert on accounts for each row execute function partconf.valid_hash('username');
+            """);
+
+        var check = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(databases[0], "select partconf.check_hash(null)"));
+        var row = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(databases[0], "insert into accounts values (null)"));
+
+        Assert.Equal((PartconfDatabase.NullKeySqlState, PartconfDatabase.NullKeySqlState), (check.SqlState, row.SqlState));
+        Assert.NotEqual(PartconfDatabase.WrongPartitionSqlState, PartconfDatabase.NullKeySqlState);
+        Assert.Contains("the hash is NULL (cluster users): it belongs to no partition", check.MessageText, StringComparison.Ordinal);
+        Assert.Contains("the key column username is NULL", row.MessageText, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("'{0}', 0, 60", "the partition count must be positive, not 0")]
+    [InlineData("'{0}', 3, 60", "cluster users maps by mask, so its partition count is a power of two, not 3")]
+    [InlineData("'{4}', 4, 60", "the partitions to fence ({4}) must be some of 0..3 under count 4")]
+    [InlineData("'{-1}', 4, 60", "the partitions to fence ({-1}) must be some of 0..3 under count 4")]
+    [InlineData("'{}', 4, 60", "the partitions to fence ({}) must be some of 0..3 under count 4")]
+    [InlineData("'{1,null}', 4, 60", "must be some of 0..3 under count 4")]
+    [InlineData("'{1}', 4, 0", "the fence needs a positive lifetime in seconds, not 0")]
+    public async Task Fence_WithArgumentsThatFenceNothing_IsRefusedAndChangesNothing(string arguments, string message)
+    {
+        NpgsqlDataSource[] databases = await fixture.ClusterAsync(1, _ => new PartconfSettings("users", [0, 1], 2, 0), Token);
+        long version = await ScalarAsync<long>(databases[0], "select version from partconf.conf");
+
+        var error = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(databases[0], $"select partconf.fence({arguments})"));
+
+        Assert.Equal(PostgresErrorCodes.InvalidParameterValue, error.SqlState);
+        Assert.Contains(message, error.MessageText, StringComparison.Ordinal);
+        Assert.Equal((version, "{}"), (await ScalarAsync<long>(databases[0], "select version from partconf.conf"), await ScalarAsync<string>(databases[0], "select fenced_nrs::text from partconf.conf")));
+    }
+
+    [Fact]
+    public async Task Fence_OnAModularCluster_TakesACountThatIsNoPowerOfTwo()
+    {
+        NpgsqlDataSource[] databases = await fixture.ClusterAsync(1, _ => new PartconfSettings("users", [0, 1, 2], 3, 0) { ModularMapping = true }, Token);
+
+        await ExecuteAsync(databases[0], "select partconf.fence('{2}', 3, 60)");
+
+        Assert.Equal("{2}/3", await ScalarAsync<string>(databases[0], "select fenced_nrs::text || '/' || fence_count from partconf.conf"));
+    }
+
+    [Fact]
     public async Task Fence_UnderTheDoubledCount_RefusesExactlyTheKeysASplitMoves()
     {
         // Partition 1 of 2 splits: its keys that map to 3 of 4 move, those that map to 1 of 4 stay.

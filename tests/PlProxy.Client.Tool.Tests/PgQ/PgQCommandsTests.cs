@@ -118,6 +118,25 @@ public sealed class PgQCommandsTests(PgQToolFixture fixture) : IClassFixture<PgQ
     }
 
     [Fact]
+    public async Task MoveAndSplit_ToOrFromAQueueThatDoesNotExist_NameTheQueueAndTheSideAndApplyNothing()
+    {
+        string source = await fixture.DatabaseAsync(["orders"], Token);
+        string target = await fixture.DatabaseAsync(["central"], Token);
+        await Tool.RunAsync(["pgq", "register", "--source", source, "--queue", "orders", "--consumer", "mover"]);
+        await ProduceAsync(source, "orders", 3);
+
+        (int noTarget, _, string noTargetError) = await Tool.RunAsync(["pgq", "move", "--source", source, "--queue", "orders", "--target", target, "--target-queue", "nosuch", "--consumer", "mover", "--once"]);
+        (int noSource, _, string noSourceError) = await Tool.RunAsync(["pgq", "move", "--source", source, "--queue", "gone", "--target", target, "--target-queue", "central", "--consumer", "mover", "--once"]);
+        (int splitInto, _, string splitIntoError) = await Tool.RunAsync(["pgq", "split", "--source", source, "--queue", "orders", "--target", target, "--queue-field", "type", "--consumer", "mover", "--once"]);
+
+        Assert.Equal((2, 2, 2), (noTarget, noSource, splitInto));
+        Assert.Contains("The target database has no queue nosuch (select pgq.create_queue('nosuch') creates it); nothing was applied.", noTargetError, StringComparison.Ordinal);
+        Assert.Contains("The source database has no queue gone", noSourceError, StringComparison.Ordinal);
+        Assert.Contains("The target database has no queue type", splitIntoError, StringComparison.Ordinal); // the events' types name queues the target lacks
+        Assert.Empty(await ConsumeAsync(target, "central"));
+    }
+
+    [Fact]
     public async Task Split_PutsEachEventIntoTheQueueItsFieldNames()
     {
         string source = await fixture.DatabaseAsync(["all"], Token);
@@ -168,6 +187,44 @@ public sealed class PgQCommandsTests(PgQToolFixture fixture) : IClassFixture<PgQ
         Assert.Equal(0, again);
         Assert.Equal("1:10.5:a b&c|2:20:", await RowsAsync(target, "orders_log_2026_11_29"));
         Assert.Equal("3:30:x", await RowsAsync(target, "orders_log_2026_11_30"));
+    }
+
+    [Fact]
+    public async Task DispatchTable_OfInsertsUpdatesAndDeletes_WritesEveryEventsRowAsSkyToolsTableDispatcherDoes()
+    {
+        string source = await fixture.DatabaseAsync(["rows"], Token);
+        string target = await fixture.DatabaseAsync([], Token);
+        await Tool.RunAsync(["pgq", "register", "--source", source, "--queue", "rows", "--consumer", "all-types"]);
+        await Tool.RunAsync(["pgq", "register", "--source", source, "--queue", "rows", "--consumer", "inserts-only"]);
+        await ExecuteAsync(source, """
+            create table orders (id int4 primary key, total numeric, note text);
+            create trigger orders_log after insert or update or delete on orders for each row execute function pgq.logutriga('rows');
+            insert into orders values (1, 10, 'a'), (2, null, ''), (3, 30, null);
+            update orders set total = 15, note = '' where id = 1;
+            delete from orders where id = 2;
+            update orders set note = 'x y&z=1 é' where id = 3;
+            """);
+        await ExecuteAsync(target, "create table orders_log (id int4, total numeric, note text); create table inserts_log (like orders_log)");
+        await TickAsync(source, "rows");
+
+        (int exitCode, _, string error) = await Tool.RunAsync(["pgq", "dispatch-table", "--source", source, "--queue", "rows", "--target", target,
+            "--consumer", "all-types", "--dest-table", "orders_log", "--part-by", "event-time", "--period", "month", "--once"]);
+        (int insertsOnly, _, string insertsError) = await Tool.RunAsync(["pgq", "dispatch-table", "--source", source, "--queue", "rows", "--target", target,
+            "--consumer", "inserts-only", "--dest-table", "inserts_log", "--part-by", "event-time", "--period", "month", "--event-types", "I", "--once"]);
+
+        Assert.True(exitCode == 0, error);
+        Assert.True(insertsOnly == 0, insertsError);
+        List<PgQBatchEvent> events = await ConsumeAsync(source, "rows");
+        Assert.Equal(["I", "I", "I", "U", "D", "U"], events.Select(e => e.Type!.Split(':')[0]));
+        string month = DateTime.UtcNow.ToString("yyyy_MM", System.Globalization.CultureInfo.InvariantCulture);
+        const string Row = @"select coalesce(id::text, '\N') || '|' || coalesce(total::text, '\N') || '|' || coalesce(note, '\N') from ";
+        List<string> written = await ListAsync(target, Row + $"orders_log_{month}");
+        List<string> reference = await SkyToolsRowsAsync(events.Select(e => e.Data!));
+        Assert.Equal(reference.Order(StringComparer.Ordinal), written.Order(StringComparer.Ordinal));
+        Assert.Contains(@"2|\N|", written); // NULL and '' kept apart; the deleted row's last version logged
+        Assert.Equal(
+            (await SkyToolsRowsAsync(events.Where(e => e.Type!.StartsWith("I:", StringComparison.Ordinal)).Select(e => e.Data!))).Order(StringComparer.Ordinal),
+            (await ListAsync(target, Row + $"inserts_log_{month}")).Order(StringComparer.Ordinal));
     }
 
     [Fact]
@@ -336,6 +393,46 @@ public sealed class PgQCommandsTests(PgQToolFixture fixture) : IClassFixture<PgQ
         }
 
         return seen;
+    }
+
+    // What SkyTools' table_dispatcher writes for each event: python-skytools' db_urldecode of its data (the reference),
+    // the columns id, total and note as text, NULL as \N.
+    private static async Task<List<string>> SkyToolsRowsAsync(IEnumerable<string> data)
+    {
+        var start = new ProcessStartInfo("/usr/bin/python3", ["-c", """
+            import sys, skytools
+            for line in sys.stdin.read().splitlines():
+                row = skytools.db_urldecode(line)
+                print('|'.join('\\N' if row.get(c) is None else row[c] for c in ('id', 'total', 'note')))
+            """])
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["PYTHONIOENCODING"] = "utf-8";
+        using Process python = Process.Start(start)!;
+        await python.StandardInput.WriteAsync(string.Join('\n', data));
+        python.StandardInput.Close();
+        string output = await python.StandardOutput.ReadToEndAsync(Token);
+        string errors = await python.StandardError.ReadToEndAsync(Token);
+        await python.WaitForExitAsync(Token);
+        Assert.True(python.ExitCode == 0, $"python3-skytools failed: {errors}");
+        return [.. output.Split('\n', StringSplitOptions.RemoveEmptyEntries)];
+    }
+
+    private static async Task<List<string>> ListAsync(string database, string sql)
+    {
+        await using var source = NpgsqlDataSource.Create(database);
+        await using NpgsqlCommand select = source.CreateCommand(sql);
+        await using NpgsqlDataReader reader = await select.ExecuteReaderAsync(Token);
+        var rows = new List<string>();
+        while (await reader.ReadAsync(Token))
+        {
+            rows.Add(reader.GetString(0));
+        }
+
+        return rows;
     }
 
     private static async Task<T> ScalarAsync<T>(string database, string sql)
