@@ -25,9 +25,8 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
         RunAsync<T, IReadOnlyList<T>, RowList<T>>(call, arguments, read, cancellationToken);
 
     // Plans, runs and reads a call in its scope (telemetry, query_timeout, the cluster version's lease until the rows
-    // are read). One database is read right here (RUN ON ANY failing over to the next partition when one cannot be
-    // reached; a call a partition's partconf fence refused re-planned on a refreshed map and sent again); several go
-    // through FanOut, concurrently.
+    // are read). One database starts as every shape starts (OpenFirstRowAsync: RUN ON ANY fail-over, partconf fences
+    // re-planned) and is read right here; several go through FanOut, concurrently.
     private async Task<TResult> RunAsync<T, TResult, TRows>(RemoteCall call, object?[] arguments, RowReader<T> read, CancellationToken cancellationToken)
         where TRows : struct, IRowSink<T, TResult>
     {
@@ -38,46 +37,20 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
             TRows rows = default;
             FenceWait? fences = null; // a partconf fence refused the call (or some of a SPLIT's elements): nothing was written there
             bool done = false;
-            while (!done && scope.Route!.IsSingleDatabase)
+            if (scope.Route!.IsSingleDatabase)
             {
-                try
+                (TargetCursor? cursor, bool hasRow, fences) = await OpenFirstRowAsync(scope, call, arguments).ConfigureAwait(false);
+                if (cursor is not null)
                 {
-                    // One database, read here (no frame of its own); RUN ON ANY fails over to the next partition when
-                    // one cannot be reached (or its circuit is open).
-                    Route route = scope.Route;
-                    for (int attempt = 1; ; attempt++)
+                    await using (cursor.ConfigureAwait(false))
                     {
-                        TargetCursor cursor;
-                        try
+                        for (bool more = hasRow; more; more = await cursor.ReadAsync(scope.Token).ConfigureAwait(false))
                         {
-                            cursor = await PartitionCall.OpenAsync(route, 0, scope.Token).ConfigureAwait(false);
+                            rows.Add(cursor.Current(read));
                         }
-                        catch (PlProxyException e) when (FailsOver(route, e, attempt))
-                        {
-                            int next = (route.Plan.SinglePartition + 1) % route.Cluster.Layout.PartitionCount;
-                            route = route with { Plan = ExecutionPlan.Single(route.Cluster.Layout.ConnectionOf(next), next) };
-                            continue;
-                        }
-
-                        await using (cursor.ConfigureAwait(false))
-                        {
-                            while (await cursor.ReadAsync(scope.Token).ConfigureAwait(false))
-                            {
-                                rows.Add(cursor.Current(read));
-                            }
-                        }
-
-                        break;
                     }
 
                     done = true;
-                }
-                catch (PlProxyException e) when (e.SqlState == PartconfDatabase.WrongPartitionSqlState)
-                {
-                    rows = default;
-                    fences ??= new FenceWait(clusters, logger, fenceTimeout, call);
-                    await fences.NextAsync(scope.Route, e, scope.Token).ConfigureAwait(false);
-                    scope.Replanned(await PlanAsync(call, arguments, scope.Token).ConfigureAwait(false));
                 }
             }
 
@@ -111,6 +84,67 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
         finally
         {
             scope.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// The start every shape of call on one database shares (single, list, partial result, stream): the database
+    /// opened and its first row read, RUN ON ANY failing over to the next partition when one cannot be reached (or its
+    /// circuit is open), and a call a partconf fence refused (PX001: nothing was written there) re-planned on a
+    /// refreshed map and sent again. No row reaches the caller before this returns, so a call that starts over hands
+    /// out nothing twice. The cursor is null when the re-planned call spans several databases (a SPLIT spread over a
+    /// new map): the caller goes on as a fan-out of <see cref="CallScope.Route"/>.
+    /// </summary>
+    private async Task<(TargetCursor? Cursor, bool HasRow, FenceWait? Fences)> OpenFirstRowAsync(CallScope scope, RemoteCall call, object?[] arguments)
+    {
+        FenceWait? fences = null;
+        while (true)
+        {
+            PlProxyException fence;
+            Route route = scope.Route!;
+            for (int attempt = 1; ; attempt++)
+            {
+                TargetCursor cursor;
+                try
+                {
+                    cursor = await PartitionCall.OpenAsync(route, 0, scope.Token).ConfigureAwait(false);
+                }
+                catch (PlProxyException e) when (FailsOver(route, e, attempt))
+                {
+                    int next = (route.Plan.SinglePartition + 1) % route.Cluster.Layout.PartitionCount;
+                    route = route with { Plan = ExecutionPlan.Single(route.Cluster.Layout.ConnectionOf(next), next) };
+                    continue;
+                }
+                catch (PlProxyException e) when (e.SqlState == PartconfDatabase.WrongPartitionSqlState)
+                {
+                    fence = e;
+                    break;
+                }
+
+                try
+                {
+                    return (cursor, await cursor.ReadAsync(scope.Token).ConfigureAwait(false), fences);
+                }
+                catch (PlProxyException e) when (e.SqlState == PartconfDatabase.WrongPartitionSqlState)
+                {
+                    await cursor.DisposeAsync().ConfigureAwait(false);
+                    fence = e;
+                    break;
+                }
+                catch
+                {
+                    await cursor.DisposeAsync().ConfigureAwait(false);
+                    throw;
+                }
+            }
+
+            fences ??= new FenceWait(clusters, logger, fenceTimeout, call);
+            await fences.NextAsync(scope.Route!, fence, scope.Token).ConfigureAwait(false);
+            scope.Replanned(await PlanAsync(call, arguments, scope.Token).ConfigureAwait(false));
+            if (!scope.Route!.IsSingleDatabase)
+            {
+                return (null, false, fences);
+            }
         }
     }
 
@@ -173,15 +207,51 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
         && route.Call.Function.SplitParameters.Count == 0
         && attempt < route.Cluster.Layout.PartitionCount;
 
-    /// <summary>A fan-out that tolerates failing partitions: every target runs to its end; failures are reported, not thrown.</summary>
+    /// <summary>
+    /// A call that tolerates failing partitions: every target runs to its end; failures are reported, not thrown. One
+    /// database starts as every shape starts (RUN ON ANY fail-over, partconf fences re-planned); what still fails is
+    /// the one failure reported.
+    /// </summary>
     public async Task<PlProxyPartialResult<T>> PartialAsync<T>(RemoteCall call, object?[] arguments, RowReader<T> read, CancellationToken cancellationToken)
     {
         var scope = CallScope.Start(logger, call, cancellationToken);
         try
         {
             scope.Planned(await PlanAsync(call, arguments, cancellationToken).ConfigureAwait(false));
+            if (scope.Route!.IsSingleDatabase)
+            {
+                var one = new List<T>();
+                try
+                {
+                    (TargetCursor? cursor, bool hasRow, _) = await OpenFirstRowAsync(scope, call, arguments).ConfigureAwait(false);
+                    if (cursor is not null)
+                    {
+                        await using (cursor.ConfigureAwait(false))
+                        {
+                            for (bool more = hasRow; more; more = await cursor.ReadAsync(scope.Token).ConfigureAwait(false))
+                            {
+                                one.Add(cursor.Current(read));
+                            }
+                        }
+
+                        scope.Succeeded();
+                        return new PlProxyPartialResult<T>(one, [], 1);
+                    }
+                }
+                catch (PlProxyException e)
+                {
+                    scope.Succeeded();
+                    return new PlProxyPartialResult<T>([], [e], 1);
+                }
+                catch (OperationCanceledException e) when (scope.TimedOut && !cancellationToken.IsCancellationRequested)
+                {
+                    scope.Succeeded();
+                    return new PlProxyPartialResult<T>([], [RemoteErrors.QueryTimeout(scope.Route!, e)], 1);
+                }
+            }
+
             Route route = scope.Route!;
-            int count = route.IsSingleDatabase ? 1 : route.Plan.Count;
+            int count = route.Plan.Count;
             var tasks = new Task<List<T>>[count];
             for (int i = 0; i < count; i++)
             {
@@ -232,25 +302,61 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
         }
     }
 
+    // Rows as they come. One database starts as every shape starts (RUN ON ANY fail-over, partconf fences re-planned,
+    // before the first row is handed out); several stream through FanOut. Once rows flow, a failure ends the stream.
     public async IAsyncEnumerable<T> StreamAsync<T>(RemoteCall call, object?[] arguments, RowReader<T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var scope = CallScope.Start(logger, call, cancellationToken);
         try
         {
+            TargetCursor? cursor = null;
+            bool hasRow = false;
             try
             {
                 scope.Planned(await PlanAsync(call, arguments, cancellationToken).ConfigureAwait(false));
+                if (scope.Route!.IsSingleDatabase)
+                {
+                    (cursor, hasRow, _) = await OpenFirstRowAsync(scope, call, arguments).ConfigureAwait(false);
+                }
             }
             catch (Exception e)
             {
                 throw scope.Failed(e);
             }
 
-            Route route = scope.Route!;
-            IAsyncEnumerable<T> rows = route.IsSingleDatabase
-                ? PartitionCall.StreamAsync(route, 0, read, scope.Token)
-                : FanOut.StreamAllAsync(route, read, scope.Token);
-            await using IAsyncEnumerator<T> enumerator = rows.GetAsyncEnumerator(scope.Token);
+            if (cursor is not null)
+            {
+                await using (cursor.ConfigureAwait(false))
+                {
+                    while (hasRow)
+                    {
+                        T row;
+                        try
+                        {
+                            row = cursor.Current(read);
+                        }
+                        catch (Exception e)
+                        {
+                            throw scope.Failed(e);
+                        }
+
+                        yield return row;
+                        try
+                        {
+                            hasRow = await cursor.ReadAsync(scope.Token).ConfigureAwait(false);
+                        }
+                        catch (Exception e)
+                        {
+                            throw scope.Failed(e);
+                        }
+                    }
+                }
+
+                scope.Succeeded();
+                yield break;
+            }
+
+            await using IAsyncEnumerator<T> enumerator = FanOut.StreamAllAsync(scope.Route!, read, scope.Token).GetAsyncEnumerator(scope.Token);
             while (true)
             {
                 try

@@ -16,6 +16,12 @@ public interface IFencedWrites
 
     [PlProxy("SPLIT keys, ids; RUN ON hashtext(keys);")]
     Task<IReadOnlyList<long>> WriteKeysAsync(string[] keys, long[] ids, CancellationToken cancellationToken = default);
+
+    [PlProxy("RUN ON hashtext(key); TARGET write_key_rows;")]
+    IAsyncEnumerable<long> StreamWriteKeyAsync(string key, long id, CancellationToken cancellationToken = default);
+
+    [PlProxy("RUN ON hashtext(key); TARGET write_key_rows;")]
+    Task<PlProxyPartialResult<long>> PartialWriteKeyAsync(string key, long id, CancellationToken cancellationToken = default);
 }
 
 /// <summary>
@@ -35,6 +41,8 @@ public sealed class FencedCallTests(PartconfFixture fixture)
         end $$;
         create function write_keys(i_keys text[], i_ids int8[]) returns setof int8 language sql as $$
             select write_key(k, i) from unnest(i_keys, i_ids) u(k, i) $$;
+        create function write_key_rows(i_key text, i_id int8) returns setof int8 language sql as $$
+            select write_key(i_key, i_id) union all select -i_id $$;
         """;
 
     private static readonly string KeyOfPartition0 = Enumerable.Range(0, 100).Select(i => $"key{i}").First(k => Partitions.IndexOf(PgHash.HashText(k), 2) == 0);
@@ -84,6 +92,58 @@ public sealed class FencedCallTests(PartconfFixture fixture)
         Assert.Equal(7, await write);
         Assert.Equal((1, 0), (await CountAsync(databases[0]), await CountAsync(databases[1])));
         Assert.True(fences.Count >= 2, $"fenced {fences.Count} times");
+    }
+
+    [Fact]
+    public async Task FencedStreamAndPartialCalls_WhileTheConfigurationIsCorrected_AreReplannedAndWrittenOnce()
+    {
+        NpgsqlDataSource[] databases = await PartitionsAsync();
+        using PlProxyDataSource source = PlProxyDataSource.Create(Options(databases[1], databases[0], TimeSpan.FromSeconds(10)));
+        using var fences = new FenceCounter();
+        IFencedWrites writes = source.CreateProxy<IFencedWrites>();
+
+        Task<List<long>> streamed = Task.Run(async () =>
+        {
+            var rows = new List<long>();
+            await foreach (long id in writes.StreamWriteKeyAsync(KeyOfPartition0, 11, Token))
+            {
+                rows.Add(id);
+            }
+
+            return rows;
+        }, Token);
+        Task<PlProxyPartialResult<long>> partial = writes.PartialWriteKeyAsync(KeyOfPartition0, 12, Token);
+        await Task.Delay(300, Token);
+        source.Clusters.Configure(Options(databases[0], databases[1], TimeSpan.FromSeconds(10)));
+
+        Assert.Equal([11, -11], await streamed.WaitAsync(TimeSpan.FromSeconds(30), Token));
+        PlProxyPartialResult<long> result = await partial.WaitAsync(TimeSpan.FromSeconds(30), Token);
+        Assert.Equal([12L, -12L], result.Rows);
+        Assert.Empty(result.Errors);
+        Assert.Equal((2, 0), (await CountAsync(databases[0]), await CountAsync(databases[1])));
+        Assert.True(fences.Count >= 2, $"fenced {fences.Count} times");
+    }
+
+    [Fact]
+    public async Task FencedStreamAndPartialCalls_OnAMapThatStaysStale_FailAndReportAsAStaleMapWritingNothing()
+    {
+        NpgsqlDataSource[] databases = await PartitionsAsync();
+        using PlProxyDataSource source = PlProxyDataSource.Create(Options(databases[1], databases[0], TimeSpan.FromMilliseconds(300)));
+        IFencedWrites writes = source.CreateProxy<IFencedWrites>();
+
+        var streamed = await Assert.ThrowsAsync<PlProxyException>(async () =>
+        {
+            await foreach (long id in writes.StreamWriteKeyAsync(KeyOfPartition0, 13, Token))
+            {
+                Assert.Fail($"a row ({id}) reached the caller from a fenced call");
+            }
+        });
+        PlProxyPartialResult<long> partial = await writes.PartialWriteKeyAsync(KeyOfPartition0, 14, Token);
+
+        Assert.Contains("stale partition map", streamed.Message, StringComparison.Ordinal);
+        Assert.Empty(partial.Rows);
+        Assert.Contains("stale partition map", Assert.Single(partial.Errors).Message, StringComparison.Ordinal);
+        Assert.Equal((0, 0), (await CountAsync(databases[0]), await CountAsync(databases[1])));
     }
 
     [Fact]

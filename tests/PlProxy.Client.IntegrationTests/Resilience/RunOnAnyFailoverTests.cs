@@ -4,6 +4,17 @@ using PlProxy.Client.Configuration;
 
 namespace PlProxy.Client.IntegrationTests.Resilience;
 
+/// <summary>RUN ON ANY in the shapes other than a single value: streamed rows and a partial result.</summary>
+[PlProxy("CLUSTER 'userdb'; RUN ON ANY; TARGET any_database;")]
+public interface IAnyShapes
+{
+    [PlProxy("")]
+    IAsyncEnumerable<string> StreamAnyDatabaseAsync(CancellationToken cancellationToken = default);
+
+    [PlProxy("")]
+    Task<PlProxyPartialResult<string>> PartialAnyDatabaseAsync(CancellationToken cancellationToken = default);
+}
+
 /// <summary>
 /// RUN ON ANY moves on to the next partition when the one it drew cannot be reached, with the partition pipeline
 /// (retries, breaker) and without one (both switched off: the attempt runs directly).
@@ -29,19 +40,36 @@ public sealed class RunOnAnyFailoverTests(UserDbFixture fixture)
             }),
             database => Assert.Equal("part3", database));
 
+    [Fact]
+    public async Task RunOnAny_StreamedAndAsAPartialResult_FailsOverToTheLivePartitionToo()
+    {
+        await using PlProxyDataSource source = PlProxyDataSource.Create(OneLiveOfFour(cluster => cluster.Retry.Delay = TimeSpan.FromMilliseconds(10)));
+        IAnyShapes db = source.CreateProxy<IAnyShapes>();
+        var streamed = new List<string>();
+        var partial = new List<PlProxyPartialResult<string>>();
+        for (int i = 0; i < Calls; i++)
+        {
+            await foreach (string database in db.StreamAnyDatabaseAsync(Token))
+            {
+                streamed.Add(database);
+            }
+
+            partial.Add(await db.PartialAnyDatabaseAsync(Token));
+        }
+
+        Assert.Equal(Enumerable.Repeat("part3", Calls), streamed);
+        Assert.All(partial, result =>
+        {
+            Assert.Equal(["part3"], result.Rows);
+            Assert.Empty(result.Errors);
+        });
+    }
+
     // Partitions 0-2 point at a loopback port nothing listens on (connection refused), partition 3 is live: three
     // calls in four draw an unreachable partition first.
     private async Task<List<string>> AnyDatabasesAsync(Action<PlProxyClusterOptions> configure)
     {
-        string dead = $"Host=127.0.0.1;Port={ClosedPort()};Username=postgres;Database=nowhere;Timeout=2";
-        await using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxyOptions().AddCluster("userdb", cluster =>
-        {
-            cluster.Partitions.Add(dead);
-            cluster.Partitions.Add(dead + ";Application Name=p1");
-            cluster.Partitions.Add(dead + ";Application Name=p2");
-            cluster.Partitions.Add(fixture.PartitionConnectionStrings[3]);
-            configure(cluster);
-        }));
+        await using PlProxyDataSource source = PlProxyDataSource.Create(OneLiveOfFour(configure));
         IUserDb db = source.CreateProxy<IUserDb>();
         var databases = new List<string>();
         for (int i = 0; i < Calls; i++)
@@ -50,6 +78,19 @@ public sealed class RunOnAnyFailoverTests(UserDbFixture fixture)
         }
 
         return databases;
+    }
+
+    private PlProxyOptions OneLiveOfFour(Action<PlProxyClusterOptions> configure)
+    {
+        string dead = $"Host=127.0.0.1;Port={ClosedPort()};Username=postgres;Database=nowhere;Timeout=2";
+        return new PlProxyOptions().AddCluster("userdb", cluster =>
+        {
+            cluster.Partitions.Add(dead);
+            cluster.Partitions.Add(dead + ";Application Name=p1");
+            cluster.Partitions.Add(dead + ";Application Name=p2");
+            cluster.Partitions.Add(fixture.PartitionConnectionStrings[3]);
+            configure(cluster);
+        });
     }
 
     private static int ClosedPort()
