@@ -5,6 +5,7 @@ using PlProxy.Client.Configuration;
 using PlProxy.Client.Connections;
 using PlProxy.Client.Planning;
 using PlProxy.Client.Resilience;
+using PlProxy.Client.Telemetry;
 
 namespace PlProxy.Client.Clusters;
 
@@ -191,8 +192,16 @@ internal sealed class ClusterRegistry : IAsyncDisposable
                 next[name] = snapshot;
             }
 
+            bool reload = _configured.Count > 0;
             _configured = definitions;
             Volatile.Write(ref _clusters, next);
+            if (reload)
+            {
+                foreach (string name in built.Keys)
+                {
+                    Log.ClusterReloaded(_logger, name, "configuration"); // as the proxy database's reloads are logged
+                }
+            }
         }
 
         SignalChanged();

@@ -43,16 +43,23 @@ internal static class CallTelemetry
         if (error is not null)
         {
             string state = (error as System.Data.Common.DbException)?.SqlState ?? (error is OperationCanceledException ? PostgresErrorCodes.QueryCanceled : PostgresErrorCodes.InternalError);
-            tags.Add(TelemetryNames.ErrorType, error is PlProxyException ? state : error.GetType().FullName);
+            string errorType = error is PlProxyException ? state : error.GetType().FullName!; // one rule for the span and the metric
+            tags.Add(TelemetryNames.ErrorType, errorType);
             tags.Add(TelemetryNames.DbResponseStatusCode, state);
             PlProxyTelemetry.Errors.Add(1, tags);
             activity?.SetStatus(ActivityStatusCode.Error, error.Message);
             activity?.SetTag(TelemetryNames.DbResponseStatusCode, state);
-            activity?.SetTag(TelemetryNames.ErrorType, tags.Last().Value);
+            activity?.SetTag(TelemetryNames.ErrorType, errorType);
             if (error is not OperationCanceledException)
             {
-                var plProxy = error as PlProxyException;
-                Log.CallFailed(logger, function, cluster, plProxy?.PartitionIndex, plProxy?.Database, state, error);
+                if (error is PlProxyException { PartitionIndex: { } partition } plProxy)
+                {
+                    Log.CallFailed(logger, function, cluster, partition, plProxy.Database, state, error);
+                }
+                else
+                {
+                    Log.CallFailedOnTheCall(logger, function, cluster, state, error); // the call as a whole: no partition to name
+                }
             }
         }
 

@@ -6,7 +6,10 @@ namespace PlProxy.Client.Telemetry;
 internal static partial class Log
 {
     [LoggerMessage(EventId = PlProxyEventId.CallFailed, Level = LogLevel.Warning, Message = "Call {Function} on cluster {Cluster} failed on partition {Partition} ({Database}) with SQLSTATE {SqlState}")]
-    public static partial void CallFailed(ILogger logger, string function, string? cluster, int? partition, string? database, string sqlState, Exception exception);
+    public static partial void CallFailed(ILogger logger, string function, string? cluster, int partition, string? database, string sqlState, Exception exception);
+
+    [LoggerMessage(EventId = PlProxyEventId.CallFailed, Level = LogLevel.Warning, Message = "Call {Function} on cluster {Cluster} failed with SQLSTATE {SqlState}")]
+    public static partial void CallFailedOnTheCall(ILogger logger, string function, string? cluster, string sqlState, Exception exception);
 
     [LoggerMessage(EventId = PlProxyEventId.Retrying, Level = LogLevel.Information, Message = "Retrying call {Function} on partition {Partition} ({Database}) of cluster {Cluster} (retry {Retry})")]
     public static partial void Retrying(ILogger logger, string function, string? cluster, int partition, string database, int retry);

@@ -127,6 +127,64 @@ public sealed class SecurityAndTelemetryTests(UserDbFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task ACallThatFailsAsAWhole_IsLoggedWithoutAPartition_AndAReloadedConfigurationIsLogged()
+    {
+        var logs = new CapturingLoggerProvider();
+        using ILoggerFactory loggerFactory = logs;
+        PlProxyOptions Options(int partitions) => new PlProxyOptions().AddCluster("userdb", [.. fixture.PartitionConnectionStrings.Take(partitions)]);
+        await using PlProxyDataSource source = PlProxyDataSource.Create(Options(4), loggerFactory);
+
+        var none = await Assert.ThrowsAsync<PlProxyException>(() => source.ExecuteScalarAsync<int>(new PlProxyCommand("nothing", "CLUSTER 'userdb'; RUN ON 0; SELECT 1 WHERE false;"), Token));
+        source.Clusters.Configure(Options(2)); // an options reload changing the cluster
+
+        Assert.Equal(Npgsql.PostgresErrorCodes.NoDataFound, none.SqlState);
+        (int _, string failed) = Assert.Single(logs.Entries, e => e.EventId == PlProxyEventId.CallFailed && e.Text.StartsWith("Call ", StringComparison.Ordinal));
+        Assert.StartsWith("Call nothing on cluster userdb failed with SQLSTATE P0002", failed, StringComparison.Ordinal);
+        Assert.DoesNotContain("(null)", failed, StringComparison.Ordinal);
+        Assert.Contains(logs.Entries, e => e.EventId == PlProxyEventId.ClusterReloaded && e.Text.StartsWith("Cluster userdb reloaded (version configuration)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task ACancelledCall_HasOneErrorTypeOnItsSpanAndInItsMetric()
+    {
+        var spans = new List<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == TelemetryNames.SourceName,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = a => { lock (spans) { spans.Add(a); } },
+        };
+        ActivitySource.AddActivityListener(listener);
+        var errors = new List<Dictionary<string, object?>>();
+        using var meterListener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) => { if (instrument.Meter.Name == TelemetryNames.SourceName && instrument.Name == TelemetryNames.Errors) { l.EnableMeasurementEvents(instrument); } },
+        };
+        meterListener.SetMeasurementEventCallback<long>((_, _, tags, _) => { lock (errors) { errors.Add(Tags(tags)); } });
+        meterListener.Start();
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        cancel.CancelAfter(TimeSpan.FromMilliseconds(200));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => fixture.Db.SleepAsync(10, cancel.Token));
+
+        Activity span;
+        lock (spans)
+        {
+            span = spans.Single(a => a.Parent is null && a.Status == ActivityStatusCode.Error && a.GetTagItem(TelemetryNames.DbOperation) is "sleep" or "pg_sleep");
+        }
+
+        Dictionary<string, object?> metric;
+        lock (errors)
+        {
+            metric = errors.Single(m => m[TelemetryNames.DbOperation] as string == span.GetTagItem(TelemetryNames.DbOperation) as string);
+        }
+
+        Assert.Equal(metric[TelemetryNames.ErrorType], span.GetTagItem(TelemetryNames.ErrorType));
+        Assert.Equal(metric[TelemetryNames.DbResponseStatusCode], span.GetTagItem(TelemetryNames.DbResponseStatusCode));
+        Assert.Equal(Npgsql.PostgresErrorCodes.QueryCanceled, span.GetTagItem(TelemetryNames.DbResponseStatusCode));
+    }
+
     private static Dictionary<string, object?> Tags(ReadOnlySpan<KeyValuePair<string, object?>> tags)
     {
         var result = new Dictionary<string, object?>();
