@@ -48,6 +48,50 @@ public sealed class InstrumentationTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TracerProvider_UnderAnUninstrumentedRequestsActivity_StillExportsTheCallInTheRequestsTrace()
+    {
+        var spans = new List<Activity>();
+        ActivityTraceId trace;
+        using (TracerProvider tracer = Sdk.CreateTracerProviderBuilder().AddPlProxyInstrumentation().AddInMemoryExporter(spans).Build())
+        {
+            // What ASP.NET Core starts for a request when nothing instruments requests: no ActivitySource, not recorded.
+            using (Activity request = new Activity("Microsoft.AspNetCore.Hosting.HttpRequestIn").SetIdFormat(ActivityIdFormat.W3C).Start())
+            {
+                Assert.False(request.Recorded);
+                trace = request.TraceId;
+                await CallAllPartitionsAsync();
+            }
+
+            tracer.ForceFlush();
+        }
+
+        Activity call = Assert.Single(spans, s => s.DisplayName == "whoami");
+        Assert.Equal(trace, call.TraceId); // the request's logs and the call's span share the trace
+        Assert.Equal(2, spans.Count(s => s.ParentSpanId == call.SpanId));
+    }
+
+    [Fact]
+    public async Task TracerProvider_UnderAParentItsSamplerDropped_ExportsNothingOfTheCall()
+    {
+        var spans = new List<Activity>();
+        using var app = new ActivitySource("PlProxy.Client.OpenTelemetry.Tests.App");
+        using (TracerProvider tracer = Sdk.CreateTracerProviderBuilder().AddSource(app.Name).AddPlProxyInstrumentation()
+            .SetSampler(new DropNamed("sampled out")).AddInMemoryExporter(spans).Build())
+        {
+            using (Activity? request = app.StartActivity("sampled out"))
+            {
+                Assert.NotNull(request); // propagated, not recorded: the sampler decided
+                Assert.False(request.Recorded);
+                await CallAllPartitionsAsync();
+            }
+
+            tracer.ForceFlush();
+        }
+
+        Assert.Empty(spans);
+    }
+
+    [Fact]
     public async Task MeterProvider_ExportsDurationsInSecondsWithTheConventionsBuckets()
     {
         var metrics = new List<Metric>();
@@ -114,5 +158,14 @@ public sealed class InstrumentationTests : IAsyncLifetime
         await using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxyOptions().AddCluster("otel", _partitions));
         IReadOnlyList<string> databases = await source.QueryAsync(new PlProxyCommand("whoami", "CLUSTER 'otel'; RUN ON ALL;"), r => r.GetString(0), Token);
         Assert.Equal(["otel0", "otel1"], databases);
+    }
+
+    // Drops the spans of one name (propagating their context); everything else as the default: parent-based, else on.
+    private sealed class DropNamed(string name) : Sampler
+    {
+        private readonly Sampler _default = new ParentBasedSampler(new AlwaysOnSampler());
+
+        public override SamplingResult ShouldSample(in SamplingParameters samplingParameters) =>
+            samplingParameters.Name == name ? new SamplingResult(SamplingDecision.Drop) : _default.ShouldSample(samplingParameters);
     }
 }

@@ -9,10 +9,17 @@ namespace PlProxy.Client.Execution;
 /// <summary>A call's activity, duration, error count and failure log event.</summary>
 internal static class CallTelemetry
 {
-    /// <summary>Starts the call's activity, when anything listens.</summary>
+    /// <summary>
+    /// Starts the call's activity, when anything listens. Under a parent that no sampler decided on (an activity made
+    /// without an ActivitySource and not recorded — ASP.NET Core's request activity when nothing instruments requests),
+    /// the call's span keeps the parent's trace but is not vetoed by it: a parent-based sampler would otherwise drop
+    /// every call of an application that traces only PlProxy.Client. A parent an ActivitySource made is followed as it is.
+    /// </summary>
     public static Activity? Start(RemoteCall call)
     {
-        Activity? activity = PlProxyTelemetry.Source.StartActivity(call.Name, ActivityKind.Client);
+        Activity? activity = Activity.Current is { Recorded: false } parent && parent.Source.Name.Length == 0
+            ? PlProxyTelemetry.Source.StartActivity(call.Name, ActivityKind.Client, new ActivityContext(parent.TraceId, parent.SpanId, ActivityTraceFlags.Recorded, parent.TraceStateString))
+            : PlProxyTelemetry.Source.StartActivity(call.Name, ActivityKind.Client);
         if (activity is not null)
         {
             activity.SetTag(TelemetryNames.DbSystem, "postgresql");
