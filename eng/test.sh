@@ -55,6 +55,14 @@ for name in ["PlProxy.Client", "PlProxy.Client.Testing", "PlProxy.Client.Hosting
 package = sorted(glob.glob(sys.argv[1] + "/PlProxy.Client.[0-9]*.nupkg"))[-1]
 if "analyzers/dotnet/cs/PlProxy.Client.Generators.dll" not in zipfile.ZipFile(package).namelist():
     sys.exit(f"{package} lacks analyzers/dotnet/cs/PlProxy.Client.Generators.dll")
+# A package that calls the runtime's internal members depends on exactly its version: a mismatched pair is refused
+# at restore instead of failing at run time with MissingMethodException.
+import re
+hosting = zipfile.ZipFile(sorted(glob.glob(sys.argv[1] + "/PlProxy.Client.Hosting.[0-9]*.nupkg"))[-1])
+nuspec = hosting.read([n for n in hosting.namelist() if n.endswith(".nuspec")][0]).decode()
+pins = re.findall(r'<dependency id="PlProxy\.Client" version="([^"]+)"', nuspec)
+if not pins or not all(v.startswith("[") and v.endswith("]") and "," not in v for v in pins):
+    sys.exit(f"PlProxy.Client.Hosting must depend on exactly one PlProxy.Client version, not {pins}")
 tool = zipfile.ZipFile(sorted(glob.glob(sys.argv[1] + "/PlProxy.Client.Tool.[0-9]*.nupkg"))[-1])
 settings = [n for n in tool.namelist() if n.endswith("DotnetToolSettings.xml")]
 if not settings or 'Name="plproxy"' not in tool.read(settings[0]).decode():

@@ -129,6 +129,10 @@ internal static class PartconfCommands
 
     // Runs a verb: its exit code, or 2 with "plproxy <verb>: <message>" when a database cannot be read or the proxy
     // database's definition is unusable.
+    // Runs a verb: its exit code; 1 with "plproxy <verb>: <message>" for bad input (an argument, a connection string
+    // or a --config that cannot be used), 2 when a database cannot be read, refuses, or the cluster's definition is
+    // unusable. A server's error becomes a sentence (its message, hint and SQLSTATE; "not a PL/Proxy proxy database"
+    // where the proxy database lacks PL/Proxy's functions), never its raw text with POSITION lines.
     // The output is the invocation's ToolOutput (passwords hidden); a password the verb reads from a database is hidden
     // in both its output and its errors once the verb calls HideSecretsOf on the output.
     internal static async Task<int> ReportedAsync(ParseResult result, string verb, Func<ToolOutput, Task<int>> run)
@@ -140,12 +144,26 @@ internal static class PartconfCommands
         {
             return await run(output).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is NpgsqlException or PlProxyException or ArgumentException or InvalidOperationException or TimeoutException)
+        catch (ArgumentException e)
         {
             await error.WriteLineAsync($"plproxy {verb}: {e.Message}").ConfigureAwait(false);
+            return 1;
+        }
+        catch (Exception e) when (e is NpgsqlException or PlProxyException or InvalidOperationException or TimeoutException)
+        {
+            await error.WriteLineAsync($"plproxy {verb}: {Sentence(e)}").ConfigureAwait(false);
             return 2;
         }
     }
+
+    // A server's error as a sentence: what it said, its hint, its SQLSTATE.
+    private static string Sentence(Exception e) => e switch
+    {
+        PostgresException { SqlState: PostgresErrorCodes.InvalidSchemaName or PostgresErrorCodes.UndefinedFunction } p when p.MessageText.Contains("plproxy", StringComparison.Ordinal) =>
+            $"the --proxy database is not a PL/Proxy proxy database (it has neither PL/Proxy's configuration functions nor a SQL/MED server for the cluster): {p.MessageText} (SQLSTATE {p.SqlState}).",
+        PostgresException p => $"the server said: {p.MessageText}{(p.Hint is { Length: > 0 } hint ? $" ({hint})" : "")} (SQLSTATE {p.SqlState}).",
+        _ => e.Message,
+    };
 
     internal static (Option<string> Proxy, Option<string> Cluster) ClusterOptions() =>
         (new Option<string>("--proxy") { Description = "The proxy database that defines the cluster (Npgsql or libpq form)", Required = true },

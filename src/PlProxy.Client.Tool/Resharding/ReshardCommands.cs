@@ -25,7 +25,8 @@ internal static class ReshardCommands
             // Finished already: the map's upper half is the given databases.
             bool Done(PartconfCluster definition, IReadOnlyList<string> map) => given.Length > 0 && map.Count == 2 * given.Length
                 && given.Select((database, p) => ReshardPlan.SameDatabase(definition, database, map[given.Length + p])).All(same => same);
-            return RunAsync(ReshardKind.Split, result, options, output, cancellationToken, Done, (definition, operation, oldMap, codes) =>
+            string? missing = given.Length == 0 ? "Give the new, empty databases (--to), one per partition; only a split in progress resumes without them." : null;
+            return RunAsync(ReshardKind.Split, result, options, output, cancellationToken, missing, Done, (definition, operation, oldMap, codes) =>
                 ReshardPlan.Split(definition, oldMap, given.Length == 0 && operation is not null ? operation.NewMap[oldMap.Length..] : given, codes));
         }));
         return split;
@@ -47,7 +48,8 @@ internal static class ReshardCommands
             int k = result.GetValue(partition);
             bool Done(PartconfCluster definition, IReadOnlyList<string> map) =>
                 result.GetValue(to) is { } database && k >= 0 && k < map.Count && ReshardPlan.SameDatabase(definition, database, map[k]);
-            return RunAsync(ReshardKind.Move, result, options, output, cancellationToken, Done, (definition, operation, oldMap, codes) =>
+            string? missing = result.GetValue(to) is null ? "Give the partition's new, empty database (--to); only a move in progress resumes without it." : null;
+            return RunAsync(ReshardKind.Move, result, options, output, cancellationToken, missing, Done, (definition, operation, oldMap, codes) =>
                 ReshardPlan.Move(definition, oldMap, k, result.GetValue(to) ?? (operation is not null && k >= 0 && k < operation.NewMap.Length ? operation.NewMap[k] : throw new ArgumentException("Give the partition's new database (--to).")), codes));
         }));
         return move;
@@ -55,7 +57,7 @@ internal static class ReshardCommands
 
     private static async Task<int> RunAsync(
         ReshardKind kind, ParseResult result, ReshardOptions options, ToolOutput output, CancellationToken cancellationToken,
-        Func<PartconfCluster, IReadOnlyList<string>, bool> done, Func<PartconfCluster, ReshardOperation?, string[], IReadOnlyList<int>, ReshardPlan> planned)
+        string? targets, Func<PartconfCluster, IReadOnlyList<string>, bool> done, Func<PartconfCluster, ReshardOperation?, string[], IReadOnlyList<int>, ReshardPlan> planned)
     {
         string cluster = result.GetValue(options.Cluster)!;
         PartconfCluster definition;
@@ -94,6 +96,11 @@ internal static class ReshardCommands
         {
             await output.WriteLineAsync($"plproxy {verb}: no {verb} of cluster {cluster} is in progress; nothing to undo.").ConfigureAwait(false);
             return 0;
+        }
+
+        if (operation is null && !abort && targets is not null)
+        {
+            throw new ArgumentException(targets); // before any partition database is touched
         }
 
         if (operation is null && !abort && done(definition, map.Partitions))

@@ -53,7 +53,8 @@ public sealed class ReshardConcurrencyTests(ReshardFixture fixture)
         DemoCluster cluster = await fixture.ClusterAsync(2, 2, Token);
         await ReshardFixture.SeedAsync(cluster.Partitions, Keys, Token);
         string[] split = ["split", "--proxy", cluster.Proxy, "--cluster", "users", "--to", .. cluster.Spares];
-        using (Process killed = await StartUntilAsync(split, "plproxy split: copy:"))
+        // Killed once the copy is made (killed at the copy step, its psql child may still be creating the subscription).
+        using (Process killed = await StartUntilAsync(split, "plproxy split: catch-up:"))
         {
             killed.Kill(); // SIGKILL, holding the lock
             await killed.WaitForExitAsync(Token).WaitAsync(TimeSpan.FromSeconds(30), Token);
@@ -66,6 +67,32 @@ public sealed class ReshardConcurrencyTests(ReshardFixture fixture)
         Assert.Equal(Keys.Length, (await ReshardFixture.RowsAsync(cluster.Partitions, Token)).Count);
         Assert.Empty(await ReshardFixture.TablesAsync(cluster.Spares, Token));
         Assert.Equal((0, 0), await fixture.LeftoversAsync(cluster.Proxy, Token));
+    }
+
+    [Fact]
+    public async Task SplitAndMove_WithoutNewDatabases_AreRefusedAsBadInputBeforeAnyPartitionIsTouched()
+    {
+        DemoCluster cluster = await fixture.ClusterAsync(2, 0, Token);
+
+        (int split, _, string splitError) = await Tool.RunAsync(["split", "--proxy", cluster.Proxy, "--cluster", "users"]);
+        (int move, _, string moveError) = await Tool.RunAsync(["move", "--proxy", cluster.Proxy, "--cluster", "users", "--partition", "1"]);
+
+        Assert.Equal((1, 1), (split, move));
+        Assert.Contains("plproxy split: Give the new, empty databases (--to), one per partition", splitError, StringComparison.Ordinal);
+        Assert.Contains("plproxy move: Give the partition's new, empty database (--to)", moveError, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Status_OfADatabaseWithoutPlProxy_SaysItIsNotAProxyDatabaseInASentence()
+    {
+        (int exitCode, _, string error) = await Tool.RunAsync(["status", "--proxy", fixture.Server.ConnectionString("postgres"), "--cluster", "users"]);
+        (int malformed, _, string malformedError) = await Tool.RunAsync(["status", "--proxy", "host=127.0.0.1 dbname='unterminated", "--cluster", "users"]);
+
+        Assert.Equal(2, exitCode);
+        Assert.StartsWith("plproxy status: the --proxy database is not a PL/Proxy proxy database", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("POSITION", error, StringComparison.Ordinal);
+        Assert.Equal(1, malformed); // a connection string that cannot be read is bad input
+        Assert.StartsWith("plproxy status: ", malformedError, StringComparison.Ordinal);
     }
 
     // The tool in a process of its own, once it has printed a line containing the given text.
