@@ -79,7 +79,8 @@ for project in tests/*/*.csproj samples/*.Tests/*.csproj; do
   dll="$(dirname "$project")/bin/$configuration/net10.0/$name.dll"
   [ -f "$dll" ] || { echo "No test assembly at $dll" >&2; status=1; continue; }
   echo "== $name"
-  dotnet "$dll" -noColor -noLogo -xml "$results_dir/$name.xml" || status=1
+  # Bounded: a project whose test deadlocks fails here after 15 minutes instead of costing CI its whole time limit.
+  timeout --kill-after=30 900 dotnet "$dll" -noColor -noLogo -xml "$results_dir/$name.xml" || { echo "$name failed or ran past 15 minutes" >&2; status=1; }
 done
 
 # Servers are stopped by the fixtures; anything a crashed run left behind is stopped here.

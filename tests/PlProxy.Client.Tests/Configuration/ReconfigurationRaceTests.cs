@@ -64,14 +64,23 @@ public sealed class ReconfigurationRaceTests
         Assert.Empty(ignored);
     }
 
-    // Two reconfigurations released at the same moment from two threads.
+    // Two reconfigurations released at the same moment from two threads; a round that does not end within its bound
+    // fails the test instead of hanging it.
     private static async Task RaceAsync(PlProxyDataSource source, PlProxyOptions first, PlProxyOptions second)
     {
         using var start = new Barrier(2);
         CancellationToken token = TestContext.Current.CancellationToken;
-        await Task.WhenAll(
-            Task.Run(() => { start.SignalAndWait(token); source.Reconfigure(first); }, token),
-            Task.Run(() => { start.SignalAndWait(token); source.Reconfigure(second); }, token));
+        void Released(PlProxyOptions options)
+        {
+            if (!start.SignalAndWait(TimeSpan.FromSeconds(10), token))
+            {
+                throw new TimeoutException("the other reconfiguration never started");
+            }
+
+            source.Reconfigure(options);
+        }
+
+        await Task.WhenAll(Task.Run(() => Released(first), token), Task.Run(() => Released(second), token)).WaitAsync(TimeSpan.FromSeconds(30), token);
     }
 
     private static PlProxyOptions Options(string[] c, string[] d) => new PlProxyOptions().AddCluster("c", c).AddCluster("d", d);
@@ -108,7 +117,8 @@ public sealed class ReconfigurationRaceTests
             {
                 if (name == "d")
                 {
-                    seen.Add(Task.Run(() => GenerationsAsync(source, method)).GetAwaiter().GetResult());
+                    // Bounded: a reader blocked by the build (clusters published one by one, under the lock) fails the test.
+                    seen.Add(Task.Run(() => GenerationsAsync(source, method)).WaitAsync(TimeSpan.FromSeconds(10)).GetAwaiter().GetResult());
                 }
             };
             source.Reconfigure(Generation(generation));
