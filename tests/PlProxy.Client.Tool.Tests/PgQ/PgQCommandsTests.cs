@@ -166,18 +166,11 @@ public sealed class PgQCommandsTests(PgQToolFixture fixture) : IClassFixture<PgQ
     [Fact]
     public async Task DispatchTable_PutsLogutrigaRowsIntoDailyTablesOnceWithTheChosenColumns()
     {
-        string source = await fixture.DatabaseAsync(["rows"], Token);
-        string target = await fixture.DatabaseAsync([], Token);
-        await Tool.RunAsync(["pgq", "register", "--source", source, "--queue", "rows", "--consumer", "dispatcher"]);
-        await ExecuteAsync(source, """
+        (string source, string target) = await LoggedRowsAsync(["dispatcher"], """
             create table orders (id int4 primary key, amount numeric, note text, created timestamptz);
             create trigger orders_log after insert on orders for each row execute function pgq.logutriga('rows');
             insert into orders values (1, 10.5, 'a b&c', '2026-11-29 10:00+00'), (2, 20, null, '2026-11-29 23:59+00'), (3, 30, 'x', '2026-11-30 00:01+00');
-            """);
-
-        await ExecuteAsync(target, "create table orders_log (id int4 primary key, total numeric, note text, created timestamptz)");
-
-        await TickAsync(source, "rows");
+            """, "create table orders_log (id int4 primary key, total numeric, note text, created timestamptz)");
         string[] dispatch = ["pgq", "dispatch-table", "--source", source, "--queue", "rows", "--target", target, "--consumer", "dispatcher",
             "--dest-table", "orders_log", "--part-field", "created", "--period", "day", "--fields", "id, amount:total, note, created", "--once"];
         (int exitCode, _, string error) = await Tool.RunAsync(dispatch);
@@ -192,20 +185,14 @@ public sealed class PgQCommandsTests(PgQToolFixture fixture) : IClassFixture<PgQ
     [Fact]
     public async Task DispatchTable_OfInsertsUpdatesAndDeletes_WritesEveryEventsRowAsSkyToolsTableDispatcherDoes()
     {
-        string source = await fixture.DatabaseAsync(["rows"], Token);
-        string target = await fixture.DatabaseAsync([], Token);
-        await Tool.RunAsync(["pgq", "register", "--source", source, "--queue", "rows", "--consumer", "all-types"]);
-        await Tool.RunAsync(["pgq", "register", "--source", source, "--queue", "rows", "--consumer", "inserts-only"]);
-        await ExecuteAsync(source, """
+        (string source, string target) = await LoggedRowsAsync(["all-types", "inserts-only"], """
             create table orders (id int4 primary key, total numeric, note text);
             create trigger orders_log after insert or update or delete on orders for each row execute function pgq.logutriga('rows');
             insert into orders values (1, 10, 'a'), (2, null, ''), (3, 30, null);
             update orders set total = 15, note = '' where id = 1;
             delete from orders where id = 2;
             update orders set note = 'x y&z=1 é' where id = 3;
-            """);
-        await ExecuteAsync(target, "create table orders_log (id int4, total numeric, note text); create table inserts_log (like orders_log)");
-        await TickAsync(source, "rows");
+            """, "create table orders_log (id int4, total numeric, note text); create table inserts_log (like orders_log)");
 
         (int exitCode, _, string error) = await Tool.RunAsync(["pgq", "dispatch-table", "--source", source, "--queue", "rows", "--target", target,
             "--consumer", "all-types", "--dest-table", "orders_log", "--part-by", "event-time", "--period", "month", "--once"]);
@@ -230,16 +217,11 @@ public sealed class PgQCommandsTests(PgQToolFixture fixture) : IClassFixture<PgQ
     [Fact]
     public async Task DispatchTable_ByTwoProcessesOfOneConsumerStartedTogether_CreatesTheDaysTableAndWritesEachRowOnce()
     {
-        string source = await fixture.DatabaseAsync(["rows"], Token);
-        string target = await fixture.DatabaseAsync([], Token);
-        await Tool.RunAsync(["pgq", "register", "--source", source, "--queue", "rows", "--consumer", "dispatcher"]);
-        await ExecuteAsync(source, """
+        (string source, string target) = await LoggedRowsAsync(["dispatcher"], """
             create table orders (id int4 primary key, total numeric, note text, created timestamptz);
             create trigger orders_log after insert on orders for each row execute function pgq.logutriga('rows');
             insert into orders select g, g, 'n' || g, '2026-11-29 10:00+00' from generate_series(1, 2000) g;
-            """);
-        await ExecuteAsync(target, "create table orders_log (id int4 primary key, total numeric, note text, created timestamptz)");
-        await TickAsync(source, "rows");
+            """, "create table orders_log (id int4 primary key, total numeric, note text, created timestamptz)");
 
         List<(int ExitCode, string Error)> exits = await RunTogetherAsync(["pgq", "dispatch-table", "--source", source, "--queue", "rows", "--target", target,
             "--consumer", "dispatcher", "--dest-table", "orders_log", "--part-field", "created", "--once"], 2);
@@ -253,22 +235,15 @@ public sealed class PgQCommandsTests(PgQToolFixture fixture) : IClassFixture<PgQ
     [InlineData("keep-all", null)]
     public async Task DispatchCube_KeepsTheLatestVersionPerKeyOrRefusesDeletesWhenKeepingAll(string mode, string? expected)
     {
-        string source = await fixture.DatabaseAsync(["rows"], Token);
-        string target = await fixture.DatabaseAsync([], Token);
-        await Tool.RunAsync(["pgq", "register", "--source", source, "--queue", "rows", "--consumer", "cube"]);
-        await ExecuteAsync(source, """
+        (string source, string target) = await LoggedRowsAsync(["cube"], """
             create table orders (id int4 primary key, total numeric, note text);
             create trigger orders_log after insert or update or delete on orders for each row execute function pgq.logutriga('rows');
             insert into orders values (1, 10, 'first'), (2, 20, 'gone'), (3, 30, 'x');
             update orders set total = 15, note = 'updated' where id = 1;
             delete from orders where id = 2;
-            """);
-
-        await ExecuteAsync(target, mode == "keep-all"
+            """, mode == "keep-all"
             ? "create table orders (id int4, total numeric, note text)" // every version: no unique key
             : "create table orders (id int4 primary key, total numeric, note text)");
-
-        await TickAsync(source, "rows");
         string[] cube = ["pgq", "dispatch-cube", "--source", source, "--queue", "rows", "--target", target, "--consumer", "cube", "--mode", mode, "--date-format", "", "--once"];
         (int exitCode, _, string error) = await Tool.RunAsync(cube);
 
@@ -290,18 +265,11 @@ public sealed class PgQCommandsTests(PgQToolFixture fixture) : IClassFixture<PgQ
     [Fact]
     public async Task DispatchTable_ByEventTimeAndMonth_CreatesTheMonthsTableFromTheTemplate()
     {
-        string source = await fixture.DatabaseAsync(["rows"], Token);
-        string target = await fixture.DatabaseAsync([], Token);
-        await Tool.RunAsync(["pgq", "register", "--source", source, "--queue", "rows", "--consumer", "monthly"]);
-        await ExecuteAsync(source, """
+        (string source, string target) = await LoggedRowsAsync(["monthly"], """
             create table orders (id int4 primary key, total numeric, note text);
             create trigger orders_log after insert on orders for each row execute function pgq.logutriga('rows');
             insert into orders values (1, 10, 'a'), (2, 20, 'b');
-            """);
-
-        await ExecuteAsync(target, "create table orders_log (id int4, total numeric, note text)");
-
-        await TickAsync(source, "rows");
+            """, "create table orders_log (id int4, total numeric, note text)");
         (int exitCode, _, string error) = await Tool.RunAsync(["pgq", "dispatch-table", "--source", source, "--queue", "rows", "--target", target, "--consumer", "monthly",
             "--dest-table", "orders_log", "--part-by", "event-time", "--period", "month",
             "--part-template", "create table _DEST_TABLE (like _PARENT); comment on table _DEST_TABLE is 'from the template'", "--once"]);
@@ -351,6 +319,23 @@ public sealed class PgQCommandsTests(PgQToolFixture fixture) : IClassFixture<PgQ
         }
 
         return exits;
+    }
+
+    // A source database whose table logs its rows into queue "rows" (pgq.logutriga) with the consumers registered
+    // first, and a target database; both set up by their SQL, the queue ticked.
+    private async Task<(string Source, string Target)> LoggedRowsAsync(string[] consumers, string sourceSql, string targetSql)
+    {
+        string source = await fixture.DatabaseAsync(["rows"], Token);
+        string target = await fixture.DatabaseAsync([], Token);
+        foreach (string consumer in consumers)
+        {
+            await Tool.RunAsync(["pgq", "register", "--source", source, "--queue", "rows", "--consumer", consumer]);
+        }
+
+        await ExecuteAsync(source, sourceSql);
+        await ExecuteAsync(target, targetSql);
+        await TickAsync(source, "rows");
+        return (source, target);
     }
 
     private static Process StartTool(string[] args)
