@@ -9,7 +9,8 @@ public sealed class ToolCommandLineTests
         (int exitCode, string output, _) = await Tool.RunAsync(["--help"]);
 
         Assert.Equal(0, exitCode);
-        Assert.All(new[] { "scaffold", "partconf", "split", "move", "verify", "status" }, verb => Assert.Contains(verb, output, StringComparison.Ordinal));
+        Assert.All(new[] { "scaffold", "partconf", "split", "move", "verify", "status", "pgq" }, verb => Assert.Contains(verb, output, StringComparison.Ordinal));
+        Assert.Contains("Usage:\n  plproxy [command] [options]", output.ReplaceLineEndings("\n"), StringComparison.Ordinal); // its own name, not the assembly's
     }
 
     [Fact]
