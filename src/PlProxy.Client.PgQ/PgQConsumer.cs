@@ -209,22 +209,22 @@ public sealed class PgQConsumer
     // The batch's span and its lag; a batch that fails ends its span with the error status (the exception passes by).
     private Activity? Started(PgQBatch batch)
     {
-        var queue = new KeyValuePair<string, object?>("pgq.queue", Queue);
+        KeyValuePair<string, object?> queue = PgQTelemetry.QueueTag(Queue);
         PgQTelemetry.BatchLag.Record(Math.Max(0, (DateTime.UtcNow - batch.TickTime.ToUniversalTime()).TotalSeconds), queue);
-        Activity? activity = PgQTelemetry.Source.StartActivity("pgq batch", ActivityKind.Consumer);
-        activity?.SetTag("pgq.queue", Queue);
-        activity?.SetTag("pgq.consumer", Consumer);
-        activity?.SetTag("pgq.batch_id", batch.Id);
-        activity?.SetTag("pgq.tick_id", batch.TickId);
+        Activity? activity = PgQTelemetry.Source.StartActivity(PgQTelemetryNames.BatchActivity, ActivityKind.Consumer);
+        activity?.SetTag(PgQTelemetryNames.Queue, Queue);
+        activity?.SetTag(PgQTelemetryNames.Consumer, Consumer);
+        activity?.SetTag(PgQTelemetryNames.BatchId, batch.Id);
+        activity?.SetTag(PgQTelemetryNames.TickId, batch.TickId);
         activity?.SetStatus(ActivityStatusCode.Error, "not finished");
         return activity;
     }
 
     private PgQBatchResult Finished(Activity? activity, PgQBatchResult result)
     {
-        PgQTelemetry.BatchSize.Record(result.Events, new KeyValuePair<string, object?>("pgq.queue", Queue));
-        activity?.SetTag("pgq.events", result.Events);
-        activity?.SetTag("pgq.retried", result.Retried);
+        PgQTelemetry.BatchSize.Record(result.Events, PgQTelemetry.QueueTag(Queue));
+        activity?.SetTag(PgQTelemetryNames.BatchEvents, result.Events);
+        activity?.SetTag(PgQTelemetryNames.Retried, result.Retried);
         activity?.SetStatus(ActivityStatusCode.Ok);
         return result;
     }

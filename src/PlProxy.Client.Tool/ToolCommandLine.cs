@@ -5,6 +5,7 @@ using PlProxy.Client.Scaffold;
 using PlProxy.Client.Tool.Partconf;
 using PlProxy.Client.Tool.PgQ;
 using PlProxy.Client.Tool.Resharding;
+using PlProxy.Client.Tool.Verbs;
 
 namespace PlProxy.Client.Tool;
 

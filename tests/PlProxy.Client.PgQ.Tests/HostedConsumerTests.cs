@@ -139,6 +139,33 @@ public sealed class HostedConsumerTests(PgQFixture fixture)
         }
     }
 
+    [Fact]
+    public async Task HostedConsumer_WithOptionsThatCannotWork_FailsTheStartNamingEachInASentence()
+    {
+        HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
+        builder.Services.AddSingleton(new RecordingHandler());
+        builder.Services.AddPgQConsumer<RecordingHandler>("jobs", o =>
+        {
+            o.Queue = Queue; // no connection string, no consumer
+            o.MaxRetries = -1;
+            o.IdleDelay = TimeSpan.Zero;
+            o.Batches.FetchSize = 0;
+        });
+        using IHost host = builder.Build();
+
+        var error = await Assert.ThrowsAsync<Microsoft.Extensions.Options.OptionsValidationException>(() => host.StartAsync(Token));
+
+        Assert.Equal(
+            [
+                "PgQ consumer 'jobs': ConnectionString is required (the queue's database).",
+                "PgQ consumer 'jobs': Consumer is required (the name PgQ registers it under).",
+                "PgQ consumer 'jobs': MaxRetries is -1; it cannot be negative.",
+                "PgQ consumer 'jobs': IdleDelay is 00:00:00; it must be positive (the pause when no batch is ready).",
+                "PgQ consumer 'jobs': Batches.FetchSize is 0; it must be at least 1.",
+            ],
+            error.Failures);
+    }
+
     // A started host running consumer "worker" of the queue with the given handler.
     private static Task<IHost> StartAsync<THandler>(NpgsqlDataSource database, THandler handler, Action<PgQConsumerServiceOptions> configure)
         where THandler : class, IPgQEventHandler =>
@@ -180,7 +207,7 @@ public sealed class HostedConsumerTests(PgQFixture fixture)
     {
         public TaskCompletionSource Reached { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public async Task HandleAsync(PgQBatchEvent @event, PgQBatch batch, CancellationToken cancellationToken)
+        public async Task HandleAsync(PgQBatch batch, PgQBatchEvent @event, CancellationToken cancellationToken)
         {
             if (@event.Data == "slow")
             {
@@ -196,7 +223,7 @@ public sealed class HostedConsumerTests(PgQFixture fixture)
 
         public ConcurrentDictionary<string, int> Attempts { get; } = new(StringComparer.Ordinal);
 
-        public Task HandleAsync(PgQBatchEvent @event, PgQBatch batch, CancellationToken cancellationToken)
+        public Task HandleAsync(PgQBatch batch, PgQBatchEvent @event, CancellationToken cancellationToken)
         {
             Attempts.AddOrUpdate(@event.Data!, 1, (_, n) => n + 1);
             if (@event.Data == "poison")

@@ -8,5 +8,9 @@ public interface IPgQEventHandler
     /// <see cref="PgQConsumerServiceOptions.MaxRetries"/> times; then it goes to <c>plproxy_pgq.dead_letter</c> with its
     /// error. <paramref name="batch"/>'s connection is the batch's transaction on the queue's database.
     /// </summary>
-    Task HandleAsync(PgQBatchEvent @event, PgQBatch batch, CancellationToken cancellationToken);
+    /// <param name="batch">The event's batch (its connection, and <see cref="PgQBatch.Retry"/>).</param>
+    /// <param name="event">The event.</param>
+    /// <param name="cancellationToken">Cancelled at shutdown: the batch is then rolled back and delivered again.</param>
+    /// <remarks>The arguments come in the order every PgQ handler takes them: the batch, then the event.</remarks>
+    Task HandleAsync(PgQBatch batch, PgQBatchEvent @event, CancellationToken cancellationToken);
 }

@@ -68,42 +68,42 @@ internal sealed partial class PgQConsumerService<THandler>(string name, IOptions
         long started = Stopwatch.GetTimestamp();
         try
         {
-            await handler.HandleAsync(@event, batch, cancellationToken).ConfigureAwait(false);
-            PgQTelemetry.Events.Add(1, new KeyValuePair<string, object?>("pgq.queue", settings.Queue));
+            await handler.HandleAsync(batch, @event, cancellationToken).ConfigureAwait(false);
+            PgQTelemetry.Events.Add(1, PgQTelemetry.QueueTag(settings.Queue));
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             if ((@event.Retry ?? 0) >= settings.MaxRetries)
             {
                 await DeadLetters.AddAsync(batch.Connection, settings.Queue, settings.Consumer, @event, e, cancellationToken).ConfigureAwait(false);
-                PgQTelemetry.DeadLetters.Add(1, new KeyValuePair<string, object?>("pgq.queue", settings.Queue));
+                PgQTelemetry.DeadLetters.Add(1, PgQTelemetry.QueueTag(settings.Queue));
                 Log.DeadLettered(logger, @event.Id, settings.Queue, @event.Retry ?? 0, e);
             }
             else
             {
                 batch.Retry(@event, settings.RetryDelay);
-                PgQTelemetry.Retries.Add(1, new KeyValuePair<string, object?>("pgq.queue", settings.Queue));
+                PgQTelemetry.Retries.Add(1, PgQTelemetry.QueueTag(settings.Queue));
                 Log.Retried(logger, @event.Id, settings.Queue, (@event.Retry ?? 0) + 1, e);
             }
         }
         finally
         {
-            PgQTelemetry.HandlerDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("pgq.queue", settings.Queue));
+            PgQTelemetry.HandlerDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, PgQTelemetry.QueueTag(settings.Queue));
         }
     }
 
     private static partial class Log
     {
-        [LoggerMessage(4001, LogLevel.Information, "PgQ consumer {Consumer} registered on queue {Queue}: it receives the events inserted from now on")]
+        [LoggerMessage(PgQEventId.Registered, LogLevel.Information, "PgQ consumer {Consumer} registered on queue {Queue}: it receives the events inserted from now on")]
         public static partial void Registered(ILogger logger, string queue, string consumer);
 
-        [LoggerMessage(4002, LogLevel.Warning, "PgQ event {EventId} of queue {Queue} failed; retry {Retry} later")]
+        [LoggerMessage(PgQEventId.Retried, LogLevel.Warning, "PgQ event {EventId} of queue {Queue} failed; retry {Retry} later")]
         public static partial void Retried(ILogger logger, long eventId, string queue, int retry, Exception exception);
 
-        [LoggerMessage(4003, LogLevel.Error, "PgQ event {EventId} of queue {Queue} failed after {Retries} retries and went to plproxy_pgq.dead_letter")]
+        [LoggerMessage(PgQEventId.DeadLettered, LogLevel.Error, "PgQ event {EventId} of queue {Queue} failed after {Retries} retries and went to plproxy_pgq.dead_letter")]
         public static partial void DeadLettered(ILogger logger, long eventId, string queue, int retries, Exception exception);
 
-        [LoggerMessage(4004, LogLevel.Warning, "The database of PgQ queue {Queue} (consumer {Consumer}) cannot be reached; trying again in {Seconds:0.0} s")]
+        [LoggerMessage(PgQEventId.DatabaseAway, LogLevel.Warning, "The database of PgQ queue {Queue} (consumer {Consumer}) cannot be reached; trying again in {Seconds:0.0} s")]
         public static partial void DatabaseAway(ILogger logger, string queue, string consumer, double seconds, Exception exception);
     }
 }

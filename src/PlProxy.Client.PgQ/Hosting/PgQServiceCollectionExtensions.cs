@@ -24,9 +24,8 @@ public static class PgQServiceCollectionExtensions
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(name);
         ArgumentNullException.ThrowIfNull(configure);
-        services.AddOptions<PgQConsumerServiceOptions>(name).Configure(configure).Validate(
-            o => o.ConnectionString.Length > 0 && o.Queue.Length > 0 && o.Consumer.Length > 0 && o.MaxRetries >= 0 && o.RetryDelay >= TimeSpan.Zero,
-            $"PgQ consumer '{name}': ConnectionString, Queue and Consumer are required; MaxRetries and RetryDelay cannot be negative.").ValidateOnStart();
+        services.AddOptions<PgQConsumerServiceOptions>(name).Configure(configure).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<PgQConsumerServiceOptions>, PgQConsumerServiceOptionsValidator>());
         services.TryAddSingleton<THandler>();
         services.AddSingleton<IHostedService>(provider => new PgQConsumerService<THandler>(
             name, provider.GetRequiredService<IOptionsMonitor<PgQConsumerServiceOptions>>(), provider.GetRequiredService<THandler>(),

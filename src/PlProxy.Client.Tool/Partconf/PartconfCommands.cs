@@ -3,6 +3,7 @@ using Npgsql;
 using PlProxy.Client.Connections;
 using PlProxy.Client.Partconf;
 using PlProxy.Client.Tool.Resharding;
+using PlProxy.Client.Tool.Verbs;
 
 namespace PlProxy.Client.Tool.Partconf;
 
@@ -12,9 +13,9 @@ internal static class PartconfCommands
     /// <summary><c>plproxy partconf install --proxy "&lt;proxy db&gt;" --cluster &lt;name&gt;</c>.</summary>
     public static Command Partconf()
     {
-        (Option<string> proxy, Option<string> cluster) = ClusterOptions();
+        (Option<string> proxy, Option<string> cluster) = Verb.ClusterOptions();
         var install = new Command("install", "Installs or updates partconf on every partition database of the cluster, as the proxy database defines it.") { proxy, cluster };
-        install.SetAction((result, cancellationToken) => ReportedAsync(result, "partconf install", async output =>
+        install.SetAction((result, cancellationToken) => Verb.RunAsync(result, "partconf install", async output =>
         {
             IReadOnlyList<PartconfSettings> installed = await PartconfDatabase.InstallClusterAsync(result.GetValue(proxy)!, result.GetValue(cluster)!, cancellationToken).ConfigureAwait(false);
             foreach (PartconfSettings settings in installed)
@@ -30,9 +31,9 @@ internal static class PartconfCommands
     /// <summary><c>plproxy verify --proxy "&lt;proxy db&gt;" --cluster &lt;name&gt;</c>: exit code 1 on any misplaced row.</summary>
     public static Command Verify()
     {
-        (Option<string> proxy, Option<string> cluster) = ClusterOptions();
+        (Option<string> proxy, Option<string> cluster) = Verb.ClusterOptions();
         var verify = new Command("verify", "Checks each partition database against the published map (its partconf, its partitioned tables, every row's partition); exit code 1 on any difference.") { proxy, cluster };
-        verify.SetAction((result, cancellationToken) => ReportedAsync(result, "verify", async output =>
+        verify.SetAction((result, cancellationToken) => Verb.RunAsync(result, "verify", async output =>
         {
             PartconfVerification verification = await PartconfDatabase.VerifyClusterAsync(result.GetValue(proxy)!, result.GetValue(cluster)!, cancellationToken).ConfigureAwait(false);
             foreach (PartconfTableCount count in verification.Tables)
@@ -66,9 +67,9 @@ internal static class PartconfCommands
     /// </summary>
     public static Command Status()
     {
-        (Option<string> proxy, Option<string> cluster) = ClusterOptions();
+        (Option<string> proxy, Option<string> cluster) = Verb.ClusterOptions();
         var status = new Command("status", "Shows the cluster's version and each partition database's partconf.") { proxy, cluster };
-        status.SetAction((result, cancellationToken) => ReportedAsync(result, "status", async output =>
+        status.SetAction((result, cancellationToken) => Verb.RunAsync(result, "status", async output =>
         {
             string name = result.GetValue(cluster)!;
             PartconfCluster definition = await PartconfDatabase.DatabasesAsync(result.GetValue(proxy)!, name, cancellationToken).ConfigureAwait(false);
@@ -126,46 +127,4 @@ internal static class PartconfCommands
             from pg_catalog.pg_replication_slots where slot_name::text like 'plproxy\_%' and database = current_database() order by slot_name
             """, r => r.GetString(0), cancellationToken).ConfigureAwait(false);
     }
-
-    // Runs a verb: its exit code, or 2 with "plproxy <verb>: <message>" when a database cannot be read or the proxy
-    // database's definition is unusable.
-    // Runs a verb: its exit code; 1 with "plproxy <verb>: <message>" for bad input (an argument, a connection string
-    // or a --config that cannot be used), 2 when a database cannot be read, refuses, or the cluster's definition is
-    // unusable. A server's error becomes a sentence (its message, hint and SQLSTATE; "not a PL/Proxy proxy database"
-    // where the proxy database lacks PL/Proxy's functions), never its raw text with POSITION lines.
-    // The output is the invocation's ToolOutput (passwords hidden); a password the verb reads from a database is hidden
-    // in both its output and its errors once the verb calls HideSecretsOf on the output.
-    internal static async Task<int> ReportedAsync(ParseResult result, string verb, Func<ToolOutput, Task<int>> run)
-    {
-        ToolOutput output = result.InvocationConfiguration.Output as ToolOutput ?? new ToolOutput(result.InvocationConfiguration.Output);
-        ToolOutput error = result.InvocationConfiguration.Error as ToolOutput ?? new ToolOutput(result.InvocationConfiguration.Error);
-        output.Errors = error;
-        try
-        {
-            return await run(output).ConfigureAwait(false);
-        }
-        catch (ArgumentException e)
-        {
-            await error.WriteLineAsync($"plproxy {verb}: {e.Message}").ConfigureAwait(false);
-            return 1;
-        }
-        catch (Exception e) when (e is NpgsqlException or PlProxyException or InvalidOperationException or TimeoutException)
-        {
-            await error.WriteLineAsync($"plproxy {verb}: {Sentence(e)}").ConfigureAwait(false);
-            return 2;
-        }
-    }
-
-    // A server's error as a sentence: what it said, its hint, its SQLSTATE.
-    private static string Sentence(Exception e) => e switch
-    {
-        PostgresException { SqlState: PostgresErrorCodes.InvalidSchemaName or PostgresErrorCodes.UndefinedFunction } p when p.MessageText.Contains("plproxy", StringComparison.Ordinal) =>
-            $"the --proxy database is not a PL/Proxy proxy database (it has neither PL/Proxy's configuration functions nor a SQL/MED server for the cluster): {p.MessageText} (SQLSTATE {p.SqlState}).",
-        PostgresException p => $"the server said: {p.MessageText}{(p.Hint is { Length: > 0 } hint ? $" ({hint})" : "")} (SQLSTATE {p.SqlState}).",
-        _ => e.Message,
-    };
-
-    internal static (Option<string> Proxy, Option<string> Cluster) ClusterOptions() =>
-        (new Option<string>("--proxy") { Description = "The proxy database that defines the cluster (Npgsql or libpq form)", Required = true },
-         new Option<string>("--cluster") { Description = "The cluster's name", Required = true });
 }

@@ -2,7 +2,7 @@ using System.CommandLine;
 using Npgsql;
 using PlProxy.Client.Connections;
 using PlProxy.Client.PgQ;
-using PlProxy.Client.Tool.Partconf;
+using PlProxy.Client.Tool.Verbs;
 
 namespace PlProxy.Client.Tool.PgQ;
 
@@ -26,7 +26,7 @@ internal static class PgQCommands
         var once = new Option<bool>("--once") { Description = "Process every batch ready now, then exit" };
         var command = new Command("move", "Queue mover: copies every event (type, data, extra1-4, time) into a queue of another database.") { target, targetQueue, once };
         options.AddTo(command);
-        command.SetAction((result, cancellationToken) => PartconfCommands.ReportedAsync(result, "pgq move", output =>
+        command.SetAction((result, cancellationToken) => Verb.RunAsync(result, "pgq move", output =>
         {
             string queue = result.GetValue(options.Queue)!;
             string into = result.GetValue(targetQueue) ?? queue;
@@ -45,7 +45,7 @@ internal static class PgQCommands
         var once = new Option<bool>("--once") { Description = "Process every batch ready now, then exit" };
         var command = new Command("split", "Queue splitter: each event into the target queue its field names (logutriga's extra1: the table).") { target, field, once };
         options.AddTo(command);
-        command.SetAction((result, cancellationToken) => PartconfCommands.ReportedAsync(result, "pgq split", output =>
+        command.SetAction((result, cancellationToken) => Verb.RunAsync(result, "pgq split", output =>
         {
             string name = result.GetValue(field)!;
             string QueueOf(PgQBatchEvent e) => name switch { "type" => e.Type, "extra2" => e.Extra2, "extra3" => e.Extra3, "extra4" => e.Extra4, _ => e.Extra1 } is { Length: > 0 } queue
@@ -90,7 +90,7 @@ internal static class PgQCommands
                 result.AddError("Give --part-field or --part-by, not both.");
             }
         });
-        command.SetAction((result, cancellationToken) => PartconfCommands.ReportedAsync(result, "pgq dispatch-table", output =>
+        command.SetAction((result, cancellationToken) => Verb.RunAsync(result, "pgq dispatch-table", output =>
         {
             var dispatcher = new TableDispatcher(result.GetValue(destTable)!, result.GetValue(partField), result.GetValue(period) == "month",
                 TableDispatcher.Fields(result.GetValue(fields)), result.GetValue(template), TableDispatcher.EventTypes(result.GetValue(eventTypes)));
@@ -110,7 +110,7 @@ internal static class PgQCommands
         var once = new Option<bool>("--once") { Description = "Process every batch ready now, then exit" };
         var command = new Command("dispatch-cube", "Cube dispatcher: logutriga's rows into per-batch-day tables named after each event's table.") { target, mode, dateFormat, once };
         options.AddTo(command);
-        command.SetAction((result, cancellationToken) => PartconfCommands.ReportedAsync(result, "pgq dispatch-cube", output =>
+        command.SetAction((result, cancellationToken) => Verb.RunAsync(result, "pgq dispatch-cube", output =>
         {
             var dispatcher = new CubeDispatcher(result.GetValue(mode) == "keep-latest", result.GetValue(dateFormat) ?? "");
             return RunAsync(result, options, result.GetValue(target)!, null, result.GetValue(once), "dispatch-cube", output,
@@ -124,7 +124,7 @@ internal static class PgQCommands
         var options = new QueueOptions();
         var command = new Command("register", "Registers a consumer: PgQ delivers it the events inserted from now on.");
         options.AddTo(command);
-        command.SetAction((result, cancellationToken) => PartconfCommands.ReportedAsync(result, "pgq register", async output =>
+        command.SetAction((result, cancellationToken) => Verb.RunAsync(result, "pgq register", async output =>
         {
             await using NpgsqlDataSource source = NpgsqlDataSource.Create(ConnectionStrings.ToNpgsql(result.GetValue(options.Source)!));
             var consumer = new PgQConsumer(source, result.GetValue(options.Queue)!, result.GetValue(options.Consumer)!);
@@ -140,7 +140,7 @@ internal static class PgQCommands
         var options = new QueueOptions();
         var command = new Command("unregister", "Unregisters a consumer: its position and open batch are dropped.");
         options.AddTo(command);
-        command.SetAction((result, cancellationToken) => PartconfCommands.ReportedAsync(result, "pgq unregister", async output =>
+        command.SetAction((result, cancellationToken) => Verb.RunAsync(result, "pgq unregister", async output =>
         {
             await using NpgsqlDataSource source = NpgsqlDataSource.Create(ConnectionStrings.ToNpgsql(result.GetValue(options.Source)!));
             var consumer = new PgQConsumer(source, result.GetValue(options.Queue)!, result.GetValue(options.Consumer)!);
@@ -156,7 +156,7 @@ internal static class PgQCommands
         var options = new QueueOptions();
         var command = new Command("status", "Shows a consumer's lag, last tick, open batch and pending events.");
         options.AddTo(command);
-        command.SetAction((result, cancellationToken) => PartconfCommands.ReportedAsync(result, "pgq status", async output =>
+        command.SetAction((result, cancellationToken) => Verb.RunAsync(result, "pgq status", async output =>
         {
             await using NpgsqlDataSource source = NpgsqlDataSource.Create(ConnectionStrings.ToNpgsql(result.GetValue(options.Source)!));
             var consumer = new PgQConsumer(source, result.GetValue(options.Queue)!, result.GetValue(options.Consumer)!);

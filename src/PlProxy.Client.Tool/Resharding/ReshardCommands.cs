@@ -2,7 +2,7 @@ using System.CommandLine;
 using Npgsql;
 using PlProxy.Client.Connections;
 using PlProxy.Client.Partconf;
-using PlProxy.Client.Tool.Partconf;
+using PlProxy.Client.Tool.Verbs;
 
 namespace PlProxy.Client.Tool.Resharding;
 
@@ -19,7 +19,7 @@ internal static class ReshardCommands
             to,
         };
         options.AddTo(split);
-        split.SetAction((result, cancellationToken) => PartconfCommands.ReportedAsync(result, "split", output =>
+        split.SetAction((result, cancellationToken) => Verb.RunAsync(result, "split", output =>
         {
             string[] given = result.GetValue(to) ?? [];
             // Finished already: the map's upper half is the given databases.
@@ -43,7 +43,7 @@ internal static class ReshardCommands
             partition, to,
         };
         options.AddTo(move);
-        move.SetAction((result, cancellationToken) => PartconfCommands.ReportedAsync(result, "move", output =>
+        move.SetAction((result, cancellationToken) => Verb.RunAsync(result, "move", output =>
         {
             int k = result.GetValue(partition);
             bool Done(PartconfCluster definition, IReadOnlyList<string> map) =>

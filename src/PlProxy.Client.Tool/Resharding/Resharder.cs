@@ -1,6 +1,5 @@
 using Npgsql;
 using PlProxy.Client.Clusters;
-using PlProxy.Client.Configuration;
 using PlProxy.Client.Partconf;
 
 namespace PlProxy.Client.Tool.Resharding;
@@ -73,7 +72,7 @@ internal sealed class Resharder(ReshardPlan plan, ProxyMap map, bool switched, s
         {
             await SayAsync("abort", $"{target.Name}: copy stopped and removed").ConfigureAwait(false);
             await LogicalCopy.UnsubscribeAsync(Database(target.ConnectionString), Database(target.Source.ConnectionString), target.Slot, cancellationToken).ConfigureAwait(false);
-            await EmptyAsync(Database(target.ConnectionString), cancellationToken).ConfigureAwait(false);
+            await NewDatabase.EmptyAsync(Database(target.ConnectionString), cancellationToken).ConfigureAwait(false);
         }
 
         foreach (ReshardSource source in plan.Sources)
@@ -303,7 +302,7 @@ internal sealed class Resharder(ReshardPlan plan, ProxyMap map, bool switched, s
             }
         }
 
-        await using (NpgsqlCommand change = source.New is { } next ? Configure(next, connection, transaction)
+        await using (NpgsqlCommand change = source.New is { } next ? PartconfDatabase.ConfigureCommand(next, connection, transaction)
             : new NpgsqlCommand("update partconf.conf set fenced_until = null, version = version + 1", connection, transaction))
         {
             await change.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
@@ -371,45 +370,9 @@ internal sealed class Resharder(ReshardPlan plan, ProxyMap map, bool switched, s
     private async Task ConfigureAsync(NpgsqlDataSource database, PartconfSettings settings, CancellationToken cancellationToken)
     {
         await using NpgsqlConnection connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using NpgsqlCommand configure = Configure(settings, connection, null);
+        await using NpgsqlCommand configure = PartconfDatabase.ConfigureCommand(settings, connection, null);
         await configure.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
-
-    private static NpgsqlCommand Configure(PartconfSettings settings, NpgsqlConnection connection, NpgsqlTransaction? transaction)
-    {
-        var command = new NpgsqlCommand("select partconf.configure($1, $2, $3, $4, $5, $6)", connection, transaction);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = settings.Cluster });
-        command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. settings.Partitions.Order()] });
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = settings.PartitionCount });
-        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = settings.DbCode });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = settings.ModularMapping ? "modular" : "mask" });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = settings.HashFlavor == PlProxyHashFlavor.Legacy83 ? "legacy83" : "modern" });
-        return command;
-    }
-
-    // A new database back to empty: the schema the copy brought is dropped.
-    private static Task EmptyAsync(NpgsqlDataSource database, CancellationToken cancellationToken) => database.ExecuteAsync("""
-        do $$
-        declare r record;
-        begin
-            for r in select nspname from pg_catalog.pg_namespace
-                     where nspname not in ('public', 'pg_catalog', 'information_schema') and nspname !~ '^pg_(toast|temp)' loop
-                execute format('drop schema %I cascade', r.nspname);
-            end loop;
-            for r in select c.oid::regclass::text as name, c.relkind from pg_catalog.pg_class c
-                     where c.relnamespace = 'public'::regnamespace and c.relkind in ('r', 'p', 'v', 'm', 'S', 'f') loop
-                execute format('drop %s if exists %s cascade',
-                    case r.relkind when 'v' then 'view' when 'm' then 'materialized view' when 'S' then 'sequence' when 'f' then 'foreign table' else 'table' end, r.name);
-            end loop;
-            for r in select p.oid::regprocedure::text as name, p.prokind from pg_catalog.pg_proc p where p.pronamespace = 'public'::regnamespace loop
-                execute format('drop %s if exists %s cascade', case r.prokind when 'p' then 'procedure' when 'a' then 'aggregate' else 'function' end, r.name);
-            end loop;
-            for r in select t.oid::regtype::text as name from pg_catalog.pg_type t left join pg_catalog.pg_class c on c.oid = t.typrelid
-                     where t.typnamespace = 'public'::regnamespace and (t.typtype in ('e', 'd', 'r') or (t.typtype = 'c' and c.relkind = 'c')) loop
-                execute format('drop type if exists %s cascade', r.name);
-            end loop;
-        end $$
-        """, cancellationToken);
 
     private NpgsqlDataSource Database(string connectionString)
     {

@@ -39,7 +39,7 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
             bool done = false;
             if (scope.Route!.IsSingleDatabase)
             {
-                (TargetCursor? cursor, bool hasRow, fences) = await OpenFirstRowAsync(scope, call, arguments).ConfigureAwait(false);
+                (PartitionCursor? cursor, bool hasRow, fences) = await OpenFirstRowAsync(scope, call, arguments).ConfigureAwait(false);
                 if (cursor is not null)
                 {
                     await using (cursor.ConfigureAwait(false))
@@ -95,7 +95,7 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
     /// out nothing twice. The cursor is null when the re-planned call spans several databases (a SPLIT spread over a
     /// new map): the caller goes on as a fan-out of <see cref="CallScope.Route"/>.
     /// </summary>
-    private async Task<(TargetCursor? Cursor, bool HasRow, FenceWait? Fences)> OpenFirstRowAsync(CallScope scope, RemoteCall call, object?[] arguments)
+    private async Task<(PartitionCursor? Cursor, bool HasRow, FenceWait? Fences)> OpenFirstRowAsync(CallScope scope, RemoteCall call, object?[] arguments)
     {
         FenceWait? fences = null;
         while (true)
@@ -104,7 +104,7 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
             Route route = scope.Route!;
             for (int attempt = 1; ; attempt++)
             {
-                TargetCursor cursor;
+                PartitionCursor cursor;
                 try
                 {
                     cursor = await PartitionCall.OpenAsync(route, 0, scope.Token).ConfigureAwait(false);
@@ -223,7 +223,7 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
                 var one = new List<T>();
                 try
                 {
-                    (TargetCursor? cursor, bool hasRow, _) = await OpenFirstRowAsync(scope, call, arguments).ConfigureAwait(false);
+                    (PartitionCursor? cursor, bool hasRow, _) = await OpenFirstRowAsync(scope, call, arguments).ConfigureAwait(false);
                     if (cursor is not null)
                     {
                         await using (cursor.ConfigureAwait(false))
@@ -309,7 +309,7 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
         var scope = CallScope.Start(logger, call, cancellationToken);
         try
         {
-            TargetCursor? cursor = null;
+            PartitionCursor? cursor = null;
             bool hasRow = false;
             try
             {

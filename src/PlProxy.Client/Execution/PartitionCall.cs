@@ -16,7 +16,7 @@ internal static class PartitionCall
     public static async ValueTask<List<T>> ReadAsync<T>(Route route, int target, RowReader<T> read, CancellationToken cancellationToken)
     {
         var rows = new List<T>();
-        TargetCursor cursor = await OpenAsync(route, target, cancellationToken).ConfigureAwait(false);
+        PartitionCursor cursor = await OpenAsync(route, target, cancellationToken).ConfigureAwait(false);
         await using (cursor.ConfigureAwait(false))
         {
             while (await cursor.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -30,7 +30,7 @@ internal static class PartitionCall
 
     public static async IAsyncEnumerable<T> StreamAsync<T>(Route route, int target, RowReader<T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        TargetCursor cursor = await OpenAsync(route, target, cancellationToken).ConfigureAwait(false);
+        PartitionCursor cursor = await OpenAsync(route, target, cancellationToken).ConfigureAwait(false);
         await using (cursor.ConfigureAwait(false))
         {
             while (await cursor.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -45,11 +45,11 @@ internal static class PartitionCall
     /// partition's pipeline (retries of calls that never reached the server or of idempotent methods, and its circuit
     /// breaker) around opening and executing. Rows, once they flow, are never retried.
     /// </summary>
-    public static async ValueTask<TargetCursor> OpenAsync(Route route, int target, CancellationToken cancellationToken)
+    public static async ValueTask<PartitionCursor> OpenAsync(Route route, int target, CancellationToken cancellationToken)
     {
         (NpgsqlDataSource dataSource, ResiliencePipeline? pipeline, int partition, int[]? rows) = Resolve(route, target);
         object?[] arguments = ArgumentsFor(route, rows);
-        var cursor = new TargetCursor(route, dataSource, partition);
+        var cursor = new PartitionCursor(route, dataSource, partition);
         try
         {
             if (route.Budget is not null)

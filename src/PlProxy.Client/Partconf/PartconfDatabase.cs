@@ -73,6 +73,22 @@ public static class PartconfDatabase
     }
 
     /// <summary>
+    /// <c>partconf.configure(...)</c> for <paramref name="settings"/> (it returns the configuration's new version): the one
+    /// statement that says what a database serves, for installing and for a split's or move's switch alike.
+    /// </summary>
+    internal static NpgsqlCommand ConfigureCommand(PartconfSettings settings, NpgsqlConnection connection, NpgsqlTransaction? transaction)
+    {
+        var command = new NpgsqlCommand("select partconf.configure($1, $2, $3, $4, $5, $6)", connection, transaction);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = settings.Cluster });
+        command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. settings.Partitions.Distinct().Order()] });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = settings.PartitionCount });
+        command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = settings.DbCode });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = settings.ModularMapping ? "modular" : "mask" });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = settings.HashFlavor == PlProxyHashFlavor.Legacy83 ? "legacy83" : "modern" });
+        return command;
+    }
+
+    /// <summary>
     /// Checks every partition database of a cluster against the map a PL/Proxy proxy database publishes: each
     /// database's partconf serves exactly the partitions (and count) the map assigns it; each has every partitioned
     /// table (a table with a <c>partconf.valid_hash</c> trigger) any of them has; and every row of those tables is on the
@@ -176,14 +192,8 @@ public static class PartconfDatabase
         }
 
         long version;
-        await using (var configure = new NpgsqlCommand("select partconf.configure($1, $2, $3, $4, $5, $6)", connection, transaction))
+        await using (NpgsqlCommand configure = ConfigureCommand(settings, connection, transaction))
         {
-            configure.Parameters.Add(new NpgsqlParameter<string> { TypedValue = settings.Cluster });
-            configure.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = [.. settings.Partitions.Distinct().Order()] });
-            configure.Parameters.Add(new NpgsqlParameter<int> { TypedValue = settings.PartitionCount });
-            configure.Parameters.Add(new NpgsqlParameter<int> { TypedValue = settings.DbCode });
-            configure.Parameters.Add(new NpgsqlParameter<string> { TypedValue = settings.ModularMapping ? "modular" : "mask" });
-            configure.Parameters.Add(new NpgsqlParameter<string> { TypedValue = settings.HashFlavor == PlProxyHashFlavor.Legacy83 ? "legacy83" : "modern" });
             version = (long)(await configure.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
         }
 

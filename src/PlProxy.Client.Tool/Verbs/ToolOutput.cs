@@ -1,7 +1,7 @@
 using System.Text;
 using PlProxy.Client.Connections;
 
-namespace PlProxy.Client.Tool;
+namespace PlProxy.Client.Tool.Verbs;
 
 /// <summary>
 /// What a verb prints (its output or its errors), with every password the tool knows of replaced by <c>***</c>: those

@@ -7,7 +7,7 @@ using PlProxy.Client.Telemetry;
 namespace PlProxy.Client.Execution;
 
 /// <summary>One database's rows as they are read, with its telemetry and its share of the connection budget.</summary>
-internal sealed class TargetCursor : IAsyncDisposable
+internal sealed class PartitionCursor : IAsyncDisposable
 {
     private readonly Route _route;
     private readonly NpgsqlDataSource _dataSource;
@@ -18,7 +18,7 @@ internal sealed class TargetCursor : IAsyncDisposable
     private object? _row; // the row function bound to Reader (a Func<DbDataReader, T> of the call's row type)
     private bool _finished; // the remote statement is over: every row read, or it ended with an error
 
-    public TargetCursor(Route route, NpgsqlDataSource dataSource, int partition)
+    public PartitionCursor(Route route, NpgsqlDataSource dataSource, int partition)
     {
         _route = route;
         _dataSource = dataSource;

@@ -1,0 +1,53 @@
+using System.CommandLine;
+using Npgsql;
+
+namespace PlProxy.Client.Tool.Verbs;
+
+/// <summary>
+/// How every verb of the tool runs: what it prints through <see cref="ToolOutput"/>, and one mapping of failures to the
+/// documented exit codes — 0 done (or nothing to do), 1 bad input or a check that failed, 2 a database that could not
+/// be used or refused.
+/// </summary>
+internal static class Verb
+{
+    // Runs a verb: its exit code; 1 with "plproxy <verb>: <message>" for bad input (an argument, a connection string
+    // or a --config that cannot be used), 2 when a database cannot be read, refuses, or the cluster's definition is
+    // unusable. A server's error becomes a sentence (its message, hint and SQLSTATE; "not a PL/Proxy proxy database"
+    // where the proxy database lacks PL/Proxy's functions), never its raw text with POSITION lines.
+    // The output is the invocation's ToolOutput (passwords hidden); a password the verb reads from a database is hidden
+    // in both its output and its errors once the verb calls HideSecretsOf on the output.
+    public static async Task<int> RunAsync(ParseResult result, string verb, Func<ToolOutput, Task<int>> run)
+    {
+        ToolOutput output = result.InvocationConfiguration.Output as ToolOutput ?? new ToolOutput(result.InvocationConfiguration.Output);
+        ToolOutput error = result.InvocationConfiguration.Error as ToolOutput ?? new ToolOutput(result.InvocationConfiguration.Error);
+        output.Errors = error;
+        try
+        {
+            return await run(output).ConfigureAwait(false);
+        }
+        catch (ArgumentException e)
+        {
+            await error.WriteLineAsync($"plproxy {verb}: {e.Message}").ConfigureAwait(false);
+            return 1;
+        }
+        catch (Exception e) when (e is NpgsqlException or PlProxyException or InvalidOperationException or TimeoutException)
+        {
+            await error.WriteLineAsync($"plproxy {verb}: {Sentence(e)}").ConfigureAwait(false);
+            return 2;
+        }
+    }
+
+    // A server's error as a sentence: what it said, its hint, its SQLSTATE.
+    private static string Sentence(Exception e) => e switch
+    {
+        PostgresException { SqlState: PostgresErrorCodes.InvalidSchemaName or PostgresErrorCodes.UndefinedFunction } p when p.MessageText.Contains("plproxy", StringComparison.Ordinal) =>
+            $"the --proxy database is not a PL/Proxy proxy database (it has neither PL/Proxy's configuration functions nor a SQL/MED server for the cluster): {p.MessageText} (SQLSTATE {p.SqlState}).",
+        PostgresException p => $"the server said: {p.MessageText}{(p.Hint is { Length: > 0 } hint ? $" ({hint})" : "")} (SQLSTATE {p.SqlState}).",
+        _ => e.Message,
+    };
+
+    /// <summary>The options of a verb that works on one cluster a proxy database defines.</summary>
+    public static (Option<string> Proxy, Option<string> Cluster) ClusterOptions() =>
+        (new Option<string>("--proxy") { Description = "The proxy database that defines the cluster (Npgsql or libpq form)", Required = true },
+         new Option<string>("--cluster") { Description = "The cluster's name", Required = true });
+}
