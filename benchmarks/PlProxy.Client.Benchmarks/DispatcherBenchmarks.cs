@@ -35,8 +35,14 @@ public class DispatcherBenchmarks
     private string[] _thousand = [];
     private readonly InMemoryExecutor _executor = new();
     private readonly object?[] _arguments = ["user42"];
-    private readonly Proxies.ProxyMethod _method = Proxies.ProxyMethod.Create(
-        "get_balance", "CLUSTER 'memory';", "RUN ON hashtext(username);", false, [new Proxies.ProxyParameter("username", "text")], false, "numeric", false, []);
+    private readonly Proxies.ProxyMethod _method = Proxies.ProxyMethod.Create(new Proxies.ProxyMethodInfo
+    {
+        FunctionName = "get_balance",
+        InterfaceBody = "CLUSTER 'memory';",
+        Body = "RUN ON hashtext(username);",
+        Parameters = [new Proxies.ProxyParameterInfo { Name = "username", PgType = "text" }],
+        ResultPgType = "numeric",
+    });
 
     [GlobalSetup]
     public void Setup()

@@ -74,7 +74,7 @@ public sealed class EmittedCodeTests
 
         Assert.Empty(result.GeneratorDiagnostics);
         Assert.Empty(result.Output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
-        Assert.Contains("resultPgType: \"timestamp\"", result.GeneratedSource, StringComparison.Ordinal);
+        Assert.Contains("ResultPgType = \"timestamp\"", result.GeneratedSource, StringComparison.Ordinal);
     }
 
     [Fact]

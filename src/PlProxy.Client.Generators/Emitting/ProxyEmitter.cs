@@ -84,13 +84,24 @@ internal static class ProxyEmitter
 
     private static void EmitMethodField(StringBuilder code, MethodModel method, string member)
     {
-        string parameters = string.Join(", ", method.Parameters.Where(p => !p.IsCancellationToken).Select(p => $"new {Proxies}.ProxyParameter({Literal(p.Name)}, {Literal(p.PgType)})"));
+        string parameters = string.Join(", ", method.Parameters.Where(p => !p.IsCancellationToken).Select(p => $"new {Proxies}.ProxyParameterInfo {{ Name = {Literal(p.Name)}, PgType = {Literal(p.PgType)} }}"));
         bool returnsSet = method.Shape is ReturnShape.TaskOfList or ReturnShape.ValueTaskOfList or ReturnShape.Stream or ReturnShape.TaskOfPartial;
         bool isVoid = method.Shape is ReturnShape.Task or ReturnShape.ValueTask;
-        code.AppendLine($"        private static readonly {Proxies}.ProxyMethod {FieldName(member)} = {Proxies}.ProxyMethod.Create(");
-        code.AppendLine($"            {Literal(method.FunctionName)}, InterfaceBody, {Literal(method.Body)}, {Bool(method.ReplacesInterfaceStatements)},");
-        code.AppendLine($"            new {Proxies}.ProxyParameter[] {{ {parameters} }},");
-        code.AppendLine($"            returnsSet: {Bool(returnsSet)}, resultPgType: {Literal(method.Result?.ScalarPgType)}, isVoid: {Bool(isVoid)}, s_functions, idempotent: {Bool(method.Idempotent)});");
+
+        // One info object of init properties: a feature the runtime gains adds a property here, never a parameter.
+        code.AppendLine($"        private static readonly {Proxies}.ProxyMethod {FieldName(member)} = {Proxies}.ProxyMethod.Create(new {Proxies}.ProxyMethodInfo");
+        code.AppendLine("        {");
+        code.AppendLine($"            FunctionName = {Literal(method.FunctionName)},");
+        code.AppendLine("            InterfaceBody = InterfaceBody,");
+        code.AppendLine($"            Body = {Literal(method.Body)},");
+        code.AppendLine($"            ReplacesInterfaceStatements = {Bool(method.ReplacesInterfaceStatements)},");
+        code.AppendLine($"            Parameters = new {Proxies}.ProxyParameterInfo[] {{ {parameters} }},");
+        code.AppendLine($"            ReturnsSet = {Bool(returnsSet)},");
+        code.AppendLine($"            ResultPgType = {Literal(method.Result?.ScalarPgType)},");
+        code.AppendLine($"            IsVoid = {Bool(isVoid)},");
+        code.AppendLine("            Functions = s_functions,");
+        code.AppendLine($"            Idempotent = {Bool(method.Idempotent)},");
+        code.AppendLine("        });");
         if (method.Result is { } result)
         {
             // A scalar is read by position; a row type's columns are looked up by name once per database's reader.

@@ -58,7 +58,7 @@ public sealed class PlProxyClusterOptions
     /// <param name="key">The setting's name.</param>
     /// <param name="value">Its value.</param>
     /// <exception cref="ArgumentException">The key is unknown ("Unknown config param") or the value is not valid for it.</exception>
-    public void ApplyPlProxySetting(string key, string value)
+    internal void ApplyPlProxySetting(string key, string value)
     {
         ArgumentNullException.ThrowIfNull(key);
         switch (key)

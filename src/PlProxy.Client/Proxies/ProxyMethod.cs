@@ -18,38 +18,25 @@ public sealed class ProxyMethod
     internal RemoteCall Call { get; }
 
     /// <summary>Binds a method's body and builds its remote query.</summary>
-    /// <param name="functionName">The remote function name: TARGET's, else the method's in snake_case.</param>
-    /// <param name="interfaceBody">The interface-level body, or null.</param>
-    /// <param name="body">The method's body.</param>
-    /// <param name="replacesInterfaceStatements">Whether the method's statements replace the interface's.</param>
-    /// <param name="parameters">The arguments.</param>
-    /// <param name="returnsSet">True for a list or stream of rows.</param>
-    /// <param name="resultPgType">The PostgreSQL type of a scalar result; null for a composite (columns by name) or void result.</param>
-    /// <param name="isVoid">True when the method returns nothing.</param>
-    /// <param name="functions">The interface's hash, cluster and connect functions.</param>
-    /// <param name="idempotent">True for an <c>[Idempotent]</c> method.</param>
+    /// <param name="info">The method as the generator describes it.</param>
     /// <returns>The bound method.</returns>
+    /// <exception cref="ArgumentException">The description names no function or body.</exception>
     /// <exception cref="InvalidOperationException">A body does not bind (the generator reports this at compile time, so it means a mismatched generator).</exception>
-    public static ProxyMethod Create(
-        string functionName,
-        string? interfaceBody,
-        string body,
-        bool replacesInterfaceStatements,
-        ProxyParameter[] parameters,
-        bool returnsSet,
-        string? resultPgType,
-        bool isVoid,
-        ProxyFunction[] functions,
-        bool idempotent = false) =>
-        new(RemoteCall.Bind(
-            functionName,
-            interfaceBody,
-            body,
-            replacesInterfaceStatements,
-            [.. parameters.Select(p => (p.Name, p.PgType))],
-            returnsSet,
-            resultPgType,
-            isVoid,
-            [.. functions.Select(f => f.Function)],
-            idempotent));
+    public static ProxyMethod Create(ProxyMethodInfo info)
+    {
+        ArgumentNullException.ThrowIfNull(info);
+        ArgumentException.ThrowIfNullOrEmpty(info.FunctionName, nameof(info));
+        ArgumentNullException.ThrowIfNull(info.Body, nameof(info));
+        return new(RemoteCall.Bind(
+            info.FunctionName,
+            info.InterfaceBody,
+            info.Body,
+            info.ReplacesInterfaceStatements,
+            [.. info.Parameters.Select(p => (p.Name, p.PgType))],
+            info.ReturnsSet,
+            info.ResultPgType,
+            info.IsVoid,
+            [.. info.Functions.Select(f => f.Function)],
+            info.Idempotent));
+    }
 }

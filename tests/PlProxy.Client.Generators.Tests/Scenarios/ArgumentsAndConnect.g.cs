@@ -16,20 +16,47 @@ namespace Bank.Data
             new global::PlProxy.Client.Proxies.ProxyFunction("target", new string[] { "text" }, "text", false, static a => global::Bank.Data.ITransfers.Target((string)a[0]!)),
         };
 
-        private static readonly global::PlProxy.Client.Proxies.ProxyMethod s_TransferAsync = global::PlProxy.Client.Proxies.ProxyMethod.Create(
-            "transfer", InterfaceBody, "RUN ON hashtext(from);", false,
-            new global::PlProxy.Client.Proxies.ProxyParameter[] { new global::PlProxy.Client.Proxies.ProxyParameter("from", "text"), new global::PlProxy.Client.Proxies.ProxyParameter("to", "text"), new global::PlProxy.Client.Proxies.ProxyParameter("note", "text"), new global::PlProxy.Client.Proxies.ProxyParameter("amount", "int8"), new global::PlProxy.Client.Proxies.ProxyParameter("fee", "int8") },
-            returnsSet: false, resultPgType: "int4", isVoid: false, s_functions, idempotent: false);
+        private static readonly global::PlProxy.Client.Proxies.ProxyMethod s_TransferAsync = global::PlProxy.Client.Proxies.ProxyMethod.Create(new global::PlProxy.Client.Proxies.ProxyMethodInfo
+        {
+            FunctionName = "transfer",
+            InterfaceBody = InterfaceBody,
+            Body = "RUN ON hashtext(from);",
+            ReplacesInterfaceStatements = false,
+            Parameters = new global::PlProxy.Client.Proxies.ProxyParameterInfo[] { new global::PlProxy.Client.Proxies.ProxyParameterInfo { Name = "from", PgType = "text" }, new global::PlProxy.Client.Proxies.ProxyParameterInfo { Name = "to", PgType = "text" }, new global::PlProxy.Client.Proxies.ProxyParameterInfo { Name = "note", PgType = "text" }, new global::PlProxy.Client.Proxies.ProxyParameterInfo { Name = "amount", PgType = "int8" }, new global::PlProxy.Client.Proxies.ProxyParameterInfo { Name = "fee", PgType = "int8" } },
+            ReturnsSet = false,
+            ResultPgType = "int4",
+            IsVoid = false,
+            Functions = s_functions,
+            Idempotent = false,
+        });
         private static readonly global::PlProxy.Client.Proxies.ProxyRowReader<int> s_ReadTransferAsync = global::PlProxy.Client.Proxies.ProxyRowReader<int>.ByPosition(ReadTransferAsync);
-        private static readonly global::PlProxy.Client.Proxies.ProxyMethod s_ApplyAsync = global::PlProxy.Client.Proxies.ProxyMethod.Create(
-            "apply", InterfaceBody, "SPLIT ids, amounts; RUN ON ids;", false,
-            new global::PlProxy.Client.Proxies.ProxyParameter[] { new global::PlProxy.Client.Proxies.ProxyParameter("ids", "int8[]"), new global::PlProxy.Client.Proxies.ProxyParameter("amounts", "numeric[]") },
-            returnsSet: true, resultPgType: "int8", isVoid: false, s_functions, idempotent: false);
+        private static readonly global::PlProxy.Client.Proxies.ProxyMethod s_ApplyAsync = global::PlProxy.Client.Proxies.ProxyMethod.Create(new global::PlProxy.Client.Proxies.ProxyMethodInfo
+        {
+            FunctionName = "apply",
+            InterfaceBody = InterfaceBody,
+            Body = "SPLIT ids, amounts; RUN ON ids;",
+            ReplacesInterfaceStatements = false,
+            Parameters = new global::PlProxy.Client.Proxies.ProxyParameterInfo[] { new global::PlProxy.Client.Proxies.ProxyParameterInfo { Name = "ids", PgType = "int8[]" }, new global::PlProxy.Client.Proxies.ProxyParameterInfo { Name = "amounts", PgType = "numeric[]" } },
+            ReturnsSet = true,
+            ResultPgType = "int8",
+            IsVoid = false,
+            Functions = s_functions,
+            Idempotent = false,
+        });
         private static readonly global::PlProxy.Client.Proxies.ProxyRowReader<long> s_ReadApplyAsync = global::PlProxy.Client.Proxies.ProxyRowReader<long>.ByPosition(ReadApplyAsync);
-        private static readonly global::PlProxy.Client.Proxies.ProxyMethod s_MoodAtAsync = global::PlProxy.Client.Proxies.ProxyMethod.Create(
-            "mood_at", InterfaceBody, "CONNECT target(region); SELECT m::text AS r, when_at;", true,
-            new global::PlProxy.Client.Proxies.ProxyParameter[] { new global::PlProxy.Client.Proxies.ProxyParameter("region", "text"), new global::PlProxy.Client.Proxies.ProxyParameter("m", "mood"), new global::PlProxy.Client.Proxies.ProxyParameter("when_at", "timestamptz") },
-            returnsSet: false, resultPgType: "text", isVoid: false, s_functions, idempotent: false);
+        private static readonly global::PlProxy.Client.Proxies.ProxyMethod s_MoodAtAsync = global::PlProxy.Client.Proxies.ProxyMethod.Create(new global::PlProxy.Client.Proxies.ProxyMethodInfo
+        {
+            FunctionName = "mood_at",
+            InterfaceBody = InterfaceBody,
+            Body = "CONNECT target(region); SELECT m::text AS r, when_at;",
+            ReplacesInterfaceStatements = true,
+            Parameters = new global::PlProxy.Client.Proxies.ProxyParameterInfo[] { new global::PlProxy.Client.Proxies.ProxyParameterInfo { Name = "region", PgType = "text" }, new global::PlProxy.Client.Proxies.ProxyParameterInfo { Name = "m", PgType = "mood" }, new global::PlProxy.Client.Proxies.ProxyParameterInfo { Name = "when_at", PgType = "timestamptz" } },
+            ReturnsSet = false,
+            ResultPgType = "text",
+            IsVoid = false,
+            Functions = s_functions,
+            Idempotent = false,
+        });
         private static readonly global::PlProxy.Client.Proxies.ProxyRowReader<string?> s_ReadMoodAtAsync = global::PlProxy.Client.Proxies.ProxyRowReader<string?>.ByPosition(ReadMoodAtAsync);
 
         private readonly global::PlProxy.Client.Proxies.ProxyExecutor _executor;

@@ -17,30 +17,75 @@ namespace Shop.Data
             new global::PlProxy.Client.Proxies.ProxyFunction("pick", new string[] { "text" }, "text", false, static a => global::Shop.Data.Outer.IUserDb.Pick((string)a[0]!)),
         };
 
-        private static readonly global::PlProxy.Client.Proxies.ProxyMethod s_GetBalanceAsync = global::PlProxy.Client.Proxies.ProxyMethod.Create(
-            "get_balance", InterfaceBody, "RUN ON hashtext(username);", false,
-            new global::PlProxy.Client.Proxies.ProxyParameter[] { new global::PlProxy.Client.Proxies.ProxyParameter("username", "text") },
-            returnsSet: false, resultPgType: "numeric", isVoid: false, s_functions, idempotent: false);
+        private static readonly global::PlProxy.Client.Proxies.ProxyMethod s_GetBalanceAsync = global::PlProxy.Client.Proxies.ProxyMethod.Create(new global::PlProxy.Client.Proxies.ProxyMethodInfo
+        {
+            FunctionName = "get_balance",
+            InterfaceBody = InterfaceBody,
+            Body = "RUN ON hashtext(username);",
+            ReplacesInterfaceStatements = false,
+            Parameters = new global::PlProxy.Client.Proxies.ProxyParameterInfo[] { new global::PlProxy.Client.Proxies.ProxyParameterInfo { Name = "username", PgType = "text" } },
+            ReturnsSet = false,
+            ResultPgType = "numeric",
+            IsVoid = false,
+            Functions = s_functions,
+            Idempotent = false,
+        });
         private static readonly global::PlProxy.Client.Proxies.ProxyRowReader<decimal> s_ReadGetBalanceAsync = global::PlProxy.Client.Proxies.ProxyRowReader<decimal>.ByPosition(ReadGetBalanceAsync);
-        private static readonly global::PlProxy.Client.Proxies.ProxyMethod s_GetAccountAsync = global::PlProxy.Client.Proxies.ProxyMethod.Create(
-            "get_account", InterfaceBody, "RUN ON hashtext(username);", false,
-            new global::PlProxy.Client.Proxies.ProxyParameter[] { new global::PlProxy.Client.Proxies.ProxyParameter("username", "text") },
-            returnsSet: false, resultPgType: null, isVoid: false, s_functions, idempotent: false);
+        private static readonly global::PlProxy.Client.Proxies.ProxyMethod s_GetAccountAsync = global::PlProxy.Client.Proxies.ProxyMethod.Create(new global::PlProxy.Client.Proxies.ProxyMethodInfo
+        {
+            FunctionName = "get_account",
+            InterfaceBody = InterfaceBody,
+            Body = "RUN ON hashtext(username);",
+            ReplacesInterfaceStatements = false,
+            Parameters = new global::PlProxy.Client.Proxies.ProxyParameterInfo[] { new global::PlProxy.Client.Proxies.ProxyParameterInfo { Name = "username", PgType = "text" } },
+            ReturnsSet = false,
+            ResultPgType = null,
+            IsVoid = false,
+            Functions = s_functions,
+            Idempotent = false,
+        });
         private static readonly global::PlProxy.Client.Proxies.ProxyRowReader<global::Shop.Data.Account?> s_ReadGetAccountAsync = global::PlProxy.Client.Proxies.ProxyRowReader<global::Shop.Data.Account?>.ByName(ReadGetAccountAsync);
-        private static readonly global::PlProxy.Client.Proxies.ProxyMethod s_GetStatsAsync = global::PlProxy.Client.Proxies.ProxyMethod.Create(
-            "get_stats", InterfaceBody, "RUN ON ALL;", false,
-            new global::PlProxy.Client.Proxies.ProxyParameter[] {  },
-            returnsSet: true, resultPgType: null, isVoid: false, s_functions, idempotent: false);
+        private static readonly global::PlProxy.Client.Proxies.ProxyMethod s_GetStatsAsync = global::PlProxy.Client.Proxies.ProxyMethod.Create(new global::PlProxy.Client.Proxies.ProxyMethodInfo
+        {
+            FunctionName = "get_stats",
+            InterfaceBody = InterfaceBody,
+            Body = "RUN ON ALL;",
+            ReplacesInterfaceStatements = false,
+            Parameters = new global::PlProxy.Client.Proxies.ProxyParameterInfo[] {  },
+            ReturnsSet = true,
+            ResultPgType = null,
+            IsVoid = false,
+            Functions = s_functions,
+            Idempotent = false,
+        });
         private static readonly global::PlProxy.Client.Proxies.ProxyRowReader<global::Shop.Data.Stats> s_ReadGetStatsAsync = global::PlProxy.Client.Proxies.ProxyRowReader<global::Shop.Data.Stats>.ByName(ReadGetStatsAsync);
-        private static readonly global::PlProxy.Client.Proxies.ProxyMethod s_EchoAsync = global::PlProxy.Client.Proxies.ProxyMethod.Create(
-            "echo", InterfaceBody, "SPLIT names; RUN ON my_hash(names);", false,
-            new global::PlProxy.Client.Proxies.ProxyParameter[] { new global::PlProxy.Client.Proxies.ProxyParameter("names", "text[]"), new global::PlProxy.Client.Proxies.ProxyParameter("event", "int4") },
-            returnsSet: true, resultPgType: "text", isVoid: false, s_functions, idempotent: false);
+        private static readonly global::PlProxy.Client.Proxies.ProxyMethod s_EchoAsync = global::PlProxy.Client.Proxies.ProxyMethod.Create(new global::PlProxy.Client.Proxies.ProxyMethodInfo
+        {
+            FunctionName = "echo",
+            InterfaceBody = InterfaceBody,
+            Body = "SPLIT names; RUN ON my_hash(names);",
+            ReplacesInterfaceStatements = false,
+            Parameters = new global::PlProxy.Client.Proxies.ProxyParameterInfo[] { new global::PlProxy.Client.Proxies.ProxyParameterInfo { Name = "names", PgType = "text[]" }, new global::PlProxy.Client.Proxies.ProxyParameterInfo { Name = "event", PgType = "int4" } },
+            ReturnsSet = true,
+            ResultPgType = "text",
+            IsVoid = false,
+            Functions = s_functions,
+            Idempotent = false,
+        });
         private static readonly global::PlProxy.Client.Proxies.ProxyRowReader<string?> s_ReadEchoAsync = global::PlProxy.Client.Proxies.ProxyRowReader<string?>.ByPosition(ReadEchoAsync);
-        private static readonly global::PlProxy.Client.Proxies.ProxyMethod s_TouchAsync = global::PlProxy.Client.Proxies.ProxyMethod.Create(
-            "touch", InterfaceBody, "CLUSTER pick(region);", true,
-            new global::PlProxy.Client.Proxies.ProxyParameter[] { new global::PlProxy.Client.Proxies.ProxyParameter("region", "text") },
-            returnsSet: false, resultPgType: null, isVoid: true, s_functions, idempotent: false);
+        private static readonly global::PlProxy.Client.Proxies.ProxyMethod s_TouchAsync = global::PlProxy.Client.Proxies.ProxyMethod.Create(new global::PlProxy.Client.Proxies.ProxyMethodInfo
+        {
+            FunctionName = "touch",
+            InterfaceBody = InterfaceBody,
+            Body = "CLUSTER pick(region);",
+            ReplacesInterfaceStatements = true,
+            Parameters = new global::PlProxy.Client.Proxies.ProxyParameterInfo[] { new global::PlProxy.Client.Proxies.ProxyParameterInfo { Name = "region", PgType = "text" } },
+            ReturnsSet = false,
+            ResultPgType = null,
+            IsVoid = true,
+            Functions = s_functions,
+            Idempotent = false,
+        });
 
         private readonly global::PlProxy.Client.Proxies.ProxyExecutor _executor;
 

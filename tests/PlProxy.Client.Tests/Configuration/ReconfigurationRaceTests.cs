@@ -108,7 +108,7 @@ public sealed class ReconfigurationRaceTests
     {
         var executor = new CountingExecutor();
         await using PlProxyDataSource source = PlProxyDataSource.Create(Generation(0), executor);
-        ProxyMethod method = ProxyMethod.Create("f", null, "CLUSTER 'c';", false, [], false, "int4", false, []);
+        ProxyMethod method = ProxyMethod.Create(new ProxyMethodInfo { FunctionName = "f", Body = "CLUSTER 'c';", ResultPgType = "int4" });
         var seen = new List<(int C, int D)>();
         for (int generation = 1; generation <= 20; generation++)
         {

@@ -5,10 +5,23 @@ namespace PlProxy.Client.Tests.Proxies;
 /// <summary>The remote query each result shape sends, built once per method.</summary>
 public sealed class ProxyMethodTests
 {
-    private static readonly ProxyParameter[] Username = [new("username", "text"), new("ids", "int8[]")];
+    private static readonly ProxyParameterInfo[] Username = [new() { Name = "username", PgType = "text" }, new() { Name = "ids", PgType = "int8[]" }];
 
     private static string Sql(bool returnsSet, string? resultPgType, bool isVoid, string body = "RUN ON hashtext(username);") =>
-        ProxyMethod.Create("get_balance", "CLUSTER 'userdb';", body, false, Username, returnsSet, resultPgType, isVoid, []).Call.Sql;
+        ProxyMethod.Create(new ProxyMethodInfo
+        {
+            FunctionName = "get_balance",
+            InterfaceBody = "CLUSTER 'userdb';",
+            Body = body,
+            Parameters = Username,
+            ReturnsSet = returnsSet,
+            ResultPgType = resultPgType,
+            IsVoid = isVoid,
+        }).Call.Sql;
+
+    [Fact]
+    public void Description_OfAnOlderGenerator_KeepsItsMeaningWhenTheInfoGainsProperties() =>
+        Assert.False(ProxyMethod.Create(new ProxyMethodInfo { FunctionName = "f", Body = "CLUSTER 'userdb'; RUN ON 0;" }).Call.Idempotent); // an unset property is the old behaviour
 
     [Fact]
     public void SingleScalar_CallsTheFunctionInTheSelectList() =>
