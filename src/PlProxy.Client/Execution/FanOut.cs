@@ -6,7 +6,8 @@ namespace PlProxy.Client.Execution;
 
 /// <summary>
 /// A call on several databases at once: every target concurrently, rows concatenated in plan order (lists) or passed
-/// on as they arrive through a bounded buffer (streams); the first failure cancels the others, whose statements stop.
+/// on as they arrive through a bounded buffer (streams); the first failure cancels the others, whose statements stop —
+/// except for a partial result, where every target runs to its end and failures are collected.
 /// </summary>
 internal static class FanOut
 {
@@ -53,6 +54,51 @@ internal static class FanOut
 
         fencedRows.Sort(); // the elements in the call's order
         return new FanOutRows<T>(rows, fanOut.Fence is null ? null : [.. fencedRows], fanOut.Fence);
+    }
+
+    // Runs every target concurrently to its end, tolerating failures (a partial result): the rows of the targets that
+    // answered, in plan order, and each failed target's error (a query_timeout as its own error); the caller's own
+    // cancellation is thrown.
+    public static async Task<(List<T> Rows, List<PlProxyException> Errors)> ReadEachAsync<T>(Route route, RowReader<T> read, Func<bool> timedOut, CancellationToken callerToken, CancellationToken cancellationToken)
+    {
+        var tasks = new Task<List<T>>[route.Plan.Count];
+        for (int i = 0; i < tasks.Length; i++)
+        {
+            tasks[i] = PartitionCall.ReadAsync(route, i, read, cancellationToken).AsTask();
+        }
+
+        try
+        {
+            await Task.WhenAll(tasks).ConfigureAwait(false);
+        }
+        catch (Exception) when (!callerToken.IsCancellationRequested)
+        {
+            // Looked at per target below.
+        }
+
+        var rows = new List<T>();
+        var errors = new List<PlProxyException>();
+        foreach (Task<List<T>> task in tasks)
+        {
+            if (task.IsCompletedSuccessfully)
+            {
+                rows.AddRange(task.Result);
+            }
+            else if (task.Exception?.InnerException is PlProxyException error)
+            {
+                errors.Add(error);
+            }
+            else if (task.IsCanceled && timedOut())
+            {
+                errors.Add(RemoteErrors.QueryTimeout(route, new OperationCanceledException()));
+            }
+            else
+            {
+                await task.ConfigureAwait(false); // anything else (the caller's cancellation) is thrown
+            }
+        }
+
+        return (rows, errors);
     }
 
     // One target of a fan-out: its rows into its slot, or its failure; the first failure cancels the other targets.

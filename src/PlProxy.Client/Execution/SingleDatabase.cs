@@ -1,0 +1,80 @@
+using PlProxy.Client.Language;
+using PlProxy.Client.Partconf;
+using PlProxy.Client.Planning;
+
+namespace PlProxy.Client.Execution;
+
+/// <summary>
+/// A call on one database, beside <see cref="FanOut"/> for several: how every shape of call starts there (RUN ON ANY
+/// failing over, partconf fences re-planned) before its rows are read in place.
+/// </summary>
+internal static class SingleDatabase
+{
+    /// <summary>
+    /// The start every shape of call on one database shares (single, list, partial result, stream): the database
+    /// opened and its first row read, RUN ON ANY failing over to the next partition when one cannot be reached (or its
+    /// circuit is open), and a call a partconf fence refused (PX001: nothing was written there) re-planned on a
+    /// refreshed map and sent again. No row reaches the caller before this returns, so a call that starts over hands
+    /// out nothing twice. The cursor is null when the re-planned call spans several databases (a SPLIT spread over a
+    /// new map): the caller goes on as a fan-out of <see cref="CallScope.Route"/>.
+    /// </summary>
+    public static async Task<(PartitionCursor? Cursor, bool HasRow, FenceWait? Fences)> OpenFirstRowAsync(CallScope scope, RemoteCall call, object?[] arguments, CallPlanner planner, Func<RemoteCall, FenceWait> fenceWait)
+    {
+        FenceWait? fences = null;
+        while (true)
+        {
+            PlProxyException fence;
+            Route route = scope.Route!;
+            for (int attempt = 1; ; attempt++)
+            {
+                PartitionCursor cursor;
+                try
+                {
+                    cursor = await PartitionCall.OpenAsync(route, 0, scope.Token).ConfigureAwait(false);
+                }
+                catch (PlProxyException e) when (FailsOver(route, e, attempt))
+                {
+                    int next = (route.Plan.SinglePartition + 1) % route.Cluster.Layout.PartitionCount;
+                    route = route with { Plan = ExecutionPlan.Single(route.Cluster.Layout.ConnectionOf(next), next) };
+                    continue;
+                }
+                catch (PlProxyException e) when (e.SqlState == PartconfDatabase.WrongPartitionSqlState)
+                {
+                    fence = e;
+                    break;
+                }
+
+                try
+                {
+                    return (cursor, await cursor.ReadAsync(scope.Token).ConfigureAwait(false), fences);
+                }
+                catch (PlProxyException e) when (e.SqlState == PartconfDatabase.WrongPartitionSqlState)
+                {
+                    await cursor.DisposeAsync().ConfigureAwait(false);
+                    fence = e;
+                    break;
+                }
+                catch
+                {
+                    await cursor.DisposeAsync().ConfigureAwait(false);
+                    throw;
+                }
+            }
+
+            fences ??= fenceWait(call);
+            await fences.NextAsync(scope.Route!, fence, scope.Token).ConfigureAwait(false);
+            scope.Replanned(await planner.PlanAsync(call, arguments, scope.Token).ConfigureAwait(false));
+            if (!scope.Route!.IsSingleDatabase)
+            {
+                return (null, false, fences);
+            }
+        }
+    }
+
+    // RUN ON ANY moves on when a partition cannot be reached (or its circuit is open), until every one was tried.
+    private static bool FailsOver(Route route, PlProxyException error, int attempt) =>
+        error.SqlState == RemoteErrors.ConnectFailedState
+        && route.Call.Function.Run == RunKind.Any
+        && route.Call.Function.SplitParameters.Count == 0
+        && attempt < route.Cluster.Layout.PartitionCount;
+}
