@@ -75,7 +75,7 @@ internal static class ProxyEmitter
         foreach (FunctionModel function in model.Functions)
         {
             string arguments = string.Join(", ", function.ArgumentExpressions);
-            code.AppendLine($"            new {Proxies}.ProxyFunction({Literal(function.SqlName)}, new string[] {{ {string.Join(", ", function.ParameterPgTypes.Select(Literal))} }}, {Literal(function.ResultPgType)}, {Bool(function.ReturnsSet)}, static a => {model.FullyQualifiedName}.{function.MethodName}({arguments})),");
+            code.AppendLine($"            {Proxies}.ProxyFunction.Create(new {Proxies}.ProxyFunctionInfo {{ Name = {Literal(function.SqlName)}, ParameterTypes = new string[] {{ {string.Join(", ", function.ParameterPgTypes.Select(Literal))} }}, ResultType = {Literal(function.ResultPgType)}, ReturnsSet = {Bool(function.ReturnsSet)}, Invoke = static a => {model.FullyQualifiedName}.{function.MethodName}({arguments}) }}),");
         }
 
         code.AppendLine("        };");

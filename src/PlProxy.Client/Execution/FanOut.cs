@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
-using PlProxy.Client.Partconf;
 
 namespace PlProxy.Client.Execution;
 
@@ -108,7 +107,7 @@ internal static class FanOut
         {
             fanOut.Rows[target] = await PartitionCall.ReadAsync(route, target, read, fanOut.Cancellation.Token).ConfigureAwait(false);
         }
-        catch (PlProxyException e) when (fanOut.SendsFencesBack && e.SqlState == PartconfDatabase.WrongPartitionSqlState)
+        catch (PlProxyException e) when (fanOut.SendsFencesBack && e.SqlState == PlProxySqlStates.WrongPartition)
         {
             Interlocked.CompareExchange(ref fanOut.Fence, e, null); // its slot stays empty: its elements are planned again
         }

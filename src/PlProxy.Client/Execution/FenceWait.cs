@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using PlProxy.Client.Clusters;
-using PlProxy.Client.Partconf;
 using PlProxy.Client.Planning;
 using PlProxy.Client.Telemetry;
 
@@ -29,7 +28,7 @@ internal sealed class FenceWait(ClusterRegistry clusters, ILogger logger, TimeSp
         {
             throw route.Errors.At(fence.PartitionIndex, fence.Database ?? "?").Error(
                 $"stale partition map: the call was fenced {_count} time(s) over {waited.TotalSeconds:0.00} s and the map of cluster {route.Cluster.Name} did not change to where the key now belongs ({fence.Message})",
-                PartconfDatabase.WrongPartitionSqlState,
+                PlProxySqlStates.WrongPartition,
                 fence);
         }
 

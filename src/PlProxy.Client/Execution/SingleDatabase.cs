@@ -1,5 +1,4 @@
 using PlProxy.Client.Language;
-using PlProxy.Client.Partconf;
 using PlProxy.Client.Planning;
 
 namespace PlProxy.Client.Execution;
@@ -38,7 +37,7 @@ internal static class SingleDatabase
                     route = route with { Plan = ExecutionPlan.Single(route.Cluster.Layout.ConnectionOf(next), next) };
                     continue;
                 }
-                catch (PlProxyException e) when (e.SqlState == PartconfDatabase.WrongPartitionSqlState)
+                catch (PlProxyException e) when (e.SqlState == PlProxySqlStates.WrongPartition)
                 {
                     fence = e;
                     break;
@@ -48,7 +47,7 @@ internal static class SingleDatabase
                 {
                     return (cursor, await cursor.ReadAsync(scope.Token).ConfigureAwait(false), fences);
                 }
-                catch (PlProxyException e) when (e.SqlState == PartconfDatabase.WrongPartitionSqlState)
+                catch (PlProxyException e) when (e.SqlState == PlProxySqlStates.WrongPartition)
                 {
                     await cursor.DisposeAsync().ConfigureAwait(false);
                     fence = e;

@@ -14,21 +14,6 @@ namespace PlProxy.Client.Partconf;
 /// </summary>
 public static class PartconfDatabase
 {
-    /// <summary>
-    /// SQLSTATE of a call partconf refused: its hash belongs to another database, or its keys are being moved. The
-    /// refusal comes before any write, so the call can always be sent again with a fresh partition map.
-    /// </summary>
-    public const string WrongPartitionSqlState = "PX001";
-
-    /// <summary>
-    /// SQLSTATE of a call or row partconf refused because its key (or the key's hash) is NULL: it belongs to no
-    /// partition, so sending it again cannot help and nobody resends it.
-    /// </summary>
-    public const string NullKeySqlState = "PX002";
-
-    /// <summary>SQLSTATE raised when partconf is used on a database where it is not configured.</summary>
-    public const string NotConfiguredSqlState = "PX000";
-
     /// <summary>The version of <see cref="Script"/> (<c>partconf.script_version()</c> on an installed database).</summary>
     public const int ScriptVersion = 3;
 

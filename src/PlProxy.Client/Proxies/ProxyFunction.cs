@@ -8,15 +8,19 @@ namespace PlProxy.Client.Proxies;
 [EditorBrowsable(EditorBrowsableState.Never)]
 public sealed class ProxyFunction
 {
+    private ProxyFunction(ApplicationFunction function) => Function = function;
+
     /// <summary>Describes a function.</summary>
-    /// <param name="name">The name bodies call it by.</param>
-    /// <param name="parameterTypes">The PostgreSQL types of its arguments.</param>
-    /// <param name="resultType">The PostgreSQL type of its result (of each element, for a set).</param>
-    /// <param name="returnsSet">True when it returns several values.</param>
-    /// <param name="invoke">Calls it: arguments as .NET values, result as a .NET value (an <see cref="System.Collections.IEnumerable"/> for a set).</param>
-    public ProxyFunction(string name, string[] parameterTypes, string resultType, bool returnsSet, Func<object?[], object?> invoke)
+    /// <param name="info">The function as the generator describes it.</param>
+    /// <returns>The function, ready for the interface's methods.</returns>
+    /// <exception cref="ArgumentException">The description names no function, result type or implementation.</exception>
+    public static ProxyFunction Create(ProxyFunctionInfo info)
     {
-        Function = new ApplicationFunction(new UserFunction(name, new EquatableArray<PgType>([.. parameterTypes.Select(PgType.Parse)]), PgType.Parse(resultType), returnsSet), invoke);
+        ArgumentNullException.ThrowIfNull(info);
+        ArgumentException.ThrowIfNullOrEmpty(info.Name, nameof(info));
+        ArgumentException.ThrowIfNullOrEmpty(info.ResultType, nameof(info));
+        Func<object?[], object?> invoke = info.Invoke ?? throw new ArgumentException("The function has no implementation (Invoke).", nameof(info));
+        return new(new ApplicationFunction(new UserFunction(info.Name, new EquatableArray<PgType>([.. info.ParameterTypes.Select(PgType.Parse)]), PgType.Parse(info.ResultType), info.ReturnsSet), invoke));
     }
 
     internal ApplicationFunction Function { get; }

@@ -13,7 +13,7 @@ namespace Bank.Data
 
         private static readonly global::PlProxy.Client.Proxies.ProxyFunction[] s_functions = new global::PlProxy.Client.Proxies.ProxyFunction[]
         {
-            new global::PlProxy.Client.Proxies.ProxyFunction("target", new string[] { "text" }, "text", false, static a => global::Bank.Data.ITransfers.Target((string)a[0]!)),
+            global::PlProxy.Client.Proxies.ProxyFunction.Create(new global::PlProxy.Client.Proxies.ProxyFunctionInfo { Name = "target", ParameterTypes = new string[] { "text" }, ResultType = "text", ReturnsSet = false, Invoke = static a => global::Bank.Data.ITransfers.Target((string)a[0]!) }),
         };
 
         private static readonly global::PlProxy.Client.Proxies.ProxyMethod s_TransferAsync = global::PlProxy.Client.Proxies.ProxyMethod.Create(new global::PlProxy.Client.Proxies.ProxyMethodInfo

@@ -13,8 +13,8 @@ namespace Shop.Data
 
         private static readonly global::PlProxy.Client.Proxies.ProxyFunction[] s_functions = new global::PlProxy.Client.Proxies.ProxyFunction[]
         {
-            new global::PlProxy.Client.Proxies.ProxyFunction("my_hash", new string[] { "text" }, "int8", false, static a => global::Shop.Data.Outer.IUserDb.MyHash((string)a[0]!)),
-            new global::PlProxy.Client.Proxies.ProxyFunction("pick", new string[] { "text" }, "text", false, static a => global::Shop.Data.Outer.IUserDb.Pick((string)a[0]!)),
+            global::PlProxy.Client.Proxies.ProxyFunction.Create(new global::PlProxy.Client.Proxies.ProxyFunctionInfo { Name = "my_hash", ParameterTypes = new string[] { "text" }, ResultType = "int8", ReturnsSet = false, Invoke = static a => global::Shop.Data.Outer.IUserDb.MyHash((string)a[0]!) }),
+            global::PlProxy.Client.Proxies.ProxyFunction.Create(new global::PlProxy.Client.Proxies.ProxyFunctionInfo { Name = "pick", ParameterTypes = new string[] { "text" }, ResultType = "text", ReturnsSet = false, Invoke = static a => global::Shop.Data.Outer.IUserDb.Pick((string)a[0]!) }),
         };
 
         private static readonly global::PlProxy.Client.Proxies.ProxyMethod s_GetBalanceAsync = global::PlProxy.Client.Proxies.ProxyMethod.Create(new global::PlProxy.Client.Proxies.ProxyMethodInfo

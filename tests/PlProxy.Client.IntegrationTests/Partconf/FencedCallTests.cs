@@ -58,7 +58,7 @@ public sealed class FencedCallTests(PartconfFixture fixture)
 
         var error = await Assert.ThrowsAsync<PlProxyException>(() => source.CreateProxy<IFencedWrites>().WriteKeyAsync(KeyOfPartition0, 1, Token));
 
-        Assert.Equal(PartconfDatabase.WrongPartitionSqlState, error.SqlState);
+        Assert.Equal(PlProxySqlStates.WrongPartition, error.SqlState);
         Assert.Contains("stale partition map", error.Message, StringComparison.Ordinal);
         Assert.Equal(("fence", 0), (error.Cluster, error.PartitionIndex));
         Assert.InRange(clock.Elapsed, TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(5));

@@ -46,7 +46,7 @@ public sealed class PartconfTests(PartconfFixture fixture)
 
         var error = await Assert.ThrowsAsync<PostgresException>(() => CheckHashAsync(databases[0], hash));
 
-        Assert.Equal(PartconfDatabase.WrongPartitionSqlState, error.SqlState);
+        Assert.Equal(PlProxySqlStates.WrongPartition, error.SqlState);
         Assert.Contains($"hash {hash} of cluster users belongs to partition 3", error.MessageText, StringComparison.Ordinal);
         Assert.Contains("(partitions 0, 1)", error.MessageText, StringComparison.Ordinal);
     }
@@ -62,7 +62,7 @@ public sealed class PartconfTests(PartconfFixture fixture)
         var error = await Assert.ThrowsAsync<PostgresException>(() => CheckHashAsync(databases[0], hash));
         await ExecuteAsync(databases[0], "update partconf.conf set fenced_nrs = '{}'");
 
-        Assert.Equal(PartconfDatabase.WrongPartitionSqlState, error.SqlState);
+        Assert.Equal(PlProxySqlStates.WrongPartition, error.SqlState);
         Assert.Contains("being moved", error.MessageText, StringComparison.Ordinal);
         await CheckHashAsync(databases[0], hash);
     }
@@ -79,8 +79,8 @@ public sealed class PartconfTests(PartconfFixture fixture)
         var check = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(databases[0], "select partconf.check_hash(null)"));
         var row = await Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(databases[0], "insert into accounts values (null)"));
 
-        Assert.Equal((PartconfDatabase.NullKeySqlState, PartconfDatabase.NullKeySqlState), (check.SqlState, row.SqlState));
-        Assert.NotEqual(PartconfDatabase.WrongPartitionSqlState, PartconfDatabase.NullKeySqlState);
+        Assert.Equal((PlProxySqlStates.NullKey, PlProxySqlStates.NullKey), (check.SqlState, row.SqlState));
+        Assert.NotEqual(PlProxySqlStates.WrongPartition, PlProxySqlStates.NullKey);
         Assert.Contains("the hash is NULL (cluster users): it belongs to no partition", check.MessageText, StringComparison.Ordinal);
         Assert.Contains("the key column username is NULL", row.MessageText, StringComparison.Ordinal);
     }
@@ -256,7 +256,7 @@ public sealed class PartconfTests(PartconfFixture fixture)
 
         var error = await Assert.ThrowsAsync<PostgresException>(() => CheckHashAsync(database, 42));
 
-        Assert.Equal(PartconfDatabase.NotConfiguredSqlState, error.SqlState);
+        Assert.Equal(PlProxySqlStates.PartconfNotConfigured, error.SqlState);
     }
 
     private static int PartitionOf(string key, int count, bool modular, PlProxyHashFlavor flavor)
@@ -297,7 +297,7 @@ public sealed class PartconfTests(PartconfFixture fixture)
             {
                 await command.ExecuteNonQueryAsync(Token);
             }
-            catch (PostgresException e) when (e.SqlState == PartconfDatabase.WrongPartitionSqlState)
+            catch (PostgresException e) when (e.SqlState == PlProxySqlStates.WrongPartition)
             {
                 // not this database's key
             }

@@ -1,7 +1,6 @@
 using Npgsql;
 using PlProxy.Client.Configuration;
 using PlProxy.Client.Hashing;
-using PlProxy.Client.Partconf;
 using Resharding;
 
 namespace PlProxy.Client.Scaffold.Tests.Resharding;
@@ -37,7 +36,7 @@ public sealed class StaleClientTests(ReshardFixture fixture)
         string moved = keys.First(k => Partitions.IndexOf(PgHash.HashText(k), 4) >= 2);
         string stayed = keys.First(k => Partitions.IndexOf(PgHash.HashText(k), 4) < 2);
         var stale = await Assert.ThrowsAsync<PlProxyException>(() => writes.RecordWriteAsync("stale", moved, Token));
-        Assert.Equal(PartconfDatabase.WrongPartitionSqlState, stale.SqlState);
+        Assert.Equal(PlProxySqlStates.WrongPartition, stale.SqlState);
         Assert.Contains("stale partition map", stale.Message, StringComparison.Ordinal);
         Assert.Equal("stayed", await writes.RecordWriteAsync("stayed", stayed, Token));
 
