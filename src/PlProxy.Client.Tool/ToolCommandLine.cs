@@ -1,10 +1,7 @@
 using System.CommandLine;
 using System.CommandLine.Help;
 using PlProxy.Client.Connections;
-using PlProxy.Client.Scaffold;
-using PlProxy.Client.Tool.Partconf;
-using PlProxy.Client.Tool.PgQ;
-using PlProxy.Client.Tool.Resharding;
+using PlProxy.Client.Tool.Commands;
 using PlProxy.Client.Tool.Verbs;
 
 namespace PlProxy.Client.Tool;
@@ -20,12 +17,12 @@ internal static class ToolCommandLine
             new HelpOption(),
             new VersionOption(),
             ScaffoldCommand.Create(),
-            PartconfCommands.Partconf(),
-            ReshardCommands.Split(),
-            ReshardCommands.Move(),
-            PartconfCommands.Verify(),
-            PartconfCommands.Status(),
-            PgQCommands.Create(),
+            new Command("partconf", "partconf, the partition side of routing.") { PartconfInstallCommand.Create() },
+            SplitCommand.Create(),
+            MoveCommand.Create(),
+            VerifyCommand.Create(),
+            StatusCommand.Create(),
+            PgQCommand.Create(),
         };
 
     /// <summary>

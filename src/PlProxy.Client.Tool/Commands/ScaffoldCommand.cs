@@ -1,8 +1,10 @@
 using System.CommandLine;
 using Npgsql;
+using PlProxy.Client.Scaffold;
+using PlProxy.Client.Scaffold.Emitting;
 using PlProxy.Client.Scaffold.Mapping;
 
-namespace PlProxy.Client.Scaffold;
+namespace PlProxy.Client.Tool.Commands;
 
 /// <summary><c>plproxy scaffold</c>: runs a scaffolding and writes its files, refusing to overwrite unless told to.</summary>
 internal static class ScaffoldCommand
@@ -85,7 +87,7 @@ internal static class ScaffoldCommand
 
         await output.WriteLineAsync(
             $"plproxy scaffold: {result.Methods.Count} of {result.FunctionCount - result.FilteredOut} functions scaffolded into {result.Interfaces.Count} interfaces in {options.Output}; " +
-            $"{result.Unmapped.Count} not mapped (see {Emitting.ReportWriter.FileName}).").ConfigureAwait(false);
+            $"{result.Unmapped.Count} not mapped (see {ReportWriter.FileName}).").ConfigureAwait(false);
         return 0;
     }
 }

@@ -2,60 +2,15 @@ using System.CommandLine;
 using Npgsql;
 using PlProxy.Client.Connections;
 using PlProxy.Client.Partconf;
+using PlProxy.Client.Tool.Resharding;
 using PlProxy.Client.Tool.Verbs;
 
-namespace PlProxy.Client.Tool.Resharding;
+namespace PlProxy.Client.Tool.Commands;
 
-/// <summary><c>plproxy split</c> and <c>plproxy move</c>: online resharding of a cluster a proxy database defines.</summary>
-internal static class ReshardCommands
+/// <summary>What split and move share: their options, the lock, the record, the plan, then the resharder's steps.</summary>
+internal static class ReshardVerb
 {
-    /// <summary><c>plproxy split --proxy "&lt;proxy db&gt;" --cluster &lt;name&gt; --to "&lt;new db n&gt;" ... "&lt;new db 2n-1&gt;"</c>.</summary>
-    public static Command Split()
-    {
-        var to = new Option<string[]>("--to") { Description = "The new, empty databases, one per partition: partition p's keys that map to p + n go to the p-th", AllowMultipleArgumentsPerToken = true };
-        ReshardOptions options = new();
-        var split = new Command("split", "Doubles the partition count: copies each partition's upper half of keys into a new database with logical replication, fences them for the switch, publishes the new map and deletes what moved.")
-        {
-            to,
-        };
-        options.AddTo(split);
-        split.SetAction((result, cancellationToken) => Verb.RunAsync(result, "split", output =>
-        {
-            string[] given = result.GetValue(to) ?? [];
-            // Finished already: the map's upper half is the given databases.
-            bool Done(PartconfCluster definition, IReadOnlyList<string> map) => given.Length > 0 && map.Count == 2 * given.Length
-                && given.Select((database, p) => ReshardPlan.SameDatabase(definition, database, map[given.Length + p])).All(same => same);
-            string? missing = given.Length == 0 ? "Give the new, empty databases (--to), one per partition; only a split in progress resumes without them." : null;
-            return RunAsync(ReshardKind.Split, result, options, output, cancellationToken, missing, Done, (definition, operation, oldMap, codes) =>
-                ReshardPlan.Split(definition, oldMap, given.Length == 0 && operation is not null ? operation.NewMap[oldMap.Length..] : given, codes));
-        }));
-        return split;
-    }
-
-    /// <summary><c>plproxy move --proxy "&lt;proxy db&gt;" --cluster &lt;name&gt; --partition &lt;k&gt; --to "&lt;new db&gt;"</c>.</summary>
-    public static Command Move()
-    {
-        var partition = new Option<int>("--partition") { Description = "The partition that moves", Required = true };
-        var to = new Option<string>("--to") { Description = "Its new, empty database" };
-        ReshardOptions options = new();
-        var move = new Command("move", "Moves one partition to another database: copies it with logical replication, fences its keys for the switch, publishes the new map and deletes what moved.")
-        {
-            partition, to,
-        };
-        options.AddTo(move);
-        move.SetAction((result, cancellationToken) => Verb.RunAsync(result, "move", output =>
-        {
-            int k = result.GetValue(partition);
-            bool Done(PartconfCluster definition, IReadOnlyList<string> map) =>
-                result.GetValue(to) is { } database && k >= 0 && k < map.Count && ReshardPlan.SameDatabase(definition, database, map[k]);
-            string? missing = result.GetValue(to) is null ? "Give the partition's new, empty database (--to); only a move in progress resumes without it." : null;
-            return RunAsync(ReshardKind.Move, result, options, output, cancellationToken, missing, Done, (definition, operation, oldMap, codes) =>
-                ReshardPlan.Move(definition, oldMap, k, result.GetValue(to) ?? (operation is not null && k >= 0 && k < operation.NewMap.Length ? operation.NewMap[k] : throw new ArgumentException("Give the partition's new database (--to).")), codes));
-        }));
-        return move;
-    }
-
-    private static async Task<int> RunAsync(
+    public static async Task<int> RunAsync(
         ReshardKind kind, ParseResult result, ReshardOptions options, ToolOutput output, CancellationToken cancellationToken,
         string? targets, Func<PartconfCluster, IReadOnlyList<string>, bool> done, Func<PartconfCluster, ReshardOperation?, string[], IReadOnlyList<int>, ReshardPlan> planned)
     {
@@ -165,7 +120,7 @@ internal static class ReshardCommands
     }
 
     /// <summary>The options split and move share.</summary>
-    private sealed class ReshardOptions
+    public sealed class ReshardOptions
     {
         public Option<string> Proxy { get; } = new("--proxy") { Description = "The proxy database that defines the cluster (Npgsql or libpq form)" };
 

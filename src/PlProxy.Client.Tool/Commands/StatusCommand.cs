@@ -5,67 +5,16 @@ using PlProxy.Client.Partconf;
 using PlProxy.Client.Tool.Resharding;
 using PlProxy.Client.Tool.Verbs;
 
-namespace PlProxy.Client.Tool.Partconf;
+namespace PlProxy.Client.Tool.Commands;
 
-/// <summary><c>plproxy partconf install</c>, <c>plproxy verify</c> and <c>plproxy status</c>: partconf on a cluster's partition databases.</summary>
-internal static class PartconfCommands
+/// <summary><c>plproxy status</c>: the cluster's version, a split or move in progress, and each partition database's partconf and copies.</summary>
+internal static class StatusCommand
 {
-    /// <summary><c>plproxy partconf install --proxy "&lt;proxy db&gt;" --cluster &lt;name&gt;</c>.</summary>
-    public static Command Partconf()
-    {
-        (Option<string> proxy, Option<string> cluster) = Verb.ClusterOptions();
-        var install = new Command("install", "Installs or updates partconf on every partition database of the cluster, as the proxy database defines it.") { proxy, cluster };
-        install.SetAction((result, cancellationToken) => Verb.RunAsync(result, "partconf install", async output =>
-        {
-            IReadOnlyList<PartconfSettings> installed = await PartconfDatabase.InstallClusterAsync(result.GetValue(proxy)!, result.GetValue(cluster)!, cancellationToken).ConfigureAwait(false);
-            foreach (PartconfSettings settings in installed)
-            {
-                await output.WriteLineAsync($"plproxy partconf install: cluster {settings.Cluster}, database {settings.DbCode}: partitions {string.Join(", ", settings.Partitions)} of {settings.PartitionCount}").ConfigureAwait(false);
-            }
-
-            return 0;
-        }));
-        return new Command("partconf", "partconf, the partition side of routing.") { install };
-    }
-
-    /// <summary><c>plproxy verify --proxy "&lt;proxy db&gt;" --cluster &lt;name&gt;</c>: exit code 1 on any misplaced row.</summary>
-    public static Command Verify()
-    {
-        (Option<string> proxy, Option<string> cluster) = Verb.ClusterOptions();
-        var verify = new Command("verify", "Checks each partition database against the published map (its partconf, its partitioned tables, every row's partition); exit code 1 on any difference.") { proxy, cluster };
-        verify.SetAction((result, cancellationToken) => Verb.RunAsync(result, "verify", async output =>
-        {
-            PartconfVerification verification = await PartconfDatabase.VerifyClusterAsync(result.GetValue(proxy)!, result.GetValue(cluster)!, cancellationToken).ConfigureAwait(false);
-            foreach (PartconfTableCount count in verification.Tables)
-            {
-                await output.WriteLineAsync($"{count.Database} (partitions {string.Join(", ", count.Partitions)})\t{count.Table}\t{count.Rows} rows\t{count.Misplaced} misplaced").ConfigureAwait(false);
-            }
-
-            foreach (string problem in verification.Problems)
-            {
-                await output.WriteLineAsync($"plproxy verify: {problem}").ConfigureAwait(false);
-            }
-
-            if (verification.Misplaced > 0)
-            {
-                await output.WriteLineAsync($"plproxy verify: {verification.Misplaced} rows are on a database the published map does not assign their key to.").ConfigureAwait(false);
-            }
-
-            if (verification.Passed)
-            {
-                await output.WriteLineAsync($"plproxy verify: every row of {verification.Tables.Count} partitioned tables is on its partition, as the published map assigns it.").ConfigureAwait(false);
-            }
-
-            return verification.Passed ? 0 : 1;
-        }));
-        return verify;
-    }
-
     /// <summary>
     /// <c>plproxy status --proxy "&lt;proxy db&gt;" --cluster &lt;name&gt;</c>: the cluster's version in the proxy database and,
     /// per partition database, what the proxy database says it serves next to what its partconf says.
     /// </summary>
-    public static Command Status()
+    public static Command Create()
     {
         (Option<string> proxy, Option<string> cluster) = Verb.ClusterOptions();
         var status = new Command("status", "Shows the cluster's version and each partition database's partconf.") { proxy, cluster };
