@@ -1,6 +1,6 @@
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
-using PlProxy.Client.Scaffold.Emitting;
+using PlProxy.Client.Tool.Scaffolding.Emitting;
 
 namespace PlProxy.Client.Scaffold.Tests;
 

@@ -1,8 +1,8 @@
 using System.CommandLine;
 using Npgsql;
-using PlProxy.Client.Scaffold;
-using PlProxy.Client.Scaffold.Emitting;
-using PlProxy.Client.Scaffold.Mapping;
+using PlProxy.Client.Tool.Scaffolding;
+using PlProxy.Client.Tool.Scaffolding.Emitting;
+using PlProxy.Client.Tool.Scaffolding.Mapping;
 
 namespace PlProxy.Client.Tool.Commands;
 

@@ -1,6 +1,6 @@
 using PlProxy.Client.Language;
-using PlProxy.Client.Scaffold.Catalog;
-using PlProxy.Client.Scaffold.Mapping;
+using PlProxy.Client.Tool.Scaffolding.Catalog;
+using PlProxy.Client.Tool.Scaffolding.Mapping;
 
 namespace PlProxy.Client.Scaffold.Tests.Mapping;
 

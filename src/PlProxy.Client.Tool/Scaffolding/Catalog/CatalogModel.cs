@@ -1,4 +1,4 @@
-namespace PlProxy.Client.Scaffold.Catalog;
+namespace PlProxy.Client.Tool.Scaffolding.Catalog;
 
 /// <summary>A PostgreSQL type as the catalog describes it.</summary>
 /// <param name="Oid">The type's OID.</param>

@@ -1,6 +1,6 @@
-using PlProxy.Client.Scaffold.Mapping;
+using PlProxy.Client.Tool.Scaffolding.Mapping;
 
-namespace PlProxy.Client.Scaffold;
+namespace PlProxy.Client.Tool.Scaffolding;
 
 /// <summary>What to scaffold, from where, to where.</summary>
 /// <param name="Connection">The proxy database's connection string (Npgsql's or libpq's form).</param>

@@ -1,4 +1,4 @@
-namespace PlProxy.Client.Scaffold.Mapping;
+namespace PlProxy.Client.Tool.Scaffolding.Mapping;
 
 /// <summary>The C# type a PostgreSQL type maps to.</summary>
 /// <param name="Name">The C# type, without a nullable annotation (<c>string</c>, <c>int</c>, <c>Guid</c>, <c>int[]</c>).</param>

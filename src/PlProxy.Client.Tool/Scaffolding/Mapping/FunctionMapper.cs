@@ -1,7 +1,7 @@
 using PlProxy.Client.Language;
-using PlProxy.Client.Scaffold.Catalog;
+using PlProxy.Client.Tool.Scaffolding.Catalog;
 
-namespace PlProxy.Client.Scaffold.Mapping;
+namespace PlProxy.Client.Tool.Scaffolding.Mapping;
 
 /// <summary>How scaffolded methods are grouped into interfaces.</summary>
 internal enum ScaffoldGrouping

@@ -1,6 +1,6 @@
 using Npgsql;
 
-namespace PlProxy.Client.Scaffold.Catalog;
+namespace PlProxy.Client.Tool.Scaffolding.Catalog;
 
 /// <summary>Reads the plproxy functions of a proxy database and the types they use from its catalog.</summary>
 internal sealed class ProxyCatalog

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace PlProxy.Client.Scaffold.Mapping;
+namespace PlProxy.Client.Tool.Scaffolding.Mapping;
 
 /// <summary>How PostgreSQL names become C# names.</summary>
 internal static class CSharpNames

@@ -5,7 +5,7 @@ using Npgsql;
 using PlProxy.Client.Configuration;
 using PlProxy.Client.Connections;
 
-namespace PlProxy.Client.Scaffold.Emitting;
+namespace PlProxy.Client.Tool.Scaffolding.Emitting;
 
 /// <summary>Writes cluster definitions as an <c>appsettings.json</c> fragment for <c>AddPlProxy(configuration.GetSection("PlProxy"))</c>, without passwords.</summary>
 internal static class AppSettingsWriter

@@ -1,7 +1,7 @@
 using System.Text;
-using PlProxy.Client.Scaffold.Mapping;
+using PlProxy.Client.Tool.Scaffolding.Mapping;
 
-namespace PlProxy.Client.Scaffold.Emitting;
+namespace PlProxy.Client.Tool.Scaffolding.Emitting;
 
 /// <summary>Writes the scaffolded interfaces and records as plain C# files.</summary>
 internal static class CSharpWriter

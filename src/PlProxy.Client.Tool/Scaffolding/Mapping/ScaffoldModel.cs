@@ -1,6 +1,6 @@
-using PlProxy.Client.Scaffold.Catalog;
+using PlProxy.Client.Tool.Scaffolding.Catalog;
 
-namespace PlProxy.Client.Scaffold.Mapping;
+namespace PlProxy.Client.Tool.Scaffolding.Mapping;
 
 /// <summary>A parameter of a scaffolded method.</summary>
 /// <param name="Name">The C# parameter name: the argument's name (a PL/Proxy body refers to it by that name).</param>

@@ -1,7 +1,7 @@
 using PlProxy.Client.Language;
-using PlProxy.Client.Scaffold.Catalog;
+using PlProxy.Client.Tool.Scaffolding.Catalog;
 
-namespace PlProxy.Client.Scaffold.Mapping;
+namespace PlProxy.Client.Tool.Scaffolding.Mapping;
 
 /// <summary>
 /// Maps PostgreSQL types to the C# types PlProxy.Client's generator reads and writes, naming the PostgreSQL type

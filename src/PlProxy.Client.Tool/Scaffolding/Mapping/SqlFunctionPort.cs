@@ -1,9 +1,9 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using PlProxy.Client.Language;
-using PlProxy.Client.Scaffold.Catalog;
+using PlProxy.Client.Tool.Scaffolding.Catalog;
 
-namespace PlProxy.Client.Scaffold.Mapping;
+namespace PlProxy.Client.Tool.Scaffolding.Mapping;
 
 /// <summary>A hash function of the proxy database ported to a static C# method of the interface.</summary>
 /// <param name="SqlName">The name bodies call it by.</param>

@@ -4,11 +4,11 @@ using PlProxy.Client.Clusters;
 using PlProxy.Client.Configuration;
 using PlProxy.Client.Connections;
 using PlProxy.Client.Language;
-using PlProxy.Client.Scaffold.Catalog;
-using PlProxy.Client.Scaffold.Emitting;
-using PlProxy.Client.Scaffold.Mapping;
+using PlProxy.Client.Tool.Scaffolding.Catalog;
+using PlProxy.Client.Tool.Scaffolding.Emitting;
+using PlProxy.Client.Tool.Scaffolding.Mapping;
 
-namespace PlProxy.Client.Scaffold;
+namespace PlProxy.Client.Tool.Scaffolding;
 
 /// <summary>Reads a proxy database and scaffolds its plproxy functions: interfaces, records, an appsettings fragment and a report.</summary>
 internal static partial class Scaffolder

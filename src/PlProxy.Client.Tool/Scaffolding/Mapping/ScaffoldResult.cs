@@ -1,6 +1,6 @@
 using PlProxy.Client.Configuration;
 
-namespace PlProxy.Client.Scaffold.Mapping;
+namespace PlProxy.Client.Tool.Scaffolding.Mapping;
 
 /// <summary>What a scaffolding run produced.</summary>
 /// <param name="Database">The proxy database (host, port and name; no password).</param>

@@ -1,7 +1,7 @@
 using System.Text;
-using PlProxy.Client.Scaffold.Mapping;
+using PlProxy.Client.Tool.Scaffolding.Mapping;
 
-namespace PlProxy.Client.Scaffold.Emitting;
+namespace PlProxy.Client.Tool.Scaffolding.Emitting;
 
 /// <summary>Writes <c>scaffold-report.md</c>: what became what, what could not be mapped and why, and what to check.</summary>
 internal static class ReportWriter
