@@ -26,7 +26,7 @@ internal static class MoveCommand
                 result.GetValue(to) is { } database && k >= 0 && k < map.Count && ReshardPlan.SameDatabase(definition, database, map[k]);
             string? missing = result.GetValue(to) is null ? "Give the partition's new, empty database (--to); only a move in progress resumes without it." : null;
             return ReshardVerb.RunAsync(ReshardKind.Move, result, options, output, cancellationToken, missing, Done, (definition, operation, oldMap, codes) =>
-                ReshardPlan.Move(definition, oldMap, k, result.GetValue(to) ?? (operation is not null && k >= 0 && k < operation.NewMap.Length ? operation.NewMap[k] : throw new ArgumentException("Give the partition's new database (--to).")), codes));
+                ReshardPlan.Move(definition, oldMap, k, result.GetValue(to) ?? (operation is not null && k >= 0 && k < operation.NewMap.Length ? operation.NewMap[k] : throw ToolRefusal.BadInput("Give the partition's new database (--to).")), codes));
         }));
         return move;
     }

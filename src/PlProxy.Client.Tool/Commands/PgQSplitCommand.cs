@@ -22,7 +22,7 @@ internal static class PgQSplitCommand
             string name = result.GetValue(field)!;
             string QueueOf(PgQBatchEvent e) => name switch { "type" => e.Type, "extra2" => e.Extra2, "extra3" => e.Extra3, "extra4" => e.Extra4, _ => e.Extra1 } is { Length: > 0 } queue
                 ? queue
-                : throw new InvalidOperationException($"Event {e.Id} has no {name}: it names no target queue.");
+                : throw new ToolRefusal($"Event {e.Id} has no {name}: it names no target queue.");
             return PgQVerb.RunAsync(result, options, result.GetValue(target)!, null, result.GetValue(once), "split", output, (consumer, database, ct) =>
                 consumer.ProcessBatchChunksIntoAsync(database, async (_, events, connection, token) =>
                 {

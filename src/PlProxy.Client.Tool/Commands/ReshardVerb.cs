@@ -43,7 +43,7 @@ internal static class ReshardVerb
 
         if (operation is not null && operation.Kind != kind)
         {
-            throw new InvalidOperationException($"A {(operation.Kind == ReshardKind.Split ? "split" : "move")} of cluster {cluster} is in progress: run it again to finish it, or with --abort to undo it, before a {verb}.");
+            throw new ToolRefusal($"A {(operation.Kind == ReshardKind.Split ? "split" : "move")} of cluster {cluster} is in progress: run it again to finish it, or with --abort to undo it, before a {verb}.");
         }
 
         bool abort = result.GetValue(options.Abort);
@@ -55,7 +55,7 @@ internal static class ReshardVerb
 
         if (operation is null && !abort && targets is not null)
         {
-            throw new ArgumentException(targets); // before any partition database is touched
+            throw ToolRefusal.BadInput(targets); // before any partition database is touched
         }
 
         if (operation is null && !abort && done(definition, map.Partitions))
@@ -68,13 +68,13 @@ internal static class ReshardVerb
         ReshardPlan plan = planned(definition, operation, oldMap, await DbCodesAsync(definition, oldMap, cancellationToken).ConfigureAwait(false));
         if (operation is not null && !operation.NewMap.SequenceEqual(plan.NewMap, StringComparer.Ordinal))
         {
-            throw new InvalidOperationException($"A {verb} of cluster {cluster} to a different map is in progress (new partitions: {string.Join(", ", operation.NewMap.Except(operation.OldMap).Select(ConnectionStrings.Shown))}): run it again with its own arguments, or --abort it.");
+            throw new ToolRefusal($"A {verb} of cluster {cluster} to a different map is in progress (new partitions: {string.Join(", ", operation.NewMap.Except(operation.OldMap).Select(ConnectionStrings.Shown))}): run it again with its own arguments, or --abort it.");
         }
 
         bool switched = operation?.Switched ?? false;
         if (!switched && !map.Partitions.SequenceEqual(plan.OldMap, StringComparer.Ordinal) && !map.Partitions.SequenceEqual(plan.NewMap, StringComparer.Ordinal))
         {
-            throw new InvalidOperationException($"The map of cluster {cluster} is neither the one the {verb} started from nor the one it leads to; someone changed it meanwhile. Nothing was changed.");
+            throw new ToolRefusal($"The map of cluster {cluster} is neither the one the {verb} started from nor the one it leads to; someone changed it meanwhile. Nothing was changed.");
         }
 
         var settings = new ReshardSettings(
@@ -110,10 +110,10 @@ internal static class ReshardVerb
             }
             catch (NpgsqlException e)
             {
-                throw new InvalidOperationException($"{name} cannot be reached ({e.Message}); nothing was changed.", e);
+                throw new ToolRefusal($"{name} cannot be reached ({e.Message}); nothing was changed.", e);
             }
 
-            codes.Add(code ?? throw new InvalidOperationException($"{name} has no partconf configuration: run plproxy partconf install --proxy ... --cluster {cluster.Name} first. Nothing was changed."));
+            codes.Add(code ?? throw new ToolRefusal($"{name} has no partconf configuration: run plproxy partconf install --proxy ... --cluster {cluster.Name} first. Nothing was changed."));
         }
 
         return codes;

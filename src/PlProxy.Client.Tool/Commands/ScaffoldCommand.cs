@@ -3,6 +3,7 @@ using Npgsql;
 using PlProxy.Client.Tool.Scaffolding;
 using PlProxy.Client.Tool.Scaffolding.Emitting;
 using PlProxy.Client.Tool.Scaffolding.Mapping;
+using PlProxy.Client.Tool.Verbs;
 
 namespace PlProxy.Client.Tool.Commands;
 
@@ -58,7 +59,7 @@ internal static class ScaffoldCommand
         {
             result = await Scaffolder.RunAsync(options, cancellationToken).ConfigureAwait(false);
         }
-        catch (Exception e) when (e is NpgsqlException or ArgumentException or InvalidOperationException)
+        catch (Exception e) when (e is NpgsqlException or ArgumentException or InvalidOperationException or ToolRefusal)
         {
             await error.WriteLineAsync($"plproxy scaffold: cannot read the proxy database: {e.Message}").ConfigureAwait(false);
             return 2;

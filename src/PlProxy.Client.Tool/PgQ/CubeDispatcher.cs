@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Npgsql;
 using PlProxy.Client.PgQ;
+using PlProxy.Client.Tool.Verbs;
 
 namespace PlProxy.Client.Tool.PgQ;
 
@@ -15,7 +16,7 @@ internal sealed class CubeDispatcher(bool keepLatest, string dateFormat)
 {
     public async Task ApplyAsync(PgQBatch batch, PgQBatchEvent @event, NpgsqlConnection target, CancellationToken cancellationToken)
     {
-        string baseTable = @event.Extra1 ?? throw new InvalidOperationException($"Event {@event.Id} names no table (ev_extra1): it is not a logutriga row.");
+        string baseTable = @event.Extra1 ?? throw new ToolRefusal($"Event {@event.Id} names no table (ev_extra1): it is not a logutriga row.");
         (char operation, string[] keys) = Operation(@event);
         string table = dateFormat.Length == 0 ? TargetTable.Quote(baseTable) : TargetTable.Quote(baseTable + "_" + Date(batch.TickTime));
         if (dateFormat.Length > 0)
@@ -31,14 +32,14 @@ internal sealed class CubeDispatcher(bool keepLatest, string dateFormat)
 
         if (operation == 'D' && !keepLatest)
         {
-            throw new InvalidOperationException($"Event {@event.Id} deletes from {baseTable}: keep-all keeps every version and cannot apply a delete.");
+            throw new ToolRefusal($"Event {@event.Id} deletes from {baseTable}: keep-all keeps every version and cannot apply a delete.");
         }
 
         if (keepLatest)
         {
             if (keys.Length == 0)
             {
-                throw new InvalidOperationException($"Event {@event.Id} of {baseTable} has no primary key in its type '{@event.Type}': keep-latest needs one.");
+                throw new ToolRefusal($"Event {@event.Id} of {baseTable} has no primary key in its type '{@event.Type}': keep-latest needs one.");
             }
 
             await using var delete = new NpgsqlCommand(
@@ -59,7 +60,7 @@ internal sealed class CubeDispatcher(bool keepLatest, string dateFormat)
         string type = @event.Type ?? "";
         if (type.Length == 0 || type[0] is not ('I' or 'U' or 'D'))
         {
-            throw new InvalidOperationException($"Event {@event.Id} has type '{type}': the cube dispatcher applies logutriga's I, U and D rows.");
+            throw new ToolRefusal($"Event {@event.Id} has type '{type}': the cube dispatcher applies logutriga's I, U and D rows.");
         }
 
         int colon = type.IndexOf(':', StringComparison.Ordinal);

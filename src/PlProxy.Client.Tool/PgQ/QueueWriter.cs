@@ -1,6 +1,7 @@
 using Npgsql;
 using NpgsqlTypes;
 using PlProxy.Client.PgQ;
+using PlProxy.Client.Tool.Verbs;
 
 namespace PlProxy.Client.Tool.PgQ;
 
@@ -64,10 +65,10 @@ internal static class QueueWriter
         }
         catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.InvalidSchemaName or PostgresErrorCodes.UndefinedTable)
         {
-            throw new InvalidOperationException($"The {side} database has no PgQ (create extension pgq), so no queue {queue}; nothing was applied.", e);
+            throw new ToolRefusal($"The {side} database has no PgQ (create extension pgq), so no queue {queue}; nothing was applied.", e);
         }
     }
 
-    private static InvalidOperationException NoQueue(string side, string queue, Exception? inner) =>
+    private static ToolRefusal NoQueue(string side, string queue, Exception? inner) =>
         new($"The {side} database has no queue {queue} (select pgq.create_queue('{queue.Replace("'", "''", StringComparison.Ordinal)}') creates it); nothing was applied.", inner);
 }

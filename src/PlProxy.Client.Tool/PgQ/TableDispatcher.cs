@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json.Nodes;
 using Npgsql;
 using PlProxy.Client.PgQ;
+using PlProxy.Client.Tool.Verbs;
 
 namespace PlProxy.Client.Tool.PgQ;
 
@@ -35,7 +36,7 @@ internal sealed class TableDispatcher(string destTable, string? partField, bool 
         DateTime when = partField is null
             ? @event.Time
             : DateTime.Parse(row.FirstOrDefault(c => c.Key == partField).Value
-                ?? throw new InvalidOperationException($"Event {@event.Id} has no value for --part-field {partField}."), CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
+                ?? throw new ToolRefusal($"Event {@event.Id} has no value for --part-field {partField}."), CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
         string table = TableName(when);
         await TargetTable.EnsureAsync(target, table, partTemplate is null
             ? $"create table {table} (like {TargetTable.Quote(destTable)} including all)"

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using PlProxy.Client.Clusters;
 using PlProxy.Client.Configuration;
+using PlProxy.Client.Tool.Verbs;
 
 namespace PlProxy.Client.Tool.Resharding;
 
@@ -22,11 +23,11 @@ internal static class ConfiguredCluster
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
         {
-            throw new ArgumentException($"--config {path} cannot be read: {e.Message}", e);
+            throw ToolRefusal.BadInput($"--config {path} cannot be read: {e.Message}", e);
         }
 
         JsonObject json = Property(Property(Property(root, "PlProxy"), "Clusters"), cluster) as JsonObject
-            ?? throw new ArgumentException($"--config {path} has no cluster PlProxy:Clusters:{cluster}.");
+            ?? throw ToolRefusal.BadInput($"--config {path} has no cluster PlProxy:Clusters:{cluster}.");
         var options = new PlProxyClusterOptions();
         if (Property(json, "Partitions") is JsonArray partitions)
         {
@@ -42,7 +43,7 @@ internal static class ConfiguredCluster
         {
             options.HashFlavor = Enum.TryParse(flavor, ignoreCase: true, out PlProxyHashFlavor parsed)
                 ? parsed
-                : throw new ArgumentException($"--config {path}: cluster {cluster} has HashFlavor '{flavor}', which is neither Modern nor Legacy83.");
+                : throw ToolRefusal.BadInput($"--config {path}: cluster {cluster} has HashFlavor '{flavor}', which is neither Modern nor Legacy83.");
         }
 
         return (new ProxyClusterDefinition("configuration", options), json);

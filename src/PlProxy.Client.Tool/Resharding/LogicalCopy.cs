@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Npgsql;
+using PlProxy.Client.Tool.Verbs;
 
 namespace PlProxy.Client.Tool.Resharding;
 
@@ -67,12 +68,12 @@ internal static class LogicalCopy
                 """, r => (r.GetInt64(0), r.GetInt64(1)), cancellationToken, slot).ConfigureAwait(false);
             if (state.Count == 0)
             {
-                throw new InvalidOperationException($"{name} has no subscription {slot}.");
+                throw new ToolRefusal($"{name} has no subscription {slot}.");
             }
 
             if (state[0].Errors > 0)
             {
-                throw new InvalidOperationException($"Copying into {name} fails on the server ({state[0].Errors} errors in pg_stat_subscription_stats of subscription {slot}); its server log says why.");
+                throw new ToolRefusal($"Copying into {name} fails on the server ({state[0].Errors} errors in pg_stat_subscription_stats of subscription {slot}); its server log says why.");
             }
 
             if (state[0].Waiting == 0)

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Npgsql;
+using PlProxy.Client.Tool.Verbs;
 
 namespace PlProxy.Client.Tool.Resharding;
 
@@ -54,7 +55,7 @@ internal sealed class OperationLock : IAsyncDisposable
                 }
             }
 
-            throw new InvalidOperationException($"A split, move or abort of cluster {cluster} is running now: {who}. Only one runs at a time; wait for it to end (or, if that process is gone, run again in a moment). Nothing was changed.");
+            throw new ToolRefusal($"A split, move or abort of cluster {cluster} is running now: {who}. Only one runs at a time; wait for it to end (or, if that process is gone, run again in a moment). Nothing was changed.");
         }
         catch
         {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Npgsql;
+using PlProxy.Client.Tool.Verbs;
 
 namespace PlProxy.Client.Tool.Resharding;
 
@@ -50,7 +51,7 @@ internal static class PostgresPrograms
             start.Environment["PGPASSFILE"] = passfile;
         }
 
-        using Process process = Process.Start(start) ?? throw new InvalidOperationException($"{program} did not start.");
+        using Process process = Process.Start(start) ?? throw new ToolRefusal($"{program} did not start.");
         Task<string> output = process.StandardOutput.ReadToEndAsync(cancellationToken);
         Task<string> error = process.StandardError.ReadToEndAsync(cancellationToken);
         if (input is not null)
@@ -71,7 +72,7 @@ internal static class PostgresPrograms
 
         if (process.ExitCode != 0)
         {
-            throw new InvalidOperationException($"{program} on database {builder.Database} failed (exit code {process.ExitCode}): {(await error.ConfigureAwait(false)).Trim()}");
+            throw new ToolRefusal($"{program} on database {builder.Database} failed (exit code {process.ExitCode}): {(await error.ConfigureAwait(false)).Trim()}");
         }
 
         return await output.ConfigureAwait(false);
@@ -84,6 +85,6 @@ internal static class PostgresPrograms
             ? Directory.GetDirectories("/usr/lib/postgresql").OrderDescending(StringComparer.Ordinal).Select(d => Path.Combine(d, "bin"))
             : [];
         return path.Concat(installs).Select(d => Path.Combine(d, program)).FirstOrDefault(File.Exists)
-            ?? throw new InvalidOperationException($"plproxy needs PostgreSQL's {program} (on PATH, or under /usr/lib/postgresql/<version>/bin) to copy a schema.");
+            ?? throw new ToolRefusal($"plproxy needs PostgreSQL's {program} (on PATH, or under /usr/lib/postgresql/<version>/bin) to copy a schema.");
     }
 }

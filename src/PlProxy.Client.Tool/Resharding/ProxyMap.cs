@@ -2,6 +2,7 @@ using System.Text;
 using Npgsql;
 using PlProxy.Client.Clusters;
 using PlProxy.Client.Connections;
+using PlProxy.Client.Tool.Verbs;
 
 namespace PlProxy.Client.Tool.Resharding;
 
@@ -122,7 +123,7 @@ internal sealed class ProxyMap
     {
         if (Kind == ProxyMapKind.Functions)
         {
-            throw new InvalidOperationException(ManualSwitch(partitions));
+            throw new ToolRefusal(ManualSwitch(partitions));
         }
 
         if (_configuration is ({ } json, string path))

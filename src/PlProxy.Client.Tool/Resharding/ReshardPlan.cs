@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using PlProxy.Client.Partconf;
 using PlProxy.Client.Planning;
+using PlProxy.Client.Tool.Verbs;
 
 namespace PlProxy.Client.Tool.Resharding;
 
@@ -55,7 +56,7 @@ internal sealed record ReshardPlan(ReshardKind Kind, string Cluster, string[] Ol
         int n = oldMap.Length;
         if (to.Count != n)
         {
-            throw new ArgumentException($"Cluster '{cluster.Name}' has {n} partitions: a split needs {n} new databases (--to), one for partition p + {n} of each partition p; {to.Count} given.");
+            throw ToolRefusal.BadInput($"Cluster '{cluster.Name}' has {n} partitions: a split needs {n} new databases (--to), one for partition p + {n} of each partition p; {to.Count} given.");
         }
 
         int count = 2 * n;
@@ -85,7 +86,7 @@ internal sealed record ReshardPlan(ReshardKind Kind, string Cluster, string[] Ol
     {
         if (partition < 0 || partition >= oldMap.Length)
         {
-            throw new ArgumentException($"Cluster '{cluster.Name}' has partitions 0..{oldMap.Length - 1}; --partition {partition} is not one of them.");
+            throw ToolRefusal.BadInput($"Cluster '{cluster.Name}' has partitions 0..{oldMap.Length - 1}; --partition {partition} is not one of them.");
         }
 
         (string connectionString, PartconfSettings old) = Databases(cluster, oldMap, dbCodes).Single(d => d.Settings.Partitions.Contains(partition));
@@ -135,12 +136,12 @@ internal sealed record ReshardPlan(ReshardKind Kind, string Cluster, string[] Ol
             string key = DatabaseKey(target.ConnectionString);
             if (existing.Contains(key))
             {
-                throw new ArgumentException($"{target.Name} already serves cluster '{plan.Cluster}': give new, empty databases (--to).");
+                throw ToolRefusal.BadInput($"{target.Name} already serves cluster '{plan.Cluster}': give new, empty databases (--to).");
             }
 
             if (!seen.Add(key))
             {
-                throw new ArgumentException($"{target.Name} is given twice: every partition needs a database of its own (--to).");
+                throw ToolRefusal.BadInput($"{target.Name} is given twice: every partition needs a database of its own (--to).");
             }
 
             target.Settings.Validate();

@@ -1,6 +1,7 @@
 using Npgsql;
 using PlProxy.Client.Clusters;
 using PlProxy.Client.Partconf;
+using PlProxy.Client.Tool.Verbs;
 
 namespace PlProxy.Client.Tool.Resharding;
 
@@ -40,9 +41,9 @@ internal sealed class Resharder(ReshardPlan plan, ProxyMap map, bool switched, s
                 await CatchUpAsync(cancellationToken).ConfigureAwait(false);
                 await FenceAndSwitchAsync(tables, cancellationToken).ConfigureAwait(false);
             }
-            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or TimeoutException && !map.Switched)
+            catch (Exception e) when (e is NpgsqlException or ToolRefusal or InvalidOperationException or TimeoutException && !map.Switched)
             {
-                throw new InvalidOperationException($"{e.Message.TrimEnd('.')}. The {plan.Verb} stopped before the switch; the cluster serves as before. Run the same command again to resume, or with --abort to undo the copy.", e);
+                throw new ToolRefusal($"{e.Message.TrimEnd('.')}. The {plan.Verb} stopped before the switch; the cluster serves as before. Run the same command again to resume, or with --abort to undo the copy.", e);
             }
         }
         else
@@ -59,7 +60,7 @@ internal sealed class Resharder(ReshardPlan plan, ProxyMap map, bool switched, s
     {
         if (switched || map.Partitions.SequenceEqual(plan.NewMap, StringComparer.Ordinal))
         {
-            throw new InvalidOperationException($"The {plan.Verb} of cluster {plan.Cluster} has switched: the new map is published and the new databases take writes, so it cannot be undone; run the same command without --abort to finish it.");
+            throw new ToolRefusal($"The {plan.Verb} of cluster {plan.Cluster} has switched: the new map is published and the new databases take writes, so it cannot be undone; run the same command without --abort to finish it.");
         }
 
         foreach (ReshardSource source in plan.Sources)
@@ -99,7 +100,7 @@ internal sealed class Resharder(ReshardPlan plan, ProxyMap map, bool switched, s
         await SayAsync("check", $"{plan.Verb} cluster {plan.Cluster}: {plan.OldMap.Length} partitions on {plan.Sources.Count} source database(s) into {plan.Targets.Count} new database(s)").ConfigureAwait(false);
         if (map.Kind == ProxyMapKind.Functions)
         {
-            throw new InvalidOperationException(map.ManualSwitch(plan.NewMap));
+            throw new ToolRefusal(map.ManualSwitch(plan.NewMap));
         }
 
         var tables = new Dictionary<ReshardSource, SourceTables>();
@@ -109,13 +110,13 @@ internal sealed class Resharder(ReshardPlan plan, ProxyMap map, bool switched, s
             string walLevel = await Reached(source.Name, () => database.ScalarAsync<string>("select current_setting('wal_level')", cancellationToken)).ConfigureAwait(false);
             if (walLevel != "logical")
             {
-                throw new InvalidOperationException($"{source.Name} runs with wal_level = {walLevel}: copying into the new databases uses logical replication; set wal_level = logical (and restart that server) first. Nothing was changed.");
+                throw new ToolRefusal($"{source.Name} runs with wal_level = {walLevel}: copying into the new databases uses logical replication; set wal_level = logical (and restart that server) first. Nothing was changed.");
             }
 
             int version = await database.ScalarAsync<int>("select case when to_regproc('partconf.script_version') is null then 0 else partconf.script_version() end", cancellationToken).ConfigureAwait(false);
             if (version < PartconfDatabase.ScriptVersion)
             {
-                throw new InvalidOperationException($"{source.Name} has partconf {version}; the {plan.Verb} needs partconf {PartconfDatabase.ScriptVersion}: run plproxy partconf install --proxy ... --cluster {plan.Cluster} first. Nothing was changed.");
+                throw new ToolRefusal($"{source.Name} has partconf {version}; the {plan.Verb} needs partconf {PartconfDatabase.ScriptVersion}: run plproxy partconf install --proxy ... --cluster {plan.Cluster} first. Nothing was changed.");
             }
 
             string walWriterDelay = await database.ScalarAsync<string>("select setting from pg_catalog.pg_settings where name = 'wal_writer_delay'", cancellationToken).ConfigureAwait(false);
@@ -132,13 +133,13 @@ internal sealed class Resharder(ReshardPlan plan, ProxyMap map, bool switched, s
 
             if (found.Others.Count > 0 && settings.OtherTables == OtherTables.Refuse)
             {
-                throw new InvalidOperationException($"{source.Name} has tables without a partconf.valid_hash trigger: {string.Join(", ", found.Others)}. Add the trigger to those partitioned by a key, and say what to do with the rest: --other-tables copy (copied whole to the new databases, kept whole everywhere) or --other-tables leave (the new databases get them empty). Nothing was changed.");
+                throw new ToolRefusal($"{source.Name} has tables without a partconf.valid_hash trigger: {string.Join(", ", found.Others)}. Add the trigger to those partitioned by a key, and say what to do with the rest: --other-tables copy (copied whole to the new databases, kept whole everywhere) or --other-tables leave (the new databases get them empty). Nothing was changed.");
             }
 
             string[] blind = [.. found.WithoutIdentity.Intersect(found.Copied(settings.OtherTables), StringComparer.Ordinal)];
             if (blind.Length > 0)
             {
-                throw new InvalidOperationException($"{source.Name}: logical replication cannot copy updates and deletes of {string.Join(", ", blind)} (no primary key or replica identity); give them a primary key or REPLICA IDENTITY FULL. Nothing was changed.");
+                throw new ToolRefusal($"{source.Name}: logical replication cannot copy updates and deletes of {string.Join(", ", blind)} (no primary key or replica identity); give them a primary key or REPLICA IDENTITY FULL. Nothing was changed.");
             }
 
             tables[source] = found;
@@ -157,7 +158,7 @@ internal sealed class Resharder(ReshardPlan plan, ProxyMap map, bool switched, s
                     """, r => r.GetString(0), cancellationToken).ConfigureAwait(false);
                 if (existing.Count > 0)
                 {
-                    throw new InvalidOperationException($"{target.Name} is not empty (it has {string.Join(", ", existing)}): the {plan.Verb} copies into new, empty databases. Nothing was changed.");
+                    throw new ToolRefusal($"{target.Name} is not empty (it has {string.Join(", ", existing)}): the {plan.Verb} copies into new, empty databases. Nothing was changed.");
                 }
             }
         }
@@ -224,7 +225,7 @@ internal sealed class Resharder(ReshardPlan plan, ProxyMap map, bool switched, s
             // Only while the operation is still recorded: an abort (which takes the same lock) has not undone it.
             if (await ReshardOperation.ReadAsync(store, plan.Cluster, cancellationToken).ConfigureAwait(false) is null)
             {
-                throw new InvalidOperationException($"The {plan.Verb} of cluster {plan.Cluster} is no longer recorded (it was aborted): the map was not published.");
+                throw new ToolRefusal($"The {plan.Verb} of cluster {plan.Cluster} is no longer recorded (it was aborted): the map was not published.");
             }
 
             publishing = true;
@@ -267,7 +268,7 @@ internal sealed class Resharder(ReshardPlan plan, ProxyMap map, bool switched, s
                 long onTarget = await Database(target.ConnectionString).ScalarAsync<long>(sql, cancellationToken).ConfigureAwait(false);
                 if (onSource != onTarget)
                 {
-                    throw new InvalidOperationException($"{table}: {onSource} rows to copy on {target.Source.Name}, {onTarget} on {target.Name}.");
+                    throw new ToolRefusal($"{table}: {onSource} rows to copy on {target.Source.Name}, {onTarget} on {target.Name}.");
                 }
             }
         }));
@@ -298,7 +299,7 @@ internal sealed class Resharder(ReshardPlan plan, ProxyMap map, bool switched, s
         {
             if (await check.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is not true)
             {
-                throw new InvalidOperationException($"{source.Name}: the fence expired before the switch (raise --fence-timeout).");
+                throw new ToolRefusal($"{source.Name}: the fence expired before the switch (raise --fence-timeout).");
             }
         }
 
@@ -397,7 +398,7 @@ internal sealed class Resharder(ReshardPlan plan, ProxyMap map, bool switched, s
         }
         catch (NpgsqlException e) when (e is not PostgresException)
         {
-            throw new InvalidOperationException($"{name} cannot be reached ({e.Message}); the {plan.Verb} needs every database of the cluster and every new database up. Nothing was changed.", e);
+            throw new ToolRefusal($"{name} cannot be reached ({e.Message}); the {plan.Verb} needs every database of the cluster and every new database up. Nothing was changed.", e);
         }
     }
 

@@ -69,7 +69,7 @@ internal static partial class Scaffolder
             {
                 clusters.Add((cluster, (await ProxyDatabaseReader.LoadAsync(proxy, cluster, cancellationToken).ConfigureAwait(false)).Options));
             }
-            catch (Exception e) when (e is PostgresException or ArgumentException)
+            catch (Exception e) when (e is PostgresException or ArgumentException or ClusterNotDefinedException)
             {
                 clusterErrors.Add((cluster, e is PostgresException remote ? $"{remote.SqlState}: {remote.MessageText}" : e.Message));
             }

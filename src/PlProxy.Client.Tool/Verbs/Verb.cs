@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Npgsql;
+using PlProxy.Client.Clusters;
 
 namespace PlProxy.Client.Tool.Verbs;
 
@@ -10,9 +11,9 @@ namespace PlProxy.Client.Tool.Verbs;
 /// </summary>
 internal static class Verb
 {
-    // Runs a verb: its exit code; 1 with "plproxy <verb>: <message>" for bad input (an argument, a connection string
-    // or a --config that cannot be used), 2 when a database cannot be read, refuses, or the cluster's definition is
-    // unusable. A server's error becomes a sentence (its message, hint and SQLSTATE; "not a PL/Proxy proxy database"
+    // Runs a verb: its exit code; a refusal (ToolRefusal, the tool's one) with its own code; otherwise 1 with
+    // "plproxy <verb>: <message>" for the runtime's bad input (a connection string or setting that cannot be read), 2
+    // when a database cannot be read, refuses, or the cluster's definition is unusable. A server's error becomes a sentence (its message, hint and SQLSTATE; "not a PL/Proxy proxy database"
     // where the proxy database lacks PL/Proxy's functions), never its raw text with POSITION lines.
     // The output is the invocation's ToolOutput (passwords hidden); a password the verb reads from a database is hidden
     // in both its output and its errors once the verb calls HideSecretsOf on the output.
@@ -25,10 +26,21 @@ internal static class Verb
         {
             return await run(output).ConfigureAwait(false);
         }
-        catch (ArgumentException e)
+        catch (ToolRefusal e)
         {
             await error.WriteLineAsync($"plproxy {verb}: {e.Message}").ConfigureAwait(false);
+            return e.ExitCode;
+        }
+        catch (ArgumentException e)
+        {
+            // The runtime's own bad input: a connection string or setting that cannot be read.
+            await error.WriteLineAsync($"plproxy {verb}: {e.Message}").ConfigureAwait(false);
             return 1;
+        }
+        catch (ClusterNotDefinedException e)
+        {
+            await error.WriteLineAsync($"plproxy {verb}: the --proxy database does not define the cluster ({e.Message}).").ConfigureAwait(false);
+            return 2;
         }
         catch (Exception e) when (e is NpgsqlException or PlProxyException or InvalidOperationException or TimeoutException)
         {

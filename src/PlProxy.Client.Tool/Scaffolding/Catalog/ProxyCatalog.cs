@@ -1,4 +1,5 @@
 using Npgsql;
+using PlProxy.Client.Tool.Verbs;
 
 namespace PlProxy.Client.Tool.Scaffolding.Catalog;
 
@@ -87,7 +88,7 @@ internal sealed class ProxyCatalog
             await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                throw new InvalidOperationException($"The catalog has no type with OID {oid}.");
+                throw new ToolRefusal($"The catalog has no type with OID {oid}.");
             }
 
             (schema, name, display, kind) = (reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3));
