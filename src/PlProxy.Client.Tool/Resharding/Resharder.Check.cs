@@ -1,0 +1,81 @@
+using Npgsql;
+using PlProxy.Client.Partconf;
+using PlProxy.Client.Tool.Verbs;
+
+namespace PlProxy.Client.Tool.Resharding;
+
+/// <summary>The check step: everything that can be known before anything is changed.</summary>
+internal sealed partial class Resharder
+{
+    // Everything that can be known before anything is changed.
+    private async Task<Dictionary<ReshardSource, SourceTables>> CheckAsync(CancellationToken cancellationToken)
+    {
+        await SayAsync("check", $"{plan.Verb} cluster {plan.Cluster}: {plan.OldMap.Length} partitions on {plan.Sources.Count} source database(s) into {plan.Targets.Count} new database(s)").ConfigureAwait(false);
+        if (map.Kind == ProxyMapKind.Functions)
+        {
+            throw new ToolRefusal(map.ManualSwitch(plan.NewMap));
+        }
+
+        var tables = new Dictionary<ReshardSource, SourceTables>();
+        foreach (ReshardSource source in plan.Sources)
+        {
+            NpgsqlDataSource database = Database(source.ConnectionString);
+            string walLevel = await Reached(source.Name, () => database.ScalarAsync<string>("select current_setting('wal_level')", cancellationToken)).ConfigureAwait(false);
+            if (walLevel != "logical")
+            {
+                throw new ToolRefusal($"{source.Name} runs with wal_level = {walLevel}: copying into the new databases uses logical replication; set wal_level = logical (and restart that server) first. Nothing was changed.");
+            }
+
+            int version = await database.ScalarAsync<int>("select case when to_regproc('partconf.script_version') is null then 0 else partconf.script_version() end", cancellationToken).ConfigureAwait(false);
+            if (version < PartconfDatabase.ScriptVersion)
+            {
+                throw new ToolRefusal($"{source.Name} has partconf {version}; the {plan.Verb} needs partconf {PartconfDatabase.ScriptVersion}: run plproxy partconf install --proxy ... --cluster {plan.Cluster} first. Nothing was changed.");
+            }
+
+            string walWriterDelay = await database.ScalarAsync<string>("select setting from pg_catalog.pg_settings where name = 'wal_writer_delay'", cancellationToken).ConfigureAwait(false);
+            if (int.Parse(walWriterDelay, System.Globalization.CultureInfo.InvariantCulture) > 20)
+            {
+                await SayAsync("check", $"note: {source.Name} runs with wal_writer_delay = {walWriterDelay} ms; the copy sends only flushed WAL, so the fence may last that much longer (wal_writer_delay = 10ms, a reload, shortens it)").ConfigureAwait(false);
+            }
+
+            SourceTables found = await SourceTables.ReadAsync(database, cancellationToken).ConfigureAwait(false);
+            if (found.Partitioned.Count == 0 && found.Others.Count == 0)
+            {
+                await SayAsync("check", $"{source.Name} has no tables").ConfigureAwait(false);
+            }
+
+            if (found.Others.Count > 0 && settings.OtherTables == OtherTables.Refuse)
+            {
+                throw new ToolRefusal($"{source.Name} has tables without a partconf.valid_hash trigger: {string.Join(", ", found.Others)}. Add the trigger to those partitioned by a key, and say what to do with the rest: --other-tables copy (copied whole to the new databases, kept whole everywhere) or --other-tables leave (the new databases get them empty). Nothing was changed.");
+            }
+
+            string[] blind = [.. found.WithoutIdentity.Intersect(found.Copied(settings.OtherTables), StringComparer.Ordinal)];
+            if (blind.Length > 0)
+            {
+                throw new ToolRefusal($"{source.Name}: logical replication cannot copy updates and deletes of {string.Join(", ", blind)} (no primary key or replica identity); give them a primary key or REPLICA IDENTITY FULL. Nothing was changed.");
+            }
+
+            tables[source] = found;
+        }
+
+        foreach (ReshardTarget target in plan.Targets)
+        {
+            NpgsqlDataSource database = Database(target.ConnectionString);
+            bool subscribed = await Reached(target.Name, () => LogicalCopy.SubscribedAsync(database, target.Slot, cancellationToken)).ConfigureAwait(false);
+            if (!subscribed)
+            {
+                List<string> existing = await database.ListAsync("""
+                    select c.oid::regclass::text from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+                    where c.relkind in ('r', 'p') and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_(toast|temp)'
+                    order by 1 limit 5
+                    """, r => r.GetString(0), cancellationToken).ConfigureAwait(false);
+                if (existing.Count > 0)
+                {
+                    throw new ToolRefusal($"{target.Name} is not empty (it has {string.Join(", ", existing)}): the {plan.Verb} copies into new, empty databases. Nothing was changed.");
+                }
+            }
+        }
+
+        return tables;
+    }
+}

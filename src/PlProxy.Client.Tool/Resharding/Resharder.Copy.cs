@@ -1,0 +1,45 @@
+using Npgsql;
+using PlProxy.Client.Partconf;
+
+namespace PlProxy.Client.Tool.Resharding;
+
+/// <summary>The copy and catch-up steps: schema and logical replication into the new databases, then their partconf and a marker awaited.</summary>
+internal sealed partial class Resharder
+{
+    private async Task CopyAsync(Dictionary<ReshardSource, SourceTables> tables, CancellationToken cancellationToken)
+    {
+        foreach (ReshardSource source in plan.Sources)
+        {
+            await LogicalCopy.PublishAsync(Database(source.ConnectionString), plan.Publication, tables[source].Copied(settings.OtherTables), cancellationToken).ConfigureAwait(false);
+        }
+
+        foreach (ReshardTarget target in plan.Targets)
+        {
+            await SayAsync("copy", $"{target.Source.Name} -> {target.Name} (partition {string.Join(", ", target.Settings.Partitions)} of {target.Settings.PartitionCount})").ConfigureAwait(false);
+            NpgsqlDataSource database = Database(target.ConnectionString);
+            await LogicalCopy.CreateSlotAsync(Database(target.Source.ConnectionString), target.Slot, cancellationToken).ConfigureAwait(false);
+            if (!await LogicalCopy.SubscribedAsync(database, target.Slot, cancellationToken).ConfigureAwait(false))
+            {
+                await LogicalCopy.SubscribeAsync(target, plan.Publication, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        foreach (ReshardTarget target in plan.Targets)
+        {
+            await LogicalCopy.WaitCopiedAsync(Database(target.ConnectionString), target.Slot, target.Name, output, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    // The new databases apply what was written meanwhile and get their partconf, ready for the switch (no client
+    // routes to them before the new map is published; the copy's writes do not fire triggers).
+    private async Task CatchUpAsync(CancellationToken cancellationToken)
+    {
+        foreach (ReshardTarget target in plan.Targets)
+        {
+            await PartconfDatabase.InstallAsync(Database(target.ConnectionString), target.Settings, cancellationToken).ConfigureAwait(false);
+        }
+
+        await SayAsync("catch-up", "waiting for the new databases to apply every write copied so far").ConfigureAwait(false);
+        await MarkAndWaitAsync(plan.Sources, settings.CatchUpTimeout, cancellationToken).ConfigureAwait(false);
+    }
+}
