@@ -32,18 +32,15 @@ internal static class ToolCommandLine
     /// </summary>
     public static Task<int> InvokeAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
     {
-        var shownOutput = new ToolOutput(output);
         var shownError = new ToolOutput(error);
-        foreach (ToolOutput writer in (ToolOutput[])[shownOutput, shownError])
+        var shownOutput = new ToolOutput(output) { Errors = shownError }; // what the output hides, the errors hide too
+        shownOutput.Hide(Environment.GetEnvironmentVariable("PGPASSWORD"));
+        foreach (string argument in args)
         {
-            writer.Hide(Environment.GetEnvironmentVariable("PGPASSWORD"));
-            foreach (string argument in args)
+            if (ConnectionStrings.Secrets(argument).Any() || argument.Contains("password", StringComparison.OrdinalIgnoreCase))
             {
-                if (ConnectionStrings.Secrets(argument).Any() || argument.Contains("password", StringComparison.OrdinalIgnoreCase))
-                {
-                    writer.HideSecretsOf(argument); // the password as read (escapes undone)
-                    writer.Hide(argument); // and the argument as written, readable or not, should a message quote it
-                }
+                shownOutput.HideSecretsOf(argument); // the password as read (escapes undone)
+                shownOutput.Hide(argument); // and the argument as written, readable or not, should a message quote it
             }
         }
 

@@ -3,12 +3,30 @@ using Npgsql;
 using PlProxy.Client.Connections;
 using PlProxy.Client.PgQ;
 using PlProxy.Client.Tool.PgQ;
+using PlProxy.Client.Tool.Verbs;
 
 namespace PlProxy.Client.Tool.Commands;
 
 /// <summary>What the pgq verbs share: their options and how a mover runs (its queues checked, its consumer registered, batches applied exactly once).</summary>
 internal static class PgQVerb
 {
+    /// <summary>
+    /// A verb on one consumer (register, unregister, status): the queue options, and an action that hands
+    /// <paramref name="run"/> the consumer on the source database.
+    /// </summary>
+    public static Command ConsumerCommand(string name, string description, Func<PgQConsumer, ToolOutput, CancellationToken, Task<int>> run)
+    {
+        var options = new QueueOptions();
+        var command = new Command(name, description);
+        options.AddTo(command);
+        command.SetAction((result, cancellationToken) => Verb.RunAsync(result, $"pgq {name}", async output =>
+        {
+            await using NpgsqlDataSource source = NpgsqlDataSource.Create(ConnectionStrings.ToNpgsql(result.GetValue(options.Source)!));
+            return await run(options.Consumer(result, source), output, cancellationToken).ConfigureAwait(false);
+        }));
+        return command;
+    }
+
     // Runs a mover: checks that its queues exist, registers its consumer if needed (saying so), then has it apply
     // batches into the target exactly once.
     public static async Task<int> RunAsync(
@@ -17,7 +35,7 @@ internal static class PgQVerb
     {
         await using NpgsqlDataSource source = NpgsqlDataSource.Create(ConnectionStrings.ToNpgsql(result.GetValue(options.Source)!));
         await using NpgsqlDataSource into = NpgsqlDataSource.Create(ConnectionStrings.ToNpgsql(target));
-        var consumer = new PgQConsumer(source, result.GetValue(options.Queue)!, result.GetValue(options.Consumer)!);
+        PgQConsumer consumer = options.Consumer(result, source);
         await QueueWriter.RequireQueueAsync(source, consumer.Queue, "source", cancellationToken).ConfigureAwait(false);
         if (targetQueue is not null)
         {
@@ -60,13 +78,17 @@ internal static class PgQVerb
 
         public Option<string> Queue { get; } = new("--queue") { Description = "The queue", Required = true };
 
-        public Option<string> Consumer { get; } = new("--consumer") { Description = "The consumer's name", Required = true };
+        public Option<string> ConsumerName { get; } = new("--consumer") { Description = "The consumer's name", Required = true };
+
+        /// <summary>The consumer the options name, on <paramref name="source"/>.</summary>
+        public PgQConsumer Consumer(ParseResult result, NpgsqlDataSource source) =>
+            new(source, result.GetValue(Queue)!, result.GetValue(ConsumerName)!);
 
         public void AddTo(Command command)
         {
             command.Options.Insert(0, Source);
             command.Options.Insert(1, Queue);
-            command.Options.Insert(2, Consumer);
+            command.Options.Insert(2, ConsumerName);
         }
     }
 }

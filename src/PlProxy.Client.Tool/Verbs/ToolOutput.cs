@@ -33,14 +33,9 @@ internal sealed class ToolOutput(TextWriter inner) : TextWriter
     /// <summary>The invocation's error writer, which hides what this one hides (set for a verb's output).</summary>
     public ToolOutput? Errors { get; set; }
 
-    /// <summary>Hides the passwords of every database of a cluster, and of its proxy database's credentials.</summary>
+    /// <summary>Hides the passwords of every partition of a cluster, with the credentials its definition adds.</summary>
     public void HideSecretsOf(PlProxy.Client.Partconf.PartconfCluster cluster)
     {
-        foreach ((string connectionString, _) in cluster.Databases)
-        {
-            HideSecretsOf(connectionString);
-        }
-
         foreach (string partition in cluster.Definition.Options.Partitions)
         {
             HideSecretsOf(cluster.ConnectionStringOf(partition));

@@ -138,12 +138,7 @@ internal static class ConnectionStrings
     /// </summary>
     public static string Shown(string connectionString)
     {
-        NpgsqlConnectionStringBuilder builder;
-        try
-        {
-            builder = new NpgsqlConnectionStringBuilder(ToNpgsql(connectionString));
-        }
-        catch (ArgumentException)
+        if (Readable(connectionString) is not { } builder)
         {
             return "(a connection string that cannot be read)";
         }
@@ -155,24 +150,21 @@ internal static class ConnectionStrings
     }
 
     /// <summary>The passwords a connection string holds (password, SSL password), as its reader takes them; none when it cannot be read.</summary>
-    public static IEnumerable<string> Secrets(string connectionString)
+    public static IEnumerable<string> Secrets(string connectionString) =>
+        Readable(connectionString) is { } builder
+            ? new[] { builder.Password, builder.SslPassword }.OfType<string>().Where(secret => secret.Length > 0)
+            : [];
+
+    // The connection string read as ToNpgsql reads it, or null when it cannot be read.
+    private static NpgsqlConnectionStringBuilder? Readable(string connectionString)
     {
-        NpgsqlConnectionStringBuilder builder;
         try
         {
-            builder = new NpgsqlConnectionStringBuilder(ToNpgsql(connectionString));
+            return new NpgsqlConnectionStringBuilder(ToNpgsql(connectionString));
         }
         catch (ArgumentException)
         {
-            yield break;
-        }
-
-        foreach (string? secret in (string?[])[builder.Password, builder.SslPassword])
-        {
-            if (!string.IsNullOrEmpty(secret))
-            {
-                yield return secret;
-            }
+            return null;
         }
     }
 

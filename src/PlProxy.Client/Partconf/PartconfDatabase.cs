@@ -89,7 +89,7 @@ public static class PartconfDatabase
     {
         var counts = new List<PartconfTableCount>();
         var problems = new List<string>();
-        var found = new List<(string Name, PartconfSettings Expected, string ConnectionString, List<PartitionedTable> Tables)>();
+        var found = new List<(string Name, PartconfSettings Expected, List<PartitionedTable> Tables)>();
         foreach ((string connectionString, PartconfSettings expected) in (await DatabasesAsync(proxyDatabase, cluster, cancellationToken).ConfigureAwait(false)).Databases)
         {
             await using NpgsqlDataSource database = NpgsqlDataSource.Create(connectionString);
@@ -105,30 +105,31 @@ public static class PartconfDatabase
                 problems.Add($"{name}'s partconf serves partitions {string.Join(", ", own.Partitions)} of {own.Count}; the published map assigns it {assigned}.");
             }
 
-            found.Add((name, expected, connectionString, await PartitionedTablesAsync(database, cancellationToken).ConfigureAwait(false)));
-        }
-
-        string[] clusterTables = [.. found.SelectMany(d => d.Tables.Select(t => t.Table)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
-        if (clusterTables.Length == 0)
-        {
-            problems.Add($"No database of cluster {cluster} has a partitioned table (a table with a partconf.valid_hash trigger): nothing was checked.");
-        }
-
-        foreach ((string name, PartconfSettings expected, string connectionString, List<PartitionedTable> tables) in found)
-        {
-            string[] missing = [.. clusterTables.Except(tables.Select(t => t.Table), StringComparer.Ordinal)];
-            if (missing.Length > 0)
-            {
-                problems.Add($"{name} (partitions {string.Join(", ", expected.Partitions)} of {expected.PartitionCount}) lacks the cluster's partitioned table(s) {string.Join(", ", missing)}: the rows of its partitions are not there.");
-            }
-
-            await using NpgsqlDataSource database = NpgsqlDataSource.Create(connectionString);
+            List<PartitionedTable> tables = await PartitionedTablesAsync(database, cancellationToken).ConfigureAwait(false);
             foreach (PartitionedTable table in tables)
             {
                 await using NpgsqlCommand count = database.CreateCommand($"select count(*), count(*) filter (where not {table.BelongsTo("t", expected)}) from {table.Table} t");
                 await using NpgsqlDataReader reader = await count.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
                 await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
                 counts.Add(new PartconfTableCount(name, expected.Partitions, table.Table, table.Column, reader.GetInt64(0), reader.GetInt64(1)));
+            }
+
+            found.Add((name, expected, tables));
+        }
+
+        // Which tables the cluster has is known only once every database was read.
+        string[] clusterTables = [.. found.SelectMany(d => d.Tables.Select(t => t.Table)).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
+        if (clusterTables.Length == 0)
+        {
+            problems.Add($"No database of cluster {cluster} has a partitioned table (a table with a partconf.valid_hash trigger): nothing was checked.");
+        }
+
+        foreach ((string name, PartconfSettings expected, List<PartitionedTable> tables) in found)
+        {
+            string[] missing = [.. clusterTables.Except(tables.Select(t => t.Table), StringComparer.Ordinal)];
+            if (missing.Length > 0)
+            {
+                problems.Add($"{name} (partitions {string.Join(", ", expected.Partitions)} of {expected.PartitionCount}) lacks the cluster's partitioned table(s) {string.Join(", ", missing)}: the rows of its partitions are not there.");
             }
         }
 
