@@ -206,6 +206,11 @@ begin
         raise exception 'partconf.valid_hash on %: give the key column (and optionally its hash function) as trigger arguments', tg_table_name
             using errcode = 'PX000';
     end if;
+    -- Before hashing: partconf.hash_text gives NULL where nothing is configured, which must not read as a NULL key.
+    perform 1 from partconf.conf;
+    if not found then
+        raise exception 'partconf is not configured on database %', current_database() using errcode = 'PX000';
+    end if;
     if tg_nargs = 2 then
         execute format('select %s(($1).%I)::int8', tg_argv[1]::regproc, tg_argv[0]) into h using new;
     else

@@ -85,6 +85,28 @@ public sealed class PartconfTests(PartconfFixture fixture)
         Assert.Contains("the key column username is NULL", row.MessageText, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task EveryPartconfEntry_OnADatabaseNeverConfigured_FailsWithPX000WritingNothingEvenForConcurrentCallers()
+    {
+        // The script installed (as a migration would run it) but partconf.configure never called.
+        string connectionString = await fixture.Server.CreateDatabaseAsync("never_configured", cancellationToken: Token);
+        await using var database = NpgsqlDataSource.Create(connectionString);
+        await ExecuteAsync(database, PartconfDatabase.Script);
+        await ExecuteAsync(database, """
+            create table accounts (username text);
+            create trigger accounts_partition before insert on accounts for each row execute function partconf.valid_hash('username');
+            """);
+        string[] statements = ["select partconf.check_hash(42)", "insert into accounts values ('alice')", "select partconf.global_id()", "select partconf.fence('{0}', 1, 60)"];
+
+        PostgresException[] errors = await Task.WhenAll(Enumerable.Range(0, 32).Select(i => Assert.ThrowsAsync<PostgresException>(() => ExecuteAsync(database, statements[i % statements.Length]))))
+            .WaitAsync(TimeSpan.FromSeconds(60), Token);
+
+        Assert.All(errors, e => Assert.Equal(PlProxySqlStates.PartconfNotConfigured, e.SqlState));
+        Assert.All(errors, e => Assert.Contains("partconf is not configured on database never_configured", e.MessageText, StringComparison.Ordinal));
+        Assert.Equal(0L, await ScalarAsync<long>(database, "select count(*) from accounts"));
+        Assert.Equal(0L, await ScalarAsync<long>(database, "select count(*) from partconf.conf"));
+    }
+
     [Theory]
     [InlineData("'{0}', 0, 60", "the partition count must be positive, not 0")]
     [InlineData("'{0}', 3, 60", "cluster users maps by mask, so its partition count is a power of two, not 3")]

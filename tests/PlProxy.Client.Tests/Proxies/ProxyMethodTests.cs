@@ -19,9 +19,29 @@ public sealed class ProxyMethodTests
             IsVoid = isVoid,
         }).Call.Sql;
 
-    [Fact]
-    public void Description_OfAnOlderGenerator_KeepsItsMeaningWhenTheInfoGainsProperties() =>
-        Assert.False(ProxyMethod.Create(new ProxyMethodInfo { FunctionName = "f", Body = "CLUSTER 'userdb'; RUN ON 0;" }).Call.Idempotent); // an unset property is the old behaviour
+    [Theory]
+    [InlineData("RUN ON hashtext(username);", null, false)]
+    [InlineData("RUN ON ALL;", "numeric", true)]
+    [InlineData("RUN ON 0; SELECT username AS who;", "text", false)]
+    public void Description_OfAnOlderGenerator_MeansWhatItMeantWhenTheInfoGainsProperties(string body, string? resultPgType, bool returnsSet)
+    {
+        // Generated code sets only the properties its generator knew; every property added since keeps, unset, the
+        // meaning the runtime had before it (here: not idempotent, the interface's statements kept, no functions).
+        ProxyMethod older = ProxyMethod.Create(new ProxyMethodInfo
+        {
+            FunctionName = "get_balance", InterfaceBody = "CLUSTER 'userdb';", Body = body, Parameters = Username, ReturnsSet = returnsSet, ResultPgType = resultPgType,
+        });
+        ProxyMethod explicitDefaults = ProxyMethod.Create(new ProxyMethodInfo
+        {
+            FunctionName = "get_balance", InterfaceBody = "CLUSTER 'userdb';", Body = body, Parameters = Username, ReturnsSet = returnsSet, ResultPgType = resultPgType,
+            ReplacesInterfaceStatements = false, IsVoid = false, Functions = [], Idempotent = false,
+        });
+
+        Assert.Equal(
+            (explicitDefaults.Call.Sql, explicitDefaults.Call.Idempotent, explicitDefaults.DisplayName, explicitDefaults.Call.Function.Run),
+            (older.Call.Sql, older.Call.Idempotent, older.DisplayName, older.Call.Function.Run));
+        Assert.False(older.Call.Idempotent);
+    }
 
     [Fact]
     public void SingleScalar_CallsTheFunctionInTheSelectList() =>
