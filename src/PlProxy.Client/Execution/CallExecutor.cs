@@ -13,7 +13,8 @@ namespace PlProxy.Client.Execution;
 /// </summary>
 internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource random, ILogger logger, ConnectionBudget? budget, IPartitionExecutor? partitionExecutor, TimeSpan fenceTimeout)
 {
-    private readonly CallPlanner _planner = new(clusters, random, budget, partitionExecutor);
+    private readonly CallPlanner _planner = new(clusters, random);
+    private readonly Partitions _partitions = new(budget, partitionExecutor);
 
     // The fence wait of one call, made when the call is first fenced.
     private FenceWait FenceWait(RemoteCall call) => new(clusters, logger, fenceTimeout, call);
@@ -39,24 +40,17 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
             bool done = false;
             if (scope.Route!.IsSingleDatabase)
             {
-                (PartitionCursor? cursor, bool hasRow, fences) = await SingleDatabase.OpenFirstRowAsync(scope, call, arguments, _planner, FenceWait).ConfigureAwait(false);
+                (PartitionCursor? cursor, bool hasRow, fences) = await SingleDatabase.OpenFirstRowAsync(scope, _partitions, call, arguments, _planner, FenceWait).ConfigureAwait(false);
                 if (cursor is not null)
                 {
-                    await using (cursor.ConfigureAwait(false))
-                    {
-                        for (bool more = hasRow; more; more = await cursor.ReadAsync(scope.Token).ConfigureAwait(false))
-                        {
-                            rows.Add(cursor.Current(read));
-                        }
-                    }
-
+                    rows = await SingleDatabase.ReadRestAsync<T, TResult, TRows>(cursor, hasRow, read, rows, scope.Token).ConfigureAwait(false);
                     done = true;
                 }
             }
 
             while (!done)
             {
-                FanOutRows<T> part = await FanOut.ReadAllAsync(scope.Route!, read, scope.Token).ConfigureAwait(false);
+                FanOutRows<T> part = await FanOut.ReadAllAsync(_partitions, scope.Route!, read, scope.Token).ConfigureAwait(false);
                 rows.AddRange(part.Rows);
                 if (part.FencedElements is not { } fenced)
                 {
@@ -100,22 +94,14 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
             scope.Planned(await _planner.PlanAsync(call, arguments, cancellationToken).ConfigureAwait(false));
             if (scope.Route!.IsSingleDatabase)
             {
-                var one = new List<T>();
                 try
                 {
-                    (PartitionCursor? cursor, bool hasRow, _) = await SingleDatabase.OpenFirstRowAsync(scope, call, arguments, _planner, FenceWait).ConfigureAwait(false);
+                    (PartitionCursor? cursor, bool hasRow, _) = await SingleDatabase.OpenFirstRowAsync(scope, _partitions, call, arguments, _planner, FenceWait).ConfigureAwait(false);
                     if (cursor is not null)
                     {
-                        await using (cursor.ConfigureAwait(false))
-                        {
-                            for (bool more = hasRow; more; more = await cursor.ReadAsync(scope.Token).ConfigureAwait(false))
-                            {
-                                one.Add(cursor.Current(read));
-                            }
-                        }
-
+                        RowList<T> one = await SingleDatabase.ReadRestAsync<T, IReadOnlyList<T>, RowList<T>>(cursor, hasRow, read, default, scope.Token).ConfigureAwait(false);
                         scope.Succeeded();
-                        return new PlProxyPartialResult<T>(one, [], 1);
+                        return new PlProxyPartialResult<T>(one.Result, [], 1);
                     }
                 }
                 catch (PlProxyException e)
@@ -131,7 +117,7 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
             }
 
             Route route = scope.Route!;
-            (List<T> rows, List<PlProxyException> errors) = await FanOut.ReadEachAsync(route, read, () => scope.TimedOut, cancellationToken, scope.Token).ConfigureAwait(false);
+            (List<T> rows, List<PlProxyException> errors) = await FanOut.ReadEachAsync(_partitions, route, read, () => scope.TimedOut, cancellationToken, scope.Token).ConfigureAwait(false);
             int count = route.Plan.Count;
             scope.Succeeded();
             return new PlProxyPartialResult<T>(rows, errors, count);
@@ -160,7 +146,7 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
                 scope.Planned(await _planner.PlanAsync(call, arguments, cancellationToken).ConfigureAwait(false));
                 if (scope.Route!.IsSingleDatabase)
                 {
-                    (cursor, hasRow, _) = await SingleDatabase.OpenFirstRowAsync(scope, call, arguments, _planner, FenceWait).ConfigureAwait(false);
+                    (cursor, hasRow, _) = await SingleDatabase.OpenFirstRowAsync(scope, _partitions, call, arguments, _planner, FenceWait).ConfigureAwait(false);
                 }
             }
             catch (Exception e)
@@ -200,7 +186,7 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
                 yield break;
             }
 
-            await using IAsyncEnumerator<T> enumerator = FanOut.StreamAllAsync(scope.Route!, read, scope.Token).GetAsyncEnumerator(scope.Token);
+            await using IAsyncEnumerator<T> enumerator = FanOut.StreamAllAsync(_partitions, scope.Route!, read, scope.Token).GetAsyncEnumerator(scope.Token);
             while (true)
             {
                 try

@@ -1,15 +1,14 @@
 using PlProxy.Client.Clusters;
 using PlProxy.Client.Language;
 using PlProxy.Client.Planning;
-using PlProxy.Client.Resilience;
 
 namespace PlProxy.Client.Execution;
 
 /// <summary>
 /// The first step of every call: where it runs (its cluster's current version, leased, or a CONNECT target) and on
-/// which partitions, as a <see cref="Route"/> carrying the data source's connection budget and executor seam.
+/// which partitions, as a <see cref="Route"/>.
 /// </summary>
-internal sealed class CallPlanner(ClusterRegistry clusters, IRandomSource random, ConnectionBudget? budget, IPartitionExecutor? executor)
+internal sealed class CallPlanner(ClusterRegistry clusters, IRandomSource random)
 {
     private ValueTask<ClusterSnapshot> AcquireClusterAsync(string name, RemoteCall call, CancellationToken cancellationToken) =>
         clusters.AcquireAsync(name, call.Errors(name), cancellationToken);
@@ -29,7 +28,7 @@ internal sealed class CallPlanner(ClusterRegistry clusters, IRandomSource random
         try
         {
             ExecutionPlan plan = cluster.IsConnectTarget ? ExecutionPlan.Single(0, 0) : Planner.Plan(function, planArguments, cluster.Layout, random, call.Functions);
-            return new Route(call, arguments, cluster, plan, budget, executor);
+            return new Route(call, arguments, cluster, plan);
         }
         catch
         {

@@ -15,14 +15,14 @@ internal static class FanOut
     // Runs every target concurrently and concatenates their rows in plan order; the first failure cancels the rest.
     // A SPLIT target a partconf fence refused wrote nothing: the others run to their end, and the fenced targets'
     // elements come back to be planned again.
-    public static async Task<FanOutRows<T>> ReadAllAsync<T>(Route route, RowReader<T> read, CancellationToken cancellationToken)
+    public static async Task<FanOutRows<T>> ReadAllAsync<T>(Partitions partitions, Route route, RowReader<T> read, CancellationToken cancellationToken)
     {
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var fanOut = new Collected<T>(route.Plan.Count, cancellation) { SendsFencesBack = route.Call.Function.SplitParameters.Count > 0 };
         var tasks = new Task[route.Plan.Count];
         for (int i = 0; i < tasks.Length; i++)
         {
-            tasks[i] = ReadIntoAsync(route, i, read, fanOut);
+            tasks[i] = ReadIntoAsync(partitions, route, i, read, fanOut);
         }
 
         await Task.WhenAll(tasks).ConfigureAwait(false); // never faults: each target hands its failure to the fan-out
@@ -58,12 +58,12 @@ internal static class FanOut
     // Runs every target concurrently to its end, tolerating failures (a partial result): the rows of the targets that
     // answered, in plan order, and each failed target's error (a query_timeout as its own error); the caller's own
     // cancellation is thrown.
-    public static async Task<(List<T> Rows, List<PlProxyException> Errors)> ReadEachAsync<T>(Route route, RowReader<T> read, Func<bool> timedOut, CancellationToken callerToken, CancellationToken cancellationToken)
+    public static async Task<(List<T> Rows, List<PlProxyException> Errors)> ReadEachAsync<T>(Partitions partitions, Route route, RowReader<T> read, Func<bool> timedOut, CancellationToken callerToken, CancellationToken cancellationToken)
     {
         var tasks = new Task<List<T>>[route.Plan.Count];
         for (int i = 0; i < tasks.Length; i++)
         {
-            tasks[i] = PartitionCall.ReadAsync(route, i, read, cancellationToken).AsTask();
+            tasks[i] = partitions.ReadAsync(route, i, read, cancellationToken).AsTask();
         }
 
         try
@@ -101,11 +101,11 @@ internal static class FanOut
     }
 
     // One target of a fan-out: its rows into its slot, or its failure; the first failure cancels the other targets.
-    private static async Task ReadIntoAsync<T>(Route route, int target, RowReader<T> read, Collected<T> fanOut)
+    private static async Task ReadIntoAsync<T>(Partitions partitions, Route route, int target, RowReader<T> read, Collected<T> fanOut)
     {
         try
         {
-            fanOut.Rows[target] = await PartitionCall.ReadAsync(route, target, read, fanOut.Cancellation.Token).ConfigureAwait(false);
+            fanOut.Rows[target] = await partitions.ReadAsync(route, target, read, fanOut.Cancellation.Token).ConfigureAwait(false);
         }
         catch (PlProxyException e) when (fanOut.SendsFencesBack && e.SqlState == PlProxySqlStates.WrongPartition)
         {
@@ -138,14 +138,14 @@ internal static class FanOut
 
     // Several databases: every database's rows go into one bounded buffer as they arrive, so memory stays
     // bounded whatever the result size; the first failure cancels the rest and ends the stream with it.
-    public static async IAsyncEnumerable<T> StreamAllAsync<T>(Route route, RowReader<T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public static async IAsyncEnumerable<T> StreamAllAsync<T>(Partitions partitions, Route route, RowReader<T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         using var cancellation = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var channel = Channel.CreateBounded<T>(new BoundedChannelOptions(StreamBufferRows) { SingleReader = true });
         Task[] producers = new Task[route.Plan.Count];
         for (int i = 0; i < producers.Length; i++)
         {
-            producers[i] = ProduceAsync(route, i, read, channel.Writer, cancellation);
+            producers[i] = ProduceAsync(partitions, route, i, read, channel.Writer, cancellation);
         }
 
         Task completion = CompleteWhenDoneAsync(producers, channel.Writer);
@@ -163,11 +163,11 @@ internal static class FanOut
         }
     }
 
-    private static async Task ProduceAsync<T>(Route route, int target, RowReader<T> read, ChannelWriter<T> writer, CancellationTokenSource cancellation)
+    private static async Task ProduceAsync<T>(Partitions partitions, Route route, int target, RowReader<T> read, ChannelWriter<T> writer, CancellationTokenSource cancellation)
     {
         try
         {
-            await foreach (T row in PartitionCall.StreamAsync(route, target, read, cancellation.Token).ConfigureAwait(false))
+            await foreach (T row in partitions.StreamAsync(route, target, read, cancellation.Token).ConfigureAwait(false))
             {
                 await writer.WriteAsync(row, cancellation.Token).ConfigureAwait(false);
             }

@@ -1,14 +1,14 @@
 using PlProxy.Client.Clusters;
 using PlProxy.Client.Planning;
-using PlProxy.Client.Resilience;
 
 namespace PlProxy.Client.Execution;
 
 /// <summary>
 /// A planned call: the cluster version it holds a lease on (a CONNECT target is a cluster of one partition), the
-/// partitions it runs on, its arguments, and the connection budget and executor seam it runs through.
+/// partitions it runs on and its arguments. What it runs through (pools' budget, the executor seam) is the data
+/// source's <see cref="Partitions"/>, not the call's.
 /// </summary>
-internal sealed record Route(RemoteCall Call, object?[] Arguments, ClusterSnapshot Cluster, ExecutionPlan Plan, ConnectionBudget? Budget = null, IPartitionExecutor? Executor = null)
+internal sealed record Route(RemoteCall Call, object?[] Arguments, ClusterSnapshot Cluster, ExecutionPlan Plan)
 {
     /// <summary>True when the call goes to one database: read in place, no fan-out.</summary>
     public bool IsSingleDatabase => Plan.IsSingle;

@@ -17,7 +17,7 @@ internal static class SingleDatabase
     /// out nothing twice. The cursor is null when the re-planned call spans several databases (a SPLIT spread over a
     /// new map): the caller goes on as a fan-out of <see cref="CallScope.Route"/>.
     /// </summary>
-    public static async Task<(PartitionCursor? Cursor, bool HasRow, FenceWait? Fences)> OpenFirstRowAsync(CallScope scope, RemoteCall call, object?[] arguments, CallPlanner planner, Func<RemoteCall, FenceWait> fenceWait)
+    public static async Task<(PartitionCursor? Cursor, bool HasRow, FenceWait? Fences)> OpenFirstRowAsync(CallScope scope, Partitions partitions, RemoteCall call, object?[] arguments, CallPlanner planner, Func<RemoteCall, FenceWait> fenceWait)
     {
         FenceWait? fences = null;
         while (true)
@@ -29,7 +29,7 @@ internal static class SingleDatabase
                 PartitionCursor cursor;
                 try
                 {
-                    cursor = await PartitionCall.OpenAsync(route, 0, scope.Token).ConfigureAwait(false);
+                    cursor = await partitions.OpenAsync(route, 0, scope.Token).ConfigureAwait(false);
                 }
                 catch (PlProxyException e) when (FailsOver(route, e, attempt))
                 {
@@ -68,6 +68,24 @@ internal static class SingleDatabase
                 return (null, false, fences);
             }
         }
+    }
+
+    /// <summary>
+    /// The rows of a call opened by <see cref="OpenFirstRowAsync"/>, from its first row on, into <paramref name="rows"/>;
+    /// the cursor is disposed. Streams read in place too, but hand each row out as it comes.
+    /// </summary>
+    public static async ValueTask<TRows> ReadRestAsync<T, TResult, TRows>(PartitionCursor cursor, bool hasRow, RowReader<T> read, TRows rows, CancellationToken cancellationToken)
+        where TRows : struct, IRowSink<T, TResult>
+    {
+        await using (cursor.ConfigureAwait(false))
+        {
+            for (bool more = hasRow; more; more = await cursor.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                rows.Add(cursor.Current(read));
+            }
+        }
+
+        return rows;
     }
 
     // RUN ON ANY moves on when a partition cannot be reached (or its circuit is open), until every one was tried.

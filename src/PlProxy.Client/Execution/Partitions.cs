@@ -8,12 +8,14 @@ using Polly;
 namespace PlProxy.Client.Execution;
 
 /// <summary>
-/// One database's part of a call: its pool and pipeline, the connection budget, then the executor seam or the
-/// partition's Polly pipeline around opening a connection and executing; rows read into a list or streamed.
+/// How one data source reaches its partitions: one database's part of a planned call through its pool and pipeline,
+/// the data source's connection budget, then its executor seam or the partition's Polly pipeline around opening a
+/// connection and executing; rows read into a list or streamed. A <see cref="Route"/> says where a call goes; this
+/// holds the per-data-source services it goes through.
 /// </summary>
-internal static class PartitionCall
+internal sealed class Partitions(ConnectionBudget? budget, IPartitionExecutor? executor)
 {
-    public static async ValueTask<List<T>> ReadAsync<T>(Route route, int target, RowReader<T> read, CancellationToken cancellationToken)
+    public async ValueTask<List<T>> ReadAsync<T>(Route route, int target, RowReader<T> read, CancellationToken cancellationToken)
     {
         var rows = new List<T>();
         PartitionCursor cursor = await OpenAsync(route, target, cancellationToken).ConfigureAwait(false);
@@ -28,7 +30,7 @@ internal static class PartitionCall
         return rows;
     }
 
-    public static async IAsyncEnumerable<T> StreamAsync<T>(Route route, int target, RowReader<T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
+    public async IAsyncEnumerable<T> StreamAsync<T>(Route route, int target, RowReader<T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         PartitionCursor cursor = await OpenAsync(route, target, cancellationToken).ConfigureAwait(false);
         await using (cursor.ConfigureAwait(false))
@@ -45,18 +47,18 @@ internal static class PartitionCall
     /// partition's pipeline (retries of calls that never reached the server or of idempotent methods, and its circuit
     /// breaker) around opening and executing. Rows, once they flow, are never retried.
     /// </summary>
-    public static async ValueTask<PartitionCursor> OpenAsync(Route route, int target, CancellationToken cancellationToken)
+    public async ValueTask<PartitionCursor> OpenAsync(Route route, int target, CancellationToken cancellationToken)
     {
         (NpgsqlDataSource dataSource, ResiliencePipeline? pipeline, int partition, int[]? rows) = Resolve(route, target);
         object?[] arguments = ArgumentsFor(route, rows);
         var cursor = new PartitionCursor(route, dataSource, partition);
         try
         {
-            if (route.Budget is not null)
+            if (budget is not null)
             {
                 try
                 {
-                    cursor.Budget = await route.Budget.EnterAsync(dataSource, cancellationToken).ConfigureAwait(false);
+                    cursor.Budget = await budget.EnterAsync(dataSource, cancellationToken).ConfigureAwait(false);
                 }
                 catch (PlProxyException e)
                 {
@@ -64,7 +66,7 @@ internal static class PartitionCall
                 }
             }
 
-            if (route.Executor is { } executor)
+            if (executor is not null)
             {
                 try
                 {
