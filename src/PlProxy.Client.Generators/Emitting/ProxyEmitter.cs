@@ -101,6 +101,11 @@ internal static class ProxyEmitter
         code.AppendLine($"            IsVoid = {Bool(isVoid)},");
         code.AppendLine("            Functions = s_functions,");
         code.AppendLine($"            Idempotent = {Bool(method.Idempotent)},");
+        if (method.NotCoalesced)
+        {
+            code.AppendLine("            NotCoalesced = true,"); // a property newer than the rest: written only when set
+        }
+
         code.AppendLine("        });");
         if (method.Result is { } result)
         {

@@ -69,7 +69,8 @@ internal sealed record MethodModel(
     EquatableArray<ParameterModel> Parameters,
     ResultModel? Result,
     bool Idempotent,
-    string? ClusterName);
+    string? ClusterName,
+    bool NotCoalesced = false);
 
 /// <summary>A static hash, cluster or connect function of the interface.</summary>
 /// <param name="SqlName">The name bodies call it by.</param>

@@ -311,7 +311,8 @@ internal static class InterfaceParser
             new EquatableArray<ParameterModel>(parameters.ToArray()),
             result,
             method.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == "PlProxy.Client.IdempotentAttribute"),
-            bound.Function!.ClusterName);
+            bound.Function!.ClusterName,
+            method.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == "PlProxy.Client.NotCoalescedAttribute"));
     }
 
     private static (ReturnShape Shape, ResultModel? Result) ParseReturn(IMethodSymbol method, List<DiagnosticInfo> diagnostics)

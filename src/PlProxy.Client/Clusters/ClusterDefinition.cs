@@ -21,6 +21,9 @@ internal sealed record ClusterDefinition(
     string? DefaultUser,
     int? MaxPoolSize,
     int? MinPoolSize,
+    int? MaxConnectionsPerPartition,
+    bool CoalesceCalls,
+    int MaxCallsPerRoundTrip,
     PlProxyPooler Pooler,
     ClusterDefinition.RetryDefinition Retry,
     ClusterDefinition.CircuitBreakerDefinition CircuitBreaker)
@@ -38,6 +41,9 @@ internal sealed record ClusterDefinition(
         options.DefaultUser,
         options.MaxPoolSize,
         options.MinPoolSize,
+        options.MaxConnectionsPerPartition,
+        options.CoalesceCalls,
+        options.MaxCallsPerRoundTrip,
         options.Pooler,
         new RetryDefinition(options.Retry.MaxRetryAttempts, options.Retry.Delay),
         new CircuitBreakerDefinition(options.CircuitBreaker.Enabled, options.CircuitBreaker.FailureRatio, options.CircuitBreaker.MinimumThroughput, options.CircuitBreaker.SamplingDuration, options.CircuitBreaker.BreakDuration));

@@ -265,16 +265,20 @@ internal sealed class ClusterRegistry : IAsyncDisposable
         var pools = new NpgsqlDataSource[layout.ConnectionCount];
         var pipelines = new Polly.ResiliencePipeline?[layout.ConnectionCount];
         var breakers = new Polly.CircuitBreaker.CircuitBreakerStateProvider?[layout.ConnectionCount];
+        var gates = new PartitionGate?[layout.ConnectionCount];
+        (int, int)? cap = options.MaxConnectionsPerPartition is { } slots ? (slots, options.MaxCallsPerRoundTrip) : null;
         for (int connection = 0; connection < pools.Length; connection++)
         {
             breakers[connection] = options.CircuitBreaker.Enabled ? new Polly.CircuitBreaker.CircuitBreakerStateProvider() : null;
-            pools[connection] = _pools.Acquire(ConnectionStrings.ForPartition(layout.ConnectionString(connection), settings), name, layout.FirstPartitionOf(connection));
+            (pools[connection], gates[connection]) = _pools.Acquire(ConnectionStrings.ForPartition(layout.ConnectionString(connection), settings), name, layout.FirstPartitionOf(connection), cap);
             pipelines[connection] = PartitionPipeline.Build(name, layout.FirstPartitionOf(connection), DatabaseName.Of(pools[connection]), options.Retry, options.CircuitBreaker, _logger, breakers[connection]);
         }
 
         return new ClusterSnapshot(layout, pools, pipelines, _pools, options.QueryTimeout, version, signalsBackends: options.Pooler == PlProxyPooler.None)
         {
             Breakers = breakers,
+            Gates = gates,
+            CoalescesCalls = options.CoalesceCalls,
         };
     }
 }

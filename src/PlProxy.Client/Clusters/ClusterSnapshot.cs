@@ -68,6 +68,15 @@ internal sealed class ClusterSnapshot
 
     public NpgsqlDataSource DataSource(int connection) => _pools[connection];
 
+    /// <summary>Each connection's gate, where its connections are capped (<see cref="Configuration.PlProxyClusterOptions.MaxConnectionsPerPartition"/>).</summary>
+    public PartitionGate?[] Gates { private get; init; } = [];
+
+    /// <summary>Whether calls that wait for a connection share a round trip (<see cref="Configuration.PlProxyClusterOptions.CoalesceCalls"/>).</summary>
+    public bool CoalescesCalls { get; init; }
+
+    /// <summary>The gate of connection <paramref name="connection"/>, or null when its connections are not capped.</summary>
+    public PartitionGate? Gate(int connection) => connection < Gates.Length ? Gates[connection] : null;
+
     /// <summary>The retry and circuit breaker pipeline of connection <paramref name="connection"/>.</summary>
     public ResiliencePipeline? Pipeline(int connection) => _pipelines[connection];
 

@@ -34,8 +34,32 @@ public sealed class PlProxyClusterOptions
     /// <summary>PL/Proxy's <c>default_user</c>: the user for partitions whose connection string names none. Default: Npgsql's (the OS user).</summary>
     public string? DefaultUser { get; set; }
 
-    /// <summary>The largest connection pool per partition database. Default: Npgsql's (100).</summary>
+    /// <summary>The largest connection pool per partition database. Default: Npgsql's (100), or <see cref="MaxConnectionsPerPartition"/> when that is lower.</summary>
     public int? MaxPoolSize { get; set; }
+
+    /// <summary>
+    /// The most server connections one <see cref="PlProxyDataSource"/> opens to one partition database (clusters whose
+    /// partitions share a connection string share them). A call that finds them all busy waits its turn (at most
+    /// <see cref="PlProxyOptions.ConnectionBudgetTimeout"/>, then SQLSTATE 53300) and, with <see cref="CoalesceCalls"/>,
+    /// goes to the server in one round trip with the calls that waited beside it. Size a fleet so that instances ×
+    /// partition databases per server × this cap ≤ the server's <c>max_connections</c> − its reserve. Null: no cap
+    /// (Npgsql's pool of 100 per database). Default: 4.
+    /// </summary>
+    public int? MaxConnectionsPerPartition { get; set; } = DefaultMaxConnectionsPerPartition;
+
+    /// <summary>
+    /// Whether calls that waited for a partition's connections go together in one round trip (an <c>NpgsqlBatch</c>,
+    /// each call its own statement). Streams and methods marked <see cref="NotCoalescedAttribute"/> always wait for a
+    /// connection of their own. Default: true.
+    /// </summary>
+    public bool CoalesceCalls { get; set; } = true;
+
+    /// <summary>The most calls one round trip carries when calls are coalesced. Default: 32.</summary>
+    public int MaxCallsPerRoundTrip { get; set; } = DefaultMaxCallsPerRoundTrip;
+
+    internal const int DefaultMaxConnectionsPerPartition = 4;
+
+    internal const int DefaultMaxCallsPerRoundTrip = 32;
 
     /// <summary>The connections kept open per partition database. Default: 0.</summary>
     public int? MinPoolSize { get; set; }
@@ -99,8 +123,16 @@ public sealed class PlProxyClusterOptions
 
     /// <summary>What these options add to each partition's connection string.</summary>
     internal PartitionConnectionSettings ConnectionSettings() =>
-        new(ConnectTimeout, ConnectionLifetime, KeepAlive, MaxPoolSize, MinPoolSize, DefaultUser,
+        new(ConnectTimeout, ConnectionLifetime, KeepAlive, PoolSize(), MinPoolSize, DefaultUser,
             BehindTransactionPooler: Pooler is PlProxyPooler.PgBouncerTransaction or PlProxyPooler.PgBouncerStatement);
+
+    // The pool holds no more connections than the cap lets calls use.
+    private int? PoolSize() => (MaxPoolSize, MaxConnectionsPerPartition) switch
+    {
+        ({ } pool, { } cap) => Math.Min(pool, cap),
+        (null, { } cap) => cap,
+        (var pool, null) => pool,
+    };
 
     private static int Integer(string key, string value) =>
         int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int result)

@@ -140,7 +140,24 @@ internal sealed class PlProxyOptionsValidator(string optionsName) : IValidateOpt
         {
             yield return $"The pool sizes of cluster '{cluster}' are invalid (MinPoolSize {options.MinPoolSize}, MaxPoolSize {options.MaxPoolSize}).";
         }
+
+        if (options.MaxConnectionsPerPartition is < 1)
+        {
+            yield return $"MaxConnectionsPerPartition of cluster '{cluster}' must be at least 1 (or null for no cap), but it is {options.MaxConnectionsPerPartition}.";
+        }
+        else if (options.MinPoolSize is { } kept && options.MaxConnectionsPerPartition is { } cap && kept > cap)
+        {
+            yield return $"MinPoolSize of cluster '{cluster}' ({kept}) keeps more connections open than MaxConnectionsPerPartition ({cap}) lets calls use.";
+        }
+
+        if (options.MaxCallsPerRoundTrip is < 1 or > MaxCallsPerRoundTrip)
+        {
+            yield return $"MaxCallsPerRoundTrip of cluster '{cluster}' must be between 1 and {MaxCallsPerRoundTrip}, but it is {options.MaxCallsPerRoundTrip}.";
+        }
     }
+
+    // One round trip's statements are read before any of them completes: keep a batch's rows in memory bounded.
+    private const int MaxCallsPerRoundTrip = 1024;
 
     private static bool InPollyRange(TimeSpan duration) => duration >= TimeSpan.FromMilliseconds(500) && duration <= MaxPollyDuration;
 }

@@ -4,12 +4,14 @@ namespace PlProxy.Client.Connections;
 
 /// <summary>
 /// One pooled <see cref="NpgsqlDataSource"/> per distinct connection string, shared by every cluster that uses it and
-/// counted: a pool whose last cluster was replaced is disposed once that cluster's in-flight calls have finished.
+/// counted: a pool whose last cluster was replaced is disposed once that cluster's in-flight calls have finished. A
+/// pool under a connection cap has one <see cref="PartitionGate"/>, shared as the pool is.
 /// </summary>
 internal sealed class PoolRegistry(PoolFactory factory)
 {
     private readonly Dictionary<string, (NpgsqlDataSource Pool, int References)> _pools = new(StringComparer.Ordinal);
     private readonly Dictionary<NpgsqlDataSource, string> _keys = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<NpgsqlDataSource, PartitionGate> _gates = new(ReferenceEqualityComparer.Instance);
     private bool _disposed;
 
     /// <summary>The number of open pools (for tests and telemetry).</summary>
@@ -24,8 +26,11 @@ internal sealed class PoolRegistry(PoolFactory factory)
         }
     }
 
-    /// <summary>The pool for <paramref name="connectionString"/>, built for the given partition if it is the first to use it.</summary>
-    public NpgsqlDataSource Acquire(string connectionString, string cluster, int partition)
+    /// <summary>
+    /// The pool for <paramref name="connectionString"/>, built for the given partition if it is the first to use it,
+    /// and its gate when <paramref name="cap"/> caps its connections (the first cap given for a pool holds).
+    /// </summary>
+    public (NpgsqlDataSource Pool, PartitionGate? Gate) Acquire(string connectionString, string cluster, int partition, (int Slots, int MaxBatch)? cap = null)
     {
         lock (_pools)
         {
@@ -33,13 +38,26 @@ internal sealed class PoolRegistry(PoolFactory factory)
             if (_pools.TryGetValue(connectionString, out var entry))
             {
                 _pools[connectionString] = (entry.Pool, entry.References + 1);
-                return entry.Pool;
+                if (!_gates.TryGetValue(entry.Pool, out PartitionGate? gate) && cap is { } added)
+                {
+                    gate = new PartitionGate(added.Slots, added.MaxBatch, DatabaseName.Of(entry.Pool));
+                    _gates.Add(entry.Pool, gate);
+                }
+
+                return (entry.Pool, gate);
             }
 
             NpgsqlDataSource pool = factory.Create(connectionString, cluster, partition);
             _pools.Add(connectionString, (pool, 1));
             _keys.Add(pool, connectionString);
-            return pool;
+            PartitionGate? created = null;
+            if (cap is { } limits)
+            {
+                created = new PartitionGate(limits.Slots, limits.MaxBatch, DatabaseName.Of(pool));
+                _gates.Add(pool, created);
+            }
+
+            return (pool, created);
         }
     }
 
@@ -60,6 +78,7 @@ internal sealed class PoolRegistry(PoolFactory factory)
 
             _pools.Remove(key);
             _keys.Remove(pool);
+            _gates.Remove(pool);
         }
 
         pool.Dispose();
@@ -74,6 +93,7 @@ internal sealed class PoolRegistry(PoolFactory factory)
             pools = [.. _pools.Values.Select(e => e.Pool)];
             _pools.Clear();
             _keys.Clear();
+            _gates.Clear();
         }
 
         foreach (NpgsqlDataSource pool in pools)

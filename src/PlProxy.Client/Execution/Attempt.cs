@@ -1,6 +1,10 @@
 using Npgsql;
+using PlProxy.Client.Connections;
 
 namespace PlProxy.Client.Execution;
 
-/// <summary>What one attempt at a database needs: its pool, the route, its arguments and the cursor its rows go to.</summary>
-internal readonly record struct Attempt(NpgsqlDataSource DataSource, Route Route, object?[] Arguments, PartitionCursor Cursor);
+/// <summary>
+/// What one attempt at a database needs: its pool and gate, the route, its arguments, the cursor its rows go to, how
+/// its rows are read when it shares a round trip (null: it needs a connection of its own), and how long it may queue.
+/// </summary>
+internal readonly record struct Attempt(NpgsqlDataSource DataSource, Route Route, object?[] Arguments, PartitionCursor Cursor, PartitionGate? Gate = null, RowReader? SharedRows = null, TimeSpan QueueTimeout = default);

@@ -11,10 +11,10 @@ namespace PlProxy.Client.Execution;
 /// rows read as they come. Applies PL/Proxy's rules: a non-set-returning call needs exactly one row in all, remote
 /// errors keep their SQLSTATE, and the first failure cancels the other databases' commands.
 /// </summary>
-internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource random, ILogger logger, ConnectionBudget? budget, IPartitionExecutor? partitionExecutor, TimeSpan fenceTimeout)
+internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource random, ILogger logger, ConnectionBudget? budget, IPartitionExecutor? partitionExecutor, TimeSpan fenceTimeout, TimeSpan queueTimeout)
 {
     private readonly CallPlanner _planner = new(clusters, random);
-    private readonly Partitions _partitions = new(budget, partitionExecutor);
+    private readonly Partitions _partitions = new(budget, partitionExecutor, queueTimeout);
 
     // The fence wait of one call, made when the call is first fenced.
     private FenceWait FenceWait(RemoteCall call) => new(clusters, logger, fenceTimeout, call);
@@ -40,7 +40,7 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
             bool done = false;
             if (scope.Route!.IsSingleDatabase)
             {
-                (PartitionCursor? cursor, bool hasRow, fences) = await SingleDatabase.OpenFirstRowAsync(scope, _partitions, call, arguments, _planner, FenceWait).ConfigureAwait(false);
+                (PartitionCursor? cursor, bool hasRow, fences) = await SingleDatabase.OpenFirstRowAsync(scope, _partitions, read, call, arguments, _planner, FenceWait).ConfigureAwait(false);
                 if (cursor is not null)
                 {
                     rows = await SingleDatabase.ReadRestAsync<T, TResult, TRows>(cursor, hasRow, read, rows, scope.Token).ConfigureAwait(false);
@@ -96,7 +96,7 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
             {
                 try
                 {
-                    (PartitionCursor? cursor, bool hasRow, _) = await SingleDatabase.OpenFirstRowAsync(scope, _partitions, call, arguments, _planner, FenceWait).ConfigureAwait(false);
+                    (PartitionCursor? cursor, bool hasRow, _) = await SingleDatabase.OpenFirstRowAsync(scope, _partitions, read, call, arguments, _planner, FenceWait).ConfigureAwait(false);
                     if (cursor is not null)
                     {
                         RowList<T> one = await SingleDatabase.ReadRestAsync<T, IReadOnlyList<T>, RowList<T>>(cursor, hasRow, read, default, scope.Token).ConfigureAwait(false);
@@ -146,7 +146,7 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
                 scope.Planned(await _planner.PlanAsync(call, arguments, cancellationToken).ConfigureAwait(false));
                 if (scope.Route!.IsSingleDatabase)
                 {
-                    (cursor, hasRow, _) = await SingleDatabase.OpenFirstRowAsync(scope, _partitions, call, arguments, _planner, FenceWait).ConfigureAwait(false);
+                    (cursor, hasRow, _) = await SingleDatabase.OpenFirstRowAsync(scope, _partitions, sharedRows: null, call, arguments, _planner, FenceWait).ConfigureAwait(false);
                 }
             }
             catch (Exception e)

@@ -13,14 +13,51 @@ namespace PlProxy.Client.Execution;
 internal static class PartitionCommand
 {
     /// <summary>
-    /// One attempt at a database, the unit the partition's pipeline retries: a connection opened and the statement
-    /// executed, a failure returned as the outcome (one whose connection could not be opened marked so: such a call
+    /// One attempt at a database, the unit the partition's pipeline retries: a slot of the partition's gate taken (or
+    /// the call queued, and its rows read in a shared round trip), a connection opened and the statement executed, a
+    /// failure returned as the outcome (one whose connection could not be opened marked so: such a call
     /// never reached the server). The reader owns the connection: disposing it returns the connection to its pool.
     /// Direct connections prepare statements automatically; when a partition's DDL has changed what a prepared
     /// statement returns, PostgreSQL refuses it before running anything ("cached plan must not change result type"),
     /// so the statement is sent once more on a connection whose prepared statements were dropped.
     /// </summary>
     public static async ValueTask<Outcome<object>> AttemptAsync(Attempt attempt, CancellationToken cancellationToken)
+    {
+        if (attempt.Gate is { } gate && !gate.TryEnter())
+        {
+            // Every connection is busy: queue for one of its own, or to share the next round trip (its rows come back).
+            object queued;
+            try
+            {
+                queued = await new QueuedCall(attempt, attempt.SharedRows).WaitAsync(gate, attempt.DataSource, attempt.QueueTimeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                return Outcome.FromException<object>(e);
+            }
+
+            if (queued != QueuedCall.Granted)
+            {
+                return Outcome.FromResult(queued);
+            }
+        }
+
+        GateSlot? slot = attempt.Gate is null ? null : new GateSlot(attempt.Gate, attempt.DataSource);
+        Outcome<object> outcome = await RunAloneAsync(attempt, cancellationToken).ConfigureAwait(false);
+        if (outcome.Exception is null)
+        {
+            attempt.Cursor.Slot = slot; // given back when the cursor is done with the connection
+        }
+        else
+        {
+            slot?.Dispose();
+        }
+
+        return outcome;
+    }
+
+    // The attempt on a connection of its own.
+    private static async ValueTask<Outcome<object>> RunAloneAsync(Attempt attempt, CancellationToken cancellationToken)
     {
         NpgsqlConnection connection;
         try
@@ -88,6 +125,20 @@ internal static class PartitionCommand
     private static NpgsqlCommand CreateCommand(RemoteCall call, object?[] arguments, NpgsqlConnection connection)
     {
         var command = new NpgsqlCommand(call.Sql, connection);
+        AddParameters(command.Parameters, call, arguments);
+        return command;
+    }
+
+    /// <summary>The statement of one call in a batch: the same SQL and parameters as alone.</summary>
+    public static NpgsqlBatchCommand CreateBatchCommand(RemoteCall call, object?[] arguments)
+    {
+        var command = new NpgsqlBatchCommand(call.Sql);
+        AddParameters(command.Parameters, call, arguments);
+        return command;
+    }
+
+    private static void AddParameters(NpgsqlParameterCollection parameters, RemoteCall call, object?[] arguments)
+    {
         foreach (int index in call.ParameterOrder)
         {
             object? value = arguments[index];
@@ -101,9 +152,7 @@ internal static class PartitionCommand
                 WireParameterTypes.Declare(parameter, call.ParameterTypes[index]); // a list cut to an object array: the declared type says what its elements are
             }
 
-            command.Parameters.Add(parameter);
+            parameters.Add(parameter);
         }
-
-        return command;
     }
 }

@@ -41,7 +41,15 @@ internal sealed class PartitionCursor : IAsyncDisposable
 
     public IDisposable? Budget { get; set; }
 
+    /// <summary>The slot of the partition's gate the call's own connection holds, given back when the cursor is done.</summary>
+    public IDisposable? Slot { get; set; }
+
     public DbDataReader? Reader { get; set; }
+
+    /// <summary>The rows a shared round trip read for the call (a <c>List&lt;T&gt;</c> of its row type), when it had no connection of its own.</summary>
+    public System.Collections.IList? Rows { get; set; }
+
+    private int _next = -1; // the current row of Rows
 
     /// <summary>The Npgsql command whose rows <see cref="Reader"/> reads (null for the executor seam).</summary>
     public NpgsqlCommand? Command { get; set; }
@@ -50,6 +58,12 @@ internal sealed class PartitionCursor : IAsyncDisposable
     {
         // Npgsql answers rows already in its buffer without looking at the token: look here, once per row.
         cancellationToken.ThrowIfCancellationRequested();
+        if (Rows is not null)
+        {
+            _finished = ++_next >= Rows.Count;
+            return !_finished;
+        }
+
         try
         {
             bool more = await Reader!.ReadAsync(cancellationToken).ConfigureAwait(false);
@@ -73,6 +87,12 @@ internal sealed class PartitionCursor : IAsyncDisposable
     /// </summary>
     public T Current<T>(RowReader<T> read)
     {
+        if (Rows is List<T> rows)
+        {
+            _rows++;
+            return rows[_next];
+        }
+
         try
         {
             _row ??= read.Bind(Reader!);
@@ -113,6 +133,7 @@ internal sealed class PartitionCursor : IAsyncDisposable
             }
         }
 
+        Slot?.Dispose(); // the connection is back in its pool: the slot goes to what waits
         Budget?.Dispose();
         _activity?.Dispose();
     }

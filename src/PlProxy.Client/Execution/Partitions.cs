@@ -1,6 +1,7 @@
 using System.Data.Common;
 using System.Runtime.CompilerServices;
 using Npgsql;
+using PlProxy.Client.Connections;
 using PlProxy.Client.Planning;
 using PlProxy.Client.Resilience;
 using Polly;
@@ -13,12 +14,12 @@ namespace PlProxy.Client.Execution;
 /// connection and executing; rows read into a list or streamed. A <see cref="Route"/> says where a call goes; this
 /// holds the per-data-source services it goes through.
 /// </summary>
-internal sealed class Partitions(ConnectionBudget? budget, IPartitionExecutor? executor)
+internal sealed class Partitions(ConnectionBudget? budget, IPartitionExecutor? executor, TimeSpan queueTimeout)
 {
     public async ValueTask<List<T>> ReadAsync<T>(Route route, int target, RowReader<T> read, CancellationToken cancellationToken)
     {
         var rows = new List<T>();
-        PartitionCursor cursor = await OpenAsync(route, target, cancellationToken).ConfigureAwait(false);
+        PartitionCursor cursor = await OpenAsync(route, target, read, cancellationToken).ConfigureAwait(false);
         await using (cursor.ConfigureAwait(false))
         {
             while (await cursor.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -32,7 +33,7 @@ internal sealed class Partitions(ConnectionBudget? budget, IPartitionExecutor? e
 
     public async IAsyncEnumerable<T> StreamAsync<T>(Route route, int target, RowReader<T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
-        PartitionCursor cursor = await OpenAsync(route, target, cancellationToken).ConfigureAwait(false);
+        PartitionCursor cursor = await OpenAsync(route, target, sharedRows: null, cancellationToken).ConfigureAwait(false);
         await using (cursor.ConfigureAwait(false))
         {
             while (await cursor.ReadAsync(cancellationToken).ConfigureAwait(false))
@@ -45,11 +46,13 @@ internal sealed class Partitions(ConnectionBudget? budget, IPartitionExecutor? e
     /// <summary>
     /// Opens one database's part of a call: the connection budget, then the executor seam or, for Npgsql, the
     /// partition's pipeline (retries of calls that never reached the server or of idempotent methods, and its circuit
-    /// breaker) around opening and executing. Rows, once they flow, are never retried.
+    /// breaker) around opening and executing. Rows, once they flow, are never retried. Under a connection cap, a call
+    /// that finds its partition's connections busy queues: <paramref name="sharedRows"/> (how its rows are read) lets it
+    /// share a round trip with the calls queued beside it; without it (a stream), it waits for a connection of its own.
     /// </summary>
-    public async ValueTask<PartitionCursor> OpenAsync(Route route, int target, CancellationToken cancellationToken)
+    public async ValueTask<PartitionCursor> OpenAsync(Route route, int target, RowReader? sharedRows, CancellationToken cancellationToken)
     {
-        (NpgsqlDataSource dataSource, ResiliencePipeline? pipeline, int partition, int[]? rows) = Resolve(route, target);
+        (NpgsqlDataSource dataSource, ResiliencePipeline? pipeline, int connection, int partition, int[]? rows) = Resolve(route, target);
         object?[] arguments = ArgumentsFor(route, rows);
         var cursor = new PartitionCursor(route, dataSource, partition);
         try
@@ -86,7 +89,9 @@ internal sealed class Partitions(ConnectionBudget? budget, IPartitionExecutor? e
             ResilienceContext? context = pipeline is null ? null : ResilienceContextPool.Shared.Get(cancellationToken);
             try
             {
-                var attempt = new Attempt(dataSource, route, arguments, cursor);
+                PartitionGate? gate = route.Cluster.Gate(connection);
+                bool shares = sharedRows is not null && route.Cluster.CoalescesCalls && route.Call.Coalesced;
+                var attempt = new Attempt(dataSource, route, arguments, cursor, gate, shares ? sharedRows : null, queueTimeout);
                 // The outcome form: no exception thrown through Polly's layers. Its result type is object, the type of
                 // the pipeline's strategies, so Polly calls the callback as it is: no bridge converting outcomes per attempt.
                 Outcome<object> outcome;
@@ -101,7 +106,14 @@ internal sealed class Partitions(ConnectionBudget? budget, IPartitionExecutor? e
                 }
 
                 outcome.ThrowIfException();
-                cursor.Reader = (DbDataReader)outcome.Result!;
+                if (outcome.Result is DbDataReader reader)
+                {
+                    cursor.Reader = reader;
+                }
+                else
+                {
+                    cursor.Rows = (System.Collections.IList)outcome.Result!; // read in a shared round trip
+                }
             }
             catch (Exception e) when (RemoteErrors.Wrap(e, route, dataSource, partition) is { } wrapped)
             {
@@ -124,16 +136,16 @@ internal sealed class Partitions(ConnectionBudget? budget, IPartitionExecutor? e
         }
     }
 
-    private static (NpgsqlDataSource DataSource, ResiliencePipeline? Pipeline, int Partition, int[]? Rows) Resolve(Route route, int target)
+    private static (NpgsqlDataSource DataSource, ResiliencePipeline? Pipeline, int Connection, int Partition, int[]? Rows) Resolve(Route route, int target)
     {
         if (route.Plan.IsSingle)
         {
             int connection = route.Plan.SingleConnection;
-            return (route.Cluster.DataSource(connection), route.Cluster.Pipeline(connection), route.Plan.SinglePartition, null);
+            return (route.Cluster.DataSource(connection), route.Cluster.Pipeline(connection), connection, route.Plan.SinglePartition, null);
         }
 
         PlanTarget planTarget = route.Plan[target];
-        return (route.Cluster.DataSource(planTarget.Connection), route.Cluster.Pipeline(planTarget.Connection), planTarget.Partition, planTarget.Rows);
+        return (route.Cluster.DataSource(planTarget.Connection), route.Cluster.Pipeline(planTarget.Connection), planTarget.Connection, planTarget.Partition, planTarget.Rows);
     }
 
     // The call's arguments as this database receives them: SPLIT arguments cut to its elements; the call's own array

@@ -15,9 +15,10 @@ internal static class SingleDatabase
     /// circuit is open), and a call a partconf fence refused (PX001: nothing was written there) re-planned on a
     /// refreshed map and sent again. No row reaches the caller before this returns, so a call that starts over hands
     /// out nothing twice. The cursor is null when the re-planned call spans several databases (a SPLIT spread over a
-    /// new map): the caller goes on as a fan-out of <see cref="CallScope.Route"/>.
+    /// new map): the caller goes on as a fan-out of <see cref="CallScope.Route"/>. With <paramref name="sharedRows"/> (every
+    /// shape but a stream), a call that queues for its partition's connections may share a round trip.
     /// </summary>
-    public static async Task<(PartitionCursor? Cursor, bool HasRow, FenceWait? Fences)> OpenFirstRowAsync(CallScope scope, Partitions partitions, RemoteCall call, object?[] arguments, CallPlanner planner, Func<RemoteCall, FenceWait> fenceWait)
+    public static async Task<(PartitionCursor? Cursor, bool HasRow, FenceWait? Fences)> OpenFirstRowAsync(CallScope scope, Partitions partitions, RowReader? sharedRows, RemoteCall call, object?[] arguments, CallPlanner planner, Func<RemoteCall, FenceWait> fenceWait)
     {
         FenceWait? fences = null;
         while (true)
@@ -29,7 +30,7 @@ internal static class SingleDatabase
                 PartitionCursor cursor;
                 try
                 {
-                    cursor = await partitions.OpenAsync(route, 0, scope.Token).ConfigureAwait(false);
+                    cursor = await partitions.OpenAsync(route, 0, sharedRows, scope.Token).ConfigureAwait(false);
                 }
                 catch (PlProxyException e) when (FailsOver(route, e, attempt))
                 {

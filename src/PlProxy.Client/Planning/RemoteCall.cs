@@ -8,8 +8,9 @@ namespace PlProxy.Client.Planning;
 /// </summary>
 internal sealed class RemoteCall
 {
-    private RemoteCall(BoundFunction function, string[] parameterTypes, string? resultPgType, bool isVoid, UserFunctions? functions, bool idempotent)
+    private RemoteCall(BoundFunction function, string[] parameterTypes, string? resultPgType, bool isVoid, UserFunctions? functions, bool idempotent, bool coalesced)
     {
+        Coalesced = coalesced;
         Function = function;
         DisplayName = $"{function.Signature.Name}({parameterTypes.Length})";
         (Sql, ParameterOrder) = RemoteQuery.Of(function, parameterTypes, resultPgType, isVoid);
@@ -54,6 +55,12 @@ internal sealed class RemoteCall
     /// <summary>True when the call may run more than once (<c>[Idempotent]</c>): retried after any transient failure.</summary>
     public bool Idempotent { get; }
 
+    /// <summary>
+    /// True when the call may share a round trip with other calls that wait for the same partition's connections
+    /// (false for a <c>[NotCoalesced]</c> method).
+    /// </summary>
+    public bool Coalesced { get; }
+
     /// <summary>Binds a body (with its interface's) and builds the remote query.</summary>
     /// <param name="functionName">The proxy function's name: the method's in snake_case, or the text command's.</param>
     /// <param name="interfaceBody">The interface-level body, or null.</param>
@@ -65,6 +72,7 @@ internal sealed class RemoteCall
     /// <param name="isVoid">True when the call returns nothing.</param>
     /// <param name="functions">The functions bodies may call.</param>
     /// <param name="idempotent">True for an <c>[Idempotent]</c> method.</param>
+    /// <param name="coalesced">False for a <c>[NotCoalesced]</c> method.</param>
     /// <exception cref="InvalidOperationException">A body does not bind.</exception>
     public static RemoteCall Bind(
         string functionName,
@@ -76,7 +84,8 @@ internal sealed class RemoteCall
         string? resultPgType,
         bool isVoid,
         IReadOnlyList<ApplicationFunction> functions,
-        bool idempotent)
+        bool idempotent,
+        bool coalesced = true)
     {
         var signature = new FunctionSignature(
             functionName,
@@ -98,6 +107,7 @@ internal sealed class RemoteCall
             resultPgType,
             isVoid,
             functions.Count == 0 ? null : new UserFunctions([.. functions]),
-            idempotent);
+            idempotent,
+            coalesced);
     }
 }

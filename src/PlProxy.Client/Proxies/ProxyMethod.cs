@@ -37,6 +37,7 @@ public sealed class ProxyMethod
             info.ResultPgType,
             info.IsVoid,
             [.. info.Functions.Select(f => f.Function)],
-            info.Idempotent));
+            info.Idempotent,
+            !info.NotCoalesced));
     }
 }

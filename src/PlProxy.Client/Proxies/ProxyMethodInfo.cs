@@ -39,4 +39,7 @@ public sealed class ProxyMethodInfo
 
     /// <summary>True for an <c>[Idempotent]</c> method.</summary>
     public bool Idempotent { get; init; }
+
+    /// <summary>True for a <c>[NotCoalesced]</c> method: its calls never share a round trip.</summary>
+    public bool NotCoalesced { get; init; }
 }

@@ -22,6 +22,15 @@ internal static class PlProxyTelemetry
     public static readonly Histogram<double> PartitionDuration = Meter.CreateHistogram(
         TelemetryNames.PartitionDuration, "s", "Duration of one partition's part of a call.", tags: null, DurationAdvice);
 
+    public static readonly Histogram<int> BatchSize = Meter.CreateHistogram<int>(
+        TelemetryNames.BatchSize, "{call}", "Calls carried by one round trip to a partition database.");
+
+    public static readonly Histogram<double> QueueWait = Meter.CreateHistogram(
+        TelemetryNames.QueueWait, "s", "Time a call waited for one of its partition database's connections.", tags: null, DurationAdvice);
+
+    public static readonly UpDownCounter<long> ConnectionsInUse = Meter.CreateUpDownCounter<long>(
+        TelemetryNames.ConnectionsInUse, "{connection}", "Connections in use to a partition database under a connection cap.");
+
     public static readonly Counter<long> Errors = Meter.CreateCounter<long>(
         TelemetryNames.Errors, "{error}", "Failed proxied calls, by cluster, function and SQLSTATE.");
 

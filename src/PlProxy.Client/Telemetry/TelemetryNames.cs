@@ -45,6 +45,15 @@ public static class TelemetryNames
     /// <summary>Histogram (seconds): the duration of a proxied call.</summary>
     public const string CallDuration = "db.client.operation.duration";
 
+    /// <summary>Histogram: the calls one round trip to a partition database carried (coalesced calls).</summary>
+    public const string BatchSize = "plproxy.client.batch.size";
+
+    /// <summary>Histogram (seconds): how long a call waited for one of its partition database's connections.</summary>
+    public const string QueueWait = "plproxy.client.queue.wait";
+
+    /// <summary>UpDownCounter: the connections in use to a partition database under a connection cap.</summary>
+    public const string ConnectionsInUse = "plproxy.client.connections.in_use";
+
     /// <summary>Histogram (seconds): the duration of one partition's part of a call.</summary>
     public const string PartitionDuration = "plproxy.client.partition.duration";
 

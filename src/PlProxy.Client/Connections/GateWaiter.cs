@@ -1,0 +1,21 @@
+namespace PlProxy.Client.Connections;
+
+/// <summary>
+/// A call queued at a <see cref="PartitionGate"/>: one that may share a round trip with others, or one that needs a
+/// connection of its own and is handed a slot. Its state changes under the gate's lock only.
+/// </summary>
+internal abstract class GateWaiter
+{
+    public const int Queued = 0;
+    public const int Served = 1;
+    public const int Removed = 2;
+
+    /// <summary>Queued, served (handed a slot or taken into a batch) or removed (cancelled, or waited too long).</summary>
+    public int State { get; set; }
+
+    /// <summary>True when the call may go to the server in one round trip with others.</summary>
+    public abstract bool SharesRoundTrip { get; }
+
+    /// <summary>Hands a waiter of its own the slot it waited for (it gives the slot back when done).</summary>
+    public abstract void Grant();
+}

@@ -1,0 +1,187 @@
+using System.Collections;
+using System.Data;
+using Npgsql;
+using PlProxy.Client.Connections;
+using PlProxy.Client.Resilience;
+using PlProxy.Client.Telemetry;
+
+namespace PlProxy.Client.Execution;
+
+/// <summary>
+/// Calls that waited for a partition's connections, sent in one round trip on the slot that came free: an
+/// <c>NpgsqlBatch</c>, each call its own statement with the SQL and parameters it has alone, every call's rows read
+/// before any caller is answered.
+/// <para>
+/// The batch runs as one implicit transaction (one Sync), not with error barriers: Npgsql discards the results of every
+/// statement after a failed one even when barriers let them commit, so their callers could not be answered. So
+/// when a statement fails, nothing of the batch committed: that call fails with its error, and the others are sent
+/// again without it, on the same connection, until a batch commits. A call failing with a transaction-rollback error
+/// (SQLSTATE class 40: a deadlock or serialization failure that the shared transaction may have caused) runs once
+/// more alone, and what it gets then is its outcome. A connection that breaks mid-batch fails every call in it: each
+/// may have reached the server, and is retried only when it was never sent or its method is idempotent.
+/// </para>
+/// </summary>
+internal static class PartitionBatch
+{
+    /// <summary>Runs <paramref name="batch"/> on the slot its gate gave, then whatever queues next, off the caller's thread.</summary>
+    public static void Start(PartitionGate gate, NpgsqlDataSource dataSource, List<GateWaiter> batch) =>
+        _ = Task.Run(() => RunAsync(gate, dataSource, batch));
+
+    private static async Task RunAsync(PartitionGate gate, NpgsqlDataSource dataSource, List<GateWaiter>? batch)
+    {
+        while (batch is not null)
+        {
+            var calls = new List<QueuedCall>(batch.Count);
+            foreach (GateWaiter waiter in batch)
+            {
+                var call = (QueuedCall)waiter;
+                if (!call.IsDone) // a caller that left before the batch was sent is left out
+                {
+                    calls.Add(call);
+                }
+            }
+
+            try
+            {
+                await RunOnConnectionAsync(dataSource, calls, gate.Database).ConfigureAwait(false);
+            }
+            catch (Exception e)
+            {
+                foreach (QueuedCall call in calls)
+                {
+                    call.Fail(e); // never expected: no caller waits forever
+                }
+            }
+
+            batch = gate.Release();
+        }
+    }
+
+    private static async Task RunOnConnectionAsync(NpgsqlDataSource dataSource, List<QueuedCall> calls, string database)
+    {
+        if (calls.Count == 0)
+        {
+            return;
+        }
+
+        NpgsqlConnection connection;
+        try
+        {
+            connection = await dataSource.OpenConnectionAsync().ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            foreach (QueuedCall call in calls)
+            {
+                call.Fail(new ConnectFailedException(e)); // never sent: each may be retried
+            }
+
+            return;
+        }
+
+        await using (connection.ConfigureAwait(false))
+        {
+            List<QueuedCall>? alone = null;
+            while (calls.Count > 0)
+            {
+                (int failed, PostgresException? error) = await SendAsync(connection, calls, database).ConfigureAwait(false);
+                if (failed < 0)
+                {
+                    break;
+                }
+
+                // Nothing of the batch committed: the failed call has its outcome, the others go again without it.
+                if (calls.Count > 1 && error!.SqlState.StartsWith("40", StringComparison.Ordinal))
+                {
+                    (alone ??= []).Add(calls[failed]);
+                }
+                else
+                {
+                    calls[failed].Fail(error!);
+                }
+
+                calls.RemoveAt(failed);
+            }
+
+            foreach (QueuedCall call in alone ?? [])
+            {
+                (int failed, PostgresException? error) = await SendAsync(connection, [call], database).ConfigureAwait(false);
+                if (failed >= 0)
+                {
+                    call.Fail(error!);
+                }
+            }
+        }
+    }
+
+    // One round trip. Every call gets its outcome, except when a statement fails while the connection stays usable: then
+    // nothing committed, and the failed statement's index and error are returned (the other calls still wait).
+    private static async Task<(int Failed, PostgresException? Error)> SendAsync(NpgsqlConnection connection, List<QueuedCall> calls, string database)
+    {
+        if (PlProxyTelemetry.BatchSize.Enabled)
+        {
+            PlProxyTelemetry.BatchSize.Record(calls.Count, new KeyValuePair<string, object?>(TelemetryNames.DbNamespace, database));
+        }
+
+        var results = new object?[calls.Count]; // each call's rows, or the error reading them
+        await using var batch = new NpgsqlBatch(connection);
+        foreach (QueuedCall call in calls)
+        {
+            batch.BatchCommands.Add(PartitionCommand.CreateBatchCommand(call.Attempt.Route.Call, call.Attempt.Arguments));
+        }
+
+        // The statement being read: a server error surfaces when its result is reached (or while its rows are read), so
+        // this is the statement that failed. (Npgsql names it on the exception only when the connection string asks.)
+        int current = 0;
+        try
+        {
+            NpgsqlDataReader reader = await batch.ExecuteReaderAsync().ConfigureAwait(false);
+            await using (reader.ConfigureAwait(false))
+            {
+                for (; current < calls.Count; current++)
+                {
+                    if (current > 0 && !await reader.NextResultAsync().ConfigureAwait(false))
+                    {
+                        break;
+                    }
+
+                    try
+                    {
+                        results[current] = await calls[current].Rows.ReadAllAsync(reader).ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (e is not NpgsqlException)
+                    {
+                        results[current] = e; // the call's own rows could not be read (as alone: its statement still commits)
+                    }
+                }
+            }
+        }
+        catch (PostgresException e) when (connection.State == ConnectionState.Open && current < calls.Count)
+        {
+            return (current, e);
+        }
+        catch (Exception e)
+        {
+            foreach (QueuedCall call in calls)
+            {
+                call.Fail(e); // the connection broke: every call may have reached the server
+            }
+
+            return (-1, null);
+        }
+
+        for (int i = 0; i < calls.Count; i++)
+        {
+            if (results[i] is IList rows)
+            {
+                calls[i].Complete(rows);
+            }
+            else
+            {
+                calls[i].Fail((Exception?)results[i] ?? new InvalidOperationException("The batch ended before this call's statement."));
+            }
+        }
+
+        return (-1, null);
+    }
+}

@@ -1,0 +1,90 @@
+using System.Diagnostics;
+using Npgsql;
+using PlProxy.Client.Connections;
+using PlProxy.Client.Telemetry;
+
+namespace PlProxy.Client.Execution;
+
+/// <summary>
+/// One database's part of a call, waiting at its partition's gate because every connection was busy: either for a
+/// connection of its own (a stream, a call that is not coalesced) or to go to the server in one round trip with the
+/// calls that waited beside it, its rows read by <see cref="PartitionBatch"/>.
+/// </summary>
+internal sealed class QueuedCall(Attempt attempt, RowReader? rows) : GateWaiter
+{
+    /// <summary>What a waiter of its own receives: the slot, not rows.</summary>
+    public static readonly object Granted = new();
+
+    private readonly TaskCompletionSource<object> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public override bool SharesRoundTrip => rows is not null;
+
+    /// <summary>The call's part at this database: its statement and arguments.</summary>
+    public Attempt Attempt { get; } = attempt;
+
+    /// <summary>How its rows are read (null for a waiter of its own).</summary>
+    public RowReader Rows => rows!;
+
+    /// <summary>True once the caller has its outcome, or left (cancelled): a batch not yet sent leaves it out.</summary>
+    public bool IsDone => _done.Task.IsCompleted;
+
+    public override void Grant() => _done.TrySetResult(Granted);
+
+    public void Complete(System.Collections.IList result) => _done.TrySetResult(result);
+
+    public void Fail(Exception error) => _done.TrySetException(error);
+
+    /// <summary>
+    /// Queues at <paramref name="gate"/> and waits: <see cref="Granted"/> (the caller now holds a slot), or the call's
+    /// rows. A call still queued after <paramref name="timeout"/> leaves the queue and fails with SQLSTATE 53300; one
+    /// cancelled while queued leaves it; one cancelled once sent is abandoned (its statement runs on with its batch).
+    /// </summary>
+    public async Task<object> WaitAsync(PartitionGate gate, NpgsqlDataSource dataSource, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        long queued = Stopwatch.GetTimestamp();
+        if (gate.Enqueue(this) is { } batch)
+        {
+            PartitionBatch.Start(gate, dataSource, batch);
+        }
+
+        try
+        {
+            try
+            {
+                return await _done.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch (TimeoutException) when (gate.TryRemove(this))
+            {
+                throw new PlProxyException(
+                    $"All {gate.Slots} connections to partition database {gate.Database} stayed busy for {timeout.TotalSeconds:0.###} s; raise MaxConnectionsPerPartition or ConnectionBudgetTimeout, or lower the load.",
+                    PostgresErrorCodes.TooManyConnections);
+            }
+            catch (TimeoutException)
+            {
+                return await _done.Task.WaitAsync(cancellationToken).ConfigureAwait(false); // served meanwhile: its outcome is on its way
+            }
+        }
+        catch (OperationCanceledException) when (!gate.TryRemove(this))
+        {
+            // Served already. A batch call is abandoned (its batch leaves it out or completes it unseen); a waiter of its
+            // own was served under the gate's lock, so its slot is certain: given back once handed over.
+            if (SharesRoundTrip)
+            {
+                _done.TrySetCanceled(cancellationToken);
+            }
+            else
+            {
+                _ = _done.Task.ContinueWith(static (_, slot) => ((GateSlot)slot!).Dispose(), new GateSlot(gate, dataSource), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
+
+            throw;
+        }
+        finally
+        {
+            if (PlProxyTelemetry.QueueWait.Enabled)
+            {
+                PlProxyTelemetry.QueueWait.Record(Stopwatch.GetElapsedTime(queued).TotalSeconds, new KeyValuePair<string, object?>(TelemetryNames.DbNamespace, gate.Database));
+            }
+        }
+    }
+}

@@ -1,0 +1,119 @@
+using Npgsql;
+using PlProxy.Client.Configuration;
+using PlProxy.Client.Testing;
+
+namespace PlProxy.Client.IntegrationTests.Execution;
+
+/// <summary>Calls that wait for a capped partition's connections, on one real partition database.</summary>
+[PlProxy("CLUSTER 'capped'; RUN ON 0;")]
+public interface ICappedDb
+{
+    [PlProxy("")]
+    Task<int> EchoAsync(int value, CancellationToken cancellationToken = default);
+
+    [PlProxy("")]
+    Task<int> SlowEchoAsync(int value, double seconds, CancellationToken cancellationToken = default);
+
+    [PlProxy("")]
+    Task<long> WriteOnceAsync(int id, int failing, CancellationToken cancellationToken = default);
+
+    [PlProxy("")]
+    Task<IReadOnlyList<int>> SeriesAsync(int count, CancellationToken cancellationToken = default);
+
+    [PlProxy("TARGET series;")]
+    IAsyncEnumerable<int> StreamSeriesAsync(int count, CancellationToken cancellationToken = default);
+
+    [PlProxy("TARGET own_transaction;")]
+    Task<long> SharedTransactionAsync(CancellationToken cancellationToken = default);
+
+    [NotCoalesced]
+    [PlProxy("TARGET own_transaction;")]
+    Task<long> OwnTransactionAsync(CancellationToken cancellationToken = default);
+
+    [PlProxy("")]
+    Task<PlProxyPartialResult<int>> PartialEchoAsync(int value, CancellationToken cancellationToken = default);
+}
+
+/// <summary>One throwaway PostgreSQL with one partition database whose functions echo, sleep, write once and fail on demand.</summary>
+public sealed class CoalescingFixture : IAsyncLifetime
+{
+    public const string Collection = "Capped partition";
+
+    private const string Schema = """
+        create table writes (id int primary key, written_at timestamptz not null default clock_timestamp());
+        create function echo(value int) returns int language sql as $$ select value $$;
+        create function slow_echo(value int, seconds float8) returns int language sql as $$ select value from (select pg_sleep(seconds)) s $$;
+        create function write_once(id int, failing int) returns int8 language plpgsql as $$
+            begin
+                insert into writes (id) values (id);
+                if id = failing then raise exception 'call % fails', id using errcode = 'P0042'; end if;
+                return id;
+            end $$;
+        create function series(count int) returns setof int language sql as $$ select generate_series(1, count) $$;
+        create function own_transaction() returns int8 language sql as $$ select txid_current() $$;
+        create function partial_echo(value int) returns int language sql as $$ select value $$;
+        """;
+
+    private LocalPostgresServer? _server;
+
+    public LocalPostgresServer Server => _server!;
+
+    public string Partition { get; private set; } = "";
+
+    public async ValueTask InitializeAsync()
+    {
+        _server = await LocalPostgresServer.StartAsync();
+        Partition = await _server.CreateDatabaseAsync("capped0");
+        await _server.ExecuteAsync("capped0", Schema);
+    }
+
+    /// <summary>A data source over the partition, its connections named <paramref name="application"/> (to count them).</summary>
+    public PlProxyDataSource Create(string application, Action<PlProxyClusterOptions> configure, Action<PlProxyOptions>? options = null)
+    {
+        var o = new PlProxyOptions();
+        o.AddCluster("capped", cluster =>
+        {
+            cluster.Partitions.Add($"{Partition};Application Name={application};Include Error Detail=true");
+            configure(cluster);
+        });
+        options?.Invoke(o);
+        return PlProxyDataSource.Create(o);
+    }
+
+    /// <summary>The server connections whose application name is <paramref name="application"/>.</summary>
+    public async Task<int> ConnectionsAsync(string application)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(Partition + ";Pooling=false");
+        await using NpgsqlCommand count = dataSource.CreateCommand("select count(*)::int from pg_stat_activity where application_name = $1");
+        count.Parameters.Add(new NpgsqlParameter<string> { TypedValue = application });
+        return (int)(await count.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>The ids in the partition's write log, each as often as it was written.</summary>
+    public async Task<List<int>> WrittenAsync(int from, int to)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(Partition + ";Pooling=false");
+        await using NpgsqlCommand select = dataSource.CreateCommand("select id from writes where id between $1 and $2 order by id");
+        select.Parameters.Add(new NpgsqlParameter<int> { TypedValue = from });
+        select.Parameters.Add(new NpgsqlParameter<int> { TypedValue = to });
+        var ids = new List<int>();
+        await using NpgsqlDataReader reader = await select.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            ids.Add(reader.GetInt32(0));
+        }
+
+        return ids;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+    }
+}
+
+[CollectionDefinition(CoalescingFixture.Collection)]
+public sealed class CoalescingCollection : ICollectionFixture<CoalescingFixture>;

@@ -1,0 +1,259 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using Npgsql;
+using PlProxy.Client.Telemetry;
+
+namespace PlProxy.Client.IntegrationTests.Execution;
+
+/// <summary>
+/// Calls that find their partition's connections busy wait, and go to the server together in one round trip; each
+/// keeps the outcome it would have alone. One connection (the cap at 1) held by a slow call makes the queue certain.
+/// </summary>
+[Collection(CoalescingFixture.Collection)]
+public sealed class CoalescingTests(CoalescingFixture fixture)
+{
+    private static readonly TimeSpan Bound = TimeSpan.FromSeconds(60);
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task QueuedCalls_BehindABusyConnection_GoInSharedRoundTripsAndEachGetsItsOwnRows()
+    {
+        using var batches = new BatchSizes();
+        await using PlProxyDataSource source = fixture.Create("coalesce-rows", cluster => cluster.MaxConnectionsPerPartition = 1);
+        ICappedDb db = source.CreateProxy<ICappedDb>();
+        Task<int> holder = db.SlowEchoAsync(-1, 0.5, Token);
+        await Task.Delay(100, Token); // the one connection is busy
+        Task<int>[] echoes = [.. Enumerable.Range(0, 50).Select(i => db.EchoAsync(i, Token))];
+        Task<IReadOnlyList<int>>[] lists = [.. Enumerable.Range(1, 10).Select(n => db.SeriesAsync(n, Token))];
+
+        int[] answers = await Task.WhenAll(echoes).WaitAsync(Bound, Token);
+        IReadOnlyList<int>[] series = await Task.WhenAll(lists).WaitAsync(Bound, Token);
+
+        Assert.Equal(-1, await holder);
+        Assert.Equal(Enumerable.Range(0, 50), answers);
+        Assert.Equal(Enumerable.Range(1, 10).Select(n => Enumerable.Range(1, n)), series);
+        Assert.True(batches.Largest > 1, $"the queued calls went one by one (largest round trip: {batches.Largest} calls)");
+    }
+
+    [Fact]
+    public async Task FailingCall_InASharedRoundTrip_FailsAloneWhileItsNeighboursAreWrittenOnce()
+    {
+        await using PlProxyDataSource source = fixture.Create("coalesce-fail", cluster => cluster.MaxConnectionsPerPartition = 1);
+        ICappedDb db = source.CreateProxy<ICappedDb>();
+        Task<int> holder = db.SlowEchoAsync(-1, 0.5, Token);
+        await Task.Delay(100, Token);
+        const int From = 1000, To = 1029, Failing = 1014;
+        Task<long>[] writes = [.. Enumerable.Range(From, To - From + 1).Select(id => db.WriteOnceAsync(id, Failing, Token))];
+
+        await Task.WhenAll(writes).ContinueWith(_ => { }, TaskScheduler.Default).WaitAsync(Bound, Token);
+
+        await holder;
+        for (int id = From; id <= To; id++)
+        {
+            Task<long> write = writes[id - From];
+            if (id == Failing)
+            {
+                PlProxyException error = await Assert.ThrowsAsync<PlProxyException>(() => write);
+                Assert.Equal("P0042", error.SqlState);
+                Assert.Contains($"call {Failing} fails", error.Message);
+            }
+            else
+            {
+                Assert.Equal(id, await write);
+            }
+        }
+
+        Assert.Equal(Enumerable.Range(From, To - From + 1).Where(id => id != Failing), await fixture.WrittenAsync(From, To));
+    }
+
+    [Fact]
+    public async Task CancelledCall_StillQueued_LeavesTheQueueWritingNothingAndItsNeighboursSucceed()
+    {
+        await using PlProxyDataSource source = fixture.Create("coalesce-cancel", cluster => cluster.MaxConnectionsPerPartition = 1);
+        ICappedDb db = source.CreateProxy<ICappedDb>();
+        Task<int> holder = db.SlowEchoAsync(-1, 0.8, Token);
+        await Task.Delay(100, Token);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        Task<long> before = db.WriteOnceAsync(2000, 0, Token);
+        Task<long> cancelled = db.WriteOnceAsync(2001, 0, cancel.Token);
+        Task<long> after = db.WriteOnceAsync(2002, 0, Token);
+        await Task.Delay(100, Token);
+
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled).WaitAsync(Bound, Token);
+        Assert.False(holder.IsCompleted, "the slow call ended before the cancelled call was taken out of the queue");
+        Assert.Equal(2000, await before.WaitAsync(Bound, Token));
+        Assert.Equal(2002, await after.WaitAsync(Bound, Token));
+        Assert.Equal([2000, 2002], await fixture.WrittenAsync(2000, 2002));
+    }
+
+    [Fact]
+    public async Task QueuedCall_WhileTheConnectionsStayBusy_FailsWith53300AfterTheBudgetTimeout()
+    {
+        await using PlProxyDataSource source = fixture.Create(
+            "coalesce-timeout", cluster => cluster.MaxConnectionsPerPartition = 1, options => options.ConnectionBudgetTimeout = TimeSpan.FromMilliseconds(200));
+        ICappedDb db = source.CreateProxy<ICappedDb>();
+        Task<int> holder = db.SlowEchoAsync(-1, 1.5, Token);
+        await Task.Delay(100, Token);
+
+        PlProxyException error = await Assert.ThrowsAsync<PlProxyException>(() => db.EchoAsync(7, Token)).WaitAsync(Bound, Token);
+
+        Assert.Equal(PostgresErrorCodes.TooManyConnections, error.SqlState);
+        Assert.Contains("MaxConnectionsPerPartition", error.Message);
+        Assert.False(holder.IsCompleted);
+        Assert.Equal(-1, await holder.WaitAsync(Bound, Token));
+        Assert.Equal(8, await db.EchoAsync(8, Token)); // the connection is free again
+    }
+
+    [Fact]
+    public async Task ManyCallers_OnACappedPartition_NeverHoldMoreServerConnectionsThanTheCap()
+    {
+        const string Application = "coalesce-cap";
+        await using PlProxyDataSource source = fixture.Create(Application, cluster => cluster.MaxConnectionsPerPartition = 2);
+        ICappedDb db = source.CreateProxy<ICappedDb>();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        var seen = new ConcurrentBag<int>();
+        Task sampler = Task.Run(
+            async () =>
+            {
+                while (!stop.IsCancellationRequested)
+                {
+                    seen.Add(await fixture.ConnectionsAsync(Application));
+                    await Task.Delay(20, CancellationToken.None);
+                }
+            },
+            Token);
+
+        Task<int[]>[] callers = [.. Enumerable.Range(0, 64).Select(caller => Task.Run(
+            async () =>
+            {
+                int[] answers = new int[40];
+                for (int i = 0; i < answers.Length; i++)
+                {
+                    answers[i] = await db.SlowEchoAsync((caller * 1000) + i, 0.001, Token);
+                }
+
+                return answers;
+            },
+            Token))];
+        int[][] results = await Task.WhenAll(callers).WaitAsync(Bound, Token);
+        await stop.CancelAsync();
+        await sampler.WaitAsync(Bound, Token);
+
+        for (int caller = 0; caller < results.Length; caller++)
+        {
+            Assert.Equal(Enumerable.Range(caller * 1000, 40), results[caller]);
+        }
+
+        Assert.NotEmpty(seen);
+        Assert.True(seen.Max() <= 2, $"{seen.Max()} server connections were open with a cap of 2");
+    }
+
+    [Fact]
+    public async Task StreamAndPartialResult_BehindABusyConnection_WaitTheirTurnAndReadEveryRow()
+    {
+        await using PlProxyDataSource source = fixture.Create("coalesce-stream", cluster => cluster.MaxConnectionsPerPartition = 1);
+        ICappedDb db = source.CreateProxy<ICappedDb>();
+        Task<int> holder = db.SlowEchoAsync(-1, 0.5, Token);
+        await Task.Delay(100, Token);
+        Task<List<int>> streamed = Task.Run(
+            async () =>
+            {
+                var rows = new List<int>();
+                await foreach (int row in db.StreamSeriesAsync(5000, Token))
+                {
+                    rows.Add(row);
+                }
+
+                return rows;
+            },
+            Token);
+        Task<PlProxyPartialResult<int>> partial = db.PartialEchoAsync(42, Token);
+        Task<int> echo = db.EchoAsync(43, Token);
+
+        Assert.Equal(Enumerable.Range(1, 5000), await streamed.WaitAsync(Bound, Token));
+        PlProxyPartialResult<int> result = await partial.WaitAsync(Bound, Token);
+        Assert.Equal([42], result.Rows);
+        Assert.Empty(result.Errors);
+        Assert.Equal(43, await echo.WaitAsync(Bound, Token));
+        Assert.Equal(-1, await holder);
+    }
+
+    [Fact]
+    public async Task NotCoalescedMethod_BehindABusyConnection_RunsInATransactionOfItsOwn()
+    {
+        await using PlProxyDataSource source = fixture.Create("coalesce-own", cluster => cluster.MaxConnectionsPerPartition = 1);
+        ICappedDb db = source.CreateProxy<ICappedDb>();
+        Task<int> holder = db.SlowEchoAsync(-1, 0.5, Token);
+        await Task.Delay(100, Token);
+        Task<long>[] own = [.. Enumerable.Range(0, 8).Select(_ => db.OwnTransactionAsync(Token))];
+        long[] transactions = await Task.WhenAll(own).WaitAsync(Bound, Token);
+        await holder;
+
+        Assert.Equal(transactions.Length, transactions.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task CoalescedCalls_BehindABusyConnection_ShareTheRoundTripsTransactionAsDocumented()
+    {
+        await using PlProxyDataSource source = fixture.Create("coalesce-shared", cluster => cluster.MaxConnectionsPerPartition = 1);
+        ICappedDb db = source.CreateProxy<ICappedDb>();
+        Task<int> holder = db.SlowEchoAsync(-1, 0.5, Token);
+        await Task.Delay(100, Token);
+        Task<long>[] shared = [.. Enumerable.Range(0, 8).Select(_ => db.SharedTransactionAsync(Token))];
+        long[] transactions = await Task.WhenAll(shared).WaitAsync(Bound, Token);
+        await holder;
+
+        Assert.True(transactions.Distinct().Count() < transactions.Length, "queued calls each ran in a transaction of their own: no round trip was shared");
+    }
+
+    [Fact]
+    public async Task CoalescingOff_BehindABusyConnection_RunsEachCallInATransactionOfItsOwn()
+    {
+        await using PlProxyDataSource source = fixture.Create("coalesce-off", cluster =>
+        {
+            cluster.MaxConnectionsPerPartition = 1;
+            cluster.CoalesceCalls = false;
+        });
+        ICappedDb db = source.CreateProxy<ICappedDb>();
+        Task<int> holder = db.SlowEchoAsync(-1, 0.5, Token);
+        await Task.Delay(100, Token);
+        Task<long>[] calls = [.. Enumerable.Range(0, 8).Select(_ => db.SharedTransactionAsync(Token))];
+        long[] transactions = await Task.WhenAll(calls).WaitAsync(Bound, Token);
+        await holder;
+
+        Assert.Equal(transactions.Length, transactions.Distinct().Count());
+    }
+
+    /// <summary>The largest round trip seen while it listens.</summary>
+    private sealed class BatchSizes : IDisposable
+    {
+        private readonly MeterListener _listener = new();
+        private int _largest;
+
+        public BatchSizes()
+        {
+            _listener.InstrumentPublished = (instrument, listener) =>
+            {
+                if (instrument.Meter.Name == TelemetryNames.SourceName && instrument.Name == TelemetryNames.BatchSize)
+                {
+                    listener.EnableMeasurementEvents(instrument);
+                }
+            };
+            _listener.SetMeasurementEventCallback<int>((_, size, _, _) =>
+            {
+                int largest;
+                while (size > (largest = Volatile.Read(ref _largest)) && Interlocked.CompareExchange(ref _largest, size, largest) != largest)
+                {
+                }
+            });
+            _listener.Start();
+        }
+
+        public int Largest => Volatile.Read(ref _largest);
+
+        public void Dispose() => _listener.Dispose();
+    }
+}
