@@ -55,6 +55,9 @@ public sealed class BenchmarkEnvironment
     /// <summary>Hand-routed with the connection settings PlProxy.Client gives direct partitions (<see cref="Tuned"/>).</summary>
     public NpgsqlDataSource[] HandRoutedTuned { get; private set; } = [];
 
+    /// <summary>Hand-routed, tuned, its pools capped at the library's default connections per partition.</summary>
+    public NpgsqlDataSource[] HandRoutedCapped { get; private set; } = [];
+
     /// <summary>Hand-routed, tuned, with Npgsql's multiplexing: concurrent commands share connections and writes.</summary>
     public NpgsqlDataSource[] HandRoutedMultiplexing { get; private set; } = [];
 
@@ -133,6 +136,7 @@ public sealed class BenchmarkEnvironment
         LocalPgBouncer bouncer = await LocalPgBouncer.StartAsync(server, PgBouncerPoolMode.Statement);
         environment.HandRouted = [.. partitions.ConnectionStrings.Select(cs => NpgsqlDataSource.Create(cs))];
         environment.HandRoutedTuned = [.. partitions.ConnectionStrings.Select(cs => NpgsqlDataSource.Create(cs + Tuned))];
+        environment.HandRoutedCapped = [.. partitions.ConnectionStrings.Select(cs => NpgsqlDataSource.Create(cs + Tuned + $";Maximum Pool Size={PlProxyClusterOptionsDefaults.MaxConnectionsPerPartition}"))];
         environment.HandRoutedMultiplexing = [.. partitions.ConnectionStrings.Select(cs => NpgsqlDataSource.Create(cs + Tuned + ";Multiplexing=true"))];
         environment.HandRoutedPooled = [.. partitions.Databases.Select(d => NpgsqlDataSource.Create(bouncer.ConnectionString(d) + ";No Reset On Close=true"))];
         environment.Client = PlProxyDataSource.Create(partitions.AddTo(new PlProxyOptions(), "userdb").AddCluster("wide", [.. wide]));

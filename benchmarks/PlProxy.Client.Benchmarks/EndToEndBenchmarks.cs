@@ -165,7 +165,7 @@ public class FanOutBenchmarks
 /// <summary>Writes per-call latency percentiles of the end-to-end benchmarks.</summary>
 internal static class EndToEndReport
 {
-    public static void Write(ConcurrentDictionary<string, ConcurrentBag<long>> latencies)
+    public static void Write(ConcurrentDictionary<string, ConcurrentBag<long>> latencies, string file = "EndToEndLatencies.md")
     {
         var lines = new List<string>
         {
@@ -187,7 +187,7 @@ internal static class EndToEndReport
 
         string directory = Path.Combine(FindRepositoryRoot(), "benchmarks", "results");
         Directory.CreateDirectory(directory);
-        File.WriteAllLines(Path.Combine(directory, "EndToEndLatencies.md"), lines);
+        File.WriteAllLines(Path.Combine(directory, file), lines);
     }
 
     internal static string FindRepositoryRoot()

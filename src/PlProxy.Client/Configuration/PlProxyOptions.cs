@@ -19,12 +19,15 @@ public sealed class PlProxyOptions
     /// The connection budget: at most this many partition calls in flight per database host (host and port), across
     /// every cluster and partition on it; further calls queue in arrival order. Fan-out multiplies connections (RUN ON
     /// ALL over 16 partitions from 100 callers would need 1,600), so a budget keeps a host below its max_connections.
-    /// Pools keep idle connections per database: cap those with each cluster's <see cref="PlProxyClusterOptions.MaxPoolSize"/>.
+    /// Each partition database's own cap is its cluster's <see cref="PlProxyClusterOptions.MaxConnectionsPerPartition"/>.
     /// Default: none.
     /// </summary>
     public int? MaxConnectionsPerHost { get; set; }
 
-    /// <summary>How long a call may wait for the connection budget before it fails (SQLSTATE 53300). Default: 15 s.</summary>
+    /// <summary>
+    /// How long a call may wait for the connection budget, or for one of its partition database's connections
+    /// (<see cref="PlProxyClusterOptions.MaxConnectionsPerPartition"/>), before it fails (SQLSTATE 53300). Default: 15 s.
+    /// </summary>
     public TimeSpan ConnectionBudgetTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>

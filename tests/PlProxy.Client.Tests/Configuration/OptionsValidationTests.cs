@@ -84,6 +84,37 @@ public sealed class OptionsValidationTests
         Assert.Contains("Cluster 'b' has no partitions", message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(0, 32, null, "MaxConnectionsPerPartition of cluster 'userdb' must be at least 1")]
+    [InlineData(-3, 32, null, "MaxConnectionsPerPartition of cluster 'userdb' must be at least 1")]
+    [InlineData(4, 0, null, "MaxCallsPerRoundTrip of cluster 'userdb' must be between 1 and 1024, but it is 0")]
+    [InlineData(4, 5000, null, "MaxCallsPerRoundTrip of cluster 'userdb' must be between 1 and 1024, but it is 5000")]
+    [InlineData(2, 32, 3, "MinPoolSize of cluster 'userdb' (3) keeps more connections open than MaxConnectionsPerPartition (2)")]
+    public void InvalidConnectionCap_IsRefusedNamingTheClusterAndTheSetting(int cap, int perRoundTrip, int? minPool, string message) =>
+        Assert.Contains(message, Refusal(o => o.AddCluster("userdb", c =>
+        {
+            c.Partitions.Add("Host=a");
+            c.MaxConnectionsPerPartition = cap;
+            c.MaxCallsPerRoundTrip = perRoundTrip;
+            c.MinPoolSize = minPool;
+        })), StringComparison.Ordinal);
+
+    [Fact]
+    public void ConnectionCap_SizesThePartitionPoolsUnlessAPoolSizeIsLower()
+    {
+        static int? PoolSize(Action<PlProxyClusterOptions> configure)
+        {
+            var cluster = new PlProxyClusterOptions();
+            configure(cluster);
+            return new Npgsql.NpgsqlConnectionStringBuilder(ConnectionStrings.ForPartition("Host=a", cluster.ConnectionSettings())).MaxPoolSize;
+        }
+
+        Assert.Equal(4, PoolSize(_ => { }));
+        Assert.Equal(9, PoolSize(c => c.MaxConnectionsPerPartition = 9));
+        Assert.Equal(2, PoolSize(c => c.MaxPoolSize = 2));
+        Assert.Equal(100, PoolSize(c => c.MaxConnectionsPerPartition = null));
+    }
+
     [Fact]
     public void DuplicateClusterName_IsRefused() =>
         Assert.Contains("'userdb' is already configured", Assert.Throws<ArgumentException>(() => new PlProxyOptions().AddCluster("userdb", "Host=a").AddCluster("userdb", "Host=b")).Message, StringComparison.Ordinal);
