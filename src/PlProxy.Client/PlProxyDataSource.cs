@@ -35,7 +35,7 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
     private PlProxyDataSource(PlProxyOptions options, IRandomSource random, ILoggerFactory? loggerFactory, IPartitionExecutor? partitionExecutor)
     {
         ILogger logger = Logger = loggerFactory?.CreateLogger(TelemetryNames.SourceName) ?? NullLogger.Instance;
-        _clusters = new ClusterRegistry(options.ProxyDatabase, options.ProxyDatabasePollInterval, logger, new PoolFactory(options.ConfigureNpgsql, loggerFactory));
+        _clusters = new ClusterRegistry(options.ProxyDatabase, options.ProxyDatabasePollInterval, logger, new PoolFactory(options.ConfigureNpgsql, loggerFactory), options.ProxyDatabaseClusters);
         ConnectionBudget? budget = options.MaxConnectionsPerHost is { } max ? new ConnectionBudget(max, options.ConnectionBudgetTimeout) : null;
         _executor = new CallExecutor(_clusters, random, logger, budget, partitionExecutor, options.FencedCallTimeout, options.ConnectionBudgetTimeout);
         _proxyExecutor = new ProxyExecutor(_executor);

@@ -67,7 +67,7 @@ internal static partial class Scaffolder
         {
             try
             {
-                clusters.Add((cluster, (await ProxyDatabaseReader.LoadAsync(proxy, cluster, cancellationToken).ConfigureAwait(false)).Options));
+                clusters.Add((cluster, (await ProxyDatabaseReader.LoadAsync(proxy, cluster, clientSide: null, cancellationToken).ConfigureAwait(false)).Options));
             }
             catch (Exception e) when (e is PostgresException or ArgumentException or ClusterNotDefinedException)
             {

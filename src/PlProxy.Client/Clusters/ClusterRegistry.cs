@@ -26,14 +26,14 @@ internal sealed class ClusterRegistry : IAsyncDisposable
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _disposed;
 
-    public ClusterRegistry(string? proxyDatabase, TimeSpan pollInterval, ILogger logger, PoolFactory? poolFactory = null)
+    public ClusterRegistry(string? proxyDatabase, TimeSpan pollInterval, ILogger logger, PoolFactory? poolFactory = null, PlProxyClusterOptions? proxyDatabaseClusters = null)
     {
         _logger = logger;
         _poolFactory = poolFactory ?? PoolFactory.Default;
         _pools = new PoolRegistry(_poolFactory);
         if (proxyDatabase is not null)
         {
-            ProxyDatabase = new ProxyDatabaseSource(this, _poolFactory.Create(ConnectionStrings.ToNpgsql(proxyDatabase), isProxyDatabase: true), pollInterval, logger);
+            ProxyDatabase = new ProxyDatabaseSource(this, _poolFactory.Create(ConnectionStrings.ToNpgsql(proxyDatabase), isProxyDatabase: true), pollInterval, logger, proxyDatabaseClusters);
         }
     }
 

@@ -33,7 +33,7 @@ internal static class ProxyDatabaseReader
     /// <exception cref="ClusterNotDefinedException">The proxy database gives the cluster no version.</exception>
     public static async Task<string> VersionAsync(NpgsqlDataSource proxy, string cluster, CancellationToken cancellationToken)
     {
-        if (await SqlMedAsync(proxy, cluster, cancellationToken).ConfigureAwait(false) is { } sqlMed)
+        if (await SqlMedAsync(proxy, cluster, clientSide: null, cancellationToken).ConfigureAwait(false) is { } sqlMed)
         {
             return sqlMed.Version;
         }
@@ -47,14 +47,18 @@ internal static class ProxyDatabaseReader
     /// <summary>The cluster's definition.</summary>
     /// <exception cref="PostgresException">The proxy database raised an error (for example "no such cluster").</exception>
     /// <exception cref="ArgumentException">A setting is unknown or invalid.</exception>
-    public static async Task<ProxyClusterDefinition> LoadAsync(NpgsqlDataSource proxy, string cluster, CancellationToken cancellationToken)
+    /// <param name="proxy">The proxy database.</param>
+    /// <param name="cluster">The cluster's name.</param>
+    /// <param name="clientSide">The client's own settings for the cluster (<see cref="PlProxyOptions.ProxyDatabaseClusters"/>), or null for the defaults.</param>
+    /// <param name="cancellationToken">Cancels the reading.</param>
+    public static async Task<ProxyClusterDefinition> LoadAsync(NpgsqlDataSource proxy, string cluster, PlProxyClusterOptions? clientSide, CancellationToken cancellationToken)
     {
-        if (await SqlMedAsync(proxy, cluster, cancellationToken).ConfigureAwait(false) is { } sqlMed)
+        if (await SqlMedAsync(proxy, cluster, clientSide, cancellationToken).ConfigureAwait(false) is { } sqlMed)
         {
             return sqlMed;
         }
 
-        var options = new PlProxyClusterOptions();
+        PlProxyClusterOptions options = clientSide?.ClientSideCopy() ?? new PlProxyClusterOptions();
         string version = await VersionAsync(proxy, cluster, cancellationToken).ConfigureAwait(false);
         await using (NpgsqlCommand partitions = proxy.CreateCommand("select * from plproxy.get_cluster_partitions($1)"))
         {
@@ -82,7 +86,7 @@ internal static class ProxyDatabaseReader
         return new ProxyClusterDefinition(version, options);
     }
 
-    private static async Task<ProxyClusterDefinition?> SqlMedAsync(NpgsqlDataSource proxy, string cluster, CancellationToken cancellationToken)
+    private static async Task<ProxyClusterDefinition?> SqlMedAsync(NpgsqlDataSource proxy, string cluster, PlProxyClusterOptions? clientSide, CancellationToken cancellationToken)
     {
         await using NpgsqlCommand command = proxy.CreateCommand(SqlMedQuery);
         command.Parameters.Add(new NpgsqlParameter { Value = cluster });
@@ -97,7 +101,7 @@ internal static class ProxyDatabaseReader
 
         // Partitions are p0, p1 ... or partition_0 ..., in any order; the rest are settings.
         var partitions = new SortedDictionary<int, string>();
-        var options = new PlProxyClusterOptions();
+        PlProxyClusterOptions options = clientSide?.ClientSideCopy() ?? new PlProxyClusterOptions();
         foreach (string option in serverOptions)
         {
             int equals = option.IndexOf('=', StringComparison.Ordinal);

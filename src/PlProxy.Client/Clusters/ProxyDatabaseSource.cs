@@ -29,8 +29,11 @@ internal sealed class ProxyDatabaseSource : IAsyncDisposable
     private readonly Task _polling;
     private readonly Task _listening;
 
-    public ProxyDatabaseSource(ClusterRegistry clusters, NpgsqlDataSource database, TimeSpan pollInterval, ILogger logger)
+    private readonly PlProxyClusterOptions? _clientSide;
+
+    public ProxyDatabaseSource(ClusterRegistry clusters, NpgsqlDataSource database, TimeSpan pollInterval, ILogger logger, PlProxyClusterOptions? clientSide = null)
     {
+        _clientSide = clientSide?.ClientSideCopy(); // frozen: later changes to the options object change nothing
         _clusters = clusters;
         _logger = logger;
         _database = database;
@@ -67,7 +70,7 @@ internal sealed class ProxyDatabaseSource : IAsyncDisposable
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            ProxyClusterDefinition definition = await ProxyDatabaseReader.LoadAsync(_database, name, cancellationToken).ConfigureAwait(false);
+            ProxyClusterDefinition definition = await ProxyDatabaseReader.LoadAsync(_database, name, _clientSide, cancellationToken).ConfigureAwait(false);
             if (_clusters.Current.TryGetValue(name, out ClusterSnapshot? current) && current.Version == definition.Version)
             {
                 return; // another caller loaded this version meanwhile

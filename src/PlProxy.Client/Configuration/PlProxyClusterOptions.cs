@@ -121,6 +121,31 @@ public sealed class PlProxyClusterOptions
         return seconds <= 0 ? null : TimeSpan.FromSeconds(seconds);
     }
 
+    /// <summary>A new cluster's options with these options' client-side settings: what a proxy database does not say.</summary>
+    internal PlProxyClusterOptions ClientSideCopy()
+    {
+        var copy = new PlProxyClusterOptions
+        {
+            HashFlavor = HashFlavor,
+            CaseMapping = CaseMapping,
+            KeepAlive = KeepAlive,
+            MaxPoolSize = MaxPoolSize,
+            MinPoolSize = MinPoolSize,
+            MaxConnectionsPerPartition = MaxConnectionsPerPartition,
+            CoalesceCalls = CoalesceCalls,
+            MaxCallsPerRoundTrip = MaxCallsPerRoundTrip,
+            Pooler = Pooler,
+        };
+        copy.Retry.MaxRetryAttempts = Retry.MaxRetryAttempts;
+        copy.Retry.Delay = Retry.Delay;
+        copy.CircuitBreaker.Enabled = CircuitBreaker.Enabled;
+        copy.CircuitBreaker.FailureRatio = CircuitBreaker.FailureRatio;
+        copy.CircuitBreaker.MinimumThroughput = CircuitBreaker.MinimumThroughput;
+        copy.CircuitBreaker.SamplingDuration = CircuitBreaker.SamplingDuration;
+        copy.CircuitBreaker.BreakDuration = CircuitBreaker.BreakDuration;
+        return copy;
+    }
+
     /// <summary>What these options add to each partition's connection string.</summary>
     internal PartitionConnectionSettings ConnectionSettings() =>
         new(ConnectTimeout, ConnectionLifetime, KeepAlive, PoolSize(), MinPoolSize, DefaultUser,

@@ -16,6 +16,13 @@ public sealed class PlProxyOptions
     public TimeSpan ProxyDatabasePollInterval { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
+    /// The client's own settings for every cluster read from <see cref="ProxyDatabase"/>, which says only its partitions
+    /// and PL/Proxy's settings: the connection cap and coalescing, pool sizes, pooler, keepalive, hash flavor, case
+    /// mapping, retries and circuit breaker. Its partitions are ignored.
+    /// </summary>
+    public PlProxyClusterOptions ProxyDatabaseClusters { get; } = new();
+
+    /// <summary>
     /// The connection budget: at most this many partition calls in flight per database host (host and port), across
     /// every cluster and partition on it; further calls queue in arrival order. Fan-out multiplies connections (RUN ON
     /// ALL over 16 partitions from 100 callers would need 1,600), so a budget keeps a host below its max_connections.

@@ -65,6 +65,12 @@ internal sealed class PlProxyOptionsValidator(string optionsName) : IValidateOpt
             failures.AddRange(ClusterFailures(cluster, clusterOptions));
         }
 
+        if (options.ProxyDatabase is not null)
+        {
+            // Only the client-side settings apply: partitions come from the proxy database.
+            failures.AddRange(ClusterFailures("(proxy database clusters)", options.ProxyDatabaseClusters).Where(f => !f.Contains("has no partitions", StringComparison.Ordinal)));
+        }
+
         return failures;
     }
 

@@ -68,16 +68,18 @@ internal sealed class QueuedCall(Attempt attempt, RowReader? rows) : GateWaiter
         {
             // Served already. A batch call is abandoned (its batch leaves it out or completes it unseen); a waiter of its
             // own was served under the gate's lock, so its slot is certain: given back once handed over.
-            if (SharesRoundTrip)
-            {
-                _done.TrySetCanceled(cancellationToken);
-            }
-            else
+            if (!SharesRoundTrip)
             {
                 _ = _done.Task.ContinueWith(static (_, slot) => ((GateSlot)slot!).Dispose(), new GateSlot(gate, dataSource), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                throw;
             }
 
-            throw;
+            if (_done.TrySetCanceled(cancellationToken))
+            {
+                throw new AbandonedCallException(cancellationToken); // it may already be on the server
+            }
+
+            return await _done.Task.ConfigureAwait(false); // its outcome came meanwhile
         }
         finally
         {

@@ -281,7 +281,7 @@ public static class PartconfDatabase
         ProxyClusterDefinition definition;
         await using (NpgsqlDataSource proxy = NpgsqlDataSource.Create(ConnectionStrings.ToNpgsql(proxyDatabase)))
         {
-            definition = await ProxyDatabaseReader.LoadAsync(proxy, cluster, cancellationToken).ConfigureAwait(false);
+            definition = await ProxyDatabaseReader.LoadAsync(proxy, cluster, clientSide: null, cancellationToken).ConfigureAwait(false);
         }
 
         return Cluster(cluster, definition);

@@ -17,6 +17,10 @@ public interface ICappedDb
     [PlProxy("")]
     Task<long> WriteOnceAsync(int id, int failing, CancellationToken cancellationToken = default);
 
+    [Idempotent]
+    [PlProxy("TARGET write_once;")]
+    Task<long> IdempotentWriteOnceAsync(int id, int failing, CancellationToken cancellationToken = default);
+
     [PlProxy("")]
     Task<IReadOnlyList<int>> SeriesAsync(int count, CancellationToken cancellationToken = default);
 
@@ -87,6 +91,26 @@ public sealed class CoalescingFixture : IAsyncLifetime
         await using NpgsqlCommand count = dataSource.CreateCommand("select count(*)::int from pg_stat_activity where application_name = $1");
         count.Parameters.Add(new NpgsqlParameter<string> { TypedValue = application });
         return (int)(await count.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>Terminates the backend of <paramref name="application"/> once it runs slow_echo, waiting up to 10 s for that.</summary>
+    public async Task TerminateSlowEchoAsync(string application, CancellationToken cancellationToken)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(Partition + ";Pooling=false");
+        for (int i = 0; i < 200; i++)
+        {
+            await using NpgsqlCommand kill = dataSource.CreateCommand(
+                "select count(pg_terminate_backend(pid))::int from pg_stat_activity where application_name = $1 and state = 'active' and query like '%slow_echo%'");
+            kill.Parameters.Add(new NpgsqlParameter<string> { TypedValue = application });
+            if ((int)(await kill.ExecuteScalarAsync(cancellationToken))! > 0)
+            {
+                return;
+            }
+
+            await Task.Delay(50, cancellationToken);
+        }
+
+        throw new TimeoutException("slow_echo never ran.");
     }
 
     /// <summary>The ids in the partition's write log, each as often as it was written.</summary>

@@ -227,6 +227,65 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
         Assert.Equal(transactions.Length, transactions.Distinct().Count());
     }
 
+    [Fact]
+    public async Task ServerConnectionKilledMidRoundTrip_FailsItsWritesWithoutResendingThemAndRetriesOnlyIdempotentOnes()
+    {
+        const string Application = "coalesce-kill";
+        await using PlProxyDataSource source = fixture.Create(Application, cluster =>
+        {
+            cluster.MaxConnectionsPerPartition = 1;
+            cluster.CircuitBreaker.Enabled = false;
+            cluster.Retry.Delay = TimeSpan.FromMilliseconds(10);
+        });
+        ICappedDb db = source.CreateProxy<ICappedDb>();
+        Task<int> holder = db.SlowEchoAsync(-1, 0.3, Token);
+        await Task.Delay(100, Token);
+        Task<long>[] writes = [.. Enumerable.Range(3000, 5).Select(id => db.WriteOnceAsync(id, 0, Token))];
+        Task<long>[] idempotent = [.. Enumerable.Range(3010, 5).Select(id => db.IdempotentWriteOnceAsync(id, 0, Token))];
+        Task<int> slow = db.SlowEchoAsync(-2, 5, Token); // last in the round trip: the writes before it have run, uncommitted
+        Assert.Equal(-1, await holder.WaitAsync(Bound, Token));
+
+        await fixture.TerminateSlowEchoAsync(Application, Token);
+
+        foreach (Task<long> write in writes)
+        {
+            PlProxyException error = await Assert.ThrowsAsync<PlProxyException>(() => write).WaitAsync(Bound, Token);
+            Assert.Contains(error.SqlState, (string[])[PostgresErrorCodes.AdminShutdown, PostgresErrorCodes.ConnectionFailure]); // as alone: the backend's FATAL, or the lost connection
+        }
+
+        await Assert.ThrowsAsync<PlProxyException>(() => slow).WaitAsync(Bound, Token);
+        Assert.Equal(Enumerable.Range(3010, 5).Select(id => (long)id), await Task.WhenAll(idempotent).WaitAsync(Bound, Token));
+        Assert.Equal(Enumerable.Range(3010, 5), await fixture.WrittenAsync(3000, 3014)); // the lost round trip committed nothing; each idempotent write once
+    }
+
+    [Fact]
+    public async Task QueryTimeout_OfCallsInASharedRoundTrip_AbandonsThemSayingTheirStatementsMayHaveCompleted()
+    {
+        await using PlProxyDataSource source = fixture.Create("coalesce-query-timeout", cluster =>
+        {
+            cluster.MaxConnectionsPerPartition = 1;
+            cluster.QueryTimeout = TimeSpan.FromSeconds(1);
+        });
+        ICappedDb db = source.CreateProxy<ICappedDb>();
+        Task<int> holder = db.SlowEchoAsync(-1, 0.6, Token);
+        await Task.Delay(100, Token);
+        Task<long> first = db.WriteOnceAsync(4000, 0, Token);
+        Task<int> slow = db.SlowEchoAsync(-2, 1.5, Token);
+        Task<long> last = db.WriteOnceAsync(4001, 0, Token);
+        Assert.Equal(-1, await holder.WaitAsync(Bound, Token));
+
+        foreach (Task call in (Task[])[first, slow, last])
+        {
+            PlProxyException error = await Assert.ThrowsAsync<PlProxyException>(() => call).WaitAsync(Bound, Token);
+            Assert.Equal(PostgresErrorCodes.QueryCanceled, error.SqlState);
+            Assert.Contains("may have completed", error.Message, StringComparison.Ordinal);
+        }
+
+        await Task.Delay(1500, Token); // the round trip finishes on the server
+        Assert.Equal([4000, 4001], await fixture.WrittenAsync(4000, 4001)); // left to finish, never sent again
+        Assert.Equal(5, await db.EchoAsync(5, Token));
+    }
+
     /// <summary>The largest round trip seen while it listens.</summary>
     private sealed class BatchSizes : IDisposable
     {

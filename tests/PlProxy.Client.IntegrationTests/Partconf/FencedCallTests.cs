@@ -22,6 +22,9 @@ public interface IFencedWrites
 
     [PlProxy("RUN ON hashtext(key); TARGET write_key_rows;")]
     Task<PlProxyPartialResult<long>> PartialWriteKeyAsync(string key, long id, CancellationToken cancellationToken = default);
+
+    [PlProxy("RUN ON 1; TARGET wait_unfenced;")]
+    Task<int> WaitOnPartition1Async(double seconds, int value, CancellationToken cancellationToken = default);
 }
 
 /// <summary>
@@ -43,6 +46,8 @@ public sealed class FencedCallTests(PartconfFixture fixture)
             select write_key(k, i) from unnest(i_keys, i_ids) u(k, i) $$;
         create function write_key_rows(i_key text, i_id int8) returns setof int8 language sql as $$
             select write_key(i_key, i_id) union all select -i_id $$;
+        create function wait_unfenced(i_seconds float8, i_value int) returns int language sql as $$
+            select i_value from (select pg_sleep(i_seconds)) s $$;
         """;
 
     private static readonly string KeyOfPartition0 = Enumerable.Range(0, 100).Select(i => $"key{i}").First(k => Partitions.IndexOf(PgHash.HashText(k), 2) == 0);
@@ -209,6 +214,47 @@ public sealed class FencedCallTests(PartconfFixture fixture)
         Assert.Equal(20, ids.Count);
         int onPartition0 = keys.Count(k => Partitions.IndexOf(PgHash.HashText(k), 2) == 0);
         Assert.Equal((onPartition0, 20L - onPartition0, 0L), (await CountAsync(databases[0]), await CountAsync(databases[1]), await CountAsync(old)));
+    }
+
+    [Fact]
+    public async Task FencedCalls_InASharedRoundTrip_AreReplannedAloneWhileTheirNeighboursSucceedAndEachIsWrittenOnce()
+    {
+        // Partition 1 is moving from database 2 (its keys fenced there) to database 1; the client still has the old map,
+        // and reaches database 2 through one connection, held by a slow call while the others queue behind it.
+        NpgsqlDataSource[] databases = await PartitionsAsync(3, p => p == 2 ? 1 : p);
+        await using (NpgsqlCommand fence = databases[2].CreateCommand("update partconf.conf set fenced_nrs = '{1}'"))
+        {
+            await fence.ExecuteNonQueryAsync(Token);
+        }
+
+        string proxy = await fixture.ProxyDatabaseAsync("fence", [fixture.Libpq(databases[0]), fixture.Libpq(databases[2])], Token);
+        var options = new PlProxyOptions { FencedCallTimeout = TimeSpan.FromSeconds(10) }.UseProxyDatabase(proxy);
+        options.ProxyDatabaseClusters.MaxConnectionsPerPartition = 1;
+        using PlProxyDataSource source = PlProxyDataSource.Create(options);
+        await source.Clusters.WarmUpAsync(["fence"], "test", Token);
+        await PartconfFixture.PublishMapAsync(proxy, "fence", 2, [fixture.Libpq(databases[0]), fixture.Libpq(databases[1])], Token);
+        IFencedWrites writes = source.CreateProxy<IFencedWrites>();
+        string[] keys = [.. Enumerable.Range(0, 40).Select(i => $"key{i}").Where(k => Partitions.IndexOf(PgHash.HashText(k), 2) == 1).Take(6)];
+        using var fences = new FenceCounter();
+
+        Task<int> holder = writes.WaitOnPartition1Async(0.5, -1, Token);
+        await Task.Delay(150, Token);
+        var neighbours = new List<Task<int>>();
+        var written = new List<Task<long>>();
+        for (int i = 0; i < keys.Length; i++)
+        {
+            neighbours.Add(writes.WaitOnPartition1Async(0, i, Token));
+            written.Add(writes.WriteKeyAsync(keys[i], 300 + i, Token));
+        }
+
+        long[] ids = await Task.WhenAll(written).WaitAsync(TimeSpan.FromSeconds(60), Token);
+        int[] values = await Task.WhenAll(neighbours).WaitAsync(TimeSpan.FromSeconds(60), Token);
+
+        Assert.Equal(-1, await holder);
+        Assert.Equal(Enumerable.Range(300, keys.Length).Select(i => (long)i), ids);
+        Assert.Equal(Enumerable.Range(0, keys.Length), values);
+        Assert.Equal((0L, (long)keys.Length, 0L), (await CountAsync(databases[0]), await CountAsync(databases[1]), await CountAsync(databases[2])));
+        Assert.Equal(keys.Length, fences.Count); // each fenced call refused once, then sent on the new map; no neighbour fenced
     }
 
     // Databases of cluster 'fence' (2 partitions), database d serving partition partitionOf(d) (by default d).
