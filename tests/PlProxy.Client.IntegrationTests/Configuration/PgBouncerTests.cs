@@ -13,15 +13,23 @@ public sealed class PgBouncerTests(UserDbFixture fixture)
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
     [Theory]
-    [InlineData(PgBouncerPoolMode.Statement, PlProxyPooler.PgBouncerStatement)]
-    [InlineData(PgBouncerPoolMode.Transaction, PlProxyPooler.PgBouncerTransaction)]
-    public async Task EveryCallShape_WorksBehindPgBouncer(PgBouncerPoolMode mode, PlProxyPooler pooler)
+    [InlineData(PgBouncerPoolMode.Statement, PlProxyPooler.PgBouncerStatement, false)]
+    [InlineData(PgBouncerPoolMode.Transaction, PlProxyPooler.PgBouncerTransaction, false)]
+    [InlineData(PgBouncerPoolMode.Statement, PlProxyPooler.PgBouncerStatement, true)]
+    [InlineData(PgBouncerPoolMode.Transaction, PlProxyPooler.PgBouncerTransaction, true)]
+    public async Task EveryCallShape_WorksBehindPgBouncer(PgBouncerPoolMode mode, PlProxyPooler pooler, bool oneConnectionEach)
     {
         await using LocalPgBouncer bouncer = await LocalPgBouncer.StartAsync(fixture.Server, mode, Token);
+        using var batches = new BatchSizes("part");
         var options = new PlProxyOptions().AddCluster("userdb", cluster =>
         {
             cluster.Pooler = pooler;
             cluster.MaxPoolSize = 8;
+            if (oneConnectionEach)
+            {
+                cluster.MaxConnectionsPerPartition = 1; // 8 callers queue: calls share round trips through the pooler
+            }
+
             foreach (int partition in Enumerable.Range(0, UserDbFixture.PartitionCount))
             {
                 cluster.Partitions.Add(bouncer.ConnectionString(UserDbFixture.PartitionDatabase(partition)));
@@ -62,5 +70,9 @@ public sealed class PgBouncerTests(UserDbFixture fixture)
         var error = await Assert.ThrowsAsync<PlProxyException>(() => db.RaiseAsync(users[0].Username, "22012", Token));
         Assert.Equal("22012", error.SqlState);
         Assert.Equal(users[0].Balance, await db.GetBalanceAsync(users[0].Username, Token));
+        if (oneConnectionEach)
+        {
+            Assert.True(batches.Largest > 1, $"no round trip was shared (largest: {batches.Largest} calls)");
+        }
     }
 }

@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
-using System.Diagnostics.Metrics;
 using Npgsql;
-using PlProxy.Client.Telemetry;
 
 namespace PlProxy.Client.IntegrationTests.Execution;
 
@@ -19,7 +17,7 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
     [Fact]
     public async Task QueuedCalls_BehindABusyConnection_GoInSharedRoundTripsAndEachGetsItsOwnRows()
     {
-        using var batches = new BatchSizes();
+        using var batches = new BatchSizes("capped");
         await using PlProxyDataSource source = fixture.Create("coalesce-rows", cluster => cluster.MaxConnectionsPerPartition = 1);
         ICappedDb db = source.CreateProxy<ICappedDb>();
         Task<int> holder = db.SlowEchoAsync(-1, 0.5, Token);
@@ -284,35 +282,5 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
         await Task.Delay(1500, Token); // the round trip finishes on the server
         Assert.Equal([4000, 4001], await fixture.WrittenAsync(4000, 4001)); // left to finish, never sent again
         Assert.Equal(5, await db.EchoAsync(5, Token));
-    }
-
-    /// <summary>The largest round trip seen while it listens.</summary>
-    private sealed class BatchSizes : IDisposable
-    {
-        private readonly MeterListener _listener = new();
-        private int _largest;
-
-        public BatchSizes()
-        {
-            _listener.InstrumentPublished = (instrument, listener) =>
-            {
-                if (instrument.Meter.Name == TelemetryNames.SourceName && instrument.Name == TelemetryNames.BatchSize)
-                {
-                    listener.EnableMeasurementEvents(instrument);
-                }
-            };
-            _listener.SetMeasurementEventCallback<int>((_, size, _, _) =>
-            {
-                int largest;
-                while (size > (largest = Volatile.Read(ref _largest)) && Interlocked.CompareExchange(ref _largest, size, largest) != largest)
-                {
-                }
-            });
-            _listener.Start();
-        }
-
-        public int Largest => Volatile.Read(ref _largest);
-
-        public void Dispose() => _listener.Dispose();
     }
 }
