@@ -36,6 +36,8 @@ public sealed class BenchmarkEnvironment
         create table users (username text primary key, balance numeric not null);
         create function get_balance(i_username text) returns numeric language sql stable as $$ select balance from users where username = i_username $$;
         create function get_stats() returns setof int8 language sql stable as $$ select count(*) from users $$;
+        create function slow_balance(i_username text, i_seconds float8) returns numeric language sql as $$
+            select balance from users, pg_sleep(i_seconds) where username = i_username $$;
         """;
 
     private static readonly Lazy<BenchmarkEnvironment> Shared = new(() => StartAsync().GetAwaiter().GetResult());
@@ -54,6 +56,9 @@ public sealed class BenchmarkEnvironment
 
     /// <summary>Hand-routed with the connection settings PlProxy.Client gives direct partitions (<see cref="Tuned"/>).</summary>
     public NpgsqlDataSource[] HandRoutedTuned { get; private set; } = [];
+
+    /// <summary>The user partitions' connection strings (4 databases).</summary>
+    public string[] Partitions { get; private set; } = [];
 
     /// <summary>Hand-routed, tuned, its pools capped at the library's default connections per partition.</summary>
     public NpgsqlDataSource[] HandRoutedCapped { get; private set; } = [];
@@ -134,6 +139,7 @@ public sealed class BenchmarkEnvironment
         _ = Libpq("proxy");
 
         LocalPgBouncer bouncer = await LocalPgBouncer.StartAsync(server, PgBouncerPoolMode.Statement);
+        environment.Partitions = [.. partitions.ConnectionStrings];
         environment.HandRouted = [.. partitions.ConnectionStrings.Select(cs => NpgsqlDataSource.Create(cs))];
         environment.HandRoutedTuned = [.. partitions.ConnectionStrings.Select(cs => NpgsqlDataSource.Create(cs + Tuned))];
         environment.HandRoutedCapped = [.. partitions.ConnectionStrings.Select(cs => NpgsqlDataSource.Create(cs + Tuned + $";Maximum Pool Size={PlProxyClusterOptionsDefaults.MaxConnectionsPerPartition}"))];

@@ -24,6 +24,7 @@ internal sealed record ClusterDefinition(
     int? MaxConnectionsPerPartition,
     bool CoalesceCalls,
     int MaxCallsPerRoundTrip,
+    TimeSpan? LongCallThreshold,
     PlProxyPooler Pooler,
     ClusterDefinition.RetryDefinition Retry,
     ClusterDefinition.CircuitBreakerDefinition CircuitBreaker)
@@ -44,6 +45,7 @@ internal sealed record ClusterDefinition(
         options.MaxConnectionsPerPartition,
         options.CoalesceCalls,
         options.MaxCallsPerRoundTrip,
+        options.LongCallThreshold,
         options.Pooler,
         new RetryDefinition(options.Retry.MaxRetryAttempts, options.Retry.Delay),
         new CircuitBreakerDefinition(options.CircuitBreaker.Enabled, options.CircuitBreaker.FailureRatio, options.CircuitBreaker.MinimumThroughput, options.CircuitBreaker.SamplingDuration, options.CircuitBreaker.BreakDuration));

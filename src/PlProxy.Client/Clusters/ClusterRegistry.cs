@@ -279,6 +279,7 @@ internal sealed class ClusterRegistry : IAsyncDisposable
             Breakers = breakers,
             Gates = gates,
             CoalescesCalls = options.CoalesceCalls,
+            LongCallMilliseconds = options.LongCallThreshold?.TotalMilliseconds ?? double.PositiveInfinity,
         };
     }
 }

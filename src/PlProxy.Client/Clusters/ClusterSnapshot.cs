@@ -74,6 +74,9 @@ internal sealed class ClusterSnapshot
     /// <summary>Whether calls that wait for a connection share a round trip (<see cref="Configuration.PlProxyClusterOptions.CoalesceCalls"/>).</summary>
     public bool CoalescesCalls { get; init; }
 
+    /// <summary>A function whose statements take at least this long stops sharing round trips (infinite: never).</summary>
+    public double LongCallMilliseconds { get; init; } = double.PositiveInfinity;
+
     /// <summary>The gate of connection <paramref name="connection"/>, or null when its connections are not capped.</summary>
     public PartitionGate? Gate(int connection) => connection < Gates.Length ? Gates[connection] : null;
 

@@ -57,6 +57,14 @@ public sealed class PlProxyClusterOptions
     /// <summary>The most calls one round trip carries when calls are coalesced. Default: 32.</summary>
     public int MaxCallsPerRoundTrip { get; set; } = DefaultMaxCallsPerRoundTrip;
 
+    /// <summary>
+    /// Head of line: the calls of a shared round trip are answered when its last statement is done, so one long call
+    /// holds up the rest. A method whose statements have taken at least this long in shared round trips (a moving
+    /// average, measured per statement) stops sharing them: its calls wait for a connection of their own, and other
+    /// connections serve the queue meanwhile. Null: every call may share. Default: 50 ms.
+    /// </summary>
+    public TimeSpan? LongCallThreshold { get; set; } = TimeSpan.FromMilliseconds(50);
+
     internal const int DefaultMaxConnectionsPerPartition = 4;
 
     internal const int DefaultMaxCallsPerRoundTrip = 32;
@@ -134,6 +142,7 @@ public sealed class PlProxyClusterOptions
             MaxConnectionsPerPartition = MaxConnectionsPerPartition,
             CoalesceCalls = CoalesceCalls,
             MaxCallsPerRoundTrip = MaxCallsPerRoundTrip,
+            LongCallThreshold = LongCallThreshold,
             Pooler = Pooler,
         };
         copy.Retry.MaxRetryAttempts = Retry.MaxRetryAttempts;

@@ -156,6 +156,11 @@ internal sealed class PlProxyOptionsValidator(string optionsName) : IValidateOpt
             yield return $"MinPoolSize of cluster '{cluster}' ({kept}) keeps more connections open than MaxConnectionsPerPartition ({cap}) lets calls use.";
         }
 
+        if (options.LongCallThreshold is { } longCall && longCall <= TimeSpan.Zero)
+        {
+            yield return $"LongCallThreshold of cluster '{cluster}' must be positive (or null to let every call share round trips), but it is {longCall}.";
+        }
+
         if (options.MaxCallsPerRoundTrip is < 1 or > MaxCallsPerRoundTrip)
         {
             yield return $"MaxCallsPerRoundTrip of cluster '{cluster}' must be between 1 and {MaxCallsPerRoundTrip}, but it is {options.MaxCallsPerRoundTrip}.";

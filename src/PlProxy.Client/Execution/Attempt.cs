@@ -7,4 +7,8 @@ namespace PlProxy.Client.Execution;
 /// What one attempt at a database needs: its pool and gate, the route, its arguments, the cursor its rows go to, how
 /// its rows are read when it shares a round trip (null: it needs a connection of its own), and how long it may queue.
 /// </summary>
-internal readonly record struct Attempt(NpgsqlDataSource DataSource, Route Route, object?[] Arguments, PartitionCursor Cursor, PartitionGate? Gate = null, RowReader? SharedRows = null, TimeSpan QueueTimeout = default);
+internal readonly record struct Attempt(NpgsqlDataSource DataSource, Route Route, object?[] Arguments, PartitionCursor Cursor, PartitionGate? Gate = null, RowReader? SharedRows = null, TimeSpan QueueTimeout = default)
+{
+    /// <summary>True when the call's time on a connection of its own is measured: a call under a cap whose rows are read whole (not a stream).</summary>
+    public bool Measured { get; init; }
+}

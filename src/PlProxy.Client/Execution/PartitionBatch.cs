@@ -153,6 +153,7 @@ internal static class PartitionBatch
                     {
                         results[current] = e; // the call's own rows could not be read (as alone: its statement still commits)
                     }
+
                 }
             }
         }
@@ -172,6 +173,8 @@ internal static class PartitionBatch
 
         for (int i = 0; i < calls.Count; i++)
         {
+            // Each statement's own time, from the previous one's end: how head-of-line trouble is found (LongCallThreshold).
+
             if (results[i] is IList rows)
             {
                 calls[i].Complete(rows);

@@ -92,6 +92,11 @@ internal static class PartitionCommand
 
     private static Task<NpgsqlDataReader> ExecuteAsync(Attempt attempt, NpgsqlConnection connection, CancellationToken cancellationToken)
     {
+        if (attempt.Measured)
+        {
+            attempt.Cursor.MeasureFrom(); // how long the function runs decides whether its calls may share round trips
+        }
+
         attempt.Cursor.Command = CreateCommand(attempt.Route.Call, attempt.Arguments, connection);
         return ExecuteUntilCancelledAsync(attempt.Cursor.Command, attempt.DataSource, attempt.Route.Cluster.SignalsBackends, cancellationToken);
     }

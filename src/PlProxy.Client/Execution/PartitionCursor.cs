@@ -50,6 +50,10 @@ internal sealed class PartitionCursor : IAsyncDisposable
     public System.Collections.IList? Rows { get; set; }
 
     private int _next = -1; // the current row of Rows
+    private long _executed; // when the statement was sent on a connection of its own, if its duration is measured
+
+    /// <summary>Measures the call from now (its statement sent) to its last row, for <see cref="Planning.RemoteCall.StatementMilliseconds"/>.</summary>
+    public void MeasureFrom() => _executed = Stopwatch.GetTimestamp();
 
     /// <summary>The Npgsql command whose rows <see cref="Reader"/> reads (null for the executor seam).</summary>
     public NpgsqlCommand? Command { get; set; }
@@ -121,6 +125,11 @@ internal sealed class PartitionCursor : IAsyncDisposable
                 { TelemetryNames.ServerPort, port },
             });
         }
+        if (_executed != 0 && _finished && Reader is not null)
+        {
+            _route.Call.RecordStatement(Stopwatch.GetElapsedTime(_executed).TotalMilliseconds);
+        }
+
         if (Reader is not null)
         {
             if (_finished || Command is null)

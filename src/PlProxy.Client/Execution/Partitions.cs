@@ -90,8 +90,9 @@ internal sealed class Partitions(ConnectionBudget? budget, IPartitionExecutor? e
             try
             {
                 PartitionGate? gate = route.Cluster.Gate(connection);
-                bool shares = sharedRows is not null && route.Cluster.CoalescesCalls && route.Call.Coalesced;
-                var attempt = new Attempt(dataSource, route, arguments, cursor, gate, shares ? sharedRows : null, queueTimeout);
+                bool shares = sharedRows is not null && route.Cluster.CoalescesCalls && route.Call.Coalesced
+                    && route.Call.StatementMilliseconds < route.Cluster.LongCallMilliseconds; // a long call would hold up its round trip
+                var attempt = new Attempt(dataSource, route, arguments, cursor, gate, shares ? sharedRows : null, queueTimeout) { Measured = gate is not null && sharedRows is not null };
                 // The outcome form: no exception thrown through Polly's layers. Its result type is object, the type of
                 // the pipeline's strategies, so Polly calls the callback as it is: no bridge converting outcomes per attempt.
                 Outcome<object> outcome;

@@ -61,6 +61,23 @@ internal sealed class RemoteCall
     /// </summary>
     public bool Coalesced { get; }
 
+    private double _statementMilliseconds;
+
+    /// <summary>
+    /// How long this function's calls have taken on a connection of their own, from sending the statement to its last
+    /// row (a moving average); 0 before the first measurement. A shared round trip cannot tell: PostgreSQL sends its
+    /// results together at its end. A function that runs long waits for a connection of its own rather than hold up
+    /// the calls sharing its round trip.
+    /// </summary>
+    public double StatementMilliseconds => Volatile.Read(ref _statementMilliseconds);
+
+    /// <summary>Adds one statement's duration to <see cref="StatementMilliseconds"/>.</summary>
+    public void RecordStatement(double milliseconds)
+    {
+        double average = Volatile.Read(ref _statementMilliseconds);
+        Volatile.Write(ref _statementMilliseconds, average == 0 ? milliseconds : (average * 0.8) + (milliseconds * 0.2)); // a lost update among racing callers only drops one sample
+    }
+
     /// <summary>Binds a body (with its interface's) and builds the remote query.</summary>
     /// <param name="functionName">The proxy function's name: the method's in snake_case, or the text command's.</param>
     /// <param name="interfaceBody">The interface-level body, or null.</param>

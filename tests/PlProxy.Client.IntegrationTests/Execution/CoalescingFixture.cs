@@ -14,6 +14,17 @@ public interface ICappedDb
     [PlProxy("")]
     Task<int> SlowEchoAsync(int value, double seconds, CancellationToken cancellationToken = default);
 
+    // Slow calls that go into shared round trips, one method per test: how long a method's statements take is learnt
+    // per method (LongCallThreshold), so each test's slow method starts unmeasured.
+    [PlProxy("TARGET slow_echo;")]
+    Task<int> KilledInARoundTripAsync(int value, double seconds, CancellationToken cancellationToken = default);
+
+    [PlProxy("TARGET slow_echo;")]
+    Task<int> TimedOutInARoundTripAsync(int value, double seconds, CancellationToken cancellationToken = default);
+
+    [PlProxy("TARGET slow_echo;")]
+    Task<int> LearntLongAsync(int value, double seconds, CancellationToken cancellationToken = default);
+
     [PlProxy("")]
     Task<long> WriteOnceAsync(int id, int failing, CancellationToken cancellationToken = default);
 
@@ -33,6 +44,9 @@ public interface ICappedDb
     [NotCoalesced]
     [PlProxy("TARGET own_transaction;")]
     Task<long> OwnTransactionAsync(CancellationToken cancellationToken = default);
+
+    [PlProxy("")]
+    Task<long> FailsFirstInARoundTripAsync(int value, CancellationToken cancellationToken = default);
 
     [PlProxy("")]
     Task<PlProxyPartialResult<int>> PartialEchoAsync(int value, CancellationToken cancellationToken = default);
@@ -56,6 +70,13 @@ public sealed class CoalescingFixture : IAsyncLifetime
         create function series(count int) returns setof int language sql as $$ select generate_series(1, count) $$;
         create function own_transaction() returns int8 language sql as $$ select txid_current() $$;
         create function partial_echo(value int) returns int language sql as $$ select value $$;
+        create sequence first_attempts;
+        create function fails_first_in_a_round_trip(value int) returns int8 language plpgsql as $$
+            begin
+                insert into writes (id) values (value);
+                if nextval('first_attempts') = 1 then raise exception 'could not serialize' using errcode = '40001'; end if;
+                return currval('first_attempts');
+            end $$;
         """;
 
     private LocalPostgresServer? _server;

@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Npgsql;
+using PlProxy.Client.Telemetry;
 
 namespace PlProxy.Client.IntegrationTests.Execution;
 
@@ -240,7 +241,7 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
         await Task.Delay(100, Token);
         Task<long>[] writes = [.. Enumerable.Range(3000, 5).Select(id => db.WriteOnceAsync(id, 0, Token))];
         Task<long>[] idempotent = [.. Enumerable.Range(3010, 5).Select(id => db.IdempotentWriteOnceAsync(id, 0, Token))];
-        Task<int> slow = db.SlowEchoAsync(-2, 5, Token); // last in the round trip: the writes before it have run, uncommitted
+        Task<int> slow = db.KilledInARoundTripAsync(-2, 5, Token); // last in the round trip: the writes before it have run, uncommitted
         Assert.Equal(-1, await holder.WaitAsync(Bound, Token));
 
         await fixture.TerminateSlowEchoAsync(Application, Token);
@@ -268,7 +269,7 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
         Task<int> holder = db.SlowEchoAsync(-1, 0.6, Token);
         await Task.Delay(100, Token);
         Task<long> first = db.WriteOnceAsync(4000, 0, Token);
-        Task<int> slow = db.SlowEchoAsync(-2, 1.5, Token);
+        Task<int> slow = db.TimedOutInARoundTripAsync(-2, 1.5, Token);
         Task<long> last = db.WriteOnceAsync(4001, 0, Token);
         Assert.Equal(-1, await holder.WaitAsync(Bound, Token));
 
@@ -282,5 +283,90 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
         await Task.Delay(1500, Token); // the round trip finishes on the server
         Assert.Equal([4000, 4001], await fixture.WrittenAsync(4000, 4001)); // left to finish, never sent again
         Assert.Equal(5, await db.EchoAsync(5, Token));
+    }
+
+    [Fact]
+    public async Task LongCall_OnceMeasuredPastTheThreshold_WaitsForAConnectionOfItsOwnWhileOthersShareTheRest()
+    {
+        await using PlProxyDataSource source = fixture.Create("coalesce-long", cluster => cluster.MaxConnectionsPerPartition = 2);
+        ICappedDb db = source.CreateProxy<ICappedDb>();
+
+        // Learnt: on a connection of its own, the call took 0.3 s, past the 50 ms threshold.
+        Assert.Equal(1, await db.LearntLongAsync(1, 0.3, Token).WaitAsync(Bound, Token));
+
+        // Then: it waits for a connection of its own, and the fast calls behind it take the other connection.
+        Task<int>[] holders = [db.SlowEchoAsync(-1, 0.4, Token), db.SlowEchoAsync(-1, 0.4, Token)];
+        await Task.Delay(100, Token);
+        Task<int> longCall = db.LearntLongAsync(2, 0.8, Token);
+        Task<int>[] fast = [.. Enumerable.Range(10, 5).Select(i => db.EchoAsync(i, Token))];
+
+        Assert.Equal(Enumerable.Range(10, 5), await Task.WhenAll(fast).WaitAsync(Bound, Token));
+        Assert.False(longCall.IsCompleted, "the fast calls waited for the long one: they shared its round trip");
+        Assert.Equal(2, await longCall.WaitAsync(Bound, Token));
+    }
+
+    [Fact]
+    public async Task SerializationFailure_InASharedRoundTrip_RunsOnceMoreAloneAndItsWriteAndNeighboursLandOnce()
+    {
+        await using PlProxyDataSource source = fixture.Create("coalesce-40001", cluster => cluster.MaxConnectionsPerPartition = 1);
+        ICappedDb db = source.CreateProxy<ICappedDb>();
+        Task<int> holder = db.SlowEchoAsync(-1, 0.4, Token);
+        await Task.Delay(100, Token);
+        Task<long> before = db.WriteOnceAsync(5000, 0, Token);
+        Task<long> failsFirst = db.FailsFirstInARoundTripAsync(5001, Token);
+        Task<long> after = db.WriteOnceAsync(5002, 0, Token);
+
+        Assert.Equal(2, await failsFirst.WaitAsync(Bound, Token)); // its second attempt, alone
+        Assert.Equal(5000, await before.WaitAsync(Bound, Token));
+        Assert.Equal(5002, await after.WaitAsync(Bound, Token));
+        Assert.Equal(-1, await holder);
+        Assert.Equal([5000, 5001, 5002], await fixture.WrittenAsync(5000, 5002)); // the failed round trip committed nothing
+    }
+
+    [Fact]
+    public async Task QueuedCalls_RecordQueueWaitBatchSizeAndConnectionsInUseTaggedWithTheDatabase()
+    {
+        var measured = new ConcurrentDictionary<string, List<(double Value, string? Database)>>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == TelemetryNames.SourceName && instrument.Name is TelemetryNames.BatchSize or TelemetryNames.QueueWait or TelemetryNames.ConnectionsInUse)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        void Record(System.Diagnostics.Metrics.Instrument instrument, double value, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            string? database = null;
+            foreach (KeyValuePair<string, object?> tag in tags)
+            {
+                database = tag.Key == TelemetryNames.DbNamespace ? tag.Value as string : database;
+            }
+
+            if (database == "capped0")
+            {
+                List<(double, string?)> values = measured.GetOrAdd(instrument.Name, _ => []);
+                lock (values)
+                {
+                    values.Add((value, database));
+                }
+            }
+        }
+
+        listener.SetMeasurementEventCallback<int>((i, v, t, _) => Record(i, v, t));
+        listener.SetMeasurementEventCallback<double>((i, v, t, _) => Record(i, v, t));
+        listener.SetMeasurementEventCallback<long>((i, v, t, _) => Record(i, v, t));
+        listener.Start();
+        await using PlProxyDataSource source = fixture.Create("coalesce-metrics", cluster => cluster.MaxConnectionsPerPartition = 1);
+        ICappedDb db = source.CreateProxy<ICappedDb>();
+        Task<int> holder = db.SlowEchoAsync(-1, 0.3, Token);
+        await Task.Delay(100, Token);
+        await Task.WhenAll(Enumerable.Range(0, 5).Select(i => db.EchoAsync(i, Token))).WaitAsync(Bound, Token);
+        await holder;
+
+        Assert.Contains(measured[TelemetryNames.BatchSize], m => m.Value >= 2);
+        Assert.Contains(measured[TelemetryNames.QueueWait], m => m.Value >= 0.1); // queued behind the 0.3 s call
+        Assert.Equal(0, measured[TelemetryNames.ConnectionsInUse].Sum(m => m.Value)); // every slot taken was given back
+        Assert.Contains(measured[TelemetryNames.ConnectionsInUse], m => m.Value == 1);
     }
 }

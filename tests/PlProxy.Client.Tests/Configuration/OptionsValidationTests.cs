@@ -100,6 +100,24 @@ public sealed class OptionsValidationTests
         })), StringComparison.Ordinal);
 
     [Fact]
+    public void NonPositiveLongCallThreshold_IsRefusedNamingTheCluster() =>
+        Assert.Contains(
+            "LongCallThreshold of cluster 'userdb' must be positive",
+            Refusal(o => o.AddCluster("userdb", c =>
+            {
+                c.Partitions.Add("Host=a");
+                c.LongCallThreshold = TimeSpan.Zero;
+            })),
+            StringComparison.Ordinal);
+
+    [Fact]
+    public void InvalidProxyDatabaseClusterSettings_AreRefusedNamingThem() =>
+        Assert.Contains(
+            "MaxConnectionsPerPartition of cluster '(proxy database clusters)' must be at least 1",
+            Refusal(o => o.UseProxyDatabase("Host=proxy").ProxyDatabaseClusters.MaxConnectionsPerPartition = 0),
+            StringComparison.Ordinal);
+
+    [Fact]
     public void ConnectionCap_SizesThePartitionPoolsUnlessAPoolSizeIsLower()
     {
         static int? PoolSize(Action<PlProxyClusterOptions> configure)
