@@ -41,6 +41,50 @@ internal static class DispatcherProfile
         Write(lines, "EndToEndAllocations.md");
     }
 
+    /// <summary>
+    /// One caller's sequential calls through the generated proxy, then the same through tuned hand-routed Npgsql, each
+    /// timed; run under a CPU profiler to see where the library's own time per call goes.
+    /// </summary>
+    public static async Task OneCallerAsync(int calls)
+    {
+        IBenchUserDb client = BenchmarkEnvironment.Instance.Client.CreateProxy<IBenchUserDb>();
+        string[] users = BenchmarkEnvironment.Instance.Usernames;
+        NpgsqlDataSource[] partitions = BenchmarkEnvironment.Instance.HandRoutedTuned;
+        PlProxyDataSource Variant(Action<Configuration.PlProxyClusterOptions> configure) => PlProxyDataSource.Create(new Configuration.PlProxyOptions().AddCluster("userdb", cluster =>
+        {
+            foreach (string partition in BenchmarkEnvironment.Instance.Partitions)
+            {
+                cluster.Partitions.Add(partition);
+            }
+
+            configure(cluster);
+        }));
+        IBenchUserDb noPipeline = Variant(c =>
+        {
+            c.Retry.MaxRetryAttempts = 0;
+            c.CircuitBreaker.Enabled = false;
+        }).CreateProxy<IBenchUserDb>();
+        IBenchUserDb noCap = Variant(c => c.MaxConnectionsPerPartition = null).CreateProxy<IBenchUserDb>();
+        for (int round = 0; round < 8; round++)
+        {
+            foreach ((string name, Func<int, Task<decimal?>> call) in ((string, Func<int, Task<decimal?>>)[])[
+                ("PlProxyClient", i => client.GetBalanceAsync(users[i % users.Length])),
+                ("PlProxyClient without retries and breaker", i => noPipeline.GetBalanceAsync(users[i % users.Length])),
+                ("PlProxyClient without a connection cap", i => noCap.GetBalanceAsync(users[i % users.Length])),
+                ("HandRoutedNpgsqlTuned", i => BenchmarkEnvironment.HandRoutedBalanceAsync(partitions, users[i % users.Length]))])
+            {
+                long started = System.Diagnostics.Stopwatch.GetTimestamp();
+                for (int i = 0; i < calls; i++)
+                {
+                    await call(i);
+                }
+
+                double microseconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMicroseconds / calls;
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round} {name}: {microseconds:0.0} µs per call"));
+            }
+        }
+    }
+
     private static void Write(List<string> lines, string file)
     {
         string path = Path.Combine(EndToEndReport.FindRepositoryRoot(), "benchmarks", "results", file);

@@ -4,6 +4,14 @@ using BenchmarkDotNet.Running;
 // dotnet run -c Release --project benchmarks/PlProxy.Client.Benchmarks -- --short   (end to end and fan-out, fewer iterations)
 // dotnet run -c Release --project benchmarks/PlProxy.Client.Benchmarks -- --allocations   (the dispatcher's allocations by type)
 // dotnet run -c Release --project benchmarks/PlProxy.Client.Benchmarks -- --counters   (per call: CPU of client and servers, allocations, thread-pool items, switches)
+if (args is ["--one-caller", ..])
+{
+    // One caller's sequential calls through the generated proxy, for a CPU profile:
+    // dotnet-trace collect --profile dotnet-sampled-thread-time -o one-caller.nettrace -- dotnet PlProxy.Client.Benchmarks.dll --one-caller 20000
+    await PlProxy.Client.Benchmarks.DispatcherProfile.OneCallerAsync(args is [_, var count, ..] ? int.Parse(count, System.Globalization.CultureInfo.InvariantCulture) : 20_000);
+    return;
+}
+
 if (args is ["--allocations", "end-to-end"])
 {
     await PlProxy.Client.Benchmarks.DispatcherProfile.EndToEndAllocationsAsync();
