@@ -82,12 +82,22 @@ internal static class PartitionBatch
         await using (connection.ConfigureAwait(false))
         {
             List<QueuedCall>? alone = null;
+            bool unprepared = false;
             while (calls.Count > 0)
             {
                 (int failed, PostgresException? error) = await SendAsync(connection, calls, database).ConfigureAwait(false);
                 if (failed < 0)
                 {
                     break;
+                }
+
+                if (!unprepared && error is { SqlState: PostgresErrorCodes.FeatureNotSupported, Routine: "RevalidateCachedQuery" })
+                {
+                    // A partition's DDL made a prepared statement stale: PostgreSQL refused it before running anything.
+                    // As alone (PartitionCommand), the statements go once more, unprepared.
+                    connection.UnprepareAll();
+                    unprepared = true;
+                    continue;
                 }
 
                 // Nothing of the batch committed: the failed call has its outcome, the others go again without it.
@@ -153,7 +163,6 @@ internal static class PartitionBatch
                     {
                         results[current] = e; // the call's own rows could not be read (as alone: its statement still commits)
                     }
-
                 }
             }
         }
