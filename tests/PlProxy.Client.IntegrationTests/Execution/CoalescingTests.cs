@@ -369,4 +369,24 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
         Assert.Equal(0, measured[TelemetryNames.ConnectionsInUse].Sum(m => m.Value)); // every slot taken was given back
         Assert.Contains(measured[TelemetryNames.ConnectionsInUse], m => m.Value == 1);
     }
+
+    [Fact]
+    public async Task CallInsideAStreamLoop_OnTheOneConnectionTheStreamHolds_FailsWith53300AfterTheBudgetTimeout()
+    {
+        await using PlProxyDataSource source = fixture.Create(
+            "coalesce-nested", cluster => cluster.MaxConnectionsPerPartition = 1, options => options.ConnectionBudgetTimeout = TimeSpan.FromMilliseconds(300));
+        ICappedDb db = source.CreateProxy<ICappedDb>();
+        var rows = new List<int>();
+        PlProxyException? nested = null;
+
+        await foreach (int row in db.StreamSeriesAsync(3, Token).WithCancellation(Token))
+        {
+            rows.Add(row);
+            nested ??= await Assert.ThrowsAsync<PlProxyException>(() => db.EchoAsync(row, Token)).WaitAsync(Bound, Token);
+        }
+
+        Assert.Equal([1, 2, 3], rows);
+        Assert.Equal(PostgresErrorCodes.TooManyConnections, nested!.SqlState);
+        Assert.Equal(9, await db.EchoAsync(9, Token)); // the stream gave its connection back
+    }
 }
