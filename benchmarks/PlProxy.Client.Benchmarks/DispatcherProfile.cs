@@ -45,7 +45,13 @@ internal static class DispatcherProfile
     /// One caller's sequential calls through the generated proxy, then the same through tuned hand-routed Npgsql, each
     /// timed; run under a CPU profiler to see where the library's own time per call goes.
     /// </summary>
-    public static async Task OneCallerAsync(int calls)
+    public static Task OneCallerAsync(int calls) => RoundsAsync(1, calls);
+
+    /// <summary>
+    /// The second, simpler harness: interleaved rounds of <paramref name="calls"/> calls from <paramref name="callers"/>
+    /// concurrent callers per contender, each round timed (no BenchmarkDotNet), to check a surprising ratio.
+    /// </summary>
+    public static async Task RoundsAsync(int callers, int calls)
     {
         IBenchUserDb client = BenchmarkEnvironment.Instance.Client.CreateProxy<IBenchUserDb>();
         string[] users = BenchmarkEnvironment.Instance.Usernames;
@@ -65,22 +71,31 @@ internal static class DispatcherProfile
             c.CircuitBreaker.Enabled = false;
         }).CreateProxy<IBenchUserDb>();
         IBenchUserDb noCap = Variant(c => c.MaxConnectionsPerPartition = null).CreateProxy<IBenchUserDb>();
+        IBenchUserDb noRetries = Variant(c => c.Retry.MaxRetryAttempts = 0).CreateProxy<IBenchUserDb>();
+        IBenchUserDb noBreaker = Variant(c => c.CircuitBreaker.Enabled = false).CreateProxy<IBenchUserDb>();
         for (int round = 0; round < 8; round++)
         {
             foreach ((string name, Func<int, Task<decimal?>> call) in ((string, Func<int, Task<decimal?>>)[])[
                 ("PlProxyClient", i => client.GetBalanceAsync(users[i % users.Length])),
                 ("PlProxyClient without retries and breaker", i => noPipeline.GetBalanceAsync(users[i % users.Length])),
                 ("PlProxyClient without a connection cap", i => noCap.GetBalanceAsync(users[i % users.Length])),
-                ("HandRoutedNpgsqlTuned", i => BenchmarkEnvironment.HandRoutedBalanceAsync(partitions, users[i % users.Length]))])
+                ("PlProxyClient without retries", i => noRetries.GetBalanceAsync(users[i % users.Length])),
+                ("PlProxyClient without the breaker", i => noBreaker.GetBalanceAsync(users[i % users.Length])),
+                ("HandRoutedNpgsqlTuned", i => BenchmarkEnvironment.HandRoutedBalanceAsync(partitions, users[i % users.Length])),
+                ("HandRoutedNpgsqlSameCap", i => BenchmarkEnvironment.HandRoutedBalanceAsync(BenchmarkEnvironment.Instance.HandRoutedCapped, users[i % users.Length]))])
             {
                 long started = System.Diagnostics.Stopwatch.GetTimestamp();
-                for (int i = 0; i < calls; i++)
+                int next = -1;
+                await Task.WhenAll(Enumerable.Range(0, callers).Select(_ => Task.Run(async () =>
                 {
-                    await call(i);
-                }
+                    for (int i = Interlocked.Increment(ref next); i < calls; i = Interlocked.Increment(ref next))
+                    {
+                        await call(i);
+                    }
+                })));
 
                 double microseconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMicroseconds / calls;
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round} {name}: {microseconds:0.0} µs per call"));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round} {name} ({callers} callers): {microseconds:0.0} µs per call"));
             }
         }
     }

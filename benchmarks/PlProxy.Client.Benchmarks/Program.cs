@@ -12,6 +12,13 @@ if (args is ["--one-caller", ..])
     return;
 }
 
+if (args is ["--rounds", var roundCallers, var roundCalls])
+{
+    // A second, simpler harness for a surprising ratio: interleaved timed rounds, N callers, M calls per round.
+    await PlProxy.Client.Benchmarks.DispatcherProfile.RoundsAsync(int.Parse(roundCallers, System.Globalization.CultureInfo.InvariantCulture), int.Parse(roundCalls, System.Globalization.CultureInfo.InvariantCulture));
+    return;
+}
+
 if (args is ["--allocations", "end-to-end"])
 {
     await PlProxy.Client.Benchmarks.DispatcherProfile.EndToEndAllocationsAsync();

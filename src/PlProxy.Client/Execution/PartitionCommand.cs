@@ -42,15 +42,17 @@ internal static class PartitionCommand
             }
         }
 
-        GateSlot? slot = attempt.Gate is null ? null : new GateSlot(attempt.Gate, attempt.DataSource);
         Outcome<object> outcome = await RunAloneAsync(attempt, cancellationToken).ConfigureAwait(false);
-        if (outcome.Exception is null)
+        if (attempt.Gate is { } held)
         {
-            attempt.Cursor.Slot = slot; // given back when the cursor is done with the connection
-        }
-        else
-        {
-            slot?.Dispose();
+            if (outcome.Exception is null)
+            {
+                attempt.Cursor.Slot = held; // given back when the cursor is done with the connection
+            }
+            else
+            {
+                GateSlot.Release(held, attempt.DataSource);
+            }
         }
 
         return outcome;

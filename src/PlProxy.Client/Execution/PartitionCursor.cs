@@ -42,7 +42,7 @@ internal sealed class PartitionCursor : IAsyncDisposable
     public IDisposable? Budget { get; set; }
 
     /// <summary>The slot of the partition's gate the call's own connection holds, given back when the cursor is done.</summary>
-    public IDisposable? Slot { get; set; }
+    public PartitionGate? Slot { get; set; }
 
     public DbDataReader? Reader { get; set; }
 
@@ -125,26 +125,37 @@ internal sealed class PartitionCursor : IAsyncDisposable
                 { TelemetryNames.ServerPort, port },
             });
         }
+
         if (_executed != 0 && _finished && Reader is not null)
         {
             _route.Call.RecordStatement(Stopwatch.GetElapsedTime(_executed).TotalMilliseconds);
         }
 
-        if (Reader is not null)
+        try
         {
-            if (_finished || Command is null)
+            if (Reader is not null)
             {
-                await Reader.DisposeAsync().ConfigureAwait(false);
-            }
-            else
-            {
-                await AbandonAsync(Reader, Command, _dataSource, _route.Cluster.SignalsBackends).ConfigureAwait(false);
+                if (_finished || Command is null)
+                {
+                    await Reader.DisposeAsync().ConfigureAwait(false);
+                }
+                else
+                {
+                    await AbandonAsync(Reader, Command, _dataSource, _route.Cluster.SignalsBackends).ConfigureAwait(false);
+                }
             }
         }
+        finally
+        {
+            if (Slot is { } gate)
+            {
+                Slot = null;
+                GateSlot.Release(gate, _dataSource); // the connection is back in its pool (or closed): the slot goes to what waits
+            }
 
-        Slot?.Dispose(); // the connection is back in its pool: the slot goes to what waits
-        Budget?.Dispose();
-        _activity?.Dispose();
+            Budget?.Dispose();
+            _activity?.Dispose();
+        }
     }
 
     // A statement left before its end (break, cancellation, query_timeout, a failing sibling): disposing the reader

@@ -70,7 +70,16 @@ internal sealed class QueuedCall(Attempt attempt, RowReader? rows) : GateWaiter
             // own was served under the gate's lock, so its slot is certain: given back once handed over.
             if (!SharesRoundTrip)
             {
-                _ = _done.Task.ContinueWith(static (_, slot) => ((GateSlot)slot!).Dispose(), new GateSlot(gate, dataSource), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                _ = _done.Task.ContinueWith(
+                    static (_, state) =>
+                    {
+                        var (gate, dataSource) = ((PartitionGate, NpgsqlDataSource))state!;
+                        GateSlot.Release(gate, dataSource);
+                    },
+                    (gate, dataSource),
+                    CancellationToken.None,
+                    TaskContinuationOptions.ExecuteSynchronously,
+                    TaskScheduler.Default);
                 throw;
             }
 
