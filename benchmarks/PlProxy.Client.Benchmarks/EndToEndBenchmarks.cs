@@ -84,26 +84,8 @@ public class EndToEndBenchmarks
     [GlobalCleanup]
     public void Cleanup() => EndToEndReport.Write(Latencies);
 
-    private async Task Run(string method, Func<string, Task<decimal?>> call)
-    {
-        ConcurrentBag<long> latencies = Latencies.GetOrAdd($"{method}|{Callers}", _ => []);
-        int perCaller = CallsPerInvoke / Callers;
-        string[] users = _environment.Usernames;
-        await Task.WhenAll(Enumerable.Range(0, Callers).Select(caller => Task.Run(async () =>
-        {
-            var random = new Random(caller);
-            for (int i = 0; i < perCaller; i++)
-            {
-                long started = Stopwatch.GetTimestamp();
-                decimal? balance = await call(users[random.Next(users.Length)]).ConfigureAwait(false);
-                latencies.Add(Stopwatch.GetTimestamp() - started);
-                if (balance != 100m)
-                {
-                    throw new InvalidOperationException($"Wrong balance {balance}.");
-                }
-            }
-        })));
-    }
+    private Task Run(string method, Func<string, Task<decimal?>> call) =>
+        EndToEndReport.BalancesAsync(Latencies.GetOrAdd($"{method}|{Callers}", _ => []), Callers, CallsPerInvoke, _environment.Usernames, call);
 }
 
 /// <summary>RUN ON ALL over 4 and 16 partitions against one partition, client-side and server-side.</summary>
@@ -162,9 +144,29 @@ public class FanOutBenchmarks
         })));
 }
 
-/// <summary>Writes per-call latency percentiles of the end-to-end benchmarks.</summary>
+/// <summary>The end-to-end workload and its report: per-call latency percentiles.</summary>
 internal static class EndToEndReport
 {
+    /// <summary>
+    /// The balance of a random user, <paramref name="calls"/> calls split among <paramref name="callers"/>, each call's
+    /// latency recorded and its answer checked.
+    /// </summary>
+    public static Task BalancesAsync(ConcurrentBag<long> latencies, int callers, int calls, string[] users, Func<string, Task<decimal?>> call) =>
+        Task.WhenAll(Enumerable.Range(0, callers).Select(caller => Task.Run(async () =>
+        {
+            var random = new Random(caller);
+            for (int i = 0; i < calls / callers; i++)
+            {
+                long started = Stopwatch.GetTimestamp();
+                decimal? balance = await call(users[random.Next(users.Length)]).ConfigureAwait(false);
+                latencies.Add(Stopwatch.GetTimestamp() - started);
+                if (balance != 100m)
+                {
+                    throw new InvalidOperationException($"Wrong balance {balance}.");
+                }
+            }
+        })));
+
     public static void Write(ConcurrentDictionary<string, ConcurrentBag<long>> latencies, string file = "EndToEndLatencies.md")
     {
         var lines = new List<string>

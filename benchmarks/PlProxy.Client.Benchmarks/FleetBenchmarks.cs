@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using BenchmarkDotNet.Attributes;
 using PlProxy.Client.Configuration;
 
@@ -52,24 +51,6 @@ public class FleetBenchmarks
     [GlobalCleanup]
     public void Cleanup() => EndToEndReport.Write(Latencies, "FleetLatencies.md");
 
-    private async Task Run(string method, Func<string, Task<decimal?>> call)
-    {
-        ConcurrentBag<long> latencies = Latencies.GetOrAdd($"{method}|{Callers}", _ => []);
-        int perCaller = CallsPerInvoke / Callers;
-        string[] users = _environment.Usernames;
-        await Task.WhenAll(Enumerable.Range(0, Callers).Select(caller => Task.Run(async () =>
-        {
-            var random = new Random(caller);
-            for (int i = 0; i < perCaller; i++)
-            {
-                long started = Stopwatch.GetTimestamp();
-                decimal? balance = await call(users[random.Next(users.Length)]).ConfigureAwait(false);
-                latencies.Add(Stopwatch.GetTimestamp() - started);
-                if (balance != 100m)
-                {
-                    throw new InvalidOperationException($"Wrong balance {balance}.");
-                }
-            }
-        })));
-    }
+    private Task Run(string method, Func<string, Task<decimal?>> call) =>
+        EndToEndReport.BalancesAsync(Latencies.GetOrAdd($"{method}|{Callers}", _ => []), Callers, CallsPerInvoke, _environment.Usernames, call);
 }

@@ -40,8 +40,7 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
     {
         await using PlProxyDataSource source = fixture.Create("coalesce-fail", cluster => cluster.MaxConnectionsPerPartition = 1);
         ICappedDb db = source.CreateProxy<ICappedDb>();
-        Task<int> holder = db.SlowEchoAsync(-1, 0.5, Token);
-        await Task.Delay(100, Token);
+        Task<int> holder = await HoldTheConnectionAsync(db, 0.5);
         const int From = 1000, To = 1029, Failing = 1014;
         Task<long>[] writes = [.. Enumerable.Range(From, To - From + 1).Select(id => db.WriteOnceAsync(id, Failing, Token))];
 
@@ -71,8 +70,7 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
     {
         await using PlProxyDataSource source = fixture.Create("coalesce-cancel", cluster => cluster.MaxConnectionsPerPartition = 1);
         ICappedDb db = source.CreateProxy<ICappedDb>();
-        Task<int> holder = db.SlowEchoAsync(-1, 0.8, Token);
-        await Task.Delay(100, Token);
+        Task<int> holder = await HoldTheConnectionAsync(db, 0.8);
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Token);
         Task<long> before = db.WriteOnceAsync(2000, 0, Token);
         Task<long> cancelled = db.WriteOnceAsync(2001, 0, cancel.Token);
@@ -94,8 +92,7 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
         await using PlProxyDataSource source = fixture.Create(
             "coalesce-timeout", cluster => cluster.MaxConnectionsPerPartition = 1, options => options.ConnectionBudgetTimeout = TimeSpan.FromMilliseconds(200));
         ICappedDb db = source.CreateProxy<ICappedDb>();
-        Task<int> holder = db.SlowEchoAsync(-1, 1.5, Token);
-        await Task.Delay(100, Token);
+        Task<int> holder = await HoldTheConnectionAsync(db, 1.5);
 
         PlProxyException error = await Assert.ThrowsAsync<PlProxyException>(() => db.EchoAsync(7, Token)).WaitAsync(Bound, Token);
 
@@ -155,8 +152,7 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
     {
         await using PlProxyDataSource source = fixture.Create("coalesce-stream", cluster => cluster.MaxConnectionsPerPartition = 1);
         ICappedDb db = source.CreateProxy<ICappedDb>();
-        Task<int> holder = db.SlowEchoAsync(-1, 0.5, Token);
-        await Task.Delay(100, Token);
+        Task<int> holder = await HoldTheConnectionAsync(db, 0.5);
         Task<List<int>> streamed = Task.Run(
             async () =>
             {
@@ -183,13 +179,7 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
     [Fact]
     public async Task NotCoalescedMethod_BehindABusyConnection_RunsInATransactionOfItsOwn()
     {
-        await using PlProxyDataSource source = fixture.Create("coalesce-own", cluster => cluster.MaxConnectionsPerPartition = 1);
-        ICappedDb db = source.CreateProxy<ICappedDb>();
-        Task<int> holder = db.SlowEchoAsync(-1, 0.5, Token);
-        await Task.Delay(100, Token);
-        Task<long>[] own = [.. Enumerable.Range(0, 8).Select(_ => db.OwnTransactionAsync(Token))];
-        long[] transactions = await Task.WhenAll(own).WaitAsync(Bound, Token);
-        await holder;
+        long[] transactions = await TransactionsBehindABusyConnectionAsync("coalesce-own", _ => { }, db => db.OwnTransactionAsync(Token));
 
         Assert.Equal(transactions.Length, transactions.Distinct().Count());
     }
@@ -197,13 +187,7 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
     [Fact]
     public async Task CoalescedCalls_BehindABusyConnection_ShareTheRoundTripsTransactionAsDocumented()
     {
-        await using PlProxyDataSource source = fixture.Create("coalesce-shared", cluster => cluster.MaxConnectionsPerPartition = 1);
-        ICappedDb db = source.CreateProxy<ICappedDb>();
-        Task<int> holder = db.SlowEchoAsync(-1, 0.5, Token);
-        await Task.Delay(100, Token);
-        Task<long>[] shared = [.. Enumerable.Range(0, 8).Select(_ => db.SharedTransactionAsync(Token))];
-        long[] transactions = await Task.WhenAll(shared).WaitAsync(Bound, Token);
-        await holder;
+        long[] transactions = await TransactionsBehindABusyConnectionAsync("coalesce-shared", _ => { }, db => db.SharedTransactionAsync(Token));
 
         Assert.True(transactions.Distinct().Count() < transactions.Length, "queued calls each ran in a transaction of their own: no round trip was shared");
     }
@@ -211,17 +195,7 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
     [Fact]
     public async Task CoalescingOff_BehindABusyConnection_RunsEachCallInATransactionOfItsOwn()
     {
-        await using PlProxyDataSource source = fixture.Create("coalesce-off", cluster =>
-        {
-            cluster.MaxConnectionsPerPartition = 1;
-            cluster.CoalesceCalls = false;
-        });
-        ICappedDb db = source.CreateProxy<ICappedDb>();
-        Task<int> holder = db.SlowEchoAsync(-1, 0.5, Token);
-        await Task.Delay(100, Token);
-        Task<long>[] calls = [.. Enumerable.Range(0, 8).Select(_ => db.SharedTransactionAsync(Token))];
-        long[] transactions = await Task.WhenAll(calls).WaitAsync(Bound, Token);
-        await holder;
+        long[] transactions = await TransactionsBehindABusyConnectionAsync("coalesce-off", cluster => cluster.CoalesceCalls = false, db => db.SharedTransactionAsync(Token));
 
         Assert.Equal(transactions.Length, transactions.Distinct().Count());
     }
@@ -237,8 +211,7 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
             cluster.Retry.Delay = TimeSpan.FromMilliseconds(10);
         });
         ICappedDb db = source.CreateProxy<ICappedDb>();
-        Task<int> holder = db.SlowEchoAsync(-1, 0.3, Token);
-        await Task.Delay(100, Token);
+        Task<int> holder = await HoldTheConnectionAsync(db, 0.3);
         Task<long>[] writes = [.. Enumerable.Range(3000, 5).Select(id => db.WriteOnceAsync(id, 0, Token))];
         Task<long>[] idempotent = [.. Enumerable.Range(3010, 5).Select(id => db.IdempotentWriteOnceAsync(id, 0, Token))];
         Task<int> slow = db.KilledInARoundTripAsync(-2, 5, Token); // last in the round trip: the writes before it have run, uncommitted
@@ -266,8 +239,7 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
             cluster.QueryTimeout = TimeSpan.FromSeconds(1);
         });
         ICappedDb db = source.CreateProxy<ICappedDb>();
-        Task<int> holder = db.SlowEchoAsync(-1, 0.6, Token);
-        await Task.Delay(100, Token);
+        Task<int> holder = await HoldTheConnectionAsync(db, 0.6);
         Task<long> first = db.WriteOnceAsync(4000, 0, Token);
         Task<int> slow = db.TimedOutInARoundTripAsync(-2, 1.5, Token);
         Task<long> last = db.WriteOnceAsync(4001, 0, Token);
@@ -310,8 +282,7 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
     {
         await using PlProxyDataSource source = fixture.Create("coalesce-40001", cluster => cluster.MaxConnectionsPerPartition = 1);
         ICappedDb db = source.CreateProxy<ICappedDb>();
-        Task<int> holder = db.SlowEchoAsync(-1, 0.4, Token);
-        await Task.Delay(100, Token);
+        Task<int> holder = await HoldTheConnectionAsync(db, 0.4);
         Task<long> before = db.WriteOnceAsync(5000, 0, Token);
         Task<long> failsFirst = db.FailsFirstInARoundTripAsync(5001, Token);
         Task<long> after = db.WriteOnceAsync(5002, 0, Token);
@@ -359,8 +330,7 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
         listener.Start();
         await using PlProxyDataSource source = fixture.Create("coalesce-metrics", cluster => cluster.MaxConnectionsPerPartition = 1);
         ICappedDb db = source.CreateProxy<ICappedDb>();
-        Task<int> holder = db.SlowEchoAsync(-1, 0.3, Token);
-        await Task.Delay(100, Token);
+        Task<int> holder = await HoldTheConnectionAsync(db, 0.3);
         await Task.WhenAll(Enumerable.Range(0, 5).Select(i => db.EchoAsync(i, Token))).WaitAsync(Bound, Token);
         await holder;
 
@@ -388,5 +358,28 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
         Assert.Equal([1, 2, 3], rows);
         Assert.Equal(PostgresErrorCodes.TooManyConnections, nested!.SqlState);
         Assert.Equal(9, await db.EchoAsync(9, Token)); // the stream gave its connection back
+    }
+
+    // Eight calls queued behind a slow call on the one connection: the transaction each ran in (txid_current()).
+    private async Task<long[]> TransactionsBehindABusyConnectionAsync(string application, Action<PlProxy.Client.Configuration.PlProxyClusterOptions> configure, Func<ICappedDb, Task<long>> call)
+    {
+        await using PlProxyDataSource source = fixture.Create(application, cluster =>
+        {
+            cluster.MaxConnectionsPerPartition = 1;
+            configure(cluster);
+        });
+        ICappedDb db = source.CreateProxy<ICappedDb>();
+        Task<int> holder = await HoldTheConnectionAsync(db, 0.5);
+        long[] transactions = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => call(db))).WaitAsync(Bound, Token);
+        Assert.Equal(-1, await holder);
+        return transactions;
+    }
+
+    // A slow call on the connection, running by the time this returns: what is called next queues behind it.
+    private static async Task<Task<int>> HoldTheConnectionAsync(ICappedDb db, double seconds)
+    {
+        Task<int> holder = db.SlowEchoAsync(-1, seconds, Token);
+        await Task.Delay(100, Token);
+        return holder;
     }
 }
