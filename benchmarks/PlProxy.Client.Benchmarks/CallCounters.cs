@@ -15,7 +15,7 @@ internal static class CallCounters
 {
     private const int Calls = 20_000;
 
-    public static async Task RunAsync(int[] callerCounts, bool directOnly)
+    public static async Task RunAsync(int[] callerCounts, bool directOnly, bool fleet = false)
     {
         BenchmarkEnvironment environment = BenchmarkEnvironment.Instance;
         IBenchUserDb client = environment.Client.CreateProxy<IBenchUserDb>();
@@ -28,7 +28,13 @@ internal static class CallCounters
             ("ServerSidePlProxyTuned", user => BenchmarkEnvironment.BalanceAsync(environment.ServerSideTuned, user)),
             ("HandRoutedNpgsqlViaPgBouncer", user => BenchmarkEnvironment.HandRoutedBalanceAsync(environment.HandRoutedPooled, user)),
             ("PlProxyClientViaPgBouncer", user => clientPooled.GetBalanceAsync(user)),
+            ("HandRoutedNpgsqlSameCap", user => BenchmarkEnvironment.HandRoutedBalanceAsync(environment.HandRoutedCapped, user)),
         ];
+        if (fleet)
+        {
+            // The fleet question: the library's defaults against hand-routed Npgsql with its default pool and with the same cap.
+            contenders = [contenders[0], contenders[^1], contenders[1]];
+        }
 
         var lines = new List<string>
         {
@@ -39,7 +45,7 @@ internal static class CallCounters
         };
         foreach (int callers in callerCounts)
         {
-            foreach ((string name, Func<string, Task<decimal?>> call) in directOnly ? contenders[..3] : contenders)
+            foreach ((string name, Func<string, Task<decimal?>> call) in directOnly ? contenders[..3] : fleet ? contenders : contenders[..^1])
             {
                 await RunAsync(environment.Usernames, callers, Calls / 10, call);
                 Sample before = Sample.Take();
@@ -53,7 +59,7 @@ internal static class CallCounters
 
         if (!directOnly)
         {
-            File.WriteAllLines(Path.Combine(EndToEndReport.FindRepositoryRoot(), "benchmarks", "results", "CallCounters.md"), lines);
+            File.WriteAllLines(Path.Combine(EndToEndReport.FindRepositoryRoot(), "benchmarks", "results", fleet ? "FleetCounters.md" : "CallCounters.md"), lines);
         }
     }
 

@@ -31,6 +31,13 @@ if (args is ["--allocations"])
     return;
 }
 
+if (args is ["--fleet-counters"])
+{
+    // Per call at 1-128 callers, server CPU included: the library's defaults, hand-routed Npgsql, hand-routed at the same cap.
+    await PlProxy.Client.Benchmarks.CallCounters.RunAsync([1, 8, 32, 128], directOnly: false, fleet: true);
+    return;
+}
+
 if (args is ["--counters", ..])
 {
     await PlProxy.Client.Benchmarks.CallCounters.RunAsync(

@@ -16,6 +16,9 @@ internal abstract class GateWaiter
     /// <summary>True when the call may go to the server in one round trip with others.</summary>
     public abstract bool SharesRoundTrip { get; }
 
-    /// <summary>Hands a waiter of its own the slot it waited for (it gives the slot back when done).</summary>
-    public abstract void Grant();
+    /// <summary>
+    /// Hands the waiter the slot (it gives the slot back when done): a waiter of its own, or a sharing waiter alone in
+    /// the queue, which then runs as it would alone. False when the waiter left meanwhile: the slot is not taken.
+    /// </summary>
+    public abstract bool Grant();
 }

@@ -5,9 +5,9 @@ namespace PlProxy.Client.Connections;
 /// <summary>
 /// The connections one data source may hold to one partition database: at most <see cref="Slots"/> in use at once. A
 /// call that finds a slot free takes it; one that finds them all busy queues, in arrival order. A slot given back goes
-/// to what waits first: a call that needs a connection of its own (a stream, a method that is not coalesced) is handed
-/// the slot; calls that may share a round trip leave the queue together, up to <see cref="MaxBatch"/>, and run on the
-/// slot as one batch. Waiters are served outside the lock.
+/// to what waits first: a call that needs a connection of its own (a stream, a method that is not coalesced), or a
+/// sharing call that waits alone, is handed the slot; calls that may share a round trip leave the queue together, up
+/// to <see cref="MaxBatch"/>, and run on the slot as one batch. Waiters are served outside the lock.
 /// </summary>
 internal sealed class PartitionGate(int slots, int maxBatch, string database)
 {
@@ -146,13 +146,13 @@ internal sealed class PartitionGate(int slots, int maxBatch, string database)
         return batch;
     }
 
-    // Outside the lock: a waiter of its own is handed the slot (it gives it back); sharing waiters are returned to run.
-    private static List<GateWaiter>? Serve(List<GateWaiter>? batch)
+    // Outside the lock: a waiter alone is handed the slot (it gives it back; one that left meanwhile passes the slot
+    // on), sharing waiters are returned to run on it together.
+    private List<GateWaiter>? Serve(List<GateWaiter>? batch)
     {
-        if (batch is [{ SharesRoundTrip: false } alone])
+        if (batch is [var alone])
         {
-            alone.Grant();
-            return null;
+            return alone.Grant() ? null : Release();
         }
 
         return batch;

@@ -23,9 +23,12 @@ namespace PlProxy.Client.Execution;
 /// </summary>
 internal static class PartitionBatch
 {
-    /// <summary>Runs <paramref name="batch"/> on the slot its gate gave, then whatever queues next, off the caller's thread.</summary>
+    /// <summary>
+    /// Runs <paramref name="batch"/> on the slot its gate gave, then whatever queues next, off the caller's thread and
+    /// outside its execution context (the round trip is no single call's: it must not join the releasing call's trace).
+    /// </summary>
     public static void Start(PartitionGate gate, NpgsqlDataSource dataSource, List<GateWaiter> batch) =>
-        _ = Task.Run(() => RunAsync(gate, dataSource, batch));
+        ThreadPool.UnsafeQueueUserWorkItem(static state => _ = RunAsync(state.Gate, state.DataSource, state.Batch), (Gate: gate, DataSource: dataSource, Batch: batch), preferLocal: false);
 
     private static async Task RunAsync(PartitionGate gate, NpgsqlDataSource dataSource, List<GateWaiter>? batch)
     {

@@ -12,7 +12,7 @@ namespace PlProxy.Client.Execution;
 /// </summary>
 internal sealed class QueuedCall(Attempt attempt, RowReader? rows) : GateWaiter
 {
-    /// <summary>What a waiter of its own receives: the slot, not rows.</summary>
+    /// <summary>What a waiter handed a slot receives (one of its own, or a sharing one that waited alone): the slot, not rows.</summary>
     public static readonly object Granted = new();
 
     private readonly TaskCompletionSource<object> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -28,7 +28,7 @@ internal sealed class QueuedCall(Attempt attempt, RowReader? rows) : GateWaiter
     /// <summary>True once the caller has its outcome, or left (cancelled): a batch not yet sent leaves it out.</summary>
     public bool IsDone => _done.Task.IsCompleted;
 
-    public override void Grant() => _done.TrySetResult(Granted);
+    public override bool Grant() => _done.TrySetResult(Granted);
 
     public void Complete(System.Collections.IList result) => _done.TrySetResult(result);
 

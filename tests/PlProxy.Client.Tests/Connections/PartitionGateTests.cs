@@ -1,8 +1,12 @@
+using System.Collections.Concurrent;
 using PlProxy.Client.Connections;
 
 namespace PlProxy.Client.Tests.Connections;
 
-/// <summary>A partition's gate: at most its slots in use; what queues is served in arrival order, sharing waiters together up to the batch cap.</summary>
+/// <summary>
+/// A partition's gate: at most its slots in use; what queues is served in arrival order, a waiter alone handed the
+/// slot, sharing waiters together up to the batch cap.
+/// </summary>
 public sealed class PartitionGateTests
 {
     [Fact]
@@ -39,23 +43,45 @@ public sealed class PartitionGateTests
     }
 
     [Fact]
-    public void Release_WithAWaiterOfItsOwnFirst_GrantsItTheSlotAloneAndKeepsTheOrder()
+    public void Release_WithOneWaiterBeforeAWaiterOfItsOwn_GrantsEachTheSlotInTurn()
     {
         var gate = new PartitionGate(1, 8, "db");
         Assert.True(gate.TryEnter());
         var sharing = new Waiter(shares: true);
         var own = new Waiter(shares: false);
         var later = new Waiter(shares: true);
+        var last = new Waiter(shares: true);
         gate.Enqueue(sharing);
         gate.Enqueue(own);
         gate.Enqueue(later);
+        gate.Enqueue(last);
 
-        Assert.Equal([sharing], gate.Release()); // the run of sharing waiters stops at the one that needs its own
+        Assert.Null(gate.Release()); // the run of sharing waiters stops at the one that needs its own: alone, it runs as alone
+        Assert.True(sharing.Granted);
+        Assert.False(own.Granted);
         Assert.Null(gate.Release());
         Assert.True(own.Granted);
-        Assert.False(later.Granted);
-        Assert.Equal([later], gate.Release()); // the granted waiter gives its slot back
+        Assert.Equal([later, last], gate.Release());
         Assert.Equal(1, gate.InUse);
+    }
+
+    [Fact]
+    public void Release_ToAWaiterThatLeftWhileBeingServed_PassesTheSlotOn()
+    {
+        var gate = new PartitionGate(1, 8, "db");
+        Assert.True(gate.TryEnter());
+        var left = new Waiter(shares: true, left: true);
+        var next = new Waiter(shares: false);
+        gate.Enqueue(left);
+        gate.Enqueue(next);
+
+        Assert.Null(gate.Release());
+
+        Assert.False(left.Granted);
+        Assert.True(next.Granted);
+        Assert.Equal(1, gate.InUse);
+        Assert.Null(gate.Release());
+        Assert.Equal(0, gate.InUse);
     }
 
     [Fact]
@@ -69,7 +95,9 @@ public sealed class PartitionGateTests
         gate.Enqueue(kept);
 
         Assert.True(gate.TryRemove(removed));
-        Assert.Equal([kept], gate.Release());
+        Assert.Null(gate.Release());
+        Assert.True(kept.Granted);
+        Assert.False(removed.Granted);
         Assert.False(gate.TryRemove(kept));
     }
 
@@ -79,7 +107,8 @@ public sealed class PartitionGateTests
         var gate = new PartitionGate(1, 8, "db");
         var waiter = new Waiter(shares: true);
 
-        Assert.Equal([waiter], gate.Enqueue(waiter));
+        Assert.Null(gate.Enqueue(waiter));
+        Assert.True(waiter.Granted);
         Assert.Equal(1, gate.InUse);
     }
 
@@ -87,6 +116,7 @@ public sealed class PartitionGateTests
     public async Task ManyThreads_EnteringAndQueuing_NeverExceedTheSlotsAndServeEveryWaiter()
     {
         var gate = new PartitionGate(3, 4, "db");
+        var granted = new ConcurrentQueue<Waiter>();
         int inUse = 0, most = 0, served = 0;
         void Use()
         {
@@ -97,48 +127,70 @@ public sealed class PartitionGateTests
             }
         }
 
-        void GiveBack()
+        // A slot in use is given back; what it is handed on to runs and gives it back too, until nothing waits.
+        void Run(int calls)
         {
+            Interlocked.Add(ref served, calls);
             Interlocked.Decrement(ref inUse);
-            while (gate.Release() is { } batch)
+            List<GateWaiter>? batch = gate.Release();
+            while (batch is not null || granted.TryDequeue(out _))
             {
                 Use();
-                Interlocked.Add(ref served, batch.Count);
+                Interlocked.Add(ref served, batch?.Count ?? 1);
                 Interlocked.Decrement(ref inUse);
+                batch = gate.Release();
             }
         }
 
-        Task[] workers = [.. Enumerable.Range(0, 8).Select(_ => Task.Run(() =>
+        Task[] workers = [.. Enumerable.Range(0, 8).Select(worker => Task.Run(() =>
         {
             for (int i = 0; i < 2_000; i++)
             {
                 if (gate.TryEnter())
                 {
                     Use();
-                    Interlocked.Increment(ref served);
-                    GiveBack();
+                    Run(1);
                 }
-                else if (gate.Enqueue(new Waiter(shares: true)) is { } batch)
+                else if (gate.Enqueue(new Waiter(shares: true, onGrant: granted.Enqueue)) is { } batch)
                 {
                     Use();
-                    Interlocked.Add(ref served, batch.Count);
-                    GiveBack();
+                    Run(batch.Count);
+                }
+                else if (granted.TryDequeue(out _))
+                {
+                    Use();
+                    Run(1);
                 }
             }
         }))];
         await Task.WhenAll(workers).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        while (granted.TryDequeue(out _))
+        {
+            Use();
+            Run(1);
+        }
 
         Assert.InRange(most, 1, 3);
         Assert.Equal(16_000, served);
         Assert.Equal(0, gate.InUse);
     }
 
-    private sealed class Waiter(bool shares) : GateWaiter
+    private sealed class Waiter(bool shares, bool left = false, Action<Waiter>? onGrant = null) : GateWaiter
     {
         public bool Granted { get; private set; }
 
         public override bool SharesRoundTrip => shares;
 
-        public override void Grant() => Granted = true;
+        public override bool Grant()
+        {
+            if (left)
+            {
+                return false;
+            }
+
+            Granted = true;
+            onGrant?.Invoke(this);
+            return true;
+        }
     }
 }
