@@ -64,11 +64,47 @@ public sealed class ProxyDatabaseSourceTests(UserDbFixture fixture) : IAsyncLife
             {string.Concat(settings.Select(s => $"insert into plproxy.cluster_settings values ('{cluster}', '{s.Key}', '{s.Value}');"))}
             """);
 
-    private ServiceProvider Services()
+    private ServiceProvider Services(Action<PlProxy.Client.Configuration.PlProxyOptions>? configure = null)
     {
         var services = new ServiceCollection();
-        services.AddPlProxy(options => options.UseProxyDatabase(_proxy)).AddProxy<IUserDb>();
+        services.AddPlProxy(options =>
+        {
+            options.UseProxyDatabase(_proxy);
+            configure?.Invoke(options);
+        }).AddProxy<IUserDb>();
         return services.BuildServiceProvider();
+    }
+
+    [Fact]
+    public async Task ProxyDatabaseClusters_CapAndCoalesceTheClustersTheProxyDatabaseDefines()
+    {
+        using var batches = new BatchSizes("part");
+        await using ServiceProvider provider = Services(options => options.ProxyDatabaseClusters.MaxConnectionsPerPartition = 1);
+        IUserDb db = provider.GetRequiredService<IUserDb>();
+        var users = fixture.Users.Take(40).ToList();
+
+        decimal[] balances = await Task.WhenAll(users.Select(u => db.GetBalanceAsync(u.Username, Token))).WaitAsync(TimeSpan.FromSeconds(60), Token);
+
+        Assert.Equal(users.Select(u => u.Balance), balances);
+        Assert.True(batches.Largest > 1, "40 concurrent calls on 4 partitions of one connection each shared no round trip: the cap did not apply");
+    }
+
+    [Fact]
+    public async Task ProxyDatabaseClusters_WithCoalescingOff_SendEveryCallAloneThoughItQueues()
+    {
+        using var batches = new BatchSizes("part");
+        await using ServiceProvider provider = Services(options =>
+        {
+            options.ProxyDatabaseClusters.MaxConnectionsPerPartition = 1;
+            options.ProxyDatabaseClusters.CoalesceCalls = false;
+        });
+        IUserDb db = provider.GetRequiredService<IUserDb>();
+        var users = fixture.Users.Take(40).ToList();
+
+        decimal[] balances = await Task.WhenAll(users.Select(u => db.GetBalanceAsync(u.Username, Token))).WaitAsync(TimeSpan.FromSeconds(60), Token);
+
+        Assert.Equal(users.Select(u => u.Balance), balances);
+        Assert.Equal(0, batches.Largest); // the defaults (4 connections, coalescing) would have shared round trips here
     }
 
     [Fact]
