@@ -73,6 +73,7 @@ internal static class DispatcherProfile
         IBenchUserDb noCap = Variant(c => c.MaxConnectionsPerPartition = null).CreateProxy<IBenchUserDb>();
         IBenchUserDb noRetries = Variant(c => c.Retry.MaxRetryAttempts = 0).CreateProxy<IBenchUserDb>();
         IBenchUserDb noBreaker = Variant(c => c.CircuitBreaker.Enabled = false).CreateProxy<IBenchUserDb>();
+        IBenchUserDb capTwo = Variant(c => c.MaxConnectionsPerPartition = 2).CreateProxy<IBenchUserDb>();
         for (int round = 0; round < 8; round++)
         {
             foreach ((string name, Func<int, Task<decimal?>> call) in ((string, Func<int, Task<decimal?>>)[])[
@@ -81,6 +82,7 @@ internal static class DispatcherProfile
                 ("PlProxyClient without a connection cap", i => noCap.GetBalanceAsync(users[i % users.Length])),
                 ("PlProxyClient without retries", i => noRetries.GetBalanceAsync(users[i % users.Length])),
                 ("PlProxyClient without the breaker", i => noBreaker.GetBalanceAsync(users[i % users.Length])),
+                ("PlProxyClient with 2 connections per partition", i => capTwo.GetBalanceAsync(users[i % users.Length])),
                 ("HandRoutedNpgsqlTuned", i => BenchmarkEnvironment.HandRoutedBalanceAsync(partitions, users[i % users.Length])),
                 ("HandRoutedNpgsqlSameCap", i => BenchmarkEnvironment.HandRoutedBalanceAsync(BenchmarkEnvironment.Instance.HandRoutedCapped, users[i % users.Length]))])
             {
