@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using PlProxy.Client.Telemetry;
 
 namespace PlProxy.Client.Connections;
@@ -9,7 +10,7 @@ namespace PlProxy.Client.Connections;
 /// sharing call that waits alone, is handed the slot; calls that may share a round trip leave the queue together, up
 /// to <see cref="MaxBatch"/>, and run on the slot as one batch. Waiters are served outside the lock.
 /// </summary>
-internal sealed class PartitionGate(int slots, int maxBatch, string database)
+internal sealed class PartitionGate(int slots, int maxBatch, string database, (string? Address, int Port) server = default)
 {
     private readonly Queue<GateWaiter> _queue = new();
     private int _inUse;
@@ -22,6 +23,14 @@ internal sealed class PartitionGate(int slots, int maxBatch, string database)
 
     /// <summary>The database the slots are connections to (for errors and telemetry).</summary>
     public string Database { get; } = database;
+
+    /// <summary>The tags of the gate's metrics: the database and its server, as OpenTelemetry's database conventions name them.</summary>
+    public TagList Tags => new()
+    {
+        { TelemetryNames.DbNamespace, Database },
+        { TelemetryNames.ServerAddress, server.Address },
+        { TelemetryNames.ServerPort, server.Port },
+    };
 
     /// <summary>The slots in use now (for tests and telemetry).</summary>
     public int InUse => Volatile.Read(ref _inUse);
@@ -112,7 +121,7 @@ internal sealed class PartitionGate(int slots, int maxBatch, string database)
     {
         if (PlProxyTelemetry.ConnectionsInUse.Enabled)
         {
-            PlProxyTelemetry.ConnectionsInUse.Add(change, new KeyValuePair<string, object?>(TelemetryNames.DbNamespace, Database));
+            PlProxyTelemetry.ConnectionsInUse.Add(change, Tags);
         }
     }
 

@@ -40,7 +40,7 @@ internal sealed class PoolRegistry(PoolFactory factory)
                 _pools[connectionString] = (entry.Pool, entry.References + 1);
                 if (!_gates.TryGetValue(entry.Pool, out PartitionGate? gate) && cap is { } added)
                 {
-                    gate = new PartitionGate(added.Slots, added.MaxBatch, DatabaseName.Of(entry.Pool));
+                    gate = new PartitionGate(added.Slots, added.MaxBatch, DatabaseName.Of(entry.Pool), DatabaseName.ServerOf(entry.Pool));
                     _gates.Add(entry.Pool, gate);
                 }
 
@@ -53,7 +53,7 @@ internal sealed class PoolRegistry(PoolFactory factory)
             PartitionGate? created = null;
             if (cap is { } limits)
             {
-                created = new PartitionGate(limits.Slots, limits.MaxBatch, DatabaseName.Of(pool));
+                created = new PartitionGate(limits.Slots, limits.MaxBatch, DatabaseName.Of(pool), DatabaseName.ServerOf(pool));
                 _gates.Add(pool, created);
             }
 

@@ -46,7 +46,7 @@ internal static class PartitionBatch
 
             try
             {
-                await RunOnConnectionAsync(dataSource, calls, gate.Database).ConfigureAwait(false);
+                await RunOnConnectionAsync(dataSource, calls, gate).ConfigureAwait(false);
             }
             catch (Exception e)
             {
@@ -60,7 +60,7 @@ internal static class PartitionBatch
         }
     }
 
-    private static async Task RunOnConnectionAsync(NpgsqlDataSource dataSource, List<QueuedCall> calls, string database)
+    private static async Task RunOnConnectionAsync(NpgsqlDataSource dataSource, List<QueuedCall> calls, PartitionGate gate)
     {
         if (calls.Count == 0)
         {
@@ -88,7 +88,7 @@ internal static class PartitionBatch
             bool unprepared = false;
             while (calls.Count > 0)
             {
-                (int failed, PostgresException? error) = await SendAsync(connection, calls, database).ConfigureAwait(false);
+                (int failed, PostgresException? error) = await SendAsync(connection, calls, gate).ConfigureAwait(false);
                 if (failed < 0)
                 {
                     break;
@@ -118,7 +118,7 @@ internal static class PartitionBatch
 
             foreach (QueuedCall call in alone ?? [])
             {
-                (int failed, PostgresException? error) = await SendAsync(connection, [call], database).ConfigureAwait(false);
+                (int failed, PostgresException? error) = await SendAsync(connection, [call], gate).ConfigureAwait(false);
                 if (failed >= 0)
                 {
                     call.Fail(error!);
@@ -129,11 +129,11 @@ internal static class PartitionBatch
 
     // One round trip. Every call gets its outcome, except when a statement fails while the connection stays usable: then
     // nothing committed, and the failed statement's index and error are returned (the other calls still wait).
-    private static async Task<(int Failed, PostgresException? Error)> SendAsync(NpgsqlConnection connection, List<QueuedCall> calls, string database)
+    private static async Task<(int Failed, PostgresException? Error)> SendAsync(NpgsqlConnection connection, List<QueuedCall> calls, PartitionGate gate)
     {
         if (PlProxyTelemetry.BatchSize.Enabled)
         {
-            PlProxyTelemetry.BatchSize.Record(calls.Count, new KeyValuePair<string, object?>(TelemetryNames.DbNamespace, database));
+            PlProxyTelemetry.BatchSize.Record(calls.Count, gate.Tags);
         }
 
         var results = new object?[calls.Count]; // each call's rows, or the error reading them

@@ -94,7 +94,7 @@ internal sealed class QueuedCall(Attempt attempt, RowReader? rows) : GateWaiter
         {
             if (PlProxyTelemetry.QueueWait.Enabled)
             {
-                PlProxyTelemetry.QueueWait.Record(Stopwatch.GetElapsedTime(queued).TotalSeconds, new KeyValuePair<string, object?>(TelemetryNames.DbNamespace, gate.Database));
+                PlProxyTelemetry.QueueWait.Record(Stopwatch.GetElapsedTime(queued).TotalSeconds, gate.Tags);
             }
         }
     }

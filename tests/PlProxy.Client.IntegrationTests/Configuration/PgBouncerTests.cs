@@ -20,7 +20,7 @@ public sealed class PgBouncerTests(UserDbFixture fixture)
     public async Task EveryCallShape_WorksBehindPgBouncer(PgBouncerPoolMode mode, PlProxyPooler pooler, bool oneConnectionEach)
     {
         await using LocalPgBouncer bouncer = await LocalPgBouncer.StartAsync(fixture.Server, mode, Token);
-        using var batches = new BatchSizes("part");
+        using var batches = new BatchSizes("part", bouncer.Port);
         var options = new PlProxyOptions().AddCluster("userdb", cluster =>
         {
             cluster.Pooler = pooler;

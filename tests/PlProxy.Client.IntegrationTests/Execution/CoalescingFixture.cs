@@ -114,6 +114,27 @@ public sealed class CoalescingFixture : IAsyncLifetime
         return (int)(await count.ExecuteScalarAsync())!;
     }
 
+    /// <summary>Waits until a backend of <paramref name="application"/> runs a statement containing <paramref name="text"/> (up to 20 s).</summary>
+    public async Task WaitUntilRunningAsync(string application, string text, CancellationToken cancellationToken)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(Partition + ";Pooling=false");
+        for (int i = 0; i < 400; i++)
+        {
+            await using NpgsqlCommand running = dataSource.CreateCommand(
+                "select count(*)::int from pg_stat_activity where application_name = $1 and state = 'active' and strpos(query, $2) > 0");
+            running.Parameters.Add(new NpgsqlParameter<string> { TypedValue = application });
+            running.Parameters.Add(new NpgsqlParameter<string> { TypedValue = text });
+            if ((int)(await running.ExecuteScalarAsync(cancellationToken))! > 0)
+            {
+                return;
+            }
+
+            await Task.Delay(50, cancellationToken);
+        }
+
+        throw new TimeoutException($"{text} never ran for {application}.");
+    }
+
     /// <summary>Terminates the backend of <paramref name="application"/> once it runs slow_echo, waiting up to 10 s for that.</summary>
     public async Task TerminateSlowEchoAsync(string application, CancellationToken cancellationToken)
     {

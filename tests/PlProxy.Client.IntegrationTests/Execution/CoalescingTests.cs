@@ -18,11 +18,10 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
     [Fact]
     public async Task QueuedCalls_BehindABusyConnection_GoInSharedRoundTripsAndEachGetsItsOwnRows()
     {
-        using var batches = new BatchSizes("capped");
+        using var batches = new BatchSizes("capped", fixture.Server.Port);
         await using PlProxyDataSource source = fixture.Create("coalesce-rows", cluster => cluster.MaxConnectionsPerPartition = 1);
         ICappedDb db = source.CreateProxy<ICappedDb>();
-        Task<int> holder = db.SlowEchoAsync(-1, 0.5, Token);
-        await Task.Delay(100, Token); // the one connection is busy
+        Task<int> holder = await HoldTheConnectionAsync(db, 0.5, "coalesce-rows");
         Task<int>[] echoes = [.. Enumerable.Range(0, 50).Select(i => db.EchoAsync(i, Token))];
         Task<IReadOnlyList<int>>[] lists = [.. Enumerable.Range(1, 10).Select(n => db.SeriesAsync(n, Token))];
 
@@ -40,7 +39,7 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
     {
         await using PlProxyDataSource source = fixture.Create("coalesce-fail", cluster => cluster.MaxConnectionsPerPartition = 1);
         ICappedDb db = source.CreateProxy<ICappedDb>();
-        Task<int> holder = await HoldTheConnectionAsync(db, 0.5);
+        Task<int> holder = await HoldTheConnectionAsync(db, 0.5, "coalesce-fail");
         const int From = 1000, To = 1029, Failing = 1014;
         Task<long>[] writes = [.. Enumerable.Range(From, To - From + 1).Select(id => db.WriteOnceAsync(id, Failing, Token))];
 
@@ -70,7 +69,7 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
     {
         await using PlProxyDataSource source = fixture.Create("coalesce-cancel", cluster => cluster.MaxConnectionsPerPartition = 1);
         ICappedDb db = source.CreateProxy<ICappedDb>();
-        Task<int> holder = await HoldTheConnectionAsync(db, 0.8);
+        Task<int> holder = await HoldTheConnectionAsync(db, 1.5, "coalesce-cancel");
         using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Token);
         Task<long> before = db.WriteOnceAsync(2000, 0, Token);
         Task<long> cancelled = db.WriteOnceAsync(2001, 0, cancel.Token);
@@ -92,7 +91,7 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
         await using PlProxyDataSource source = fixture.Create(
             "coalesce-timeout", cluster => cluster.MaxConnectionsPerPartition = 1, options => options.ConnectionBudgetTimeout = TimeSpan.FromMilliseconds(200));
         ICappedDb db = source.CreateProxy<ICappedDb>();
-        Task<int> holder = await HoldTheConnectionAsync(db, 1.5);
+        Task<int> holder = await HoldTheConnectionAsync(db, 1.5, "coalesce-timeout");
 
         PlProxyException error = await Assert.ThrowsAsync<PlProxyException>(() => db.EchoAsync(7, Token)).WaitAsync(Bound, Token);
 
@@ -152,7 +151,7 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
     {
         await using PlProxyDataSource source = fixture.Create("coalesce-stream", cluster => cluster.MaxConnectionsPerPartition = 1);
         ICappedDb db = source.CreateProxy<ICappedDb>();
-        Task<int> holder = await HoldTheConnectionAsync(db, 0.5);
+        Task<int> holder = await HoldTheConnectionAsync(db, 0.5, "coalesce-stream");
         Task<List<int>> streamed = Task.Run(
             async () =>
             {
@@ -211,7 +210,7 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
             cluster.Retry.Delay = TimeSpan.FromMilliseconds(10);
         });
         ICappedDb db = source.CreateProxy<ICappedDb>();
-        Task<int> holder = await HoldTheConnectionAsync(db, 0.3);
+        Task<int> holder = await HoldTheConnectionAsync(db, 0.3, "coalesce-kill");
         Task<long>[] writes = [.. Enumerable.Range(3000, 5).Select(id => db.WriteOnceAsync(id, 0, Token))];
         Task<long>[] idempotent = [.. Enumerable.Range(3010, 5).Select(id => db.IdempotentWriteOnceAsync(id, 0, Token))];
         Task<int> slow = db.KilledInARoundTripAsync(-2, 5, Token); // last in the round trip: the writes before it have run, uncommitted
@@ -236,12 +235,12 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
         await using PlProxyDataSource source = fixture.Create("coalesce-query-timeout", cluster =>
         {
             cluster.MaxConnectionsPerPartition = 1;
-            cluster.QueryTimeout = TimeSpan.FromSeconds(1);
+            cluster.QueryTimeout = TimeSpan.FromSeconds(2);
         });
         ICappedDb db = source.CreateProxy<ICappedDb>();
-        Task<int> holder = await HoldTheConnectionAsync(db, 0.6);
+        Task<int> holder = await HoldTheConnectionAsync(db, 0.6, "coalesce-query-timeout");
         Task<long> first = db.WriteOnceAsync(4000, 0, Token);
-        Task<int> slow = db.TimedOutInARoundTripAsync(-2, 1.5, Token);
+        Task<int> slow = db.TimedOutInARoundTripAsync(-2, 3, Token);
         Task<long> last = db.WriteOnceAsync(4001, 0, Token);
         Assert.Equal(-1, await holder.WaitAsync(Bound, Token));
 
@@ -252,7 +251,7 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
             Assert.Contains("may have completed", error.Message, StringComparison.Ordinal);
         }
 
-        await Task.Delay(1500, Token); // the round trip finishes on the server
+        await Task.Delay(2500, Token); // the round trip finishes on the server
         Assert.Equal([4000, 4001], await fixture.WrittenAsync(4000, 4001)); // left to finish, never sent again
         Assert.Equal(5, await db.EchoAsync(5, Token));
     }
@@ -268,7 +267,8 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
 
         // Then: it waits for a connection of its own, and the fast calls behind it take the other connection.
         Task<int>[] holders = [db.SlowEchoAsync(-1, 0.4, Token), db.SlowEchoAsync(-1, 0.4, Token)];
-        await Task.Delay(100, Token);
+        await fixture.WaitUntilRunningAsync("coalesce-long", "slow_echo", Token);
+        await Task.Delay(50, Token); // and the second
         Task<int> longCall = db.LearntLongAsync(2, 0.8, Token);
         Task<int>[] fast = [.. Enumerable.Range(10, 5).Select(i => db.EchoAsync(i, Token))];
 
@@ -282,7 +282,7 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
     {
         await using PlProxyDataSource source = fixture.Create("coalesce-40001", cluster => cluster.MaxConnectionsPerPartition = 1);
         ICappedDb db = source.CreateProxy<ICappedDb>();
-        Task<int> holder = await HoldTheConnectionAsync(db, 0.4);
+        Task<int> holder = await HoldTheConnectionAsync(db, 0.4, "coalesce-40001");
         Task<long> before = db.WriteOnceAsync(5000, 0, Token);
         Task<long> failsFirst = db.FailsFirstInARoundTripAsync(5001, Token);
         Task<long> after = db.WriteOnceAsync(5002, 0, Token);
@@ -330,7 +330,7 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
         listener.Start();
         await using PlProxyDataSource source = fixture.Create("coalesce-metrics", cluster => cluster.MaxConnectionsPerPartition = 1);
         ICappedDb db = source.CreateProxy<ICappedDb>();
-        Task<int> holder = await HoldTheConnectionAsync(db, 0.3);
+        Task<int> holder = await HoldTheConnectionAsync(db, 0.3, "coalesce-metrics");
         await Task.WhenAll(Enumerable.Range(0, 5).Select(i => db.EchoAsync(i, Token))).WaitAsync(Bound, Token);
         await holder;
 
@@ -369,17 +369,18 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
             configure(cluster);
         });
         ICappedDb db = source.CreateProxy<ICappedDb>();
-        Task<int> holder = await HoldTheConnectionAsync(db, 0.5);
+        Task<int> holder = await HoldTheConnectionAsync(db, 0.5, application);
         long[] transactions = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => call(db))).WaitAsync(Bound, Token);
         Assert.Equal(-1, await holder);
         return transactions;
     }
 
-    // A slow call on the connection, running by the time this returns: what is called next queues behind it.
-    private static async Task<Task<int>> HoldTheConnectionAsync(ICappedDb db, double seconds)
+    // A slow call on the connection, running on the server by the time this returns (seen in pg_stat_activity, however
+    // loaded the machine): what is called next queues behind it.
+    private async Task<Task<int>> HoldTheConnectionAsync(ICappedDb db, double seconds, string application)
     {
         Task<int> holder = db.SlowEchoAsync(-1, seconds, Token);
-        await Task.Delay(100, Token);
+        await fixture.WaitUntilRunningAsync(application, "slow_echo", Token);
         return holder;
     }
 }
