@@ -15,7 +15,8 @@ namespace PlProxy.Client.Execution;
 /// The batch runs as one implicit transaction (one Sync), not with error barriers: Npgsql discards the results of every
 /// statement after a failed one even when barriers let them commit, so their callers could not be answered. So
 /// when a statement fails, nothing of the batch committed: that call fails with its error, and the others are sent
-/// again without it, on the same connection, until a batch commits. A call failing with a transaction-rollback error
+/// again without it, on the same connection, until a batch commits; after a second failure the rest go one round trip
+/// each (a fence refusing many calls at once costs each call at most two runs, not one per failed neighbour). A call failing with a transaction-rollback error
 /// (SQLSTATE class 40: a deadlock or serialization failure that the shared transaction may have caused) runs once
 /// more alone, and what it gets then is its outcome. A connection that breaks mid-batch fails every call in it: each
 /// may have reached the server, and is retried only when it was never sent or its method is idempotent.
@@ -86,8 +87,17 @@ internal static class PartitionBatch
         {
             List<QueuedCall>? alone = null;
             bool unprepared = false;
+            int failures = 0;
             while (calls.Count > 0)
             {
+                if (failures == 2)
+                {
+                    // A second failure in one batch (a fence over a moving partition refuses many calls at once): the
+                    // rest go one round trip each, so no statement runs more than twice.
+                    alone = [.. calls, .. alone ?? []];
+                    break;
+                }
+
                 (int failed, PostgresException? error) = await SendAsync(connection, calls, gate).ConfigureAwait(false);
                 if (failed < 0)
                 {
@@ -104,6 +114,7 @@ internal static class PartitionBatch
                 }
 
                 // Nothing of the batch committed: the failed call has its outcome, the others go again without it.
+                failures++;
                 if (calls.Count > 1 && error!.SqlState.StartsWith("40", StringComparison.Ordinal))
                 {
                     (alone ??= []).Add(calls[failed]);
@@ -119,6 +130,13 @@ internal static class PartitionBatch
             foreach (QueuedCall call in alone ?? [])
             {
                 (int failed, PostgresException? error) = await SendAsync(connection, [call], gate).ConfigureAwait(false);
+                if (failed >= 0 && error is { SqlState: PostgresErrorCodes.FeatureNotSupported, Routine: "RevalidateCachedQuery" } && !unprepared)
+                {
+                    connection.UnprepareAll();
+                    unprepared = true;
+                    (failed, error) = await SendAsync(connection, [call], gate).ConfigureAwait(false);
+                }
+
                 if (failed >= 0)
                 {
                     call.Fail(error!);

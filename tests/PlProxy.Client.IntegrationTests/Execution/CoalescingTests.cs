@@ -65,6 +65,33 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
     }
 
     [Fact]
+    public async Task SeveralFailingCalls_InASharedRoundTrip_EachFailAloneWhileTheRestAreWrittenOnce()
+    {
+        await using PlProxyDataSource source = fixture.Create("coalesce-fail-many", cluster => cluster.MaxConnectionsPerPartition = 1);
+        ICappedDb db = source.CreateProxy<ICappedDb>();
+        Task<int> holder = await HoldTheConnectionAsync(db, 0.5, "coalesce-fail-many");
+        int[] failing = [6001, 6004, 6005, 6017, 6029];
+        Task<long>[] writes = [.. Enumerable.Range(6000, 30).Select(id => db.WriteOnceAsync(id, failing.Contains(id) ? id : 0, Token))];
+
+        await Task.WhenAll(writes).ContinueWith(_ => { }, TaskScheduler.Default).WaitAsync(Bound, Token);
+
+        Assert.Equal(-1, await holder);
+        for (int id = 6000; id < 6030; id++)
+        {
+            if (failing.Contains(id))
+            {
+                Assert.Equal("P0042", (await Assert.ThrowsAsync<PlProxyException>(() => writes[id - 6000])).SqlState);
+            }
+            else
+            {
+                Assert.Equal(id, await writes[id - 6000]);
+            }
+        }
+
+        Assert.Equal(Enumerable.Range(6000, 30).Except(failing), await fixture.WrittenAsync(6000, 6029));
+    }
+
+    [Fact]
     public async Task CancelledCall_StillQueued_LeavesTheQueueWritingNothingAndItsNeighboursSucceed()
     {
         await using PlProxyDataSource source = fixture.Create("coalesce-cancel", cluster => cluster.MaxConnectionsPerPartition = 1);
