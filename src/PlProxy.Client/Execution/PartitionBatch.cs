@@ -83,10 +83,10 @@ internal static class PartitionBatch
             return;
         }
 
+        bool unprepared = false;
         await using (connection.ConfigureAwait(false))
         {
             List<QueuedCall>? alone = null;
-            bool unprepared = false;
             int failures = 0;
             while (calls.Count > 0)
             {
@@ -98,19 +98,10 @@ internal static class PartitionBatch
                     break;
                 }
 
-                (int failed, PostgresException? error) = await SendAsync(connection, calls, gate).ConfigureAwait(false);
+                (int failed, PostgresException? error) = await RoundTripAsync(calls).ConfigureAwait(false);
                 if (failed < 0)
                 {
                     break;
-                }
-
-                if (!unprepared && error is { SqlState: PostgresErrorCodes.FeatureNotSupported, Routine: "RevalidateCachedQuery" })
-                {
-                    // A partition's DDL made a prepared statement stale: PostgreSQL refused it before running anything.
-                    // As alone (PartitionCommand), the statements go once more, unprepared.
-                    connection.UnprepareAll();
-                    unprepared = true;
-                    continue;
                 }
 
                 // Nothing of the batch committed: the failed call has its outcome, the others go again without it.
@@ -129,19 +120,27 @@ internal static class PartitionBatch
 
             foreach (QueuedCall call in alone ?? [])
             {
-                (int failed, PostgresException? error) = await SendAsync(connection, [call], gate).ConfigureAwait(false);
-                if (failed >= 0 && error is { SqlState: PostgresErrorCodes.FeatureNotSupported, Routine: "RevalidateCachedQuery" } && !unprepared)
-                {
-                    connection.UnprepareAll();
-                    unprepared = true;
-                    (failed, error) = await SendAsync(connection, [call], gate).ConfigureAwait(false);
-                }
-
+                (int failed, PostgresException? error) = await RoundTripAsync([call]).ConfigureAwait(false);
                 if (failed >= 0)
                 {
                     call.Fail(error!);
                 }
             }
+        }
+
+        // A round trip refused because a partition's DDL made a prepared statement stale (PostgreSQL refused it before
+        // running anything) goes once more, unprepared, as a call alone does (PartitionCommand).
+        async Task<(int Failed, PostgresException? Error)> RoundTripAsync(List<QueuedCall> sent)
+        {
+            (int failed, PostgresException? error) = await SendAsync(connection, sent, gate).ConfigureAwait(false);
+            if (failed < 0 || unprepared || !PartitionCommand.IsStalePreparedStatement(error!))
+            {
+                return (failed, error);
+            }
+
+            connection.UnprepareAll();
+            unprepared = true;
+            return await SendAsync(connection, sent, gate).ConfigureAwait(false);
         }
     }
 

@@ -77,7 +77,7 @@ internal static class PartitionCommand
             {
                 return Outcome.FromResult<object>(await ExecuteAsync(attempt, connection, cancellationToken).ConfigureAwait(false));
             }
-            catch (PostgresException e) when (e is { SqlState: PostgresErrorCodes.FeatureNotSupported, Routine: "RevalidateCachedQuery" })
+            catch (PostgresException e) when (IsStalePreparedStatement(e))
             {
                 await connection.DisposeAsync().ConfigureAwait(false);
                 connection = await attempt.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
@@ -91,6 +91,10 @@ internal static class PartitionCommand
             return Outcome.FromException<object>(e);
         }
     }
+
+    /// <summary>PostgreSQL refused a prepared statement a partition's DDL made stale ("cached plan must not change result type"), before running it.</summary>
+    public static bool IsStalePreparedStatement(PostgresException error) =>
+        error is { SqlState: PostgresErrorCodes.FeatureNotSupported, Routine: "RevalidateCachedQuery" };
 
     private static Task<NpgsqlDataReader> ExecuteAsync(Attempt attempt, NpgsqlConnection connection, CancellationToken cancellationToken)
     {
