@@ -23,6 +23,9 @@ public interface ICappedDb
     Task<int> TimedOutInARoundTripAsync(int value, double seconds, CancellationToken cancellationToken = default);
 
     [PlProxy("TARGET slow_echo;")]
+    Task<int> AbandonedBesideAsync(int value, double seconds, CancellationToken cancellationToken = default);
+
+    [PlProxy("TARGET slow_echo;")]
     Task<int> LearntLongAsync(int value, double seconds, CancellationToken cancellationToken = default);
 
     [PlProxy("")]

@@ -113,6 +113,28 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
     }
 
     [Fact]
+    public async Task CancelledCall_AfterItsRoundTripWasSent_IsAbandonedAtOnceAndItsStatementStillCompletes()
+    {
+        await using PlProxyDataSource source = fixture.Create("coalesce-abandon", cluster => cluster.MaxConnectionsPerPartition = 1);
+        ICappedDb db = source.CreateProxy<ICappedDb>();
+        Task<int> holder = await HoldTheConnectionAsync(db, 0.5, "coalesce-abandon");
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        Task<long> write = db.WriteOnceAsync(7000, 0, cancel.Token);
+        Task<int> slow = db.AbandonedBesideAsync(-2, 3, Token); // after the write in the same round trip
+        Assert.Equal(-1, await holder.WaitAsync(Bound, Token));
+        await fixture.WaitUntilRunningAsync("coalesce-abandon", "slow_echo", Token); // the round trip is on the server, the write done in it
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        await cancel.CancelAsync();
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => write).WaitAsync(Bound, Token);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(2), $"the caller waited {clock.Elapsed} for the round trip it left");
+        Assert.False(slow.IsCompleted, "the shared round trip was cut short by one caller's cancellation");
+        Assert.Equal(-2, await slow.WaitAsync(Bound, Token));
+        Assert.Equal([7000], await fixture.WrittenAsync(7000, 7000)); // left to finish with the round trip: it committed
+    }
+
+    [Fact]
     public async Task QueuedCall_WhileTheConnectionsStayBusy_FailsWith53300AfterTheBudgetTimeout()
     {
         await using PlProxyDataSource source = fixture.Create(
