@@ -40,7 +40,7 @@ public sealed class ReshardConcurrencyTests(ReshardFixture fixture)
         string[] map = await ReshardFixture.MapAsync(cluster.Proxy, Token);
         Assert.Equal(cluster.Partitions.Concat(cluster.Spares), map);
         Assert.Equal(Keys.Length, (await ReshardFixture.RowsAsync(map, Token)).Count);
-        Assert.Equal((0, 0), await fixture.LeftoversAsync(cluster.Proxy, Token));
+        Assert.Equal((0, 0), await fixture.LeftoversAsync(cluster, Token));
 
         (int again, string againOutput, string againError) = await Tool.RunAsync(split);
         Assert.True(again == 0, againOutput + againError);
@@ -66,7 +66,7 @@ public sealed class ReshardConcurrencyTests(ReshardFixture fixture)
         Assert.Equal(cluster.Partitions, await ReshardFixture.MapAsync(cluster.Proxy, Token));
         Assert.Equal(Keys.Length, (await ReshardFixture.RowsAsync(cluster.Partitions, Token)).Count);
         Assert.Empty(await ReshardFixture.TablesAsync(cluster.Spares, Token));
-        Assert.Equal((0, 0), await fixture.LeftoversAsync(cluster.Proxy, Token));
+        Assert.Equal((0, 0), await fixture.LeftoversAsync(cluster, Token));
     }
 
     [Fact]

@@ -79,13 +79,18 @@ public sealed class ReshardFixture : IAsyncLifetime
         return (string[])(await select.ExecuteScalarAsync(cancellationToken))!;
     }
 
-    /// <summary>Replication slots and publications left on the server, and operations recorded in <paramref name="proxy"/>.</summary>
-    public async Task<(long Slots, long Operations)> LeftoversAsync(string proxy, CancellationToken cancellationToken)
+    /// <summary>
+    /// Replication slots left on the databases of <paramref name="cluster"/> (a test's own, so one test's failure
+    /// is not counted against the next), and operations recorded in its proxy database.
+    /// </summary>
+    public async Task<(long Slots, long Operations)> LeftoversAsync(DemoCluster cluster, CancellationToken cancellationToken)
     {
+        string[] databases = [.. cluster.Partitions.Concat(cluster.Spares).Select(p => new NpgsqlConnectionStringBuilder(ConnectionString(p)).Database!)];
         await using var server = NpgsqlDataSource.Create(Server.ConnectionString());
-        await using NpgsqlCommand slots = server.CreateCommand("select count(*) from pg_replication_slots where slot_name like 'plproxy%' or slot_name like 'pg_%_sync_%'");
+        await using NpgsqlCommand slots = server.CreateCommand("select count(*) from pg_replication_slots where database = any($1) and (slot_name like 'plproxy%' or slot_name like 'pg_%_sync_%')");
+        slots.Parameters.Add(new NpgsqlParameter { Value = databases });
         long slotCount = (long)(await slots.ExecuteScalarAsync(cancellationToken))!;
-        await using var database = NpgsqlDataSource.Create(proxy);
+        await using var database = NpgsqlDataSource.Create(cluster.Proxy);
         await using NpgsqlCommand recorded = database.CreateCommand("select to_regclass('plproxy_tool.operation') is not null");
         if (!(bool)(await recorded.ExecuteScalarAsync(cancellationToken))!)
         {

@@ -8,6 +8,8 @@ namespace PlProxy.Client.Scaffold.Tests.Resharding;
 /// <summary>
 /// <c>plproxy split</c> killed (SIGKILL, as a separate process) at each step: the cluster keeps serving writes, and
 /// running the command again finishes the split, or <c>--abort</c> undoes it; either way no row is lost or doubled.
+/// Killed inside the switch, after the sources' partconf and before the map, the moving keys are refused (nothing
+/// written) until the next run: the one window two databases committed one after the other leave.
 /// </summary>
 [Collection(ReshardFixture.Collection)]
 public sealed class ReshardInterruptionTests(ReshardFixture fixture)
@@ -32,10 +34,22 @@ public sealed class ReshardInterruptionTests(ReshardFixture fixture)
 
         using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxyOptions().UseProxyDatabase(cluster.Proxy));
         IWrites writes = source.CreateProxy<IWrites>();
-        foreach (string key in Keys.Take(20))
+        string[] written = [.. (await Task.WhenAll(Keys.Take(20).Select(async key =>
         {
-            Assert.Equal($"after-kill-{key}", await writes.RecordWriteAsync($"after-kill-{key}", key, Token)); // the cluster serves
-        }
+            try
+            {
+                Assert.Equal($"after-kill-{key}", await writes.RecordWriteAsync($"after-kill-{key}", key, Token)); // the cluster serves
+                return key;
+            }
+            catch (PlProxyException e) when (step == "switch" && e.SqlState == PlProxySqlStates.WrongPartition
+                && Partitions.IndexOf(PgHash.HashText(key), 2) != Partitions.IndexOf(PgHash.HashText(key), 4))
+            {
+                // Killed between the sources' partconf and the map (two databases, two commits): a moving key is
+                // refused as a stale map, nothing written, until the next run publishes the map.
+                return null;
+            }
+        }))).OfType<string>()];
+        Assert.NotEmpty(written);
 
         (int exitCode, string finished, string error) = await Tool.RunAsync(then == "--abort" ? [.. split, "--abort"] : split);
         Assert.True(exitCode == 0, $"{output}\n--- then {then}:\n{finished}{error}");
@@ -43,9 +57,9 @@ public sealed class ReshardInterruptionTests(ReshardFixture fixture)
         string[] map = await ReshardFixture.MapAsync(cluster.Proxy, Token);
         Assert.Equal(then == "--abort" ? cluster.Partitions : [.. cluster.Partitions, .. cluster.Spares], map);
         List<(int Database, string Id, string Key)> rows = await ReshardFixture.RowsAsync(map, Token);
-        Assert.Equal(Keys.Select(k => $"seed-{k}").Concat(Keys.Take(20).Select(k => $"after-kill-{k}")).Order(StringComparer.Ordinal), rows.Select(r => r.Id).Order(StringComparer.Ordinal));
+        Assert.Equal(Keys.Select(k => $"seed-{k}").Concat(written.Select(k => $"after-kill-{k}")).Order(StringComparer.Ordinal), rows.Select(r => r.Id).Order(StringComparer.Ordinal));
         Assert.All(rows, r => Assert.Equal(Partitions.IndexOf(PgHash.HashText(r.Key), map.Length), r.Database));
-        Assert.Equal((0, 0), await fixture.LeftoversAsync(cluster.Proxy, Token));
+        Assert.Equal((0, 0), await fixture.LeftoversAsync(cluster, Token));
         if (then == "--abort")
         {
             Assert.Empty(await ReshardFixture.TablesAsync(cluster.Spares, Token)); // the new databases are empty again

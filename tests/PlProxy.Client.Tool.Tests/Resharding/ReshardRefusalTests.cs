@@ -29,7 +29,7 @@ public sealed class ReshardRefusalTests(ReshardFixture fixture)
         Assert.Equal(2, refused);
         Assert.Contains("tables without a partconf.valid_hash trigger: settings", error, StringComparison.Ordinal);
         Assert.Contains("Nothing was changed", error, StringComparison.Ordinal);
-        Assert.Equal((0, 0), await fixture.LeftoversAsync(cluster.Proxy, Token));
+        Assert.Equal((0, 0), await fixture.LeftoversAsync(cluster, Token));
         Assert.Empty(await ReshardFixture.TablesAsync(cluster.Spares, Token));
 
         Assert.Equal(0, (await Tool.RunAsync([.. split, "--other-tables", "copy"])).ExitCode);
@@ -57,7 +57,7 @@ public sealed class ReshardRefusalTests(ReshardFixture fixture)
         Assert.Contains("defines cluster 'users' with functions of its own", error, StringComparison.Ordinal);
         Assert.Contains($"  3: {cluster.Spares[1]}", error, StringComparison.Ordinal);
         Assert.Contains("NOTIFY plproxy_cluster_changed, 'users';", error, StringComparison.Ordinal);
-        Assert.Equal((0, 0), await fixture.LeftoversAsync(cluster.Proxy, Token));
+        Assert.Equal((0, 0), await fixture.LeftoversAsync(cluster, Token));
         Assert.Empty(await ReshardFixture.TablesAsync(cluster.Spares, Token));
     }
 

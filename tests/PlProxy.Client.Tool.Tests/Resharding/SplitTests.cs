@@ -25,7 +25,7 @@ public sealed class SplitTests(ReshardFixture fixture)
         List<(int Database, string Id, string Key)> rows = await ReshardFixture.RowsAsync(map, Token);
         Assert.Equal(Keys.Order(StringComparer.Ordinal), rows.Select(r => r.Key).Order(StringComparer.Ordinal));
         Assert.All(rows, r => Assert.Equal(Partitions.IndexOf(PgHash.HashText(r.Key), 8), r.Database));
-        Assert.Equal((0, 0), await fixture.LeftoversAsync(cluster.Proxy, Token));
+        Assert.Equal((0, 0), await fixture.LeftoversAsync(cluster, Token));
     }
 
     [Fact]
@@ -59,7 +59,7 @@ public sealed class SplitTests(ReshardFixture fixture)
         Assert.Equal(500, rows.Count);
         Assert.All(rows, r => Assert.Equal(Partitions.IndexOf(PgHash.HashText(r.Key), 4), r.Database));
         Assert.Contains("serves no partition of cluster users any more", output, StringComparison.Ordinal);
-        Assert.Equal((0, 0), await fixture.LeftoversAsync(cluster.Proxy, Token));
+        Assert.Equal((0, 0), await fixture.LeftoversAsync(cluster, Token));
 
         (int again, string againOutput, string againError) = await Tool.RunAsync(["move", "--proxy", cluster.Proxy, "--cluster", "users", "--partition", "2", "--to", cluster.Spares[0]]);
         Assert.True(again == 0, againOutput + againError); // a retry-until-0 wrapper stops
