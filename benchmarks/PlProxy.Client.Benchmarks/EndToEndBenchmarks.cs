@@ -15,12 +15,17 @@ public sealed class EndToEndConfig : ManualConfig
     /// <summary>Set by <c>--short</c>: two warm-ups and three iterations of 250 ms per case, for routine checks (about 1.5 minutes).</summary>
     public static bool Short { get; set; }
 
+    /// <summary>Set by <c>--long</c>: three warm-ups and fifteen iterations per case, to settle a ratio the short job leaves noisy.</summary>
+    public static bool Long { get; set; }
+
     public EndToEndConfig()
     {
         AddJob(Short
             ? Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(2).WithIterationCount(3)
                 .WithIterationTime(Perfolizer.Horology.TimeInterval.FromMilliseconds(250))
-            : Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(2).WithIterationCount(5));
+            : Long
+                ? Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(3).WithIterationCount(15)
+                : Job.ShortRun.WithToolchain(InProcessEmitToolchain.Instance).WithWarmupCount(2).WithIterationCount(5));
         AddColumn(BenchmarkDotNet.Columns.StatisticColumn.Median);
     }
 }

@@ -46,6 +46,12 @@ if (args is ["--counters", ..])
     return;
 }
 
+if (args is ["--long", ..])
+{
+    PlProxy.Client.Benchmarks.EndToEndConfig.Long = true;
+    args = args[1..];
+}
+
 if (args is ["--short", ..])
 {
     PlProxy.Client.Benchmarks.EndToEndConfig.Short = true;
