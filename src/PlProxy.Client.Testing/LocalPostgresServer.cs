@@ -186,6 +186,71 @@ public sealed class LocalPostgresServer : IAsyncDisposable
         return StartServerAsync(_options, cancellationToken);
     }
 
+    /// <summary>
+    /// Starts a streaming-replication standby of this server: a base backup taken with <c>pg_basebackup -R</c> (WAL
+    /// streamed along, the connection to this server written for recovery) into a fresh data directory, started on a
+    /// free loopback port. Its databases are this server's, read-only, replayed as they change; a partition string
+    /// naming both hosts (<c>Host=127.0.0.1:5432,127.0.0.1:5433</c>) makes a replicated partition.
+    /// </summary>
+    /// <param name="options">The standby's settings (for example <c>recovery_min_apply_delay</c>); this server's when null.</param>
+    /// <param name="cancellationToken">Cancels the start-up (the half-made standby is cleaned up).</param>
+    /// <returns>The running standby; disposing it stops it and deletes its data directory.</returns>
+    /// <exception cref="InvalidOperationException">The backup or the start failed; the message says why.</exception>
+    public async Task<LocalPostgresServer> StartStandbyAsync(LocalPostgresOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        options ??= _options;
+        string root = Directory.CreateTempSubdirectory(DataDirectoryPrefix).FullName;
+        try
+        {
+            if (_runAs is not null && !OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                    | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+                await OsProcess.RunCheckedAsync("chown", [_runAs, root], runAs: null, CommandTimeout, cancellationToken).ConfigureAwait(false);
+            }
+
+            await OsProcess.RunCheckedAsync(
+                Path.Combine(BinDirectory, "pg_basebackup"),
+                ["-h", Host, "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", Superuser, "-D", Path.Combine(root, "data"), "-R", "-X", "stream", "--no-sync", "-c", "fast"],
+                _runAs, CommandTimeout, cancellationToken).ConfigureAwait(false);
+
+            Exception? lastFailure = null;
+            for (int attempt = 0; attempt < 3; attempt++)
+            {
+                var standby = new LocalPostgresServer(BinDirectory, root, OsProcess.FreeLoopbackPort(), _runAs);
+                try
+                {
+                    await standby.StartServerAsync(options, cancellationToken).ConfigureAwait(false);
+                    standby._options = options;
+                    return standby;
+                }
+                catch (InvalidOperationException e)
+                {
+                    lastFailure = e;
+                }
+            }
+
+            throw new InvalidOperationException($"The standby in '{root}' did not start: {lastFailure?.Message}", lastFailure);
+        }
+        catch
+        {
+            DeleteDirectory(root);
+            throw;
+        }
+    }
+
+    /// <summary>Promotes a standby (<c>pg_ctl promote</c>) and waits until it takes writes, as a failover does.</summary>
+    /// <param name="cancellationToken">Cancels the wait.</param>
+    /// <returns>A task that completes when the server is a primary.</returns>
+    public async Task PromoteAsync(CancellationToken cancellationToken = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed != 0, this);
+        await OsProcess.RunCheckedAsync(
+            Path.Combine(BinDirectory, "pg_ctl"), ["-D", DataDirectory, "-w", "promote"],
+            _runAs, CommandTimeout, cancellationToken).ConfigureAwait(false);
+    }
+
     /// <summary>Stops the server (immediate shutdown) and deletes its data directory.</summary>
     /// <returns>A task that completes when the server is gone.</returns>
     public async ValueTask DisposeAsync()

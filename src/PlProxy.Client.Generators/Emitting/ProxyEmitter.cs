@@ -106,6 +106,11 @@ internal static class ProxyEmitter
             code.AppendLine("            NotCoalesced = true,"); // a property newer than the rest: written only when set
         }
 
+        if (method.ReadFromStandby)
+        {
+            code.AppendLine("            ReadFromStandby = true,");
+        }
+
         code.AppendLine("        });");
         if (method.Result is { } result)
         {

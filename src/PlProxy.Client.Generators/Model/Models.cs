@@ -70,7 +70,8 @@ internal sealed record MethodModel(
     ResultModel? Result,
     bool Idempotent,
     string? ClusterName,
-    bool NotCoalesced = false);
+    bool NotCoalesced = false,
+    bool ReadFromStandby = false);
 
 /// <summary>A static hash, cluster or connect function of the interface.</summary>
 /// <param name="SqlName">The name bodies call it by.</param>

@@ -312,8 +312,13 @@ internal static class InterfaceParser
             result,
             method.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == "PlProxy.Client.IdempotentAttribute"),
             bound.Function!.ClusterName,
-            method.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == "PlProxy.Client.NotCoalescedAttribute"));
+            method.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == "PlProxy.Client.NotCoalescedAttribute"),
+            HasAttribute(method, ReadFromStandbyAttribute) || HasAttribute(type, ReadFromStandbyAttribute)); // on the interface: each method's default
     }
+
+    private const string ReadFromStandbyAttribute = "PlProxy.Client.ReadFromStandbyAttribute";
+
+    private static bool HasAttribute(ISymbol symbol, string name) => symbol.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == name);
 
     private static (ReturnShape Shape, ResultModel? Result) ParseReturn(IMethodSymbol method, List<DiagnosticInfo> diagnostics)
     {

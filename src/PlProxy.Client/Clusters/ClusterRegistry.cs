@@ -266,18 +266,33 @@ internal sealed class ClusterRegistry : IAsyncDisposable
         var pipelines = new Polly.ResiliencePipeline?[layout.ConnectionCount];
         var breakers = new Polly.CircuitBreaker.CircuitBreakerStateProvider?[layout.ConnectionCount];
         var gates = new PartitionGate?[layout.ConnectionCount];
+        var replicas = new PartitionReplicas?[layout.ConnectionCount];
+        var subscriptions = new List<(PartitionReplicas, Action)>();
         (int, int)? cap = options.MaxConnectionsPerPartition is { } slots ? (slots, options.MaxCallsPerRoundTrip) : null;
         for (int connection = 0; connection < pools.Length; connection++)
         {
             breakers[connection] = options.CircuitBreaker.Enabled ? new Polly.CircuitBreaker.CircuitBreakerStateProvider() : null;
-            (pools[connection], gates[connection]) = _pools.Acquire(ConnectionStrings.ForPartition(layout.ConnectionString(connection), settings), name, layout.FirstPartitionOf(connection), cap);
-            pipelines[connection] = PartitionPipeline.Build(name, layout.FirstPartitionOf(connection), DatabaseName.Of(pools[connection]), options.Retry, options.CircuitBreaker, _logger, breakers[connection]);
+            (pools[connection], gates[connection], replicas[connection]) = _pools.Acquire(
+                ConnectionStrings.ForPartition(layout.ConnectionString(connection), settings), name, layout.FirstPartitionOf(connection), cap, (options.StandbyCheckInterval, options.MaxStandbyLag));
+            // A failover opens the breaker (the old primary refuses connections); the new primary closes it.
+            Polly.CircuitBreaker.CircuitBreakerManualControl? control = replicas[connection] is { } replicated && options.CircuitBreaker.Enabled ? new() : null;
+            if (control is not null)
+            {
+                Action closeBreaker = () => _ = control.CloseAsync();
+                replicas[connection]!.PrimaryChanged += closeBreaker;
+                subscriptions.Add((replicas[connection]!, closeBreaker));
+            }
+
+            pipelines[connection] = PartitionPipeline.Build(name, layout.FirstPartitionOf(connection), DatabaseName.Of(pools[connection]), options.Retry, options.CircuitBreaker, _logger, breakers[connection], control);
         }
 
         return new ClusterSnapshot(layout, pools, pipelines, _pools, options.QueryTimeout, version, signalsBackends: options.Pooler == PlProxyPooler.None)
         {
             Breakers = breakers,
             Gates = gates,
+            Replicas = replicas,
+            ReplicaSubscriptions = [.. subscriptions],
+            Standbys = new StandbyReads(options.MaxStandbyLag, options.ReadYourWrites),
             CoalescesCalls = options.CoalesceCalls,
             LongCallMilliseconds = options.LongCallThreshold?.TotalMilliseconds ?? double.PositiveInfinity,
         };

@@ -71,6 +71,18 @@ internal sealed class ClusterSnapshot
     /// <summary>Each connection's gate, where its connections are capped (<see cref="Configuration.PlProxyClusterOptions.MaxConnectionsPerPartition"/>).</summary>
     public PartitionGate?[] Gates { private get; init; } = [];
 
+    /// <summary>Each connection's primary and standbys, where its connection string names several hosts.</summary>
+    public PartitionReplicas?[] Replicas { private get; init; } = [];
+
+    /// <summary>What this version listens to on its replicas (its breakers closed by a new primary), let go with its pools.</summary>
+    public (PartitionReplicas Replicas, Action Handler)[] ReplicaSubscriptions { private get; init; } = [];
+
+    /// <summary>How calls marked to read from a standby choose one.</summary>
+    public StandbyReads Standbys { get; init; } = StandbyReads.Default;
+
+    /// <summary>The primary and standbys of connection <paramref name="connection"/>, or null when it names one host.</summary>
+    public PartitionReplicas? ReplicasOf(int connection) => connection < Replicas.Length ? Replicas[connection] : null;
+
     /// <summary>Whether calls that wait for a connection share a round trip (<see cref="Configuration.PlProxyClusterOptions.CoalesceCalls"/>).</summary>
     public bool CoalescesCalls { get; init; }
 
@@ -122,6 +134,11 @@ internal sealed class ClusterSnapshot
     {
         if (Interlocked.CompareExchange(ref _leases, -1, 0) == 0)
         {
+            foreach ((PartitionReplicas replicas, Action handler) in ReplicaSubscriptions)
+            {
+                replicas.PrimaryChanged -= handler;
+            }
+
             foreach (NpgsqlDataSource pool in _pools) // one release per acquisition
             {
                 _registry?.Release(pool);

@@ -65,6 +65,27 @@ public sealed class PlProxyClusterOptions
     /// </summary>
     public TimeSpan? LongCallThreshold { get; set; } = TimeSpan.FromMilliseconds(50);
 
+    /// <summary>
+    /// For partitions with standbys (several hosts in one connection string): the most stale a standby may be for a
+    /// call marked <see cref="ReadFromStandbyAttribute"/> to read from it — it holds every transaction the primary
+    /// had committed this long before the call. No standby that fresh: the call goes to the primary. Default: 1 s.
+    /// </summary>
+    public TimeSpan MaxStandbyLag { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// How often each host of a partition with standbys is checked (its role, the primary's WAL position, each
+    /// standby's replay position): one short query per host per check, and a check at once when a call meets what may
+    /// be a failover. Must be shorter than <see cref="MaxStandbyLag"/>. Default: 250 ms.
+    /// </summary>
+    public TimeSpan StandbyCheckInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// Read-your-writes: a call marked <see cref="ReadFromStandbyAttribute"/> that starts after another call to the same
+    /// partition returned on this <see cref="PlProxyDataSource"/> sees what that call wrote — a standby is used only once
+    /// it has replayed past it, else the read goes to the primary. Scope: this data source. Default: false.
+    /// </summary>
+    public bool ReadYourWrites { get; set; }
+
     internal const int DefaultMaxConnectionsPerPartition = 4;
 
     internal const int DefaultMaxCallsPerRoundTrip = 32;
@@ -143,6 +164,9 @@ public sealed class PlProxyClusterOptions
             CoalesceCalls = CoalesceCalls,
             MaxCallsPerRoundTrip = MaxCallsPerRoundTrip,
             LongCallThreshold = LongCallThreshold,
+            MaxStandbyLag = MaxStandbyLag,
+            StandbyCheckInterval = StandbyCheckInterval,
+            ReadYourWrites = ReadYourWrites,
             Pooler = Pooler,
         };
         copy.Retry.MaxRetryAttempts = Retry.MaxRetryAttempts;

@@ -165,6 +165,16 @@ internal sealed class PlProxyOptionsValidator(string optionsName) : IValidateOpt
         {
             yield return $"MaxCallsPerRoundTrip of cluster '{cluster}' must be between 1 and {MaxCallsPerRoundTrip}, but it is {options.MaxCallsPerRoundTrip}.";
         }
+
+        if (options.MaxStandbyLag <= TimeSpan.Zero)
+        {
+            yield return $"MaxStandbyLag of cluster '{cluster}' must be positive, but it is {options.MaxStandbyLag}.";
+        }
+
+        if (options.StandbyCheckInterval <= TimeSpan.Zero || options.StandbyCheckInterval >= options.MaxStandbyLag)
+        {
+            yield return $"StandbyCheckInterval of cluster '{cluster}' must be positive and shorter than MaxStandbyLag ({options.MaxStandbyLag}), but it is {options.StandbyCheckInterval}.";
+        }
     }
 
     // One round trip's statements are read before any of them completes: keep a batch's rows in memory bounded.

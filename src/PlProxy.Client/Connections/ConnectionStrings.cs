@@ -68,6 +68,23 @@ internal static class ConnectionStrings
             builder.Username = user;
         }
 
+        if (PartitionHosts.IsReplicated(builder))
+        {
+            HashSet<string> given = GivenKeywords(builder);
+            if (!given.Contains("TargetSessionAttributes"))
+            {
+                // A primary and its standbys: calls go to the primary, wherever it is now.
+                builder.TargetSessionAttributes = "primary";
+            }
+
+            if (!given.Contains("HostRecheckSeconds"))
+            {
+                // Npgsql remembers which host is the primary for this long; a promotion is seen sooner by the standby
+                // monitor, which clears what Npgsql remembers.
+                builder.HostRecheckSeconds = 1;
+            }
+        }
+
         if (options.BehindTransactionPooler)
         {
             // pgBouncer hands the server connection to another client after each transaction (or statement):
@@ -171,6 +188,8 @@ internal static class ConnectionStrings
     private static NpgsqlConnectionStringBuilder FromLibpq(string connectionString)
     {
         var builder = new NpgsqlConnectionStringBuilder();
+        string? hosts = null;
+        string? ports = null;
         foreach (LibpqConnectionString.Pair pair in LibpqConnectionString.Parse(connectionString))
         {
             if (!LibpqConnectionString.Keywords.Contains(pair.Key))
@@ -183,7 +202,50 @@ internal static class ConnectionStrings
                 throw new ArgumentException($"The libpq keyword '{pair.Key}' has no Npgsql equivalent.");
             }
 
-            Set(builder, npgsqlKey, pair.Value, $"libpq keyword '{pair.Key}'");
+            // libpq lists hosts and ports apart (host=a,b port=5432,5433); Npgsql writes each host with its port.
+            if (npgsqlKey == "Host")
+            {
+                hosts = pair.Value;
+            }
+            else if (npgsqlKey == "Port")
+            {
+                ports = pair.Value;
+            }
+            else
+            {
+                Set(builder, npgsqlKey, pair.Value, $"libpq keyword '{pair.Key}'");
+            }
+        }
+
+        if (hosts is not null)
+        {
+            Set(builder, "Host", hosts, "libpq keyword 'host'");
+        }
+
+        if (ports is not null)
+        {
+            string[] portList = ports.Split(',');
+            string[] hostList = hosts?.Split(',') ?? [];
+            if (portList.Length == 1)
+            {
+                Set(builder, "Port", portList[0], "libpq keyword 'port'");
+            }
+            else if (portList.Length != hostList.Length)
+            {
+                throw new ArgumentException($"The libpq connection string gives {portList.Length} ports for {hostList.Length} hosts (libpq wants one port, or one per host).");
+            }
+            else
+            {
+                foreach (string port in portList)
+                {
+                    if (!ushort.TryParse(port, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out ushort number) || number == 0)
+                    {
+                        throw new ArgumentException("The value of libpq keyword 'port' is invalid.");
+                    }
+                }
+
+                Set(builder, "Host", string.Join(',', hostList.Zip(portList, (host, port) => host.Contains(':', StringComparison.Ordinal) ? $"[{host}]:{port}" : $"{host}:{port}")), "libpq keyword 'host'");
+            }
         }
 
         return builder;

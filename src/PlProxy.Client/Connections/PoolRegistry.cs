@@ -5,13 +5,16 @@ namespace PlProxy.Client.Connections;
 /// <summary>
 /// One pooled <see cref="NpgsqlDataSource"/> per distinct connection string, shared by every cluster that uses it and
 /// counted: a pool whose last cluster was replaced is disposed once that cluster's in-flight calls have finished. A
-/// pool under a connection cap has one <see cref="PartitionGate"/>, shared as the pool is.
+/// pool under a connection cap has one <see cref="PartitionGate"/>, shared as the pool is. A pool of several hosts (a
+/// primary and its standbys) has its <see cref="PartitionReplicas"/>: a pool per host, acquired here too, and the
+/// standby monitor, which runs while the pool is open.
 /// </summary>
 internal sealed class PoolRegistry(PoolFactory factory)
 {
     private readonly Dictionary<string, (NpgsqlDataSource Pool, int References)> _pools = new(StringComparer.Ordinal);
     private readonly Dictionary<NpgsqlDataSource, string> _keys = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<NpgsqlDataSource, PartitionGate> _gates = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<NpgsqlDataSource, PartitionReplicas> _replicas = new(ReferenceEqualityComparer.Instance);
     private bool _disposed;
 
     /// <summary>The number of open pools (for tests and telemetry).</summary>
@@ -28,36 +31,48 @@ internal sealed class PoolRegistry(PoolFactory factory)
 
     /// <summary>
     /// The pool for <paramref name="connectionString"/>, built for the given partition if it is the first to use it,
-    /// and its gate when <paramref name="cap"/> caps its connections (the first cap given for a pool holds).
+    /// its gate when <paramref name="cap"/> caps its connections (the first cap given for a pool holds), and, for a
+    /// string of several hosts, its replicas checked at the cadence <paramref name="standbys"/> gives (the first holds).
     /// </summary>
-    public (NpgsqlDataSource Pool, PartitionGate? Gate) Acquire(string connectionString, string cluster, int partition, (int Slots, int MaxBatch)? cap = null)
+    public (NpgsqlDataSource Pool, PartitionGate? Gate, PartitionReplicas? Replicas) Acquire(
+        string connectionString, string cluster, int partition, (int Slots, int MaxBatch)? cap = null, (TimeSpan CheckInterval, TimeSpan MaxLag)? standbys = null)
     {
         lock (_pools)
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
+            NpgsqlDataSource pool;
             if (_pools.TryGetValue(connectionString, out var entry))
             {
                 _pools[connectionString] = (entry.Pool, entry.References + 1);
-                if (!_gates.TryGetValue(entry.Pool, out PartitionGate? gate) && cap is { } added)
-                {
-                    gate = new PartitionGate(added.Slots, added.MaxBatch, DatabaseName.Of(entry.Pool), DatabaseName.ServerOf(entry.Pool));
-                    _gates.Add(entry.Pool, gate);
-                }
-
-                return (entry.Pool, gate);
+                pool = entry.Pool;
             }
-
-            NpgsqlDataSource pool = factory.Create(connectionString, cluster, partition);
-            _pools.Add(connectionString, (pool, 1));
-            _keys.Add(pool, connectionString);
-            PartitionGate? created = null;
-            if (cap is { } limits)
+            else
             {
-                created = new PartitionGate(limits.Slots, limits.MaxBatch, DatabaseName.Of(pool), DatabaseName.ServerOf(pool));
-                _gates.Add(pool, created);
+                pool = factory.Create(connectionString, cluster, partition);
+                _pools.Add(connectionString, (pool, 1));
+                _keys.Add(pool, connectionString);
             }
 
-            return (pool, created);
+            if (!_gates.TryGetValue(pool, out PartitionGate? gate) && cap is { } limits)
+            {
+                gate = new PartitionGate(limits.Slots, limits.MaxBatch, DatabaseName.Of(pool), DatabaseName.ServerOf(pool));
+                _gates.Add(pool, gate);
+            }
+
+            if (!_replicas.TryGetValue(pool, out PartitionReplicas? replicas) && PartitionHosts.IsReplicated(connectionString))
+            {
+                (TimeSpan interval, TimeSpan maxLag) = standbys ?? (TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(1));
+                ReplicaHost[] hosts = [.. PartitionHosts.Split(connectionString).Select(h =>
+                {
+                    (NpgsqlDataSource hostPool, PartitionGate? hostGate, _) = Acquire(h.ConnectionString, cluster, partition, cap);
+                    return new ReplicaHost(h.Endpoint, hostPool, hostGate);
+                })];
+                replicas = new PartitionReplicas(pool, hosts, interval, maxLag);
+                _replicas.Add(pool, replicas);
+                replicas.Monitor.Start();
+            }
+
+            return (pool, gate, replicas);
         }
     }
 
@@ -79,6 +94,15 @@ internal sealed class PoolRegistry(PoolFactory factory)
             _pools.Remove(key);
             _keys.Remove(pool);
             _gates.Remove(pool);
+            if (_replicas.Remove(pool, out PartitionReplicas? replicas))
+            {
+                // The monitor stops on its own time; each host's pool goes as any other pool does.
+                _ = replicas.DisposeAsync().AsTask();
+                foreach (ReplicaHost host in replicas.Hosts)
+                {
+                    Release(host.Pool);
+                }
+            }
         }
 
         pool.Dispose();
@@ -87,13 +111,21 @@ internal sealed class PoolRegistry(PoolFactory factory)
     public async ValueTask DisposeAsync()
     {
         List<NpgsqlDataSource> pools;
+        List<PartitionReplicas> replicas;
         lock (_pools)
         {
             _disposed = true;
             pools = [.. _pools.Values.Select(e => e.Pool)];
+            replicas = [.. _replicas.Values];
+            _replicas.Clear();
             _pools.Clear();
             _keys.Clear();
             _gates.Clear();
+        }
+
+        foreach (PartitionReplicas replica in replicas)
+        {
+            await replica.DisposeAsync().ConfigureAwait(false);
         }
 
         foreach (NpgsqlDataSource pool in pools)

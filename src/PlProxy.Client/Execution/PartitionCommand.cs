@@ -33,7 +33,7 @@ internal static class PartitionCommand
             }
             catch (Exception e)
             {
-                return Outcome.FromException<object>(e);
+                return Observed(attempt, Outcome.FromException<object>(e));
             }
 
             if (queued != QueuedCall.Granted)
@@ -42,7 +42,7 @@ internal static class PartitionCommand
             }
         }
 
-        Outcome<object> outcome = await RunAloneAsync(attempt, cancellationToken).ConfigureAwait(false);
+        Outcome<object> outcome = Observed(attempt, await RunAloneAsync(attempt, cancellationToken).ConfigureAwait(false));
         if (attempt.Gate is { } held)
         {
             if (outcome.Exception is null)
@@ -53,6 +53,18 @@ internal static class PartitionCommand
             {
                 GateSlot.Release(held, attempt.DataSource);
             }
+        }
+
+        return outcome;
+    }
+
+    // A failure on a replicated partition's primary that may be a failover (the host gone, or a standby now) has its
+    // monitor check the hosts at once, so the retry finds the promoted primary.
+    private static Outcome<object> Observed(Attempt attempt, Outcome<object> outcome)
+    {
+        if (attempt.Replicas is { } replicas && outcome.Exception is { } error && (FailureClassifier.IsPartitionFailure(error) || FailureClassifier.IsReadOnly(error)))
+        {
+            replicas.Monitor.Suspect();
         }
 
         return outcome;

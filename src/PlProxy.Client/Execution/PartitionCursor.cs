@@ -46,6 +46,9 @@ internal sealed class PartitionCursor : IAsyncDisposable
 
     public DbDataReader? Reader { get; set; }
 
+    /// <summary>The replicated partition this call ran on the primary of: its end is noted there for read-your-writes.</summary>
+    public PartitionReplicas? WroteTo { get; set; }
+
     /// <summary>The rows a shared round trip read for the call (a <c>List&lt;T&gt;</c> of its row type), when it had no connection of its own.</summary>
     public System.Collections.IList? Rows { get; set; }
 
@@ -153,6 +156,7 @@ internal sealed class PartitionCursor : IAsyncDisposable
                 GateSlot.Release(gate, _dataSource); // the connection is back in its pool (or closed): the slot goes to what waits
             }
 
+            WroteTo?.NoteWrite(); // after the statement's end: a standby that replays past the primary's position now holds it
             Budget?.Dispose();
             _activity?.Dispose();
         }

@@ -1,9 +1,11 @@
 using System.Data.Common;
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Npgsql;
 using PlProxy.Client.Connections;
 using PlProxy.Client.Planning;
 using PlProxy.Client.Resilience;
+using PlProxy.Client.Telemetry;
 using Polly;
 
 namespace PlProxy.Client.Execution;
@@ -54,7 +56,61 @@ internal sealed class Partitions(ConnectionBudget? budget, IPartitionExecutor? e
     {
         (NpgsqlDataSource dataSource, ResiliencePipeline? pipeline, int connection, int partition, int[]? rows) = Resolve(route, target);
         object?[] arguments = ArgumentsFor(route, rows);
-        var cursor = new PartitionCursor(route, dataSource, partition);
+        PartitionGate? gate = route.Cluster.Gate(connection);
+        if (route.Cluster.ReplicasOf(connection) is not { } replicas || executor is not null)
+        {
+            return await OpenOnAsync(route, dataSource, pipeline, gate, partition, arguments, sharedRows, replicas: null, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (!route.Call.ReadFromStandby)
+        {
+            return await OpenOnAsync(route, dataSource, pipeline, gate, partition, arguments, sharedRows, replicas, cancellationToken).ConfigureAwait(false);
+        }
+
+        // A read a fresh standby may serve. One that cannot be reached, or that cancels the read (a conflict with
+        // recovery), is marked down and the read goes to the primary.
+        StandbyReads standbys = route.Cluster.Standbys;
+        if (replicas.ChooseStandby(standbys.MaxLag, standbys.ReadYourWrites) is { } standby)
+        {
+            try
+            {
+                PartitionCursor read = await OpenOnAsync(route, standby.Pool, pipeline: null, standby.Gate, partition, arguments, sharedRows, replicas: null, cancellationToken).ConfigureAwait(false);
+                CountRead(standby.Pool, "standby");
+                return read;
+            }
+            catch (PlProxyException e) when ((e.SqlState == RemoteErrors.ConnectFailedState || FailureClassifier.StandbyCannotServe(e.InnerException)) && !cancellationToken.IsCancellationRequested)
+            {
+                standby.MarkDown();
+                replicas.Monitor.Suspect();
+            }
+        }
+
+        PartitionCursor primary = await OpenOnAsync(route, dataSource, pipeline, gate, partition, arguments, sharedRows, replicas: null, cancellationToken).ConfigureAwait(false);
+        CountRead(dataSource, "primary");
+        return primary;
+    }
+
+    private static void CountRead(NpgsqlDataSource dataSource, string target)
+    {
+        if (PlProxyTelemetry.StandbyReads.Enabled)
+        {
+            (string? address, int port) = DatabaseName.ServerOf(dataSource);
+            PlProxyTelemetry.StandbyReads.Add(1, new TagList
+            {
+                { TelemetryNames.ReadTarget, target },
+                { TelemetryNames.DbNamespace, DatabaseName.Of(dataSource) },
+                { TelemetryNames.ServerAddress, address },
+                { TelemetryNames.ServerPort, port },
+            });
+        }
+    }
+
+    // One database's part of the call on the given pool: the connection budget, then the executor seam or the
+    // pipeline around the attempts. A call on a replicated partition's primary (replicas) notes its end there.
+    private async ValueTask<PartitionCursor> OpenOnAsync(
+        Route route, NpgsqlDataSource dataSource, ResiliencePipeline? pipeline, PartitionGate? gate, int partition, object?[] arguments, RowReader? sharedRows, PartitionReplicas? replicas, CancellationToken cancellationToken)
+    {
+        var cursor = new PartitionCursor(route, dataSource, partition) { WroteTo = replicas };
         try
         {
             if (budget is not null)
@@ -89,10 +145,9 @@ internal sealed class Partitions(ConnectionBudget? budget, IPartitionExecutor? e
             ResilienceContext? context = pipeline is null ? null : ResilienceContextPool.Shared.Get(cancellationToken);
             try
             {
-                PartitionGate? gate = route.Cluster.Gate(connection);
                 bool shares = sharedRows is not null && route.Cluster.CoalescesCalls && route.Call.Coalesced
                     && route.Call.StatementMilliseconds < route.Cluster.LongCallMilliseconds; // a long call would hold up its round trip
-                var attempt = new Attempt(dataSource, route, arguments, cursor, gate, shares ? sharedRows : null, queueTimeout) { Measured = gate is not null && sharedRows is not null };
+                var attempt = new Attempt(dataSource, route, arguments, cursor, gate, shares ? sharedRows : null, queueTimeout) { Measured = gate is not null && sharedRows is not null, Replicas = replicas };
                 // The outcome form: no exception thrown through Polly's layers. Its result type is object, the type of
                 // the pipeline's strategies, so Polly calls the callback as it is: no bridge converting outcomes per attempt.
                 Outcome<object> outcome;

@@ -8,9 +8,10 @@ namespace PlProxy.Client.Planning;
 /// </summary>
 internal sealed class RemoteCall
 {
-    private RemoteCall(BoundFunction function, string[] parameterTypes, string? resultPgType, bool isVoid, UserFunctions? functions, bool idempotent, bool coalesced)
+    private RemoteCall(BoundFunction function, string[] parameterTypes, string? resultPgType, bool isVoid, UserFunctions? functions, bool idempotent, bool coalesced, bool readFromStandby)
     {
         Coalesced = coalesced;
+        ReadFromStandby = readFromStandby;
         Function = function;
         DisplayName = $"{function.Signature.Name}({parameterTypes.Length})";
         (Sql, ParameterOrder) = RemoteQuery.Of(function, parameterTypes, resultPgType, isVoid);
@@ -61,6 +62,9 @@ internal sealed class RemoteCall
     /// </summary>
     public bool Coalesced { get; }
 
+    /// <summary>True when the call only reads and may be served by a fresh standby (<c>[ReadFromStandby]</c>).</summary>
+    public bool ReadFromStandby { get; }
+
     private double _statementMilliseconds;
 
     /// <summary>
@@ -90,6 +94,7 @@ internal sealed class RemoteCall
     /// <param name="functions">The functions bodies may call.</param>
     /// <param name="idempotent">True for an <c>[Idempotent]</c> method.</param>
     /// <param name="coalesced">False for a <c>[NotCoalesced]</c> method.</param>
+    /// <param name="readFromStandby">True for a <c>[ReadFromStandby]</c> method.</param>
     /// <exception cref="InvalidOperationException">A body does not bind.</exception>
     public static RemoteCall Bind(
         string functionName,
@@ -102,7 +107,8 @@ internal sealed class RemoteCall
         bool isVoid,
         IReadOnlyList<ApplicationFunction> functions,
         bool idempotent,
-        bool coalesced = true)
+        bool coalesced = true,
+        bool readFromStandby = false)
     {
         var signature = new FunctionSignature(
             functionName,
@@ -125,6 +131,7 @@ internal sealed class RemoteCall
             isVoid,
             functions.Count == 0 ? null : new UserFunctions([.. functions]),
             idempotent,
-            coalesced);
+            coalesced,
+            readFromStandby);
     }
 }

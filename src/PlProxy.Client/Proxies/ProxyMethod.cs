@@ -38,6 +38,7 @@ public sealed class ProxyMethod
             info.IsVoid,
             [.. info.Functions.Select(f => f.Function)],
             info.Idempotent,
-            !info.NotCoalesced));
+            !info.NotCoalesced,
+            info.ReadFromStandby));
     }
 }

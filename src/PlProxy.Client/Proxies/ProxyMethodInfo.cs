@@ -42,4 +42,7 @@ public sealed class ProxyMethodInfo
 
     /// <summary>True for a <c>[NotCoalesced]</c> method: its calls never share a round trip.</summary>
     public bool NotCoalesced { get; init; }
+
+    /// <summary>True for a <c>[ReadFromStandby]</c> method (or one of such an interface): its calls may read from a fresh standby.</summary>
+    public bool ReadFromStandby { get; init; }
 }

@@ -9,8 +9,30 @@ internal sealed class ConnectFailedException(Exception inner) : Exception(inner.
 /// <summary>Which failures may be retried and which count against a partition's circuit breaker.</summary>
 internal static class FailureClassifier
 {
-    /// <summary>True when the call provably never ran: the connection could not be opened.</summary>
-    public static bool NeverReachedServer(Exception? error) => error is ConnectFailedException;
+    /// <summary>
+    /// True when the call provably wrote nothing: its connection could not be opened, or the server refused it as
+    /// read-only (a standby now, after a failover), which rolls back whatever the statement had begun.
+    /// </summary>
+    public static bool ProvablyWroteNothing(Exception? error) => error is ConnectFailedException || IsReadOnly(error);
+
+    /// <summary>
+    /// True when the server refused to write because it is read-only (25006): a standby now, after a failover. The
+    /// statement's transaction wrote nothing, so it may be sent again (to the new primary).
+    /// </summary>
+    public static bool IsReadOnly(Exception? error) => error is PostgresException { SqlState: PostgresErrorCodes.ReadOnlySqlTransaction };
+
+    /// <summary>
+    /// True when a standby could not serve a read: it cannot be reached, is shutting down or starting, or cancelled the
+    /// read for a conflict with recovery. The read is sent to the primary instead (a read changes nothing, so sending it again is safe).
+    /// </summary>
+    public static bool StandbyCannotServe(Exception? error) => error switch
+    {
+        ConnectFailedException => true,
+        PostgresException postgres => IsPartitionFailure(postgres)
+            || (postgres.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.QueryCanceled && postgres.MessageText.Contains("recovery", StringComparison.Ordinal)),
+        NpgsqlException npgsql => IsPartitionFailure(npgsql),
+        _ => false,
+    };
 
     /// <summary>True for failures of the partition rather than of the call: connection trouble, shutdowns, serialization and deadlock aborts.</summary>
     public static bool IsTransient(Exception? error) => error switch
@@ -26,7 +48,7 @@ internal static class FailureClassifier
     public static bool IsPartitionFailure(Exception? error) => error switch
     {
         ConnectFailedException => true,
-        PostgresException postgres => postgres.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown
+        PostgresException postgres => postgres.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.ReadOnlySqlTransaction
             or PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.TooManyConnections or PostgresErrorCodes.ConnectionFailure
             or PostgresErrorCodes.ConnectionDoesNotExist or PostgresErrorCodes.ConnectionException,
         NpgsqlException npgsql => npgsql is not PostgresException && (npgsql.IsTransient || npgsql.InnerException is SocketException or IOException or TimeoutException),

@@ -24,7 +24,7 @@ internal static class PartitionPipeline
     public static readonly ResiliencePipeline Direct = Build("(connect)", 0, "(connect)", new PlProxyRetryOptions(), new PlProxyCircuitBreakerOptions { Enabled = false }, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance)!;
 
     /// <summary>The pipeline of one partition database, or null when neither retries nor the breaker are on: nothing to run through.</summary>
-    public static ResiliencePipeline? Build(string cluster, int partition, string database, PlProxyRetryOptions retry, PlProxyCircuitBreakerOptions breaker, ILogger logger, CircuitBreakerStateProvider? breakerState = null)
+    public static ResiliencePipeline? Build(string cluster, int partition, string database, PlProxyRetryOptions retry, PlProxyCircuitBreakerOptions breaker, ILogger logger, CircuitBreakerStateProvider? breakerState = null, CircuitBreakerManualControl? breakerControl = null)
     {
         if (retry.MaxRetryAttempts == 0 && !breaker.Enabled)
         {
@@ -42,7 +42,7 @@ internal static class PartitionPipeline
                 UseJitter = true,
                 ShouldHandle = static args => ValueTask.FromResult(
                     args.Outcome.Exception is { } error and not BrokenCircuitException
-                    && (FailureClassifier.NeverReachedServer(error)
+                    && (FailureClassifier.ProvablyWroteNothing(error)
                         || (args.Context.Properties.TryGetValue(Call, out RemoteCall? call) && call.Idempotent && FailureClassifier.IsTransient(error)))),
                 OnRetry = args =>
                 {
@@ -62,6 +62,7 @@ internal static class PartitionPipeline
                 SamplingDuration = breaker.SamplingDuration,
                 BreakDuration = breaker.BreakDuration,
                 StateProvider = breakerState,
+                ManualControl = breakerControl,
                 ShouldHandle = static args => ValueTask.FromResult(FailureClassifier.IsPartitionFailure(args.Outcome.Exception)),
                 OnOpened = _ => Changed("open"),
                 OnClosed = _ => Changed("closed"),

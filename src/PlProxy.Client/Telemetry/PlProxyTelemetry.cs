@@ -31,6 +31,12 @@ internal static class PlProxyTelemetry
     public static readonly UpDownCounter<long> ConnectionsInUse = Meter.CreateUpDownCounter<long>(
         TelemetryNames.ConnectionsInUse, "{connection}", "Connections in use to a partition database under a connection cap.");
 
+    public static readonly Histogram<double> StandbyLag = Meter.CreateHistogram<double>(
+        TelemetryNames.StandbyLag, "s", "A standby's staleness as each check of its partition measures it.");
+
+    public static readonly Counter<long> StandbyReads = Meter.CreateCounter<long>(
+        TelemetryNames.StandbyReads, "{call}", "Calls marked to read from a standby, by where each went.");
+
     public static readonly Counter<long> Errors = Meter.CreateCounter<long>(
         TelemetryNames.Errors, "{error}", "Failed proxied calls, by cluster, function and SQLSTATE.");
 

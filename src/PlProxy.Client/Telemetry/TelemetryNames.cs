@@ -68,4 +68,13 @@ public static class TelemetryNames
 
     /// <summary>Counter: circuit breaker state changes.</summary>
     public const string BreakerStateChanges = "plproxy.client.circuit_breaker.state_changes";
+
+    /// <summary>Histogram (seconds): a standby's staleness as each check of its partition measures it (how long ago the primary had no commit it lacks).</summary>
+    public const string StandbyLag = "plproxy.client.standby.lag";
+
+    /// <summary>Counter: calls marked to read from a standby, tagged with where each went (a standby's address, or the primary's).</summary>
+    public const string StandbyReads = "plproxy.client.standby.reads";
+
+    /// <summary>Tag: where a standby read went, <c>standby</c> or <c>primary</c>.</summary>
+    public const string ReadTarget = "plproxy.read.target";
 }

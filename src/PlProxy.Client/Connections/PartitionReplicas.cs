@@ -1,0 +1,86 @@
+using System.Diagnostics;
+using Npgsql;
+
+namespace PlProxy.Client.Connections;
+
+/// <summary>
+/// A replicated partition: its primary (Npgsql's multi-host pool, which finds the primary among the hosts) and each
+/// host on its own for reads from standbys, kept current by a <see cref="StandbyMonitor"/>. Chooses the standby a read
+/// goes to: one whose staleness is known to be within the bound (and, with read-your-writes, that has replayed every
+/// write this data source made to the partition), balanced across those; none, and the read goes to the primary.
+/// </summary>
+internal sealed class PartitionReplicas : IAsyncDisposable
+{
+    private long _lastWrite;
+    private uint _next;
+
+    public PartitionReplicas(NpgsqlDataSource primary, ReplicaHost[] hosts, TimeSpan checkInterval, TimeSpan maxLag)
+    {
+        Primary = primary;
+        Hosts = hosts;
+        Monitor = new StandbyMonitor(this, checkInterval, maxLag);
+    }
+
+    /// <summary>The multi-host pool calls that write (or must see the newest data) go through.</summary>
+    public NpgsqlDataSource Primary { get; }
+
+    public ReplicaHost[] Hosts { get; }
+
+    public StandbyMonitor Monitor { get; }
+
+    /// <summary>Raised (on the monitor's thread) when a host other than the last primary is found to be the primary: a failover happened.</summary>
+    public event Action? PrimaryChanged;
+
+    /// <summary>Tells those listening that a new primary serves.</summary>
+    public void OnPrimaryChanged() => PrimaryChanged?.Invoke();
+
+    /// <summary>
+    /// The end of the last call this data source ran on the primary (<see cref="Stopwatch"/> ticks): a standby is fresh
+    /// enough for read-your-writes once it has replayed everything the primary had committed at that moment.
+    /// </summary>
+    public long LastWrite => Volatile.Read(ref _lastWrite);
+
+    /// <summary>Records that a call on the primary has returned (any call not marked to read from a standby may have written).</summary>
+    public void NoteWrite()
+    {
+        long now = Stopwatch.GetTimestamp();
+        long last = Volatile.Read(ref _lastWrite);
+        while (now > last)
+        {
+            long seen = Interlocked.CompareExchange(ref _lastWrite, now, last);
+            if (seen == last)
+            {
+                return;
+            }
+
+            last = seen;
+        }
+    }
+
+    /// <summary>
+    /// A standby a read may go to now: one at most <paramref name="maxLag"/> stale, and with
+    /// <paramref name="readYourWrites"/> one that has replayed past this data source's last write to the partition;
+    /// the fresh ones in turn. Null when none is (the read goes to the primary).
+    /// </summary>
+    public ReplicaHost? ChooseStandby(TimeSpan maxLag, bool readYourWrites)
+    {
+        long now = Stopwatch.GetTimestamp();
+        long oldest = now - (long)(maxLag.TotalSeconds * Stopwatch.Frequency);
+        long lastWrite = readYourWrites ? LastWrite : 0;
+        ReplicaHost[] hosts = Hosts;
+        int start = (int)(Interlocked.Increment(ref _next) % (uint)hosts.Length);
+        for (int i = 0; i < hosts.Length; i++)
+        {
+            ReplicaHost host = hosts[(start + i) % hosts.Length];
+            long covered = host.CoveredUntil;
+            if (host.Role == ReplicaRole.Standby && covered != 0 && covered >= oldest && covered >= lastWrite)
+            {
+                return host;
+            }
+        }
+
+        return null;
+    }
+
+    public ValueTask DisposeAsync() => Monitor.DisposeAsync();
+}

@@ -1,0 +1,54 @@
+using Npgsql;
+
+namespace PlProxy.Client.Connections;
+
+/// <summary>
+/// One host of a replicated partition as the standby monitor last saw it: its role, how far its replay has come, and
+/// its own pool (with the partition's cap) for the reads sent to it. Written by the monitor, read by calls.
+/// </summary>
+internal sealed class ReplicaHost(string endpoint, NpgsqlDataSource pool, PartitionGate? gate)
+{
+    private int _role; // ReplicaRole
+    private long _coveredUntil;
+    private long _replayLsn;
+
+    /// <summary><c>host:port</c>.</summary>
+    public string Endpoint { get; } = endpoint;
+
+    /// <summary>The pool of this host alone: reads sent to it as a standby, and the monitor's checks.</summary>
+    public NpgsqlDataSource Pool { get; } = pool;
+
+    /// <summary>The pool's gate, where the partition's connections are capped.</summary>
+    public PartitionGate? Gate { get; } = gate;
+
+    /// <summary>Its role at the last check (unknown before the first, down when the check failed).</summary>
+    public ReplicaRole Role
+    {
+        get => (ReplicaRole)Volatile.Read(ref _role);
+        set => Volatile.Write(ref _role, (int)value);
+    }
+
+    /// <summary>
+    /// For a standby, a time (<see cref="System.Diagnostics.Stopwatch"/> ticks) such that every transaction the primary
+    /// had committed by then is replayed here; 0 when not known. Its staleness at any later moment is at most the time since.
+    /// </summary>
+    public long CoveredUntil
+    {
+        get => Volatile.Read(ref _coveredUntil);
+        set => Volatile.Write(ref _coveredUntil, value);
+    }
+
+    /// <summary>Its WAL position at the last check: replayed (a standby) or inserted (the primary).</summary>
+    public ulong Lsn
+    {
+        get => (ulong)Volatile.Read(ref _replayLsn);
+        set => Volatile.Write(ref _replayLsn, (long)value);
+    }
+
+    /// <summary>Marks the host down until its next successful check (a read sent to it could not reach it).</summary>
+    public void MarkDown()
+    {
+        Role = ReplicaRole.Down;
+        CoveredUntil = 0;
+    }
+}

@@ -1,0 +1,17 @@
+namespace PlProxy.Client.Connections;
+
+/// <summary>What the standby monitor last saw a host of a replicated partition to be.</summary>
+internal enum ReplicaRole
+{
+    /// <summary>Not checked yet.</summary>
+    Unknown,
+
+    /// <summary>Not in recovery: the primary, which takes the writes.</summary>
+    Primary,
+
+    /// <summary>In recovery: a standby replaying the primary's WAL.</summary>
+    Standby,
+
+    /// <summary>Its last check (or a read sent to it) could not reach it.</summary>
+    Down,
+}

@@ -1,0 +1,147 @@
+using System.Diagnostics;
+using PlProxy.Client.Configuration;
+using PlProxy.Client.Hashing;
+
+namespace PlProxy.Client.IntegrationTests.Replication;
+
+/// <summary>
+/// Calls marked [ReadFromStandby] on partitions whose strings name a primary and a streaming-replication standby:
+/// where they run (asked of the server that ran them), what a stopped or late standby changes, and read-your-writes.
+/// </summary>
+public sealed class StandbyReadTests(StandbyFixture fixture) : IClassFixture<StandbyFixture>
+{
+    private static long _ids = 1000;
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task MarkedCalls_OnFreshStandbys_RunThereInEveryShapeAndUnmarkedCallsRunOnThePrimary()
+    {
+        using PlProxyDataSource source = Source(fixture.Fresh, fixture.Fresh);
+        IReplicatedRows rows = source.CreateProxy<IReplicatedRows>();
+        await UntilAsync(async () => (await rows.ReadAsync(Key(0), 0, Token)).InRecovery, "a read on the standby");
+
+        for (int i = 0; i < 20; i++)
+        {
+            string key = Key(i % 2, i);
+            long id = Interlocked.Increment(ref _ids);
+            Assert.Equal(id, await rows.WriteAsync(key, id, Token));
+            Assert.Equal(new ServedRead(false, fixture.Primary.Port, true), await rows.ReadFromPrimaryAsync(key, id, Token));
+            ServedRead read = await rows.ReadAsync(key, -5, Token);
+            Assert.Equal(new ServedRead(true, fixture.Fresh.Port, false), read);
+        }
+
+        Assert.All(await rows.ReadEverywhereAsync("k", Token), r => Assert.Equal(new ServedRead(true, fixture.Fresh.Port, true), r));
+        Assert.Equal(new ServedRead(true, fixture.Fresh.Port, true), await rows.ReadAnywhereAsync("k", Token));
+    }
+
+    [Fact]
+    public async Task MarkedCalls_WhenTheStandbyStops_GoToThePrimaryWithoutFailing()
+    {
+        using PlProxyDataSource source = Source(fixture.Fresh, fixture.Fresh);
+        IReplicatedRows rows = source.CreateProxy<IReplicatedRows>();
+        await UntilAsync(async () => (await rows.ReadAsync(Key(0), 0, Token)).InRecovery, "a read on the standby");
+
+        await fixture.Fresh.StopAsync(Token);
+        try
+        {
+            for (int i = 0; i < 40; i++)
+            {
+                Assert.Equal(new ServedRead(false, fixture.Primary.Port, false), await rows.ReadAsync(Key(i % 2, i), -5, Token)); // the first ones may still pick the standby: each falls back
+            }
+        }
+        finally
+        {
+            await fixture.Fresh.RestartAsync(Token);
+        }
+
+        await UntilAsync(async () => (await rows.ReadAsync(Key(0), 0, Token)).InRecovery, "the restarted standby read again");
+    }
+
+    [Fact]
+    public async Task MarkedCalls_WithAStandbyThreeSecondsLate_GoToThePrimaryWhileTheOtherPartitionKeepsItsStandby()
+    {
+        using PlProxyDataSource source = Source(fixture.Fresh, fixture.Late, lag: TimeSpan.FromSeconds(1));
+        IReplicatedRows rows = source.CreateProxy<IReplicatedRows>();
+        // While the primary is idle, the late standby has applied everything: it is fresh.
+        await UntilAsync(async () => (await rows.ReadAsync(Key(1), 0, Token)).InRecovery, "partition 1's reads on its late standby while nothing is written");
+
+        using var writing = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        Task writer = fixture.WriteContinuouslyAsync(writing.Token);
+        try
+        {
+            var waited = Stopwatch.StartNew();
+            await UntilAsync(async () => !(await rows.ReadAsync(Key(1), 0, Token)).InRecovery, "partition 1's reads on the primary");
+            TestContext.Current.TestOutputHelper?.WriteLine($"partition 1 read from its primary after {waited.ElapsedMilliseconds} ms of writes");
+
+            for (int i = 0; i < 20; i++)
+            {
+                Assert.Equal(new ServedRead(true, fixture.Fresh.Port, false), await rows.ReadAsync(Key(0, i), -5, Token));
+                Assert.Equal(new ServedRead(false, fixture.Primary.Port, false), await rows.ReadAsync(Key(1, i), -5, Token));
+            }
+        }
+        finally
+        {
+            await writing.CancelAsync();
+            await writer.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
+        }
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task WriteThenRead_AgainstAStandbyHalfASecondLate_IsNeverStaleWithReadYourWritesAndOftenStaleWithout(bool readYourWrites)
+    {
+        using PlProxyDataSource source = Source(fixture.Behind, fixture.Behind, lag: TimeSpan.FromSeconds(2), readYourWrites: readYourWrites);
+        IReplicatedRows rows = source.CreateProxy<IReplicatedRows>();
+        await UntilAsync(async () => (await rows.ReadAsync(Key(1), 0, Token)).InRecovery, "a read on the standby");
+
+        int stale = 0;
+        int onStandby = 0;
+        const int Pairs = 2000;
+        for (int i = 0; i < Pairs; i++)
+        {
+            string key = Key(0, i);
+            long id = Interlocked.Increment(ref _ids);
+            await rows.WriteAsync(key, id, Token);
+            ServedRead read = await rows.ReadAsync(key, id, Token);
+            stale += read.Found ? 0 : 1;
+            onStandby += read.InRecovery ? 1 : 0;
+        }
+
+        // The partition nobody wrote to through this data source keeps reading from its standby either way.
+        Assert.True((await rows.ReadAsync(Key(1), 0, Token)).InRecovery);
+        TestContext.Current.TestOutputHelper?.WriteLine($"read-your-writes {readYourWrites}: {stale} stale of {Pairs}, {onStandby} read on the standby");
+        if (readYourWrites)
+        {
+            Assert.Equal(0, stale);
+        }
+        else
+        {
+            Assert.True(stale > Pairs / 2, $"only {stale} of {Pairs} reads were stale: the test would not show read-your-writes at work");
+        }
+    }
+
+    private PlProxyDataSource Source(Testing.LocalPostgresServer standby0, Testing.LocalPostgresServer standby1, TimeSpan? lag = null, bool readYourWrites = false) =>
+        PlProxyDataSource.Create(new PlProxyOptions().AddCluster("replicated", cluster =>
+        {
+            cluster.Partitions.Add(fixture.Partition("rp0", standby0));
+            cluster.Partitions.Add(fixture.Partition("rp1", standby1));
+            cluster.MaxStandbyLag = lag ?? TimeSpan.FromSeconds(1);
+            cluster.StandbyCheckInterval = TimeSpan.FromMilliseconds(100);
+            cluster.ReadYourWrites = readYourWrites;
+        }));
+
+    private static string Key(int partition, int salt = 0) =>
+        Enumerable.Range(salt * 100, 100_000).Select(i => $"k{i}").First(k => Partitions.IndexOf(PgHash.HashText(k), 2) == partition);
+
+    private static async Task UntilAsync(Func<Task<bool>> condition, string what)
+    {
+        var waited = Stopwatch.StartNew();
+        while (!await condition())
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(10), $"no {what} within 10 s");
+            await Task.Delay(50, Token);
+        }
+    }
+}
