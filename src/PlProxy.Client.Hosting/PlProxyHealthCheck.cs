@@ -3,7 +3,10 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace PlProxy.Client.Hosting;
 
-/// <summary>Each partition database of the serving clusters: reachable (<c>select 1</c> within the timeout) and its circuit closed.</summary>
+/// <summary>
+/// Each partition database of the serving clusters: reachable (<c>select 1</c> within the timeout) and its circuit
+/// closed; for a partition with standbys, each host's role and staleness in the data (<c>cluster/partition/hosts</c>).
+/// </summary>
 internal sealed class PlProxyHealthCheck(IServiceProvider services, object? serviceKey, TimeSpan timeout) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
@@ -16,6 +19,11 @@ internal sealed class PlProxyHealthCheck(IServiceProvider services, object? serv
         {
             string key = $"{partition.Cluster}/{partition.Partition}";
             data[key] = partition.Failure ?? "ok";
+            if (partition.Standbys is { } standbys)
+            {
+                data[$"{key}/hosts"] = standbys;
+            }
+
             if (partition.Failure is not null)
             {
                 failures.Add($"{key} ({partition.Database}): {partition.Failure}");

@@ -56,6 +56,40 @@ public sealed class EmittedCodeTests
     }
 
     [Fact]
+    public void ReadFromStandby_OnAMethodOrItsInterface_IsWrittenForEachMethodItCovers()
+    {
+        GeneratorHarness.Result result = GeneratorHarness.Run("""
+            using System.Threading.Tasks;
+            using PlProxy.Client;
+
+            [ReadFromStandby]
+            [PlProxy("CLUSTER 'userdb';")]
+            public interface IReports
+            {
+                [PlProxy("RUN ON hashtext(username);")]
+                Task<decimal?> GetBalanceAsync(string username);
+            }
+
+            [PlProxy("CLUSTER 'userdb';")]
+            public interface IAccounts
+            {
+                [ReadFromStandby]
+                [PlProxy("RUN ON hashtext(username);")]
+                Task<decimal?> PeekAsync(string username);
+
+                [PlProxy("RUN ON hashtext(username);")]
+                Task<decimal?> DebitAsync(string username);
+            }
+            """);
+
+        Assert.Empty(result.GeneratorDiagnostics);
+        Assert.Empty(result.Output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(result.GeneratedSource, @"ReadFromStandby = true,"));
+        string debit = result.GeneratedSource[result.GeneratedSource.IndexOf("FunctionName = \"debit\"", StringComparison.Ordinal)..];
+        Assert.DoesNotContain("ReadFromStandby", debit[..debit.IndexOf("});", StringComparison.Ordinal)], StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ReturnPgType_NamesTheTypeTheResultIsReadAs()
     {
         GeneratorHarness.Result result = GeneratorHarness.Run("""

@@ -25,6 +25,9 @@ internal sealed record ClusterDefinition(
     bool CoalesceCalls,
     int MaxCallsPerRoundTrip,
     TimeSpan? LongCallThreshold,
+    TimeSpan MaxStandbyLag,
+    TimeSpan StandbyCheckInterval,
+    bool ReadYourWrites,
     PlProxyPooler Pooler,
     ClusterDefinition.RetryDefinition Retry,
     ClusterDefinition.CircuitBreakerDefinition CircuitBreaker)
@@ -46,6 +49,9 @@ internal sealed record ClusterDefinition(
         options.CoalesceCalls,
         options.MaxCallsPerRoundTrip,
         options.LongCallThreshold,
+        options.MaxStandbyLag,
+        options.StandbyCheckInterval,
+        options.ReadYourWrites,
         options.Pooler,
         new RetryDefinition(options.Retry.MaxRetryAttempts, options.Retry.Delay),
         new CircuitBreakerDefinition(options.CircuitBreaker.Enabled, options.CircuitBreaker.FailureRatio, options.CircuitBreaker.MinimumThroughput, options.CircuitBreaker.SamplingDuration, options.CircuitBreaker.BreakDuration));

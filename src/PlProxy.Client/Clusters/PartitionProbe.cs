@@ -4,8 +4,12 @@ using Polly.CircuitBreaker;
 
 namespace PlProxy.Client.Clusters;
 
-/// <summary>The health of one partition database of a serving cluster: null <c>Failure</c> when it answered.</summary>
-internal sealed record PartitionHealth(string Cluster, int Partition, string Database, string? Failure);
+/// <summary>
+/// The health of one partition database of a serving cluster: null <c>Failure</c> when it answered; for a partition
+/// with standbys, each host as the standby monitor last saw it (<c>Standbys</c>; a standby down or late fails nothing:
+/// reads then go to the primary).
+/// </summary>
+internal sealed record PartitionHealth(string Cluster, int Partition, string Database, string? Failure, string? Standbys = null);
 
 /// <summary>
 /// Asks every partition database of the clusters serving now for <c>select 1</c>, all at once and each within a
@@ -47,7 +51,7 @@ internal static class PartitionProbe
     private static async Task<PartitionHealth> ProbeAsync(ClusterSnapshot cluster, int connection, TimeSpan timeout, CancellationToken cancellationToken)
     {
         NpgsqlDataSource pool = cluster.DataSource(connection);
-        var health = new PartitionHealth(cluster.Layout.Name, cluster.Layout.FirstPartitionOf(connection), DatabaseName.Of(pool), null);
+        var health = new PartitionHealth(cluster.Layout.Name, cluster.Layout.FirstPartitionOf(connection), DatabaseName.Of(pool), null, Describe(cluster.ReplicasOf(connection)));
         if (cluster.Breakers.ElementAtOrDefault(connection)?.CircuitState is CircuitState.Open or CircuitState.Isolated)
         {
             return health with { Failure = "circuit open: the partition failed repeatedly, calls to it fail fast" };
@@ -74,6 +78,15 @@ internal static class PartitionProbe
             return health with { Failure = e.Message };
         }
     }
+
+    // "127.0.0.1:5432 primary; 127.0.0.1:5433 standby, 0.012 s stale; 127.0.0.1:5434 down".
+    private static string? Describe(PartitionReplicas? replicas) =>
+        replicas is null ? null : string.Join("; ", replicas.Hosts.Select(h => h.Role switch
+        {
+            ReplicaRole.Standby when h.CoveredUntil != 0 => $"{h.Endpoint} standby, {System.Diagnostics.Stopwatch.GetElapsedTime(h.CoveredUntil).TotalSeconds.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture)} s stale",
+            ReplicaRole.Standby => $"{h.Endpoint} standby, staleness not known yet",
+            var role => $"{h.Endpoint} {role.ToString().ToLowerInvariant()}",
+        }));
 
     private static async Task SelectOneAsync(NpgsqlDataSource pool, CancellationToken cancellationToken)
     {

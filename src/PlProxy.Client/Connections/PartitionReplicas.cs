@@ -68,18 +68,34 @@ internal sealed class PartitionReplicas : IAsyncDisposable
         long oldest = now - (long)(maxLag.TotalSeconds * Stopwatch.Frequency);
         long lastWrite = readYourWrites ? LastWrite : 0;
         ReplicaHost[] hosts = Hosts;
-        int start = (int)(Interlocked.Increment(ref _next) % (uint)hosts.Length);
-        for (int i = 0; i < hosts.Length; i++)
+        int fresh = 0;
+        foreach (ReplicaHost host in hosts)
         {
-            ReplicaHost host = hosts[(start + i) % hosts.Length];
-            long covered = host.CoveredUntil;
-            if (host.Role == ReplicaRole.Standby && covered != 0 && covered >= oldest && covered >= lastWrite)
+            fresh += IsFresh(host, oldest, lastWrite) ? 1 : 0;
+        }
+
+        if (fresh == 0)
+        {
+            return null;
+        }
+
+        // The fresh ones in turn: the n-th read goes to the (n mod fresh)-th of them.
+        int turn = (int)(Interlocked.Increment(ref _next) % (uint)fresh);
+        foreach (ReplicaHost host in hosts)
+        {
+            if (IsFresh(host, oldest, lastWrite) && turn-- == 0)
             {
                 return host;
             }
         }
 
-        return null;
+        return null; // a host went stale between the two passes
+    }
+
+    private static bool IsFresh(ReplicaHost host, long oldest, long lastWrite)
+    {
+        long covered = host.CoveredUntil;
+        return host.Role == ReplicaRole.Standby && covered != 0 && covered >= oldest && covered >= lastWrite;
     }
 
     public ValueTask DisposeAsync() => Monitor.DisposeAsync();

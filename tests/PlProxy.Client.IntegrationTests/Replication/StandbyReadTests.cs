@@ -36,6 +36,40 @@ public sealed class StandbyReadTests(StandbyFixture fixture) : IClassFixture<Sta
     }
 
     [Fact]
+    public async Task MarkedCalls_OnAPartitionWithTwoFreshStandbys_AreSpreadOverBothAndTheHealthCheckShowsEachHost()
+    {
+        string libpq = $"host={fixture.Primary.Host},{fixture.Fresh.Host},{fixture.Behind.Host} port={fixture.Primary.Port},{fixture.Fresh.Port},{fixture.Behind.Port} dbname=rp0 user=postgres connect_timeout=2";
+        using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxyOptions().AddCluster("replicated", cluster =>
+        {
+            cluster.Partitions.Add(libpq); // libpq's form, as a proxy database gives it
+            cluster.Partitions.Add(fixture.Partition("rp1", fixture.Fresh));
+            cluster.MaxStandbyLag = TimeSpan.FromSeconds(2);
+            cluster.StandbyCheckInterval = TimeSpan.FromMilliseconds(100);
+        }));
+        IReplicatedRows rows = source.CreateProxy<IReplicatedRows>();
+        await UntilAsync(async () => (await rows.ReadAsync(Key(0), 0, Token)).Port == fixture.Behind.Port, "a read on the second standby");
+
+        var ports = new Dictionary<int, int>();
+        for (int i = 0; i < 200; i++)
+        {
+            ServedRead read = await rows.ReadAsync(Key(0, i), -5, Token);
+            Assert.True(read.InRecovery);
+            ports[read.Port] = ports.GetValueOrDefault(read.Port) + 1;
+        }
+
+        TestContext.Current.TestOutputHelper?.WriteLine($"200 reads: {string.Join(", ", ports.Select(p => $"{p.Value} on {p.Key}"))}");
+        Assert.InRange(ports.GetValueOrDefault(fixture.Fresh.Port), 70, 130);
+        Assert.InRange(ports.GetValueOrDefault(fixture.Behind.Port), 70, 130);
+
+        IReadOnlyList<Clusters.PartitionHealth> health = await source.CheckPartitionsAsync(TimeSpan.FromSeconds(5), Token);
+        Clusters.PartitionHealth first = Assert.Single(health, h => h.Partition == 0);
+        Assert.Null(first.Failure);
+        Assert.Contains($"{fixture.Primary.Host}:{fixture.Primary.Port} primary", first.Standbys, StringComparison.Ordinal);
+        Assert.Matches($@"{fixture.Fresh.Port} standby, \d+\.\d+ s stale", first.Standbys);
+        Assert.Matches($@"{fixture.Behind.Port} standby, \d+\.\d+ s stale", first.Standbys);
+    }
+
+    [Fact]
     public async Task MarkedCalls_WhenTheStandbyStops_GoToThePrimaryWithoutFailing()
     {
         using PlProxyDataSource source = Source(fixture.Fresh, fixture.Fresh);

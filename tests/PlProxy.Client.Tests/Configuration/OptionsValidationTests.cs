@@ -110,6 +110,18 @@ public sealed class OptionsValidationTests
             })),
             StringComparison.Ordinal);
 
+    [Theory]
+    [InlineData(0, 100, "MaxStandbyLag of cluster 'userdb' must be positive")]
+    [InlineData(1000, 0, "StandbyCheckInterval of cluster 'userdb' must be positive and shorter than MaxStandbyLag")]
+    [InlineData(1000, 1000, "StandbyCheckInterval of cluster 'userdb' must be positive and shorter than MaxStandbyLag")]
+    public void InvalidStandbySettings_AreRefusedNamingTheClusterAndTheSetting(int lagMilliseconds, int intervalMilliseconds, string message) =>
+        Assert.Contains(message, Refusal(o => o.AddCluster("userdb", c =>
+        {
+            c.Partitions.Add("Host=a,b");
+            c.MaxStandbyLag = TimeSpan.FromMilliseconds(lagMilliseconds);
+            c.StandbyCheckInterval = TimeSpan.FromMilliseconds(intervalMilliseconds);
+        })), StringComparison.Ordinal);
+
     [Fact]
     public void InvalidProxyDatabaseClusterSettings_AreRefusedNamingThem() =>
         Assert.Contains(

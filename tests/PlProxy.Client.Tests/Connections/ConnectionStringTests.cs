@@ -36,6 +36,50 @@ public sealed class ConnectionStringTests
     public void Form_IsLibpqOnlyWhenSemicolonsSeparateNoPairs(string connectionString, bool libpq) =>
         Assert.Equal(libpq, LibpqConnectionString.IsLibpq(connectionString));
 
+    [Theory]
+    [InlineData("host=db0a,db0b port=5432,5433 dbname=users", "db0a:5432,db0b:5433", 5432)]
+    [InlineData("host=db0a,db0b port=6000 dbname=users", "db0a,db0b", 6000)]
+    [InlineData("host=db0a,db0b dbname=users", "db0a,db0b", 5432)]
+    [InlineData("port=5432,5433 host=db0a,::1 dbname=users", "db0a:5432,[::1]:5433", 5432)]
+    public void LibpqHostList_IsReadAsLibpqPairsHostsWithPorts(string connectionString, string host, int port)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(ConnectionStrings.ToNpgsql(connectionString));
+
+        Assert.Equal((host, port, "users"), (builder.Host, builder.Port, builder.Database));
+    }
+
+    [Theory]
+    [InlineData("host=a,b,c port=1,2 dbname=d", "gives 2 ports for 3 hosts")]
+    [InlineData("host=a,b port=1,x dbname=d", "The value of libpq keyword 'port' is invalid")]
+    public void LibpqHostList_WithPortsThatDoNotMatch_IsRefusedAsLibpqRefusesIt(string connectionString, string expected) =>
+        Assert.Contains(expected, Assert.Throws<ArgumentException>(() => ConnectionStrings.ToNpgsql(connectionString)).Message, StringComparison.Ordinal);
+
+    [Fact]
+    public void SeveralHosts_GoToThePrimaryAndRecheckRolesEverySecondUnlessTheStringSaysOtherwise()
+    {
+        var replicated = new NpgsqlConnectionStringBuilder(ConnectionStrings.ForPartition("host=a,b port=1,2 dbname=d", new PartitionConnectionSettings()));
+        var chosen = new NpgsqlConnectionStringBuilder(ConnectionStrings.ForPartition("Host=a:1,b:2;Database=d;Target Session Attributes=prefer-standby;Host Recheck Seconds=7", new PartitionConnectionSettings()));
+        var single = new NpgsqlConnectionStringBuilder(ConnectionStrings.ForPartition("Host=a;Database=d", new PartitionConnectionSettings()));
+
+        Assert.Equal(("primary", 1), (replicated.TargetSessionAttributes, replicated.HostRecheckSeconds));
+        Assert.Equal(("prefer-standby", 7), (chosen.TargetSessionAttributes, chosen.HostRecheckSeconds));
+        Assert.Null(single.TargetSessionAttributes);
+    }
+
+    [Fact]
+    public void SeveralHosts_SplitIntoOneStringPerHostKeepingEverythingElse()
+    {
+        (string Endpoint, string ConnectionString)[] hosts = PartitionHosts.Split("Host=a:1,[::1]:2,c;Port=5;Database=d;Username=u;Target Session Attributes=primary;Timeout=3");
+
+        Assert.Equal(["a:1", "[::1]:2", "c:5"], hosts.Select(h => h.Endpoint));
+        Assert.All(hosts, h =>
+        {
+            var builder = new NpgsqlConnectionStringBuilder(h.ConnectionString);
+            Assert.Equal(("d", "u", 3, null), (builder.Database, builder.Username, builder.Timeout, builder.TargetSessionAttributes));
+            Assert.DoesNotContain(",", builder.Host, StringComparison.Ordinal);
+        });
+    }
+
     [Fact]
     public void NpgsqlForm_KeepsItsValues()
     {
