@@ -18,6 +18,34 @@ public sealed class LocalPostgresServerTests
     }
 
     [Fact]
+    public async Task StartStandbyAsync_ReplaysThePrimaryReadOnlyAndPromoteAsyncMakesItTakeWrites()
+    {
+        CancellationToken token = TestContext.Current.CancellationToken;
+        await using LocalPostgresServer primary = await LocalPostgresServer.StartAsync(cancellationToken: token);
+        await primary.CreateDatabaseAsync("part0", cancellationToken: token);
+        await primary.ExecuteAsync("part0", "create table t (n int)", token);
+        await using LocalPostgresServer standby = await primary.StartStandbyAsync(cancellationToken: token);
+        await primary.ExecuteAsync("part0", "insert into t values (42)", token);
+
+        await using var reads = NpgsqlDataSource.Create(standby.ConnectionString("part0"));
+        object? seen = null;
+        for (int i = 0; i < 200 && seen is null; i++)
+        {
+            await using NpgsqlCommand select = reads.CreateCommand("select n from t where pg_is_in_recovery()");
+            seen = await select.ExecuteScalarAsync(token);
+            await Task.Delay(seen is null ? 25 : 0, token);
+        }
+
+        PostgresException refused = await Assert.ThrowsAsync<PostgresException>(() => standby.ExecuteAsync("part0", "insert into t values (1)", token));
+        await standby.PromoteAsync(token);
+        await standby.ExecuteAsync("part0", "insert into t values (43)", token);
+
+        Assert.Equal(42, seen);
+        Assert.Equal(PostgresErrorCodes.ReadOnlySqlTransaction, refused.SqlState);
+        Assert.NotEqual(primary.Port, standby.Port);
+    }
+
+    [Fact]
     public async Task DisposeAsync_StopsTheServerAndDeletesItsDataDirectory()
     {
         LocalPostgresServer server = await LocalPostgresServer.StartAsync(cancellationToken: TestContext.Current.CancellationToken);
