@@ -65,47 +65,65 @@ public sealed class LocalPostgresServer : IAsyncDisposable
         // Only Unix runs servers as another user here; on Windows PostgreSQL handles an administrator itself.
         string? runAs = Environment.IsPrivilegedProcess && !OperatingSystem.IsWindows() ? options.OsUserWhenRoot : null;
 
-        string root = Directory.CreateTempSubdirectory(DataDirectoryPrefix).FullName;
+        string root = await CreateRootAsync(runAs, cancellationToken).ConfigureAwait(false);
         try
         {
-            if (runAs is not null && !OperatingSystem.IsWindows())
-            {
-                // The server's OS user must own its directory and be able to reach it.
-                File.SetUnixFileMode(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-                    | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
-                await OsProcess.RunCheckedAsync("chown", [runAs, root], runAs: null, CommandTimeout, cancellationToken).ConfigureAwait(false);
-            }
-
             await OsProcess.RunCheckedAsync(
                 Path.Combine(binDirectory, "initdb"),
                 ["-D", Path.Combine(root, "data"), "-A", "trust", "-U", Superuser, "-E", "UTF8", "--locale=C", "--no-sync"],
                 runAs, CommandTimeout, cancellationToken).ConfigureAwait(false);
-
-            // A port picked free can be taken before the server binds it; try a few.
-            Exception? lastFailure = null;
-            for (int attempt = 0; attempt < 3; attempt++)
-            {
-                int port = OsProcess.FreeLoopbackPort();
-                var server = new LocalPostgresServer(binDirectory, root, port, runAs);
-                try
-                {
-                    await server.StartServerAsync(options, cancellationToken).ConfigureAwait(false);
-                    server._options = options;
-                    return server;
-                }
-                catch (InvalidOperationException e)
-                {
-                    lastFailure = e;
-                }
-            }
-
-            throw new InvalidOperationException($"The local PostgreSQL server in '{root}' did not start: {lastFailure?.Message}", lastFailure);
+            return await StartOnFreePortAsync(binDirectory, root, runAs, options, cancellationToken).ConfigureAwait(false);
         }
         catch
         {
             DeleteDirectory(root);
             throw;
         }
+    }
+
+    // A fresh directory for a server's data and log, owned by the OS user the server runs as.
+    private static async Task<string> CreateRootAsync(string? runAs, CancellationToken cancellationToken)
+    {
+        string root = Directory.CreateTempSubdirectory(DataDirectoryPrefix).FullName;
+        if (runAs is not null && !OperatingSystem.IsWindows())
+        {
+            // The server's OS user must own its directory and be able to reach it.
+            File.SetUnixFileMode(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
+            try
+            {
+                await OsProcess.RunCheckedAsync("chown", [runAs, root], runAs: null, CommandTimeout, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                DeleteDirectory(root);
+                throw;
+            }
+        }
+
+        return root;
+    }
+
+    // Starts the data directory in root on a port picked free (one can be taken before the server binds it: a few tries).
+    private static async Task<LocalPostgresServer> StartOnFreePortAsync(string binDirectory, string root, string? runAs, LocalPostgresOptions options, CancellationToken cancellationToken)
+    {
+        Exception? lastFailure = null;
+        for (int attempt = 0; attempt < 3; attempt++)
+        {
+            var server = new LocalPostgresServer(binDirectory, root, OsProcess.FreeLoopbackPort(), runAs);
+            try
+            {
+                await server.StartServerAsync(options, cancellationToken).ConfigureAwait(false);
+                server._options = options;
+                return server;
+            }
+            catch (InvalidOperationException e)
+            {
+                lastFailure = e;
+            }
+        }
+
+        throw new InvalidOperationException($"The local PostgreSQL server in '{root}' did not start: {lastFailure?.Message}", lastFailure);
     }
 
     /// <summary>A connection string for <paramref name="database"/> as the superuser over loopback TCP.</summary>
@@ -200,38 +218,14 @@ public sealed class LocalPostgresServer : IAsyncDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed != 0, this);
         options ??= _options;
-        string root = Directory.CreateTempSubdirectory(DataDirectoryPrefix).FullName;
+        string root = await CreateRootAsync(_runAs, cancellationToken).ConfigureAwait(false);
         try
         {
-            if (_runAs is not null && !OperatingSystem.IsWindows())
-            {
-                File.SetUnixFileMode(root, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
-                    | UnixFileMode.GroupRead | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherExecute);
-                await OsProcess.RunCheckedAsync("chown", [_runAs, root], runAs: null, CommandTimeout, cancellationToken).ConfigureAwait(false);
-            }
-
             await OsProcess.RunCheckedAsync(
                 Path.Combine(BinDirectory, "pg_basebackup"),
                 ["-h", Host, "-p", Port.ToString(System.Globalization.CultureInfo.InvariantCulture), "-U", Superuser, "-D", Path.Combine(root, "data"), "-R", "-X", "stream", "--no-sync", "-c", "fast"],
                 _runAs, CommandTimeout, cancellationToken).ConfigureAwait(false);
-
-            Exception? lastFailure = null;
-            for (int attempt = 0; attempt < 3; attempt++)
-            {
-                var standby = new LocalPostgresServer(BinDirectory, root, OsProcess.FreeLoopbackPort(), _runAs);
-                try
-                {
-                    await standby.StartServerAsync(options, cancellationToken).ConfigureAwait(false);
-                    standby._options = options;
-                    return standby;
-                }
-                catch (InvalidOperationException e)
-                {
-                    lastFailure = e;
-                }
-            }
-
-            throw new InvalidOperationException($"The standby in '{root}' did not start: {lastFailure?.Message}", lastFailure);
+            return await StartOnFreePortAsync(BinDirectory, root, _runAs, options, cancellationToken).ConfigureAwait(false);
         }
         catch
         {

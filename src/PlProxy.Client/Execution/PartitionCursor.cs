@@ -140,7 +140,16 @@ internal sealed class PartitionCursor : IAsyncDisposable
             {
                 if (_finished || Command is null)
                 {
-                    await Reader.DisposeAsync().ConfigureAwait(false);
+                    try
+                    {
+                        await Reader.DisposeAsync().ConfigureAwait(false);
+                    }
+                    catch (Exception e) when (RemoteErrors.Wrap(e, _route, _dataSource, _partition) is { } wrapped)
+                    {
+                        // The statement's end (its commit, for a call on its own) was still to come when the
+                        // connection broke: the call failed, and may have completed.
+                        throw wrapped;
+                    }
                 }
                 else
                 {

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Globalization;
-
 namespace PlProxy.Client.IntegrationTests.Connections;
 
 /// <summary>
@@ -13,40 +10,14 @@ public sealed class FleetTests
     [Fact]
     public async Task SixteenInstances_OnSixtyFourPartitionsOfFourServers_AnswerEveryCallRightWithinTheFormulasConnections()
     {
-        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (string argument in (string[])[Path.Combine(AppContext.BaseDirectory, "Fleet.dll"), "run", "--servers", "4", "--partitions", "64", "--instances", "16", "--callers", "16", "--seconds", "6", "--cap", "2"])
-        {
-            start.ArgumentList.Add(argument);
-        }
+        SampleRun fleet = await SampleRun.RunAsync("fleet", "Fleet.dll", ["run", "--servers", "4", "--partitions", "64", "--instances", "16", "--callers", "16", "--seconds", "6", "--cap", "2"], TimeSpan.FromMinutes(4));
 
-        using Process fleet = Process.Start(start)!;
-        Task<string> output = fleet.StandardOutput.ReadToEndAsync(TestContext.Current.CancellationToken);
-        try
-        {
-            await fleet.WaitForExitAsync(TestContext.Current.CancellationToken).WaitAsync(TimeSpan.FromMinutes(4), TestContext.Current.CancellationToken);
-        }
-        finally
-        {
-            if (!fleet.HasExited)
-            {
-                fleet.Kill(entireProcessTree: true);
-            }
-        }
-
-        string report = await output;
-        TestContext.Current.TestOutputHelper?.WriteLine(report);
-        Assert.Equal(0, fleet.ExitCode);
-        string last = report.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1];
-        Assert.StartsWith("fleet ", last, StringComparison.Ordinal);
-        Dictionary<string, string> fields = last["fleet ".Length..].Trim().Split(' ').Select(f => f.Split('=', 2)).ToDictionary(f => f[0], f => f[1], StringComparer.Ordinal);
-        long Number(string name) => long.Parse(fields[name], CultureInfo.InvariantCulture);
-
-        Assert.True(Number("calls") > 1_000, $"the fleet made only {fields["calls"]} calls");
-        Assert.Equal(0, Number("failed"));
-        Assert.Equal(0, Number("wrong"));
-        Assert.Equal("", fields["errors"]);
-        Assert.Equal(0, Number("samples_refused"));
-        Assert.Equal(512, Number("formula"));
-        Assert.InRange(Number("most_connections_per_server"), 1, 512);
+        Assert.True(fleet["calls"] > 1_000, $"the fleet made only {fleet.Text("calls")} calls");
+        Assert.Equal(0, fleet["failed"]);
+        Assert.Equal(0, fleet["wrong"]);
+        Assert.Equal("", fleet.Text("errors"));
+        Assert.Equal(0, fleet["samples_refused"]);
+        Assert.Equal(512, fleet["formula"]);
+        Assert.InRange(fleet["most_connections_per_server"], 1, 512);
     }
 }
