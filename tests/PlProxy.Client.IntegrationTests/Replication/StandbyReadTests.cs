@@ -38,6 +38,44 @@ public sealed class StandbyReadTests(StandbyFixture fixture) : IClassFixture<Sta
     [Fact]
     public async Task MarkedCalls_OnAPartitionWithTwoFreshStandbys_AreSpreadOverBothAndTheHealthCheckShowsEachHost()
     {
+        var lags = new System.Collections.Concurrent.ConcurrentBag<(int Port, double Seconds)>();
+        var reads = new System.Collections.Concurrent.ConcurrentBag<(string Target, int Port)>();
+        using var listener = new System.Diagnostics.Metrics.MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == Telemetry.TelemetryNames.SourceName && instrument.Name is Telemetry.TelemetryNames.StandbyLag or Telemetry.TelemetryNames.StandbyReads)
+            {
+                l.EnableMeasurementEvents(instrument);
+            }
+        };
+        static (string? Target, int Port, string? Database) Tags(ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            (string? target, int port, string? database) = (null, 0, null);
+            foreach (KeyValuePair<string, object?> tag in tags)
+            {
+                target = tag.Key == Telemetry.TelemetryNames.ReadTarget ? (string?)tag.Value : target;
+                port = tag.Key == Telemetry.TelemetryNames.ServerPort ? (int)tag.Value! : port;
+                database = tag.Key == Telemetry.TelemetryNames.DbNamespace ? (string?)tag.Value : database;
+            }
+
+            return (target, port, database);
+        }
+
+        listener.SetMeasurementEventCallback<double>((_, value, tags, _) =>
+        {
+            if (Tags(tags) is { Database: "rp0" } where)
+            {
+                lags.Add((where.Port, value));
+            }
+        });
+        listener.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        {
+            if (Tags(tags) is { Database: "rp0", Target: { } target } where)
+            {
+                reads.Add((target, where.Port));
+            }
+        });
+        listener.Start();
         string libpq = $"host={fixture.Primary.Host},{fixture.Fresh.Host},{fixture.Behind.Host} port={fixture.Primary.Port},{fixture.Fresh.Port},{fixture.Behind.Port} dbname=rp0 user=postgres connect_timeout=2";
         using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxyOptions().AddCluster("replicated", cluster =>
         {
@@ -60,6 +98,11 @@ public sealed class StandbyReadTests(StandbyFixture fixture) : IClassFixture<Sta
         TestContext.Current.TestOutputHelper?.WriteLine($"200 reads: {string.Join(", ", ports.Select(p => $"{p.Value} on {p.Key}"))}");
         Assert.InRange(ports.GetValueOrDefault(fixture.Fresh.Port), 70, 130);
         Assert.InRange(ports.GetValueOrDefault(fixture.Behind.Port), 70, 130);
+
+        Assert.True(reads.Count(r => r == ("standby", fixture.Fresh.Port)) >= 70, "reads counted on the first standby");
+        Assert.True(reads.Count(r => r == ("standby", fixture.Behind.Port)) >= 70, "reads counted on the second standby");
+        Assert.Contains(lags, l => l.Port == fixture.Fresh.Port && l.Seconds is >= 0 and < 2);
+        Assert.Contains(lags, l => l.Port == fixture.Behind.Port && l.Seconds is >= 0 and < 2);
 
         IReadOnlyList<Clusters.PartitionHealth> health = await source.CheckPartitionsAsync(TimeSpan.FromSeconds(5), Token);
         Clusters.PartitionHealth first = Assert.Single(health, h => h.Partition == 0);
