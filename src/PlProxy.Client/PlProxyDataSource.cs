@@ -143,6 +143,9 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
             cancellationToken);
 
     /// <summary>Every partition database of the clusters serving now, asked for <c>select 1</c> (the hosting package's health check).</summary>
+    /// <summary>What generated proxies call through (tests build proxy methods at run time with it).</summary>
+    internal ProxyExecutor Proxies => _proxyExecutor;
+
     internal Task<IReadOnlyList<PartitionHealth>> CheckPartitionsAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
         PartitionProbe.ProbeAsync(_clusters, timeout, cancellationToken);
 

@@ -241,6 +241,23 @@ public sealed class DiagnosticTests
         }
         """;
 
+    [Theory]
+    [InlineData("""[MergeOrder("created_at DESC")] [PlProxy("RUN ON 0;")] Task<IReadOnlyList<Shop.Post>> GetAsync();""", "merges the rows of RUN ON ALL, but this method runs on one partition")]
+    [InlineData("""[MergeOrder("created_at")] [PlProxy("RUN ON ALL;")] Task<PlProxyPartialResult<Shop.Post>> GetAsync();""", "needs a stream or a list of rows")]
+    [InlineData("""[MergeOrder("created_at SIDEWAYS")] [PlProxy("RUN ON ALL;")] IAsyncEnumerable<Shop.Post> GetAsync();""", "cannot be read: 'SIDEWAYS' after 'created_at' is not ASC, DESC")]
+    [InlineData("""[MergeOrder("updated_at")] [PlProxy("RUN ON ALL;")] IAsyncEnumerable<Shop.Post> GetAsync();""", "orders by 'updated_at', which no member of")]
+    [InlineData("""[MergeOrder("tags")] [PlProxy("RUN ON ALL;")] IAsyncEnumerable<Shop.Post> GetAsync();""", "of type 'int[]', which a merge cannot order exactly")]
+    [InlineData("""[MergeOrder("title COLLATE \"en_US\"")] [PlProxy("RUN ON ALL;")] IAsyncEnumerable<Shop.Post> GetAsync();""", "by collation \"en_US\", whose order a merge cannot reproduce")]
+    [InlineData("""[PlProxy("RUN ON ALL;")] IAsyncEnumerable<Shop.Post> GetAsync([Limit] int limit);""", "[Limit] on 'limit' bounds a merged result: give the method [MergeOrder] too")]
+    [InlineData("""[MergeOrder("id")] [PlProxy("RUN ON ALL;")] IAsyncEnumerable<Shop.Post> GetAsync([Limit] string limit);""", "[Limit] on 'limit' must be an int or a long")]
+    public void MergeOrderThatCannotBeExact_IsReportedNamingWhy(string member, string why)
+    {
+        Diagnostic error = Single(Interface(member).Replace("namespace Shop;", "namespace Shop;\npublic sealed record Post(long Id, System.DateTime CreatedAt, string Title, int[] Tags);", StringComparison.Ordinal));
+
+        Assert.True(error.Id == "PLPX0009", $"{error.Id}: {error.GetMessage()}");
+        Assert.Contains(why, error.GetMessage(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void CreateProxyOfAnUnmarkedInterface_IsReportedAtTheCall()
     {

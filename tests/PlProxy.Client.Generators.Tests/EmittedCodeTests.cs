@@ -90,6 +90,32 @@ public sealed class EmittedCodeTests
     }
 
     [Fact]
+    public void MergeOrderAndLimit_AreWrittenOnTheMethodsInfo()
+    {
+        GeneratorHarness.Result result = GeneratorHarness.Run("""
+            using System;
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
+            using PlProxy.Client;
+
+            public sealed record Post(long Id, DateTime CreatedAt);
+
+            [PlProxy("CLUSTER 'userdb';")]
+            public interface IPosts
+            {
+                [MergeOrder("created_at DESC, id")]
+                [PlProxy("RUN ON ALL;")]
+                IAsyncEnumerable<Post> NewestAsync([Limit] int count);
+            }
+            """);
+
+        Assert.Empty(result.GeneratorDiagnostics);
+        Assert.Empty(result.Output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
+        Assert.Contains("MergeOrder = \"created_at DESC, id\",", result.GeneratedSource, StringComparison.Ordinal);
+        Assert.Contains("LimitParameter = \"count\",", result.GeneratedSource, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ReturnPgType_NamesTheTypeTheResultIsReadAs()
     {
         GeneratorHarness.Result result = GeneratorHarness.Run("""

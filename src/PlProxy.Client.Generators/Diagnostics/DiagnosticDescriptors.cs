@@ -20,6 +20,7 @@ internal static class DiagnosticDescriptors
     public const string NonMethodMemberId = "PLPX0006";
     public const string UnsupportedFunctionId = "PLPX0007";
     public const string NoImplementationId = "PLPX0008";
+    public const string UnorderableMergeId = "PLPX0009";
     public const string InternalErrorId = "PLPX9999";
 
     public static readonly DiagnosticDescriptor MisplacedAttribute = Error(MisplacedAttributeId,
@@ -53,6 +54,10 @@ internal static class DiagnosticDescriptors
     public static readonly DiagnosticDescriptor NoImplementation = Error(NoImplementationId,
         "Proxy type without a generated implementation",
         "'{0}' has no generated implementation, so {1}<{0}>() would throw at run time: {2}");
+
+    public static readonly DiagnosticDescriptor UnorderableMerge = Error(UnorderableMergeId,
+        "Merge order that cannot be exact",
+        "'{0}': {1}");
 
     public static readonly DiagnosticDescriptor InternalError = Error(InternalErrorId,
         "PlProxy.Client generator failure",
@@ -90,6 +95,7 @@ internal static class DiagnosticDescriptors
         [NonMethodMemberId] = NonMethodMember,
         [UnsupportedFunctionId] = UnsupportedFunction,
         [NoImplementationId] = NoImplementation,
+        [UnorderableMergeId] = UnorderableMerge,
         [InternalErrorId] = InternalError,
     };
 

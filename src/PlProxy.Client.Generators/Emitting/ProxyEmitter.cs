@@ -111,6 +111,16 @@ internal static class ProxyEmitter
             code.AppendLine("            ReadFromStandby = true,");
         }
 
+        if (method.MergeOrder is { } order)
+        {
+            code.AppendLine($"            MergeOrder = {Literal(order)},");
+        }
+
+        if (method.LimitParameter is { } limit)
+        {
+            code.AppendLine($"            LimitParameter = {Literal(limit)},");
+        }
+
         code.AppendLine("        });");
         if (method.Result is { } result)
         {

@@ -48,7 +48,8 @@ internal sealed record ParameterModel(string Name, string TypeDisplay, string Pg
 /// <param name="Name">The member (property or constructor parameter) name.</param>
 /// <param name="ReadExpression">Reads the value from reader <c>r</c> at ordinal <c>{0}</c>.</param>
 /// <param name="IsConstructorParameter">True when passed to the constructor, false when set as a property.</param>
-internal sealed record ColumnModel(string Name, string ReadExpression, bool IsConstructorParameter);
+/// <param name="TypeDisplay">The member's type, fully qualified (what a merge order may order by).</param>
+internal sealed record ColumnModel(string Name, string ReadExpression, bool IsConstructorParameter, string TypeDisplay = "");
 
 /// <summary>What a method's rows are read as.</summary>
 /// <param name="TypeDisplay">The fully qualified C# type of one result (row), with nullability.</param>
@@ -71,7 +72,9 @@ internal sealed record MethodModel(
     bool Idempotent,
     string? ClusterName,
     bool NotCoalesced = false,
-    bool ReadFromStandby = false);
+    bool ReadFromStandby = false,
+    string? MergeOrder = null,
+    string? LimitParameter = null);
 
 /// <summary>A static hash, cluster or connect function of the interface.</summary>
 /// <param name="SqlName">The name bodies call it by.</param>

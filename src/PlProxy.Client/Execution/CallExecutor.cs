@@ -48,6 +48,16 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
                 }
             }
 
+            if (!done && call.MergeOrder is not null)
+            {
+                await foreach (T row in OrderedMerge.MergeAsync(_partitions, scope.Route!, read, scope.Token).ConfigureAwait(false))
+                {
+                    rows.Add(row);
+                }
+
+                done = true;
+            }
+
             while (!done)
             {
                 FanOutRows<T> part = await FanOut.ReadAllAsync(_partitions, scope.Route!, read, scope.Token).ConfigureAwait(false);
@@ -186,7 +196,9 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
                 yield break;
             }
 
-            await using IAsyncEnumerator<T> enumerator = FanOut.StreamAllAsync(_partitions, scope.Route!, read, scope.Token).GetAsyncEnumerator(scope.Token);
+            await using IAsyncEnumerator<T> enumerator = (call.MergeOrder is null
+                ? FanOut.StreamAllAsync(_partitions, scope.Route!, read, scope.Token)
+                : OrderedMerge.MergeAsync(_partitions, scope.Route!, read, scope.Token)).GetAsyncEnumerator(scope.Token);
             while (true)
             {
                 try

@@ -36,6 +36,9 @@ internal sealed class PartitionCursor : IAsyncDisposable
         }
     }
 
+    /// <summary>The pool the call's part runs on.</summary>
+    public NpgsqlDataSource DataSource => _dataSource;
+
     /// <summary>The database's name, for errors and telemetry (looked up only when one needs it).</summary>
     public string Database => DatabaseName.Of(_dataSource);
 

@@ -65,6 +65,20 @@ internal sealed class RemoteCall
     /// <summary>True when the call only reads and may be served by a fresh standby (<c>[ReadFromStandby]</c>).</summary>
     public bool ReadFromStandby { get; }
 
+    /// <summary>The order the partitions' rows are merged in (<c>[MergeOrder]</c>), or null: rows as they come.</summary>
+    public MergeKey[]? MergeOrder { get; private set; }
+
+    /// <summary>The argument (index) that bounds a merged call's rows in total (<c>[Limit]</c>), or -1.</summary>
+    public int LimitArgument { get; private set; } = -1;
+
+    /// <summary>Sets the merge order and limit argument of a call being built (<c>[MergeOrder]</c>, <c>[Limit]</c>).</summary>
+    public RemoteCall MergedIn(MergeKey[]? order, int limitArgument)
+    {
+        MergeOrder = order;
+        LimitArgument = limitArgument;
+        return this;
+    }
+
     private double _statementMilliseconds;
 
     /// <summary>

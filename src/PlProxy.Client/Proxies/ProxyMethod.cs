@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using PlProxy.Client.Language;
 using PlProxy.Client.Planning;
 
 namespace PlProxy.Client.Proxies;
@@ -27,6 +28,21 @@ public sealed class ProxyMethod
         ArgumentNullException.ThrowIfNull(info);
         ArgumentException.ThrowIfNullOrEmpty(info.FunctionName, nameof(info));
         ArgumentNullException.ThrowIfNull(info.Body, nameof(info));
+        MergeKey[]? order = null;
+        int limit = -1;
+        if (info.MergeOrder is { } text)
+        {
+            order = Language.MergeOrder.Parse(text, out string? error) ?? throw new ArgumentException($"[MergeOrder(\"{text}\")] of {info.FunctionName}: {error}.", nameof(info));
+            if (info.LimitParameter is { } name)
+            {
+                limit = Array.FindIndex(info.Parameters, p => p.Name == name);
+                if (limit < 0)
+                {
+                    throw new ArgumentException($"[Limit] of {info.FunctionName} names '{name}', which is not one of its parameters.", nameof(info));
+                }
+            }
+        }
+
         return new(RemoteCall.Bind(
             info.FunctionName,
             info.InterfaceBody,
@@ -39,6 +55,6 @@ public sealed class ProxyMethod
             [.. info.Functions.Select(f => f.Function)],
             info.Idempotent,
             !info.NotCoalesced,
-            info.ReadFromStandby));
+            info.ReadFromStandby).MergedIn(order, limit));
     }
 }

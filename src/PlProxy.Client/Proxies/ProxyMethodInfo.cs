@@ -45,4 +45,10 @@ public sealed class ProxyMethodInfo
 
     /// <summary>True for a <c>[ReadFromStandby]</c> method (or one of such an interface): its calls may read from a fresh standby.</summary>
     public bool ReadFromStandby { get; init; }
+
+    /// <summary>A <c>[MergeOrder]</c> method's order (<c>created_at DESC, id</c>): the partitions' rows are merged in it.</summary>
+    public string? MergeOrder { get; init; }
+
+    /// <summary>The name of a <c>[MergeOrder]</c> method's <c>[Limit]</c> parameter: the most rows in total.</summary>
+    public string? LimitParameter { get; init; }
 }

@@ -1,0 +1,229 @@
+using System.Runtime.CompilerServices;
+using Npgsql;
+using PlProxy.Client.Language;
+
+namespace PlProxy.Client.Execution;
+
+/// <summary>
+/// A <c>[MergeOrder]</c> call on several databases: each database's rows come in the order, and a k-way merge hands
+/// them out in the order of all of them together, reading each database's rows as they come (one row per database
+/// held: bounded memory). Rows equal on every key come in target order, then in each database's own order. With a
+/// <c>[Limit]</c>, the merge stops after that many rows and the databases' remaining work is stopped (their statements
+/// cancelled, as for any abandoned read).
+/// </summary>
+internal static class OrderedMerge
+{
+    private static readonly ConditionalWeakTable<NpgsqlDataSource, string> Collations = new();
+
+    public static async IAsyncEnumerable<T> MergeAsync<T>(Partitions partitions, Route route, RowReader<T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        MergeKey[] keys = route.Call.MergeOrder!;
+        long limit = Limit(route);
+        int count = route.Plan.Count;
+        var cursors = new PartitionCursor?[count];
+        try
+        {
+            if (limit == 0)
+            {
+                yield break;
+            }
+
+            Task<PartitionCursor>[] opening = new Task<PartitionCursor>[count];
+            for (int i = 0; i < count; i++)
+            {
+                opening[i] = partitions.OpenAsync(route, i, sharedRows: null, cancellationToken).AsTask();
+            }
+
+            try
+            {
+                await Task.WhenAll(opening).ConfigureAwait(false);
+            }
+            finally
+            {
+                for (int i = 0; i < count; i++)
+                {
+                    cursors[i] = opening[i].IsCompletedSuccessfully ? opening[i].Result : null;
+                }
+            }
+
+            bool[] hasRow = await Task.WhenAll(cursors.Select(c => c!.ReadAsync(cancellationToken).AsTask())).ConfigureAwait(false);
+            var heads = new object?[count][];
+            var kinds = new MergeKeyKind[keys.Length];
+            var ordinals = new int[count][];
+            bool bound = false;
+            var queue = new PriorityQueue<int, int>(count, Comparer<int>.Create((a, b) => CompareHeads(heads[a], heads[b], keys, kinds) is var c && c != 0 ? c : a.CompareTo(b)));
+            for (int i = 0; i < count; i++)
+            {
+                if (!hasRow[i])
+                {
+                    continue;
+                }
+
+                PartitionCursor cursor = cursors[i]!;
+                ordinals[i] = Bind(cursor, keys, kinds, bound, route);
+                if (!bound)
+                {
+                    bound = true;
+                }
+
+                await CheckCollationAsync(cursor, keys, kinds, route, cancellationToken).ConfigureAwait(false);
+                heads[i] = Keys(cursor, ordinals[i], kinds);
+                queue.Enqueue(i, i);
+            }
+
+            long produced = 0;
+            while (queue.TryDequeue(out int next, out _))
+            {
+                PartitionCursor cursor = cursors[next]!;
+                yield return cursor.Current(read);
+                if (++produced == limit)
+                {
+                    yield break; // the rest are abandoned: disposing each cursor stops its statement
+                }
+
+                if (await cursor.ReadAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    heads[next] = Keys(cursor, ordinals[next], kinds);
+                    queue.Enqueue(next, next);
+                }
+            }
+        }
+        finally
+        {
+            foreach (PartitionCursor? cursor in cursors)
+            {
+                if (cursor is not null)
+                {
+                    await cursor.DisposeAsync().ConfigureAwait(false);
+                }
+            }
+        }
+    }
+
+    // The [Limit] argument: the most rows in total (null: no limit).
+    private static long Limit(Route route)
+    {
+        if (route.Call.LimitArgument < 0 || route.Arguments[route.Call.LimitArgument] is not { } value)
+        {
+            return -1;
+        }
+
+        long limit = Convert.ToInt64(value, System.Globalization.CultureInfo.InvariantCulture);
+        return limit >= 0 ? limit : throw route.Errors.Error($"LIMIT must not be negative, but it is {limit}", PostgresErrorCodes.InvalidRowCountInLimitClause);
+    }
+
+    // Each key's column in this database's result, and the kind of its values (the first database's bind the kinds;
+    // the others must agree).
+    private static int[] Bind(PartitionCursor cursor, MergeKey[] keys, MergeKeyKind[] kinds, bool bound, Route route)
+    {
+        var reader = cursor.Reader!;
+        var ordinals = new int[keys.Length];
+        for (int k = 0; k < keys.Length; k++)
+        {
+            int ordinal;
+            try
+            {
+                ordinal = reader.GetOrdinal(keys[k].Column);
+            }
+            catch (IndexOutOfRangeException) when (reader.FieldCount == 1 && keys.Length == 1)
+            {
+                ordinal = 0; // a scalar result: its one column, whatever the remote query named it
+            }
+            catch (IndexOutOfRangeException)
+            {
+                throw route.Errors.Error($"[MergeOrder] key {keys[k].Column} is not a column of the result of {route.Call.Name}", PostgresErrorCodes.UndefinedColumn);
+            }
+
+            string type = reader.GetDataTypeName(ordinal);
+            MergeKeyKind kind = PgOrder.KindOf(type)
+                ?? throw route.Errors.Error($"[MergeOrder] key {keys[k].Column} is of type {type}, which a merge cannot order exactly as PostgreSQL does", PostgresErrorCodes.FeatureNotSupported);
+            if (bound && kinds[k] != kind)
+            {
+                throw route.Errors.Error($"[MergeOrder] key {keys[k].Column} has different types on different partitions", PostgresErrorCodes.DatatypeMismatch);
+            }
+
+            kinds[k] = kind;
+            ordinals[k] = ordinal;
+        }
+
+        return ordinals;
+    }
+
+    // Text keys without a declared byte-order collation take the database's: refused unless it orders by bytes too.
+    private static async Task CheckCollationAsync(PartitionCursor cursor, MergeKey[] keys, MergeKeyKind[] kinds, Route route, CancellationToken cancellationToken)
+    {
+        for (int k = 0; k < keys.Length; k++)
+        {
+            if (kinds[k] is not (MergeKeyKind.Text or MergeKeyKind.Bpchar))
+            {
+                continue;
+            }
+
+            if (keys[k].Collation is { } declared)
+            {
+                if (!MergeOrder.IsByteOrder(declared))
+                {
+                    throw route.Errors.Error($"[MergeOrder] key {keys[k].Column} declares collation \"{declared}\", whose order a merge cannot reproduce; use COLLATE \"C\" here and in the function's ORDER BY", PostgresErrorCodes.FeatureNotSupported);
+                }
+
+                continue;
+            }
+
+            if (!Collations.TryGetValue(cursor.DataSource, out string? collation))
+            {
+                await using NpgsqlConnection connection = await cursor.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                // An ICU database keeps "C" in datcollate while ICU orders its text: the provider decides.
+                await using var command = new NpgsqlCommand(
+                    "select case when datlocprovider = 'i' then 'icu ' || coalesce(daticulocale, '') else datcollate::text end from pg_catalog.pg_database where datname = current_database()",
+                    connection);
+                collation = (string)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+                Collations.AddOrUpdate(cursor.DataSource, collation);
+            }
+
+            if (!MergeOrder.IsByteOrder(collation))
+            {
+                throw route.Errors.Error(
+                    $"[MergeOrder] key {keys[k].Column} is text, ordered by database {cursor.Database}'s collation \"{collation}\", which a merge cannot reproduce exactly; declare COLLATE \"C\" in [MergeOrder] and in the function's ORDER BY",
+                    PostgresErrorCodes.FeatureNotSupported);
+            }
+        }
+    }
+
+    private static object?[] Keys(PartitionCursor cursor, int[] ordinals, MergeKeyKind[] kinds)
+    {
+        var values = new object?[ordinals.Length];
+        for (int k = 0; k < ordinals.Length; k++)
+        {
+            values[k] = PgOrder.Read(cursor.Reader!, ordinals[k], kinds[k]);
+        }
+
+        return values;
+    }
+
+    // The order of two databases' current rows: key by key, NULLs where the key puts them, DESC reversing the rest.
+    private static int CompareHeads(object?[] x, object?[] y, MergeKey[] keys, MergeKeyKind[] kinds)
+    {
+        for (int k = 0; k < keys.Length; k++)
+        {
+            object? a = x[k];
+            object? b = y[k];
+            int c;
+            if (a is null || b is null)
+            {
+                c = a is null && b is null ? 0 : (a is null) == keys[k].NullsFirst ? -1 : 1;
+            }
+            else
+            {
+                c = PgOrder.Compare(a, b, kinds[k]);
+                c = keys[k].Descending ? -c : c;
+            }
+
+            if (c != 0)
+            {
+                return c;
+            }
+        }
+
+        return 0;
+    }
+}

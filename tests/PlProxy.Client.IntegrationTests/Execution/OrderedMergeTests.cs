@@ -1,0 +1,257 @@
+using System.Data.Common;
+using System.Diagnostics;
+using System.Globalization;
+using Npgsql;
+using NpgsqlTypes;
+using PlProxy.Client.Proxies;
+
+namespace PlProxy.Client.IntegrationTests.Execution;
+
+/// <summary>
+/// [MergeOrder] over four partitions against PostgreSQL's own ORDER BY over one database holding all their rows:
+/// hundreds of random orders and limits over adversarial values, keyset pages, an early stop, bounded memory.
+/// </summary>
+public sealed class OrderedMergeTests(OrderedMergeFixture fixture) : IClassFixture<OrderedMergeFixture>
+{
+    private static readonly string[] Columns = ["i", "f", "t", "u", "ts", "n", "b", "by", "iv"];
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    private static readonly Func<DbDataReader, MergedRow> Row = r => new MergedRow(
+        r.GetInt64(0), Value<int>(r, 1), Value<double>(r, 2), r.IsDBNull(3) ? null : r.GetString(3), Value<Guid>(r, 4), Value<DateTime>(r, 5),
+        Value<decimal>(r, 6), Value<bool>(r, 7), r.IsDBNull(8) ? null : r.GetFieldValue<byte[]>(8), Value<NpgsqlInterval>(r, 9));
+
+    private static readonly ProxyRowReader<MergedRow> ByPosition = ProxyRowReader<MergedRow>.ByPosition(Row);
+
+    [Fact]
+    public async Task MergedRows_ForHundredsOfRandomOrdersAndLimits_EqualOrderByOnOneDatabaseWhereANaiveSortDoesNot()
+    {
+        using PlProxyDataSource source = fixture.Source();
+        await using var whole = NpgsqlDataSource.Create(fixture.Whole);
+        List<MergedRow> everything = await UnorderedAsync(Token);
+        var random = new Random(32);
+        int combinations = 300, naiveWrong = 0;
+        for (int c = 0; c < combinations; c++)
+        {
+            string spec = RandomSpec(random);
+            int? limit = random.Next(3) == 0 ? null : random.Next(1, 60);
+            ProxyMethod method = Method(spec);
+
+            IReadOnlyList<MergedRow> merged = await ProxyCalls.ListAsync(source.Proxies, method, [spec, limit], ByPosition, Token);
+            List<MergedRow> expected = await OracleAsync(whole, spec, limit);
+
+            string[] keys = [.. spec.Split(',').Select(k => k.Trim().Split(' ')[0])];
+            Assert.True(
+                expected.Select(r => Key(r, keys)).SequenceEqual(merged.Select(r => Key(r, keys))),
+                $"order by {spec} limit {limit?.ToString(CultureInfo.InvariantCulture) ?? "all"}: the merge differs from PostgreSQL's ORDER BY");
+            naiveWrong += expected.Select(r => Key(r, keys)).SequenceEqual(NaiveSort(everything, spec, limit).Select(r => Key(r, keys))) ? 0 : 1;
+        }
+
+        TestContext.Current.TestOutputHelper?.WriteLine($"{combinations} orders and limits: the merge equals ORDER BY on all; a naive .NET sort of the same rows was wrong on {naiveWrong}");
+        Assert.True(naiveWrong > combinations / 4, $"a naive sort was wrong on only {naiveWrong}: the values do not exercise the traps");
+    }
+
+    [Fact]
+    public async Task KeysetPages_WithTiesOnTheFirstKey_ConcatenateToTheWholeOrderedResult()
+    {
+        using PlProxyDataSource source = fixture.Source();
+        IPages pages = source.CreateProxy<IPages>();
+        var seen = new List<long>();
+        (int? afterI, long afterId) = (null, 0);
+        while (true)
+        {
+            IReadOnlyList<PageRow> page = await pages.PageAsync(afterI, afterId, 17, Token);
+            Assert.InRange(page.Count, 0, 17);
+            if (page.Count == 0)
+            {
+                break;
+            }
+
+            seen.AddRange(page.Select(r => r.Id));
+            (afterI, afterId) = (page[^1].I, page[^1].Id);
+            if (afterI is null)
+            {
+                break; // NULLs come last: the page after a NULL key is the rest of the NULLs, fetched below
+            }
+        }
+
+        await using var whole = NpgsqlDataSource.Create(fixture.Whole);
+        await using NpgsqlCommand all = whole.CreateCommand("select id from rows where i is not null order by i, id");
+        var expected = new List<long>();
+        await using (NpgsqlDataReader reader = await all.ExecuteReaderAsync(Token))
+        {
+            while (await reader.ReadAsync(Token))
+            {
+                expected.Add(reader.GetInt64(0));
+            }
+        }
+
+        Assert.Equal(expected, seen.Where(id => expected.Contains(id)).ToList()); // no row missing, none repeated, in order
+        Assert.Equal(seen.Count, seen.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Limit_OverFourPartitionsOfAMillionRowsEach_ReturnsAtOnceAndLeavesNoStatementRunning()
+    {
+        using PlProxyDataSource source = fixture.Source();
+        IPages pages = source.CreateProxy<IPages>();
+        var took = Stopwatch.StartNew();
+        var first = new List<long>();
+        await foreach (long id in pages.ManyAsync(10, Token))
+        {
+            first.Add(id);
+        }
+
+        took.Stop();
+        Assert.Equal([1, 1, 1, 1, 2, 2, 2, 2, 3, 3], first);
+        Assert.True(took.Elapsed < TimeSpan.FromSeconds(5), $"the limited merge took {took.Elapsed}");
+        await using var server = NpgsqlDataSource.Create(fixture.Server.ConnectionString());
+        await using NpgsqlCommand running = server.CreateCommand("select count(*) from pg_stat_activity where datname like 'merge%' and state = 'active' and query like '%many%'");
+        Assert.Equal(0L, await running.ExecuteScalarAsync(Token));
+        TestContext.Current.TestOutputHelper?.WriteLine($"10 of 4,000,000 rows in {took.ElapsedMilliseconds} ms");
+    }
+
+    [Fact]
+    public async Task MergedStream_OfFourMillionRows_HoldsABoundedNumberOfRows()
+    {
+        using PlProxyDataSource source = fixture.Source();
+        IPages pages = source.CreateProxy<IPages>();
+        long count = 0, previous = 0, peak = 0;
+        long before = GC.GetTotalMemory(forceFullCollection: true);
+        await foreach (long id in pages.ManyAsync(null, Token))
+        {
+            Assert.True(id >= previous);
+            previous = id;
+            if (++count % 500_000 == 0)
+            {
+                peak = Math.Max(peak, GC.GetTotalMemory(forceFullCollection: true) - before);
+            }
+        }
+
+        TestContext.Current.TestOutputHelper?.WriteLine($"{count} rows merged; the managed heap grew by at most {peak / 1024} KB");
+        Assert.Equal(4_000_000, count);
+        Assert.True(peak < 16 * 1024 * 1024, $"the heap grew by {peak} bytes while merging: rows are being held");
+    }
+
+    [Fact]
+    public async Task TextKeys_OfADatabaseOrderingByICU_AreRefusedUnlessTheOrderDeclaresTheCCollation()
+    {
+        await fixture.Server.ExecuteAsync("postgres", "create database merge_icu template template0 encoding 'UTF8' locale 'C' locale_provider icu icu_locale 'en-US'", Token);
+        await fixture.Server.ExecuteAsync("merge_icu", """
+            create table rows (id int8 primary key, t text);
+            insert into rows values (1, 'a'), (2, 'B'), (3, 'b'), (4, 'A');
+            create function texts(i_order text) returns setof rows language plpgsql as $$
+            begin return query execute format('select * from rows order by %s', i_order); end $$;
+            """, Token);
+        string partition = fixture.Server.ConnectionString("merge_icu");
+        using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxy.Client.Configuration.PlProxyOptions().AddCluster("icu", partition, partition));
+        ProxyMethod Texts(string spec) => ProxyMethod.Create(new ProxyMethodInfo
+        {
+            FunctionName = "texts",
+            InterfaceBody = "CLUSTER 'icu';",
+            Body = "RUN ON ALL;",
+            Parameters = [new ProxyParameterInfo { Name = "i_order", PgType = "text" }],
+            ReturnsSet = true,
+            MergeOrder = spec,
+        });
+        var read = ProxyRowReader<(long, string)>.ByPosition(r => (r.GetInt64(0), r.GetString(1)));
+
+        PlProxyException refused = await Assert.ThrowsAsync<PlProxyException>(() => ProxyCalls.ListAsync(source.Proxies, Texts("t"), ["t"], read, Token));
+        IReadOnlyList<(long, string)> merged = await ProxyCalls.ListAsync(source.Proxies, Texts("t COLLATE \"C\", id"), ["t collate \"C\", id"], read, Token);
+
+        Assert.Contains("collation \"icu en-US\"", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(PostgresErrorCodes.FeatureNotSupported, refused.SqlState);
+        Assert.Equal(["A", "B", "a", "b"], merged.Select(r => r.Item2)); // both partitions are one database: it runs once
+    }
+
+    private static ProxyMethod Method(string spec) => ProxyMethod.Create(new ProxyMethodInfo
+    {
+        FunctionName = "ordered_rows",
+        InterfaceBody = "CLUSTER 'merged';",
+        Body = "RUN ON ALL;",
+        Parameters = [new ProxyParameterInfo { Name = "i_order", PgType = "text" }, new ProxyParameterInfo { Name = "i_limit", PgType = "integer" }],
+        ReturnsSet = true,
+        MergeOrder = spec,
+        LimitParameter = "i_limit",
+    });
+
+    private static string RandomSpec(Random random)
+    {
+        IEnumerable<string> keys = Columns.OrderBy(_ => random.Next()).Take(random.Next(1, 4)).Select(column =>
+            column + (random.Next(3) switch { 0 => "", 1 => " ASC", _ => " DESC" }) + (random.Next(3) switch { 0 => "", 1 => " NULLS FIRST", _ => " NULLS LAST" }));
+        return string.Join(", ", keys);
+    }
+
+    private static async Task<List<MergedRow>> OracleAsync(NpgsqlDataSource whole, string spec, int? limit)
+    {
+        await using NpgsqlCommand command = whole.CreateCommand("select * from ordered_rows($1, $2)");
+        command.Parameters.Add(new NpgsqlParameter { Value = spec });
+        command.Parameters.Add(new NpgsqlParameter { Value = (object?)limit ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer });
+        return await ReadAsync(command);
+    }
+
+    private async Task<List<MergedRow>> UnorderedAsync(CancellationToken cancellationToken)
+    {
+        var rows = new List<MergedRow>();
+        foreach (string partition in fixture.PartitionStrings)
+        {
+            await using var dataSource = NpgsqlDataSource.Create(partition);
+            await using NpgsqlCommand command = dataSource.CreateCommand("select * from rows");
+            rows.AddRange(await ReadAsync(command));
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        return rows;
+    }
+
+    private static async Task<List<MergedRow>> ReadAsync(NpgsqlCommand command)
+    {
+        var rows = new List<MergedRow>();
+        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(Token);
+        while (await reader.ReadAsync(Token))
+        {
+            rows.Add(Row(reader));
+        }
+
+        return rows;
+    }
+
+    // What a user writes without the library: every row, sorted with .NET's default comparers.
+    private static IEnumerable<MergedRow> NaiveSort(List<MergedRow> rows, string spec, int? limit)
+    {
+        IOrderedEnumerable<MergedRow>? sorted = null;
+        foreach (string key in spec.Split(','))
+        {
+            string[] words = key.Trim().Split(' ');
+            bool descending = words.Contains("DESC");
+            Func<MergedRow, object?> value = words[0] switch
+            {
+                "i" => r => r.I, "f" => r => r.F, "t" => r => r.T, "u" => r => r.U, "ts" => r => r.Ts, "n" => r => r.N, "b" => r => r.B,
+                "by" => r => r.By is null ? null : Convert.ToHexString(r.By), _ => r => r.Iv?.Time,
+            };
+            Comparer<object?> comparer = Comparer<object?>.Default;
+            sorted = sorted is null
+                ? (descending ? rows.OrderByDescending(value, comparer) : rows.OrderBy(value, comparer))
+                : (descending ? sorted.ThenByDescending(value, comparer) : sorted.ThenBy(value, comparer));
+        }
+
+        return limit is { } n ? sorted!.Take(n) : sorted!;
+    }
+
+    // The keys of a row as PostgreSQL compares them (-0 as 0, numeric without its scale, intervals by their span).
+    private static string Key(MergedRow row, string[] keys) => string.Join("|", keys.Select(key => key switch
+    {
+        "i" => row.I?.ToString(CultureInfo.InvariantCulture),
+        "f" => row.F is { } f ? (f == 0 ? "0" : f.ToString("R", CultureInfo.InvariantCulture)) : null,
+        "t" => row.T,
+        "u" => row.U?.ToString(),
+        "ts" => row.Ts?.Ticks.ToString(CultureInfo.InvariantCulture),
+        "n" => row.N?.ToString("G29", CultureInfo.InvariantCulture),
+        "b" => row.B?.ToString(),
+        "by" => row.By is null ? null : Convert.ToHexString(row.By),
+        _ => row.Iv is { } iv ? (((Int128)iv.Months * 30 * 86_400_000_000L) + ((Int128)iv.Days * 86_400_000_000L) + iv.Time).ToString(CultureInfo.InvariantCulture) : null,
+    } ?? "NULL"));
+
+    private static T? Value<T>(DbDataReader reader, int ordinal)
+        where T : struct => reader.IsDBNull(ordinal) ? null : reader.GetFieldValue<T>(ordinal);
+}
