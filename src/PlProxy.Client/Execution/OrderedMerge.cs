@@ -15,6 +15,9 @@ internal static class OrderedMerge
 {
     private static readonly ConditionalWeakTable<NpgsqlDataSource, string> Collations = new();
 
+    // The most rows read past a reached limit per database before its statement is cancelled instead.
+    private const long MaxRowsSkipped = 10_000;
+
     public static async IAsyncEnumerable<T> MergeAsync<T>(Partitions partitions, Route route, RowReader<T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         MergeKey[] keys = route.Call.MergeOrder!;
@@ -28,25 +31,15 @@ internal static class OrderedMerge
                 yield break;
             }
 
-            Task<PartitionCursor>[] opening = new Task<PartitionCursor>[count];
+            // Each database opened and its first row read in a task of its own, all at once.
+            var opening = new Task<(PartitionCursor Cursor, bool HasRow)>[count];
             for (int i = 0; i < count; i++)
             {
-                opening[i] = partitions.OpenAsync(route, i, sharedRows: null, cancellationToken).AsTask();
+                opening[i] = OpenFirstRowAsync(partitions, route, i, cursors, cancellationToken);
             }
 
-            try
-            {
-                await Task.WhenAll(opening).ConfigureAwait(false);
-            }
-            finally
-            {
-                for (int i = 0; i < count; i++)
-                {
-                    cursors[i] = opening[i].IsCompletedSuccessfully ? opening[i].Result : null;
-                }
-            }
-
-            bool[] hasRow = await Task.WhenAll(cursors.Select(c => c!.ReadAsync(cancellationToken).AsTask())).ConfigureAwait(false);
+            (PartitionCursor Cursor, bool HasRow)[] opened = await Task.WhenAll(opening).ConfigureAwait(false);
+            bool[] hasRow = [.. opened.Select(o => o.HasRow)];
             var heads = new object?[count][];
             var kinds = new MergeKeyKind[keys.Length];
             var ordinals = new int[count][];
@@ -90,14 +83,31 @@ internal static class OrderedMerge
         }
         finally
         {
-            foreach (PartitionCursor? cursor in cursors)
-            {
-                if (cursor is not null)
-                {
-                    await cursor.DisposeAsync().ConfigureAwait(false);
-                }
-            }
+            // The limit reached: each database was given it too, so what it still sends is at most that many rows,
+            // read past here rather than cancelled (a cancel request is a connection of its own, and costs more than a
+            // few rows). Past that many (a function that ignores the limit), the statement is cancelled on disposal.
+            long skip = limit > 0 ? Math.Min(limit, MaxRowsSkipped) : 0;
+            await Task.WhenAll(cursors.OfType<PartitionCursor>().Select(cursor => EndAsync(cursor, skip, cancellationToken))).ConfigureAwait(false);
         }
+    }
+
+    // One database's part ended: the rows the limit left read past (at most skip), then the cursor disposed.
+    private static async Task EndAsync(PartitionCursor cursor, long skip, CancellationToken cancellationToken)
+    {
+        if (skip > 0 && !cancellationToken.IsCancellationRequested)
+        {
+            await cursor.SkipRestAsync(skip, cancellationToken).ConfigureAwait(false);
+        }
+
+        await cursor.DisposeAsync().ConfigureAwait(false);
+    }
+
+    // One database's cursor (kept in cursors, so that it is disposed whatever happens) and whether it has a first row.
+    private static async Task<(PartitionCursor Cursor, bool HasRow)> OpenFirstRowAsync(Partitions partitions, Route route, int target, PartitionCursor?[] cursors, CancellationToken cancellationToken)
+    {
+        PartitionCursor cursor = await partitions.OpenAsync(route, target, sharedRows: null, cancellationToken).ConfigureAwait(false);
+        cursors[target] = cursor;
+        return (cursor, await cursor.ReadAsync(cancellationToken).ConfigureAwait(false));
     }
 
     // The [Limit] argument: the most rows in total (null: no limit).

@@ -92,6 +92,30 @@ internal sealed class PartitionCursor : IAsyncDisposable
     }
 
     /// <summary>
+    /// Reads past at most <paramref name="rows"/> rows not wanted any more, so that a statement about to end ends on its
+    /// own rather than being cancelled; a failure meanwhile leaves the cursor to be abandoned on disposal.
+    /// </summary>
+    public async ValueTask SkipRestAsync(long rows, CancellationToken cancellationToken)
+    {
+        if (Reader is null || _finished)
+        {
+            return;
+        }
+
+        try
+        {
+            for (long i = 0; i <= rows && !_finished; i++)
+            {
+                _finished = !await Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is DbException or OperationCanceledException or InvalidOperationException)
+        {
+            // Disposal abandons the statement.
+        }
+    }
+
+    /// <summary>
     /// The current row, read by <paramref name="read"/> bound to this cursor's reader on its first row (a row type's
     /// columns are looked up by name once per reader; a result without rows looks nothing up).
     /// </summary>
