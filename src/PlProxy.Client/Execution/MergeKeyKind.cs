@@ -18,4 +18,5 @@ internal enum MergeKeyKind
     Interval,
     Text,
     Bpchar,
+    Enum,
 }

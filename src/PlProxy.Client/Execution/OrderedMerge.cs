@@ -42,6 +42,7 @@ internal static class OrderedMerge
             bool[] hasRow = [.. opened.Select(o => o.HasRow)];
             var heads = new object?[count][];
             var kinds = new MergeKeyKind[keys.Length];
+            var labels = new Dictionary<string, int>?[keys.Length];
             var ordinals = new int[count][];
             bool bound = false;
             var queue = new PriorityQueue<int, int>(count, Comparer<int>.Create((a, b) => CompareHeads(heads[a], heads[b], keys, kinds) is var c && c != 0 ? c : a.CompareTo(b)));
@@ -53,14 +54,14 @@ internal static class OrderedMerge
                 }
 
                 PartitionCursor cursor = cursors[i]!;
-                ordinals[i] = Bind(cursor, keys, kinds, bound, route);
+                ordinals[i] = await BindAsync(cursor, keys, kinds, labels, bound, route, cancellationToken).ConfigureAwait(false);
                 if (!bound)
                 {
                     bound = true;
                 }
 
                 await CheckCollationAsync(cursor, keys, kinds, route, cancellationToken).ConfigureAwait(false);
-                heads[i] = Keys(cursor, ordinals[i], kinds);
+                heads[i] = Keys(cursor, ordinals[i], kinds, labels);
                 queue.Enqueue(i, i);
             }
 
@@ -76,7 +77,7 @@ internal static class OrderedMerge
 
                 if (await cursor.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
-                    heads[next] = Keys(cursor, ordinals[next], kinds);
+                    heads[next] = Keys(cursor, ordinals[next], kinds, labels);
                     queue.Enqueue(next, next);
                 }
             }
@@ -124,7 +125,8 @@ internal static class OrderedMerge
 
     // Each key's column in this database's result, and the kind of its values (the first database's bind the kinds;
     // the others must agree).
-    private static int[] Bind(PartitionCursor cursor, MergeKey[] keys, MergeKeyKind[] kinds, bool bound, Route route)
+    private static async Task<int[]> BindAsync(
+        PartitionCursor cursor, MergeKey[] keys, MergeKeyKind[] kinds, Dictionary<string, int>?[] labels, bool bound, Route route, CancellationToken cancellationToken)
     {
         var reader = cursor.Reader!;
         var ordinals = new int[keys.Length];
@@ -145,8 +147,23 @@ internal static class OrderedMerge
             }
 
             string type = reader.GetDataTypeName(ordinal);
-            MergeKeyKind kind = PgOrder.KindOf(type)
-                ?? throw route.Errors.Error($"[MergeOrder] key {keys[k].Column} is of type {type}, which a merge cannot order exactly as PostgreSQL does", PostgresErrorCodes.FeatureNotSupported);
+            MergeKeyKind kind;
+            if (PgOrder.KindOf(type) is { } known)
+            {
+                kind = known;
+            }
+            else
+            {
+                // An enum orders by its labels' declared order (read once, from the first database).
+                labels[k] ??= await EnumLabelsAsync(cursor.DataSource, type, cancellationToken).ConfigureAwait(false);
+                if (labels[k]!.Count == 0)
+                {
+                    throw route.Errors.Error($"[MergeOrder] key {keys[k].Column} is of type {type}, which a merge cannot order exactly as PostgreSQL does", PostgresErrorCodes.FeatureNotSupported);
+                }
+
+                kind = MergeKeyKind.Enum;
+            }
+
             if (bound && kinds[k] != kind)
             {
                 throw route.Errors.Error($"[MergeOrder] key {keys[k].Column} has different types on different partitions", PostgresErrorCodes.DatatypeMismatch);
@@ -199,12 +216,28 @@ internal static class OrderedMerge
         }
     }
 
-    private static object?[] Keys(PartitionCursor cursor, int[] ordinals, MergeKeyKind[] kinds)
+    // An enum's labels and their places in its declared order; none when the type is not an enum.
+    private static async Task<Dictionary<string, int>> EnumLabelsAsync(NpgsqlDataSource dataSource, string type, CancellationToken cancellationToken)
+    {
+        await using NpgsqlConnection connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using var command = new NpgsqlCommand("select enumlabel::text from pg_catalog.pg_enum where enumtypid = to_regtype($1) order by enumsortorder", connection);
+        command.Parameters.Add(new NpgsqlParameter { Value = type });
+        var labels = new Dictionary<string, int>(StringComparer.Ordinal);
+        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            labels.Add(reader.GetString(0), labels.Count);
+        }
+
+        return labels;
+    }
+
+    private static object?[] Keys(PartitionCursor cursor, int[] ordinals, MergeKeyKind[] kinds, Dictionary<string, int>?[] labels)
     {
         var values = new object?[ordinals.Length];
         for (int k = 0; k < ordinals.Length; k++)
         {
-            values[k] = PgOrder.Read(cursor.Reader!, ordinals[k], kinds[k]);
+            values[k] = PgOrder.Read(cursor.Reader!, ordinals[k], kinds[k], labels[k]);
         }
 
         return values;

@@ -7,7 +7,7 @@ namespace PlProxy.Client.Execution;
 /// PostgreSQL's order of the values a merge compares, type by type, where .NET's own order differs: NaN above every
 /// number and equal to itself, −0 equal to 0; uuids by their 16 bytes as written; text by code point (the C
 /// collation's UTF-8 byte order), not by UTF-16 code unit; <c>character(n)</c> without its trailing blanks; intervals
-/// by their span with 30-day months and 24-hour days.
+/// by their span with 30-day months and 24-hour days; enums by their labels' declared order.
 /// </summary>
 internal static class PgOrder
 {
@@ -36,12 +36,22 @@ internal static class PgOrder
         };
     }
 
-    /// <summary>The value at <paramref name="ordinal"/> as the comparison takes it (null for SQL NULL).</summary>
-    public static object? Read(DbDataReader reader, int ordinal, MergeKeyKind kind)
+    /// <summary>
+    /// The value at <paramref name="ordinal"/> as the comparison takes it (null for SQL NULL); an enum's label as its
+    /// place in <paramref name="labels"/>, the labels in their declared order.
+    /// </summary>
+    public static object? Read(DbDataReader reader, int ordinal, MergeKeyKind kind, IReadOnlyDictionary<string, int>? labels = null)
     {
         if (reader.IsDBNull(ordinal))
         {
             return null;
+        }
+
+        if (kind == MergeKeyKind.Enum)
+        {
+            string label = reader.GetString(ordinal);
+            return labels!.TryGetValue(label, out int place) ? (long)place
+                : throw new InvalidOperationException($"The enum label '{label}' is not one the first partition declares.");
         }
 
         return kind switch
@@ -67,7 +77,7 @@ internal static class PgOrder
     /// <summary>Compares two non-NULL values of one kind as PostgreSQL's ORDER BY does (ascending).</summary>
     public static int Compare(object x, object y, MergeKeyKind kind) => kind switch
     {
-        MergeKeyKind.Int16 or MergeKeyKind.Int32 or MergeKeyKind.Int64 or MergeKeyKind.Date or MergeKeyKind.Timestamp or MergeKeyKind.Time
+        MergeKeyKind.Int16 or MergeKeyKind.Int32 or MergeKeyKind.Int64 or MergeKeyKind.Date or MergeKeyKind.Timestamp or MergeKeyKind.Time or MergeKeyKind.Enum
             => ((long)x).CompareTo((long)y),
         MergeKeyKind.Numeric => ((decimal)x).CompareTo((decimal)y),
         MergeKeyKind.Float4 or MergeKeyKind.Float8 => CompareFloat((double)x, (double)y),

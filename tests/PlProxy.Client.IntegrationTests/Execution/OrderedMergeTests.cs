@@ -164,6 +164,47 @@ public sealed class OrderedMergeTests(OrderedMergeFixture fixture) : IClassFixtu
         Assert.Equal(["A", "B", "a", "b"], merged.Select(r => r.Item2)); // both partitions are one database: it runs once
     }
 
+    [Fact]
+    public async Task EnumKeys_AreMergedInTheLabelsDeclaredOrderNotAlphabetically()
+    {
+        const string Schema = """
+            create type mood as enum ('sad', 'ok', 'happy');
+            create table feelings (id int8 primary key, mood mood);
+            create function feelings_by(i_order text) returns setof feelings language plpgsql as $$
+            begin return query execute format('select * from feelings order by %s', i_order); end $$;
+            """;
+        string[] partitions = new string[4]; // the last one empty
+        for (int p = 0; p < partitions.Length; p++)
+        {
+            partitions[p] = await fixture.Server.CreateDatabaseAsync($"merge_enum{p}", cancellationToken: Token);
+            await fixture.Server.ExecuteAsync($"merge_enum{p}", Schema, Token);
+        }
+
+        string[] moods = ["happy", "sad", "ok", "happy", "sad", "ok", "ok", "happy", "sad"];
+        for (int id = 0; id < moods.Length; id++)
+        {
+            await fixture.Server.ExecuteAsync($"merge_enum{id % 3}", $"insert into feelings values ({id}, '{moods[id]}')", Token);
+        }
+
+        await fixture.Server.ExecuteAsync($"merge_enum0", "insert into feelings values (100, null)", Token);
+        using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxy.Client.Configuration.PlProxyOptions().AddCluster("enums", partitions));
+        ProxyMethod byMood = ProxyMethod.Create(new ProxyMethodInfo
+        {
+            FunctionName = "feelings_by",
+            InterfaceBody = "CLUSTER 'enums';",
+            Body = "RUN ON ALL;",
+            Parameters = [new ProxyParameterInfo { Name = "i_order", PgType = "text" }],
+            ReturnsSet = true,
+            MergeOrder = "mood DESC, id",
+        });
+        var read = ProxyRowReader<(long Id, string? Mood)>.ByPosition(r => (r.GetInt64(0), r.IsDBNull(1) ? null : r.GetFieldValue<string>(1)));
+
+        IReadOnlyList<(long Id, string? Mood)> merged = await ProxyCalls.ListAsync(source.Proxies, byMood, ["mood desc, id"], read, Token);
+
+        Assert.Equal([null, "happy", "happy", "happy", "ok", "ok", "ok", "sad", "sad", "sad"], merged.Select(r => r.Mood));
+        Assert.Equal([100, 0, 3, 7, 2, 5, 6, 1, 4, 8], merged.Select(r => r.Id));
+    }
+
     private static ProxyMethod Method(string spec) => ProxyMethod.Create(new ProxyMethodInfo
     {
         FunctionName = "ordered_rows",
