@@ -21,6 +21,7 @@ internal static class ToolCommandLine
             SplitCommand.Create(),
             MoveCommand.Create(),
             VerifyCommand.Create(),
+            GrantCommand.Create(),
             StatusCommand.Create(),
             PgQCommand.Create(),
         };

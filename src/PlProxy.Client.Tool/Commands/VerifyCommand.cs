@@ -11,9 +11,16 @@ internal static class VerifyCommand
     public static Command Create()
     {
         (Option<string> proxy, Option<string> cluster) = Verb.ClusterOptions();
-        var verify = new Command("verify", "Checks each partition database against the published map (its partconf, its partitioned tables, every row's partition); exit code 1 on any difference.") { proxy, cluster };
+        Option<string> role = GrantCommand.RoleOption(required: false);
+        role.Description = "Check instead what this role can do on each partition beyond the published functions (tables, sequences, other functions, SECURITY DEFINER functions without search_path, CREATE); each finding with its fix";
+        var verify = new Command("verify", "Checks each partition database against the published map (its partconf, its partitioned tables, every row's partition); exit code 1 on any difference.") { proxy, cluster, role };
         verify.SetAction((result, cancellationToken) => Verb.RunAsync(result, "verify", async output =>
         {
+            if (result.GetValue(role) is { } name)
+            {
+                return await VerifyRoleAsync(result.GetValue(proxy)!, result.GetValue(cluster)!, name, output, cancellationToken).ConfigureAwait(false);
+            }
+
             PartconfVerification verification = await PartconfDatabase.VerifyClusterAsync(result.GetValue(proxy)!, result.GetValue(cluster)!, cancellationToken).ConfigureAwait(false);
             foreach (PartconfTableCount count in verification.Tables)
             {
@@ -38,5 +45,27 @@ internal static class VerifyCommand
             return verification.Passed ? 0 : 1;
         }));
         return verify;
+    }
+
+    // What the role can do beyond the published functions, database by database; exit code 1 on any finding.
+    private static async Task<int> VerifyRoleAsync(string proxy, string cluster, string role, TextWriter output, CancellationToken cancellationToken)
+    {
+        (List<Security.PublishedFunction> published, _) = await Security.PublishedFunctions.ReadAsync(proxy, cluster, cancellationToken).ConfigureAwait(false);
+        int findings = 0;
+        List<string> databases = await GrantCommand.PartitionDatabasesAsync(proxy, cluster, cancellationToken).ConfigureAwait(false);
+        foreach (string connectionString in databases)
+        {
+            await using Npgsql.NpgsqlDataSource database = Npgsql.NpgsqlDataSource.Create(connectionString);
+            foreach ((string finding, string fix) in await Security.PartitionPrivileges.FindingsAsync(database, role, published, GrantCommand.Shown(connectionString), cancellationToken).ConfigureAwait(false))
+            {
+                findings++;
+                await output.WriteLineAsync($"plproxy verify: {finding}\n    fix: {fix}").ConfigureAwait(false);
+            }
+        }
+
+        await output.WriteLineAsync(findings == 0
+            ? $"plproxy verify: on {databases.Count} partition databases {role} can execute the {published.Count} published function(s) and nothing else."
+            : $"plproxy verify: {findings} finding(s): {role} can do more than execute the published functions.").ConfigureAwait(false);
+        return findings == 0 ? 0 : 1;
     }
 }

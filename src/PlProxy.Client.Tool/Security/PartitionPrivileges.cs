@@ -1,0 +1,163 @@
+using Npgsql;
+using PlProxy.Client.Tool.Verbs;
+
+namespace PlProxy.Client.Tool.Security;
+
+/// <summary>
+/// What an application role may do on one partition database: the statements that leave it EXECUTE on exactly the
+/// published functions (grant), and what it can do beyond them (verify), each finding with the statement that fixes it.
+/// Every schema outside the system's is involved: its tables, sequences and functions are revoked from the role and
+/// from PUBLIC, and CREATE in it.
+/// </summary>
+internal static class PartitionPrivileges
+{
+    private const string UserSchemas = "n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_(toast|temp)'";
+
+    /// <summary>The grant's statements for this database, in order (run in one transaction).</summary>
+    public static async Task<List<string>> GrantStatementsAsync(NpgsqlDataSource database, string role, IReadOnlyList<PublishedFunction> published, string shown, CancellationToken cancellationToken)
+    {
+        var statements = new List<string>();
+        string grantee = Quote(role);
+        foreach (string schema in await ListAsync(database, $"select n.nspname::text from pg_catalog.pg_namespace n where {UserSchemas} order by 1", cancellationToken).ConfigureAwait(false))
+        {
+            string s = Quote(schema);
+            statements.Add($"revoke all on all tables in schema {s} from {grantee}, public;");
+            statements.Add($"revoke all on all sequences in schema {s} from {grantee}, public;");
+            statements.Add($"revoke all on all functions in schema {s} from {grantee}, public;");
+            statements.Add($"revoke create on schema {s} from {grantee}, public;");
+        }
+
+        foreach ((string Signature, string Schema) function in await ResolveAsync(database, published, shown, cancellationToken).ConfigureAwait(false))
+        {
+            statements.Add($"grant usage on schema {Quote(function.Schema)} to {grantee};");
+            statements.Add($"grant execute on function {function.Signature} to {grantee};");
+        }
+
+        return [.. statements.Distinct(StringComparer.Ordinal)];
+    }
+
+    /// <summary>Runs the statements in one transaction: all of them, or none.</summary>
+    public static async Task ApplyAsync(NpgsqlDataSource database, IReadOnlyList<string> statements, CancellationToken cancellationToken)
+    {
+        await using NpgsqlConnection connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        foreach (string statement in statements)
+        {
+            await using var command = new NpgsqlCommand(statement, connection, transaction);
+            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>What the role can do beyond the published functions, each with the statement that fixes it.</summary>
+    public static async Task<List<(string Finding, string Fix)>> FindingsAsync(NpgsqlDataSource database, string role, IReadOnlyList<PublishedFunction> published, string shown, CancellationToken cancellationToken)
+    {
+        HashSet<string> allowed = [.. (await ResolveAsync(database, published, shown, cancellationToken).ConfigureAwait(false)).Select(f => f.Signature)];
+        string grantee = Quote(role);
+        var findings = new List<(string, string)>();
+        foreach (string[] row in await RowsAsync(database, $"""
+            select c.oid::regclass::text, c.relkind::text from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+            where {UserSchemas} and (
+                (c.relkind in ('r', 'p', 'v', 'm', 'f') and pg_catalog.has_table_privilege($1, c.oid, 'SELECT, INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER'))
+                or (c.relkind = 'S' and pg_catalog.has_sequence_privilege($1, c.oid, 'USAGE, SELECT, UPDATE')))
+            order by 1
+            """, role, cancellationToken).ConfigureAwait(false))
+        {
+            findings.Add(row[1] == "S"
+                ? ($"{shown}: {role} can use sequence {row[0]}", $"revoke all on sequence {row[0]} from {grantee}, public;")
+                : ($"{shown}: {role} can read or write table {row[0]}", $"revoke all on table {row[0]} from {grantee}, public;"));
+        }
+
+        foreach (string[] row in await RowsAsync(database, $$"""
+            select p.oid::regprocedure::text, n.nspname::text,
+                   (p.prosecdef and not exists (select from unnest(coalesce(p.proconfig, '{}')) c where c like 'search_path=%'))::text
+            from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+            where {{UserSchemas}} and p.prokind in ('f', 'p') and pg_catalog.has_function_privilege($1, p.oid, 'EXECUTE')
+            order by 1
+            """, role, cancellationToken).ConfigureAwait(false))
+        {
+            if (!allowed.Contains(row[0]))
+            {
+                findings.Add(($"{shown}: {role} can execute {row[0]}, which the proxy database does not publish", $"revoke execute on function {row[0]} from {grantee}, public;"));
+            }
+
+            if (row[2] == "true")
+            {
+                findings.Add((
+                    $"{shown}: {row[0]} runs as its owner (SECURITY DEFINER) without a fixed search_path: a name it uses could be resolved in a schema the caller can write",
+                    $"alter function {row[0]} set search_path = pg_catalog, {Quote(row[1])};"));
+            }
+        }
+
+        foreach (string schema in await ListAsync(database, $"select n.nspname::text from pg_catalog.pg_namespace n where {UserSchemas} and pg_catalog.has_schema_privilege($1, n.oid, 'CREATE') order by 1", cancellationToken, role).ConfigureAwait(false))
+        {
+            findings.Add(($"{shown}: {role} can create objects in schema {schema}", $"revoke create on schema {Quote(schema)} from {grantee}, public;"));
+        }
+
+        return findings;
+    }
+
+    // Each published function as this database resolves the call (its regprocedure and schema); one it lacks is refused.
+    private static async Task<List<(string Signature, string Schema)>> ResolveAsync(NpgsqlDataSource database, IReadOnlyList<PublishedFunction> published, string shown, CancellationToken cancellationToken)
+    {
+        var resolved = new List<(string, string)>();
+        foreach (PublishedFunction function in published)
+        {
+            await using NpgsqlCommand command = database.CreateCommand("""
+                select p.oid::regprocedure::text, n.nspname::text from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace
+                where p.oid = pg_catalog.to_regprocedure($1)
+                """);
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = function.Signature });
+            await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                throw new ToolRefusal($"{shown} has no function {function.Signature}, which {function.Proxy} calls there; nothing was changed.");
+            }
+
+            resolved.Add((reader.GetString(0), reader.GetString(1)));
+        }
+
+        return resolved;
+    }
+
+    private static async Task<List<string>> ListAsync(NpgsqlDataSource database, string sql, CancellationToken cancellationToken, string? role = null)
+    {
+        await using NpgsqlCommand command = database.CreateCommand(sql);
+        if (role is not null)
+        {
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = role });
+        }
+
+        var values = new List<string>();
+        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            values.Add(reader.GetString(0));
+        }
+
+        return values;
+    }
+
+    private static async Task<List<string[]>> RowsAsync(NpgsqlDataSource database, string sql, string role, CancellationToken cancellationToken)
+    {
+        await using NpgsqlCommand command = database.CreateCommand(sql);
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = role });
+        var rows = new List<string[]>();
+        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            var row = new string[reader.FieldCount];
+            for (int i = 0; i < row.Length; i++)
+            {
+                row[i] = reader.GetString(i);
+            }
+
+            rows.Add(row);
+        }
+
+        return rows;
+    }
+
+    private static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+}

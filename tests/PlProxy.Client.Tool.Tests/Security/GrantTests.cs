@@ -1,0 +1,136 @@
+using Npgsql;
+using PlProxy.Client.Configuration;
+using PlProxy.Client.Testing;
+
+namespace PlProxy.Client.Scaffold.Tests.Security;
+
+/// <summary>
+/// <c>plproxy grant</c> and <c>plproxy verify --role</c> on two partitions of a proxy database's cluster: the application
+/// role ends up able to execute exactly the published partition functions, and verify names everything beyond that.
+/// </summary>
+public sealed class GrantTests
+{
+    private const string PartitionSchema = """
+        create table accounts (username text primary key, balance numeric not null);
+        insert into accounts values ('alice', 100), ('bob', 50);
+        create function get_balance(i_username text) returns numeric language sql security definer set search_path = pg_catalog, public as $$
+            select balance from public.accounts where username = i_username $$;
+        create function debit(i_username text, i_amount numeric) returns numeric language sql security definer set search_path = pg_catalog, public as $$
+            update public.accounts set balance = balance - i_amount where username = i_username returning balance $$;
+        create function unpublished() returns int language sql as $$ select 1 $$;
+        """;
+
+    private const string ProxyFunctions = """
+        create extension plproxy;
+        create function get_balance(i_username text) returns numeric language plproxy as $$ cluster 'users'; run on hashtext(i_username); $$;
+        create function take(i_username text, i_amount numeric) returns numeric language plproxy as $$ cluster 'users'; run on hashtext(i_username); target debit; $$;
+        create function everyone() returns setof text language plproxy as $$ cluster 'users'; run on all; select username from accounts; $$;
+        create function elsewhere(i int4) returns int4 language plproxy as $$ cluster 'other'; run on 0; $$;
+        """;
+
+    private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    [Fact]
+    public async Task Grant_LeavesTheRoleExactlyThePublishedFunctions_TwiceChangesNothing_AndDryRunChangesNothing()
+    {
+        await using LocalPartitions partitions = await LocalPartitions.StartAsync(2, PartitionSchema, prefix: "grant", cancellationToken: Token);
+        LocalPostgresServer server = partitions.Server;
+        await server.ExecuteAsync("postgres", "create role app login", Token);
+        string proxy = await ProxyDatabases.CreateAsync(server, "grant_proxy", "users", [.. partitions.Databases.Select(d => ProxyDatabases.Libpq(server, d))], Token);
+        await server.ExecuteAsync("grant_proxy", ProxyFunctions, Token);
+        string[] grant = ["grant", "--proxy", proxy, "--cluster", "users", "--role", "app"];
+
+        string before = await PrivilegesAsync(partitions);
+        (int dry, string dryOutput, string dryError) = await Tool.RunAsync([.. grant, "--dry-run"]);
+        Assert.True(dry == 0, dryError);
+        Assert.Equal(before, await PrivilegesAsync(partitions)); // --dry-run changes nothing
+        TestContext.Current.TestOutputHelper?.WriteLine(dryOutput);
+        Assert.Contains("grant execute on function get_balance(text) to \"app\";", dryOutput, StringComparison.Ordinal);
+        Assert.Contains("grant execute on function debit(text,numeric) to \"app\";", dryOutput, StringComparison.Ordinal);
+        Assert.Contains("revoke all on all tables in schema \"public\" from \"app\", public;", dryOutput, StringComparison.Ordinal);
+        Assert.Contains("not granted: everyone() runs a SELECT of its own", dryOutput, StringComparison.Ordinal);
+        Assert.DoesNotContain("elsewhere", dryOutput.Replace("not granted", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(dryOutput, "^begin;$", System.Text.RegularExpressions.RegexOptions.Multiline));
+
+        (int granted, _, string grantError) = await Tool.RunAsync(grant);
+        Assert.True(granted == 0, grantError);
+        string once = await PrivilegesAsync(partitions);
+        Assert.Equal(0, (await Tool.RunAsync(grant)).ExitCode);
+        Assert.Equal(once, await PrivilegesAsync(partitions)); // idempotent
+
+        // The application, as app, through the library: the published functions work; anything else is refused.
+        string[] asApp = [.. partitions.Databases.Select(d => $"Host={server.Host};Port={server.Port};Database={d};Username=app")];
+        using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxyOptions().AddCluster("users", asApp));
+        Assert.Equal(100m, await source.ExecuteScalarAsync<decimal>(new PlProxyCommand("get_balance", "cluster 'users'; run on hashtext(i_username);").Add("i_username", "alice"), Token));
+        Assert.Equal(40m, await source.ExecuteScalarAsync<decimal>(new PlProxyCommand("take", "cluster 'users'; run on hashtext(i_username); target debit;").Add("i_username", "bob").Add("i_amount", 10m), Token));
+        PlProxyException select = await Assert.ThrowsAsync<PlProxyException>(() => source.QueryAsync(new PlProxyCommand("everyone", "cluster 'users'; run on all; select username from accounts;"), r => r.GetString(0), Token));
+        PlProxyException unpublished = await Assert.ThrowsAsync<PlProxyException>(() => source.ExecuteScalarAsync<int>(new PlProxyCommand("unpublished", "cluster 'users'; run on 0;"), Token));
+        await using var direct = NpgsqlDataSource.Create(asApp[0]);
+        await using NpgsqlCommand create = direct.CreateCommand("create table mine (i int)");
+        PostgresException created = await Assert.ThrowsAsync<PostgresException>(() => create.ExecuteNonQueryAsync(Token));
+
+        Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, select.SqlState);
+        Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, unpublished.SqlState);
+        Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, created.SqlState);
+        Assert.Equal(0, (await Tool.RunAsync(["verify", "--proxy", proxy, "--cluster", "users", "--role", "app"])).ExitCode);
+    }
+
+    [Fact]
+    public async Task VerifyRole_NamesEachPrivilegeBeyondThePublishedFunctionsWithItsFix_AndPassesOnceFixed()
+    {
+        await using LocalPartitions partitions = await LocalPartitions.StartAsync(2, PartitionSchema, prefix: "vrole", cancellationToken: Token);
+        LocalPostgresServer server = partitions.Server;
+        await server.ExecuteAsync("postgres", "create role app login", Token);
+        string proxy = await ProxyDatabases.CreateAsync(server, "vrole_proxy", "users", [.. partitions.Databases.Select(d => ProxyDatabases.Libpq(server, d))], Token);
+        await server.ExecuteAsync("vrole_proxy", ProxyFunctions, Token);
+        Assert.Equal(0, (await Tool.RunAsync(["grant", "--proxy", proxy, "--cluster", "users", "--role", "app"])).ExitCode);
+        string[] verify = ["verify", "--proxy", proxy, "--cluster", "users", "--role", "app"];
+        Assert.Equal(0, (await Tool.RunAsync(verify)).ExitCode);
+
+        // What an operator might do afterwards, on the first partition.
+        await server.ExecuteAsync(partitions.Databases[0], """
+            grant select on accounts to public;
+            create function extra() returns int language sql as $$ select 2 $$;
+            create function risky() returns int language sql security definer as $$ select 3 $$;
+            grant execute on function risky() to app;
+            """, Token);
+        (int failed, string output, _) = await Tool.RunAsync(verify);
+
+        Assert.Equal(1, failed);
+        Assert.Contains("app can read or write table accounts", output, StringComparison.Ordinal);
+        Assert.Contains("fix: revoke all on table accounts from \"app\", public;", output, StringComparison.Ordinal);
+        Assert.Contains("app can execute extra(), which the proxy database does not publish", output, StringComparison.Ordinal);
+        Assert.Contains("risky() runs as its owner (SECURITY DEFINER) without a fixed search_path", output, StringComparison.Ordinal);
+        Assert.Contains("fix: alter function risky() set search_path = pg_catalog, \"public\";", output, StringComparison.Ordinal);
+
+        string fixes = string.Join('\n', output.Split('\n').Where(l => l.Trim().StartsWith("fix: ", StringComparison.Ordinal)).Select(l => l.Trim()["fix: ".Length..]));
+        await server.ExecuteAsync(partitions.Databases[0], fixes, Token);
+        (int passed, string after, _) = await Tool.RunAsync(verify);
+        Assert.True(passed == 0, after);
+    }
+
+    // Every privilege app or PUBLIC holds on the partitions' relations, functions and schemas.
+    private static async Task<string> PrivilegesAsync(LocalPartitions partitions)
+    {
+        var lines = new List<string>();
+        foreach (string database in partitions.Databases)
+        {
+            await using var source = NpgsqlDataSource.Create(partitions.Server.ConnectionString(database));
+            await using NpgsqlCommand command = source.CreateCommand("""
+                select format('%s %s %s', o, coalesce(a.grantee::regrole::text, 'public'), a.privilege_type) from (
+                    select c.oid::regclass::text o, c.relacl acl, c.relowner owner from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'public'
+                    union all select p.oid::regprocedure::text, p.proacl, p.proowner from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'public'
+                    union all select n.nspname::text, n.nspacl, n.nspowner from pg_namespace n where n.nspname = 'public') x,
+                lateral aclexplode(coalesce(x.acl, acldefault('r', x.owner))) a
+                where a.grantee <> x.owner order by 1
+                """);
+            await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(Token);
+            while (await reader.ReadAsync(Token))
+            {
+                lines.Add($"{database}: {reader.GetString(0)}");
+            }
+        }
+
+        return string.Join('\n', lines);
+    }
+}
