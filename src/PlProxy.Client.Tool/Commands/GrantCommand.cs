@@ -1,6 +1,5 @@
 using System.CommandLine;
 using Npgsql;
-using PlProxy.Client.Partconf;
 using PlProxy.Client.Tool.Security;
 using PlProxy.Client.Tool.Verbs;
 
@@ -14,17 +13,22 @@ internal static class GrantCommand
 {
     public static Command Create()
     {
-        (Option<string> proxy, Option<string> cluster) = Verb.ClusterOptions();
+        var scope = new SecurityScope();
         Option<string> role = RoleOption();
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the SQL, one transaction per partition database, and change nothing" };
-        var grant = new Command("grant", "Gives a role EXECUTE on exactly the partition functions the proxy database's functions call for the cluster, and revokes the rest (tables, sequences, other functions, CREATE) from it and from PUBLIC; idempotent.")
+        var grant = new Command("grant", "Gives a role EXECUTE on exactly the partition functions the cluster's calls run (the proxy database's functions, or the application's) and revokes the rest (tables, sequences, other functions, CREATE) from it and from PUBLIC; idempotent.")
         {
-            proxy, cluster, role, dryRun,
+            role, dryRun,
         };
+        foreach (Option option in scope.All)
+        {
+            grant.Options.Add(option);
+        }
+
         grant.SetAction((result, cancellationToken) => Verb.RunAsync(result, "grant", async output =>
         {
             string name = result.GetValue(role)!;
-            (List<PublishedFunction> published, List<string> skipped) = await PublishedFunctions.ReadAsync(result.GetValue(proxy)!, result.GetValue(cluster)!, cancellationToken).ConfigureAwait(false);
+            (List<string> databases, List<PublishedFunction> published, List<string> skipped) = await scope.ReadAsync(result, cancellationToken).ConfigureAwait(false);
             foreach (string why in skipped)
             {
                 await output.WriteLineAsync($"plproxy grant: not granted: {why}").ConfigureAwait(false);
@@ -32,7 +36,7 @@ internal static class GrantCommand
 
             // Every statement of every database first: a database that lacks a function changes nothing anywhere.
             var plans = new List<(string ConnectionString, string Shown, List<string> Statements)>();
-            foreach (string connectionString in await PartitionDatabasesAsync(result.GetValue(proxy)!, result.GetValue(cluster)!, cancellationToken).ConfigureAwait(false))
+            foreach (string connectionString in databases)
             {
                 await using NpgsqlDataSource database = NpgsqlDataSource.Create(connectionString);
                 string shown = Shown(connectionString);
@@ -60,10 +64,6 @@ internal static class GrantCommand
     /// <summary>The <c>--role</c> option: the application's role on the partitions.</summary>
     public static Option<string> RoleOption(bool required = true) =>
         new("--role") { Description = "The application's role on the partition databases", Required = required };
-
-    /// <summary>The cluster's distinct partition databases, as the proxy database defines them (Npgsql form).</summary>
-    public static async Task<List<string>> PartitionDatabasesAsync(string proxy, string cluster, CancellationToken cancellationToken) =>
-        [.. (await PartconfDatabase.DatabasesAsync(proxy, cluster, cancellationToken).ConfigureAwait(false)).Databases.Select(d => d.ConnectionString).Distinct(StringComparer.Ordinal)];
 
     /// <summary>A partition database as messages show it: host, port and database, never a password.</summary>
     public static string Shown(string connectionString)

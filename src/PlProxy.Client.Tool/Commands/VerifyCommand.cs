@@ -10,15 +10,27 @@ internal static class VerifyCommand
     /// <summary><c>plproxy verify --proxy "&lt;proxy db&gt;" --cluster &lt;name&gt;</c>: exit code 1 on any misplaced row.</summary>
     public static Command Create()
     {
-        (Option<string> proxy, Option<string> cluster) = Verb.ClusterOptions();
+        var scope = new Security.SecurityScope();
+        Option<string> proxy = scope.Proxy;
+        Option<string> cluster = scope.Cluster;
         Option<string> role = GrantCommand.RoleOption(required: false);
         role.Description = "Check instead what this role can do on each partition beyond the published functions (tables, sequences, other functions, SECURITY DEFINER functions without search_path, CREATE); each finding with its fix";
-        var verify = new Command("verify", "Checks each partition database against the published map (its partconf, its partitioned tables, every row's partition); exit code 1 on any difference.") { proxy, cluster, role };
+        var verify = new Command("verify", "Checks each partition database against the published map (its partconf, its partitioned tables, every row's partition); exit code 1 on any difference. With --role, what the role can do beyond the published functions.") { role };
+        foreach (Option option in scope.All)
+        {
+            verify.Options.Add(option);
+        }
+
         verify.SetAction((result, cancellationToken) => Verb.RunAsync(result, "verify", async output =>
         {
             if (result.GetValue(role) is { } name)
             {
-                return await VerifyRoleAsync(result.GetValue(proxy)!, result.GetValue(cluster)!, name, output, cancellationToken).ConfigureAwait(false);
+                return await VerifyRoleAsync(scope, result, name, output, cancellationToken).ConfigureAwait(false);
+            }
+
+            if (result.GetValue(proxy) is null)
+            {
+                throw ToolRefusal.BadInput("--proxy is required (without --role, verify checks the map the proxy database publishes).");
             }
 
             PartconfVerification verification = await PartconfDatabase.VerifyClusterAsync(result.GetValue(proxy)!, result.GetValue(cluster)!, cancellationToken).ConfigureAwait(false);
@@ -48,11 +60,10 @@ internal static class VerifyCommand
     }
 
     // What the role can do beyond the published functions, database by database; exit code 1 on any finding.
-    private static async Task<int> VerifyRoleAsync(string proxy, string cluster, string role, TextWriter output, CancellationToken cancellationToken)
+    private static async Task<int> VerifyRoleAsync(Security.SecurityScope scope, ParseResult result, string role, TextWriter output, CancellationToken cancellationToken)
     {
-        (List<Security.PublishedFunction> published, _) = await Security.PublishedFunctions.ReadAsync(proxy, cluster, cancellationToken).ConfigureAwait(false);
+        (List<string> databases, List<Security.PublishedFunction> published, _) = await scope.ReadAsync(result, cancellationToken).ConfigureAwait(false);
         int findings = 0;
-        List<string> databases = await GrantCommand.PartitionDatabasesAsync(proxy, cluster, cancellationToken).ConfigureAwait(false);
         foreach (string connectionString in databases)
         {
             await using Npgsql.NpgsqlDataSource database = Npgsql.NpgsqlDataSource.Create(connectionString);

@@ -109,6 +109,48 @@ public sealed class GrantTests
         Assert.True(passed == 0, after);
     }
 
+    [Fact]
+    public async Task Grant_OfAClusterConfiguredInTheApplication_TakesTheFunctionsFromItsAssemblyOrAList()
+    {
+        await using LocalPartitions partitions = await LocalPartitions.StartAsync(2, """
+            create table writes (id text primary key, key text not null);
+            create function record_write(i_id text, i_key text) returns text language sql security definer set search_path = pg_catalog, public as $$
+                insert into public.writes values (i_id, i_key) returning i_id $$;
+            create function unpublished() returns int language sql as $$ select 1 $$;
+            """, prefix: "appgrant", cancellationToken: Token);
+        LocalPostgresServer server = partitions.Server;
+        await server.ExecuteAsync("postgres", "create role app login", Token);
+        string config = Path.Combine(Path.GetTempPath(), $"plproxy-grant-{Guid.NewGuid():N}.json");
+        string[] libpq = [.. partitions.Databases.Select(d => ProxyDatabases.Libpq(server, d))];
+        await File.WriteAllTextAsync(config, System.Text.Json.JsonSerializer.Serialize(new { PlProxy = new { Clusters = new { users = new { Partitions = libpq } } } }), Token);
+        try
+        {
+            // The Resharding sample's generated IWrites calls record_write(text, text) on cluster 'users'.
+            string[] fromAssembly = ["grant", "--config", config, "--cluster", "users", "--role", "app", "--assembly", Path.Combine(AppContext.BaseDirectory, "Resharding.dll")];
+            (int dry, string dryOutput, string dryError) = await Tool.RunAsync([.. fromAssembly, "--dry-run"]);
+            Assert.True(dry == 0, dryError);
+            Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(dryOutput, System.Text.RegularExpressions.Regex.Escape("grant execute on function record_write(text,text) to \"app\";")));
+
+            Assert.Equal(0, (await Tool.RunAsync(fromAssembly)).ExitCode);
+            (int verified, string verifyOutput, _) = await Tool.RunAsync(["verify", "--config", config, "--cluster", "users", "--role", "app", "--functions", "record_write(text, text)"]);
+            Assert.True(verified == 0, verifyOutput);
+
+            string[] asApp = [.. partitions.Databases.Select(d => $"Host={server.Host};Port={server.Port};Database={d};Username=app")];
+            using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxyOptions().AddCluster("users", asApp));
+            Assert.Equal("w1", await source.CreateProxy<global::Resharding.IWrites>().RecordWriteAsync("w1", "alice", Token));
+            PlProxyException unpublished = await Assert.ThrowsAsync<PlProxyException>(() => source.ExecuteScalarAsync<int>(new PlProxyCommand("unpublished", "cluster 'users'; run on 0;"), Token));
+            Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, unpublished.SqlState);
+
+            (int missing, _, string missingError) = await Tool.RunAsync(["grant", "--config", config, "--cluster", "users", "--role", "app"]);
+            Assert.NotEqual(0, missing);
+            Assert.Contains("--assembly <app.dll> or --functions", missingError, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
+
     // Every privilege app or PUBLIC holds on the partitions' relations, functions and schemas.
     private static async Task<string> PrivilegesAsync(LocalPartitions partitions)
     {
