@@ -33,11 +33,9 @@ public sealed class GrantTests
     [Fact]
     public async Task Grant_LeavesTheRoleExactlyThePublishedFunctions_TwiceChangesNothing_AndDryRunChangesNothing()
     {
-        await using LocalPartitions partitions = await LocalPartitions.StartAsync(2, PartitionSchema, prefix: "grant", cancellationToken: Token);
+        (LocalPartitions created, string proxy) = await ClusterWithRoleAsync("grant");
+        await using LocalPartitions partitions = created;
         LocalPostgresServer server = partitions.Server;
-        await server.ExecuteAsync("postgres", "create role app login", Token);
-        string proxy = await ProxyDatabases.CreateAsync(server, "grant_proxy", "users", [.. partitions.Databases.Select(d => ProxyDatabases.Libpq(server, d))], Token);
-        await server.ExecuteAsync("grant_proxy", ProxyFunctions, Token);
         string[] grant = ["grant", "--proxy", proxy, "--cluster", "users", "--role", "app"];
 
         string before = await PrivilegesAsync(partitions);
@@ -78,11 +76,9 @@ public sealed class GrantTests
     [Fact]
     public async Task VerifyRole_NamesEachPrivilegeBeyondThePublishedFunctionsWithItsFix_AndPassesOnceFixed()
     {
-        await using LocalPartitions partitions = await LocalPartitions.StartAsync(2, PartitionSchema, prefix: "vrole", cancellationToken: Token);
+        (LocalPartitions created, string proxy) = await ClusterWithRoleAsync("vrole");
+        await using LocalPartitions partitions = created;
         LocalPostgresServer server = partitions.Server;
-        await server.ExecuteAsync("postgres", "create role app login", Token);
-        string proxy = await ProxyDatabases.CreateAsync(server, "vrole_proxy", "users", [.. partitions.Databases.Select(d => ProxyDatabases.Libpq(server, d))], Token);
-        await server.ExecuteAsync("vrole_proxy", ProxyFunctions, Token);
         Assert.Equal(0, (await Tool.RunAsync(["grant", "--proxy", proxy, "--cluster", "users", "--role", "app"])).ExitCode);
         string[] verify = ["verify", "--proxy", proxy, "--cluster", "users", "--role", "app"];
         Assert.Equal(0, (await Tool.RunAsync(verify)).ExitCode);
@@ -149,6 +145,17 @@ public sealed class GrantTests
         {
             File.Delete(config);
         }
+    }
+
+    // Two partitions of PartitionSchema, the login role app, and a proxy database with ProxyFunctions for cluster 'users'.
+    private static async Task<(LocalPartitions Partitions, string Proxy)> ClusterWithRoleAsync(string prefix)
+    {
+        LocalPartitions partitions = await LocalPartitions.StartAsync(2, PartitionSchema, prefix: prefix, cancellationToken: Token);
+        LocalPostgresServer server = partitions.Server;
+        await server.ExecuteAsync("postgres", "create role app login", Token);
+        string proxy = await ProxyDatabases.CreateAsync(server, $"{prefix}_proxy", "users", [.. partitions.Databases.Select(d => ProxyDatabases.Libpq(server, d))], Token);
+        await server.ExecuteAsync($"{prefix}_proxy", ProxyFunctions, Token);
+        return (partitions, proxy);
     }
 
     // Every privilege app or PUBLIC holds on the partitions' relations, functions and schemas.
