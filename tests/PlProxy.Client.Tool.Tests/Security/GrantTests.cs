@@ -33,8 +33,8 @@ public sealed class GrantTests
     [Fact]
     public async Task Grant_LeavesTheRoleExactlyThePublishedFunctions_TwiceChangesNothing_AndDryRunChangesNothing()
     {
-        (LocalPartitions created, string proxy) = await ClusterWithRoleAsync("grant");
-        await using LocalPartitions partitions = created;
+        (LocalPartitions started, string proxy) = await ClusterWithRoleAsync("grant");
+        await using LocalPartitions partitions = started;
         LocalPostgresServer server = partitions.Server;
         string[] grant = ["grant", "--proxy", proxy, "--cluster", "users", "--role", "app"];
 
@@ -76,8 +76,8 @@ public sealed class GrantTests
     [Fact]
     public async Task VerifyRole_NamesEachPrivilegeBeyondThePublishedFunctionsWithItsFix_AndPassesOnceFixed()
     {
-        (LocalPartitions created, string proxy) = await ClusterWithRoleAsync("vrole");
-        await using LocalPartitions partitions = created;
+        (LocalPartitions started, string proxy) = await ClusterWithRoleAsync("vrole");
+        await using LocalPartitions partitions = started;
         LocalPostgresServer server = partitions.Server;
         Assert.Equal(0, (await Tool.RunAsync(["grant", "--proxy", proxy, "--cluster", "users", "--role", "app"])).ExitCode);
         string[] verify = ["verify", "--proxy", proxy, "--cluster", "users", "--role", "app"];
