@@ -63,6 +63,15 @@ nuspec = hosting.read([n for n in hosting.namelist() if n.endswith(".nuspec")][0
 pins = re.findall(r'<dependency id="PlProxy\.Client" version="([^"]+)"', nuspec)
 if not pins or not all(v.startswith("[") and v.endswith("]") and "," not in v for v in pins):
     sys.exit(f"PlProxy.Client.Hosting must depend on exactly one PlProxy.Client version, not {pins}")
+# .NET 8 floors: a net8.0 dependency group asks for Microsoft.Extensions.* 8.0.x, so a .NET 8 application keeps its
+# own framework's assemblies instead of having 10.0 ones lifted into its bin folder.
+for found in glob.glob(sys.argv[1] + "/PlProxy.Client*.[0-9]*.nupkg"):
+    archive = zipfile.ZipFile(found)
+    spec = archive.read([n for n in archive.namelist() if n.endswith(".nuspec")][0]).decode()
+    for group in re.findall(r'<group targetFramework="net8\.0">(.*?)</group>', spec, re.S):
+        lifted = [(i, v) for i, v in re.findall(r'id="(Microsoft\.Extensions\.[^"]+)" version="([^"]+)"', group) if not v.startswith("8.")]
+        if lifted:
+            sys.exit(f"{found}: its net8.0 group asks for {lifted}; .NET 8 gets Microsoft.Extensions.* 8.0.x")
 tool = zipfile.ZipFile(sorted(glob.glob(sys.argv[1] + "/PlProxy.Client.Tool.[0-9]*.nupkg"))[-1])
 settings = [n for n in tool.namelist() if n.endswith("DotnetToolSettings.xml")]
 if not settings or 'Name="plproxy"' not in tool.read(settings[0]).decode():
