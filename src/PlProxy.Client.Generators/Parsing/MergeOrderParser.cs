@@ -45,7 +45,7 @@ internal static class MergeOrderParser
             // A scalar result's one column is the function's (checked at run time); a row type's, a member's.
             ColumnModel? column = result.ScalarPgType is not null
                 ? new ColumnModel(key.Column, "", false, result.TypeDisplay)
-                : result.Columns.FirstOrDefault(c => SameColumn(key.Column, c.Name));
+                : result.Columns.FirstOrDefault(c => SqlNames.SameColumn(key.Column, c.Name));
             if (column is null)
             {
                 return (null, null, $"[MergeOrder(\"{text}\")] orders by '{key.Column}', which no member of '{result.TypeDisplay}' takes");
@@ -79,8 +79,4 @@ internal static class MergeOrderParser
         "global::System.DateTimeOffset?", "global::System.DateOnly?", "global::System.TimeOnly?", "global::System.TimeSpan?", "string?",
         "global::NpgsqlTypes.NpgsqlInterval?",
     };
-
-    // A column and a member name are the same ignoring case and underscores (user_name fills UserName), as rows are read.
-    private static bool SameColumn(string column, string member) =>
-        string.Equals(column.Replace("_", ""), member.Replace("_", ""), StringComparison.OrdinalIgnoreCase);
 }

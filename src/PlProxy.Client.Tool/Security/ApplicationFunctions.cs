@@ -66,7 +66,7 @@ internal static class ApplicationFunctions
                     string method = $"{type.GetInterfaces().FirstOrDefault()?.FullName ?? type.FullName}.{field.Name.TrimStart('s', '_')}";
                     if (function.Select is not null)
                     {
-                        skipped.Add($"{method} runs a SELECT of its own on the partitions: EXECUTE cannot cover it; give its query a SECURITY DEFINER function of the partition and TARGET it.");
+                        skipped.Add(PublishedFunction.NotGrantable(method));
                         continue;
                     }
 

@@ -121,7 +121,11 @@ internal static class PartitionPrivileges
         return resolved;
     }
 
-    private static async Task<List<string>> ListAsync(NpgsqlDataSource database, string sql, CancellationToken cancellationToken, string? role = null)
+    private static async Task<List<string>> ListAsync(NpgsqlDataSource database, string sql, CancellationToken cancellationToken, string? role = null) =>
+        [.. (await RowsAsync(database, sql, role, cancellationToken).ConfigureAwait(false)).Select(row => row[0])];
+
+    // Every row of the query, each column as text; $1 is the role when one is given.
+    private static async Task<List<string[]>> RowsAsync(NpgsqlDataSource database, string sql, string? role, CancellationToken cancellationToken)
     {
         await using NpgsqlCommand command = database.CreateCommand(sql);
         if (role is not null)
@@ -129,20 +133,6 @@ internal static class PartitionPrivileges
             command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = role });
         }
 
-        var values = new List<string>();
-        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            values.Add(reader.GetString(0));
-        }
-
-        return values;
-    }
-
-    private static async Task<List<string[]>> RowsAsync(NpgsqlDataSource database, string sql, string role, CancellationToken cancellationToken)
-    {
-        await using NpgsqlCommand command = database.CreateCommand(sql);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = role });
         var rows = new List<string[]>();
         await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))

@@ -11,4 +11,8 @@ internal sealed record PublishedFunction(string Proxy, string Name, IReadOnlyLis
 {
     /// <summary><c>name(type, ...)</c>, for <c>to_regprocedure</c>.</summary>
     public string Signature => $"{Name}({string.Join(", ", ArgumentTypes)})";
+
+    /// <summary>Why a function whose body is a SELECT is not granted (its query is its own, which no EXECUTE covers).</summary>
+    public static string NotGrantable(string function) =>
+        $"{function} runs a SELECT of its own on the partitions: EXECUTE cannot cover it; give its query a SECURITY DEFINER function of the partition and TARGET it.";
 }

@@ -27,7 +27,7 @@ internal static class PublishedFunctions
 
             if (body.Statements.Any(s => s.Kind == StatementKind.Select))
             {
-                skipped.Add($"{function.Signature} runs a SELECT of its own on the partitions: EXECUTE cannot cover it; give its query a SECURITY DEFINER function of the partition and TARGET it.");
+                skipped.Add(PublishedFunction.NotGrantable(function.Signature));
                 continue;
             }
 

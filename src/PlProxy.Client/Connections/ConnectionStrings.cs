@@ -68,9 +68,9 @@ internal static class ConnectionStrings
             builder.Username = user;
         }
 
+        HashSet<string> given = GivenKeywords(builder); // what the connection string itself says, read once
         if (PartitionHosts.IsReplicated(builder))
         {
-            HashSet<string> given = GivenKeywords(builder);
             if (!given.Contains("TargetSessionAttributes"))
             {
                 // A primary and its standbys: calls go to the primary, wherever it is now.
@@ -94,7 +94,6 @@ internal static class ConnectionStrings
         }
         else
         {
-            HashSet<string> given = GivenKeywords(builder);
             if (!given.Contains("MaxAutoPrepare"))
             {
                 // Direct connections keep each method's statement prepared once it has been used a few times (Npgsql's

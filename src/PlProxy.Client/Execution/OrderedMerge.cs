@@ -55,10 +55,7 @@ internal static class OrderedMerge
 
                 PartitionCursor cursor = cursors[i]!;
                 ordinals[i] = await BindAsync(cursor, keys, kinds, labels, bound, route, cancellationToken).ConfigureAwait(false);
-                if (!bound)
-                {
-                    bound = true;
-                }
+                bound = true;
 
                 await CheckCollationAsync(cursor, keys, kinds, route, cancellationToken).ConfigureAwait(false);
                 heads[i] = Keys(cursor, ordinals[i], kinds, labels);

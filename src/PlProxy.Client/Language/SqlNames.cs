@@ -34,4 +34,38 @@ internal static class SqlNames
 
         return builder.ToString();
     }
+
+    /// <summary>
+    /// Whether a result column fills a member: names compare ignoring case and underscores (<c>user_name</c> fills
+    /// <c>UserName</c>); the rule rows are read by, and the generator checks <c>[MergeOrder]</c> keys by.
+    /// </summary>
+    public static bool SameColumn(string column, string member)
+    {
+        int c = 0, m = 0;
+        while (true)
+        {
+            while (c < column.Length && column[c] == '_')
+            {
+                c++;
+            }
+
+            while (m < member.Length && member[m] == '_')
+            {
+                m++;
+            }
+
+            if (c == column.Length || m == member.Length)
+            {
+                return c == column.Length && m == member.Length;
+            }
+
+            if (char.ToUpperInvariant(column[c]) != char.ToUpperInvariant(member[m]))
+            {
+                return false;
+            }
+
+            c++;
+            m++;
+        }
+    }
 }

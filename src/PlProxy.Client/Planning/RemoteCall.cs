@@ -8,8 +8,10 @@ namespace PlProxy.Client.Planning;
 /// </summary>
 internal sealed class RemoteCall
 {
-    private RemoteCall(BoundFunction function, string[] parameterTypes, string? resultPgType, bool isVoid, UserFunctions? functions, bool idempotent, bool coalesced, bool readFromStandby)
+    private RemoteCall(BoundFunction function, string[] parameterTypes, string? resultPgType, bool isVoid, UserFunctions? functions, bool idempotent, bool coalesced, bool readFromStandby, MergeKey[]? mergeOrder, int limitArgument)
     {
+        MergeOrder = mergeOrder;
+        LimitArgument = limitArgument;
         Coalesced = coalesced;
         ReadFromStandby = readFromStandby;
         Function = function;
@@ -66,18 +68,10 @@ internal sealed class RemoteCall
     public bool ReadFromStandby { get; }
 
     /// <summary>The order the partitions' rows are merged in (<c>[MergeOrder]</c>), or null: rows as they come.</summary>
-    public MergeKey[]? MergeOrder { get; private set; }
+    public MergeKey[]? MergeOrder { get; }
 
     /// <summary>The argument (index) that bounds a merged call's rows in total (<c>[Limit]</c>), or -1.</summary>
-    public int LimitArgument { get; private set; } = -1;
-
-    /// <summary>Sets the merge order and limit argument of a call being built (<c>[MergeOrder]</c>, <c>[Limit]</c>).</summary>
-    public RemoteCall MergedIn(MergeKey[]? order, int limitArgument)
-    {
-        MergeOrder = order;
-        LimitArgument = limitArgument;
-        return this;
-    }
+    public int LimitArgument { get; }
 
     private double _statementMilliseconds;
 
@@ -109,6 +103,8 @@ internal sealed class RemoteCall
     /// <param name="idempotent">True for an <c>[Idempotent]</c> method.</param>
     /// <param name="coalesced">False for a <c>[NotCoalesced]</c> method.</param>
     /// <param name="readFromStandby">True for a <c>[ReadFromStandby]</c> method.</param>
+    /// <param name="mergeOrder">The order a <c>[MergeOrder]</c> method's rows are merged in, or null.</param>
+    /// <param name="limitArgument">The index of a <c>[Limit]</c> argument, or -1.</param>
     /// <exception cref="InvalidOperationException">A body does not bind.</exception>
     public static RemoteCall Bind(
         string functionName,
@@ -122,7 +118,9 @@ internal sealed class RemoteCall
         IReadOnlyList<ApplicationFunction> functions,
         bool idempotent,
         bool coalesced = true,
-        bool readFromStandby = false)
+        bool readFromStandby = false,
+        MergeKey[]? mergeOrder = null,
+        int limitArgument = -1)
     {
         var signature = new FunctionSignature(
             functionName,
@@ -146,6 +144,8 @@ internal sealed class RemoteCall
             functions.Count == 0 ? null : new UserFunctions([.. functions]),
             idempotent,
             coalesced,
-            readFromStandby);
+            readFromStandby,
+            mergeOrder,
+            limitArgument);
     }
 }

@@ -55,6 +55,8 @@ public sealed class ProxyMethod
             [.. info.Functions.Select(f => f.Function)],
             info.Idempotent,
             !info.NotCoalesced,
-            info.ReadFromStandby).MergedIn(order, limit));
+            info.ReadFromStandby,
+            order,
+            limit));
     }
 }

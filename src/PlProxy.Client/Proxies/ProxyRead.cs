@@ -48,7 +48,7 @@ public static class ProxyRead
     {
         for (int i = 0; i < reader.FieldCount; i++)
         {
-            if (SameName(reader.GetName(i), member))
+            if (Language.SqlNames.SameColumn(reader.GetName(i), member))
             {
                 return i;
             }
@@ -71,35 +71,5 @@ public static class ProxyRead
         }
 
         return true;
-    }
-
-    private static bool SameName(string column, string member)
-    {
-        int c = 0, m = 0;
-        while (true)
-        {
-            while (c < column.Length && column[c] == '_')
-            {
-                c++;
-            }
-
-            while (m < member.Length && member[m] == '_')
-            {
-                m++;
-            }
-
-            if (c == column.Length || m == member.Length)
-            {
-                return c == column.Length && m == member.Length;
-            }
-
-            if (char.ToUpperInvariant(column[c]) != char.ToUpperInvariant(member[m]))
-            {
-                return false;
-            }
-
-            c++;
-            m++;
-        }
     }
 }
