@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Npgsql;
 using PlProxy.Client.Configuration;
 using PlProxy.Client.Hashing;
 
@@ -163,60 +162,6 @@ public sealed class StandbyReadTests(StandbyFixture fixture) : IClassFixture<Sta
             await writing.CancelAsync();
             await writer.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
         }
-    }
-
-    [Fact]
-    public async Task Write_RefusedAsReadOnly_IsRetriedWritesNothingAndOpensTheBreaker()
-    {
-        // A database that refuses writes as a standby does after a failover (25006).
-        await fixture.Primary.CreateDatabaseAsync("ro0", cancellationToken: Token);
-        await fixture.Primary.ExecuteAsync("ro0", StandbyFixture.Schema, Token);
-        await fixture.Primary.ExecuteAsync("postgres", "alter database ro0 set default_transaction_read_only = on", Token);
-        var retries = new System.Collections.Concurrent.ConcurrentBag<long>();
-        using var listener = new System.Diagnostics.Metrics.MeterListener();
-        listener.InstrumentPublished = (instrument, l) =>
-        {
-            if (instrument.Meter.Name == Telemetry.TelemetryNames.SourceName && instrument.Name == Telemetry.TelemetryNames.Retries)
-            {
-                l.EnableMeasurementEvents(instrument);
-            }
-        };
-        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
-        {
-            foreach (KeyValuePair<string, object?> tag in tags)
-            {
-                if (tag.Key == Telemetry.TelemetryNames.Cluster && tag.Value as string == "replicated")
-                {
-                    retries.Add(value);
-                }
-            }
-        });
-        listener.Start();
-        string readOnly = $"Host={fixture.Primary.Host};Port={fixture.Primary.Port};Database=ro0;Username=postgres";
-        using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxyOptions().AddCluster("replicated", cluster =>
-        {
-            cluster.Partitions.Add(readOnly);
-            cluster.Partitions.Add(readOnly);
-            cluster.Retry.Delay = TimeSpan.FromMilliseconds(10);
-            cluster.CircuitBreaker.MinimumThroughput = 3;
-            cluster.CircuitBreaker.BreakDuration = TimeSpan.FromSeconds(30);
-        }));
-        IReplicatedRows rows = source.CreateProxy<IReplicatedRows>();
-
-        PlProxyException refused = await Assert.ThrowsAsync<PlProxyException>(() => rows.WriteAsync(Key(0), 77, Token));
-        int retried = retries.Count;
-        var states = new List<string>();
-        for (int i = 0; i < 4; i++)
-        {
-            states.Add((await Assert.ThrowsAsync<PlProxyException>(() => rows.WriteAsync(Key(0), 78 + i, Token))).SqlState);
-        }
-
-        await using var database = NpgsqlDataSource.Create(readOnly);
-        await using NpgsqlCommand count = database.CreateCommand("select count(*) from rows where id >= 77");
-        Assert.Equal(PostgresErrorCodes.ReadOnlySqlTransaction, refused.SqlState);
-        Assert.Equal(2, retried); // the default two retries: a write refused as read-only wrote nothing
-        Assert.Equal(0L, await count.ExecuteScalarAsync(Token));
-        Assert.Contains(PlProxy.Client.Execution.RemoteErrors.ConnectFailedState, states); // the breaker counted the refusals and opened
     }
 
     [Theory]
