@@ -37,6 +37,9 @@ public sealed class ToolCommandLineTests
     [InlineData(new[] { "split", "--proxy", "Host=x", "--cluster", "users", "--fence-timeout", "0" }, "--fence-timeout must be a positive number of seconds, at most 3600")]
     [InlineData(new[] { "split", "--proxy", "Host=x", "--cluster", "users", "--other-tables", "drop" }, "Argument 'drop' not recognized")]
     [InlineData(new[] { "move", "--proxy", "Host=x", "--cluster", "users", "--to", "a" }, "--partition' is required")]
+    [InlineData(new[] { "grant", "--cluster", "users", "--role", "app" }, "--proxy (a proxy database) or --config (an appsettings.json), one of them")]
+    [InlineData(new[] { "verify", "--proxy", "Host=x", "--config", "a.json", "--cluster", "users", "--role", "app" }, "--proxy (a proxy database) or --config (an appsettings.json), one of them")]
+    [InlineData(new[] { "pgq", "status", "--source", "Host=x", "--queue", "q" }, "--consumer' is required")]
     public async Task BadCommandLine_NamesTheProblemAndRunsNothing(string[] args, string message)
     {
         (int exitCode, _, string error) = await Tool.RunAsync(args);

@@ -20,10 +20,7 @@ internal static class GrantCommand
         {
             role, dryRun,
         };
-        foreach (Option option in scope.All)
-        {
-            grant.Options.Add(option);
-        }
+        scope.AddTo(grant);
 
         grant.SetAction((result, cancellationToken) => Verb.RunAsync(result, "grant", async output =>
         {

@@ -13,7 +13,7 @@ internal static class MoveCommand
     {
         var partition = new Option<int>("--partition") { Description = "The partition that moves", Required = true };
         var to = new Option<string>("--to") { Description = "Its new, empty database" };
-        ReshardVerb.ReshardOptions options = new();
+        ReshardOptions options = new();
         var move = new Command("move", "Moves one partition to another database: copies it with logical replication, fences its keys for the switch, publishes the new map and deletes what moved.")
         {
             partition, to,

@@ -10,8 +10,10 @@ internal static class PartconfInstallCommand
     /// <summary><c>plproxy partconf install --proxy "&lt;proxy db&gt;" --cluster &lt;name&gt;</c>.</summary>
     public static Command Create()
     {
-        (Option<string> proxy, Option<string> cluster) = Verb.ClusterOptions();
-        var install = new Command("install", "Installs or updates partconf on every partition database of the cluster, as the proxy database defines it.") { proxy, cluster };
+        var options = new ClusterOptions();
+        Option<string> proxy = options.Proxy, cluster = options.Cluster;
+        var install = new Command("install", "Installs or updates partconf on every partition database of the cluster, as the proxy database defines it.") ;
+        options.AddTo(install);
         install.SetAction((result, cancellationToken) => Verb.RunAsync(result, "partconf install", async output =>
         {
             IReadOnlyList<PartconfSettings> installed = await PartconfDatabase.InstallClusterAsync(result.GetValue(proxy)!, result.GetValue(cluster)!, cancellationToken).ConfigureAwait(false);

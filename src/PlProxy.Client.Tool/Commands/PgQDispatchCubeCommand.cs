@@ -9,7 +9,7 @@ internal static class PgQDispatchCubeCommand
 {
     public static Command Create()
     {
-        var options = new PgQVerb.QueueOptions();
+        var options = new QueueOptions();
         var target = new Option<string>("--target") { Description = "The database with the events' tables", Required = true };
         var mode = new Option<string>("--mode") { Description = "'keep-latest': each primary key's latest version; 'keep-all': every version, no deletes", DefaultValueFactory = _ => "keep-latest" };
         mode.AcceptOnlyFromAmong("keep-latest", "keep-all");

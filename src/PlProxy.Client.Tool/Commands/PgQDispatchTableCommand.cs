@@ -9,7 +9,7 @@ internal static class PgQDispatchTableCommand
 {
     public static Command Create()
     {
-        var options = new PgQVerb.QueueOptions();
+        var options = new QueueOptions();
         var target = new Option<string>("--target") { Description = "The database with the parent table", Required = true };
         var destTable = new Option<string>("--dest-table") { Description = "The parent table; rows go to <table>_YYYY_MM_DD (or _YYYY_MM)", Required = true };
         var partField = new Option<string>("--part-field") { Description = "The row's column whose date picks the table" };

@@ -9,7 +9,7 @@ internal static class PgQMoveCommand
 {
     public static Command Create()
     {
-        var options = new PgQVerb.QueueOptions();
+        var options = new QueueOptions();
         var target = new Option<string>("--target") { Description = "The database that receives the events", Required = true };
         var targetQueue = new Option<string>("--target-queue") { Description = "The queue there (default: the source queue's name)" };
         var once = new Option<bool>("--once") { Description = "Process every batch ready now, then exit" };

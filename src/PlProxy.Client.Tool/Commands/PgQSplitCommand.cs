@@ -10,7 +10,7 @@ internal static class PgQSplitCommand
 {
     public static Command Create()
     {
-        var options = new PgQVerb.QueueOptions();
+        var options = new QueueOptions();
         var target = new Option<string>("--target") { Description = "The database whose queues receive the events", Required = true };
         var field = new Option<string>("--queue-field") { Description = "The event field that names each event's target queue", DefaultValueFactory = _ => "extra1" };
         field.AcceptOnlyFromAmong("type", "extra1", "extra2", "extra3", "extra4");

@@ -70,25 +70,4 @@ internal static class PgQVerb
         await output.WriteLineAsync($"plproxy pgq {verb}: {events} events in {batches} batches").ConfigureAwait(false);
         return 0;
     }
-
-    /// <summary>The options every pgq verb takes.</summary>
-    public sealed class QueueOptions
-    {
-        public Option<string> Source { get; } = new("--source") { Description = "The queue's database (Npgsql or libpq form)", Required = true };
-
-        public Option<string> Queue { get; } = new("--queue") { Description = "The queue", Required = true };
-
-        public Option<string> ConsumerName { get; } = new("--consumer") { Description = "The consumer's name", Required = true };
-
-        /// <summary>The consumer the options name, on <paramref name="source"/>.</summary>
-        public PgQConsumer Consumer(ParseResult result, NpgsqlDataSource source) =>
-            new(source, result.GetValue(Queue)!, result.GetValue(ConsumerName)!);
-
-        public void AddTo(Command command)
-        {
-            command.Options.Insert(0, Source);
-            command.Options.Insert(1, Queue);
-            command.Options.Insert(2, ConsumerName);
-        }
-    }
 }

@@ -12,7 +12,7 @@ internal static class SplitCommand
     public static Command Create()
     {
         var to = new Option<string[]>("--to") { Description = "The new, empty databases, one per partition: partition p's keys that map to p + n go to the p-th", AllowMultipleArgumentsPerToken = true };
-        ReshardVerb.ReshardOptions options = new();
+        ReshardOptions options = new();
         var split = new Command("split", "Doubles the partition count: copies each partition's upper half of keys into a new database with logical replication, fences them for the switch, publishes the new map and deletes what moved.")
         {
             to,

@@ -16,8 +16,10 @@ internal static class StatusCommand
     /// </summary>
     public static Command Create()
     {
-        (Option<string> proxy, Option<string> cluster) = Verb.ClusterOptions();
-        var status = new Command("status", "Shows the cluster's version and each partition database's partconf.") { proxy, cluster };
+        var options = new ClusterOptions();
+        Option<string> proxy = options.Proxy, cluster = options.Cluster;
+        var status = new Command("status", "Shows the cluster's version and each partition database's partconf.") ;
+        options.AddTo(status);
         status.SetAction((result, cancellationToken) => Verb.RunAsync(result, "status", async output =>
         {
             string name = result.GetValue(cluster)!;

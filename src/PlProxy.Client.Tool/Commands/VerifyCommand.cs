@@ -16,10 +16,7 @@ internal static class VerifyCommand
         Option<string> role = GrantCommand.RoleOption(required: false);
         role.Description = "Check instead what this role can do on each partition beyond the published functions (tables, sequences, other functions, SECURITY DEFINER functions without search_path, CREATE); each finding with its fix";
         var verify = new Command("verify", "Checks each partition database against the published map (its partconf, its partitioned tables, every row's partition); exit code 1 on any difference. With --role, what the role can do beyond the published functions.") { role };
-        foreach (Option option in scope.All)
-        {
-            verify.Options.Add(option);
-        }
+        scope.AddTo(verify);
 
         verify.SetAction((result, cancellationToken) => Verb.RunAsync(result, "verify", async output =>
         {

@@ -11,19 +11,15 @@ namespace PlProxy.Client.Tool.Security;
 /// application's appsettings) and the functions it publishes (from the proxy database's functions, or for a cluster
 /// configured in the application, its assembly's generated proxies or a list).
 /// </summary>
-internal sealed class SecurityScope
+internal sealed class SecurityScope() : ClusterOptions(
+    proxyDescription: "The proxy database that defines the cluster and its functions (Npgsql or libpq form)",
+    configDescription: "Instead of --proxy: the application's appsettings.json that configures the cluster (PlProxy:Clusters:<name>); the functions then come from --assembly or --functions")
 {
-    public Option<string> Proxy { get; } = new("--proxy") { Description = "The proxy database that defines the cluster and its functions (Npgsql or libpq form)" };
-
-    public Option<string> Config { get; } = new("--config") { Description = "Instead of --proxy: the application's appsettings.json that configures the cluster (PlProxy:Clusters:<name>); the functions then come from --assembly or --functions" };
-
-    public Option<string> Cluster { get; } = new("--cluster") { Description = "The cluster's name", Required = true };
-
     public Option<string> Assembly { get; } = new("--assembly") { Description = "With --config: the application's assembly, whose generated proxies name the functions the cluster's calls run" };
 
     public Option<string[]> Functions { get; } = new("--functions") { Description = "With --config: the partition functions the application calls, each name(type, ...)", AllowMultipleArgumentsPerToken = true };
 
-    public IEnumerable<Option> All => [Proxy, Config, Cluster, Assembly, Functions];
+    protected override IEnumerable<Option> Trailing => [.. base.Trailing, Assembly, Functions];
 
     /// <summary>The partition databases (Npgsql form, distinct), the published functions, and what cannot be granted.</summary>
     public async Task<(List<string> Databases, List<PublishedFunction> Functions, List<string> Skipped)> ReadAsync(ParseResult result, CancellationToken cancellationToken)
@@ -36,11 +32,7 @@ internal sealed class SecurityScope
             return (databases, functions, skipped);
         }
 
-        if (result.GetValue(Config) is not { } config)
-        {
-            throw ToolRefusal.BadInput("Give --proxy (a proxy database), or --config (appsettings.json) with --assembly or --functions.");
-        }
-
+        string config = result.GetValue(Config)!; // one of --proxy and --config (ClusterOptions)
         List<string> configured = [.. ConfiguredCluster.Read(config, cluster).Definition.Options.Partitions.Select(ConnectionStrings.ToNpgsql).Distinct(StringComparer.Ordinal)];
         if (result.GetValue(Assembly) is { } assembly)
         {

@@ -57,9 +57,4 @@ internal static class Verb
         PostgresException p => $"the server said: {p.MessageText}{(p.Hint is { Length: > 0 } hint ? $" ({hint})" : "")} (SQLSTATE {p.SqlState}).",
         _ => e.Message,
     };
-
-    /// <summary>The options of a verb that works on one cluster a proxy database defines.</summary>
-    public static (Option<string> Proxy, Option<string> Cluster) ClusterOptions() =>
-        (new Option<string>("--proxy") { Description = "The proxy database that defines the cluster (Npgsql or libpq form)", Required = true },
-         new Option<string>("--cluster") { Description = "The cluster's name", Required = true });
 }

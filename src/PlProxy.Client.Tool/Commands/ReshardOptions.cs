@@ -1,0 +1,62 @@
+using System.CommandLine;
+using PlProxy.Client.Tool.Verbs;
+
+namespace PlProxy.Client.Tool.Commands;
+
+/// <summary>The options split and move share: the cluster's definition, then how the copy, fence and cleanup run.</summary>
+internal sealed class ReshardOptions() : ClusterOptions(
+    proxyDescription: "The proxy database that defines the cluster (Npgsql or libpq form)",
+    configDescription: "Instead of --proxy: the application's appsettings.json that configures the cluster (PlProxy:Clusters:<name>)")
+{
+    public Option<string> ConfigOut { get; } = new("--config-out") { Description = "With --config: where the switch writes the cluster's new appsettings fragment" };
+
+    public Option<bool> Abort { get; } = new("--abort") { Description = "Undo a split or move that has not switched yet: sources serve as before, the new databases are emptied" };
+
+    public Option<string> OtherTablesOption { get; } = CreateOtherTables();
+
+    public Option<double> FenceTimeout { get; } = new("--fence-timeout") { Description = "Seconds the fence may hold the moving keys; it expires by itself if the tool dies", DefaultValueFactory = _ => 10 };
+
+    public Option<double> CatchUpTimeout { get; } = new("--catch-up-timeout") { Description = "Seconds the new databases may take to catch up after the copy", DefaultValueFactory = _ => 300 };
+
+    public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Rows deleted per statement when the moved rows are removed", DefaultValueFactory = _ => 5000 };
+
+    protected override IEnumerable<Option> Trailing => [.. base.Trailing, ConfigOut, OtherTablesOption, Abort, FenceTimeout, CatchUpTimeout, BatchSize];
+
+    protected override void AddChecks(Command command)
+    {
+        base.AddChecks(command);
+        command.Validators.Add(result =>
+        {
+            bool config = result.GetResult(Config) is not null, configOut = result.GetResult(ConfigOut) is not null;
+            if (config != configOut && (result.GetResult(Proxy) is not null) != config)
+            {
+                result.AddError(config ? "--config needs --config-out: where to write the cluster's new appsettings fragment." : "--config-out goes with --config (a proxy database is switched in place).");
+            }
+        });
+        Positive(FenceTimeout, 3600);
+        Positive(CatchUpTimeout, double.MaxValue);
+        BatchSize.Validators.Add(result =>
+        {
+            if (result.GetValueOrDefault<int>() <= 0)
+            {
+                result.AddError("--batch-size must be positive.");
+            }
+        });
+    }
+
+    private static void Positive(Option<double> option, double max) => option.Validators.Add(result =>
+    {
+        double seconds = result.GetValueOrDefault<double>();
+        if (seconds <= 0 || seconds > max)
+        {
+            result.AddError($"{option.Name} must be a positive number of seconds{(max < double.MaxValue ? $", at most {max}" : "")}.");
+        }
+    });
+
+    private static Option<string> CreateOtherTables()
+    {
+        var option = new Option<string>("--other-tables") { Description = "Tables without a partconf trigger: 'copy' (whole, to every new database) or 'leave' (where they are)" };
+        option.AcceptOnlyFromAmong("copy", "leave");
+        return option;
+    }
+}
