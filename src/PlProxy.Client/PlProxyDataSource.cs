@@ -134,6 +134,39 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
         return _clusters.ProxyDatabase?.RefreshAsync(cancellationToken) ?? Task.FromResult(0);
     }
 
+    /// <summary>
+    /// The partition <paramref name="hash"/> routes to in <paramref name="cluster"/>, with its pool, for data access the
+    /// proxies do not cover (Dapper, EF Core, a transaction of several statements). It holds the cluster's current
+    /// version until disposed: dispose it when the work is done.
+    /// </summary>
+    /// <param name="cluster">The cluster's name (configured, or defined by the proxy database).</param>
+    /// <param name="hash">The hash a <c>RUN ON</c> expression would give for the key, e.g. <c>PgHash.HashText(username)</c>.</param>
+    /// <param name="cancellationToken">Cancels loading the cluster from the proxy database.</param>
+    /// <returns>The partition; dispose it to let the cluster's version go.</returns>
+    /// <exception cref="ArgumentException"><paramref name="cluster"/> is null or empty.</exception>
+    /// <exception cref="PlProxyException">No such cluster: the message names it.</exception>
+    /// <exception cref="ObjectDisposedException">The data source was disposed.</exception>
+    public async ValueTask<PlProxyPartition> GetPartitionAsync(string cluster, int hash, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(cluster);
+        ClusterSnapshot snapshot = await _clusters.AcquireAsync(cluster, new CallErrorContext($"GetPartitionAsync({cluster})", null, cluster), cancellationToken).ConfigureAwait(false);
+        return new PlProxyPartition(snapshot, hash, RefreshAfterFenceAsync);
+    }
+
+    // A partition refused a hash (PX001): the cluster's map is read again from the proxy database at once (an
+    // unreachable one is logged and leaves the map as it is); a configured cluster changes with its options.
+    private async Task RefreshAfterFenceAsync(string cluster, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await _clusters.RefreshAsync(cluster, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            Log.RefreshFailed(Logger, e);
+        }
+    }
+
     /// <summary>Loads the clusters the bodies of <paramref name="proxyInterface"/> name (the hosting package's warm-up).</summary>
     /// <exception cref="PlProxyException">A cluster is neither configured nor defined by the proxy database.</exception>
     internal Task WarmUpAsync(Type proxyInterface, CancellationToken cancellationToken) =>
