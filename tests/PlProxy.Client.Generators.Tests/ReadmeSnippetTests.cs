@@ -27,7 +27,8 @@ public sealed partial class ReadmeSnippetTests
             .. ((string)AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES")!).Split(Path.PathSeparator).Select(p => MetadataReference.CreateFromFile(p)),
             .. Directory.GetFiles(AppContext.BaseDirectory, "*.dll")
                 .Where(f => Path.GetFileName(f).StartsWith("Microsoft.Extensions.", StringComparison.Ordinal) || Path.GetFileName(f).StartsWith("PlProxy.Client", StringComparison.Ordinal)
-                    || Path.GetFileName(f).StartsWith("OpenTelemetry", StringComparison.Ordinal) || Path.GetFileName(f) == "Npgsql.dll")
+                    || Path.GetFileName(f).StartsWith("OpenTelemetry", StringComparison.Ordinal) || Path.GetFileName(f).StartsWith("Npgsql", StringComparison.Ordinal)
+                    || Path.GetFileName(f).StartsWith("Microsoft.EntityFrameworkCore", StringComparison.Ordinal) || Path.GetFileName(f) == "Dapper.dll")
                 .Where(f => !Path.GetFileName(f).Contains("Generators", StringComparison.Ordinal) && !Path.GetFileName(f).Contains("Tests", StringComparison.Ordinal))
                 .Select(f => MetadataReference.CreateFromFile(f)),
         ];
