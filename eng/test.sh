@@ -72,6 +72,23 @@ for found in glob.glob(sys.argv[1] + "/PlProxy.Client*.[0-9]*.nupkg"):
         lifted = [(i, v) for i, v in re.findall(r'id="(Microsoft\.Extensions\.[^"]+)" version="([^"]+)"', group) if not v.startswith("8.")]
         if lifted:
             sys.exit(f"{found}: its net8.0 group asks for {lifted}; .NET 8 gets Microsoft.Extensions.* 8.0.x")
+# Packages that can ship: the compiler check for the generator (build and buildTransitive), release notes from
+# CHANGELOG.md, and under CI (ContinuousIntegrationBuild) no path of this machine in any packaged DLL or PDB.
+import os
+runtime = zipfile.ZipFile(package)
+for targets in ("build/PlProxy.Client.targets", "buildTransitive/PlProxy.Client.targets"):
+    if targets not in runtime.namelist() or b"PLPX1000" not in runtime.read(targets):
+        sys.exit(f"{package} lacks {targets} (the generator's compiler check)")
+root = os.getcwd().encode()
+for found in glob.glob(sys.argv[1] + "/PlProxy.Client*.[0-9]*.nupkg") + glob.glob(sys.argv[1] + "/PlProxy.Client*.[0-9]*.snupkg"):
+    archive = zipfile.ZipFile(found)
+    spec = archive.read([n for n in archive.namelist() if n.endswith(".nuspec")][0]).decode()
+    if found.endswith(".nupkg") and not re.search(r"<releaseNotes>## \[", spec):
+        sys.exit(f"{found}: no release notes from CHANGELOG.md")
+    if os.environ.get("CI") == "true":
+        embedded = [n for n in archive.namelist() if n.endswith((".dll", ".pdb")) and root in archive.read(n)]
+        if embedded:
+            sys.exit(f"{found}: {embedded} embed the build machine's path {root.decode()} (expected /_/ paths under CI)")
 tool = zipfile.ZipFile(sorted(glob.glob(sys.argv[1] + "/PlProxy.Client.Tool.[0-9]*.nupkg"))[-1])
 settings = [n for n in tool.namelist() if n.endswith("DotnetToolSettings.xml")]
 if not settings or 'Name="plproxy"' not in tool.read(settings[0]).decode():
