@@ -34,10 +34,12 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
 
     private PlProxyDataSource(PlProxyOptions options, IRandomSource random, ILoggerFactory? loggerFactory, IPartitionExecutor? partitionExecutor)
     {
-        ILogger logger = Logger = loggerFactory?.CreateLogger(TelemetryNames.SourceName) ?? NullLogger.Instance;
-        _clusters = new ClusterRegistry(options.ProxyDatabase, options.ProxyDatabasePollInterval, logger, new PoolFactory(options.ConfigureNpgsql, loggerFactory), options.ProxyDatabaseClusters);
+        ILogger calls = loggerFactory?.CreateLogger(TelemetryNames.CallsLogCategory) ?? NullLogger.Instance;
+        Logger = loggerFactory?.CreateLogger(TelemetryNames.ClustersLogCategory) ?? NullLogger.Instance;
+        ILogger resilience = loggerFactory?.CreateLogger(TelemetryNames.ResilienceLogCategory) ?? NullLogger.Instance;
+        _clusters = new ClusterRegistry(options.ProxyDatabase, options.ProxyDatabasePollInterval, Logger, new PoolFactory(options.ConfigureNpgsql, loggerFactory), options.ProxyDatabaseClusters, resilience);
         ConnectionBudget? budget = options.MaxConnectionsPerHost is { } max ? new ConnectionBudget(max, options.ConnectionBudgetTimeout) : null;
-        _executor = new CallExecutor(_clusters, random, logger, budget, partitionExecutor, options.FencedCallTimeout, options.ConnectionBudgetTimeout);
+        _executor = new CallExecutor(_clusters, random, calls, budget, partitionExecutor, options.FencedCallTimeout, options.ConnectionBudgetTimeout);
         _proxyExecutor = new ProxyExecutor(_executor);
     }
 
@@ -47,7 +49,7 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
     /// <summary>The clusters and pools (for tests and benchmarks).</summary>
     internal ClusterRegistry Clusters => _clusters;
 
-    /// <summary>Where this data source logs (category <c>PlProxy.Client</c>).</summary>
+    /// <summary>Where this data source logs about its clusters (category <see cref="TelemetryNames.ClustersLogCategory"/>); calls and resilience log under their own categories.</summary>
     internal ILogger Logger { get; }
 
     /// <summary>Called with a cluster's name as a new version of it is built, before anything is published (a seam for tests).</summary>
@@ -150,7 +152,9 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(cluster);
         ClusterSnapshot snapshot = await _clusters.AcquireAsync(cluster, new CallErrorContext($"GetPartitionAsync({cluster})", null, cluster), cancellationToken).ConfigureAwait(false);
-        return new PlProxyPartition(snapshot, hash, RefreshAfterFenceAsync);
+        int index = snapshot.Layout.PartitionOf(hash);
+        NpgsqlDataSource pool = snapshot.DataSource(snapshot.Layout.ConnectionOf(index));
+        return new PlProxyPartition(cluster, hash, index, pool, DatabaseName.Of(pool), snapshot.Release, token => RefreshAfterFenceAsync(cluster, token));
     }
 
     // A partition refused a hash (PX001): the cluster's map is read again from the proxy database at once (an

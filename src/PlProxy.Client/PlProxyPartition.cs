@@ -1,6 +1,4 @@
 using Npgsql;
-using PlProxy.Client.Clusters;
-using PlProxy.Client.Connections;
 
 namespace PlProxy.Client;
 
@@ -19,22 +17,27 @@ namespace PlProxy.Client;
 /// </remarks>
 public sealed class PlProxyPartition : IAsyncDisposable, IDisposable
 {
-    private readonly ClusterSnapshot _cluster;
-    private readonly Func<string, CancellationToken, Task> _refresh;
     private readonly NpgsqlDataSource _dataSource;
+    private readonly string _database;
+    private readonly Action _release;
+    private readonly Func<CancellationToken, Task> _refresh;
     private int _disposed;
 
-    internal PlProxyPartition(ClusterSnapshot cluster, int hash, Func<string, CancellationToken, Task> refresh)
+    // Given by the data source: where the hash routes in the cluster version it holds, how to let that version go, and
+    // how to re-read the cluster's map after a refusal.
+    internal PlProxyPartition(string cluster, int hash, int index, NpgsqlDataSource dataSource, string database, Action release, Func<CancellationToken, Task> refresh)
     {
-        _cluster = cluster;
-        _refresh = refresh;
+        Cluster = cluster;
         Hash = hash;
-        Index = cluster.Layout.PartitionOf(hash);
-        _dataSource = cluster.DataSource(cluster.Layout.ConnectionOf(Index));
+        Index = index;
+        _dataSource = dataSource;
+        _database = database;
+        _release = release;
+        _refresh = refresh;
     }
 
     /// <summary>The cluster's name.</summary>
-    public string Cluster => _cluster.Layout.Name;
+    public string Cluster { get; }
 
     /// <summary>The hash the partition was chosen by (what a <c>RUN ON</c> expression gives, e.g. <c>PgHash.HashText(key)</c>).</summary>
     public int Hash { get; }
@@ -81,10 +84,10 @@ public sealed class PlProxyPartition : IAsyncDisposable, IDisposable
         catch (PostgresException e) when (e.SqlState is PlProxySqlStates.WrongPartition or PlProxySqlStates.PartconfNotConfigured
             || (e.SqlState is PostgresErrorCodes.InvalidSchemaName or PostgresErrorCodes.UndefinedFunction && e.MessageText.Contains("partconf", StringComparison.Ordinal)))
         {
-            string database = DatabaseName.Of(_dataSource);
+            string database = _database;
             if (e.SqlState == PlProxySqlStates.WrongPartition)
             {
-                await _refresh(Cluster, cancellationToken).ConfigureAwait(false);
+                await _refresh(cancellationToken).ConfigureAwait(false);
             }
 
             throw new PlProxyException(
@@ -114,7 +117,7 @@ public sealed class PlProxyPartition : IAsyncDisposable, IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            _cluster.Release();
+            _release();
         }
     }
 }
