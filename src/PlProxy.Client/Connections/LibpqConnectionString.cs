@@ -31,6 +31,11 @@ internal static class LibpqConnectionString
     /// </summary>
     public static bool IsLibpq(string connectionString)
     {
+        if (PostgresUri.IsUri(connectionString))
+        {
+            return true; // a connection URI, which libpq reads too
+        }
+
         if (!connectionString.Contains(';', StringComparison.Ordinal))
         {
             return connectionString.Contains('=', StringComparison.Ordinal);
@@ -41,10 +46,10 @@ internal static class LibpqConnectionString
             && pairs.TrueForAll(p => Keywords.Contains(p.Key) && !p.AfterSemicolon);
     }
 
-    /// <summary>The pairs, in order.</summary>
+    /// <summary>The pairs, in order (a connection URI's as libpq sets them).</summary>
     /// <exception cref="ArgumentException">The string is not valid libpq; the message names the position, not the text.</exception>
     public static List<Pair> Parse(string connectionString) =>
-        TryParse(connectionString, out List<Pair>? pairs, out string? error) ? pairs : throw new ArgumentException($"The libpq connection string is invalid: {error}.");
+        PostgresUri.IsUri(connectionString) ? PostgresUri.Parse(connectionString) : TryParse(connectionString, out List<Pair>? pairs, out string? error) ? pairs : throw new ArgumentException($"The libpq connection string is invalid: {error}.");
 
     private static bool TryParse(string s, [System.Diagnostics.CodeAnalysis.NotNullWhen(true)] out List<Pair>? pairs, [System.Diagnostics.CodeAnalysis.NotNullWhen(false)] out string? error)
     {
