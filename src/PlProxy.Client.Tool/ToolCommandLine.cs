@@ -31,11 +31,25 @@ internal static class ToolCommandLine
     /// passwords of every argument that reads as a connection string, of <c>PGPASSWORD</c>, and the whole of an argument
     /// that mentions a password but cannot be read, are never printed — not even in a parse error that quotes it.
     /// </summary>
-    public static Task<int> InvokeAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
+    /// <remarks>
+    /// A connection string written <c>Name=&lt;name&gt;</c> is looked up in the current directory's configuration first
+    /// (<see cref="NamedConnectionStrings"/>), so its password is hidden like any other.
+    /// </remarks>
+    public static async Task<int> InvokeAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
     {
         var shownError = new ToolOutput(error);
         var shownOutput = new ToolOutput(output) { Errors = shownError }; // what the output hides, the errors hide too
         shownOutput.Hide(Environment.GetEnvironmentVariable("PGPASSWORD"));
+        try
+        {
+            args = NamedConnectionStrings.Resolve(args, Environment.CurrentDirectory, Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>().ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? "", StringComparer.Ordinal));
+        }
+        catch (ToolRefusal e)
+        {
+            await shownError.WriteLineAsync($"plproxy: {e.Message}").ConfigureAwait(false);
+            return e.ExitCode;
+        }
+
         foreach (string argument in args)
         {
             if (ConnectionStrings.Secrets(argument).Any() || argument.Contains("password", StringComparison.OrdinalIgnoreCase))
@@ -45,6 +59,6 @@ internal static class ToolCommandLine
             }
         }
 
-        return Create().Parse(args).InvokeAsync(new InvocationConfiguration { Output = shownOutput, Error = shownError }, cancellationToken);
+        return await Create().Parse(args).InvokeAsync(new InvocationConfiguration { Output = shownOutput, Error = shownError }, cancellationToken).ConfigureAwait(false);
     }
 }

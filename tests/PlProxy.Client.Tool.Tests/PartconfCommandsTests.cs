@@ -1,3 +1,4 @@
+using System.Text.Json;
 using PlProxy.Client.Hashing;
 using PlProxy.Client.Partconf;
 using PlProxy.Client.Testing;
@@ -49,6 +50,68 @@ public sealed class PartconfCommandsTests
         (int dirty, string dirtyOutput, _) = await Tool.RunAsync(["verify", "--proxy", proxy, "--cluster", "users"]);
         Assert.Equal(1, dirty);
         Assert.Contains("1 rows are on a database the published map does not assign their key to", dirtyOutput, StringComparison.Ordinal);
+
+        // The same reports as JSON, for scripts: one document, the same exit codes.
+        (int jsonExit, string jsonOutput, _) = await Tool.RunAsync(["verify", "--proxy", proxy, "--cluster", "users", "--json"]);
+        Assert.Equal(1, jsonExit);
+        using (JsonDocument report = JsonDocument.Parse(jsonOutput))
+        {
+            Assert.False(report.RootElement.GetProperty("passed").GetBoolean());
+            Assert.Equal(1, report.RootElement.GetProperty("misplaced").GetInt64());
+            JsonElement[] tables = [.. report.RootElement.GetProperty("tables").EnumerateArray()];
+            Assert.Equal(2, tables.Length);
+            JsonElement first = tables.Single(t => t.GetProperty("database").GetString() == partitions.Databases[0]);
+            Assert.Equal(1, first.GetProperty("misplaced").GetInt64());
+            Assert.Equal("accounts", first.GetProperty("table").GetString());
+            Assert.Equal([0], first.GetProperty("partitions").EnumerateArray().Select(p => p.GetInt32()));
+        }
+
+        (int statusExit, string statusJson, _) = await Tool.RunAsync(["status", "--proxy", proxy, "--cluster", "users", "--json"]);
+        Assert.Equal(0, statusExit);
+        using (JsonDocument status = JsonDocument.Parse(statusJson))
+        {
+            Assert.Equal("users", status.RootElement.GetProperty("cluster").GetString());
+            Assert.Equal("1", status.RootElement.GetProperty("version").GetString());
+            Assert.Equal(JsonValueKind.Null, status.RootElement.GetProperty("operation").ValueKind);
+            JsonElement database = status.RootElement.GetProperty("databases").EnumerateArray().Single(d => d.GetProperty("database").GetString() == partitions.Databases[1]);
+            Assert.Equal(2, database.GetProperty("partitionCount").GetInt32());
+            Assert.StartsWith($"partconf {PartconfDatabase.ScriptVersion}, partitions 1 of 2", database.GetProperty("partconf").GetString(), StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public async Task ConnectionStringGivenByName_IsReadFromTheEnvironmentAndAppSettings_AndAnUnknownNameIsRefused()
+    {
+        await using LocalPartitions partitions = await LocalPartitions.StartAsync(2, prefix: "toolname", cancellationToken: Token);
+        LocalPostgresServer server = partitions.Server;
+        string proxy = await ProxyDatabases.CreateAsync(server, "toolname_proxy", "users", [.. partitions.Databases.Select(d => ProxyDatabases.Libpq(server, d))], Token);
+        string name = $"ToolTest{Guid.NewGuid():N}";
+        Environment.SetEnvironmentVariable($"ConnectionStrings__{name}", proxy);
+        try
+        {
+            (int exitCode, string output, string error) = await Tool.RunAsync(["status", "--proxy", $"Name={name}", "--cluster", "users"]);
+            Assert.True(exitCode == 0, error);
+            Assert.Contains("cluster users: version 1", output, StringComparison.Ordinal);
+
+            (int equalsForm, string equalsOutput, _) = await Tool.RunAsync(["status", $"--proxy=Name={name}", "--cluster", "users"]);
+            Assert.Equal(0, equalsForm);
+            Assert.Contains("cluster users: version 1", equalsOutput, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable($"ConnectionStrings__{name}", null);
+        }
+
+        (int unknown, _, string unknownError) = await Tool.RunAsync(["status", "--proxy", $"Name={name}", "--cluster", "users"]);
+        Assert.Equal(1, unknown);
+        Assert.Contains($"Name={name}: no connection string of that name", unknownError, StringComparison.Ordinal);
+
+        string directory = Directory.CreateTempSubdirectory("plproxy-name-").FullName;
+        await File.WriteAllTextAsync(Path.Combine(directory, "appsettings.json"), $$"""{ "ConnectionStrings": { "Proxy": {{System.Text.Json.JsonSerializer.Serialize(proxy + ";Password=S3CR3T-FROM-FILE")}} } }""", Token);
+        string[] resolved = PlProxy.Client.Tool.Verbs.NamedConnectionStrings.Resolve(["status", "--proxy", "Name=Proxy", "--cluster", "Name=Proxy"], directory, new Dictionary<string, string>());
+        Assert.Equal(["status", "--proxy", proxy + ";Password=S3CR3T-FROM-FILE", "--cluster", "Name=Proxy"], resolved); // only connection options are looked up
+        string[] overridden = PlProxy.Client.Tool.Verbs.NamedConnectionStrings.Resolve(["status", "--proxy", "Name=Proxy"], directory, new Dictionary<string, string> { ["ConnectionStrings__Proxy"] = "Host=from-env" });
+        Assert.Equal("Host=from-env", overridden[2]); // the environment wins over appsettings.json, as in a .NET host
     }
 
     [Fact]

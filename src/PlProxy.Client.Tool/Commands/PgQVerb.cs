@@ -14,7 +14,7 @@ internal static class PgQVerb
     /// A verb on one consumer (register, unregister, status): the queue options, and an action that hands
     /// <paramref name="run"/> the consumer on the source database.
     /// </summary>
-    public static Command ConsumerCommand(string name, string description, Func<PgQConsumer, ToolOutput, CancellationToken, Task<int>> run)
+    public static Command ConsumerCommand(string name, string description, Func<PgQConsumer, ParseResult, ToolOutput, CancellationToken, Task<int>> run)
     {
         var options = new QueueOptions();
         var command = new Command(name, description);
@@ -22,7 +22,7 @@ internal static class PgQVerb
         command.SetAction((result, cancellationToken) => Verb.RunAsync(result, $"pgq {name}", async output =>
         {
             await using NpgsqlDataSource source = NpgsqlDataSource.Create(ConnectionStrings.ToNpgsql(result.GetValue(options.Source)!));
-            return await run(options.Consumer(result, source), output, cancellationToken).ConfigureAwait(false);
+            return await run(options.Consumer(result, source), result, output, cancellationToken).ConfigureAwait(false);
         }));
         return command;
     }

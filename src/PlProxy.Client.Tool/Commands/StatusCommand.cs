@@ -18,26 +18,92 @@ internal static class StatusCommand
     {
         var options = new ClusterOptions();
         Option<string> proxy = options.Proxy, cluster = options.Cluster;
-        var status = new Command("status", "Shows the cluster's version and each partition database's partconf.") ;
+        var json = JsonReport.Option();
+        var status = new Command("status", "Shows the cluster's version and each partition database's partconf.") { json };
         options.AddTo(status);
         status.SetAction((result, cancellationToken) => Verb.RunAsync(result, "status", async output =>
         {
             string name = result.GetValue(cluster)!;
             PartconfCluster definition = await PartconfDatabase.DatabasesAsync(result.GetValue(proxy)!, name, cancellationToken).ConfigureAwait(false);
             output.HideSecretsOf(definition);
-            await output.WriteLineAsync($"cluster {name}: version {definition.Version}").ConfigureAwait(false);
             string proxyDatabase = ConnectionStrings.ToNpgsql(result.GetValue(proxy)!);
+            (ReshardOperation Operation, bool Switched)? inProgress = null;
             if (await ReshardOperation.ReadAsync(proxyDatabase, name, cancellationToken).ConfigureAwait(false) is { } operation)
             {
                 bool switched = definition.Definition.Options.Partitions.Count == operation.NewMap.Length
                     && (await ProxyMap.ReadAsync(proxyDatabase, name, definition.Definition.Options.Partitions, cancellationToken).ConfigureAwait(false)).Partitions.SequenceEqual(operation.NewMap, StringComparer.Ordinal);
-                await output.WriteLineAsync($"{(operation.Kind == ReshardKind.Split ? "split" : "move")} in progress: {operation.OldMap.Length} -> {operation.NewMap.Length} partitions, {(switched ? "switched; run it again to finish the cleanup" : "not switched: the old map serves (run it again to resume, or with --abort)")}").ConfigureAwait(false);
+                inProgress = (operation, switched);
             }
 
+            var databases = new List<(string Database, PartconfSettings Expected, string Partconf, List<string> Copies)>();
             foreach ((string connectionString, PartconfSettings expected) in definition.Databases)
             {
-                await output.WriteLineAsync($"{new NpgsqlConnectionStringBuilder(connectionString).Database} (partitions {string.Join(", ", expected.Partitions)} of {expected.PartitionCount}): {await PartconfOfAsync(connectionString, cancellationToken).ConfigureAwait(false)}").ConfigureAwait(false);
-                foreach (string copy in await CopiesFromAsync(connectionString, cancellationToken).ConfigureAwait(false))
+                databases.Add((new NpgsqlConnectionStringBuilder(connectionString).Database!, expected,
+                    await PartconfOfAsync(connectionString, cancellationToken).ConfigureAwait(false),
+                    await CopiesFromAsync(connectionString, cancellationToken).ConfigureAwait(false)));
+            }
+
+            if (result.GetValue(json))
+            {
+                await JsonReport.WriteAsync(output, w =>
+                {
+                    w.WriteStartObject();
+                    w.WriteString("cluster", name);
+                    w.WriteString("version", definition.Version);
+                    if (inProgress is { } p)
+                    {
+                        w.WriteStartObject("operation");
+                        w.WriteString("kind", p.Operation.Kind == ReshardKind.Split ? "split" : "move");
+                        w.WriteNumber("from", p.Operation.OldMap.Length);
+                        w.WriteNumber("to", p.Operation.NewMap.Length);
+                        w.WriteBoolean("switched", p.Switched);
+                        w.WriteEndObject();
+                    }
+                    else
+                    {
+                        w.WriteNull("operation");
+                    }
+
+                    w.WriteStartArray("databases");
+                    foreach ((string database, PartconfSettings expected, string partconf, List<string> copies) in databases)
+                    {
+                        w.WriteStartObject();
+                        w.WriteString("database", database);
+                        w.WriteStartArray("partitions");
+                        foreach (int partition in expected.Partitions)
+                        {
+                            w.WriteNumberValue(partition);
+                        }
+
+                        w.WriteEndArray();
+                        w.WriteNumber("partitionCount", expected.PartitionCount);
+                        w.WriteString("partconf", partconf);
+                        w.WriteStartArray("copies");
+                        foreach (string copy in copies)
+                        {
+                            w.WriteStringValue(copy);
+                        }
+
+                        w.WriteEndArray();
+                        w.WriteEndObject();
+                    }
+
+                    w.WriteEndArray();
+                    w.WriteEndObject();
+                }).ConfigureAwait(false);
+                return 0;
+            }
+
+            await output.WriteLineAsync($"cluster {name}: version {definition.Version}").ConfigureAwait(false);
+            if (inProgress is { } progress)
+            {
+                await output.WriteLineAsync($"{(progress.Operation.Kind == ReshardKind.Split ? "split" : "move")} in progress: {progress.Operation.OldMap.Length} -> {progress.Operation.NewMap.Length} partitions, {(progress.Switched ? "switched; run it again to finish the cleanup" : "not switched: the old map serves (run it again to resume, or with --abort)")}").ConfigureAwait(false);
+            }
+
+            foreach ((string database, PartconfSettings expected, string partconf, List<string> copies) in databases)
+            {
+                await output.WriteLineAsync($"{database} (partitions {string.Join(", ", expected.Partitions)} of {expected.PartitionCount}): {partconf}").ConfigureAwait(false);
+                foreach (string copy in copies)
                 {
                     await output.WriteLineAsync($"  {copy}").ConfigureAwait(false);
                 }

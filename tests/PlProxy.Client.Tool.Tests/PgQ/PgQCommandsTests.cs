@@ -297,6 +297,14 @@ public sealed class PgQCommandsTests(PgQToolFixture fixture) : IClassFixture<PgQ
         Assert.Matches(@"open batch none, pending events [1-9]\d*", output); // PgQ's estimate, from its event sequence
         Assert.Equal(1, missing);
         Assert.Contains("not registered", missingOutput, StringComparison.Ordinal);
+
+        (int jsonExit, string json, _) = await Tool.RunAsync(["pgq", "status", "--source", source, "--queue", "orders", "--consumer", "watcher", "--json"]);
+        Assert.Equal(0, jsonExit);
+        using System.Text.Json.JsonDocument report = System.Text.Json.JsonDocument.Parse(json);
+        Assert.True(report.RootElement.GetProperty("registered").GetBoolean());
+        Assert.Equal("watcher", report.RootElement.GetProperty("consumer").GetString());
+        Assert.True(report.RootElement.GetProperty("pendingEvents").GetInt64() >= 1);
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, report.RootElement.GetProperty("currentBatch").ValueKind);
     }
 
     // Starts the tool in several processes at once and waits (90 s at most) for each to exit.
