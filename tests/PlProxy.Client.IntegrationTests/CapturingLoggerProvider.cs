@@ -7,6 +7,9 @@ internal sealed class CapturingLoggerProvider : ILoggerProvider, ILoggerFactory
 {
     public List<(int EventId, string Text)> Entries { get; } = [];
 
+    /// <summary>Each event's ID, level and category, in the order logged.</summary>
+    public List<(int EventId, LogLevel Level, string Category)> Levels { get; } = [];
+
     /// <summary>The categories of the events logged (for instance Npgsql's own).</summary>
     public HashSet<string> Categories { get; } = [];
 
@@ -34,6 +37,7 @@ internal sealed class CapturingLoggerProvider : ILoggerProvider, ILoggerFactory
             {
                 provider.Entries.Add((eventId.Id, $"{formatter(state, exception)} {values} {exception}"));
                 provider.Categories.Add(category);
+                provider.Levels.Add((eventId.Id, logLevel, category));
             }
         }
     }

@@ -53,11 +53,11 @@ internal sealed record ClusterDefinition(
         options.StandbyCheckInterval,
         options.ReadYourWrites,
         options.Pooler,
-        new RetryDefinition(options.Retry.MaxRetryAttempts, options.Retry.Delay),
+        new RetryDefinition(options.Retry.MaxRetryAttempts, options.Retry.Delay, options.Retry.BackoffType, options.Retry.UseJitter, options.Retry.MaxDelay),
         new CircuitBreakerDefinition(options.CircuitBreaker.Enabled, options.CircuitBreaker.FailureRatio, options.CircuitBreaker.MinimumThroughput, options.CircuitBreaker.SamplingDuration, options.CircuitBreaker.BreakDuration));
 
     /// <summary>The frozen <see cref="PlProxyRetryOptions"/>.</summary>
-    public sealed record RetryDefinition(int MaxRetryAttempts, TimeSpan Delay);
+    public sealed record RetryDefinition(int MaxRetryAttempts, TimeSpan Delay, Polly.DelayBackoffType BackoffType, bool UseJitter, TimeSpan? MaxDelay);
 
     /// <summary>The frozen <see cref="PlProxyCircuitBreakerOptions"/>.</summary>
     public sealed record CircuitBreakerDefinition(bool Enabled, double FailureRatio, int MinimumThroughput, TimeSpan SamplingDuration, TimeSpan BreakDuration);

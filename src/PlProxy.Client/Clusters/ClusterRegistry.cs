@@ -21,14 +21,16 @@ internal sealed class ClusterRegistry : IAsyncDisposable
     private readonly ConcurrentDictionary<string, ClusterSnapshot> _connectTargets = new(StringComparer.Ordinal);
     private readonly object _swapLock = new();
     private readonly ILogger _logger;
+    private readonly ILogger _resilienceLogger;
     private Dictionary<string, ClusterSnapshot> _clusters = new(StringComparer.Ordinal);
     private Dictionary<string, ClusterDefinition> _configured = new(StringComparer.Ordinal);
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private int _disposed;
 
-    public ClusterRegistry(string? proxyDatabase, TimeSpan pollInterval, ILogger logger, PoolFactory? poolFactory = null, PlProxyClusterOptions? proxyDatabaseClusters = null)
+    public ClusterRegistry(string? proxyDatabase, TimeSpan pollInterval, ILogger logger, PoolFactory? poolFactory = null, PlProxyClusterOptions? proxyDatabaseClusters = null, ILogger? resilienceLogger = null)
     {
         _logger = logger;
+        _resilienceLogger = resilienceLogger ?? logger;
         _poolFactory = poolFactory ?? PoolFactory.Default;
         _pools = new PoolRegistry(_poolFactory);
         if (proxyDatabase is not null)
@@ -283,7 +285,7 @@ internal sealed class ClusterRegistry : IAsyncDisposable
                 subscriptions.Add((replicas[connection]!, closeBreaker));
             }
 
-            pipelines[connection] = PartitionPipeline.Build(name, layout.FirstPartitionOf(connection), DatabaseName.Of(pools[connection]), options.Retry, options.CircuitBreaker, _logger, breakers[connection], control);
+            pipelines[connection] = PartitionPipeline.Build(name, layout.FirstPartitionOf(connection), DatabaseName.Of(pools[connection]), options.Retry, options.CircuitBreaker, _resilienceLogger, breakers[connection], control);
         }
 
         return new ClusterSnapshot(layout, pools, pipelines, _pools, options.QueryTimeout, version, signalsBackends: options.Pooler == PlProxyPooler.None)

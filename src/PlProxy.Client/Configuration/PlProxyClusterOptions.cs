@@ -171,6 +171,9 @@ public sealed class PlProxyClusterOptions
         };
         copy.Retry.MaxRetryAttempts = Retry.MaxRetryAttempts;
         copy.Retry.Delay = Retry.Delay;
+        copy.Retry.BackoffType = Retry.BackoffType;
+        copy.Retry.UseJitter = Retry.UseJitter;
+        copy.Retry.MaxDelay = Retry.MaxDelay;
         copy.CircuitBreaker.Enabled = CircuitBreaker.Enabled;
         copy.CircuitBreaker.FailureRatio = CircuitBreaker.FailureRatio;
         copy.CircuitBreaker.MinimumThroughput = CircuitBreaker.MinimumThroughput;

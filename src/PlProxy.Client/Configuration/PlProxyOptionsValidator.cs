@@ -45,6 +45,11 @@ internal sealed class PlProxyOptionsValidator(string optionsName) : IValidateOpt
             failures.Add("No clusters are configured: add one with AddCluster, bind a configuration section, or use a proxy database.");
         }
 
+        if (options.ProxyDatabase is { } proxy && NamedConnectionString.NameOf(proxy) is { } proxyName)
+        {
+            failures.Add($"ProxyDatabase is the connection string named '{proxyName}', which the configuration does not define (ConnectionStrings:{proxyName}).");
+        }
+
         if (options.ProxyDatabasePollInterval <= TimeSpan.Zero)
         {
             failures.Add($"The proxy database poll interval must be positive, but it is {options.ProxyDatabasePollInterval}.");
@@ -98,6 +103,10 @@ internal sealed class PlProxyOptionsValidator(string optionsName) : IValidateOpt
             {
                 problem = "an empty connection string";
             }
+            else if (NamedConnectionString.NameOf(options.Partitions[i]) is { } name)
+            {
+                problem = $"the connection string named '{name}', which the configuration does not define (ConnectionStrings:{name})";
+            }
             else
             {
                 try
@@ -133,6 +142,16 @@ internal sealed class PlProxyOptionsValidator(string optionsName) : IValidateOpt
         if (options.Retry.MaxRetryAttempts < 0 || options.Retry.Delay < TimeSpan.Zero || options.Retry.Delay > MaxPollyDuration)
         {
             yield return $"The retry options of cluster '{cluster}' are invalid (MaxRetryAttempts {options.Retry.MaxRetryAttempts}, Delay {options.Retry.Delay}): MaxRetryAttempts must be at least 0 and Delay between 0 and one day.";
+        }
+
+        if (options.Retry.MaxDelay is { } maxDelay && (maxDelay < options.Retry.Delay || maxDelay > MaxPollyDuration))
+        {
+            yield return $"Retry.MaxDelay of cluster '{cluster}' ({maxDelay}) must be at least Retry.Delay ({options.Retry.Delay}) and at most one day (or null for none).";
+        }
+
+        if (!Enum.IsDefined(options.Retry.BackoffType))
+        {
+            yield return $"Retry.BackoffType of cluster '{cluster}' ({(int)options.Retry.BackoffType}) is not one of Constant, Linear, Exponential.";
         }
 
         PlProxyCircuitBreakerOptions breaker = options.CircuitBreaker;

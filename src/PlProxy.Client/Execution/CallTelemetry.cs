@@ -59,13 +59,14 @@ internal static class CallTelemetry
             activity?.SetTag(TelemetryNames.ErrorType, errorType);
             if (error is not OperationCanceledException)
             {
+                LogLevel level = LevelOf(state);
                 if (error is PlProxyException { PartitionIndex: { } partition } plProxy)
                 {
-                    Log.CallFailed(logger, function, cluster, partition, plProxy.Database, state, error);
+                    Log.CallFailed(logger, level, function, cluster, partition, plProxy.Database, state, error);
                 }
                 else
                 {
-                    Log.CallFailedOnTheCall(logger, function, cluster, state, error); // the call as a whole: no partition to name
+                    Log.CallFailedOnTheCall(logger, level, function, cluster, state, error); // the call as a whole: no partition to name
                 }
             }
         }
@@ -75,4 +76,18 @@ internal static class CallTelemetry
             PlProxyTelemetry.CallDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
         }
     }
+
+    /// <summary>
+    /// How loud a failed call is logged: Warning for what the infrastructure did — a partition unreachable or lost
+    /// (class 08), shutting down, read-only or out of connections, a serialization failure or deadlock, a breaker open
+    /// (the transient states), a query_timeout, a stale map (PX000/PX001), the library's own routing errors (XX000);
+    /// Debug for everything else, the call's own error handed to its caller (a constraint, a raise, a row count: the
+    /// caller decides what it means), as Npgsql logs a command's errors at Debug.
+    /// </summary>
+    internal static LogLevel LevelOf(string state) =>
+        TransientSqlStates.Contains(state) || state.StartsWith("08", StringComparison.Ordinal)
+            || state is PostgresErrorCodes.QueryCanceled or PostgresErrorCodes.InternalError or PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CannotConnectNow
+                or PostgresErrorCodes.ReadOnlySqlTransaction or PlProxySqlStates.WrongPartition or PlProxySqlStates.PartconfNotConfigured
+            ? LogLevel.Warning
+            : LogLevel.Debug;
 }

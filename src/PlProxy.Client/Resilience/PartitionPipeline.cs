@@ -38,8 +38,9 @@ internal static class PartitionPipeline
             {
                 MaxRetryAttempts = retry.MaxRetryAttempts,
                 Delay = retry.Delay,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
+                BackoffType = retry.BackoffType,
+                UseJitter = retry.UseJitter,
+                MaxDelay = retry.MaxDelay,
                 ShouldHandle = static args => ValueTask.FromResult(
                     args.Outcome.Exception is { } error and not BrokenCircuitException
                     && (FailureClassifier.ProvablyWroteNothing(error)

@@ -5,11 +5,13 @@ namespace PlProxy.Client.Telemetry;
 /// <summary>PlProxy.Client's log events; their IDs are stable.</summary>
 internal static partial class Log
 {
-    [LoggerMessage(EventId = PlProxyEventId.CallFailed, Level = LogLevel.Warning, Message = "Call {Function} on cluster {Cluster} failed on partition {Partition} ({Database}) with SQLSTATE {SqlState}")]
-    public static partial void CallFailed(ILogger logger, string function, string? cluster, int partition, string? database, string sqlState, Exception exception);
+    // The level is the failure's: Debug for the call's own remote error, which its caller is handed (as Npgsql logs a
+    // command's errors), Warning for what the infrastructure did (CallTelemetry.LevelOf).
+    [LoggerMessage(EventId = PlProxyEventId.CallFailed, Message = "Call {Function} on cluster {Cluster} failed on partition {Partition} ({Database}) with SQLSTATE {SqlState}")]
+    public static partial void CallFailed(ILogger logger, LogLevel level, string function, string? cluster, int partition, string? database, string sqlState, Exception exception);
 
-    [LoggerMessage(EventId = PlProxyEventId.CallFailed, Level = LogLevel.Warning, Message = "Call {Function} on cluster {Cluster} failed with SQLSTATE {SqlState}")]
-    public static partial void CallFailedOnTheCall(ILogger logger, string function, string? cluster, string sqlState, Exception exception);
+    [LoggerMessage(EventId = PlProxyEventId.CallFailed, Message = "Call {Function} on cluster {Cluster} failed with SQLSTATE {SqlState}")]
+    public static partial void CallFailedOnTheCall(ILogger logger, LogLevel level, string function, string? cluster, string sqlState, Exception exception);
 
     [LoggerMessage(EventId = PlProxyEventId.Retrying, Level = LogLevel.Information, Message = "Retrying call {Function} on partition {Partition} ({Database}) of cluster {Cluster} (retry {Retry})")]
     public static partial void Retrying(ILogger logger, string function, string? cluster, int partition, string database, int retry);

@@ -6,6 +6,15 @@ public static class TelemetryNames
     /// <summary>The <see cref="System.Diagnostics.ActivitySource"/> and <see cref="System.Diagnostics.Metrics.Meter"/> name.</summary>
     public const string SourceName = "PlProxy.Client";
 
+    /// <summary>Log category of calls: a call that failed (its own remote errors at Debug, as Npgsql logs them; what the infrastructure did at Warning), a call fenced and re-planned.</summary>
+    public const string CallsLogCategory = "PlProxy.Client.Calls";
+
+    /// <summary>Log category of clusters: versions loaded from a proxy database or the options, reloads refused, proxy database checks that failed.</summary>
+    public const string ClustersLogCategory = "PlProxy.Client.Clusters";
+
+    /// <summary>Log category of resilience: retries and circuit breakers.</summary>
+    public const string ResilienceLogCategory = "PlProxy.Client.Resilience";
+
     /// <summary>Tag: always <c>postgresql</c>.</summary>
     public const string DbSystem = "db.system.name";
 

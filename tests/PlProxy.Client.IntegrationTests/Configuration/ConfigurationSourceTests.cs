@@ -83,4 +83,77 @@ public sealed class ConfigurationSourceTests(UserDbFixture fixture)
         configuration.Reload();
         Assert.Equal(user.Balance, await db.FindBalanceAsync(user.Username, Token));
     }
+
+    [Fact]
+    public async Task PartitionsNamingConnectionStrings_AreReadFromConnectionStrings_AndFollowTheirReload()
+    {
+        string[] partitions = [.. fixture.PartitionConnectionStrings];
+        var data = new Dictionary<string, string?>();
+        for (int i = 0; i < partitions.Length; i++)
+        {
+            data[$"PlProxy:Clusters:userdb:Partitions:{i}"] = $"Name=Users{i}";
+            data[$"ConnectionStrings:Users{i}"] = partitions[i];
+        }
+
+        IConfigurationRoot configuration = new ConfigurationBuilder().AddInMemoryCollection(data).Build();
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(configuration); // the host's configuration, as a .NET host registers it
+        services.AddPlProxy(configuration.GetSection("PlProxy")).AddProxy<IUserDb>();
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        IUserDb db = provider.GetRequiredService<IUserDb>();
+        var user = fixture.Users.First(u => u.Partition == 0);
+        Assert.Equal(user.Balance, await db.FindBalanceAsync(user.Username, Token));
+
+        // The connection strings change (a rotated secret, a moved database): the clusters follow, as for their own section.
+        configuration["ConnectionStrings:Users0"] = partitions[1];
+        configuration["ConnectionStrings:Users1"] = partitions[0];
+        configuration.Reload();
+        Assert.Null(await db.FindBalanceAsync(user.Username, Token));
+    }
+
+    [Fact]
+    public async Task PartitionNamingAnUndefinedConnectionString_FailsAtStartNamingItAndNoSecret()
+    {
+        var data = new Dictionary<string, string?>
+        {
+            ["PlProxy:Clusters:userdb:Partitions:0"] = "Name=Users0",
+            ["PlProxy:Clusters:userdb:Partitions:1"] = "Name=Missing",
+            ["ConnectionStrings:Users0"] = "Host=h;Database=d;Password=S3CR3T",
+        };
+        IConfigurationRoot configuration = new ConfigurationBuilder().AddInMemoryCollection(data).Build();
+        var services = new ServiceCollection();
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddPlProxy(configuration.GetSection("PlProxy")).AddProxy<IUserDb>();
+        await using ServiceProvider provider = services.BuildServiceProvider();
+
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IUserDb>());
+
+        Assert.Contains("Partition 1 of cluster 'userdb' has the connection string named 'Missing', which the configuration does not define (ConnectionStrings:Missing)", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("S3CR3T", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RetryOptions_BindThePollyWay_AndAMaxDelayBelowTheDelayIsRefused()
+    {
+        IConfigurationRoot configuration = Configuration(fixture.PartitionConnectionStrings);
+        configuration["PlProxy:Clusters:userdb:Retry:BackoffType"] = "Linear";
+        configuration["PlProxy:Clusters:userdb:Retry:UseJitter"] = "false";
+        configuration["PlProxy:Clusters:userdb:Retry:Delay"] = "00:00:00.200";
+        configuration["PlProxy:Clusters:userdb:Retry:MaxDelay"] = "00:00:01";
+        var services = new ServiceCollection();
+        services.AddPlProxy(configuration.GetSection("PlProxy")).AddProxy<IUserDb>();
+        await using (ServiceProvider provider = services.BuildServiceProvider())
+        {
+            Client.Resilience.PlProxyRetryOptions retry = provider.GetRequiredService<IOptions<Client.Configuration.PlProxyOptions>>().Value.Clusters["userdb"].Retry;
+            Assert.Equal((Polly.DelayBackoffType.Linear, false, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(1)), (retry.BackoffType, retry.UseJitter, retry.Delay, retry.MaxDelay));
+            Assert.NotNull(provider.GetRequiredService<IUserDb>());
+        }
+
+        configuration["PlProxy:Clusters:userdb:Retry:MaxDelay"] = "00:00:00.100";
+        var invalid = new ServiceCollection();
+        invalid.AddPlProxy(configuration.GetSection("PlProxy")).AddProxy<IUserDb>();
+        await using ServiceProvider refused = invalid.BuildServiceProvider();
+        var error = Assert.Throws<OptionsValidationException>(() => refused.GetRequiredService<IUserDb>());
+        Assert.Contains("Retry.MaxDelay of cluster 'userdb' (00:00:00.1000000) must be at least Retry.Delay (00:00:00.2000000)", error.Message, StringComparison.Ordinal);
+    }
 }

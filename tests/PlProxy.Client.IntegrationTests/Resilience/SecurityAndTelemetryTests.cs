@@ -143,6 +143,34 @@ public sealed class SecurityAndTelemetryTests(UserDbFixture fixture)
         Assert.StartsWith("Call nothing on cluster userdb failed with SQLSTATE P0002", failed, StringComparison.Ordinal);
         Assert.DoesNotContain("(null)", failed, StringComparison.Ordinal);
         Assert.Contains(logs.Entries, e => e.EventId == PlProxyEventId.ClusterReloaded && e.Text.StartsWith("Cluster userdb reloaded (version configuration)", StringComparison.Ordinal));
+        Assert.Contains((PlProxyEventId.CallFailed, LogLevel.Debug, TelemetryNames.CallsLogCategory), logs.Levels); // handed to its caller: below Warning
+        Assert.Contains((PlProxyEventId.ClusterReloaded, LogLevel.Information, TelemetryNames.ClustersLogCategory), logs.Levels);
+    }
+
+    [Fact]
+    public async Task FailedCalls_AreLoggedAtDebugWhenTheCallersOwnAndAtWarningWhenThePartitionCouldNotServeThem()
+    {
+        var logs = new CapturingLoggerProvider();
+        using ILoggerFactory loggerFactory = logs;
+        var options = new PlProxyOptions().AddCluster("userdb", [.. fixture.PartitionConnectionStrings]);
+        options.AddCluster("gone", c =>
+        {
+            c.Partitions.Add("Host=127.0.0.1;Port=1;Database=nowhere;Timeout=1");
+            c.Retry.MaxRetryAttempts = 1;
+            c.Retry.Delay = TimeSpan.FromMilliseconds(1);
+        });
+        await using PlProxyDataSource source = PlProxyDataSource.Create(options, loggerFactory);
+
+        var raised = await Assert.ThrowsAsync<PlProxyException>(() => source.ExecuteScalarAsync<int>(new PlProxyCommand("raise_error", "CLUSTER 'userdb'; RUN ON 0;").Add("username", "u").Add("sqlstate", "23505"), Token));
+        var unreachable = await Assert.ThrowsAsync<PlProxyException>(() => source.ExecuteScalarAsync<int>(new PlProxyCommand("f", "CLUSTER 'gone'; RUN ON 0; SELECT 1;"), Token));
+
+        Assert.Equal("23505", raised.SqlState);
+        Assert.StartsWith("08", unreachable.SqlState, StringComparison.Ordinal);
+        Assert.Equal(
+            [LogLevel.Debug, LogLevel.Warning],
+            logs.Levels.Where(e => e.EventId == PlProxyEventId.CallFailed && e.Category == TelemetryNames.CallsLogCategory).Select(e => e.Level)); // Npgsql's own events may share the number
+        Assert.DoesNotContain(logs.Levels, e => e.Category.StartsWith(TelemetryNames.SourceName, StringComparison.Ordinal) && e.Category != TelemetryNames.CallsLogCategory && e.EventId == PlProxyEventId.CallFailed);
+        Assert.Contains((PlProxyEventId.Retrying, LogLevel.Information, TelemetryNames.ResilienceLogCategory), logs.Levels);
     }
 
     [Fact]
