@@ -77,7 +77,7 @@ for found in glob.glob(sys.argv[1] + "/PlProxy.Client*.[0-9]*.nupkg"):
 import os
 runtime = zipfile.ZipFile(package)
 for targets in ("build/PlProxy.Client.targets", "buildTransitive/PlProxy.Client.targets"):
-    if targets not in runtime.namelist() or b"PLPX1000" not in runtime.read(targets):
+    if targets not in runtime.namelist() or b"PLPX9000" not in runtime.read(targets):
         sys.exit(f"{package} lacks {targets} (the generator's compiler check)")
 root = os.getcwd().encode()
 for found in glob.glob(sys.argv[1] + "/PlProxy.Client*.[0-9]*.nupkg") + glob.glob(sys.argv[1] + "/PlProxy.Client*.[0-9]*.snupkg"):

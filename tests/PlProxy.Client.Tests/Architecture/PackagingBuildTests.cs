@@ -23,7 +23,7 @@ public sealed class PackagingBuildTests
         (int exitCode, string output) = await MsBuildAsync(Path.GetDirectoryName(project)!, project, "-t:CoreCompile");
 
         Assert.NotEqual(0, exitCode);
-        Assert.Contains("error PLPX1000", output, StringComparison.Ordinal);
+        Assert.Contains("error PLPX9000", output, StringComparison.Ordinal);
         Assert.Contains("the .NET SDK 9.0.300 or newer", output, StringComparison.Ordinal);
     }
 
@@ -37,7 +37,7 @@ public sealed class PackagingBuildTests
         (int exitCode, string output) = await MsBuildAsync(Path.GetDirectoryName(project)!, project, "-t:CoreCompile");
 
         Assert.True(exitCode == 0, output);
-        Assert.DoesNotContain("PLPX1000", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("PLPX9000", output, StringComparison.Ordinal);
     }
 
     [Fact]
