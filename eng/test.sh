@@ -95,6 +95,17 @@ if not settings or 'Name="plproxy"' not in tool.read(settings[0]).decode():
     sys.exit("PlProxy.Client.Tool is not packed as the dotnet tool plproxy")
 PY
 
+# 3b. The docs site (docs/, DocFX as a local tool) builds with no warning: a broken link or page fails CI. Its C#
+#     blocks are compiled by ReadmeSnippetTests.
+mkdir -p artifacts
+if dotnet tool restore > artifacts/docfx.log 2>&1 && dotnet docfx docs/docfx.json --warningsAsErrors >> artifacts/docfx.log 2>&1; then
+  echo "docs: built into docs/_site"
+else
+  cat artifacts/docfx.log >&2
+  echo "docs: the site did not build without warnings" >&2
+  status=1
+fi
+
 # 4. Run each test project's xunit.v3 executable; sum the results from its XML report.
 results_dir="$repo_root/artifacts/test-results"
 rm -rf "$results_dir"

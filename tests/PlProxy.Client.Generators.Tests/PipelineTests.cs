@@ -69,10 +69,15 @@ public sealed class PipelineTests
     }
 
     [Fact]
-    public void EveryDiagnosticId_IsDocumentedInTheReadme()
+    public void EveryDiagnostic_HasADocsPageItsHelpLinkNamesAndTheIndexLists()
     {
-        string readme = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "README.md"));
+        string index = File.ReadAllText(Path.Combine(Repository.Root, "docs", "diagnostics", "index.md"));
 
-        Assert.All(Diagnostics.DiagnosticDescriptors.All, d => Assert.Contains($"| {d.Id} |", readme, StringComparison.Ordinal));
+        Assert.All(Diagnostics.DiagnosticDescriptors.All, d =>
+        {
+            Assert.True(File.Exists(Path.Combine(Repository.Root, "docs", "diagnostics", d.Id + ".md")), $"docs/diagnostics/{d.Id}.md");
+            Assert.Equal(Diagnostics.DiagnosticDescriptors.HelpLinkBase + d.Id + ".md", d.HelpLinkUri);
+            Assert.Contains($"| [{d.Id}]({d.Id}.md) |", index, StringComparison.Ordinal);
+        });
     }
 }

@@ -12,6 +12,12 @@ internal static class DiagnosticDescriptors
 {
     private const string Category = "PlProxy";
 
+    /// <summary>
+    /// Where each diagnostic's page is (docs/diagnostics/&lt;ID&gt;.md, the docs site's source): the one place the address
+    /// lives, so the site's published home changes here only.
+    /// </summary>
+    public const string HelpLinkBase = "https://github.com/plproxy-client/PlProxy.Client/blob/main/docs/diagnostics/";
+
     public const string MisplacedAttributeId = "PLPX0001";
     public const string MethodWithoutBodyId = "PLPX0002";
     public const string UnsupportedParameterId = "PLPX0003";
@@ -109,9 +115,9 @@ internal static class DiagnosticDescriptors
     public static IEnumerable<DiagnosticDescriptor> All => ShapeDescriptors.Values.Concat(BodyDescriptors.Values);
 
     private static DiagnosticDescriptor Error(string id, string title, string message) =>
-        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+        new(id, title, message, Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + id + ".md");
 
     // Body diagnostics: the message is the language's, e.g. "Compile error at line 2: invalid argument reference: $3".
     private static DiagnosticDescriptor Body(string id, string title) =>
-        new(id, title, "{0}", Category, DiagnosticSeverity.Error, isEnabledByDefault: true);
+        new(id, title, "{0}", Category, DiagnosticSeverity.Error, isEnabledByDefault: true, helpLinkUri: HelpLinkBase + id + ".md");
 }
