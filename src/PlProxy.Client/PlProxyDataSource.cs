@@ -37,7 +37,10 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
         ILogger calls = loggerFactory?.CreateLogger(TelemetryNames.CallsLogCategory) ?? NullLogger.Instance;
         Logger = loggerFactory?.CreateLogger(TelemetryNames.ClustersLogCategory) ?? NullLogger.Instance;
         ILogger resilience = loggerFactory?.CreateLogger(TelemetryNames.ResilienceLogCategory) ?? NullLogger.Instance;
-        _clusters = new ClusterRegistry(options.ProxyDatabase, options.ProxyDatabasePollInterval, Logger, new PoolFactory(options.ConfigureNpgsql, loggerFactory), options.ProxyDatabaseClusters, resilience);
+        _clusters = new ClusterRegistry(options.ProxyDatabase, options.ProxyDatabasePollInterval, Logger, new PoolFactory(options.ConfigureNpgsql, loggerFactory), options.ProxyDatabaseClusters, resilience)
+        {
+            ConfigureResilience = options.ConfigureResilience,
+        };
         ConnectionBudget? budget = options.MaxConnectionsPerHost is { } max ? new ConnectionBudget(max, options.ConnectionBudgetTimeout) : null;
         _executor = new CallExecutor(_clusters, random, calls, budget, partitionExecutor, options.FencedCallTimeout, options.ConnectionBudgetTimeout);
         _proxyExecutor = new ProxyExecutor(_executor);

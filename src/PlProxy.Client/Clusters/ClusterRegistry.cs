@@ -39,6 +39,9 @@ internal sealed class ClusterRegistry : IAsyncDisposable
         }
     }
 
+    /// <summary>What configures each partition's Polly pipeline builder (<see cref="PlProxyOptions.ConfigureResilience"/>).</summary>
+    public Action<Polly.ResiliencePipelineBuilder>? ConfigureResilience { get; init; }
+
     /// <summary>The proxy database that defines clusters not configured in code, or null.</summary>
     public ProxyDatabaseSource? ProxyDatabase { get; }
 
@@ -285,7 +288,7 @@ internal sealed class ClusterRegistry : IAsyncDisposable
                 subscriptions.Add((replicas[connection]!, closeBreaker));
             }
 
-            pipelines[connection] = PartitionPipeline.Build(name, layout.FirstPartitionOf(connection), DatabaseName.Of(pools[connection]), options.Retry, options.CircuitBreaker, _resilienceLogger, breakers[connection], control);
+            pipelines[connection] = PartitionPipeline.Build(name, layout.FirstPartitionOf(connection), DatabaseName.Of(pools[connection]), options.Retry, options.CircuitBreaker, _resilienceLogger, breakers[connection], control, ConfigureResilience);
         }
 
         return new ClusterSnapshot(layout, pools, pipelines, _pools, options.QueryTimeout, version, signalsBackends: options.Pooler == PlProxyPooler.None)

@@ -53,6 +53,17 @@ public sealed class PlProxyOptions
     /// </summary>
     public Action<PlProxyPoolContext>? ConfigureNpgsql { get; set; }
 
+    /// <summary>
+    /// Configures each partition's Polly pipeline builder before the library adds its retry and circuit breaker: for
+    /// Polly's telemetry (<c>builder.ConfigureTelemetry(loggerFactory)</c> from Polly.Extensions: its resilience events,
+    /// logs and metrics, the pipeline named <c>PlProxy.Client</c> with the instance <c>&lt;cluster&gt;/&lt;partition&gt;</c>)
+    /// or the builder's time provider. Do not add a retry here: it would send again calls the library never resends
+    /// (a call that may have reached its server, unless <see cref="IdempotentAttribute"/>). Read when the data source is
+    /// created; through DI, <see cref="Microsoft.Extensions.DependencyInjection.IPlProxyBuilder.ConfigureResilience"/>
+    /// gives it the service provider.
+    /// </summary>
+    public Action<Polly.ResiliencePipelineBuilder>? ConfigureResilience { get; set; }
+
     /// <summary>Adds a cluster with default options.</summary>
     /// <param name="name">The cluster name bodies use in <c>CLUSTER 'name'</c>.</param>
     /// <param name="partitions">The partitions' connection strings, partition 0 first.</param>

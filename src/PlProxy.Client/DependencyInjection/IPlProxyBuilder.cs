@@ -22,4 +22,13 @@ public interface IPlProxyBuilder
     /// <param name="configure">Called once per pool, before it is built.</param>
     /// <returns>This builder.</returns>
     IPlProxyBuilder ConfigureNpgsql(Action<IServiceProvider, PlProxyPoolContext> configure);
+
+    /// <summary>
+    /// Configures each partition's Polly pipeline builder with services from the container, e.g. Polly's telemetry:
+    /// <c>ConfigureResilience((provider, builder) =&gt; builder.ConfigureTelemetry(provider.GetRequiredService&lt;ILoggerFactory&gt;()))</c>.
+    /// Configurations add up, in order.
+    /// </summary>
+    /// <param name="configure">Configures one builder (its <c>InstanceName</c> is <c>&lt;cluster&gt;/&lt;partition&gt;</c>); it must not add a retry.</param>
+    /// <returns>This builder.</returns>
+    IPlProxyBuilder ConfigureResilience(Action<IServiceProvider, Polly.ResiliencePipelineBuilder> configure);
 }

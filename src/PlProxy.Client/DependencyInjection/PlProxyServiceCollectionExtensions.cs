@@ -143,6 +143,21 @@ public static class PlProxyServiceCollectionExtensions
             return this;
         }
 
+        public IPlProxyBuilder ConfigureResilience(Action<IServiceProvider, Polly.ResiliencePipelineBuilder> configure)
+        {
+            ArgumentNullException.ThrowIfNull(configure);
+            Services.AddOptions<PlProxyOptions>(OptionsName(serviceKey)).Configure<IServiceProvider>((options, provider) =>
+            {
+                Action<Polly.ResiliencePipelineBuilder>? earlier = options.ConfigureResilience;
+                options.ConfigureResilience = builder =>
+                {
+                    earlier?.Invoke(builder);
+                    configure(provider, builder);
+                };
+            });
+            return this;
+        }
+
         public IPlProxyBuilder ConfigureNpgsql(Action<IServiceProvider, PlProxyPoolContext> configure)
         {
             ArgumentNullException.ThrowIfNull(configure);

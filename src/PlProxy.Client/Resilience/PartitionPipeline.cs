@@ -24,14 +24,16 @@ internal static class PartitionPipeline
     public static readonly ResiliencePipeline Direct = Build("(connect)", 0, "(connect)", new PlProxyRetryOptions(), new PlProxyCircuitBreakerOptions { Enabled = false }, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance)!;
 
     /// <summary>The pipeline of one partition database, or null when neither retries nor the breaker are on: nothing to run through.</summary>
-    public static ResiliencePipeline? Build(string cluster, int partition, string database, PlProxyRetryOptions retry, PlProxyCircuitBreakerOptions breaker, ILogger logger, CircuitBreakerStateProvider? breakerState = null, CircuitBreakerManualControl? breakerControl = null)
+    public static ResiliencePipeline? Build(string cluster, int partition, string database, PlProxyRetryOptions retry, PlProxyCircuitBreakerOptions breaker, ILogger logger, CircuitBreakerStateProvider? breakerState = null, CircuitBreakerManualControl? breakerControl = null, Action<ResiliencePipelineBuilder>? configure = null)
     {
         if (retry.MaxRetryAttempts == 0 && !breaker.Enabled)
         {
             return null;
         }
 
-        var builder = new ResiliencePipelineBuilder();
+        // Named as Polly's telemetry reports pipelines: the library, then the cluster and partition.
+        var builder = new ResiliencePipelineBuilder { Name = TelemetryNames.SourceName, InstanceName = $"{cluster}/{partition}" };
+        configure?.Invoke(builder);
         if (retry.MaxRetryAttempts > 0)
         {
             builder.AddRetry(new RetryStrategyOptions

@@ -241,4 +241,26 @@ public sealed class SecurityAndTelemetryTests(UserDbFixture fixture)
         (int _, string text) = Assert.Single(logs.Entries, e => e.EventId == 1002);
         Assert.StartsWith("Retrying call probe_function on partition 0 (nowhere) of cluster unreachable (retry 1)", text, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task PollysTelemetry_ConfiguredOnThePipelines_ReportsEachRetryWithTheClusterAndPartition()
+    {
+        var logs = new CapturingLoggerProvider();
+        using ILoggerFactory loggerFactory = logs;
+        var options = new PlProxyOptions { ConfigureResilience = builder => Polly.TelemetryResiliencePipelineBuilderExtensions.ConfigureTelemetry(builder, loggerFactory) };
+        options.AddCluster("gone", c =>
+        {
+            c.Partitions.Add("Host=127.0.0.1;Port=1;Database=nowhere;Timeout=1");
+            c.Retry.MaxRetryAttempts = 2;
+            c.Retry.Delay = TimeSpan.FromMilliseconds(1);
+        });
+        await using PlProxyDataSource source = PlProxyDataSource.Create(options, loggerFactory);
+
+        await Assert.ThrowsAsync<PlProxyException>(() => source.ExecuteScalarAsync<int>(new PlProxyCommand("f", "CLUSTER 'gone'; RUN ON 0; SELECT 1;"), Token));
+
+        string[] retries = [.. logs.Entries.Select(e => e.Text).Where(t => t.Contains("OnRetry", StringComparison.Ordinal))];
+        Assert.Equal(2, retries.Length);
+        Assert.All(retries, r => Assert.Contains("PlProxy.Client/gone/0", r, StringComparison.Ordinal));
+        Assert.Contains("Polly", logs.Categories);
+    }
 }
