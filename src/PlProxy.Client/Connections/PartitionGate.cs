@@ -4,19 +4,32 @@ using PlProxy.Client.Telemetry;
 namespace PlProxy.Client.Connections;
 
 /// <summary>
-/// The connections one data source may hold to one partition database: at most <see cref="Slots"/> in use at once. A
-/// call that finds a slot free takes it; one that finds them all busy queues, in arrival order. A slot given back goes
-/// to what waits first: a call that needs a connection of its own (a stream, a method that is not coalesced), or a
-/// sharing call that waits alone, is handed the slot; calls that may share a round trip leave the queue together, up
-/// to <see cref="MaxBatch"/>, and run on the slot as one batch. Waiters are served outside the lock.
+/// The connections one data source may hold to one partition database: at most <see cref="Slots"/> in use at once,
+/// of which calls that may share a round trip hold at most <see cref="SharedSlots"/> (half, at least one); the rest
+/// serve calls that need a connection of their own (a stream, a method that is not coalesced, a long call), so
+/// those never wait behind a queue of fast calls, nor fast calls behind them. A call that finds a slot it may take
+/// takes it; otherwise it queues, in arrival order. A slot given back goes to what waits first: a call that needs a
+/// connection of its own, or a sharing call that waits alone, is handed the slot; calls that may share a round trip
+/// leave the queue together, up to <see cref="MaxBatch"/>, and run on the slot as one batch. When the sharing slots
+/// are all taken, a slot given back passes over sharing calls to the first call of its own behind them. Waiters are
+/// served outside the lock.
 /// </summary>
 internal sealed class PartitionGate(int slots, int maxBatch, string database, (string? Address, int Port) server = default)
 {
     private readonly Queue<GateWaiter> _queue = new();
     private int _inUse;
+    private int _sharedInUse; // slots held by calls that may share a round trip (alone or as a batch)
+    private int _ownQueued; // queued waiters that need a connection of their own
 
     /// <summary>The most connections in use at once.</summary>
     public int Slots { get; } = slots;
+
+    /// <summary>
+    /// The most slots calls that may share a round trip hold at once: half of <see cref="Slots"/>, at least one. With
+    /// fewer connections busy, more calls wait and go together in one round trip, which costs the server less per
+    /// call; the other slots stay for calls that must not share one.
+    /// </summary>
+    public int SharedSlots { get; } = Math.Max(1, (slots + 1) / 2);
 
     /// <summary>The most queued calls one round trip carries.</summary>
     public int MaxBatch { get; } = maxBatch;
@@ -35,25 +48,34 @@ internal sealed class PartitionGate(int slots, int maxBatch, string database, (s
     /// <summary>The slots in use now (for tests and telemetry).</summary>
     public int InUse => Volatile.Read(ref _inUse);
 
-    /// <summary>Takes a free slot when nothing queues before the caller; false when the caller must queue.</summary>
-    public bool TryEnter()
+    /// <summary>
+    /// Takes a free slot when the caller may: a call that may share a round trip (<paramref name="shares"/>) when a
+    /// sharing slot is free and nothing queues before it; a call of its own when a slot is free and no call of its own
+    /// queues before it. False when the caller must queue.
+    /// </summary>
+    public bool TryEnter(bool shares)
     {
         lock (_queue)
         {
-            if (_inUse < Slots && _queue.Count == 0)
+            if (_inUse >= Slots || (shares ? _queue.Count > 0 || _sharedInUse >= SharedSlots : _ownQueued > 0))
             {
-                _inUse++;
-                Count(1);
-                return true;
+                return false;
             }
 
-            return false;
+            _inUse++;
+            if (shares)
+            {
+                _sharedInUse++;
+            }
+
+            Count(1);
+            return true;
         }
     }
 
     /// <summary>
     /// Queues <paramref name="waiter"/>; when a slot is free (one was given back since <see cref="TryEnter"/>), the
-    /// queue's head is served at once, as by <see cref="Release"/>: the batch returned is the caller's to run.
+    /// queue is served at once, as by <see cref="Release"/>: the batch returned is the caller's to run.
     /// </summary>
     public List<GateWaiter>? Enqueue(GateWaiter waiter)
     {
@@ -61,19 +83,17 @@ internal sealed class PartitionGate(int slots, int maxBatch, string database, (s
         lock (_queue)
         {
             _queue.Enqueue(waiter);
-            if (_inUse >= Slots)
+            if (!waiter.SharesRoundTrip)
+            {
+                _ownQueued++;
+            }
+
+            if (_inUse >= Slots || (batch = TakeNext()) is null)
             {
                 return null;
             }
 
             _inUse++;
-            batch = TakeNext();
-            if (batch is null)
-            {
-                _inUse--;
-                return null;
-            }
-
             Count(1);
         }
 
@@ -91,20 +111,31 @@ internal sealed class PartitionGate(int slots, int maxBatch, string database, (s
             }
 
             waiter.State = GateWaiter.Removed;
+            if (!waiter.SharesRoundTrip)
+            {
+                _ownQueued--;
+            }
+
             return true; // left in the queue, skipped when it comes up
         }
     }
 
     /// <summary>
-    /// Gives a slot back. When calls queue, the slot stays taken and goes to them: a waiter of its own is handed it;
-    /// calls that share a round trip are returned, to run on it as one batch (the caller runs them, then gives the slot
-    /// back again). Null when the slot is free or was handed on.
+    /// Gives a slot back (<paramref name="shared"/>: its holder was a call that may share a round trip, alone or as a
+    /// batch). When calls queue that may take it, the slot stays taken and goes to them: a waiter of its own is handed
+    /// it; calls that share a round trip are returned, to run on it as one batch (the caller runs them, then gives the
+    /// slot back again). Null when the slot is free or was handed on.
     /// </summary>
-    public List<GateWaiter>? Release()
+    public List<GateWaiter>? Release(bool shared)
     {
         List<GateWaiter>? batch;
         lock (_queue)
         {
+            if (shared)
+            {
+                _sharedInUse--;
+            }
+
             batch = TakeNext();
             if (batch is null)
             {
@@ -125,34 +156,63 @@ internal sealed class PartitionGate(int slots, int maxBatch, string database, (s
         }
     }
 
-    // Called under the lock with a slot taken: the next live waiter alone (it needs a connection of its own), or the
-    // run of sharing waiters at the head of the queue; null when nothing live queues.
+    // Called under the lock for a slot that is there to give: the next live waiter of its own, or the run of sharing
+    // waiters at the head of the queue while a sharing slot is free (counted as taken); past sharing waiters that may
+    // not have one, the first waiter of its own. Null when nothing queued may take the slot.
     private List<GateWaiter>? TakeNext()
     {
-        List<GateWaiter>? batch = null;
-        while (_queue.TryPeek(out GateWaiter? next))
+        while (_queue.TryPeek(out GateWaiter? head) && head.State != GateWaiter.Queued)
         {
-            if (next.State == GateWaiter.Removed)
+            _queue.Dequeue(); // removed, or served out of turn
+        }
+
+        if (!_queue.TryPeek(out GateWaiter? next))
+        {
+            return null;
+        }
+
+        if (!next.SharesRoundTrip)
+        {
+            _queue.Dequeue();
+            return [Served(next)];
+        }
+
+        if (_sharedInUse < SharedSlots)
+        {
+            var batch = new List<GateWaiter>();
+            while (batch.Count < MaxBatch && _queue.TryPeek(out GateWaiter? waiter) && (waiter.State != GateWaiter.Queued || waiter.SharesRoundTrip))
             {
                 _queue.Dequeue();
-                continue;
+                if (waiter.State == GateWaiter.Queued)
+                {
+                    waiter.State = GateWaiter.Served;
+                    batch.Add(waiter);
+                }
             }
 
-            if (!next.SharesRoundTrip && batch is not null)
-            {
-                break; // it waits for the next slot
-            }
+            _sharedInUse++;
+            return batch;
+        }
 
-            _queue.Dequeue();
-            next.State = GateWaiter.Served;
-            (batch ??= []).Add(next);
-            if (!next.SharesRoundTrip || batch.Count == MaxBatch)
+        if (_ownQueued > 0)
+        {
+            foreach (GateWaiter waiter in _queue)
             {
-                break;
+                if (waiter.State == GateWaiter.Queued && !waiter.SharesRoundTrip)
+                {
+                    return [Served(waiter)]; // left in the queue, skipped when it comes up
+                }
             }
         }
 
-        return batch;
+        return null;
+    }
+
+    private GateWaiter Served(GateWaiter waiter)
+    {
+        waiter.State = GateWaiter.Served;
+        _ownQueued--;
+        return waiter;
     }
 
     // Outside the lock: a waiter alone is handed the slot (it gives it back; one that left meanwhile passes the slot
@@ -161,7 +221,7 @@ internal sealed class PartitionGate(int slots, int maxBatch, string database, (s
     {
         if (batch is [var alone])
         {
-            return alone.Grant() ? null : Release();
+            return alone.Grant() ? null : Release(alone.SharesRoundTrip);
         }
 
         return batch;

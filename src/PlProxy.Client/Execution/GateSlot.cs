@@ -9,9 +9,9 @@ namespace PlProxy.Client.Execution;
 /// </summary>
 internal static class GateSlot
 {
-    public static void Release(PartitionGate gate, NpgsqlDataSource dataSource)
+    public static void Release(PartitionGate gate, NpgsqlDataSource dataSource, bool shared)
     {
-        if (gate.Release() is { } batch)
+        if (gate.Release(shared) is { } batch)
         {
             PartitionBatch.Start(gate, dataSource, batch);
         }

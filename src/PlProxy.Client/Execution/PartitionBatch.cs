@@ -57,7 +57,7 @@ internal static class PartitionBatch
                 }
             }
 
-            batch = gate.Release();
+            batch = gate.Release(shared: true);
         }
     }
 

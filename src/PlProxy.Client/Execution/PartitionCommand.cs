@@ -23,7 +23,8 @@ internal static class PartitionCommand
     /// </summary>
     public static async ValueTask<Outcome<object>> AttemptAsync(Attempt attempt, CancellationToken cancellationToken)
     {
-        if (attempt.Gate is { } gate && !gate.TryEnter())
+        bool shares = attempt.SharedRows is not null;
+        if (attempt.Gate is { } gate && !gate.TryEnter(shares))
         {
             // Every connection is busy: queue for one of its own, or to share the next round trip (its rows come back).
             object queued;
@@ -48,10 +49,11 @@ internal static class PartitionCommand
             if (outcome.Exception is null)
             {
                 attempt.Cursor.Slot = held; // given back when the cursor is done with the connection
+                attempt.Cursor.SlotShared = shares;
             }
             else
             {
-                GateSlot.Release(held, attempt.DataSource);
+                GateSlot.Release(held, attempt.DataSource, shares);
             }
         }
 

@@ -47,6 +47,9 @@ internal sealed class PartitionCursor : IAsyncDisposable
     /// <summary>The slot of the partition's gate the call's own connection holds, given back when the cursor is done.</summary>
     public PartitionGate? Slot { get; set; }
 
+    /// <summary>Whether <see cref="Slot"/> is one of the gate's sharing slots (the call could have shared a round trip).</summary>
+    public bool SlotShared { get; set; }
+
     public DbDataReader? Reader { get; set; }
 
     /// <summary>The replicated partition this call ran on the primary of: its end is noted there for read-your-writes.</summary>
@@ -189,7 +192,7 @@ internal sealed class PartitionCursor : IAsyncDisposable
             if (Slot is { } gate)
             {
                 Slot = null;
-                GateSlot.Release(gate, _dataSource); // the connection is back in its pool (or closed): the slot goes to what waits
+                GateSlot.Release(gate, _dataSource, SlotShared); // the connection is back in its pool (or closed): the slot goes to what waits
             }
 
             WroteTo?.NoteWrite(); // after the statement's end: a standby that replays past the primary's position now holds it

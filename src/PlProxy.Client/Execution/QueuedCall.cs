@@ -74,7 +74,7 @@ internal sealed class QueuedCall(Attempt attempt, RowReader? rows) : GateWaiter
                     static (_, state) =>
                     {
                         var (gate, dataSource) = ((PartitionGate, NpgsqlDataSource))state!;
-                        GateSlot.Release(gate, dataSource);
+                        GateSlot.Release(gate, dataSource, shared: false);
                     },
                     (gate, dataSource),
                     CancellationToken.None,

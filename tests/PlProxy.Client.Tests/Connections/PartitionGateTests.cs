@@ -14,11 +14,11 @@ public sealed class PartitionGateTests
     {
         var gate = new PartitionGate(2, 8, "db");
 
-        Assert.True(gate.TryEnter());
-        Assert.True(gate.TryEnter());
-        Assert.False(gate.TryEnter());
-        Assert.Null(gate.Release());
-        Assert.True(gate.TryEnter());
+        Assert.True(gate.TryEnter(shares: false));
+        Assert.True(gate.TryEnter(shares: false));
+        Assert.False(gate.TryEnter(shares: false));
+        Assert.Null(gate.Release(shared: false));
+        Assert.True(gate.TryEnter(shares: false));
         Assert.Equal(2, gate.InUse);
     }
 
@@ -26,19 +26,19 @@ public sealed class PartitionGateTests
     public void Release_WithSharingWaitersQueued_HandsThemOverTogetherUpToTheBatchCap()
     {
         var gate = new PartitionGate(1, 3, "db");
-        Assert.True(gate.TryEnter());
+        Assert.True(gate.TryEnter(shares: true));
         Waiter[] waiters = [.. Enumerable.Range(0, 5).Select(_ => new Waiter(shares: true))];
         foreach (Waiter waiter in waiters)
         {
             Assert.Null(gate.Enqueue(waiter));
         }
 
-        List<GateWaiter>? first = gate.Release();
-        List<GateWaiter>? second = gate.Release();
+        List<GateWaiter>? first = gate.Release(shared: true);
+        List<GateWaiter>? second = gate.Release(shared: true);
 
         Assert.Equal(waiters[..3], first);
         Assert.Equal(waiters[3..], second);
-        Assert.Null(gate.Release());
+        Assert.Null(gate.Release(shared: true));
         Assert.Equal(0, gate.InUse);
     }
 
@@ -46,7 +46,7 @@ public sealed class PartitionGateTests
     public void Release_WithOneWaiterBeforeAWaiterOfItsOwn_GrantsEachTheSlotInTurn()
     {
         var gate = new PartitionGate(1, 8, "db");
-        Assert.True(gate.TryEnter());
+        Assert.True(gate.TryEnter(shares: true));
         var sharing = new Waiter(shares: true);
         var own = new Waiter(shares: false);
         var later = new Waiter(shares: true);
@@ -56,12 +56,12 @@ public sealed class PartitionGateTests
         gate.Enqueue(later);
         gate.Enqueue(last);
 
-        Assert.Null(gate.Release()); // the run of sharing waiters stops at the one that needs its own: alone, it runs as alone
+        Assert.Null(gate.Release(shared: true)); // the run of sharing waiters stops at the one that needs its own: alone, it runs as alone
         Assert.True(sharing.Granted);
         Assert.False(own.Granted);
-        Assert.Null(gate.Release());
+        Assert.Null(gate.Release(shared: true));
         Assert.True(own.Granted);
-        Assert.Equal([later, last], gate.Release());
+        Assert.Equal([later, last], gate.Release(shared: true));
         Assert.Equal(1, gate.InUse);
     }
 
@@ -69,18 +69,18 @@ public sealed class PartitionGateTests
     public void Release_ToAWaiterThatLeftWhileBeingServed_PassesTheSlotOn()
     {
         var gate = new PartitionGate(1, 8, "db");
-        Assert.True(gate.TryEnter());
+        Assert.True(gate.TryEnter(shares: true));
         var left = new Waiter(shares: true, left: true);
         var next = new Waiter(shares: false);
         gate.Enqueue(left);
         gate.Enqueue(next);
 
-        Assert.Null(gate.Release());
+        Assert.Null(gate.Release(shared: true));
 
         Assert.False(left.Granted);
         Assert.True(next.Granted);
         Assert.Equal(1, gate.InUse);
-        Assert.Null(gate.Release());
+        Assert.Null(gate.Release(shared: true));
         Assert.Equal(0, gate.InUse);
     }
 
@@ -88,14 +88,14 @@ public sealed class PartitionGateTests
     public void TryRemove_OfAQueuedWaiter_SkipsItAndOfAServedOneFails()
     {
         var gate = new PartitionGate(1, 8, "db");
-        Assert.True(gate.TryEnter());
+        Assert.True(gate.TryEnter(shares: true));
         var removed = new Waiter(shares: true);
         var kept = new Waiter(shares: true);
         gate.Enqueue(removed);
         gate.Enqueue(kept);
 
         Assert.True(gate.TryRemove(removed));
-        Assert.Null(gate.Release());
+        Assert.Null(gate.Release(shared: true));
         Assert.True(kept.Granted);
         Assert.False(removed.Granted);
         Assert.False(gate.TryRemove(kept));
@@ -113,32 +113,107 @@ public sealed class PartitionGateTests
     }
 
     [Fact]
-    public async Task ManyThreads_EnteringAndQueuing_NeverExceedTheSlotsAndServeEveryWaiter()
+    public void SharingCalls_BeyondTheSharedSlots_Queue_WhileCallsOfTheirOwnStillEnter()
     {
-        var gate = new PartitionGate(3, 4, "db");
+        var gate = new PartitionGate(4, 8, "db");
+
+        Assert.Equal(2, gate.SharedSlots);
+        Assert.True(gate.TryEnter(shares: true));
+        Assert.True(gate.TryEnter(shares: true));
+        Assert.False(gate.TryEnter(shares: true)); // both sharing slots taken: it queues, to go in the next shared round trip
+        Assert.True(gate.TryEnter(shares: false));
+        Assert.True(gate.TryEnter(shares: false));
+        Assert.False(gate.TryEnter(shares: false));
+        Assert.Equal(4, gate.InUse);
+    }
+
+    [Fact]
+    public void Release_OfACallOfItsOwn_WithSharingWaitersThatMayNotTakeIt_GoesToTheFirstWaiterOfItsOwnBehindThem()
+    {
+        var gate = new PartitionGate(4, 8, "db");
+        Assert.True(gate.TryEnter(shares: true));
+        Assert.True(gate.TryEnter(shares: true));
+        Assert.True(gate.TryEnter(shares: false));
+        Assert.True(gate.TryEnter(shares: false));
+        var sharing = new Waiter(shares: true);
+        var own = new Waiter(shares: false);
+        gate.Enqueue(sharing);
+        gate.Enqueue(own);
+
+        Assert.Null(gate.Release(shared: false)); // the sharing slots are full: the slot passes over the sharing waiter
+
+        Assert.True(own.Granted);
+        Assert.False(sharing.Granted);
+        Assert.Null(gate.Release(shared: true)); // a sharing slot came free: the sharing waiter, alone, is handed it
+        Assert.True(sharing.Granted);
+        Assert.Equal(4, gate.InUse);
+    }
+
+    [Fact]
+    public void GateOfOneSlot_SharesItWithEveryKindOfCall()
+    {
+        var gate = new PartitionGate(1, 8, "db");
+
+        Assert.Equal(1, gate.SharedSlots);
+        Assert.True(gate.TryEnter(shares: false));
+        Assert.False(gate.TryEnter(shares: true));
+        var sharing = new Waiter(shares: true);
+        gate.Enqueue(sharing);
+        Assert.Null(gate.Release(shared: false));
+        Assert.True(sharing.Granted);
+    }
+
+    [Fact]
+    public async Task ManyThreads_EnteringAndQueuing_NeverExceedTheSlotsNorTheSharedSlotsAndServeEveryWaiter()
+    {
+        var gate = new PartitionGate(4, 4, "db");
         var granted = new ConcurrentQueue<Waiter>();
-        int inUse = 0, most = 0, served = 0;
-        void Use()
+        int inUse = 0, most = 0, sharedInUse = 0, mostShared = 0, served = 0;
+        static void Raise(ref int counter, ref int peak)
         {
-            int now = Interlocked.Increment(ref inUse);
+            int now = Interlocked.Increment(ref counter);
             int seen;
-            while (now > (seen = Volatile.Read(ref most)) && Interlocked.CompareExchange(ref most, now, seen) != seen)
+            while (now > (seen = Volatile.Read(ref peak)) && Interlocked.CompareExchange(ref peak, now, seen) != seen)
             {
             }
         }
 
-        // A slot in use is given back; what it is handed on to runs and gives it back too, until nothing waits.
-        void Run(int calls)
+        void Use(bool shared)
         {
-            Interlocked.Add(ref served, calls);
-            Interlocked.Decrement(ref inUse);
-            List<GateWaiter>? batch = gate.Release();
-            while (batch is not null || granted.TryDequeue(out _))
+            Raise(ref inUse, ref most);
+            if (shared)
             {
-                Use();
-                Interlocked.Add(ref served, batch?.Count ?? 1);
+                Raise(ref sharedInUse, ref mostShared);
+            }
+        }
+
+        // A slot in use is given back; what it is handed on to runs and gives it back too, until nothing waits.
+        void Run(int calls, bool shared)
+        {
+            while (true)
+            {
+                Interlocked.Add(ref served, calls);
                 Interlocked.Decrement(ref inUse);
-                batch = gate.Release();
+                if (shared)
+                {
+                    Interlocked.Decrement(ref sharedInUse);
+                }
+
+                List<GateWaiter>? batch = gate.Release(shared);
+                if (batch is not null)
+                {
+                    (calls, shared) = (batch.Count, true);
+                }
+                else if (granted.TryDequeue(out Waiter? alone))
+                {
+                    (calls, shared) = (1, alone.SharesRoundTrip);
+                }
+                else
+                {
+                    return;
+                }
+
+                Use(shared);
             }
         }
 
@@ -146,31 +221,33 @@ public sealed class PartitionGateTests
         {
             for (int i = 0; i < 2_000; i++)
             {
-                if (gate.TryEnter())
+                bool shares = (i + worker) % 3 != 0;
+                if (gate.TryEnter(shares))
                 {
-                    Use();
-                    Run(1);
+                    Use(shares);
+                    Run(1, shares);
                 }
-                else if (gate.Enqueue(new Waiter(shares: true, onGrant: granted.Enqueue)) is { } batch)
+                else if (gate.Enqueue(new Waiter(shares, onGrant: granted.Enqueue)) is { } batch)
                 {
-                    Use();
-                    Run(batch.Count);
+                    Use(shared: true);
+                    Run(batch.Count, shared: true);
                 }
-                else if (granted.TryDequeue(out _))
+                else if (granted.TryDequeue(out Waiter? alone))
                 {
-                    Use();
-                    Run(1);
+                    Use(alone.SharesRoundTrip);
+                    Run(1, alone.SharesRoundTrip);
                 }
             }
         }))];
         await Task.WhenAll(workers).WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
-        while (granted.TryDequeue(out _))
+        while (granted.TryDequeue(out Waiter? alone))
         {
-            Use();
-            Run(1);
+            Use(alone.SharesRoundTrip);
+            Run(1, alone.SharesRoundTrip);
         }
 
-        Assert.InRange(most, 1, 3);
+        Assert.InRange(most, 1, 4);
+        Assert.InRange(mostShared, 1, 2);
         Assert.Equal(16_000, served);
         Assert.Equal(0, gate.InUse);
     }
