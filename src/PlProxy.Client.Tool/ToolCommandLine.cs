@@ -12,7 +12,7 @@ internal static class ToolCommandLine
     // A command named plproxy (a RootCommand takes the name of the process's executable: PlProxy.Client.Tool, or a
     // test host) with the root's --help and --version.
     public static Command Create() =>
-        new("plproxy", "plproxy: PL/Proxy clusters for PlProxy.Client — scaffold interfaces, install partconf, split and move partitions online, verify partitions, show their status.")
+        new("plproxy", "plproxy: PL/Proxy clusters for PlProxy.Client — scaffold interfaces, install partconf, split and move partitions online, compare their copies, verify partitions, show their status.")
         {
             new HelpOption(),
             new VersionOption(),
@@ -23,6 +23,7 @@ internal static class ToolCommandLine
             VerifyCommand.Create(),
             GrantCommand.Create(),
             StatusCommand.Create(),
+            DiffCommand.Create(),
             PgQCommand.Create(),
         };
 

@@ -20,7 +20,9 @@ internal sealed class ReshardOptions() : ClusterOptions(
 
     public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Rows deleted per statement when the moved rows are removed", DefaultValueFactory = _ => 5000 };
 
-    protected override IEnumerable<Option> Trailing => [.. base.Trailing, ConfigOut, OtherTablesOption, Abort, FenceTimeout, CatchUpTimeout, BatchSize];
+    public Option<bool> StopBeforeSwitch { get; } = new("--stop-before-switch") { Description = "Check, copy and catch up, then exit 0 leaving the copies replicating (compare them with plproxy diff); the same command again switches" };
+
+    protected override IEnumerable<Option> Trailing => [.. base.Trailing, ConfigOut, OtherTablesOption, Abort, StopBeforeSwitch, FenceTimeout, CatchUpTimeout, BatchSize];
 
     protected override void AddChecks(Command command)
     {

@@ -81,7 +81,8 @@ internal static class ReshardVerb
             result.GetValue(options.OtherTablesOption) switch { "copy" => OtherTables.Copy, "leave" => OtherTables.Leave, _ => OtherTables.Refuse },
             TimeSpan.FromSeconds(result.GetValue(options.FenceTimeout)),
             TimeSpan.FromSeconds(result.GetValue(options.CatchUpTimeout)),
-            result.GetValue(options.BatchSize));
+            result.GetValue(options.BatchSize),
+            result.GetValue(options.StopBeforeSwitch));
         await using var resharder = new Resharder(plan, map, switched, store, settings, output);
         if (abort)
         {
@@ -96,7 +97,7 @@ internal static class ReshardVerb
     }
 
     // The db_code of each distinct database of a partition list, from its partconf.
-    private static async Task<IReadOnlyList<int>> DbCodesAsync(PartconfCluster cluster, string[] map, CancellationToken cancellationToken)
+    internal static async Task<IReadOnlyList<int>> DbCodesAsync(PartconfCluster cluster, string[] map, CancellationToken cancellationToken)
     {
         var codes = new List<int>();
         foreach ((string connectionString, _) in ReshardPlan.Databases(cluster, map))

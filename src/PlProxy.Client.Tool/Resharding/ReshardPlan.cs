@@ -98,6 +98,18 @@ internal sealed record ReshardPlan(ReshardKind Kind, string Cluster, string[] Ol
         return Checked(new ReshardPlan(ReshardKind.Move, cluster.Name, oldMap, newMap, [source], [target]), cluster);
     }
 
+    /// <summary>The plan of a split or move in progress, as its record gives it (for verbs that look at one, like <c>diff</c>).</summary>
+    public static ReshardPlan Of(PartconfCluster cluster, ReshardOperation operation, IReadOnlyList<int> dbCodes)
+    {
+        if (operation.Kind == ReshardKind.Split)
+        {
+            return Split(cluster, operation.OldMap, operation.NewMap[operation.OldMap.Length..], dbCodes);
+        }
+
+        int partition = Enumerable.Range(0, operation.OldMap.Length).First(p => !string.Equals(operation.OldMap[p], operation.NewMap[p], StringComparison.Ordinal));
+        return Move(cluster, operation.OldMap, partition, operation.NewMap[partition], dbCodes);
+    }
+
     /// <summary>The distinct databases of a partition list, in the order of their first partition, each with what it serves.</summary>
     public static IEnumerable<(string ConnectionString, PartconfSettings Settings)> Databases(PartconfCluster cluster, IReadOnlyList<string> map, IReadOnlyList<int>? dbCodes = null)
     {

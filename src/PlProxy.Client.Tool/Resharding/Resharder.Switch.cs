@@ -5,10 +5,10 @@ using PlProxy.Client.Tool.Verbs;
 
 namespace PlProxy.Client.Tool.Resharding;
 
-/// <summary>The fence and switch steps: moving keys refused, earlier writes waited out, copies counted, sources switched, the map published.</summary>
+/// <summary>The fence and switch steps: moving keys refused, earlier writes waited out, copies compared, sources switched, the map published.</summary>
 internal sealed partial class Resharder
 {
-    private async Task FenceAndSwitchAsync(Dictionary<ReshardSource, SourceTables> tables, CancellationToken cancellationToken)
+    private async Task FenceAndSwitchAsync(CancellationToken cancellationToken)
     {
         ReshardSource[] pending = [.. await WhereAsync(plan.Sources, async s => !await SwitchedAsync(s, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false)];
         bool publishing = false;
@@ -21,8 +21,7 @@ internal sealed partial class Resharder
             await SayAsync("fence", "every write accepted before the fence has ended").ConfigureAwait(false);
             await MarkAndWaitAsync(plan.Sources, bound, cancellationToken).ConfigureAwait(false);
             await SayAsync("fence", "the new databases have applied them").ConfigureAwait(false);
-            await VerifyCopiesAsync(tables, cancellationToken).ConfigureAwait(false);
-            await SayAsync("fence", "copies counted: every moving row is on its new database").ConfigureAwait(false);
+            await VerifyCopiesAsync(underFence: true, cancellationToken).ConfigureAwait(false);
 
             await SayAsync("switch", "sources' partconf, then the map").ConfigureAwait(false);
             await Task.WhenAll(pending.Select(source => SwitchSourceAsync(source, cancellationToken))).ConfigureAwait(false);
@@ -57,26 +56,6 @@ internal sealed partial class Resharder
             throw;
         }
     }
-
-    // Every copied row is on its new database: per partitioned table the rows of the moving keys, per table copied whole
-    // all rows, counted on both sides while the fence holds them still.
-    private Task VerifyCopiesAsync(Dictionary<ReshardSource, SourceTables> tables, CancellationToken cancellationToken) =>
-        Task.WhenAll(plan.Targets.Select(async target =>
-        {
-            SourceTables copied = tables[target.Source];
-            var queries = copied.Partitioned
-                .Select(t => (t.Table, Sql: $"select count(*) from {t.Table} t where {t.BelongsTo("t", target.Settings)}"))
-                .Concat(settings.OtherTables == OtherTables.Copy ? copied.Others.Select(t => (Table: t, Sql: $"select count(*) from {t}")) : []);
-            foreach ((string table, string sql) in queries)
-            {
-                long onSource = await Database(target.Source.ConnectionString).ScalarAsync<long>(sql, cancellationToken).ConfigureAwait(false);
-                long onTarget = await Database(target.ConnectionString).ScalarAsync<long>(sql, cancellationToken).ConfigureAwait(false);
-                if (onSource != onTarget)
-                {
-                    throw new ToolRefusal($"{table}: {onSource} rows to copy on {target.Source.Name}, {onTarget} on {target.Name}.");
-                }
-            }
-        }));
 
     // Whether a source's partconf already says what it serves after the switch.
     private async Task<bool> SwitchedAsync(ReshardSource source, CancellationToken cancellationToken)

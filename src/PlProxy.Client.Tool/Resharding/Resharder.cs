@@ -9,12 +9,13 @@ namespace PlProxy.Client.Tool.Resharding;
 /// <param name="FenceLifetime">How long a fence holds if the tool dies before the switch (the moving keys' longest pause then).</param>
 /// <param name="CatchUpTimeout">How long the new databases may take to catch up before the fence.</param>
 /// <param name="BatchSize">Rows deleted per statement in the cleanup.</param>
-internal sealed record ReshardSettings(OtherTables OtherTables, TimeSpan FenceLifetime, TimeSpan CatchUpTimeout, int BatchSize);
+/// <param name="StopBeforeSwitch">Stop once the copies have caught up, leaving them replicating (to diff them, and finish later).</param>
+internal sealed record ReshardSettings(OtherTables OtherTables, TimeSpan FenceLifetime, TimeSpan CatchUpTimeout, int BatchSize, bool StopBeforeSwitch = false);
 
 /// <summary>
 /// Runs a split or a move, step by step, each step safe to run again: check (nothing changed), copy (schema and logical
 /// replication into the new databases), catch-up, fence (moving keys refused, earlier writes waited out and replicated,
-/// copies counted), switch (new databases' partconf, sources' partconf, the map in the proxy database and its
+/// copies compared by checksums), switch (new databases' partconf, sources' partconf, the map in the proxy database and its
 /// notification, in that order), cleanup (replication ended, rows deleted where they no longer belong). Until the map is
 /// published the old cluster serves and <see cref="AbortAsync"/> undoes everything; after it, running again finishes.
 /// </summary>
@@ -38,11 +39,18 @@ internal sealed partial class Resharder(ReshardPlan plan, ProxyMap map, bool swi
             {
                 await CopyAsync(tables, cancellationToken).ConfigureAwait(false);
                 await CatchUpAsync(cancellationToken).ConfigureAwait(false);
-                await FenceAndSwitchAsync(tables, cancellationToken).ConfigureAwait(false);
+                if (settings.StopBeforeSwitch)
+                {
+                    await SayAsync("stopped", $"the copies have caught up and keep replicating; the cluster serves as before. Compare them with plproxy diff --proxy ... --cluster {plan.Cluster}, then run the same command again (without --stop-before-switch) to switch, or with --abort to undo").ConfigureAwait(false);
+                    return;
+                }
+
+                await VerifyCopiesAsync(underFence: false, cancellationToken).ConfigureAwait(false);
+                await FenceAndSwitchAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is NpgsqlException or ToolRefusal or InvalidOperationException or TimeoutException && !map.Switched)
             {
-                throw new ToolRefusal($"{e.Message.TrimEnd('.')}. The {plan.Verb} stopped before the switch; the cluster serves as before. Run the same command again to resume, or with --abort to undo the copy.", e);
+                throw ToolRefusal.Rephrased($"{e.Message.TrimEnd('.')}. The {plan.Verb} stopped before the switch; the cluster serves as before. Run the same command again to resume, or with --abort to undo the copy.", e);
             }
         }
         else

@@ -21,4 +21,10 @@ internal sealed class ToolRefusal : Exception
 
     /// <summary>Bad input: exit code 1.</summary>
     public static ToolRefusal BadInput(string message, Exception? innerException = null) => new(message, 1, innerException);
+
+    /// <summary>A check that found a difference (a copy that differs from its source): exit code 1.</summary>
+    public static ToolRefusal CheckFailed(string message) => new(message, 1, null);
+
+    /// <summary>The same refusal, said in more words: <paramref name="message"/> with <paramref name="inner"/>'s exit code (2 for any other failure).</summary>
+    public static ToolRefusal Rephrased(string message, Exception inner) => new(message, inner is ToolRefusal refusal ? refusal.ExitCode : 2, inner);
 }

@@ -1,0 +1,149 @@
+using System.Diagnostics;
+using Npgsql;
+
+namespace PlProxy.Client.Tool.Resharding;
+
+/// <summary>
+/// Compares the rows a source database hands to a new one (those a predicate selects) with their copy, as Vitess'
+/// VDiff does: by chunks of keys in primary-key order, each chunk's count and checksum (the sum of every row's
+/// <c>hashtextextended(row::text)</c>) read on both sides; only a chunk whose checksums differ is read row by row, to
+/// name what is missing, extra or different. Before the fence a copy trails its source by its replication lag and the
+/// source keeps changing, so a chunk that differs is read again after the copy has caught up with the source
+/// (<paramref name="catchUp"/>), up to three times; under the fence (nothing moving changes) one reading is exact.
+/// </summary>
+/// <param name="source">The source database.</param>
+/// <param name="target">The new database.</param>
+/// <param name="catchUp">Waits until the new database has applied every write the source committed before the call.</param>
+/// <param name="chunkRows">Rows per chunk; 0 for one chunk per table.</param>
+/// <param name="rowsPerSecond">At most this many rows read per second on each side (0: as fast as the servers go).</param>
+internal sealed class CopyDiff(NpgsqlDataSource source, NpgsqlDataSource target, Func<CancellationToken, Task> catchUp, int chunkRows = 10_000, int rowsPerSecond = 0)
+{
+    private const int Readings = 3;
+    private const int Samples = 5;
+
+    /// <summary>Compares the rows of <paramref name="table"/> that <paramref name="moving"/> (SQL over the alias <c>t</c>) selects.</summary>
+    public async Task<TableDiff> CompareAsync(string table, string moving, CancellationToken cancellationToken)
+    {
+        List<(string Name, string Type)> keys = await KeyAsync(table, cancellationToken).ConfigureAwait(false);
+        string columns = string.Join(", ", keys.Select(k => $"t.{Quote(k.Name)}"));
+        string keyText = keys.Count == 1 ? $"t.{Quote(keys[0].Name)}::text" : $"concat_ws('|', {string.Join(", ", keys.Select(k => $"t.{Quote(k.Name)}::text"))})";
+
+        // The chunks' upper bounds on the source, every chunkRows-th key of the moving rows in key order (none: one chunk).
+        List<string[]> bounds = chunkRows <= 0 ? [] : await source.ListAsync(
+            $"select k from (select array[{string.Join(", ", keys.Select(k => $"t.{Quote(k.Name)}::text"))}] k, row_number() over (order by {columns}) n from {table} t where {moving}) s where n % {chunkRows} = 0 order by n",
+            r => r.GetFieldValue<string[]>(0), cancellationToken).ConfigureAwait(false);
+        var result = new TableDiff(table);
+        var clock = Stopwatch.StartNew();
+        for (int chunk = 0; chunk <= bounds.Count; chunk++)
+        {
+            string[]? low = chunk == 0 ? null : bounds[chunk - 1];
+            string[]? high = chunk == bounds.Count ? null : bounds[chunk];
+            (string where, object[] parameters) = Range(keys, low, high);
+            string sql = $"select count(*), coalesce(sum(hashtextextended(t::text, 0)::numeric), 0) from {table} t where {moving}{where}";
+            bool equal = false;
+            long rows = 0;
+            for (int reading = 0; reading < Readings && !equal; reading++)
+            {
+                if (reading > 0)
+                {
+                    await catchUp(cancellationToken).ConfigureAwait(false);
+                }
+
+                (long Count, decimal Sum) onSource = await AggregateAsync(source, sql, parameters, cancellationToken).ConfigureAwait(false);
+                (long Count, decimal Sum) onTarget = await AggregateAsync(target, sql, parameters, cancellationToken).ConfigureAwait(false);
+                equal = onSource == onTarget;
+                rows = onSource.Count;
+            }
+
+            if (!equal)
+            {
+                await DetailAsync(result, $"select {keyText}, hashtextextended(t::text, 0) from {table} t where {moving}{where}", parameters, cancellationToken).ConfigureAwait(false);
+            }
+
+            result.Rows += rows;
+            if (rowsPerSecond > 0)
+            {
+                TimeSpan due = TimeSpan.FromSeconds((double)result.Rows / rowsPerSecond);
+                if (due > clock.Elapsed)
+                {
+                    await Task.Delay(due - clock.Elapsed, cancellationToken).ConfigureAwait(false);
+                }
+            }
+        }
+
+        result.Elapsed = clock.Elapsed;
+        return result;
+    }
+
+    // The rows of a chunk that differs, by key, on both sides: what the copy lacks, has extra, or holds otherwise.
+    private async Task DetailAsync(TableDiff result, string sql, object[] parameters, CancellationToken cancellationToken)
+    {
+        Dictionary<string, long> onSource = await RowsAsync(source, sql, parameters, cancellationToken).ConfigureAwait(false);
+        Dictionary<string, long> onTarget = await RowsAsync(target, sql, parameters, cancellationToken).ConfigureAwait(false);
+        foreach ((string key, long hash) in onSource)
+        {
+            if (!onTarget.TryGetValue(key, out long copied))
+            {
+                result.Missing++;
+                Sample(result.MissingKeys, key);
+            }
+            else if (copied != hash)
+            {
+                result.Different++;
+                Sample(result.DifferentKeys, key);
+            }
+        }
+
+        foreach (string key in onTarget.Keys.Where(k => !onSource.ContainsKey(k)))
+        {
+            result.Extra++;
+            Sample(result.ExtraKeys, key);
+        }
+    }
+
+    private static void Sample(List<string> keys, string key)
+    {
+        if (keys.Count < Samples)
+        {
+            keys.Add(key);
+        }
+    }
+
+    private static async Task<(long, decimal)> AggregateAsync(NpgsqlDataSource database, string sql, object[] parameters, CancellationToken cancellationToken) =>
+        (await database.ListAsync(sql, r => (r.GetInt64(0), r.GetDecimal(1)), cancellationToken, parameters).ConfigureAwait(false))[0];
+
+    private static async Task<Dictionary<string, long>> RowsAsync(NpgsqlDataSource database, string sql, object[] parameters, CancellationToken cancellationToken) =>
+        (await database.ListAsync(sql, r => (Key: r.GetString(0), Hash: r.GetInt64(1)), cancellationToken, parameters).ConfigureAwait(false))
+            .ToDictionary(r => r.Key, r => r.Hash, StringComparer.Ordinal);
+
+    // The chunk (low, high] as a condition on the key columns, compared as rows of their own types.
+    private static (string Where, object[] Parameters) Range(List<(string Name, string Type)> keys, string[]? low, string[]? high)
+    {
+        var parameters = new List<object>();
+        string Row(string[] bound) => $"({string.Join(", ", bound.Select((value, i) =>
+        {
+            parameters.Add(value);
+            return $"${parameters.Count}::text::{keys[i].Type}";
+        }))})";
+        string columns = $"({string.Join(", ", keys.Select(k => $"t.{Quote(k.Name)}"))})";
+        string where = (low is null ? "" : $" and {columns} > {Row(low)}") + (high is null ? "" : $" and {columns} <= {Row(high)}");
+        return (where, [.. parameters]);
+    }
+
+    // The primary key's columns (else the replica identity index's), in index order, with their types.
+    private async Task<List<(string Name, string Type)>> KeyAsync(string table, CancellationToken cancellationToken)
+    {
+        List<(string, string)> keys = await source.ListAsync("""
+            select a.attname, format_type(a.atttypid, a.atttypmod)
+            from pg_catalog.pg_index i
+            join lateral unnest(i.indkey) with ordinality k(attnum, n) on true
+            join pg_catalog.pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
+            where i.indrelid = $1::regclass
+              and i.indexrelid = (select x.indexrelid from pg_catalog.pg_index x where x.indrelid = $1::regclass and (x.indisprimary or x.indisreplident) order by x.indisprimary desc limit 1)
+            order by k.n
+            """, r => (r.GetString(0), r.GetString(1)), cancellationToken, table).ConfigureAwait(false);
+        return keys.Count > 0 ? keys : throw new Verbs.ToolRefusal($"{table} has neither a primary key nor a replica identity index: its copy cannot be compared row by row.");
+    }
+
+    private static string Quote(string name) => $"\"{name.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
+}

@@ -1,0 +1,110 @@
+using Npgsql;
+
+namespace PlProxy.Client.Tool.Resharding;
+
+/// <summary>
+/// The diff: every moving row of every copied table of every new database compared with its source by chunked
+/// checksums (<see cref="CopyDiff"/>) — by <c>plproxy diff</c> while the copies replicate, and by the switch under the
+/// fence, which refuses a copy that differs.
+/// </summary>
+internal sealed partial class Resharder
+{
+    /// <summary>
+    /// Compares each new database's copy with its source, table by table, up to four copies at once;
+    /// <paramref name="report"/> hears each table as it is done. <paramref name="chunkRows"/> 0 compares each table
+    /// in one chunk (under the fence: one scan per side, the shortest pause).
+    /// </summary>
+    public async Task<List<(ReshardTarget Target, TableDiff Diff)>> DiffAsync(int chunkRows, int rowsPerSecond, Func<ReshardTarget, TableDiff, Task>? report, CancellationToken cancellationToken)
+    {
+        var found = new List<(ReshardTarget, TableDiff)>();
+        var tables = new Dictionary<ReshardSource, (SourceTables Tables, List<string> Published)>();
+        foreach (ReshardSource source in plan.Sources)
+        {
+            NpgsqlDataSource database = Database(source.ConnectionString);
+            tables.Add(source, (await SourceTables.ReadAsync(database, cancellationToken).ConfigureAwait(false),
+                await database.ListAsync(
+                    "select r.prrelid::regclass::text from pg_catalog.pg_publication_rel r join pg_catalog.pg_publication p on p.oid = r.prpubid where p.pubname = $1",
+                    r => r.GetString(0), cancellationToken, plan.Publication).ConfigureAwait(false)));
+        }
+
+        using var parallel = new SemaphoreSlim(4);
+        await Task.WhenAll(plan.Targets.Select(async target =>
+        {
+            await parallel.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                foreach ((ReshardTarget, TableDiff) table in await DiffCopyAsync(target, tables[target.Source], chunkRows, rowsPerSecond, report, cancellationToken).ConfigureAwait(false))
+                {
+                    lock (found)
+                    {
+                        found.Add(table);
+                    }
+                }
+            }
+            finally
+            {
+                parallel.Release();
+            }
+        })).ConfigureAwait(false);
+        return [.. found.OrderBy(f => plan.Targets.ToList().IndexOf(f.Item1)).ThenBy(f => f.Item2.Table, StringComparer.Ordinal)];
+    }
+
+    private async Task<List<(ReshardTarget, TableDiff)>> DiffCopyAsync(
+        ReshardTarget target, (SourceTables Tables, List<string> Published) copied, int chunkRows, int rowsPerSecond, Func<ReshardTarget, TableDiff, Task>? report, CancellationToken cancellationToken)
+    {
+        var found = new List<(ReshardTarget, TableDiff)>();
+        {
+            NpgsqlDataSource source = Database(target.Source.ConnectionString);
+            NpgsqlDataSource copy = Database(target.ConnectionString);
+            var diff = new CopyDiff(source, copy, token => CaughtUpAsync(target, token), chunkRows, rowsPerSecond);
+            IEnumerable<(string Table, string Moving)> compared = copied.Tables.Partitioned
+                .Select(t => (t.Table, t.BelongsTo("t", target.Settings)))
+                .Concat(copied.Tables.Others.Where(t => copied.Published.Contains(t, StringComparer.Ordinal)).Select(t => (t, "true"))); // reference tables copied whole
+            foreach ((string table, string moving) in compared)
+            {
+                TableDiff result = await diff.CompareAsync(table, moving, cancellationToken).ConfigureAwait(false);
+                found.Add((target, result));
+                if (report is not null)
+                {
+                    await report(target, result).ConfigureAwait(false);
+                }
+            }
+        }
+
+        return found;
+    }
+
+    // Waits until a new database has applied every write its source committed before now.
+    private async Task CaughtUpAsync(ReshardTarget target, CancellationToken cancellationToken)
+    {
+        long mark = await LogicalCopy.MarkAsync(Database(target.Source.ConnectionString), cancellationToken).ConfigureAwait(false);
+        await LogicalCopy.WaitMarkAsync(Database(target.ConnectionString), mark, target.Name, settings.CatchUpTimeout, cancellationToken).ConfigureAwait(false);
+    }
+
+    // A copy that differs is not switched to. Before the fence the copies are compared chunk by chunk (a difference
+    // read again once the copy has caught up); under it, nothing moving changes, so one checksum per table is exact
+    // and keeps the pause short.
+    private async Task VerifyCopiesAsync(bool underFence, CancellationToken cancellationToken)
+    {
+        List<(ReshardTarget Target, TableDiff Diff)> found = await DiffAsync(chunkRows: underFence ? 0 : 10_000, rowsPerSecond: 0, report: null, cancellationToken).ConfigureAwait(false);
+        string[] differences = [.. found.Where(f => !f.Diff.Equal).Select(f => f.Diff.Describe($"{f.Target.Name} (partition {string.Join(", ", f.Target.Settings.Partitions)})"))];
+        if (differences.Length > 0)
+        {
+            throw Verbs.ToolRefusal.CheckFailed($"The copies differ from their sources, so the {plan.Verb} does not switch to them: {string.Join("; ", differences)}. Find what changed the new database (a trigger, a hand-written row), then run the {plan.Verb} with --abort and again");
+        }
+
+        await SayAsync(underFence ? "fence" : "compare", $"copies compared: {found.Sum(f => f.Diff.Rows)} moving rows of {found.Count} table copies equal their sources (checksums{(underFence ? ", under the fence" : ", by chunks of keys")})").ConfigureAwait(false);
+    }
+
+    /// <summary>Refuses (exit 1) when a new database has no copy yet: the operation is recorded, but its copy has not started.</summary>
+    public async Task RequireCopiesAsync(CancellationToken cancellationToken)
+    {
+        foreach (ReshardTarget target in plan.Targets)
+        {
+            if (!await LogicalCopy.SubscribedAsync(Database(target.ConnectionString), target.Slot, cancellationToken).ConfigureAwait(false))
+            {
+                throw Verbs.ToolRefusal.BadInput($"{target.Name} has no copy of {target.Source.Name} yet: run the {plan.Verb} (with --stop-before-switch) first.");
+            }
+        }
+    }
+}
