@@ -12,6 +12,14 @@ if (args is ["--one-caller", ..])
     return;
 }
 
+if (args is ["--reshard-scale", ..])
+{
+    // The resharding scale run: 16 -> 32 partitions over 4 local servers, 2 million rows, 3 writer processes.
+    int Arg(int index, int fallback) => args.Length > index ? int.Parse(args[index], System.Globalization.CultureInfo.InvariantCulture) : fallback;
+    Environment.ExitCode = await PlProxy.Client.Benchmarks.ReshardScale.RunAsync(Arg(1, 2_000_000), Arg(2, 16), Arg(3, 4));
+    return;
+}
+
 if (args is ["--rounds", var roundCallers, var roundCalls])
 {
     // A second, simpler harness for a surprising ratio: interleaved timed rounds, N callers, M calls per round.

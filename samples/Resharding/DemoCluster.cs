@@ -51,18 +51,27 @@ public sealed record DemoCluster(string Proxy, string[] Partitions, string[] Spa
     }
 
     /// <summary>Creates the cluster (<paramref name="partitions"/> databases named prefix0 ...) and <paramref name="spares"/> empty databases on <paramref name="server"/>.</summary>
-    public static async Task<DemoCluster> CreateAsync(LocalPostgresServer server, string prefix, int partitions, int spares, CancellationToken cancellationToken = default)
+    public static Task<DemoCluster> CreateAsync(LocalPostgresServer server, string prefix, int partitions, int spares, CancellationToken cancellationToken = default) =>
+        CreateAsync([server], prefix, partitions, spares, cancellationToken);
+
+    /// <summary>
+    /// Creates the cluster over several servers: database i (partitions first, then the spares) on server i modulo
+    /// their count, the proxy database on the first.
+    /// </summary>
+    public static async Task<DemoCluster> CreateAsync(IReadOnlyList<LocalPostgresServer> servers, string prefix, int partitions, int spares, CancellationToken cancellationToken = default)
     {
-        ArgumentNullException.ThrowIfNull(server);
+        ArgumentNullException.ThrowIfNull(servers);
         string[] all = [.. Enumerable.Range(0, partitions + spares).Select(i => $"{prefix}{i}")];
-        foreach (string database in all)
+        LocalPostgresServer ServerOf(int database) => servers[database % servers.Count];
+        for (int i = 0; i < all.Length; i++)
         {
-            await server.CreateDatabaseAsync(database, cancellationToken: cancellationToken);
+            await ServerOf(i).CreateDatabaseAsync(all[i], cancellationToken: cancellationToken);
         }
 
+        LocalPostgresServer server = servers[0];
         string proxy = await server.CreateDatabaseAsync($"{prefix}_proxy", cancellationToken: cancellationToken);
         await server.ExecuteAsync($"{prefix}_proxy", ProxySchema, cancellationToken);
-        string[] map = [.. all.Take(partitions).Select(d => Libpq(server, d))];
+        string[] map = [.. all.Take(partitions).Select((d, i) => Libpq(ServerOf(i), d))];
         await using (var database = NpgsqlDataSource.Create(proxy))
         await using (NpgsqlCommand publish = database.CreateCommand("insert into plproxy.cluster_map select 'users', 1, i - 1, c from unnest($1::text[]) with ordinality u(c, i)"))
         {
@@ -71,12 +80,12 @@ public sealed record DemoCluster(string Proxy, string[] Partitions, string[] Spa
         }
 
         await PartconfDatabase.InstallClusterAsync(proxy, "users", cancellationToken);
-        foreach (string database in all.Take(partitions))
+        for (int i = 0; i < partitions; i++)
         {
-            await server.ExecuteAsync(database, PartitionSchema, cancellationToken);
+            await ServerOf(i).ExecuteAsync(all[i], PartitionSchema, cancellationToken);
         }
 
-        return new DemoCluster(proxy, map, [.. all.Skip(partitions).Select(d => Libpq(server, d))]);
+        return new DemoCluster(proxy, map, [.. all.Skip(partitions).Select((d, i) => Libpq(ServerOf(partitions + i), d))]);
     }
 
     /// <summary>A database of <paramref name="server"/> in libpq's form, as proxy databases list partitions.</summary>

@@ -134,14 +134,18 @@ internal static class StatusCommand
         }
     }
 
-    // The logical replication a split or move runs from one database: each slot and how far its copy lags.
+    // The logical replication a split or move runs from one database: each slot, how far its copy lags (bytes of WAL
+    // not yet applied, and the replay lag the source's walsender measures).
     private static async Task<List<string>> CopiesFromAsync(string connectionString, CancellationToken cancellationToken)
     {
         await using NpgsqlDataSource database = NpgsqlDataSource.Create(connectionString);
         return await database.ListAsync("""
-            select format('copy %s: %s, %s bytes of WAL not yet applied by the new database', slot_name, case when active then 'streaming' else 'not connected' end,
-                          coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn), 0)::int8)
-            from pg_catalog.pg_replication_slots where slot_name::text like 'plproxy\_%' and database = current_database() order by slot_name
+            select format('copy %s: %s, %s bytes of WAL not yet applied by the new database%s', s.slot_name, case when s.active then 'streaming' else 'not connected' end,
+                          coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), s.confirmed_flush_lsn), 0)::int8,
+                          coalesce(', replay lag ' || round(extract(epoch from r.replay_lag)::numeric, 3) || ' s', ''))
+            from pg_catalog.pg_replication_slots s
+            left join pg_catalog.pg_stat_replication r on r.pid = s.active_pid
+            where s.slot_name::text like 'plproxy\_%' and s.database = current_database() order by s.slot_name
             """, r => r.GetString(0), cancellationToken).ConfigureAwait(false);
     }
 }

@@ -44,12 +44,12 @@ internal sealed class CopyDiff(NpgsqlDataSource source, NpgsqlDataSource target,
             long rows = 0;
             for (int reading = 0; reading < Readings && !equal; reading++)
             {
+                (long Count, decimal Sum) onSource = await AggregateAsync(source, sql, parameters, cancellationToken).ConfigureAwait(false);
                 if (reading > 0)
                 {
-                    await catchUp(cancellationToken).ConfigureAwait(false);
+                    await catchUp(cancellationToken).ConfigureAwait(false); // the copy now holds at least what the source showed
                 }
 
-                (long Count, decimal Sum) onSource = await AggregateAsync(source, sql, parameters, cancellationToken).ConfigureAwait(false);
                 (long Count, decimal Sum) onTarget = await AggregateAsync(target, sql, parameters, cancellationToken).ConfigureAwait(false);
                 equal = onSource == onTarget;
                 rows = onSource.Count;
@@ -57,7 +57,8 @@ internal sealed class CopyDiff(NpgsqlDataSource source, NpgsqlDataSource target,
 
             if (!equal)
             {
-                await DetailAsync(result, $"select {keyText}, hashtextextended(t::text, 0) from {table} t where {moving}{where}", parameters, cancellationToken).ConfigureAwait(false);
+                string rowsSql = $"select {keyText}, hashtextextended(t::text, 0) from {table} t where {moving}";
+                await DetailAsync(result, rowsSql + where, parameters, rowsSql + $" and {keyText} = any(${parameters.Length + 1})", cancellationToken).ConfigureAwait(false);
             }
 
             result.Rows += rows;
@@ -75,17 +76,36 @@ internal sealed class CopyDiff(NpgsqlDataSource source, NpgsqlDataSource target,
         return result;
     }
 
-    // The rows of a chunk that differs, by key, on both sides: what the copy lacks, has extra, or holds otherwise.
-    private async Task DetailAsync(TableDiff result, string sql, object[] parameters, CancellationToken cancellationToken)
+    // The rows of a chunk that differs, by key, on both sides: what the copy lacks, has extra, or holds otherwise. The
+    // source keeps changing while the copy follows it, so a key that disagrees is read again on both sides (the copy
+    // caught up with the source's new reading) until it agrees or has disagreed at every reading: only then is it a
+    // difference. Under the fence the moving rows stand still and the first reading is final.
+    private async Task DetailAsync(TableDiff result, string sql, object[] parameters, string byKeys, CancellationToken cancellationToken)
     {
         Dictionary<string, long> onSource = await RowsAsync(source, sql, parameters, cancellationToken).ConfigureAwait(false);
+        await catchUp(cancellationToken).ConfigureAwait(false);
         Dictionary<string, long> onTarget = await RowsAsync(target, sql, parameters, cancellationToken).ConfigureAwait(false);
-        foreach ((string key, long hash) in onSource)
+        string[] disagreeing = Disagreeing(onSource, onTarget);
+        for (int reading = 1; reading < Readings && disagreeing.Length > 0; reading++)
+        {
+            object[] withKeys = [.. parameters, disagreeing];
+            onSource = await RowsAsync(source, byKeys, withKeys, cancellationToken).ConfigureAwait(false);
+            await catchUp(cancellationToken).ConfigureAwait(false);
+            onTarget = await RowsAsync(target, byKeys, withKeys, cancellationToken).ConfigureAwait(false);
+            disagreeing = Disagreeing(onSource, onTarget);
+        }
+
+        foreach (string key in disagreeing.Order(StringComparer.Ordinal))
         {
             if (!onTarget.TryGetValue(key, out long copied))
             {
                 result.Missing++;
                 Sample(result.MissingKeys, key);
+            }
+            else if (!onSource.TryGetValue(key, out long hash))
+            {
+                result.Extra++;
+                Sample(result.ExtraKeys, key);
             }
             else if (copied != hash)
             {
@@ -93,13 +113,11 @@ internal sealed class CopyDiff(NpgsqlDataSource source, NpgsqlDataSource target,
                 Sample(result.DifferentKeys, key);
             }
         }
-
-        foreach (string key in onTarget.Keys.Where(k => !onSource.ContainsKey(k)))
-        {
-            result.Extra++;
-            Sample(result.ExtraKeys, key);
-        }
     }
+
+    private static string[] Disagreeing(Dictionary<string, long> onSource, Dictionary<string, long> onTarget) =>
+        [.. onSource.Where(s => !onTarget.TryGetValue(s.Key, out long copied) || copied != s.Value).Select(s => s.Key)
+            .Concat(onTarget.Keys.Where(k => !onSource.ContainsKey(k)))];
 
     private static void Sample(List<string> keys, string key)
     {

@@ -54,10 +54,18 @@ internal static class LogicalCopy
         await PostgresPrograms.ExecuteScriptAsync(target.ConnectionString, schema + subscription, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Waits until every table's initial copy is done; fails when the server reports copy errors.</summary>
+    /// <summary>Rows written into the new database's tables so far (the copy's and the stream's), from its statistics.</summary>
+    public static Task<long> RowsWrittenAsync(NpgsqlDataSource target, CancellationToken cancellationToken) =>
+        target.ScalarAsync<long>("select coalesce(sum(n_tup_ins), 0)::int8 from pg_catalog.pg_stat_user_tables", cancellationToken);
+
+    /// <summary>
+    /// Waits until every table's initial copy is done, saying every 10 s how far it is (tables left, rows copied,
+    /// rows per second); fails when the server reports copy errors.
+    /// </summary>
     public static async Task WaitCopiedAsync(NpgsqlDataSource target, string slot, string name, TextWriter output, CancellationToken cancellationToken)
     {
         var progress = Stopwatch.StartNew();
+        long rowsBefore = await RowsWrittenAsync(target, cancellationToken).ConfigureAwait(false);
         while (true)
         {
             List<(long Waiting, long Errors)> state = await target.ListAsync("""
@@ -83,7 +91,9 @@ internal static class LogicalCopy
 
             if (progress.Elapsed > TimeSpan.FromSeconds(10))
             {
-                await output.WriteLineAsync($"  {name}: {state[0].Waiting} tables still copying").ConfigureAwait(false);
+                long rows = await RowsWrittenAsync(target, cancellationToken).ConfigureAwait(false);
+                await output.WriteLineAsync($"  {name}: {state[0].Waiting} tables still copying, {rows} rows copied ({(rows - rowsBefore) / progress.Elapsed.TotalSeconds:0} rows/s)").ConfigureAwait(false);
+                rowsBefore = rows;
                 progress.Restart();
             }
 
