@@ -32,7 +32,39 @@ public sealed class ReshardUnderLoadTests(ReshardFixture fixture)
         await ReshardWhileWritingAsync(cluster, ["move", "--proxy", cluster.Proxy, "--cluster", "users", "--partition", "1", "--to", cluster.Spares[0]], moved);
     }
 
-    private async Task ReshardWhileWritingAsync(DemoCluster cluster, string[] command, string[] finalMap)
+    [Fact]
+    public async Task SplitOverTwoServers_StoppedDiffedAndFinished_WhileThreeClientProcessesWrite_KeepsEveryWriteOnceAndDiffsClean()
+    {
+        // The scale run's steps (benchmarks --reshard-scale), small: partitions and new databases over two servers, the
+        // copy stopped before the switch, diffed while the writes go on (they must not count as differences), finished.
+        await using Testing.LocalPostgresServer second = await Testing.LocalPostgresServer.StartAsync(DemoCluster.ServerOptions(), Token);
+        DemoCluster cluster = await DemoCluster.CreateAsync([fixture.Server, second], $"two{Guid.NewGuid():N}"[..10] + "_", 4, 4, Token);
+        await ReshardFixture.SeedAsync(cluster.Partitions, Enumerable.Range(0, 3000).Select(i => $"seeded{i}"), Token);
+        string[] split = ["split", "--proxy", cluster.Proxy, "--cluster", "users", "--to", .. cluster.Spares];
+
+        await ReshardWhileWritingAsync(cluster, async () =>
+        {
+            (int stopped, string stoppedOutput, string stoppedError) = await Tool.RunAsync([.. split, "--stop-before-switch"]);
+            Assert.True(stopped == 0, stoppedOutput + stoppedError);
+            await Task.Delay(500, Token); // writes go on into the replicating copies
+            (int diffed, string diffOutput, string diffError) = await Tool.RunAsync(["diff", "--proxy", cluster.Proxy, "--cluster", "users", "--chunk-rows", "500"]);
+            Assert.True(diffed == 0, diffOutput + diffError);
+            Assert.Contains("moving rows of 4 table copies equal their sources", diffOutput, StringComparison.Ordinal);
+            (int finished, string output, string error) = await Tool.RunAsync(split);
+            Assert.True(finished == 0, output + error);
+            return stoppedOutput + diffOutput + output;
+        }, [.. cluster.Partitions, .. cluster.Spares], seeded: 3000);
+    }
+
+    private Task ReshardWhileWritingAsync(DemoCluster cluster, string[] command, string[] finalMap) =>
+        ReshardWhileWritingAsync(cluster, async () =>
+        {
+            (int exitCode, string output, string error) = await Tool.RunAsync(command);
+            Assert.True(exitCode == 0, output + error);
+            return output;
+        }, finalMap, seeded: 0);
+
+    private async Task ReshardWhileWritingAsync(DemoCluster cluster, Func<Task<string>> reshard, string[] finalMap, int seeded)
     {
         WriterProcess[] writers = [.. Enumerable.Range(1, 3).Select(i => WriterProcess.Start(cluster.Proxy, $"w{i}"))];
         try
@@ -45,8 +77,7 @@ public sealed class ReshardUnderLoadTests(ReshardFixture fixture)
             }
 
             string started = DateTime.Now.ToString("HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture);
-            (int exitCode, string output, string error) = await Tool.RunAsync(command);
-            Assert.True(exitCode == 0, output + error);
+            string output = await reshard();
             int afterSwitch = writers.Sum(w => w.Acknowledged);
             while (writers.Sum(w => w.Acknowledged) < afterSwitch + 150)
             {
@@ -68,7 +99,7 @@ public sealed class ReshardUnderLoadTests(ReshardFixture fixture)
             int lost = acks.Count(a => !rowsById.ContainsKey(a.Id));
             int duplicated = rowsById.Count(g => g.Value.Count > 1);
             int misplaced = rows.Count(r => r.Database != Partitions.IndexOf(PgHash.HashText(r.Key), finalMap.Length));
-            int unacknowledged = rows.Count - acks.Count;
+            int unacknowledged = rows.Count - seeded - acks.Count;
             HashSet<string> moving = [.. acks.Select(a => a.Key).Distinct().Where(k =>
                 finalMap[Partitions.IndexOf(PgHash.HashText(k), finalMap.Length)] != cluster.Partitions[Partitions.IndexOf(PgHash.HashText(k), cluster.Partitions.Length)])];
             // Waits while the tool ran (the writers' first calls, before it, include their start-up).
@@ -77,7 +108,7 @@ public sealed class ReshardUnderLoadTests(ReshardFixture fixture)
             long longestUnmoved = during.Where(a => !moving.Contains(a.Key)).Max(a => a.Milliseconds);
             long p99Unmoved = during.Where(a => !moving.Contains(a.Key)).Select(a => a.Milliseconds).Order().ElementAt((int)(during.Count(a => !moving.Contains(a.Key)) * 0.99));
             TestContext.Current.TestOutputHelper?.WriteLine(
-                $"{command[0]}: writes {acks.Count + errors.Count}, acknowledged {acks.Count}, failed {errors.Count}, lost {lost}, duplicated {duplicated}, misplaced {misplaced}, " +
+                $"writes {acks.Count + errors.Count}, acknowledged {acks.Count}, failed {errors.Count}, lost {lost}, duplicated {duplicated}, misplaced {misplaced}, " +
                 $"longest wait {longest} ms, {longestUnmoved} ms for keys that did not move (p99 {p99Unmoved} ms)\n{output}" +
                 string.Join('\n', during.OrderByDescending(a => a.Milliseconds).Take(8).Select(a => $"slow: {a.At} {a.Milliseconds} ms {a.Key} {(moving.Contains(a.Key) ? "moving" : "staying")}")));
 
