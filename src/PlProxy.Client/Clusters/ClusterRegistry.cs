@@ -273,7 +273,8 @@ internal sealed class ClusterRegistry : IAsyncDisposable
         var gates = new PartitionGate?[layout.ConnectionCount];
         var replicas = new PartitionReplicas?[layout.ConnectionCount];
         var subscriptions = new List<(PartitionReplicas, Action)>();
-        (int, int)? cap = options.MaxConnectionsPerPartition is { } slots ? (slots, options.MaxCallsPerRoundTrip) : null;
+        // A pool smaller than the cap is the cap: calls never hold slots the pool cannot give a connection for.
+        (int, int)? cap = options.MaxConnectionsPerPartition is { } slots ? (Math.Min(slots, options.MaxPoolSize ?? slots), options.MaxCallsPerRoundTrip) : null;
         for (int connection = 0; connection < pools.Length; connection++)
         {
             breakers[connection] = options.CircuitBreaker.Enabled ? new Polly.CircuitBreaker.CircuitBreakerStateProvider() : null;

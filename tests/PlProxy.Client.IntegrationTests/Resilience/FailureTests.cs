@@ -224,6 +224,7 @@ public sealed class FailureTests(FailureFixture fixture) : IClassFixture<Failure
         await using PlProxyDataSource source = Source(cluster =>
         {
             cluster.MaxPoolSize = 2;
+            cluster.MaxConnectionsPerPartition = null; // Npgsql's pool alone: what exhausting it looks like
             cluster.ConnectTimeout = TimeSpan.FromSeconds(1);
             cluster.Retry.MaxRetryAttempts = 0;
         });
@@ -297,6 +298,7 @@ public sealed class FailureTests(FailureFixture fixture) : IClassFixture<Failure
                     cluster.Retry.MaxRetryAttempts = 0;
                     cluster.CircuitBreaker.Enabled = false;
                     cluster.MaxPoolSize = budget is null ? null : 2;
+                    cluster.MaxConnectionsPerPartition = budget is null ? null : 4; // unbounded: no per-partition cap either
                 });
             await using PlProxyDataSource source = PlProxyDataSource.Create(options);
             IEvents events = source.CreateProxy<IEvents>();
