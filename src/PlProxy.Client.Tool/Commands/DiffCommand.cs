@@ -20,6 +20,7 @@ internal static class DiffCommand
         var chunkRows = new Option<int>("--chunk-rows") { Description = "Rows per checksummed chunk of keys", DefaultValueFactory = _ => 10_000 };
         var rate = new Option<int>("--rows-per-second") { Description = "At most this many rows read per second on each side, to spare busy databases (0: no limit)", DefaultValueFactory = _ => 0 };
         var json = JsonReport.Option();
+        var resume = new Option<bool>("--resume") { Description = "Go on after the last chunk a stopped diff finished (its counts kept) instead of starting over" };
         chunkRows.Validators.Add(result =>
         {
             if (result.GetValueOrDefault<int>() < 100)
@@ -34,7 +35,7 @@ internal static class DiffCommand
                 result.AddError("--rows-per-second must not be negative.");
             }
         });
-        var diff = new Command("diff", "Compares the rows a split or move in progress copies with their sources (chunked checksums over key ranges); exit code 1 on any difference.") { chunkRows, rate, json };
+        var diff = new Command("diff", "Compares the rows a split or move in progress copies with their sources (chunked checksums over key ranges); exit code 1 on any difference.") { chunkRows, rate, resume, json };
         options.AddTo(diff);
         diff.SetAction((result, cancellationToken) => Verb.RunAsync(result, "diff", async output =>
         {
@@ -66,7 +67,9 @@ internal static class DiffCommand
             await resharder.RequireCopiesAsync(cancellationToken).ConfigureAwait(false);
             bool asJson = result.GetValue(json);
             var clock = Stopwatch.StartNew();
-            List<(ReshardTarget Target, TableDiff Diff)> found = await resharder.DiffAsync(result.GetValue(chunkRows), result.GetValue(rate), asJson ? null : (target, table) => output.WriteLineAsync(Line(target, table)), cancellationToken).ConfigureAwait(false);
+            List<(ReshardTarget Target, TableDiff Diff)> found = await resharder.DiffAsync(
+                result.GetValue(chunkRows), result.GetValue(rate), asJson ? null : (target, table) => output.WriteLineAsync(Line(target, table)), cancellationToken,
+                new DiffProgress(store, name), result.GetValue(resume)).ConfigureAwait(false);
             clock.Stop();
             long rows = found.Sum(f => f.Diff.Rows);
             bool equal = found.TrueForAll(f => f.Diff.Equal);

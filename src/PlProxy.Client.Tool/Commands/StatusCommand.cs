@@ -35,6 +35,9 @@ internal static class StatusCommand
                 inProgress = (operation, switched);
             }
 
+            List<(string Database, int[] Partitions, long Rows, double RowsPerSecond)> newDatabases = inProgress is { Switched: false } running
+                ? await CopyRatesAsync(definition, running.Operation, cancellationToken).ConfigureAwait(false)
+                : [];
             var databases = new List<(string Database, PartconfSettings Expected, string Partconf, List<string> Copies)>();
             foreach ((string connectionString, PartconfSettings expected) in definition.Databases)
             {
@@ -57,6 +60,24 @@ internal static class StatusCommand
                         w.WriteNumber("from", p.Operation.OldMap.Length);
                         w.WriteNumber("to", p.Operation.NewMap.Length);
                         w.WriteBoolean("switched", p.Switched);
+                        w.WriteStartArray("copies");
+                        foreach ((string database, int[] partitions, long rows, double rate) in newDatabases)
+                        {
+                            w.WriteStartObject();
+                            w.WriteString("database", database);
+                            w.WriteStartArray("partitions");
+                            foreach (int partition in partitions)
+                            {
+                                w.WriteNumberValue(partition);
+                            }
+
+                            w.WriteEndArray();
+                            w.WriteNumber("rows", rows);
+                            w.WriteNumber("rowsPerSecond", Math.Round(rate, 1));
+                            w.WriteEndObject();
+                        }
+
+                        w.WriteEndArray();
                         w.WriteEndObject();
                     }
                     else
@@ -98,6 +119,10 @@ internal static class StatusCommand
             if (inProgress is { } progress)
             {
                 await output.WriteLineAsync($"{(progress.Operation.Kind == ReshardKind.Split ? "split" : "move")} in progress: {progress.Operation.OldMap.Length} -> {progress.Operation.NewMap.Length} partitions, {(progress.Switched ? "switched; run it again to finish the cleanup" : "not switched: the old map serves (run it again to resume, or with --abort)")}").ConfigureAwait(false);
+                foreach ((string database, int[] partitions, long rows, double rate) in newDatabases)
+                {
+                    await output.WriteLineAsync($"  new database {database} (partition {string.Join(", ", partitions)}): {rows} rows written, {rate:0} rows/s").ConfigureAwait(false);
+                }
             }
 
             foreach ((string database, PartconfSettings expected, string partconf, List<string> copies) in databases)
@@ -112,6 +137,50 @@ internal static class StatusCommand
             return 0;
         }));
         return status;
+    }
+
+    // Each new database of a split or move that has not switched: the rows written into it so far (its copy's and its
+    // stream's) and how many per second, read one second apart.
+    private static async Task<List<(string Database, int[] Partitions, long Rows, double RowsPerSecond)>> CopyRatesAsync(PartconfCluster definition, ReshardOperation operation, CancellationToken cancellationToken)
+    {
+        ReshardPlan plan;
+        try
+        {
+            plan = ReshardPlan.Of(definition, operation, await ReshardVerb.DbCodesAsync(definition, operation.OldMap, cancellationToken).ConfigureAwait(false));
+        }
+        catch (ToolRefusal)
+        {
+            return []; // a source without partconf: its copies cannot be named, their WAL lag below still shows
+        }
+
+        var targets = plan.Targets.Select(t => (Target: t, Database: NpgsqlDataSource.Create(t.ConnectionString))).ToList();
+        try
+        {
+            long[] before = await Task.WhenAll(targets.Select(t => Rows(t.Database))).ConfigureAwait(false);
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken).ConfigureAwait(false);
+            long[] after = await Task.WhenAll(targets.Select(t => Rows(t.Database))).ConfigureAwait(false);
+            return [.. targets.Select((t, i) => (t.Target.Name, t.Target.Settings.Partitions.ToArray(), after[i], (after[i] - before[i]) / clock.Elapsed.TotalSeconds))];
+        }
+        finally
+        {
+            foreach ((_, NpgsqlDataSource database) in targets)
+            {
+                await database.DisposeAsync().ConfigureAwait(false);
+            }
+        }
+
+        async Task<long> Rows(NpgsqlDataSource database)
+        {
+            try
+            {
+                return await LogicalCopy.RowsWrittenAsync(database, cancellationToken).ConfigureAwait(false);
+            }
+            catch (NpgsqlException)
+            {
+                return 0; // unreachable: the copy lines below say so
+            }
+        }
     }
 
     // One database's partconf as it describes itself, or why there is none to read.

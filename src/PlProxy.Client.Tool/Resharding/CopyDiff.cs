@@ -21,22 +21,28 @@ internal sealed class CopyDiff(NpgsqlDataSource source, NpgsqlDataSource target,
     private const int Readings = 3;
     private const int Samples = 5;
 
-    /// <summary>Compares the rows of <paramref name="table"/> that <paramref name="moving"/> (SQL over the alias <c>t</c>) selects.</summary>
-    public async Task<TableDiff> CompareAsync(string table, string moving, CancellationToken cancellationToken)
+    /// <summary>
+    /// Compares the rows of <paramref name="table"/> that <paramref name="moving"/> (SQL over the alias <c>t</c>) selects;
+    /// from after <paramref name="resumeAfter"/> (the last key a stopped diff finished, its counts in
+    /// <paramref name="resumed"/>) when given; <paramref name="chunkDone"/> hears each chunk's last key (null: the table is done).
+    /// </summary>
+    public async Task<TableDiff> CompareAsync(string table, string moving, CancellationToken cancellationToken, string[]? resumeAfter = null, TableDiff? resumed = null, Func<TableDiff, string[]?, Task>? chunkDone = null)
     {
         List<(string Name, string Type)> keys = await KeyAsync(table, cancellationToken).ConfigureAwait(false);
         string columns = string.Join(", ", keys.Select(k => $"t.{Quote(k.Name)}"));
         string keyText = keys.Count == 1 ? $"t.{Quote(keys[0].Name)}::text" : $"concat_ws('|', {string.Join(", ", keys.Select(k => $"t.{Quote(k.Name)}::text"))})";
 
         // The chunks' upper bounds on the source, every chunkRows-th key of the moving rows in key order (none: one chunk).
+        (string after, object[] afterParameters) = Range(keys, resumeAfter, null);
         List<string[]> bounds = chunkRows <= 0 ? [] : await source.ListAsync(
-            $"select k from (select array[{string.Join(", ", keys.Select(k => $"t.{Quote(k.Name)}::text"))}] k, row_number() over (order by {columns}) n from {table} t where {moving}) s where n % {chunkRows} = 0 order by n",
-            r => r.GetFieldValue<string[]>(0), cancellationToken).ConfigureAwait(false);
-        var result = new TableDiff(table);
+            $"select k from (select array[{string.Join(", ", keys.Select(k => $"t.{Quote(k.Name)}::text"))}] k, row_number() over (order by {columns}) n from {table} t where {moving}{after}) s where n % {chunkRows} = 0 order by n",
+            r => r.GetFieldValue<string[]>(0), cancellationToken, afterParameters).ConfigureAwait(false);
+        var result = resumed ?? new TableDiff(table);
+        long resumedRows = result.Rows;
         var clock = Stopwatch.StartNew();
         for (int chunk = 0; chunk <= bounds.Count; chunk++)
         {
-            string[]? low = chunk == 0 ? null : bounds[chunk - 1];
+            string[]? low = chunk == 0 ? resumeAfter : bounds[chunk - 1];
             string[]? high = chunk == bounds.Count ? null : bounds[chunk];
             (string where, object[] parameters) = Range(keys, low, high);
             string sql = $"select count(*), coalesce(sum(hashtextextended(t::text, 0)::numeric), 0) from {table} t where {moving}{where}";
@@ -62,9 +68,14 @@ internal sealed class CopyDiff(NpgsqlDataSource source, NpgsqlDataSource target,
             }
 
             result.Rows += rows;
+            if (chunkDone is not null)
+            {
+                await chunkDone(result, high).ConfigureAwait(false);
+            }
+
             if (rowsPerSecond > 0)
             {
-                TimeSpan due = TimeSpan.FromSeconds((double)result.Rows / rowsPerSecond);
+                TimeSpan due = TimeSpan.FromSeconds((double)(result.Rows - resumedRows) / rowsPerSecond);
                 if (due > clock.Elapsed)
                 {
                     await Task.Delay(due - clock.Elapsed, cancellationToken).ConfigureAwait(false);

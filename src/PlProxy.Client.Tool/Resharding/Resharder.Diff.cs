@@ -14,8 +14,10 @@ internal sealed partial class Resharder
     /// <paramref name="report"/> hears each table as it is done. <paramref name="chunkRows"/> 0 compares each table
     /// in one chunk (under the fence: one scan per side, the shortest pause).
     /// </summary>
-    public async Task<List<(ReshardTarget Target, TableDiff Diff)>> DiffAsync(int chunkRows, int rowsPerSecond, Func<ReshardTarget, TableDiff, Task>? report, CancellationToken cancellationToken)
+    public async Task<List<(ReshardTarget Target, TableDiff Diff)>> DiffAsync(int chunkRows, int rowsPerSecond, Func<ReshardTarget, TableDiff, Task>? report, CancellationToken cancellationToken, DiffProgress? progress = null, bool resume = false)
     {
+        Dictionary<(string Copy, string Table), (string[]? LastKey, bool Done, TableDiff Counts)> saved =
+            progress is null ? [] : await progress.StartAsync(resume, cancellationToken).ConfigureAwait(false);
         var found = new List<(ReshardTarget, TableDiff)>();
         var tables = new Dictionary<ReshardSource, (SourceTables Tables, List<string> Published)>();
         foreach (ReshardSource source in plan.Sources)
@@ -33,7 +35,7 @@ internal sealed partial class Resharder
             await parallel.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                foreach ((ReshardTarget, TableDiff) table in await DiffCopyAsync(target, tables[target.Source], chunkRows, rowsPerSecond, report, cancellationToken).ConfigureAwait(false))
+                foreach ((ReshardTarget, TableDiff) table in await DiffCopyAsync(target, tables[target.Source], chunkRows, rowsPerSecond, report, progress, saved, cancellationToken).ConfigureAwait(false))
                 {
                     lock (found)
                     {
@@ -50,7 +52,8 @@ internal sealed partial class Resharder
     }
 
     private async Task<List<(ReshardTarget, TableDiff)>> DiffCopyAsync(
-        ReshardTarget target, (SourceTables Tables, List<string> Published) copied, int chunkRows, int rowsPerSecond, Func<ReshardTarget, TableDiff, Task>? report, CancellationToken cancellationToken)
+        ReshardTarget target, (SourceTables Tables, List<string> Published) copied, int chunkRows, int rowsPerSecond, Func<ReshardTarget, TableDiff, Task>? report,
+        DiffProgress? progress, Dictionary<(string Copy, string Table), (string[]? LastKey, bool Done, TableDiff Counts)> saved, CancellationToken cancellationToken)
     {
         var found = new List<(ReshardTarget, TableDiff)>();
         {
@@ -62,7 +65,18 @@ internal sealed partial class Resharder
                 .Concat(copied.Tables.Others.Where(t => copied.Published.Contains(t, StringComparer.Ordinal)).Select(t => (t, "true"))); // reference tables copied whole
             foreach ((string table, string moving) in compared)
             {
-                TableDiff result = await diff.CompareAsync(table, moving, cancellationToken).ConfigureAwait(false);
+                TableDiff result;
+                if (saved.TryGetValue((target.Name, table), out var earlier) && earlier.Done)
+                {
+                    result = earlier.Counts; // compared to its end by the diff this one resumes
+                }
+                else
+                {
+                    result = await diff.CompareAsync(
+                        table, moving, cancellationToken, earlier.LastKey, earlier.Counts,
+                        progress is null ? null : (counts, lastKey) => progress.SaveAsync(target.Name, counts, lastKey, done: lastKey is null, cancellationToken)).ConfigureAwait(false);
+                }
+
                 found.Add((target, result));
                 if (report is not null)
                 {

@@ -130,4 +130,47 @@ public sealed class DiffTests(ReshardFixture fixture)
         Assert.Equal(0, (await Tool.RunAsync([.. move, "--abort"])).ExitCode);
         Assert.Equal((0, 0), await fixture.LeftoversAsync(cluster, Token));
     }
+
+    [Fact]
+    public async Task DiffResumed_GoesOnAfterTheLastChunkAStoppedDiffSaved_KeepingItsCounts()
+    {
+        DemoCluster cluster = await fixture.ClusterAsync(2, 2, Token);
+        await ReshardFixture.SeedAsync(cluster.Partitions, Keys, Token);
+        string[] split = ["split", "--proxy", cluster.Proxy, "--cluster", "users", "--to", .. cluster.Spares];
+        Assert.Equal(0, (await Tool.RunAsync([.. split, "--stop-before-switch"])).ExitCode);
+        string[] diff = ["diff", "--proxy", cluster.Proxy, "--cluster", "users", "--chunk-rows", "100", "--json"];
+        Assert.Equal(0, (await Tool.RunAsync(diff)).ExitCode);
+        long moving = Keys.Count(k => Partitions.IndexOf(PgHash.HashText(k), 4) >= 2);
+
+        // A diff stopped halfway through the first copy: its saved point is the 150th moving id, its count 150 rows.
+        string copyName = ReshardFixture.ConnectionString(cluster.Spares[0]).Split("Database=")[1].Split(';')[0];
+        string[] ids = [.. Keys.Where(k => Partitions.IndexOf(PgHash.HashText(k), 4) == 2).Select(k => $"seed-{k}").Order(StringComparer.Ordinal)];
+        await using (var proxy = NpgsqlDataSource.Create(cluster.Proxy))
+        await using (NpgsqlCommand stopped = proxy.CreateCommand("update plproxy_tool.diff_progress set done = false, last_key = array[$1], rows = 150 where cluster_name = 'users' and copy = $2"))
+        {
+            stopped.Parameters.Add(new NpgsqlParameter<string> { TypedValue = ids[149] });
+            stopped.Parameters.Add(new NpgsqlParameter<string> { TypedValue = copyName });
+            Assert.Equal(1, await stopped.ExecuteNonQueryAsync(Token));
+        }
+
+        // A row changed by hand before that point: the resumed diff does not read it again; a new diff does.
+        await using (var copy = NpgsqlDataSource.Create(ReshardFixture.ConnectionString(cluster.Spares[0])))
+        await using (NpgsqlCommand change = copy.CreateCommand($"update writes set written_at = '2000-01-01' where id = '{ids[10]}'"))
+        {
+            await change.ExecuteNonQueryAsync(Token);
+        }
+
+        (int resumed, string resumedJson, string resumedError) = await Tool.RunAsync([.. diff, "--resume"]);
+        Assert.True(resumed == 0, resumedJson + resumedError);
+        using (JsonDocument report = JsonDocument.Parse(resumedJson))
+        {
+            Assert.Equal(moving, report.RootElement.GetProperty("rows").GetInt64()); // the saved 150 and the rest
+        }
+
+        (int fresh, string freshJson, _) = await Tool.RunAsync(diff);
+        Assert.Equal(1, fresh);
+        using JsonDocument again = JsonDocument.Parse(freshJson);
+        Assert.Contains(again.RootElement.GetProperty("tables").EnumerateArray(), t => t.GetProperty("differentKeys").EnumerateArray().Any(k => k.GetString() == ids[10]));
+        Assert.Equal(0, (await Tool.RunAsync([.. split, "--abort"])).ExitCode);
+    }
 }

@@ -91,11 +91,18 @@ public sealed class ReshardInterruptionTests(ReshardFixture fixture)
         await KilledAtAsync(split, "catch-up");
 
         (int exitCode, string status, _) = await Tool.RunAsync(["status", "--proxy", cluster.Proxy, "--cluster", "users"]);
+        (int jsonExit, string json, _) = await Tool.RunAsync(["status", "--proxy", cluster.Proxy, "--cluster", "users", "--json"]);
         await Tool.RunAsync([.. split, "--abort"]);
 
         Assert.Equal(0, exitCode);
         Assert.Contains("split in progress: 2 -> 4 partitions, not switched: the old map serves", status, StringComparison.Ordinal);
         Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(status, @"copy plproxy_\w+_to_\d: (streaming|not connected), \d+ bytes of WAL not yet applied"));
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(status, @"new database \w+ \(partition [23]\): \d+ rows written, \d+ rows/s"));
+        Assert.Equal(0, jsonExit);
+        using System.Text.Json.JsonDocument report = System.Text.Json.JsonDocument.Parse(json);
+        System.Text.Json.JsonElement[] copies = [.. report.RootElement.GetProperty("operation").GetProperty("copies").EnumerateArray()];
+        Assert.Equal([2, 3], copies.Select(c => c.GetProperty("partitions")[0].GetInt32()).Order());
+        Assert.All(copies, c => Assert.True(c.GetProperty("rows").GetInt64() >= 0 && c.GetProperty("rowsPerSecond").GetDouble() >= 0));
     }
 
     // Runs the tool as a process of its own and kills it (SIGKILL) as soon as it starts the step.
