@@ -33,7 +33,7 @@ internal static class ReshardScale
             await SeedAsync(cluster, rows);
             Console.WriteLine($"{rows} rows seeded over {partitions} partitions in {clock.Elapsed.TotalSeconds:0.0} s");
 
-            var writers = Enumerable.Range(1, 3).Select(i => Writer.Start(cluster.Proxy, $"w{i}")).ToList();
+            var writers = Enumerable.Range(1, 3).Select(i => WriterProcess.Start(cluster.Proxy, $"w{i}")).ToList();
             while (writers.Any(w => w.Acknowledged < 50))
             {
                 await Task.Delay(50);
@@ -72,11 +72,12 @@ internal static class ReshardScale
 
             var acks = new List<(string Id, string Key, long Milliseconds, string At)>();
             int errors = 0;
-            foreach (Writer writer in writers)
+            foreach (WriterProcess writer in writers)
             {
-                (List<(string Id, string Key, long Milliseconds, string At)> written, int failed) = await writer.StopAsync();
+                (List<(string Id, string Key, long Milliseconds, string At)> written, List<string> failed, bool endedCleanly) = await writer.StopAsync();
+                await writer.DisposeAsync();
                 acks.AddRange(written);
-                errors += failed;
+                errors += failed.Count + (endedCleanly ? 0 : 1);
             }
 
             string[] map = [.. cluster.Partitions, .. cluster.Spares];
@@ -130,7 +131,7 @@ internal static class ReshardScale
         int count = cluster.Partitions.Length;
         await Task.WhenAll(cluster.Partitions.Select(async (partition, p) =>
         {
-            await using var database = NpgsqlDataSource.Create(ConnectionString(partition) + ";Command Timeout=0");
+            await using var database = NpgsqlDataSource.Create(DemoCluster.NpgsqlConnectionString(partition) + ";Command Timeout=0");
             await using NpgsqlCommand insert = database.CreateCommand($"""
                 set session_replication_role = replica;
                 insert into writes (id, key) select 'seed-k' || i, 'k' || i from generate_series(0, {rows - 1}) i where hashtext('k' || i) & {count - 1} = {p};
@@ -145,7 +146,7 @@ internal static class ReshardScale
         var where = new Dictionary<string, List<int>>(StringComparer.Ordinal);
         for (int p = 0; p < map.Length; p++)
         {
-            await using var database = NpgsqlDataSource.Create(ConnectionString(map[p]));
+            await using var database = NpgsqlDataSource.Create(DemoCluster.NpgsqlConnectionString(map[p]));
             await using NpgsqlCommand select = database.CreateCommand("select id from writes where id not like 'seed-%'");
             await using NpgsqlDataReader reader = await select.ExecuteReaderAsync();
             while (await reader.ReadAsync())
@@ -185,9 +186,6 @@ internal static class ReshardScale
         }
     }
 
-    private static string ConnectionString(string libpq) =>
-        string.Join(';', libpq.Split(' ').Select(p => p.Split('=', 2)).Select(p => (p[0] switch { "dbname" => "Database", "user" => "Username", var k => k }) + "=" + p[1]));
-
     private static string ResultsDirectory()
     {
         for (DirectoryInfo? directory = new(AppContext.BaseDirectory); directory is not null; directory = directory.Parent)
@@ -199,73 +197,5 @@ internal static class ReshardScale
         }
 
         return AppContext.BaseDirectory;
-    }
-
-    // The walkthrough's writer (Resharding write) as a process of its own.
-    private sealed class Writer
-    {
-        private readonly Process _process;
-        private readonly List<string> _lines = [];
-        private readonly Task _reading;
-
-        private Writer(Process process)
-        {
-            _process = process;
-            _reading = Task.Run(async () =>
-            {
-                while (await process.StandardOutput.ReadLineAsync() is { } line)
-                {
-                    lock (_lines)
-                    {
-                        _lines.Add(line);
-                    }
-                }
-            });
-        }
-
-        public int Acknowledged
-        {
-            get
-            {
-                lock (_lines)
-                {
-                    return _lines.Count(l => l.StartsWith("ack ", StringComparison.Ordinal));
-                }
-            }
-        }
-
-        public static Writer Start(string proxy, string name)
-        {
-            var start = new ProcessStartInfo("dotnet") { RedirectStandardInput = true, RedirectStandardOutput = true, UseShellExecute = false };
-            foreach (string argument in (string[])[Path.Combine(AppContext.BaseDirectory, "Resharding.dll"), "write", "--proxy", proxy, "--writer", name])
-            {
-                start.ArgumentList.Add(argument);
-            }
-
-            return new Writer(Process.Start(start)!);
-        }
-
-        public async Task<(List<(string Id, string Key, long Milliseconds, string At)> Acks, int Errors)> StopAsync()
-        {
-            await _process.StandardInput.WriteLineAsync();
-            await _process.StandardInput.FlushAsync();
-            await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
-            await _reading;
-            var acks = new List<(string, string, long, string)>();
-            int errors = 0;
-            foreach (string[] parts in _lines.Select(l => l.Split(' ', 5)))
-            {
-                if (parts[0] == "ack")
-                {
-                    acks.Add((parts[1], parts[2], long.Parse(parts[3], CultureInfo.InvariantCulture), parts[4]));
-                }
-                else if (parts[0] == "error")
-                {
-                    errors++;
-                }
-            }
-
-            return (acks, errors);
-        }
     }
 }

@@ -88,6 +88,13 @@ public sealed record DemoCluster(string Proxy, string[] Partitions, string[] Spa
         return new DemoCluster(proxy, map, [.. all.Skip(partitions).Select((d, i) => Libpq(ServerOf(partitions + i), d))]);
     }
 
+    /// <summary>A partition entry in libpq's form (<c>host=... port=... dbname=... user=...</c>) as an Npgsql connection string.</summary>
+    public static string NpgsqlConnectionString(string libpq)
+    {
+        ArgumentNullException.ThrowIfNull(libpq);
+        return string.Join(';', libpq.Split(' ').Select(p => p.Split('=', 2)).Select(p => (p[0] switch { "dbname" => "Database", "user" => "Username", var k => k }) + "=" + p[1]));
+    }
+
     /// <summary>A database of <paramref name="server"/> in libpq's form, as proxy databases list partitions.</summary>
     public static string Libpq(LocalPostgresServer server, string database)
     {

@@ -102,8 +102,7 @@ public sealed class ReshardFixture : IAsyncLifetime
     }
 
     /// <summary>A libpq partition string as an Npgsql connection string.</summary>
-    public static string ConnectionString(string libpq) =>
-        string.Join(';', libpq.Split(' ').Select(p => p.Split('=', 2)).Select(p => (p[0] switch { "dbname" => "Database", "user" => "Username", var k => k }) + "=" + p[1]));
+    public static string ConnectionString(string libpq) => DemoCluster.NpgsqlConnectionString(libpq);
 }
 
 [CollectionDefinition(ReshardFixture.Collection)]

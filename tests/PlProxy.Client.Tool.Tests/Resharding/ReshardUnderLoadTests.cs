@@ -88,7 +88,8 @@ public sealed class ReshardUnderLoadTests(ReshardFixture fixture)
             var errors = new List<string>();
             foreach (WriterProcess writer in writers)
             {
-                (List<(string Id, string Key, long Milliseconds, string At)> writerAcks, List<string> writerErrors) = await writer.StopAsync(Token);
+                (List<(string Id, string Key, long Milliseconds, string At)> writerAcks, List<string> writerErrors, bool endedCleanly) = await writer.StopAsync(Token);
+                Assert.True(endedCleanly, "a writer did not finish its writes and exit 0");
                 acks.AddRange(writerAcks);
                 errors.AddRange(writerErrors);
             }
