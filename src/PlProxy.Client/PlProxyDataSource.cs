@@ -157,21 +157,7 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
         ClusterSnapshot snapshot = await _clusters.AcquireAsync(cluster, new CallErrorContext($"GetPartitionAsync({cluster})", null, cluster), cancellationToken).ConfigureAwait(false);
         int index = snapshot.Layout.PartitionOf(hash);
         NpgsqlDataSource pool = snapshot.DataSource(snapshot.Layout.ConnectionOf(index));
-        return new PlProxyPartition(cluster, hash, index, pool, DatabaseName.Of(pool), snapshot.Release, token => RefreshAfterFenceAsync(cluster, token));
-    }
-
-    // A partition refused a hash (PX001): the cluster's map is read again from the proxy database at once (an
-    // unreachable one is logged and leaves the map as it is); a configured cluster changes with its options.
-    private async Task RefreshAfterFenceAsync(string cluster, CancellationToken cancellationToken)
-    {
-        try
-        {
-            await _clusters.RefreshAsync(cluster, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            Log.RefreshFailed(Logger, e);
-        }
+        return new PlProxyPartition(cluster, hash, index, pool, DatabaseName.Of(pool), snapshot.Release, token => _clusters.RefreshAsync(cluster, token));
     }
 
     /// <summary>Loads the clusters the bodies of <paramref name="proxyInterface"/> name (the hosting package's warm-up).</summary>

@@ -67,9 +67,10 @@ internal static class DiffCommand
             await resharder.RequireCopiesAsync(cancellationToken).ConfigureAwait(false);
             bool asJson = result.GetValue(json);
             var clock = Stopwatch.StartNew();
+            await using var progress = new DiffProgress(store, name);
             List<(ReshardTarget Target, TableDiff Diff)> found = await resharder.DiffAsync(
                 result.GetValue(chunkRows), result.GetValue(rate), asJson ? null : (target, table) => output.WriteLineAsync(Line(target, table)), cancellationToken,
-                new DiffProgress(store, name), result.GetValue(resume)).ConfigureAwait(false);
+                progress, result.GetValue(resume)).ConfigureAwait(false);
             clock.Stop();
             long rows = found.Sum(f => f.Diff.Rows);
             bool equal = found.TrueForAll(f => f.Diff.Equal);

@@ -8,13 +8,15 @@ namespace PlProxy.Client.Tool.Resharding;
 /// <c>plproxy diff --resume</c> goes on after the last chunk a stopped diff finished instead of starting over. A diff
 /// without <c>--resume</c> forgets what an earlier one saved; the record goes with the operation's.
 /// </summary>
-internal sealed class DiffProgress(string store, string cluster)
+internal sealed class DiffProgress(string store, string cluster) : IAsyncDisposable
 {
+    // One pool for the whole diff: progress is saved after every chunk.
+    private readonly NpgsqlDataSource _database = NpgsqlDataSource.Create(store);
+
     /// <summary>What an earlier diff saved, by copy and table (empty when none, or when starting over).</summary>
     public async Task<Dictionary<(string Copy, string Table), (string[]? LastKey, bool Done, TableDiff Counts)>> StartAsync(bool resume, CancellationToken cancellationToken)
     {
-        await using NpgsqlDataSource database = NpgsqlDataSource.Create(store);
-        await database.ExecuteAsync("""
+        await _database.ExecuteAsync("""
             create schema if not exists plproxy_tool;
             create table if not exists plproxy_tool.diff_progress (
                 cluster_name text not null, copy text not null, table_name text not null, last_key text[], done boolean not null,
@@ -23,11 +25,11 @@ internal sealed class DiffProgress(string store, string cluster)
             """, cancellationToken).ConfigureAwait(false);
         if (!resume)
         {
-            await database.ExecuteAsync("delete from plproxy_tool.diff_progress where cluster_name = $1", cancellationToken, cluster).ConfigureAwait(false);
+            await _database.ExecuteAsync("delete from plproxy_tool.diff_progress where cluster_name = $1", cancellationToken, cluster).ConfigureAwait(false);
             return [];
         }
 
-        List<(string, string, string[]?, bool, TableDiff)> saved = await database.ListAsync(
+        List<(string, string, string[]?, bool, TableDiff)> saved = await _database.ListAsync(
             "select copy, table_name, last_key, done, rows, missing, extra, different from plproxy_tool.diff_progress where cluster_name = $1",
             r => (r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetFieldValue<string[]>(2), r.GetBoolean(3),
                 new TableDiff(r.GetString(1)) { Rows = r.GetInt64(4), Missing = r.GetInt64(5), Extra = r.GetInt64(6), Different = r.GetInt64(7) }),
@@ -38,11 +40,12 @@ internal sealed class DiffProgress(string store, string cluster)
     /// <summary>Saves a table's progress after a chunk: its last key (null with <paramref name="done"/> once the table is compared) and its counts.</summary>
     public async Task SaveAsync(string copy, TableDiff counts, string[]? lastKey, bool done, CancellationToken cancellationToken)
     {
-        await using NpgsqlDataSource database = NpgsqlDataSource.Create(store);
-        await database.ExecuteAsync("""
+        await _database.ExecuteAsync("""
             insert into plproxy_tool.diff_progress values ($1, $2, $3, $4, $5, $6, $7, $8, $9)
             on conflict (cluster_name, copy, table_name) do update set last_key = excluded.last_key, done = excluded.done,
                 rows = excluded.rows, missing = excluded.missing, extra = excluded.extra, different = excluded.different
             """, cancellationToken, cluster, copy, counts.Table, (object?)lastKey ?? DBNull.Value, done, counts.Rows, counts.Missing, counts.Extra, counts.Different).ConfigureAwait(false);
     }
+
+    public ValueTask DisposeAsync() => _database.DisposeAsync();
 }

@@ -18,7 +18,6 @@ internal sealed partial class Resharder
     {
         Dictionary<(string Copy, string Table), (string[]? LastKey, bool Done, TableDiff Counts)> saved =
             progress is null ? [] : await progress.StartAsync(resume, cancellationToken).ConfigureAwait(false);
-        var found = new List<(ReshardTarget, TableDiff)>();
         var tables = new Dictionary<ReshardSource, (SourceTables Tables, List<string> Published)>();
         foreach (ReshardSource source in plan.Sources)
         {
@@ -30,25 +29,19 @@ internal sealed partial class Resharder
         }
 
         using var parallel = new SemaphoreSlim(4);
-        await Task.WhenAll(plan.Targets.Select(async target =>
+        List<(ReshardTarget, TableDiff)>[] byTarget = await Task.WhenAll(plan.Targets.Select(async target =>
         {
             await parallel.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                foreach ((ReshardTarget, TableDiff) table in await DiffCopyAsync(target, tables[target.Source], chunkRows, rowsPerSecond, report, progress, saved, cancellationToken).ConfigureAwait(false))
-                {
-                    lock (found)
-                    {
-                        found.Add(table);
-                    }
-                }
+                return await DiffCopyAsync(target, tables[target.Source], chunkRows, rowsPerSecond, report, progress, saved, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
                 parallel.Release();
             }
         })).ConfigureAwait(false);
-        return [.. found.OrderBy(f => plan.Targets.ToList().IndexOf(f.Item1)).ThenBy(f => f.Item2.Table, StringComparer.Ordinal)];
+        return [.. byTarget.SelectMany(tables => tables.OrderBy(t => t.Item2.Table, StringComparer.Ordinal))]; // in the plan's order of copies
     }
 
     private async Task<List<(ReshardTarget, TableDiff)>> DiffCopyAsync(
@@ -56,32 +49,30 @@ internal sealed partial class Resharder
         DiffProgress? progress, Dictionary<(string Copy, string Table), (string[]? LastKey, bool Done, TableDiff Counts)> saved, CancellationToken cancellationToken)
     {
         var found = new List<(ReshardTarget, TableDiff)>();
+        NpgsqlDataSource source = Database(target.Source.ConnectionString);
+        NpgsqlDataSource copy = Database(target.ConnectionString);
+        var diff = new CopyDiff(source, copy, token => CaughtUpAsync(target, token), chunkRows, rowsPerSecond);
+        IEnumerable<(string Table, string Moving)> compared = copied.Tables.Partitioned
+            .Select(t => (t.Table, t.BelongsTo("t", target.Settings)))
+            .Concat(copied.Tables.Others.Where(t => copied.Published.Contains(t, StringComparer.Ordinal)).Select(t => (t, "true"))); // reference tables copied whole
+        foreach ((string table, string moving) in compared)
         {
-            NpgsqlDataSource source = Database(target.Source.ConnectionString);
-            NpgsqlDataSource copy = Database(target.ConnectionString);
-            var diff = new CopyDiff(source, copy, token => CaughtUpAsync(target, token), chunkRows, rowsPerSecond);
-            IEnumerable<(string Table, string Moving)> compared = copied.Tables.Partitioned
-                .Select(t => (t.Table, t.BelongsTo("t", target.Settings)))
-                .Concat(copied.Tables.Others.Where(t => copied.Published.Contains(t, StringComparer.Ordinal)).Select(t => (t, "true"))); // reference tables copied whole
-            foreach ((string table, string moving) in compared)
+            TableDiff result;
+            if (saved.TryGetValue((target.Name, table), out var earlier) && earlier.Done)
             {
-                TableDiff result;
-                if (saved.TryGetValue((target.Name, table), out var earlier) && earlier.Done)
-                {
-                    result = earlier.Counts; // compared to its end by the diff this one resumes
-                }
-                else
-                {
-                    result = await diff.CompareAsync(
-                        table, moving, cancellationToken, earlier.LastKey, earlier.Counts,
-                        progress is null ? null : (counts, lastKey) => progress.SaveAsync(target.Name, counts, lastKey, done: lastKey is null, cancellationToken)).ConfigureAwait(false);
-                }
+                result = earlier.Counts; // compared to its end by the diff this one resumes
+            }
+            else
+            {
+                result = await diff.CompareAsync(
+                    table, moving, cancellationToken, earlier.LastKey, earlier.Counts,
+                    progress is null ? null : (counts, lastKey) => progress.SaveAsync(target.Name, counts, lastKey, done: lastKey is null, cancellationToken)).ConfigureAwait(false);
+            }
 
-                found.Add((target, result));
-                if (report is not null)
-                {
-                    await report(target, result).ConfigureAwait(false);
-                }
+            found.Add((target, result));
+            if (report is not null)
+            {
+                await report(target, result).ConfigureAwait(false);
             }
         }
 

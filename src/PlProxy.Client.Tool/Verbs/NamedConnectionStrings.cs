@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using PlProxy.Client.Configuration;
 
 namespace PlProxy.Client.Tool.Verbs;
 
@@ -8,7 +9,8 @@ namespace PlProxy.Client.Tool.Verbs;
 /// application keeps them — <c>ConnectionStrings:&lt;name&gt;</c> (or the full key) in the current directory's
 /// appsettings.json, appsettings.&lt;DOTNET_ENVIRONMENT&gt;.json, the user secrets of the project there
 /// (<c>UserSecretsId</c>) and the environment (<c>ConnectionStrings__&lt;name&gt;</c>), later sources winning — so a
-/// password never appears in the command line, <c>ps</c> or the shell's history.
+/// password never appears in the command line, <c>ps</c> or the shell's history. <c>Name=</c> is read as the runtime
+/// reads it in <c>PlProxy:Clusters</c> (<see cref="NamedConnectionString"/>).
 /// </summary>
 internal static partial class NamedConnectionStrings
 {
@@ -28,13 +30,13 @@ internal static partial class NamedConnectionStrings
             {
                 int equals = arg.IndexOf('=', StringComparison.Ordinal);
                 option = equals < 0 ? arg : arg[..equals];
-                resolved[i] = equals >= 0 && ConnectionOptions.Contains(option) && IsName(arg[(equals + 1)..])
-                    ? $"{option}={Lookup(arg[(equals + 1 + "Name=".Length)..])}"
+                resolved[i] = equals >= 0 && ConnectionOptions.Contains(option) && NamedConnectionString.NameOf(arg[(equals + 1)..]) is { } given
+                    ? $"{option}={Lookup(given)}"
                     : arg;
                 continue;
             }
 
-            resolved[i] = option is not null && ConnectionOptions.Contains(option) && IsName(arg) ? Lookup(arg["Name=".Length..]) : arg;
+            resolved[i] = option is not null && ConnectionOptions.Contains(option) && NamedConnectionString.NameOf(arg) is { } name ? Lookup(name) : arg;
         }
 
         return resolved;
@@ -47,8 +49,6 @@ internal static partial class NamedConnectionStrings
                 : throw ToolRefusal.BadInput($"Name={name}: no connection string of that name in {directory}'s appsettings.json, appsettings.<DOTNET_ENVIRONMENT>.json, the project's user secrets, or the environment (ConnectionStrings__{name.Replace(":", "__", StringComparison.Ordinal)}).");
         }
     }
-
-    private static bool IsName(string value) => value.StartsWith("Name=", StringComparison.OrdinalIgnoreCase) && value.Length > "Name=".Length;
 
     // Configuration keys (case-insensitive, ':'-separated) from each source in turn, later ones winning.
     private static Dictionary<string, string> Read(string directory, IReadOnlyDictionary<string, string> environment)

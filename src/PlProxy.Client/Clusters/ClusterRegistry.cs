@@ -107,10 +107,11 @@ internal sealed class ClusterRegistry : IAsyncDisposable
     /// <summary>
     /// Brings a cluster's map up to date after a partition fenced a call made on it: a cluster from the proxy database
     /// is read again at once (a new version is published if there is one); a configured cluster changes when the
-    /// application's configuration does (an options reload publishes it), so there is nothing to read.
+    /// application's configuration does (an options reload publishes it), so there is nothing to read. A proxy
+    /// database that cannot be read is logged and leaves the map as it is, as for a notified change.
     /// </summary>
     public Task RefreshAsync(string name, CancellationToken cancellationToken) =>
-        ProxyDatabase?.ReloadIfServedAsync(name, cancellationToken) ?? Task.CompletedTask;
+        ProxyDatabase?.ReloadAsync(name, cancellationToken) ?? Task.CompletedTask;
 
     /// <summary>Loads each cluster (from the proxy database, if it is not configured) without calling anything.</summary>
     public async Task WarmUpAsync(IEnumerable<string> names, string displayName, CancellationToken cancellationToken)

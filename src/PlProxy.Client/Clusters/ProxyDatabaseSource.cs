@@ -163,9 +163,12 @@ internal sealed class ProxyDatabaseSource : IAsyncDisposable
             ? LoadAsync(cluster, cancellationToken)
             : Task.CompletedTask;
 
-    // A notified change: the named cluster, every cluster for an empty payload. A definition that cannot be read is
-    // logged and left to the next notification or poll; the connection keeps listening.
-    private async Task ReloadAsync(string cluster, CancellationToken cancellationToken)
+    /// <summary>
+    /// Reloads the named cluster (every cluster for an empty name: a notification without payload) if it is loaded
+    /// from this database. A definition that cannot be read is logged and left to the next notification or poll, never
+    /// thrown: the caller (a listener, a fenced call) goes on with the version it has.
+    /// </summary>
+    public async Task ReloadAsync(string cluster, CancellationToken cancellationToken)
     {
         try
         {

@@ -47,13 +47,6 @@ internal sealed class FenceWait(ClusterRegistry clusters, ILogger logger, TimeSp
             cancellationToken.ThrowIfCancellationRequested();
         }
 
-        try
-        {
-            await clusters.RefreshAsync(route.Cluster.Name!, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            Log.RefreshFailed(logger, e);
-        }
+        await clusters.RefreshAsync(route.Cluster.Name!, cancellationToken).ConfigureAwait(false);
     }
 }

@@ -63,10 +63,7 @@ public sealed class DiffTests(ReshardFixture fixture)
     [Fact]
     public async Task CopyChangedByHand_IsFoundByDiffRowByRow_TheSwitchRefusesIt_AndAfterAbortACleanSplitPasses()
     {
-        DemoCluster cluster = await fixture.ClusterAsync(2, 2, Token);
-        await ReshardFixture.SeedAsync(cluster.Partitions, Keys, Token);
-        string[] split = ["split", "--proxy", cluster.Proxy, "--cluster", "users", "--to", .. cluster.Spares];
-        Assert.Equal(0, (await Tool.RunAsync([.. split, "--stop-before-switch"])).ExitCode);
+        (DemoCluster cluster, string[] split) = await StoppedSplitAsync();
 
         // The first new database takes partition 0's keys that map to 2 of 4: change one, delete one, add one by hand.
         string[] moving = [.. Keys.Where(k => Partitions.IndexOf(PgHash.HashText(k), 4) == 2).Order(StringComparer.Ordinal)];
@@ -134,10 +131,7 @@ public sealed class DiffTests(ReshardFixture fixture)
     [Fact]
     public async Task DiffResumed_GoesOnAfterTheLastChunkAStoppedDiffSaved_KeepingItsCounts()
     {
-        DemoCluster cluster = await fixture.ClusterAsync(2, 2, Token);
-        await ReshardFixture.SeedAsync(cluster.Partitions, Keys, Token);
-        string[] split = ["split", "--proxy", cluster.Proxy, "--cluster", "users", "--to", .. cluster.Spares];
-        Assert.Equal(0, (await Tool.RunAsync([.. split, "--stop-before-switch"])).ExitCode);
+        (DemoCluster cluster, string[] split) = await StoppedSplitAsync();
         string[] diff = ["diff", "--proxy", cluster.Proxy, "--cluster", "users", "--chunk-rows", "100", "--json"];
         Assert.Equal(0, (await Tool.RunAsync(diff)).ExitCode);
         long moving = Keys.Count(k => Partitions.IndexOf(PgHash.HashText(k), 4) >= 2);
@@ -172,5 +166,16 @@ public sealed class DiffTests(ReshardFixture fixture)
         using JsonDocument again = JsonDocument.Parse(freshJson);
         Assert.Contains(again.RootElement.GetProperty("tables").EnumerateArray(), t => t.GetProperty("differentKeys").EnumerateArray().Any(k => k.GetString() == ids[10]));
         Assert.Equal(0, (await Tool.RunAsync([.. split, "--abort"])).ExitCode);
+    }
+
+    // Two seeded partitions split to four, stopped before the switch: the copies replicate, the old map serves.
+    private async Task<(DemoCluster Cluster, string[] Split)> StoppedSplitAsync()
+    {
+        DemoCluster cluster = await fixture.ClusterAsync(2, 2, Token);
+        await ReshardFixture.SeedAsync(cluster.Partitions, Keys, Token);
+        string[] split = ["split", "--proxy", cluster.Proxy, "--cluster", "users", "--to", .. cluster.Spares];
+        (int exitCode, string output, string error) = await Tool.RunAsync([.. split, "--stop-before-switch"]);
+        Assert.True(exitCode == 0, output + error);
+        return (cluster, split);
     }
 }
