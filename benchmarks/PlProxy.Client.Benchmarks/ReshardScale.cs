@@ -90,6 +90,8 @@ internal static class ReshardScale
             long longestMoving = during.Where(a => moving.Contains(a.Key)).Select(a => a.Milliseconds).DefaultIfEmpty().Max();
             long longestStaying = during.Where(a => !moving.Contains(a.Key)).Select(a => a.Milliseconds).DefaultIfEmpty().Max();
             TimeSpan pause = Between(finishOutput, "fence: moving keys refused", "switch: map of cluster");
+            TimeSpan underFence = Between(finishOutput, "fence: the new databases have applied them", "fence: copies compared");
+            string rechecked = System.Text.RegularExpressions.Regex.Match(finishOutput, @"fence: copies compared: (the (?<n>\d+) rows written since the last comparison|(?<n>\d+) moving rows)").Groups["n"].Value;
             (int verified, _) = await ToolAsync(["verify", "--proxy", cluster.Proxy, "--cluster", "users"]);
 
             string report = $"""
@@ -105,6 +107,7 @@ internal static class ReshardScale
                 | diff (every moving row, chunked checksums over key ranges, both sides; `plproxy diff`) | {compared:N0} rows in {diffTime.TotalSeconds:0.0} s, {compared / diffTime.TotalSeconds:N0} rows/s |
                 | finishing run (compare again, fence, compare under the fence, switch, cleanup) | {finishTime.TotalSeconds:0.0} s |
                 | fence to map published (the pause of moving keys) | {pause.TotalMilliseconds:N0} ms |
+                | of it, the comparison under the fence (rows written since the last comparison, by their recorded keys) | {underFence.TotalMilliseconds:N0} ms, {rechecked} rows |
                 | moving keys' longest wait / staying keys' longest wait (writes while the tool ran) | {longestMoving:N0} ms / {longestStaying:N0} ms |
                 | writes acknowledged / failed | {acks.Count:N0} / {errors} |
                 | lost / duplicated / misplaced | {lost} / {duplicated} / {misplaced} |

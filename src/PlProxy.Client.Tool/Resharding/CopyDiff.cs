@@ -28,14 +28,15 @@ internal sealed class CopyDiff(NpgsqlDataSource source, NpgsqlDataSource target,
     /// </summary>
     public async Task<TableDiff> CompareAsync(string table, string moving, CancellationToken cancellationToken, string[]? resumeAfter = null, TableDiff? resumed = null, Func<TableDiff, string[]?, Task>? chunkDone = null)
     {
-        List<(string Name, string Type)> keys = await KeyAsync(table, cancellationToken).ConfigureAwait(false);
-        string columns = string.Join(", ", keys.Select(k => $"t.{Quote(k.Name)}"));
-        string keyText = keys.Count == 1 ? $"t.{Quote(keys[0].Name)}::text" : $"concat_ws('|', {string.Join(", ", keys.Select(k => $"t.{Quote(k.Name)}::text"))})";
+        TableKey key = await TableKey.ReadAsync(source, table, cancellationToken).ConfigureAwait(false);
+        IReadOnlyList<(string Name, string Type)> keys = key.Columns;
+        string columns = key.ColumnsOf("t");
+        string keyText = key.TextOf("t");
 
         // The chunks' upper bounds on the source, every chunkRows-th key of the moving rows in key order (none: one chunk).
         (string after, object[] afterParameters) = Range(keys, resumeAfter, null);
         List<string[]> bounds = chunkRows <= 0 ? [] : await source.ListAsync(
-            $"select k from (select array[{string.Join(", ", keys.Select(k => $"t.{Quote(k.Name)}::text"))}] k, row_number() over (order by {columns}) n from {table} t where {moving}{after}) s where n % {chunkRows} = 0 order by n",
+            $"select k from (select array[{string.Join(", ", keys.Select(k => $"t.{TableKey.Quote(k.Name)}::text"))}] k, row_number() over (order by {columns}) n from {table} t where {moving}{after}) s where n % {chunkRows} = 0 order by n",
             r => r.GetFieldValue<string[]>(0), cancellationToken, afterParameters).ConfigureAwait(false);
         var result = resumed ?? new TableDiff(table);
         long resumedRows = result.Rows;
@@ -64,7 +65,7 @@ internal sealed class CopyDiff(NpgsqlDataSource source, NpgsqlDataSource target,
             if (!equal)
             {
                 string rowsSql = $"select {keyText}, hashtextextended(t::text, 0) from {table} t where {moving}";
-                await DetailAsync(result, rowsSql + where, parameters, rowsSql + $" and {keyText} = any(${parameters.Length + 1})", cancellationToken).ConfigureAwait(false);
+                _ = await DetailAsync(result, rowsSql + where, parameters, rowsSql + $" and {keyText} = any(${parameters.Length + 1})", cancellationToken).ConfigureAwait(false);
             }
 
             result.Rows += rows;
@@ -87,13 +88,46 @@ internal sealed class CopyDiff(NpgsqlDataSource source, NpgsqlDataSource target,
         return result;
     }
 
+    /// <summary>
+    /// Compares only the rows of <paramref name="table"/> with the given <paramref name="keys"/> (each its columns
+    /// joined by <see cref="ChangedKeys.Separator"/>) that <paramref name="moving"/> selects, row by row: the rows
+    /// written since an earlier comparison. A key that disagrees is read again after the copy caught up, as in a chunk.
+    /// </summary>
+    public async Task<TableDiff> CompareKeysAsync(TableKey table, string moving, IReadOnlyCollection<string> keys, CancellationToken cancellationToken)
+    {
+        var result = new TableDiff(table.Table);
+        if (keys.Count == 0)
+        {
+            return result;
+        }
+
+        var clock = Stopwatch.StartNew();
+        string[][] split = [.. keys.Select(k => k.Split(ChangedKeys.Separator))];
+        object[] parameters = [.. table.Columns.Select((_, i) => split.Select(k => k[i]).ToArray())];
+        string unnested = string.Join(", ", table.Columns.Select((_, i) => $"${i + 1}::text[]"));
+        string typed = string.Join(", ", table.Columns.Select((c, i) => $"u.k{i}::{c.Type}"));
+        string names = string.Join(", ", table.Columns.Select((_, i) => $"k{i}"));
+        string keyText = table.TextOf("t");
+        string rowsSql = $"select {keyText}, hashtextextended(t::text, 0) from {table.Table} t where {moving}";
+        result.Rows = await DetailAsync(
+            result,
+            rowsSql + $" and ({table.ColumnsOf("t")}) in (select {typed} from unnest({unnested}) u({names}))",
+            parameters,
+            rowsSql + $" and ({table.ColumnsOf("t")}) in (select {typed} from unnest({unnested}) u({names})) and {keyText} = any(${parameters.Length + 1})",
+            cancellationToken).ConfigureAwait(false);
+        result.Elapsed = clock.Elapsed;
+        return result;
+    }
+
     // The rows of a chunk that differs, by key, on both sides: what the copy lacks, has extra, or holds otherwise. The
     // source keeps changing while the copy follows it, so a key that disagrees is read again on both sides (the copy
     // caught up with the source's new reading) until it agrees or has disagreed at every reading: only then is it a
     // difference. Under the fence the moving rows stand still and the first reading is final.
-    private async Task DetailAsync(TableDiff result, string sql, object[] parameters, string byKeys, CancellationToken cancellationToken)
+    // Returns the rows the source showed at the first reading.
+    private async Task<int> DetailAsync(TableDiff result, string sql, object[] parameters, string byKeys, CancellationToken cancellationToken)
     {
         Dictionary<string, long> onSource = await RowsAsync(source, sql, parameters, cancellationToken).ConfigureAwait(false);
+        int rows = onSource.Count;
         await catchUp(cancellationToken).ConfigureAwait(false);
         Dictionary<string, long> onTarget = await RowsAsync(target, sql, parameters, cancellationToken).ConfigureAwait(false);
         string[] disagreeing = Disagreeing(onSource, onTarget);
@@ -124,6 +158,8 @@ internal sealed class CopyDiff(NpgsqlDataSource source, NpgsqlDataSource target,
                 Sample(result.DifferentKeys, key);
             }
         }
+
+        return rows;
     }
 
     private static string[] Disagreeing(Dictionary<string, long> onSource, Dictionary<string, long> onTarget) =>
@@ -146,7 +182,7 @@ internal sealed class CopyDiff(NpgsqlDataSource source, NpgsqlDataSource target,
             .ToDictionary(r => r.Key, r => r.Hash, StringComparer.Ordinal);
 
     // The chunk (low, high] as a condition on the key columns, compared as rows of their own types.
-    private static (string Where, object[] Parameters) Range(List<(string Name, string Type)> keys, string[]? low, string[]? high)
+    private static (string Where, object[] Parameters) Range(IReadOnlyList<(string Name, string Type)> keys, string[]? low, string[]? high)
     {
         var parameters = new List<object>();
         string Row(string[] bound) => $"({string.Join(", ", bound.Select((value, i) =>
@@ -154,25 +190,8 @@ internal sealed class CopyDiff(NpgsqlDataSource source, NpgsqlDataSource target,
             parameters.Add(value);
             return $"${parameters.Count}::text::{keys[i].Type}";
         }))})";
-        string columns = $"({string.Join(", ", keys.Select(k => $"t.{Quote(k.Name)}"))})";
+        string columns = $"({string.Join(", ", keys.Select(k => $"t.{TableKey.Quote(k.Name)}"))})";
         string where = (low is null ? "" : $" and {columns} > {Row(low)}") + (high is null ? "" : $" and {columns} <= {Row(high)}");
         return (where, [.. parameters]);
     }
-
-    // The primary key's columns (else the replica identity index's), in index order, with their types.
-    private async Task<List<(string Name, string Type)>> KeyAsync(string table, CancellationToken cancellationToken)
-    {
-        List<(string, string)> keys = await source.ListAsync("""
-            select a.attname, format_type(a.atttypid, a.atttypmod)
-            from pg_catalog.pg_index i
-            join lateral unnest(i.indkey) with ordinality k(attnum, n) on true
-            join pg_catalog.pg_attribute a on a.attrelid = i.indrelid and a.attnum = k.attnum
-            where i.indrelid = $1::regclass
-              and i.indexrelid = (select x.indexrelid from pg_catalog.pg_index x where x.indrelid = $1::regclass and (x.indisprimary or x.indisreplident) order by x.indisprimary desc limit 1)
-            order by k.n
-            """, r => (r.GetString(0), r.GetString(1)), cancellationToken, table).ConfigureAwait(false);
-        return keys.Count > 0 ? keys : throw new Verbs.ToolRefusal($"{table} has neither a primary key nor a replica identity index: its copy cannot be compared row by row.");
-    }
-
-    private static string Quote(string name) => $"\"{name.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
 }

@@ -18,15 +18,7 @@ internal sealed partial class Resharder
     {
         Dictionary<(string Copy, string Table), (string[]? LastKey, bool Done, TableDiff Counts)> saved =
             progress is null ? [] : await progress.StartAsync(resume, cancellationToken).ConfigureAwait(false);
-        var tables = new Dictionary<ReshardSource, (SourceTables Tables, List<string> Published)>();
-        foreach (ReshardSource source in plan.Sources)
-        {
-            NpgsqlDataSource database = Database(source.ConnectionString);
-            tables.Add(source, (await SourceTables.ReadAsync(database, cancellationToken).ConfigureAwait(false),
-                await database.ListAsync(
-                    "select r.prrelid::regclass::text from pg_catalog.pg_publication_rel r join pg_catalog.pg_publication p on p.oid = r.prpubid where p.pubname = $1",
-                    r => r.GetString(0), cancellationToken, plan.Publication).ConfigureAwait(false)));
-        }
+        Dictionary<ReshardSource, (SourceTables Tables, List<string> Published)> tables = await CopiedTablesAsync(cancellationToken).ConfigureAwait(false);
 
         using var parallel = new SemaphoreSlim(4);
         List<(ReshardTarget, TableDiff)>[] byTarget = await Task.WhenAll(plan.Targets.Select(async target =>
@@ -52,10 +44,7 @@ internal sealed partial class Resharder
         NpgsqlDataSource source = Database(target.Source.ConnectionString);
         NpgsqlDataSource copy = Database(target.ConnectionString);
         var diff = new CopyDiff(source, copy, token => CaughtUpAsync(target, token), chunkRows, rowsPerSecond);
-        IEnumerable<(string Table, string Moving)> compared = copied.Tables.Partitioned
-            .Select(t => (t.Table, t.BelongsTo("t", target.Settings)))
-            .Concat(copied.Tables.Others.Where(t => copied.Published.Contains(t, StringComparer.Ordinal)).Select(t => (t, "true"))); // reference tables copied whole
-        foreach ((string table, string moving) in compared)
+        foreach ((string table, string moving) in Compared(copied, target))
         {
             TableDiff result;
             if (saved.TryGetValue((target.Name, table), out var earlier) && earlier.Done)
@@ -79,6 +68,28 @@ internal sealed partial class Resharder
         return found;
     }
 
+    // The tables each source hands its new databases: those partconf partitions, and the others it publishes.
+    private async Task<Dictionary<ReshardSource, (SourceTables Tables, List<string> Published)>> CopiedTablesAsync(CancellationToken cancellationToken)
+    {
+        var tables = new Dictionary<ReshardSource, (SourceTables Tables, List<string> Published)>();
+        foreach (ReshardSource source in plan.Sources)
+        {
+            NpgsqlDataSource database = Database(source.ConnectionString);
+            tables.Add(source, (await SourceTables.ReadAsync(database, cancellationToken).ConfigureAwait(false),
+                await database.ListAsync(
+                    "select r.prrelid::regclass::text from pg_catalog.pg_publication_rel r join pg_catalog.pg_publication p on p.oid = r.prpubid where p.pubname = $1",
+                    r => r.GetString(0), cancellationToken, plan.Publication).ConfigureAwait(false)));
+        }
+
+        return tables;
+    }
+
+    // Each table a new database copies, with the predicate (SQL over the alias t) of the rows it takes.
+    private static IEnumerable<(string Table, string Moving)> Compared((SourceTables Tables, List<string> Published) copied, ReshardTarget target) =>
+        copied.Tables.Partitioned
+            .Select(t => (t.Table, t.BelongsTo("t", target.Settings)))
+            .Concat(copied.Tables.Others.Where(t => copied.Published.Contains(t, StringComparer.Ordinal)).Select(t => (t, "true"))); // reference tables copied whole
+
     // Waits until a new database has applied every write its source committed before now.
     private async Task CaughtUpAsync(ReshardTarget target, CancellationToken cancellationToken)
     {
@@ -87,18 +98,28 @@ internal sealed partial class Resharder
     }
 
     // A copy that differs is not switched to. Before the fence the copies are compared chunk by chunk (a difference
-    // read again once the copy has caught up); under it, nothing moving changes, so one checksum per table is exact
-    // and keeps the pause short.
+    // read again once the copy has caught up), then the rows written meanwhile, by their recorded keys; under the fence
+    // nothing moving changes, so one reading is exact: of the rows written since the last comparison when their keys
+    // were recorded (Resharder.Recheck), else of every moving row, one checksum per table.
     private async Task VerifyCopiesAsync(bool underFence, CancellationToken cancellationToken)
     {
+        if (underFence && await RecheckUnderFenceAsync(cancellationToken).ConfigureAwait(false))
+        {
+            return;
+        }
+
         List<(ReshardTarget Target, TableDiff Diff)> found = await DiffAsync(chunkRows: underFence ? 0 : 10_000, rowsPerSecond: 0, report: null, cancellationToken).ConfigureAwait(false);
+        RefuseDifferences(found);
+        await SayAsync(underFence ? "fence" : "compare", $"copies compared: {found.Sum(f => f.Diff.Rows)} moving rows of {found.Count} table copies equal their sources (checksums{(underFence ? ", under the fence" : ", by chunks of keys")})").ConfigureAwait(false);
+    }
+
+    private void RefuseDifferences(List<(ReshardTarget Target, TableDiff Diff)> found)
+    {
         string[] differences = [.. found.Where(f => !f.Diff.Equal).Select(f => f.Diff.Describe($"{f.Target.Name} (partition {string.Join(", ", f.Target.Settings.Partitions)})"))];
         if (differences.Length > 0)
         {
             throw Verbs.ToolRefusal.CheckFailed($"The copies differ from their sources, so the {plan.Verb} does not switch to them: {string.Join("; ", differences)}. Find what changed the new database (a trigger, a hand-written row), then run the {plan.Verb} with --abort and again");
         }
-
-        await SayAsync(underFence ? "fence" : "compare", $"copies compared: {found.Sum(f => f.Diff.Rows)} moving rows of {found.Count} table copies equal their sources (checksums{(underFence ? ", under the fence" : ", by chunks of keys")})").ConfigureAwait(false);
     }
 
     /// <summary>Refuses (exit 1) when a new database has no copy yet: the operation is recorded, but its copy has not started.</summary>

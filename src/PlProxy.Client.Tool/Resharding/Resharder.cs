@@ -15,7 +15,7 @@ internal sealed record ReshardSettings(OtherTables OtherTables, TimeSpan FenceLi
 /// <summary>
 /// Runs a split or a move, step by step, each step safe to run again: check (nothing changed), copy (schema and logical
 /// replication into the new databases), catch-up, fence (moving keys refused, earlier writes waited out and replicated,
-/// copies compared by checksums), switch (new databases' partconf, sources' partconf, the map in the proxy database and its
+/// copies compared by checksums: every moving row before it, the rows written since under it), switch (new databases' partconf, sources' partconf, the map in the proxy database and its
 /// notification, in that order), cleanup (replication ended, rows deleted where they no longer belong). Until the map is
 /// published the old cluster serves and <see cref="AbortAsync"/> undoes everything; after it, running again finishes.
 /// </summary>
@@ -45,7 +45,9 @@ internal sealed partial class Resharder(ReshardPlan plan, ProxyMap map, bool swi
                     return;
                 }
 
+                await RecordChangesAsync(cancellationToken).ConfigureAwait(false);
                 await VerifyCopiesAsync(underFence: false, cancellationToken).ConfigureAwait(false);
+                await RecheckBeforeFenceAsync(cancellationToken).ConfigureAwait(false);
                 await FenceAndSwitchAsync(cancellationToken).ConfigureAwait(false);
             }
             catch (Exception e) when (e is NpgsqlException or ToolRefusal or InvalidOperationException or TimeoutException && !map.Switched)
@@ -92,9 +94,10 @@ internal sealed partial class Resharder(ReshardPlan plan, ProxyMap map, bool swi
         await SayAsync("done", $"the {plan.Verb} of cluster {plan.Cluster} is undone; it serves its {plan.OldMap.Length} partitions as before").ConfigureAwait(false);
     }
 
-    /// <summary>Closes the connection pools of the databases the run used.</summary>
+    /// <summary>Ends the recording of written keys, if any, and closes the connection pools of the databases the run used.</summary>
     public async ValueTask DisposeAsync()
     {
+        await StopRecordingAsync(reason: null).ConfigureAwait(false);
         foreach (NpgsqlDataSource database in _databases.Values)
         {
             await database.DisposeAsync().ConfigureAwait(false);

@@ -48,6 +48,7 @@ public sealed class DiffTests(ReshardFixture fixture)
         (int finished, string finishOutput, string finishError) = await Tool.RunAsync(split);
         Assert.True(finished == 0, finishOutput + finishError);
         Assert.Contains("copies compared", finishOutput, StringComparison.Ordinal);
+        Assert.Contains("written since the last comparison equal their sources (under the fence, by their recorded keys)", finishOutput, StringComparison.Ordinal);
         string[] map = await ReshardFixture.MapAsync(cluster.Proxy, Token);
         Assert.Equal([.. cluster.Partitions, .. cluster.Spares], map);
         List<(int Database, string Id, string Key)> rows = await ReshardFixture.RowsAsync(map, Token);
