@@ -20,9 +20,11 @@ internal sealed class ReshardOptions() : ClusterOptions(
 
     public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Rows deleted per statement when the moved rows are removed", DefaultValueFactory = _ => 5000 };
 
+    public Option<int> ParallelCopies { get; } = new("--parallel-copies") { Description = "Initial copies running at once per source server (each reads its source's tables whole); the others wait their turn", DefaultValueFactory = _ => Resharding.ReshardSettings.DefaultParallelCopies };
+
     public Option<bool> StopBeforeSwitch { get; } = new("--stop-before-switch") { Description = "Check, copy and catch up, then exit 0 leaving the copies replicating (compare them with plproxy diff); the same command again switches" };
 
-    protected override IEnumerable<Option> Trailing => [.. base.Trailing, ConfigOut, OtherTablesOption, Abort, StopBeforeSwitch, FenceTimeout, CatchUpTimeout, BatchSize];
+    protected override IEnumerable<Option> Trailing => [.. base.Trailing, ConfigOut, OtherTablesOption, Abort, StopBeforeSwitch, ParallelCopies, FenceTimeout, CatchUpTimeout, BatchSize];
 
     protected override void AddChecks(Command command)
     {
@@ -37,14 +39,17 @@ internal sealed class ReshardOptions() : ClusterOptions(
         });
         Positive(FenceTimeout, 3600);
         Positive(CatchUpTimeout, double.MaxValue);
-        BatchSize.Validators.Add(result =>
-        {
-            if (result.GetValueOrDefault<int>() <= 0)
-            {
-                result.AddError("--batch-size must be positive.");
-            }
-        });
+        Counted(BatchSize);
+        Counted(ParallelCopies);
     }
+
+    private static void Counted(Option<int> option) => option.Validators.Add(result =>
+    {
+        if (result.GetValueOrDefault<int>() <= 0)
+        {
+            result.AddError($"{option.Name} must be positive.");
+        }
+    });
 
     private static void Positive(Option<double> option, double max) => option.Validators.Add(result =>
     {

@@ -82,7 +82,8 @@ internal static class ReshardVerb
             TimeSpan.FromSeconds(result.GetValue(options.FenceTimeout)),
             TimeSpan.FromSeconds(result.GetValue(options.CatchUpTimeout)),
             result.GetValue(options.BatchSize),
-            result.GetValue(options.StopBeforeSwitch));
+            result.GetValue(options.StopBeforeSwitch),
+            result.GetValue(options.ParallelCopies));
         await using var resharder = new Resharder(plan, map, switched, store, settings, output);
         if (abort)
         {

@@ -13,22 +13,49 @@ internal sealed partial class Resharder
             await LogicalCopy.PublishAsync(Database(source.ConnectionString), plan.Publication, tables[source].Copied(settings.OtherTables), cancellationToken).ConfigureAwait(false);
         }
 
-        foreach (ReshardTarget target in plan.Targets)
-        {
-            await SayAsync("copy", $"{target.Source.Name} -> {target.Name} (partition {string.Join(", ", target.Settings.Partitions)} of {target.Settings.PartitionCount})").ConfigureAwait(false);
-            NpgsqlDataSource database = Database(target.ConnectionString);
-            await LogicalCopy.CreateSlotAsync(Database(target.Source.ConnectionString), target.Slot, cancellationToken).ConfigureAwait(false);
-            if (!await LogicalCopy.SubscribedAsync(database, target.Slot, cancellationToken).ConfigureAwait(false))
-            {
-                await LogicalCopy.SubscribeAsync(target, plan.Publication, cancellationToken).ConfigureAwait(false);
-            }
-        }
-
-        // The copies run side by side (as many at once as each server's max_logical_replication_workers allows).
+        // Each copy reads its source's tables whole: at most ParallelCopies run at once per source server, the others
+        // start (slot, schema, subscription) when their turn comes, so a copy that waits retains no WAL meanwhile.
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        await Task.WhenAll(plan.Targets.Select(target => LogicalCopy.WaitCopiedAsync(Database(target.ConnectionString), target.Slot, target.Name, output, cancellationToken))).ConfigureAwait(false);
+        await Task.WhenAll(plan.Targets.GroupBy(t => ServerOf(t.Source.ConnectionString), StringComparer.Ordinal).Select(async server =>
+        {
+            using var turns = new SemaphoreSlim(settings.ParallelCopies);
+            await Task.WhenAll(server.Select(async target =>
+            {
+                await turns.WaitAsync(cancellationToken).ConfigureAwait(false);
+                try
+                {
+                    await CopyIntoAsync(target, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    turns.Release();
+                }
+            })).ConfigureAwait(false);
+        })).ConfigureAwait(false);
         long[] copied = await Task.WhenAll(plan.Targets.Select(target => LogicalCopy.RowsWrittenAsync(Database(target.ConnectionString), cancellationToken))).ConfigureAwait(false);
         await SayAsync("copy", $"{plan.Targets.Count} copies done: {copied.Sum()} rows in {clock.Elapsed.TotalSeconds:0.0} s ({copied.Sum() / Math.Max(clock.Elapsed.TotalSeconds, 0.001):0} rows/s)").ConfigureAwait(false);
+    }
+
+    // One new database's copy, from its slot to the end of its initial copy (a copy already there is waited for).
+    private async Task CopyIntoAsync(ReshardTarget target, CancellationToken cancellationToken)
+    {
+        await SayAsync("copy", $"{target.Source.Name} -> {target.Name} (partition {string.Join(", ", target.Settings.Partitions)} of {target.Settings.PartitionCount})").ConfigureAwait(false);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        NpgsqlDataSource database = Database(target.ConnectionString);
+        await LogicalCopy.CreateSlotAsync(Database(target.Source.ConnectionString), target.Slot, cancellationToken).ConfigureAwait(false);
+        if (!await LogicalCopy.SubscribedAsync(database, target.Slot, cancellationToken).ConfigureAwait(false))
+        {
+            await LogicalCopy.SubscribeAsync(target, plan.Publication, cancellationToken).ConfigureAwait(false);
+        }
+
+        await LogicalCopy.WaitCopiedAsync(database, target.Slot, target.Name, output, cancellationToken).ConfigureAwait(false);
+        await SayAsync("copy", $"{target.Name} copied in {clock.Elapsed.TotalSeconds:0.0} s").ConfigureAwait(false);
+    }
+
+    private static string ServerOf(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        return $"{builder.Host}:{builder.Port}";
     }
 
     // The new databases apply what was written meanwhile and get their partconf, ready for the switch (no client

@@ -10,7 +10,11 @@ namespace PlProxy.Client.Tool.Resharding;
 /// <param name="CatchUpTimeout">How long the new databases may take to catch up before the fence.</param>
 /// <param name="BatchSize">Rows deleted per statement in the cleanup.</param>
 /// <param name="StopBeforeSwitch">Stop once the copies have caught up, leaving them replicating (to diff them, and finish later).</param>
-internal sealed record ReshardSettings(OtherTables OtherTables, TimeSpan FenceLifetime, TimeSpan CatchUpTimeout, int BatchSize, bool StopBeforeSwitch = false);
+/// <param name="ParallelCopies">Initial copies running at once per source server; the others wait their turn.</param>
+internal sealed record ReshardSettings(OtherTables OtherTables, TimeSpan FenceLifetime, TimeSpan CatchUpTimeout, int BatchSize, bool StopBeforeSwitch = false, int ParallelCopies = ReshardSettings.DefaultParallelCopies)
+{
+    public const int DefaultParallelCopies = 4;
+}
 
 /// <summary>
 /// Runs a split or a move, step by step, each step safe to run again: check (nothing changed), copy (schema and logical

@@ -12,14 +12,29 @@ public sealed class SplitTests(ReshardFixture fixture)
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task Split_OfFourPartitions_LeavesEveryRowOnceOnItsPartitionOfEight()
+    public async Task Split_OfFourPartitions_LeavesEveryRowOnceOnItsPartitionOfEight_CopyingTwoAtATime()
     {
         DemoCluster cluster = await fixture.ClusterAsync(4, 4, Token);
         await ReshardFixture.SeedAsync(cluster.Partitions, Keys, Token);
 
-        (int exitCode, string output, string error) = await Tool.RunAsync(["split", "--proxy", cluster.Proxy, "--cluster", "users", "--to", .. cluster.Spares]);
+        (int exitCode, string output, string error) = await Tool.RunAsync(["split", "--proxy", cluster.Proxy, "--cluster", "users", "--parallel-copies", "2", "--to", .. cluster.Spares]);
 
         Assert.True(exitCode == 0, output + error);
+        int running = 0, most = 0, started = 0;
+        foreach (string line in output.Split('\n').Where(l => l.Contains(" copy: ", StringComparison.Ordinal)))
+        {
+            if (line.Contains(" -> ", StringComparison.Ordinal))
+            {
+                started++;
+                most = Math.Max(most, ++running);
+            }
+            else if (line.Contains(" copied in ", StringComparison.Ordinal))
+            {
+                running--;
+            }
+        }
+
+        Assert.Equal((4, 2, 0), (started, most, running)); // the four copies on one server, two at a time
         string[] map = await ReshardFixture.MapAsync(cluster.Proxy, Token);
         Assert.Equal([.. cluster.Partitions, .. cluster.Spares], map);
         List<(int Database, string Id, string Key)> rows = await ReshardFixture.RowsAsync(map, Token);
