@@ -27,6 +27,15 @@ if (args is ["--rounds", var roundCallers, var roundCalls])
     return;
 }
 
+if (args is ["--paired", var pairedCallers, var pairs])
+{
+    // A third look at an unsettled ratio: the library and hand-routed Npgsql in short alternating rounds, ratio per pair.
+    await PlProxy.Client.Benchmarks.PairedRounds.RunAsync(
+        [.. pairedCallers.Split(',').Select(c => int.Parse(c, System.Globalization.CultureInfo.InvariantCulture))],
+        int.Parse(pairs, System.Globalization.CultureInfo.InvariantCulture));
+    return;
+}
+
 if (args is ["--allocations", "end-to-end"])
 {
     await PlProxy.Client.Benchmarks.DispatcherProfile.EndToEndAllocationsAsync();
