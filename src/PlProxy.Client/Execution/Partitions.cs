@@ -52,21 +52,23 @@ internal sealed class Partitions(ConnectionBudget? budget, IPartitionExecutor? e
     /// that finds its partition's connections busy queues: <paramref name="sharedRows"/> (how its rows are read) lets it
     /// share a round trip with the calls queued beside it; without it (a stream), it waits for a connection of its own.
     /// </summary>
-    public async ValueTask<PartitionCursor> OpenAsync(Route route, int target, RowReader? sharedRows, CancellationToken cancellationToken)
+    public ValueTask<PartitionCursor> OpenAsync(Route route, int target, RowReader? sharedRows, CancellationToken cancellationToken)
     {
         (NpgsqlDataSource dataSource, ResiliencePipeline? pipeline, int connection, int partition, int[]? rows) = Resolve(route, target);
         object?[] arguments = ArgumentsFor(route, rows);
         PartitionGate? gate = route.Cluster.Gate(connection);
-        if (route.Cluster.ReplicasOf(connection) is not { } replicas || executor is not null)
-        {
-            return await OpenOnAsync(route, dataSource, pipeline, gate, partition, arguments, sharedRows, replicas: null, cancellationToken).ConfigureAwait(false);
-        }
 
-        if (!route.Call.ReadFromStandby)
-        {
-            return await OpenOnAsync(route, dataSource, pipeline, gate, partition, arguments, sharedRows, replicas, cancellationToken).ConfigureAwait(false);
-        }
+        // The common case returns the database's own task: no async frame of its own around every call.
+        return route.Cluster.ReplicasOf(connection) is not { } replicas || executor is not null
+            ? OpenOnAsync(route, dataSource, pipeline, gate, partition, arguments, sharedRows, replicas: null, cancellationToken)
+            : !route.Call.ReadFromStandby
+                ? OpenOnAsync(route, dataSource, pipeline, gate, partition, arguments, sharedRows, replicas, cancellationToken)
+                : OpenReadAsync(route, dataSource, pipeline, gate, partition, arguments, sharedRows, replicas, cancellationToken);
+    }
 
+    private async ValueTask<PartitionCursor> OpenReadAsync(
+        Route route, NpgsqlDataSource dataSource, ResiliencePipeline? pipeline, PartitionGate? gate, int partition, object?[] arguments, RowReader? sharedRows, PartitionReplicas replicas, CancellationToken cancellationToken)
+    {
         // A read a fresh standby may serve. One that cannot be reached, or that cancels the read (a conflict with
         // recovery), is marked down and the read goes to the primary.
         StandbyReads standbys = route.Cluster.Standbys;
