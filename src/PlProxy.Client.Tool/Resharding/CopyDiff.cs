@@ -20,6 +20,7 @@ internal sealed class CopyDiff(NpgsqlDataSource source, NpgsqlDataSource target,
 {
     private const int Readings = 3;
     private const int Samples = 5;
+    private const int KeysPerStatement = 10_000;
 
     /// <summary>
     /// Compares the rows of <paramref name="table"/> that <paramref name="moving"/> (SQL over the alias <c>t</c>) selects;
@@ -102,19 +103,18 @@ internal sealed class CopyDiff(NpgsqlDataSource source, NpgsqlDataSource target,
         }
 
         var clock = Stopwatch.StartNew();
-        string[][] split = [.. keys.Select(k => k.Split(ChangedKeys.Separator))];
-        object[] parameters = [.. table.Columns.Select((_, i) => split.Select(k => k[i]).ToArray())];
         string unnested = string.Join(", ", table.Columns.Select((_, i) => $"${i + 1}::text[]"));
         string typed = string.Join(", ", table.Columns.Select((c, i) => $"u.k{i}::{c.Type}"));
         string names = string.Join(", ", table.Columns.Select((_, i) => $"k{i}"));
         string keyText = table.TextOf("t");
-        string rowsSql = $"select {keyText}, hashtextextended(t::text, 0) from {table.Table} t where {moving}";
-        result.Rows = await DetailAsync(
-            result,
-            rowsSql + $" and ({table.ColumnsOf("t")}) in (select {typed} from unnest({unnested}) u({names}))",
-            parameters,
-            rowsSql + $" and ({table.ColumnsOf("t")}) in (select {typed} from unnest({unnested}) u({names})) and {keyText} = any(${parameters.Length + 1})",
-            cancellationToken).ConfigureAwait(false);
+        string rowsSql = $"select {keyText}, hashtextextended(t::text, 0) from {table.Table} t where {moving} and ({table.ColumnsOf("t")}) in (select {typed} from unnest({unnested}) u({names}))";
+        foreach (string[] batch in keys.Chunk(KeysPerStatement))
+        {
+            string[][] split = [.. batch.Select(k => k.Split(ChangedKeys.Separator))];
+            object[] parameters = [.. table.Columns.Select((_, i) => split.Select(k => k[i]).ToArray())];
+            result.Rows += await DetailAsync(result, rowsSql, parameters, rowsSql + $" and {keyText} = any(${parameters.Length + 1})", cancellationToken).ConfigureAwait(false);
+        }
+
         result.Elapsed = clock.Elapsed;
         return result;
     }

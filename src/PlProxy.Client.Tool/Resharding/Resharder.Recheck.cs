@@ -16,6 +16,9 @@ internal sealed partial class Resharder
     private const int MaxRounds = 3;
     private static readonly TimeSpan SlotStartTimeout = TimeSpan.FromSeconds(10);
 
+    // How often the keys are read while the chunked comparison runs: a slot keeps the WAL it has not handed out.
+    private static readonly TimeSpan KeysReadEvery = TimeSpan.FromSeconds(10);
+
     private Dictionary<string, ChangedKeys>? _recorders; // by connection string
     private List<(ReshardTarget Target, TableKey Table, string Moving)> _recorded = [];
     private readonly Dictionary<(ReshardTarget Target, string Table), HashSet<string>> _pending = [];
@@ -53,6 +56,19 @@ internal sealed partial class Resharder
         {
             await StopRecordingAsync($"the keys written on {ReshardPlan.DatabaseName(failed.Database)} cannot be recorded ({failure.TrimEnd('.')})").ConfigureAwait(false);
         }
+    }
+
+    // Reads the recorded keys every few seconds while the chunked comparison runs, so that a long comparison does not
+    // leave the slots holding all the WAL written meanwhile.
+    private async Task WhileRecordingAsync(Task comparing, CancellationToken cancellationToken)
+    {
+        while (_recorders is not null && !cancellationToken.IsCancellationRequested
+            && await Task.WhenAny(comparing, Task.Delay(KeysReadEvery, cancellationToken)).ConfigureAwait(false) != comparing)
+        {
+            await GatherAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        await comparing.ConfigureAwait(false);
     }
 
     // After the chunked comparison, before the fence: the rows written meanwhile compared again, until few are left.

@@ -50,7 +50,7 @@ internal sealed partial class Resharder(ReshardPlan plan, ProxyMap map, bool swi
                 }
 
                 await RecordChangesAsync(cancellationToken).ConfigureAwait(false);
-                await VerifyCopiesAsync(underFence: false, cancellationToken).ConfigureAwait(false);
+                await WhileRecordingAsync(VerifyCopiesAsync(underFence: false, cancellationToken), cancellationToken).ConfigureAwait(false);
                 await RecheckBeforeFenceAsync(cancellationToken).ConfigureAwait(false);
                 await FenceAndSwitchAsync(cancellationToken).ConfigureAwait(false);
             }

@@ -8,11 +8,13 @@ namespace PlProxy.Client.Tool.Verbs;
 /// of the connection strings on its command line and in <c>PGPASSWORD</c>, and those of the databases it reads from a
 /// proxy database or an operation's record (<see cref="HideSecretsOf(string)"/>). Messages name databases without passwords in
 /// the first place (<see cref="ConnectionStrings.Shown"/>); this is the net under them, for what a server or a program
-/// quotes back (psql's <c>LINE 1:</c> of a statement holding a connection string, say).
+/// quotes back (psql's <c>LINE 1:</c> of a statement holding a connection string, say). Steps running side by side
+/// (copies, comparisons) write through it at once, so a line is written whole, one at a time.
 /// </summary>
 internal sealed class ToolOutput(TextWriter inner) : TextWriter
 {
     private readonly List<string> _secrets = [];
+    private readonly object _writing = new();
 
     public override Encoding Encoding => inner.Encoding;
 
@@ -64,17 +66,52 @@ internal sealed class ToolOutput(TextWriter inner) : TextWriter
         }
     }
 
-    public override void Write(char value) => inner.Write(value);
+    public override void Write(char value)
+    {
+        lock (_writing)
+        {
+            inner.Write(value);
+        }
+    }
 
-    public override void Write(string? value) => inner.Write(Redact(value));
+    public override void Write(string? value)
+    {
+        string? shown = Redact(value);
+        lock (_writing)
+        {
+            inner.Write(shown);
+        }
+    }
 
-    public override void WriteLine(string? value) => inner.WriteLine(Redact(value));
+    public override void WriteLine(string? value)
+    {
+        string? shown = Redact(value);
+        lock (_writing)
+        {
+            inner.WriteLine(shown);
+        }
+    }
 
-    public override Task WriteAsync(string? value) => inner.WriteAsync(Redact(value));
+    // A console line is written at once; under the lock, never two at a time.
+    public override Task WriteAsync(string? value)
+    {
+        Write(value);
+        return Task.CompletedTask;
+    }
 
-    public override Task WriteLineAsync(string? value) => inner.WriteLineAsync(Redact(value));
+    public override Task WriteLineAsync(string? value)
+    {
+        WriteLine(value);
+        return Task.CompletedTask;
+    }
 
-    public override void Flush() => inner.Flush();
+    public override void Flush()
+    {
+        lock (_writing)
+        {
+            inner.Flush();
+        }
+    }
 
     public override Task FlushAsync() => inner.FlushAsync();
 
