@@ -7,10 +7,10 @@ namespace PlProxy.Client.IntegrationTests.Execution;
 /// A call left before its end — a <c>break</c> out of a stream, a cancelled token, an expired query_timeout, a failing
 /// partition in a fan-out — stops every remote statement of the call at once, whatever is left of its result, and leaves
 /// the pools usable. Each test measures the time from the moment the call is left to its return, and writes it to
-/// <c>abandoned-calls.txt</c> beside this assembly. The class runs alone (<see cref="StopTimeCollection"/>): its
+/// <c>abandoned-calls.txt</c> beside this assembly. The class runs alone (<see cref="TimeBoundCollection"/>): its
 /// bound is on time, and the other test classes running beside it would measure the machine, not the call.
 /// </summary>
-[Collection(nameof(StopTimeCollection))]
+[Collection(nameof(TimeBoundCollection))]
 public sealed class AbandonedCallTests(AbandonedCallFixture fixture) : IClassFixture<AbandonedCallFixture>
 {
     // Reading what these statements produce takes many seconds (100M rows a partition, or a row every 10 ms for 40 s);

@@ -2,8 +2,10 @@ namespace PlProxy.Client.IntegrationTests.Replication;
 
 /// <summary>
 /// A partition's primary killed under load and its synchronous standby promoted (samples/Failover): three writer
-/// processes, each with its own data source, place orders on that partition and on another one all along.
+/// processes, each with its own data source, place orders on that partition and on another one all along. Its pauses
+/// are bounded in time, so it runs with nothing beside it.
 /// </summary>
+[Collection(nameof(TimeBoundCollection))]
 public sealed class FailoverTests
 {
     [Fact]
