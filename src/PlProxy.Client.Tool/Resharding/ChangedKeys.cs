@@ -67,12 +67,6 @@ internal sealed class ChangedKeys : IAsyncDisposable
         }
     }
 
-    /// <summary>The database recorded.</summary>
-    public string Database => _connection.Database;
-
-    /// <summary>Keys recorded since the last <see cref="Clear"/>, over every table.</summary>
-    public int Count => _keys.Values.Sum(k => k.Count);
-
     /// <summary>Reads the changes committed since the last reading and records their keys.</summary>
     public async Task ReadAsync(CancellationToken cancellationToken)
     {
