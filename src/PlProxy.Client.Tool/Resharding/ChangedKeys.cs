@@ -58,7 +58,9 @@ internal sealed class ChangedKeys : IAsyncDisposable
                 await unlimited.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            return new ChangedKeys(connection, slot, tables);
+            var recorder = new ChangedKeys(connection, slot, tables);
+            await recorder.MarkUnreadableAsync(cancellationToken).ConfigureAwait(false);
+            return recorder;
         }
         catch
         {
@@ -93,6 +95,26 @@ internal sealed class ChangedKeys : IAsyncDisposable
 
     /// <summary>Ends the session, which drops its temporary slot.</summary>
     public ValueTask DisposeAsync() => _connection.DisposeAsync();
+
+    // A column whose type's name holds "]:" (a quoted user-defined name) would end its type early in a decoded line:
+    // such a table's changes are not read key by key; it is compared whole.
+    private async Task MarkUnreadableAsync(CancellationToken cancellationToken)
+    {
+        await using var read = new NpgsqlCommand("""
+            select distinct quote_ident(n.nspname) || '.' || quote_ident(c.relname)
+            from pg_catalog.pg_attribute a
+            join pg_catalog.pg_class c on c.oid = a.attrelid
+            join pg_catalog.pg_namespace n on n.oid = c.relnamespace
+            where a.attrelid = any($1::regclass[]) and a.attnum > 0 and not a.attisdropped
+              and position(']:' in format_type(a.atttypid, null)) > 0
+            """, _connection);
+        read.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. _tables.Values.Select(t => t.Table)] });
+        await using NpgsqlDataReader reader = await read.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        {
+            _whole.Add(reader.GetString(0));
+        }
+    }
 
     private void Record(DecodedChange change, TableKey table)
     {
