@@ -62,8 +62,7 @@ internal static class DiffCommand
 
             ReshardPlan plan = ReshardPlan.Of(definition, operation, await ReshardVerb.DbCodesAsync(definition, operation.OldMap, cancellationToken).ConfigureAwait(false));
             ProxyMap map = await ProxyMap.ReadAsync(store, name, definition.Definition.Options.Partitions, cancellationToken).ConfigureAwait(false);
-            var settings = new ReshardSettings(OtherTables.Refuse, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(300), 5000);
-            await using var resharder = new Resharder(plan, map, switched: false, store, settings, TextWriter.Null);
+            await using var resharder = new Resharder(plan, map, switched: false, store, ReshardSettings.Default, TextWriter.Null);
             await resharder.RequireCopiesAsync(cancellationToken).ConfigureAwait(false);
             bool asJson = result.GetValue(json);
             var clock = Stopwatch.StartNew();

@@ -14,13 +14,13 @@ internal sealed class ReshardOptions() : ClusterOptions(
 
     public Option<string> OtherTablesOption { get; } = CreateOtherTables();
 
-    public Option<double> FenceTimeout { get; } = new("--fence-timeout") { Description = "Seconds the fence may hold the moving keys; it expires by itself if the tool dies", DefaultValueFactory = _ => 10 };
+    public Option<double> FenceTimeout { get; } = new("--fence-timeout") { Description = "Seconds the fence may hold the moving keys; it expires by itself if the tool dies", DefaultValueFactory = _ => Resharding.ReshardSettings.Default.FenceLifetime.TotalSeconds };
 
-    public Option<double> CatchUpTimeout { get; } = new("--catch-up-timeout") { Description = "Seconds the new databases may take to catch up after the copy", DefaultValueFactory = _ => 300 };
+    public Option<double> CatchUpTimeout { get; } = new("--catch-up-timeout") { Description = "Seconds the new databases may take to catch up after the copy", DefaultValueFactory = _ => Resharding.ReshardSettings.Default.CatchUpTimeout.TotalSeconds };
 
-    public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Rows deleted per statement when the moved rows are removed", DefaultValueFactory = _ => 5000 };
+    public Option<int> BatchSize { get; } = new("--batch-size") { Description = "Rows deleted per statement when the moved rows are removed", DefaultValueFactory = _ => Resharding.ReshardSettings.Default.BatchSize };
 
-    public Option<int> ParallelCopies { get; } = new("--parallel-copies") { Description = "Initial copies running at once per source server (each reads its source's tables whole); the others wait their turn", DefaultValueFactory = _ => Resharding.ReshardSettings.DefaultParallelCopies };
+    public Option<int> ParallelCopies { get; } = new("--parallel-copies") { Description = "Initial copies running at once per source server (each reads its source's tables whole); the others wait their turn", DefaultValueFactory = _ => Resharding.ReshardSettings.Default.ParallelCopies };
 
     public Option<bool> StopBeforeSwitch { get; } = new("--stop-before-switch") { Description = "Check, copy and catch up, then exit 0 leaving the copies replicating (compare them with plproxy diff); the same command again switches" };
 

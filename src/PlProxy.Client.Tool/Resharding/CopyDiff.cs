@@ -23,13 +23,13 @@ internal sealed class CopyDiff(NpgsqlDataSource source, NpgsqlDataSource target,
     private const int KeysPerStatement = 10_000;
 
     /// <summary>
-    /// Compares the rows of <paramref name="table"/> that <paramref name="moving"/> (SQL over the alias <c>t</c>) selects;
+    /// Compares the rows of <paramref name="key"/>'s table that <paramref name="moving"/> (SQL over the alias <c>t</c>) selects;
     /// from after <paramref name="resumeAfter"/> (the last key a stopped diff finished, its counts in
     /// <paramref name="resumed"/>) when given; <paramref name="chunkDone"/> hears each chunk's last key (null: the table is done).
     /// </summary>
-    public async Task<TableDiff> CompareAsync(string table, string moving, CancellationToken cancellationToken, string[]? resumeAfter = null, TableDiff? resumed = null, Func<TableDiff, string[]?, Task>? chunkDone = null)
+    public async Task<TableDiff> CompareAsync(TableKey key, string moving, CancellationToken cancellationToken, string[]? resumeAfter = null, TableDiff? resumed = null, Func<TableDiff, string[]?, Task>? chunkDone = null)
     {
-        TableKey key = await TableKey.ReadAsync(source, table, cancellationToken).ConfigureAwait(false);
+        string table = key.Table;
         IReadOnlyList<(string Name, string Type)> keys = key.Columns;
         string columns = key.ColumnsOf("t");
         string keyText = key.TextOf("t");

@@ -1,4 +1,5 @@
 using Npgsql;
+using PlProxy.Client.Connections;
 using PlProxy.Client.Partconf;
 
 namespace PlProxy.Client.Tool.Resharding;
@@ -16,7 +17,7 @@ internal sealed partial class Resharder
         // Each copy reads its source's tables whole: at most ParallelCopies run at once per source server, the others
         // start (slot, schema, subscription) when their turn comes, so a copy that waits retains no WAL meanwhile.
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        await Task.WhenAll(plan.Targets.GroupBy(t => ServerOf(t.Source.ConnectionString), StringComparer.Ordinal).Select(async server =>
+        await Task.WhenAll(plan.Targets.GroupBy(t => DatabaseName.HostOf(Database(t.Source.ConnectionString)), StringComparer.Ordinal).Select(async server =>
         {
             using var turns = new SemaphoreSlim(settings.ParallelCopies);
             await Task.WhenAll(server.Select(async target =>
@@ -50,12 +51,6 @@ internal sealed partial class Resharder
 
         await LogicalCopy.WaitCopiedAsync(database, target.Slot, target.Name, output, cancellationToken).ConfigureAwait(false);
         await SayAsync("copy", $"{target.Name} copied in {clock.Elapsed.TotalSeconds:0.0} s").ConfigureAwait(false);
-    }
-
-    private static string ServerOf(string connectionString)
-    {
-        var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        return $"{builder.Host}:{builder.Port}";
     }
 
     // The new databases apply what was written meanwhile and get their partconf, ready for the switch (no client

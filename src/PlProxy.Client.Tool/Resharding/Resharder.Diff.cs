@@ -18,7 +18,7 @@ internal sealed partial class Resharder
     {
         Dictionary<(string Copy, string Table), (string[]? LastKey, bool Done, TableDiff Counts)> saved =
             progress is null ? [] : await progress.StartAsync(resume, cancellationToken).ConfigureAwait(false);
-        Dictionary<ReshardSource, (SourceTables Tables, List<string> Published)> tables = await CopiedTablesAsync(cancellationToken).ConfigureAwait(false);
+        List<(ReshardTarget Target, TableKey Table, string Moving)> compared = await ComparedTablesAsync(cancellationToken).ConfigureAwait(false);
 
         using var parallel = new SemaphoreSlim(4);
         List<(ReshardTarget, TableDiff)>[] byTarget = await Task.WhenAll(plan.Targets.Select(async target =>
@@ -26,7 +26,7 @@ internal sealed partial class Resharder
             await parallel.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                return await DiffCopyAsync(target, tables[target.Source], chunkRows, rowsPerSecond, report, progress, saved, cancellationToken).ConfigureAwait(false);
+                return await DiffCopyAsync(target, compared.Where(c => c.Target == target), chunkRows, rowsPerSecond, report, progress, saved, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
@@ -37,17 +37,17 @@ internal sealed partial class Resharder
     }
 
     private async Task<List<(ReshardTarget, TableDiff)>> DiffCopyAsync(
-        ReshardTarget target, (SourceTables Tables, List<string> Published) copied, int chunkRows, int rowsPerSecond, Func<ReshardTarget, TableDiff, Task>? report,
+        ReshardTarget target, IEnumerable<(ReshardTarget Target, TableKey Table, string Moving)> tables, int chunkRows, int rowsPerSecond, Func<ReshardTarget, TableDiff, Task>? report,
         DiffProgress? progress, Dictionary<(string Copy, string Table), (string[]? LastKey, bool Done, TableDiff Counts)> saved, CancellationToken cancellationToken)
     {
         var found = new List<(ReshardTarget, TableDiff)>();
         NpgsqlDataSource source = Database(target.Source.ConnectionString);
         NpgsqlDataSource copy = Database(target.ConnectionString);
         var diff = new CopyDiff(source, copy, token => CaughtUpAsync(target, token), chunkRows, rowsPerSecond);
-        foreach ((string table, string moving) in Compared(copied, target))
+        foreach ((_, TableKey table, string moving) in tables)
         {
             TableDiff result;
-            if (saved.TryGetValue((target.Name, table), out var earlier) && earlier.Done)
+            if (saved.TryGetValue((target.Name, table.Table), out var earlier) && earlier.Done)
             {
                 result = earlier.Counts; // compared to its end by the diff this one resumes
             }
@@ -68,27 +68,45 @@ internal sealed partial class Resharder
         return found;
     }
 
-    // The tables each source hands its new databases: those partconf partitions, and the others it publishes.
-    private async Task<Dictionary<ReshardSource, (SourceTables Tables, List<string> Published)>> CopiedTablesAsync(CancellationToken cancellationToken)
+    // Each table a new database copies — those partconf partitions, and the others its source publishes (reference
+    // tables, copied whole) — with its key and the predicate (SQL over the alias t) of the rows the copy takes. Read
+    // once per run: the publications are fixed once the copies started, and the fence then reads no catalog.
+    private async Task<List<(ReshardTarget Target, TableKey Table, string Moving)>> ComparedTablesAsync(CancellationToken cancellationToken)
     {
-        var tables = new Dictionary<ReshardSource, (SourceTables Tables, List<string> Published)>();
+        if (_compared is not null)
+        {
+            return _compared;
+        }
+
+        var compared = new List<(ReshardTarget, TableKey, string)>();
         foreach (ReshardSource source in plan.Sources)
         {
             NpgsqlDataSource database = Database(source.ConnectionString);
-            tables.Add(source, (await SourceTables.ReadAsync(database, cancellationToken).ConfigureAwait(false),
-                await database.ListAsync(
-                    "select r.prrelid::regclass::text from pg_catalog.pg_publication_rel r join pg_catalog.pg_publication p on p.oid = r.prpubid where p.pubname = $1",
-                    r => r.GetString(0), cancellationToken, plan.Publication).ConfigureAwait(false)));
+            SourceTables tables = await SourceTables.ReadAsync(database, cancellationToken).ConfigureAwait(false);
+            List<string> published = await database.ListAsync(
+                "select r.prrelid::regclass::text from pg_catalog.pg_publication_rel r join pg_catalog.pg_publication p on p.oid = r.prpubid where p.pubname = $1",
+                r => r.GetString(0), cancellationToken, plan.Publication).ConfigureAwait(false);
+            var keys = new Dictionary<string, TableKey>(StringComparer.Ordinal);
+            foreach (ReshardTarget target in plan.Targets.Where(t => t.Source == source))
+            {
+                IEnumerable<(string Table, string Moving)> copied = tables.Partitioned
+                    .Select(t => (t.Table, t.BelongsTo("t", target.Settings)))
+                    .Concat(tables.Others.Where(t => published.Contains(t, StringComparer.Ordinal)).Select(t => (t, "true")));
+                foreach ((string table, string moving) in copied)
+                {
+                    if (!keys.TryGetValue(table, out TableKey? key))
+                    {
+                        key = await TableKey.ReadAsync(database, table, cancellationToken).ConfigureAwait(false);
+                        keys.Add(table, key);
+                    }
+
+                    compared.Add((target, key, moving));
+                }
+            }
         }
 
-        return tables;
+        return _compared = compared;
     }
-
-    // Each table a new database copies, with the predicate (SQL over the alias t) of the rows it takes.
-    private static IEnumerable<(string Table, string Moving)> Compared((SourceTables Tables, List<string> Published) copied, ReshardTarget target) =>
-        copied.Tables.Partitioned
-            .Select(t => (t.Table, t.BelongsTo("t", target.Settings)))
-            .Concat(copied.Tables.Others.Where(t => copied.Published.Contains(t, StringComparer.Ordinal)).Select(t => (t, "true"))); // reference tables copied whole
 
     // Waits until a new database has applied every write its source committed before now.
     private async Task CaughtUpAsync(ReshardTarget target, CancellationToken cancellationToken)

@@ -20,23 +20,14 @@ internal sealed partial class Resharder
     private static readonly TimeSpan KeysReadEvery = TimeSpan.FromSeconds(10);
 
     private Dictionary<string, ChangedKeys>? _recorders; // by connection string
-    private List<(ReshardTarget Target, TableKey Table, string Moving)> _recorded = [];
+    private List<(ReshardTarget Target, TableKey Table, string Moving)>? _compared; // ComparedTablesAsync's, once read
     private readonly Dictionary<(ReshardTarget Target, string Table), HashSet<string>> _pending = [];
 
     // Before the chunked comparison: records the keys written on every source and new database from now on.
     private async Task RecordChangesAsync(CancellationToken cancellationToken)
     {
-        Dictionary<ReshardSource, (SourceTables Tables, List<string> Published)> copied = await CopiedTablesAsync(cancellationToken).ConfigureAwait(false);
-        _recorded = [];
-        foreach (ReshardTarget target in plan.Targets)
-        {
-            foreach ((string table, string moving) in Compared(copied[target.Source], target))
-            {
-                _recorded.Add((target, await TableKey.ReadAsync(Database(target.Source.ConnectionString), table, cancellationToken).ConfigureAwait(false), moving));
-            }
-        }
-
-        (string Database, TableKey[] Tables)[] databases = [.. _recorded
+        List<(ReshardTarget Target, TableKey Table, string Moving)> compared = await ComparedTablesAsync(cancellationToken).ConfigureAwait(false);
+        (string Database, TableKey[] Tables)[] databases = [.. compared
             .SelectMany(r => new[] { (Database: r.Target.Source.ConnectionString, r.Table), (Database: r.Target.ConnectionString, r.Table) })
             .GroupBy(r => r.Database, StringComparer.Ordinal)
             .Select(g => (g.Key, g.Select(r => r.Table).ToArray()))];
@@ -122,7 +113,7 @@ internal sealed partial class Resharder
             return false;
         }
 
-        foreach ((ReshardTarget target, TableKey table, _) in _recorded)
+        foreach ((ReshardTarget target, TableKey table, _) in _compared!)
         {
             if (!_pending.TryGetValue((target, table.Table), out HashSet<string>? keys))
             {
@@ -150,13 +141,13 @@ internal sealed partial class Resharder
         {
             var diff = new CopyDiff(Database(target.Source.ConnectionString), Database(target.ConnectionString), token => CaughtUpAsync(target, token), chunkRows: 0);
             var found = new List<(ReshardTarget, TableDiff)>();
-            foreach ((_, TableKey table, string moving) in _recorded.Where(r => r.Target == target))
+            foreach ((_, TableKey table, string moving) in _compared!.Where(r => r.Target == target))
             {
                 if (_recorders![target.Source.ConnectionString].IsWhole(table) || _recorders[target.ConnectionString].IsWhole(table))
                 {
                     if (wholeTables)
                     {
-                        found.Add((target, await diff.CompareAsync(table.Table, moving, cancellationToken).ConfigureAwait(false)));
+                        found.Add((target, await diff.CompareAsync(table, moving, cancellationToken).ConfigureAwait(false)));
                     }
 
                     continue;

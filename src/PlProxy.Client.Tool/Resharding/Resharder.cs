@@ -14,6 +14,9 @@ namespace PlProxy.Client.Tool.Resharding;
 internal sealed record ReshardSettings(OtherTables OtherTables, TimeSpan FenceLifetime, TimeSpan CatchUpTimeout, int BatchSize, bool StopBeforeSwitch = false, int ParallelCopies = ReshardSettings.DefaultParallelCopies)
 {
     public const int DefaultParallelCopies = 4;
+
+    /// <summary>What <c>split</c> and <c>move</c> run with unless told otherwise (their options' defaults).</summary>
+    public static readonly ReshardSettings Default = new(OtherTables.Refuse, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(300), 5000);
 }
 
 /// <summary>
