@@ -16,8 +16,10 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
     private readonly CallPlanner _planner = new(clusters, random);
     private readonly Partitions _partitions = new(budget, partitionExecutor, queueTimeout);
 
-    // The fence wait of one call, made when the call is first fenced.
-    private FenceWait FenceWait(RemoteCall call) => new(clusters, logger, fenceTimeout, call);
+    private Func<RemoteCall, FenceWait>? _fenceWaits;
+
+    // The fence wait of one call, made when the call is first fenced; one delegate for every call.
+    private Func<RemoteCall, FenceWait> FenceWaits => _fenceWaits ??= call => new FenceWait(clusters, logger, fenceTimeout, call);
 
     public Task<T> SingleAsync<T>(RemoteCall call, object?[] arguments, RowReader<T> read, CancellationToken cancellationToken) =>
         RunAsync<T, T, SingleRow<T>>(call, arguments, read, cancellationToken);
@@ -40,7 +42,7 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
             bool done = false;
             if (scope.Route!.IsSingleDatabase)
             {
-                (PartitionCursor? cursor, bool hasRow, fences) = await SingleDatabase.OpenFirstRowAsync(scope, _partitions, read, call, arguments, _planner, FenceWait).ConfigureAwait(false);
+                (PartitionCursor? cursor, bool hasRow, fences) = await SingleDatabase.OpenFirstRowAsync(scope, _partitions, read, call, arguments, _planner, FenceWaits).ConfigureAwait(false);
                 if (cursor is not null)
                 {
                     rows = await SingleDatabase.ReadRestAsync<T, TResult, TRows>(cursor, hasRow, read, rows, scope.Token).ConfigureAwait(false);
@@ -67,7 +69,7 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
                     break;
                 }
 
-                fences ??= FenceWait(call);
+                fences ??= FenceWaits(call);
                 await fences.NextAsync(scope.Route!, part.Fence!, scope.Token).ConfigureAwait(false);
                 arguments = SplitValues.Arguments(call.Function, scope.Route!.Arguments, fenced); // only what was refused
                 scope.Replanned(await _planner.PlanAsync(call, arguments, scope.Token).ConfigureAwait(false));
@@ -106,7 +108,7 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
             {
                 try
                 {
-                    (PartitionCursor? cursor, bool hasRow, _) = await SingleDatabase.OpenFirstRowAsync(scope, _partitions, read, call, arguments, _planner, FenceWait).ConfigureAwait(false);
+                    (PartitionCursor? cursor, bool hasRow, _) = await SingleDatabase.OpenFirstRowAsync(scope, _partitions, read, call, arguments, _planner, FenceWaits).ConfigureAwait(false);
                     if (cursor is not null)
                     {
                         RowList<T> one = await SingleDatabase.ReadRestAsync<T, IReadOnlyList<T>, RowList<T>>(cursor, hasRow, read, default, scope.Token).ConfigureAwait(false);
@@ -156,7 +158,7 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
                 scope.Planned(await _planner.PlanAsync(call, arguments, cancellationToken).ConfigureAwait(false));
                 if (scope.Route!.IsSingleDatabase)
                 {
-                    (cursor, hasRow, _) = await SingleDatabase.OpenFirstRowAsync(scope, _partitions, sharedRows: null, call, arguments, _planner, FenceWait).ConfigureAwait(false);
+                    (cursor, hasRow, _) = await SingleDatabase.OpenFirstRowAsync(scope, _partitions, sharedRows: null, call, arguments, _planner, FenceWaits).ConfigureAwait(false);
                 }
             }
             catch (Exception e)

@@ -1,4 +1,5 @@
 using Npgsql;
+using PlProxy.Client.Connections;
 using PlProxy.Client.Planning;
 using PlProxy.Client.Resilience;
 using Polly;
@@ -21,43 +22,30 @@ internal static class PartitionCommand
     /// statement returns, PostgreSQL refuses it before running anything ("cached plan must not change result type"),
     /// so the statement is sent once more on a connection whose prepared statements were dropped.
     /// </summary>
-    public static async ValueTask<Outcome<object>> AttemptAsync(Attempt attempt, CancellationToken cancellationToken)
+    public static ValueTask<Outcome<object>> AttemptAsync(Attempt attempt, CancellationToken cancellationToken)
     {
         bool shares = attempt.SharedRows is not null;
-        if (attempt.Gate is { } gate && !gate.TryEnter(shares))
-        {
-            // Every connection is busy: queue for one of its own, or to share the next round trip (its rows come back).
-            object queued;
-            try
-            {
-                queued = await new QueuedCall(attempt, attempt.SharedRows).WaitAsync(gate, attempt.DataSource, attempt.QueueTimeout, cancellationToken).ConfigureAwait(false);
-            }
-            catch (Exception e)
-            {
-                return Observed(attempt, Outcome.FromException<object>(e));
-            }
+        return attempt.Gate is not { } gate || gate.TryEnter(shares)
+            ? RunOnSlotAsync(attempt, shares, cancellationToken) // the common case: one async frame between the pipeline and Npgsql
+            : QueueAsync(attempt, gate, shares, cancellationToken);
+    }
 
-            if (queued != QueuedCall.Granted)
-            {
-                return Outcome.FromResult(queued);
-            }
+    // Every connection is busy: queue for one of its own, or to share the next round trip (its rows come back).
+    private static async ValueTask<Outcome<object>> QueueAsync(Attempt attempt, PartitionGate gate, bool shares, CancellationToken cancellationToken)
+    {
+        object queued;
+        try
+        {
+            queued = await new QueuedCall(attempt, attempt.SharedRows).WaitAsync(gate, attempt.DataSource, attempt.QueueTimeout, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            return Observed(attempt, Outcome.FromException<object>(e));
         }
 
-        Outcome<object> outcome = Observed(attempt, await RunAloneAsync(attempt, cancellationToken).ConfigureAwait(false));
-        if (attempt.Gate is { } held)
-        {
-            if (outcome.Exception is null)
-            {
-                attempt.Cursor.Slot = held; // given back when the cursor is done with the connection
-                attempt.Cursor.SlotShared = shares;
-            }
-            else
-            {
-                GateSlot.Release(held, attempt.DataSource, shares);
-            }
-        }
-
-        return outcome;
+        return queued == QueuedCall.Granted
+            ? await RunOnSlotAsync(attempt, shares, cancellationToken).ConfigureAwait(false)
+            : Outcome.FromResult(queued);
     }
 
     // A failure on a replicated partition's primary that may be a failover (the host gone, or a standby now) has its
@@ -72,38 +60,60 @@ internal static class PartitionCommand
         return outcome;
     }
 
-    // The attempt on a connection of its own.
-    private static async ValueTask<Outcome<object>> RunAloneAsync(Attempt attempt, CancellationToken cancellationToken)
+    // The attempt on a connection of its own, the gate's slot (when there is a gate) held: a connection opened and
+    // the statement executed. The slot goes with the cursor when rows come, and back to the gate on a failure.
+    private static async ValueTask<Outcome<object>> RunOnSlotAsync(Attempt attempt, bool shares, CancellationToken cancellationToken)
     {
-        NpgsqlConnection connection;
+        Outcome<object> outcome = default;
+        NpgsqlConnection? connection;
         try
         {
             connection = await attempt.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e)
         {
-            return Outcome.FromException<object>(e is OperationCanceledException ? e : new ConnectFailedException(e));
+            connection = null;
+            outcome = Outcome.FromException<object>(e is OperationCanceledException ? e : new ConnectFailedException(e)); // never reached the server
         }
 
-        try
+        if (connection is not null)
         {
             try
             {
-                return Outcome.FromResult<object>(await ExecuteAsync(attempt, connection, cancellationToken).ConfigureAwait(false));
+                try
+                {
+                    outcome = Outcome.FromResult<object>(await ExecuteAsync(attempt, connection, cancellationToken).ConfigureAwait(false));
+                }
+                catch (PostgresException e) when (IsStalePreparedStatement(e))
+                {
+                    await connection.DisposeAsync().ConfigureAwait(false);
+                    connection = await attempt.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                    connection.UnprepareAll();
+                    outcome = Outcome.FromResult<object>(await ExecuteAsync(attempt, connection, cancellationToken).ConfigureAwait(false));
+                }
             }
-            catch (PostgresException e) when (IsStalePreparedStatement(e))
+            catch (Exception e)
             {
                 await connection.DisposeAsync().ConfigureAwait(false);
-                connection = await attempt.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-                connection.UnprepareAll();
-                return Outcome.FromResult<object>(await ExecuteAsync(attempt, connection, cancellationToken).ConfigureAwait(false));
+                outcome = Outcome.FromException<object>(e);
             }
         }
-        catch (Exception e)
+
+        outcome = Observed(attempt, outcome);
+        if (attempt.Gate is { } held)
         {
-            await connection.DisposeAsync().ConfigureAwait(false);
-            return Outcome.FromException<object>(e);
+            if (outcome.Exception is null)
+            {
+                attempt.Cursor.Slot = held; // given back when the cursor is done with the connection
+                attempt.Cursor.SlotShared = shares;
+            }
+            else
+            {
+                GateSlot.Release(held, attempt.DataSource, shares);
+            }
         }
+
+        return outcome;
     }
 
     /// <summary>PostgreSQL refused a prepared statement a partition's DDL made stale ("cached plan must not change result type"), before running it.</summary>
