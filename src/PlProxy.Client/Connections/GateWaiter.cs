@@ -17,6 +17,12 @@ internal abstract class GateWaiter
     public abstract bool SharesRoundTrip { get; }
 
     /// <summary>
+    /// True for a sharing call whose method is known to be quick (<see cref="PartitionGate.QuickCallMilliseconds"/>):
+    /// it waits for a sharing round trip in flight rather than start another beside it.
+    /// </summary>
+    public virtual bool Quick => false;
+
+    /// <summary>
     /// Hands the waiter the slot (it gives the slot back when done): a waiter of its own, or a sharing waiter alone in
     /// the queue, which then runs as it would alone. False when the waiter left meanwhile: the slot is not taken.
     /// </summary>

@@ -7,12 +7,15 @@ namespace PlProxy.Client.Connections;
 /// The connections one data source may hold to one partition database: at most <see cref="Slots"/> in use at once,
 /// of which calls that may share a round trip hold at most <see cref="SharedSlots"/> (half, at least one); the rest
 /// serve calls that need a connection of their own (a stream, a method that is not coalesced, a long call), so
-/// those never wait behind a queue of fast calls, nor fast calls behind them. A call that finds a slot it may take
-/// takes it; otherwise it queues, in arrival order. A slot given back goes to what waits first: a call that needs a
-/// connection of its own, or a sharing call that waits alone, is handed the slot; calls that may share a round trip
-/// leave the queue together, up to <see cref="MaxBatch"/>, and run on the slot as one batch. When the sharing slots
-/// are all taken, a slot given back passes over sharing calls to the first call of its own behind them. Waiters are
-/// served outside the lock.
+/// those never wait behind a queue of fast calls, nor fast calls behind them. Quick calls (a method known to take
+/// less than <see cref="QuickCallMilliseconds"/>) start a second sharing round trip beside one in flight only when
+/// <see cref="SpillAt"/> of them wait: until then they wait and go together on the connection that comes free, which
+/// costs the server less per call than a connection each. A call that finds a slot it may take takes it; otherwise
+/// it queues, in arrival order. A slot given back goes to what waits first: a call that needs a connection of its
+/// own, or a sharing call that waits alone, is handed the slot; calls that may share a round trip leave the queue
+/// together, up to <see cref="MaxBatch"/>, and run on the slot as one batch. When the sharing slots are all taken, a
+/// slot given back passes over sharing calls to the first call of its own behind them. Waiters are served outside
+/// the lock.
 /// </summary>
 internal sealed class PartitionGate(int slots, int maxBatch, string database, (string? Address, int Port) server = default)
 {
@@ -20,6 +23,7 @@ internal sealed class PartitionGate(int slots, int maxBatch, string database, (s
     private int _inUse;
     private int _sharedInUse; // slots held by calls that may share a round trip (alone or as a batch)
     private int _ownQueued; // queued waiters that need a connection of their own
+    private int _sharedQueued; // queued waiters that may share a round trip
 
     /// <summary>The most connections in use at once.</summary>
     public int Slots { get; } = slots;
@@ -33,6 +37,16 @@ internal sealed class PartitionGate(int slots, int maxBatch, string database, (s
 
     /// <summary>The most queued calls one round trip carries.</summary>
     public int MaxBatch { get; } = maxBatch;
+
+    /// <summary>
+    /// A method whose calls take less than this on average (from sending the statement to its last row) is quick: its
+    /// calls gain more from sharing a round trip than from running beside one. A loopback or same-rack round trip with
+    /// a lookup or small write takes well under it; a call long enough to be worth a second connection, over it.
+    /// </summary>
+    public const double QuickCallMilliseconds = 2;
+
+    /// <summary>How many sharing calls wait before quick ones start a second round trip beside one in flight: half a batch, at least two.</summary>
+    public int SpillAt { get; } = Math.Max(2, maxBatch / 2);
 
     /// <summary>The database the slots are connections to (for errors and telemetry).</summary>
     public string Database { get; } = database;
@@ -50,14 +64,15 @@ internal sealed class PartitionGate(int slots, int maxBatch, string database, (s
 
     /// <summary>
     /// Takes a free slot when the caller may: a call that may share a round trip (<paramref name="shares"/>) when a
-    /// sharing slot is free and nothing queues before it; a call of its own when a slot is free and no call of its own
-    /// queues before it. False when the caller must queue.
+    /// sharing slot is free and nothing queues before it — a <paramref name="quick"/> one only when no sharing round
+    /// trip is in flight; a call of its own when a slot is free and no call of its own queues before it. False when the
+    /// caller must queue.
     /// </summary>
-    public bool TryEnter(bool shares)
+    public bool TryEnter(bool shares, bool quick = false)
     {
         lock (_queue)
         {
-            if (_inUse >= Slots || (shares ? _queue.Count > 0 || _sharedInUse >= SharedSlots : _ownQueued > 0))
+            if (_inUse >= Slots || (shares ? _queue.Count > 0 || _sharedInUse >= SharedSlots || (quick && _sharedInUse > 0) : _ownQueued > 0))
             {
                 return false;
             }
@@ -83,7 +98,11 @@ internal sealed class PartitionGate(int slots, int maxBatch, string database, (s
         lock (_queue)
         {
             _queue.Enqueue(waiter);
-            if (!waiter.SharesRoundTrip)
+            if (waiter.SharesRoundTrip)
+            {
+                _sharedQueued++;
+            }
+            else
             {
                 _ownQueued++;
             }
@@ -111,7 +130,11 @@ internal sealed class PartitionGate(int slots, int maxBatch, string database, (s
             }
 
             waiter.State = GateWaiter.Removed;
-            if (!waiter.SharesRoundTrip)
+            if (waiter.SharesRoundTrip)
+            {
+                _sharedQueued--;
+            }
+            else
             {
                 _ownQueued--;
             }
@@ -157,8 +180,9 @@ internal sealed class PartitionGate(int slots, int maxBatch, string database, (s
     }
 
     // Called under the lock for a slot that is there to give: the next live waiter of its own, or the run of sharing
-    // waiters at the head of the queue while a sharing slot is free (counted as taken); past sharing waiters that may
-    // not have one, the first waiter of its own. Null when nothing queued may take the slot.
+    // waiters at the head of the queue while a sharing slot is free (counted as taken) — beside a sharing round trip in
+    // flight only when the head is not quick or SpillAt sharing calls wait; past sharing waiters that may not have
+    // one, the first waiter of its own. Null when nothing queued may take the slot.
     private List<GateWaiter>? TakeNext()
     {
         while (_queue.TryPeek(out GateWaiter? head) && head.State != GateWaiter.Queued)
@@ -177,7 +201,7 @@ internal sealed class PartitionGate(int slots, int maxBatch, string database, (s
             return [Served(next)];
         }
 
-        if (_sharedInUse < SharedSlots)
+        if (_sharedInUse < SharedSlots && (_sharedInUse == 0 || !next.Quick || _sharedQueued >= SpillAt))
         {
             var batch = new List<GateWaiter>();
             while (batch.Count < MaxBatch && _queue.TryPeek(out GateWaiter? waiter) && (waiter.State != GateWaiter.Queued || waiter.SharesRoundTrip))
@@ -186,6 +210,7 @@ internal sealed class PartitionGate(int slots, int maxBatch, string database, (s
                 if (waiter.State == GateWaiter.Queued)
                 {
                     waiter.State = GateWaiter.Served;
+                    _sharedQueued--;
                     batch.Add(waiter);
                 }
             }

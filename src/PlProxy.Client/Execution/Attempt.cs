@@ -12,6 +12,9 @@ internal readonly record struct Attempt(NpgsqlDataSource DataSource, Route Route
     /// <summary>True when the call's time on a connection of its own is measured: a call under a cap whose rows are read whole (not a stream).</summary>
     public bool Measured { get; init; }
 
+    /// <summary>True when the call may share a round trip and its method is quick: it waits for a sharing round trip in flight rather than start another.</summary>
+    public bool Quick { get; init; }
+
     /// <summary>The replicated partition whose primary this attempt goes to: a failure that may be a failover makes its monitor check at once.</summary>
     public PartitionReplicas? Replicas { get; init; }
 }

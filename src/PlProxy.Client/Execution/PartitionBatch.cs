@@ -202,8 +202,6 @@ internal static class PartitionBatch
 
         for (int i = 0; i < calls.Count; i++)
         {
-            // Each statement's own time, from the previous one's end: how head-of-line trouble is found (LongCallThreshold).
-
             if (results[i] is IList rows)
             {
                 calls[i].Complete(rows);

@@ -25,7 +25,7 @@ internal static class PartitionCommand
     public static ValueTask<Outcome<object>> AttemptAsync(Attempt attempt, CancellationToken cancellationToken)
     {
         bool shares = attempt.SharedRows is not null;
-        return attempt.Gate is not { } gate || gate.TryEnter(shares)
+        return attempt.Gate is not { } gate || gate.TryEnter(shares, attempt.Quick)
             ? RunOnSlotAsync(attempt, shares, cancellationToken) // the common case: one async frame between the pipeline and Npgsql
             : QueueAsync(attempt, gate, shares, cancellationToken);
     }

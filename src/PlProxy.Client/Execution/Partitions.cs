@@ -149,7 +149,14 @@ internal sealed class Partitions(ConnectionBudget? budget, IPartitionExecutor? e
             {
                 bool shares = sharedRows is not null && route.Cluster.CoalescesCalls && route.Call.Coalesced
                     && route.Call.StatementMilliseconds < route.Cluster.LongCallMilliseconds; // a long call would hold up its round trip
-                var attempt = new Attempt(dataSource, route, arguments, cursor, gate, shares ? sharedRows : null, queueTimeout) { Measured = gate is not null && sharedRows is not null, Replicas = replicas };
+                var attempt = new Attempt(dataSource, route, arguments, cursor, gate, shares ? sharedRows : null, queueTimeout)
+                {
+                    Measured = gate is not null && sharedRows is not null,
+                    // Measured and quick: waits for the round trip in flight rather than start another. A method not
+                    // measured yet is not known to be quick: it may run beside the round trip in flight, and be measured.
+                    Quick = shares && route.Call.StatementMilliseconds is > 0 and < PartitionGate.QuickCallMilliseconds,
+                    Replicas = replicas,
+                };
                 // The outcome form: no exception thrown through Polly's layers. Its result type is object, the type of
                 // the pipeline's strategies, so Polly calls the callback as it is: no bridge converting outcomes per attempt.
                 Outcome<object> outcome;

@@ -19,6 +19,8 @@ internal sealed class QueuedCall(Attempt attempt, RowReader? rows) : GateWaiter
 
     public override bool SharesRoundTrip => rows is not null;
 
+    public override bool Quick => rows is not null && Attempt.Quick;
+
     /// <summary>The call's part at this database: its statement and arguments.</summary>
     public Attempt Attempt { get; } = attempt;
 

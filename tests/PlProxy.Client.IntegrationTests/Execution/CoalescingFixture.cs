@@ -28,6 +28,10 @@ public interface ICappedDb
     [PlProxy("TARGET slow_echo;")]
     Task<int> LearntLongAsync(int value, double seconds, CancellationToken cancellationToken = default);
 
+    // Quick, learnt so by one test, unless its value is negative: then it waits for an advisory lock the test holds.
+    [PlProxy("")]
+    Task<int> QuickUnlessHeldAsync(int value, CancellationToken cancellationToken = default);
+
     [PlProxy("")]
     Task<long> WriteOnceAsync(int id, int failing, CancellationToken cancellationToken = default);
 
@@ -73,6 +77,11 @@ public sealed class CoalescingFixture : IAsyncLifetime
         create function series(count int) returns setof int language sql as $$ select generate_series(1, count) $$;
         create function own_transaction() returns int8 language sql as $$ select txid_current() $$;
         create function partial_echo(value int) returns int language sql as $$ select value $$;
+        create function quick_unless_held(value int) returns int language plpgsql as $$
+            begin
+                if value < 0 then perform pg_advisory_xact_lock_shared(42); end if;
+                return value;
+            end $$;
         create sequence first_attempts;
         create function fails_first_in_a_round_trip(value int) returns int8 language plpgsql as $$
             begin

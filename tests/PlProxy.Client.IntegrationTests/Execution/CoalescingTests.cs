@@ -327,6 +327,49 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
     }
 
     [Fact]
+    public async Task QuickCalls_BesideASharedRoundTripInFlight_WaitForItUntilHalfABatchWaits_ThenStartASecond()
+    {
+        // Four connections, two of them for calls that share round trips; a round trip of at most 4 calls, so half a batch is 2.
+        await using PlProxyDataSource source = fixture.Create("coalesce-quick", cluster =>
+        {
+            cluster.MaxConnectionsPerPartition = 4;
+            cluster.MaxCallsPerRoundTrip = 4;
+        });
+        ICappedDb db = source.CreateProxy<ICappedDb>();
+        for (int i = 0; i < 30; i++)
+        {
+            Assert.Equal(i, await db.QuickUnlessHeldAsync(i, Token).WaitAsync(Bound, Token)); // learnt quick: well under 2 ms alone
+        }
+
+        await using var locker = NpgsqlDataSource.Create(fixture.Partition + ";Pooling=false");
+        await using NpgsqlConnection lockHolder = await locker.OpenConnectionAsync(Token);
+        await using (NpgsqlCommand take = new("select pg_advisory_lock(42)", lockHolder))
+        {
+            await take.ExecuteNonQueryAsync(Token);
+        }
+
+        // In flight: a call of the quick method that waits on the server for the lock.
+        Task<int> inFlight = db.QuickUnlessHeldAsync(-1, Token);
+        await fixture.WaitUntilRunningAsync("coalesce-quick", "quick_unless_held", Token);
+
+        Task<int> first = db.QuickUnlessHeldAsync(1, Token);
+        await Task.Delay(500, Token);
+        Assert.False(first.IsCompleted, "a quick call started a second round trip beside the one in flight instead of waiting for it");
+
+        Task<int> second = db.QuickUnlessHeldAsync(2, Token); // half a batch waits: the two go together on a second connection
+        int[] answers = await Task.WhenAll(first, second).WaitAsync(Bound, Token);
+        Assert.Equal([1, 2], answers);
+        Assert.False(inFlight.IsCompleted);
+
+        await using (NpgsqlCommand release = new("select pg_advisory_unlock(42)", lockHolder))
+        {
+            await release.ExecuteNonQueryAsync(Token);
+        }
+
+        Assert.Equal(-1, await inFlight.WaitAsync(Bound, Token));
+    }
+
+    [Fact]
     public async Task SerializationFailure_InASharedRoundTrip_RunsOnceMoreAloneAndItsWriteAndNeighboursLandOnce()
     {
         await using PlProxyDataSource source = fixture.Create("coalesce-40001", cluster => cluster.MaxConnectionsPerPartition = 1);

@@ -128,6 +128,53 @@ public sealed class PartitionGateTests
     }
 
     [Fact]
+    public void QuickSharingCall_BesideASharingRoundTripInFlight_WaitsAndGoesOnTheSlotThatComesFree()
+    {
+        var gate = new PartitionGate(4, 8, "db");
+        Assert.True(gate.TryEnter(shares: true, quick: true)); // nothing in flight: it goes at once
+
+        Assert.False(gate.TryEnter(shares: true, quick: true)); // a second sharing slot is free, but a quick call waits for the round trip in flight
+        var quick = new Waiter(shares: true, quick: true);
+        Assert.Null(gate.Enqueue(quick));
+        Assert.False(quick.Granted);
+        Assert.Equal(1, gate.InUse);
+        Assert.True(gate.TryEnter(shares: false)); // calls of their own are not held back
+
+        Assert.Null(gate.Release(shared: true));
+        Assert.True(quick.Granted); // the round trip in flight came back: its slot goes to the waiting call
+        Assert.Equal(2, gate.InUse);
+    }
+
+    [Fact]
+    public void QuickSharingCalls_OnceHalfABatchWaits_StartASecondRoundTripBesideTheOneInFlight()
+    {
+        var gate = new PartitionGate(4, 8, "db");
+        Assert.Equal(4, gate.SpillAt);
+        Assert.True(gate.TryEnter(shares: true, quick: true));
+        Waiter[] waiters = [.. Enumerable.Range(0, 4).Select(_ => new Waiter(shares: true, quick: true))];
+
+        Assert.Null(gate.Enqueue(waiters[0]));
+        Assert.Null(gate.Enqueue(waiters[1]));
+        Assert.Null(gate.Enqueue(waiters[2]));
+        List<GateWaiter>? batch = gate.Enqueue(waiters[3]);
+
+        Assert.Equal(waiters, batch);
+        Assert.Equal(2, gate.InUse);
+        Assert.False(gate.TryEnter(shares: true)); // both sharing slots in flight
+    }
+
+    [Fact]
+    public void SharingCall_NotKnownToBeQuick_StartsASecondRoundTripBesideTheOneInFlight()
+    {
+        var gate = new PartitionGate(4, 8, "db");
+        Assert.True(gate.TryEnter(shares: true, quick: true));
+
+        Assert.True(gate.TryEnter(shares: true)); // a method not measured yet, or one that takes a while: beside it
+        Assert.False(gate.TryEnter(shares: true)); // the sharing slots are full
+        Assert.Equal(2, gate.InUse);
+    }
+
+    [Fact]
     public void Release_OfACallOfItsOwn_WithSharingWaitersThatMayNotTakeIt_GoesToTheFirstWaiterOfItsOwnBehindThem()
     {
         var gate = new PartitionGate(4, 8, "db");
@@ -222,12 +269,13 @@ public sealed class PartitionGateTests
             for (int i = 0; i < 2_000; i++)
             {
                 bool shares = (i + worker) % 3 != 0;
-                if (gate.TryEnter(shares))
+                bool quick = shares && i % 2 == 0;
+                if (gate.TryEnter(shares, quick))
                 {
                     Use(shares);
                     Run(1, shares);
                 }
-                else if (gate.Enqueue(new Waiter(shares, onGrant: granted.Enqueue)) is { } batch)
+                else if (gate.Enqueue(new Waiter(shares, onGrant: granted.Enqueue, quick: quick)) is { } batch)
                 {
                     Use(shared: true);
                     Run(batch.Count, shared: true);
@@ -252,11 +300,13 @@ public sealed class PartitionGateTests
         Assert.Equal(0, gate.InUse);
     }
 
-    private sealed class Waiter(bool shares, bool left = false, Action<Waiter>? onGrant = null) : GateWaiter
+    private sealed class Waiter(bool shares, bool left = false, Action<Waiter>? onGrant = null, bool quick = false) : GateWaiter
     {
         public bool Granted { get; private set; }
 
         public override bool SharesRoundTrip => shares;
+
+        public override bool Quick => quick;
 
         public override bool Grant()
         {
