@@ -138,6 +138,14 @@ public sealed class EmittedCodeTests
     }
 
     [Fact]
+    public void GeneratedClass_NamesTheGeneratorsOwnVersion()
+    {
+        string version = typeof(PlProxyGenerator).Assembly.GetName().Version!.ToString(3);
+
+        Assert.Contains($"[global::System.CodeDom.Compiler.GeneratedCode(\"PlProxy.Client.Generators\", \"{version}\")]", GeneratorHarness.Run(Source).GeneratedSource, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void SameInput_EmitsTheSameSource() =>
         Assert.Equal(GeneratorHarness.Run(Source).GeneratedSource, GeneratorHarness.Run(Source).GeneratedSource);
 

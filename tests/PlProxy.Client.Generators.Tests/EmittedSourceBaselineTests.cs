@@ -7,7 +7,8 @@ namespace PlProxy.Client.Generators.Tests;
 /// What the generator writes, kept beside each scenario so a reviewer reads it: <c>Scenarios/NAME.input.cs</c> is
 /// compiled with the generator and its output (diagnostics first, then each generated file) must equal
 /// <c>Scenarios/NAME.g.cs</c>. After a deliberate change to the emitter, write the baselines anew with
-/// <c>PLPROXY_UPDATE_BASELINES=1</c> and review the diff.
+/// <c>PLPROXY_UPDATE_BASELINES=1</c> and review the diff. The generator's version, which the generated code names,
+/// reads <c>%VERSION%</c> in a baseline, so a release does not rewrite them.
 /// </summary>
 public sealed class EmittedSourceBaselineTests
 {
@@ -55,6 +56,6 @@ public sealed class EmittedSourceBaselineTests
             text.Append("// ---- ").Append(source.HintName).Append('\n').Append(source.SourceText.ToString().ReplaceLineEndings("\n"));
         }
 
-        return text.ToString();
+        return text.ToString().Replace($"\"PlProxy.Client.Generators\", \"{Emitting.ProxyEmitter.Version}\"", "\"PlProxy.Client.Generators\", \"%VERSION%\"", StringComparison.Ordinal);
     }
 }

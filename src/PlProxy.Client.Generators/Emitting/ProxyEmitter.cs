@@ -11,7 +11,11 @@ namespace PlProxy.Client.Generators.Emitting;
 internal static class ProxyEmitter
 {
     private const string Proxies = "global::PlProxy.Client.Proxies";
-    private const string GeneratedCode = "[global::System.CodeDom.Compiler.GeneratedCode(\"PlProxy.Client.Generators\", \"0.1.0\")]";
+
+    /// <summary>The generator's own version (its assembly's, major.minor.patch), as tools read it from the generated code.</summary>
+    public static readonly string Version = typeof(ProxyEmitter).Assembly.GetName().Version?.ToString(3) ?? "0.0.0";
+
+    private static readonly string GeneratedCode = $"[global::System.CodeDom.Compiler.GeneratedCode(\"PlProxy.Client.Generators\", \"{Version}\")]";
 
     public static string HintName(InterfaceModel model) =>
         (model.Namespace.Length == 0 ? "" : model.Namespace + ".") + model.ImplementationName + ".g.cs";
