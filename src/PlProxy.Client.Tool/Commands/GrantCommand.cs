@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Npgsql;
+using PlProxy.Client.Connections;
 using PlProxy.Client.Tool.Security;
 using PlProxy.Client.Tool.Verbs;
 
@@ -36,7 +37,7 @@ internal static class GrantCommand
             foreach (string connectionString in databases)
             {
                 await using NpgsqlDataSource database = NpgsqlDataSource.Create(connectionString);
-                string shown = Shown(connectionString);
+                string shown = DatabaseName.AddressOf(connectionString);
                 plans.Add((connectionString, shown, await PartitionPrivileges.GrantStatementsAsync(database, name, published, shown, cancellationToken).ConfigureAwait(false)));
             }
 
@@ -61,11 +62,4 @@ internal static class GrantCommand
     /// <summary>The <c>--role</c> option: the application's role on the partitions.</summary>
     public static Option<string> RoleOption(bool required = true) =>
         new("--role") { Description = "The application's role on the partition databases", Required = required };
-
-    /// <summary>A partition database as messages show it: host, port and database, never a password.</summary>
-    public static string Shown(string connectionString)
-    {
-        var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        return $"{builder.Host}:{builder.Port}/{builder.Database}";
-    }
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using PlProxy.Client.Connections;
 using PlProxy.Client.Partconf;
 using PlProxy.Client.Tool.Verbs;
 
@@ -103,7 +104,7 @@ internal static class VerifyCommand
         foreach (string connectionString in databases)
         {
             await using Npgsql.NpgsqlDataSource database = Npgsql.NpgsqlDataSource.Create(connectionString);
-            string shown = GrantCommand.Shown(connectionString);
+            string shown = DatabaseName.AddressOf(connectionString);
             foreach ((string finding, string fix) in await Security.PartitionPrivileges.FindingsAsync(database, role, published, shown, cancellationToken).ConfigureAwait(false))
             {
                 found.Add((shown, finding, fix));

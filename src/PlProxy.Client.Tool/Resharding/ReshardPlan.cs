@@ -134,18 +134,18 @@ internal sealed record ReshardPlan(ReshardKind Kind, string Cluster, string[] Ol
     {
         string connectionString = cluster.ConnectionStringOf(partition);
         // Slots are named server-wide: the name is unique to the cluster, the source and the new database.
-        string slot = $"plproxy_{Digest($"{cluster.Name}\n{DatabaseKey(source.ConnectionString)}\n{DatabaseKey(connectionString)}")}_to_{settings.Partitions[0]}";
+        string slot = $"plproxy_{Digest($"{cluster.Name}\n{Connections.DatabaseName.AddressOf(source.ConnectionString)}\n{Connections.DatabaseName.AddressOf(connectionString)}")}_to_{settings.Partitions[0]}";
         return new ReshardTarget(connectionString, partition, DatabaseName(connectionString), source, settings, slot);
     }
 
     // Every new database is new: not a database of the cluster, not given twice; db_codes stay within partconf's range.
     private static ReshardPlan Checked(ReshardPlan plan, PartconfCluster cluster)
     {
-        var existing = Databases(cluster, plan.OldMap).Select(d => DatabaseKey(d.ConnectionString)).ToHashSet(StringComparer.Ordinal);
+        var existing = Databases(cluster, plan.OldMap).Select(d => Connections.DatabaseName.AddressOf(d.ConnectionString)).ToHashSet(StringComparer.Ordinal);
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (ReshardTarget target in plan.Targets)
         {
-            string key = DatabaseKey(target.ConnectionString);
+            string key = Connections.DatabaseName.AddressOf(target.ConnectionString);
             if (existing.Contains(key))
             {
                 throw ToolRefusal.BadInput($"{target.Name} already serves cluster '{plan.Cluster}': give new, empty databases (--to).");
@@ -164,15 +164,9 @@ internal sealed record ReshardPlan(ReshardKind Kind, string Cluster, string[] Ol
 
     /// <summary>Whether two partition entries of the cluster (as the proxy database writes them) name one database.</summary>
     public static bool SameDatabase(PartconfCluster cluster, string partition, string other) =>
-        DatabaseKey(cluster.ConnectionStringOf(partition)) == DatabaseKey(cluster.ConnectionStringOf(other));
+        Connections.DatabaseName.AddressOf(cluster.ConnectionStringOf(partition)) == Connections.DatabaseName.AddressOf(cluster.ConnectionStringOf(other));
 
     public static string DatabaseName(string connectionString) => new Npgsql.NpgsqlConnectionStringBuilder(connectionString).Database ?? "?";
-
-    private static string DatabaseKey(string connectionString)
-    {
-        var builder = new Npgsql.NpgsqlConnectionStringBuilder(connectionString);
-        return $"{builder.Host}:{builder.Port}/{builder.Database}";
-    }
 
     private static string Digest(string cluster) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(cluster)))[..12];
 }

@@ -16,8 +16,7 @@ internal static partial class Scaffolder
     public static async Task<ScaffoldResult> RunAsync(ScaffoldOptions options, CancellationToken cancellationToken)
     {
         string connection = ConnectionStrings.ToNpgsql(options.Connection);
-        var builder = new NpgsqlConnectionStringBuilder(connection);
-        string database = $"{builder.Host}:{builder.Port}/{builder.Database}";
+        string database = DatabaseName.AddressOf(connection);
         await using NpgsqlDataSource proxy = NpgsqlDataSource.Create(connection);
 
         IReadOnlyList<CatalogFunction> functions = await new ProxyCatalog(proxy).FunctionsAsync(cancellationToken).ConfigureAwait(false);

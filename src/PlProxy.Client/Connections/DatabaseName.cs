@@ -26,6 +26,16 @@ internal static class DatabaseName
         return (names.ServerAddress, names.ServerPort);
     }
 
+    /// <summary>
+    /// Where a connection string points, <c>host:port/database</c> (never the user or password): how the tool names a
+    /// database in its output, and how it tells whether two connection strings reach the same database.
+    /// </summary>
+    public static string AddressOf(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        return $"{builder.Host}:{builder.Port}/{builder.Database}";
+    }
+
     private static Names Read(NpgsqlDataSource dataSource) =>
         Cache.GetValue(dataSource, static source =>
         {

@@ -81,6 +81,15 @@ public sealed class ConnectionStringTests
     }
 
     [Fact]
+    public void DatabaseAddress_NamesHostPortAndDatabase_NeverTheUserOrPassword()
+    {
+        string address = DatabaseName.AddressOf("Host=db0;Port=5433;Database=users;Username=app;Password=S3CR3T");
+
+        Assert.Equal("db0:5433/users", address);
+        Assert.Equal(address, DatabaseName.AddressOf("Database=users;Port=5433;Host=db0;Password=other")); // the same database, however it is written
+    }
+
+    [Fact]
     public void NpgsqlForm_KeepsItsValues()
     {
         var builder = new NpgsqlConnectionStringBuilder(ConnectionStrings.ToNpgsql("host=h;port=5;database=d;password=\"a;b\""));
