@@ -16,6 +16,11 @@ internal static class ToolCommandLine
         {
             new HelpOption(),
             new VersionOption(),
+            new Option<string>(NamedConnectionStrings.ProjectOption)
+            {
+                Description = "The project (its directory or .csproj) whose appsettings.json, user secrets and environment name the connection strings written Name=<name>; default: the current directory.",
+                Recursive = true,
+            },
             ScaffoldCommand.Create(),
             new Command("partconf", "partconf, the partition side of routing.") { PartconfInstallCommand.Create() },
             SplitCommand.Create(),
@@ -33,8 +38,8 @@ internal static class ToolCommandLine
     /// that mentions a password but cannot be read, are never printed — not even in a parse error that quotes it.
     /// </summary>
     /// <remarks>
-    /// A connection string written <c>Name=&lt;name&gt;</c> is looked up in the current directory's configuration first
-    /// (<see cref="NamedConnectionStrings"/>), so its password is hidden like any other.
+    /// A connection string written <c>Name=&lt;name&gt;</c> is looked up in the configuration of the current directory (or
+    /// of <c>--project</c>) first (<see cref="NamedConnectionStrings"/>), so its password is hidden like any other.
     /// </remarks>
     public static async Task<int> InvokeAsync(string[] args, TextWriter output, TextWriter error, CancellationToken cancellationToken = default)
     {
@@ -43,7 +48,8 @@ internal static class ToolCommandLine
         shownOutput.Hide(Environment.GetEnvironmentVariable("PGPASSWORD"));
         try
         {
-            args = NamedConnectionStrings.Resolve(args, Environment.CurrentDirectory, Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>().ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? "", StringComparer.Ordinal));
+            (string directory, string? projectFile) = NamedConnectionStrings.ProjectOf(args, Environment.CurrentDirectory);
+            args = NamedConnectionStrings.Resolve(args, directory, Environment.GetEnvironmentVariables().Cast<System.Collections.DictionaryEntry>().ToDictionary(e => (string)e.Key, e => (string?)e.Value ?? "", StringComparer.Ordinal), projectFile);
         }
         catch (ToolRefusal e)
         {

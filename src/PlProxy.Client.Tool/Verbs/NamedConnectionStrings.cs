@@ -10,15 +10,51 @@ namespace PlProxy.Client.Tool.Verbs;
 /// appsettings.json, appsettings.&lt;DOTNET_ENVIRONMENT&gt;.json, the user secrets of the project there
 /// (<c>UserSecretsId</c>) and the environment (<c>ConnectionStrings__&lt;name&gt;</c>), later sources winning — so a
 /// password never appears in the command line, <c>ps</c> or the shell's history. <c>Name=</c> is read as the runtime
-/// reads it in <c>PlProxy:Clusters</c> (<see cref="NamedConnectionString"/>).
+/// reads it in <c>PlProxy:Clusters</c> (<see cref="NamedConnectionString"/>). <c>--project</c> (a project's directory or
+/// its <c>.csproj</c>, as <c>dotnet ef --project</c>) reads another project's configuration than the current directory's.
 /// </summary>
 internal static partial class NamedConnectionStrings
 {
+    /// <summary>The option naming the project whose configuration names connection strings.</summary>
+    public const string ProjectOption = "--project";
+
     private static readonly HashSet<string> ConnectionOptions = new(StringComparer.Ordinal) { "--proxy", "--source", "--target", "--to", "--connection" };
+
+    /// <summary>
+    /// The project whose configuration names connection strings: the value of <c>--project</c> (a directory, or a
+    /// <c>.csproj</c> whose user secrets are read), relative to <paramref name="currentDirectory"/>; without it, the
+    /// current directory. Null project file: every <c>.csproj</c> of the directory is looked at for user secrets.
+    /// </summary>
+    /// <exception cref="ToolRefusal">A <c>--project</c> that names neither a directory nor a file (exit code 1).</exception>
+    public static (string Directory, string? ProjectFile) ProjectOf(string[] args, string currentDirectory)
+    {
+        string? given = null;
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (args[i] == ProjectOption)
+            {
+                given = i + 1 < args.Length ? args[i + 1] : null;
+            }
+            else if (args[i].StartsWith(ProjectOption + "=", StringComparison.Ordinal))
+            {
+                given = args[i][(ProjectOption.Length + 1)..];
+            }
+        }
+
+        if (given is null)
+        {
+            return (currentDirectory, null);
+        }
+
+        string path = Path.GetFullPath(given, currentDirectory);
+        return Directory.Exists(path) ? (path, null)
+            : File.Exists(path) ? (Path.GetDirectoryName(path)!, path)
+            : throw ToolRefusal.BadInput($"{ProjectOption} {given}: no such project file or directory.");
+    }
 
     /// <summary>The arguments with every connection-string value written <c>Name=&lt;name&gt;</c> replaced by what the name holds.</summary>
     /// <exception cref="ToolRefusal">A name that no source defines (exit code 1); the message says where it looked.</exception>
-    public static string[] Resolve(string[] args, string directory, IReadOnlyDictionary<string, string> environment)
+    public static string[] Resolve(string[] args, string directory, IReadOnlyDictionary<string, string> environment, string? projectFile = null)
     {
         Dictionary<string, string>? settings = null;
         string? option = null;
@@ -43,7 +79,7 @@ internal static partial class NamedConnectionStrings
 
         string Lookup(string name)
         {
-            settings ??= Read(directory, environment);
+            settings ??= Read(directory, projectFile, environment);
             return (settings.TryGetValue($"ConnectionStrings:{name}", out string? value) || settings.TryGetValue(name, out value)) && !string.IsNullOrEmpty(value)
                 ? value
                 : throw ToolRefusal.BadInput($"Name={name}: no connection string of that name in {directory}'s appsettings.json, appsettings.<DOTNET_ENVIRONMENT>.json, the project's user secrets, or the environment (ConnectionStrings__{name.Replace(":", "__", StringComparison.Ordinal)}).");
@@ -51,7 +87,7 @@ internal static partial class NamedConnectionStrings
     }
 
     // Configuration keys (case-insensitive, ':'-separated) from each source in turn, later ones winning.
-    private static Dictionary<string, string> Read(string directory, IReadOnlyDictionary<string, string> environment)
+    private static Dictionary<string, string> Read(string directory, string? projectFile, IReadOnlyDictionary<string, string> environment)
     {
         var settings = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         string? name = environment.GetValueOrDefault("DOTNET_ENVIRONMENT") ?? environment.GetValueOrDefault("ASPNETCORE_ENVIRONMENT");
@@ -60,7 +96,7 @@ internal static partial class NamedConnectionStrings
             AddJson(settings, Path.Combine(directory, file));
         }
 
-        if (UserSecretsFile(directory, environment) is { } secrets)
+        if (UserSecretsFile(directory, projectFile, environment) is { } secrets)
         {
             AddJson(settings, secrets);
         }
@@ -126,10 +162,10 @@ internal static partial class NamedConnectionStrings
         }
     }
 
-    // The user secrets of the project in the directory, where `dotnet user-secrets` keeps them.
-    private static string? UserSecretsFile(string directory, IReadOnlyDictionary<string, string> environment)
+    // The user secrets of the project (the one given, or one in the directory), where `dotnet user-secrets` keeps them.
+    private static string? UserSecretsFile(string directory, string? projectFile, IReadOnlyDictionary<string, string> environment)
     {
-        foreach (string project in Directory.Exists(directory) ? Directory.GetFiles(directory, "*.csproj") : [])
+        foreach (string project in projectFile is not null ? [projectFile] : Directory.Exists(directory) ? Directory.GetFiles(directory, "*.csproj") : [])
         {
             Match id = UserSecretsId().Match(File.ReadAllText(project));
             if (id.Success)
