@@ -54,7 +54,10 @@ public sealed class PlProxyClusterOptions
     /// </summary>
     public bool CoalesceCalls { get; set; } = true;
 
-    /// <summary>The most calls one round trip carries when calls are coalesced. Default: 32.</summary>
+    /// <summary>
+    /// The most calls one round trip carries when calls are coalesced; when half of it (at least 2) wait, quick calls
+    /// start a second round trip beside the one in flight rather than wait for it. Default: 32.
+    /// </summary>
     public int MaxCallsPerRoundTrip { get; set; } = DefaultMaxCallsPerRoundTrip;
 
     /// <summary>
