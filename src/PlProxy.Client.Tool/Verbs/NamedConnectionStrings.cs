@@ -48,8 +48,9 @@ internal static partial class NamedConnectionStrings
 
         string path = Path.GetFullPath(given, currentDirectory);
         return Directory.Exists(path) ? (path, null)
-            : File.Exists(path) ? (Path.GetDirectoryName(path)!, path)
-            : throw ToolRefusal.BadInput($"{ProjectOption} {given}: no such project file or directory.");
+            : !File.Exists(path) ? throw ToolRefusal.BadInput($"{ProjectOption} {given}: no such project file or directory.")
+            : path.EndsWith(".csproj", StringComparison.OrdinalIgnoreCase) ? (Path.GetDirectoryName(path)!, path)
+            : throw ToolRefusal.BadInput($"{ProjectOption} {given}: not a project file (.csproj) nor a directory.");
     }
 
     /// <summary>The arguments with every connection-string value written <c>Name=&lt;name&gt;</c> replaced by what the name holds.</summary>

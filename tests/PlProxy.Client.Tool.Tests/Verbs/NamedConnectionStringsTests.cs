@@ -43,12 +43,18 @@ public sealed class NamedConnectionStringsTests
     }
 
     [Fact]
-    public async Task ProjectOption_ThatNamesNothing_IsRefusedWithExitCodeOne()
+    public async Task ProjectOption_ThatNamesNothingOrNotAProject_IsRefusedWithExitCodeOne()
     {
         (int exitCode, _, string error) = await Tool.RunAsync(["status", "--project", "/no/such/project.csproj", "--proxy", "Name=Proxy", "--cluster", "users"]);
 
         Assert.Equal(1, exitCode);
         Assert.Contains("--project /no/such/project.csproj: no such project file or directory", error, StringComparison.Ordinal);
+
+        string settings = Path.Combine(Directory.CreateTempSubdirectory("plproxy-project-").FullName, "appsettings.json");
+        await File.WriteAllTextAsync(settings, "{}", Token);
+        (int notAProject, _, string notAProjectError) = await Tool.RunAsync(["status", "--project", settings, "--proxy", "Name=Proxy", "--cluster", "users"]);
+        Assert.Equal(1, notAProject);
+        Assert.Contains("not a project file (.csproj) nor a directory", notAProjectError, StringComparison.Ordinal);
     }
 
     [Fact]
