@@ -9,8 +9,8 @@ namespace PlProxy.Client.Connections;
 /// serve calls that need a connection of their own (a stream, a method that is not coalesced, a long call), so
 /// those never wait behind a queue of fast calls, nor fast calls behind them. Quick calls (a method known to take
 /// less than <see cref="QuickCallMilliseconds"/>) start a second sharing round trip beside one in flight only when
-/// <see cref="SpillAt"/> of them wait: until then they wait and go together on the connection that comes free, which
-/// costs the server less per call than a connection each. A call that finds a slot it may take takes it; otherwise
+/// <see cref="SpillAt"/> of them wait, or one has waited <see cref="SpillAfter"/>: until then they wait and go together
+/// on the connection that comes free, which costs the server less per call than a connection each. A call that finds a slot it may take takes it; otherwise
 /// it queues, in arrival order. A slot given back goes to what waits first: a call that needs a connection of its
 /// own, or a sharing call that waits alone, is handed the slot; calls that may share a round trip leave the queue
 /// together, up to <see cref="MaxBatch"/>, and run on the slot as one batch. When the sharing slots are all taken, a
@@ -47,6 +47,13 @@ internal sealed class PartitionGate(int slots, int maxBatch, string database, (s
 
     /// <summary>How many sharing calls wait before quick ones start a second round trip beside one in flight: half a batch, at least two.</summary>
     public int SpillAt { get; } = Math.Max(2, maxBatch / 2);
+
+    /// <summary>
+    /// How long a quick call waits for the sharing round trip in flight before the queue goes beside it all the same:
+    /// a round trip of quick calls that takes longer is held up (a lock wait, a slow plan), and what queues behind it
+    /// should not wait for it.
+    /// </summary>
+    public static readonly TimeSpan SpillAfter = TimeSpan.FromMilliseconds(20);
 
     /// <summary>The database the slots are connections to (for errors and telemetry).</summary>
     public string Database { get; } = database;
@@ -108,6 +115,27 @@ internal sealed class PartitionGate(int slots, int maxBatch, string database, (s
             }
 
             if (_inUse >= Slots || (batch = TakeNext()) is null)
+            {
+                return null;
+            }
+
+            _inUse++;
+            Count(1);
+        }
+
+        return Serve(batch);
+    }
+
+    /// <summary>
+    /// A quick call waited <see cref="SpillAfter"/> for the sharing round trip in flight: when a sharing slot is free,
+    /// the queue is served on it beside the round trip, as by <see cref="Release"/>. The batch returned is the caller's to run.
+    /// </summary>
+    public List<GateWaiter>? Spill()
+    {
+        List<GateWaiter>? batch;
+        lock (_queue)
+        {
+            if (_inUse >= Slots || (batch = TakeNext(spill: true)) is null)
             {
                 return null;
             }
@@ -181,9 +209,9 @@ internal sealed class PartitionGate(int slots, int maxBatch, string database, (s
 
     // Called under the lock for a slot that is there to give: the next live waiter of its own, or the run of sharing
     // waiters at the head of the queue while a sharing slot is free (counted as taken) — beside a sharing round trip in
-    // flight only when the head is not quick or SpillAt sharing calls wait; past sharing waiters that may not have
-    // one, the first waiter of its own. Null when nothing queued may take the slot.
-    private List<GateWaiter>? TakeNext()
+    // flight only when the head is not quick, SpillAt sharing calls wait or a quick one waited SpillAfter (spill); past
+    // sharing waiters that may not have one, the first waiter of its own. Null when nothing queued may take the slot.
+    private List<GateWaiter>? TakeNext(bool spill = false)
     {
         while (_queue.TryPeek(out GateWaiter? head) && head.State != GateWaiter.Queued)
         {
@@ -201,7 +229,7 @@ internal sealed class PartitionGate(int slots, int maxBatch, string database, (s
             return [Served(next)];
         }
 
-        if (_sharedInUse < SharedSlots && (_sharedInUse == 0 || !next.Quick || _sharedQueued >= SpillAt))
+        if (_sharedInUse < SharedSlots && (spill || _sharedInUse == 0 || !next.Quick || _sharedQueued >= SpillAt))
         {
             var batch = new List<GateWaiter>();
             while (batch.Count < MaxBatch && _queue.TryPeek(out GateWaiter? waiter) && (waiter.State != GateWaiter.Queued || waiter.SharesRoundTrip))

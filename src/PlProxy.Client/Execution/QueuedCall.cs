@@ -38,8 +38,10 @@ internal sealed class QueuedCall(Attempt attempt, RowReader? rows) : GateWaiter
 
     /// <summary>
     /// Queues at <paramref name="gate"/> and waits: <see cref="Granted"/> (the caller now holds a slot), or the call's
-    /// rows. A call still queued after <paramref name="timeout"/> leaves the queue and fails with SQLSTATE 53300; one
-    /// cancelled while queued leaves it; one cancelled once sent is abandoned (its statement runs on with its batch).
+    /// rows. A quick call still queued after <see cref="PartitionGate.SpillAfter"/> has the queue served beside the round
+    /// trip in flight when a sharing slot is free. A call still queued after <paramref name="timeout"/> leaves the queue
+    /// and fails with SQLSTATE 53300; one cancelled while queued leaves it; one cancelled once sent is abandoned (its
+    /// statement runs on with its batch).
     /// </summary>
     public async Task<object> WaitAsync(PartitionGate gate, NpgsqlDataSource dataSource, TimeSpan timeout, CancellationToken cancellationToken)
     {
@@ -49,11 +51,29 @@ internal sealed class QueuedCall(Attempt attempt, RowReader? rows) : GateWaiter
             PartitionBatch.Start(gate, dataSource, batch);
         }
 
+        TimeSpan remaining = timeout;
         try
         {
             try
             {
-                return await _done.Task.WaitAsync(timeout, cancellationToken).ConfigureAwait(false);
+                if (Quick && timeout > PartitionGate.SpillAfter)
+                {
+                    try
+                    {
+                        return await _done.Task.WaitAsync(PartitionGate.SpillAfter, cancellationToken).ConfigureAwait(false);
+                    }
+                    catch (TimeoutException)
+                    {
+                        // The round trip in flight is held up: what queues goes beside it, if a sharing slot is free.
+                        remaining -= PartitionGate.SpillAfter;
+                        if (gate.Spill() is { } spilled)
+                        {
+                            PartitionBatch.Start(gate, dataSource, spilled);
+                        }
+                    }
+                }
+
+                return await _done.Task.WaitAsync(remaining, cancellationToken).ConfigureAwait(false);
             }
             catch (TimeoutException) when (gate.TryRemove(this))
             {

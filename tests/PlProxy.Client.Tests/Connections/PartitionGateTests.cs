@@ -164,6 +164,26 @@ public sealed class PartitionGateTests
     }
 
     [Fact]
+    public void Spill_AfterAQuickCallWaitedForARoundTripHeldUp_ServesTheQueueBesideIt_WhileASharingSlotIsFree()
+    {
+        var gate = new PartitionGate(4, 8, "db");
+        Assert.True(gate.TryEnter(shares: true, quick: true)); // the round trip in flight, held up
+        var quick = new Waiter(shares: true, quick: true);
+        Assert.Null(gate.Enqueue(quick));
+        Assert.False(quick.Granted);
+
+        Assert.Null(gate.Spill()); // alone, the waiter is handed the free sharing slot
+        Assert.True(quick.Granted);
+        Assert.Equal(2, gate.InUse);
+
+        var later = new Waiter(shares: true, quick: true);
+        Assert.Null(gate.Enqueue(later));
+        Assert.Null(gate.Spill()); // both sharing slots are taken now: it waits for one to come back
+        Assert.False(later.Granted);
+        Assert.Equal(2, gate.InUse);
+    }
+
+    [Fact]
     public void SharingCall_NotKnownToBeQuick_StartsASecondRoundTripBesideTheOneInFlight()
     {
         var gate = new PartitionGate(4, 8, "db");
