@@ -231,7 +231,7 @@ public sealed class PartitionGateTests
     }
 
     [Fact]
-    public async Task ManyThreads_EnteringAndQueuing_NeverExceedTheSlotsNorTheSharedSlotsAndServeEveryWaiter()
+    public async Task ManyThreads_EnteringQueuingAndSpilling_NeverExceedTheSlotsNorTheSharedSlotsAndServeEveryWaiter()
     {
         var gate = new PartitionGate(4, 4, "db");
         var granted = new ConcurrentQueue<Waiter>();
@@ -299,6 +299,11 @@ public sealed class PartitionGateTests
                 {
                     Use(shared: true);
                     Run(batch.Count, shared: true);
+                }
+                else if (quick && i % 4 == 0 && gate.Spill() is { } spilled) // as a quick waiter does after waiting SpillAfter
+                {
+                    Use(shared: true);
+                    Run(spilled.Count, shared: true);
                 }
                 else if (granted.TryDequeue(out Waiter? alone))
                 {
