@@ -10,12 +10,12 @@ namespace PlProxy.Client.Connections;
 /// those never wait behind a queue of fast calls, nor fast calls behind them. Quick calls (a method known to take
 /// less than <see cref="QuickCallMilliseconds"/>) start a second sharing round trip beside one in flight only when
 /// <see cref="SpillAt"/> of them wait, or one has waited <see cref="SpillAfter"/>: until then they wait and go together
-/// on the connection that comes free, which costs the server less per call than a connection each. A call that finds a slot it may take takes it; otherwise
-/// it queues, in arrival order. A slot given back goes to what waits first: a call that needs a connection of its
-/// own, or a sharing call that waits alone, is handed the slot; calls that may share a round trip leave the queue
-/// together, up to <see cref="MaxBatch"/>, and run on the slot as one batch. When the sharing slots are all taken, a
-/// slot given back passes over sharing calls to the first call of its own behind them. Waiters are served outside
-/// the lock.
+/// on the connection that comes free, which costs the server less per call than a connection each. A call that finds
+/// a slot it may take takes it; otherwise it queues, in arrival order. A slot given back goes to what waits first: a
+/// call that needs a connection of its own, or a sharing call that waits alone, is handed the slot; calls that may
+/// share a round trip leave the queue together, up to <see cref="MaxBatch"/>, and run on the slot as one batch. When
+/// the sharing slots are all taken, a slot given back passes over sharing calls to the first call of its own behind
+/// them. Waiters are served outside the lock.
 /// </summary>
 internal sealed class PartitionGate(int slots, int maxBatch, string database, (string? Address, int Port) server = default)
 {
@@ -114,16 +114,10 @@ internal sealed class PartitionGate(int slots, int maxBatch, string database, (s
                 _ownQueued++;
             }
 
-            if (_inUse >= Slots || (batch = TakeNext()) is null)
-            {
-                return null;
-            }
-
-            _inUse++;
-            Count(1);
+            batch = TakeFreeSlot(spill: false);
         }
 
-        return Serve(batch);
+        return batch is null ? null : Serve(batch);
     }
 
     /// <summary>
@@ -135,16 +129,10 @@ internal sealed class PartitionGate(int slots, int maxBatch, string database, (s
         List<GateWaiter>? batch;
         lock (_queue)
         {
-            if (_inUse >= Slots || (batch = TakeNext(spill: true)) is null)
-            {
-                return null;
-            }
-
-            _inUse++;
-            Count(1);
+            batch = TakeFreeSlot(spill: true);
         }
 
-        return Serve(batch);
+        return batch is null ? null : Serve(batch);
     }
 
     /// <summary>Takes <paramref name="waiter"/> out of the queue if it is still there (cancelled or waited too long); false once it was served.</summary>
@@ -205,6 +193,19 @@ internal sealed class PartitionGate(int slots, int maxBatch, string database, (s
         {
             PlProxyTelemetry.ConnectionsInUse.Add(change, Tags);
         }
+    }
+
+    // Called under the lock: a slot not in use (when there is one) taken for what queues, if anything may take it.
+    private List<GateWaiter>? TakeFreeSlot(bool spill)
+    {
+        if (_inUse >= Slots || TakeNext(spill) is not { } batch)
+        {
+            return null;
+        }
+
+        _inUse++;
+        Count(1);
+        return batch;
     }
 
     // Called under the lock for a slot that is there to give: the next live waiter of its own, or the run of sharing

@@ -61,44 +61,44 @@ internal static class PartitionCommand
     }
 
     // The attempt on a connection of its own, the gate's slot (when there is a gate) held: a connection opened and
-    // the statement executed. The slot goes with the cursor when rows come, and back to the gate on a failure.
+    // the statement executed.
     private static async ValueTask<Outcome<object>> RunOnSlotAsync(Attempt attempt, bool shares, CancellationToken cancellationToken)
     {
-        Outcome<object> outcome = default;
-        NpgsqlConnection? connection;
+        NpgsqlConnection connection;
         try
         {
             connection = await attempt.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e)
         {
-            connection = null;
-            outcome = Outcome.FromException<object>(e is OperationCanceledException ? e : new ConnectFailedException(e)); // never reached the server
+            return Finished(attempt, shares, Outcome.FromException<object>(e is OperationCanceledException ? e : new ConnectFailedException(e))); // never reached the server
         }
 
-        if (connection is not null)
+        try
         {
             try
             {
-                try
-                {
-                    outcome = Outcome.FromResult<object>(await ExecuteAsync(attempt, connection, cancellationToken).ConfigureAwait(false));
-                }
-                catch (PostgresException e) when (IsStalePreparedStatement(e))
-                {
-                    await connection.DisposeAsync().ConfigureAwait(false);
-                    connection = await attempt.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-                    connection.UnprepareAll();
-                    outcome = Outcome.FromResult<object>(await ExecuteAsync(attempt, connection, cancellationToken).ConfigureAwait(false));
-                }
+                return Finished(attempt, shares, Outcome.FromResult<object>(await ExecuteAsync(attempt, connection, cancellationToken).ConfigureAwait(false)));
             }
-            catch (Exception e)
+            catch (PostgresException e) when (IsStalePreparedStatement(e))
             {
                 await connection.DisposeAsync().ConfigureAwait(false);
-                outcome = Outcome.FromException<object>(e);
+                connection = await attempt.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                connection.UnprepareAll();
+                return Finished(attempt, shares, Outcome.FromResult<object>(await ExecuteAsync(attempt, connection, cancellationToken).ConfigureAwait(false)));
             }
         }
+        catch (Exception e)
+        {
+            await connection.DisposeAsync().ConfigureAwait(false);
+            return Finished(attempt, shares, Outcome.FromException<object>(e));
+        }
+    }
 
+    // The attempt's end on its slot: observed (a possible failover), and the slot kept by the cursor when rows came,
+    // given back to the gate on a failure.
+    private static Outcome<object> Finished(Attempt attempt, bool shares, Outcome<object> outcome)
+    {
         outcome = Observed(attempt, outcome);
         if (attempt.Gate is { } held)
         {

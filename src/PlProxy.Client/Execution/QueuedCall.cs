@@ -19,7 +19,7 @@ internal sealed class QueuedCall(Attempt attempt, RowReader? rows) : GateWaiter
 
     public override bool SharesRoundTrip => rows is not null;
 
-    public override bool Quick => rows is not null && Attempt.Quick;
+    public override bool Quick => Attempt.Quick; // only a call that shares round trips is marked quick
 
     /// <summary>The call's part at this database: its statement and arguments.</summary>
     public Attempt Attempt { get; } = attempt;
