@@ -90,13 +90,14 @@ public sealed class SecurityAndTelemetryTests(UserDbFixture fixture)
             ActivityStopped = a => { lock (activities) { activities.Add(a); } },
         };
         ActivitySource.AddActivityListener(listener);
-        var measurements = new List<(string Instrument, double Value, Dictionary<string, object?> Tags)>();
+        // Each measurement with the trace it was recorded in: tests running beside this one record their own calls' metrics.
+        var measurements = new List<(string Instrument, double Value, Dictionary<string, object?> Tags, ActivityTraceId? Trace)>();
         using var meterListener = new MeterListener
         {
             InstrumentPublished = (instrument, l) => { if (instrument.Meter.Name == TelemetryNames.SourceName) { l.EnableMeasurementEvents(instrument); } },
         };
-        meterListener.SetMeasurementEventCallback<double>((i, v, tags, _) => { lock (measurements) { measurements.Add((i.Name, v, Tags(tags))); } });
-        meterListener.SetMeasurementEventCallback<long>((i, v, tags, _) => { lock (measurements) { measurements.Add((i.Name, v, Tags(tags))); } });
+        meterListener.SetMeasurementEventCallback<double>((i, v, tags, _) => { lock (measurements) { measurements.Add((i.Name, v, Tags(tags), Activity.Current?.TraceId)); } });
+        meterListener.SetMeasurementEventCallback<long>((i, v, tags, _) => { lock (measurements) { measurements.Add((i.Name, v, Tags(tags), Activity.Current?.TraceId)); } });
         meterListener.Start();
 
         await fixture.Db.GetStatsListAsync(Token);
@@ -123,7 +124,8 @@ public sealed class SecurityAndTelemetryTests(UserDbFixture fixture)
                 .Where(m => m.Instrument == TelemetryNames.PartitionDuration && m.Tags[TelemetryNames.Cluster] as string == "userdb")
                 .Select(m => m.Tags[TelemetryNames.DbNamespace]).Distinct().Count());
             Assert.Contains(measurements, m => m.Instrument == TelemetryNames.Errors && m.Tags[TelemetryNames.DbResponseStatusCode] as string == "22012");
-            Assert.All(measurements.Where(m => m.Instrument == TelemetryNames.PartitionDuration), m => Assert.Equal(fixture.Server.Port, (int?)m.Tags[TelemetryNames.ServerPort]));
+            Assert.All(measurements.Where(m => m.Instrument == TelemetryNames.PartitionDuration && m.Trace == call.TraceId), m => Assert.Equal(fixture.Server.Port, (int?)m.Tags[TelemetryNames.ServerPort]));
+            Assert.Equal(UserDbFixture.PartitionCount, measurements.Count(m => m.Instrument == TelemetryNames.PartitionDuration && m.Trace == call.TraceId)); // the call's own, one per partition
         }
     }
 
