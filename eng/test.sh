@@ -106,7 +106,8 @@ else
   status=1
 fi
 
-# 4. Run each test project's xunit.v3 executable; sum the results from its XML report.
+# 4. Run each test project's xunit.v3 executable; sum the results from its XML report, naming each failed test last
+#    (where a CI log's tail shows it).
 results_dir="$repo_root/artifacts/test-results"
 rm -rf "$results_dir"
 mkdir -p "$results_dir"
@@ -138,6 +139,10 @@ for path in glob.glob(sys.argv[1] + "/*.xml"):
         passed += int(assembly.get("passed", 0))
         failed += int(assembly.get("failed", 0)) + int(assembly.get("errors", 0))
         skipped += int(assembly.get("skipped", 0))
+    for test in ET.parse(path).getroot().iter("test"):
+        if test.get("result") == "Fail":
+            message = (test.findtext("failure/message") or "").strip().replace("\n", " ")
+            print(f"FAILED {test.get('name')}: {message[:600]}")
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 sys.exit(1 if failed or passed == 0 else 0)
 PY
