@@ -17,7 +17,7 @@ internal static class GrantCommand
         var scope = new SecurityScope();
         Option<string> role = RoleOption();
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the SQL, one transaction per partition database, and change nothing" };
-        var grant = new Command("grant", "Gives a role EXECUTE on exactly the partition functions the cluster's calls run (the proxy database's functions, or the application's) and revokes the rest (tables, sequences, other functions, CREATE) from it and from PUBLIC; idempotent.")
+        var grant = new Command("grant", "Gives a role EXECUTE on exactly the partition functions the cluster's calls run (the proxy database's functions, or the application's) and revokes the rest (tables, sequences, other functions, CREATE, and the default privileges that would give it or PUBLIC what is made later) from it and from PUBLIC; idempotent.")
         {
             role, dryRun,
         };
@@ -38,7 +38,12 @@ internal static class GrantCommand
             {
                 await using NpgsqlDataSource database = NpgsqlDataSource.Create(connectionString);
                 string shown = DatabaseName.AddressOf(connectionString);
-                plans.Add((connectionString, shown, await PartitionPrivileges.GrantStatementsAsync(database, name, published, shown, cancellationToken).ConfigureAwait(false)));
+                (List<string> statements, List<string> notCovered) = await PartitionPrivileges.GrantStatementsAsync(database, name, published, shown, cancellationToken).ConfigureAwait(false);
+                plans.Add((connectionString, shown, statements));
+                foreach (string why in notCovered)
+                {
+                    await output.WriteLineAsync($"plproxy grant: not covered: {why}").ConfigureAwait(false);
+                }
             }
 
             foreach ((string connectionString, string shown, List<string> statements) in plans)

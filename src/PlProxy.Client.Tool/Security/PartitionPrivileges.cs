@@ -7,16 +7,43 @@ namespace PlProxy.Client.Tool.Security;
 /// What an application role may do on one partition database: the statements that leave it EXECUTE on exactly the
 /// published functions (grant), and what it can do beyond them (verify), each finding with the statement that fixes it.
 /// Every schema outside the system's is involved: its tables, sequences and functions are revoked from the role and
-/// from PUBLIC, and CREATE in it.
+/// from PUBLIC, and CREATE in it; so are the default privileges that would give them what is made later (PostgreSQL
+/// lets PUBLIC execute every new function unless its creator's default says otherwise).
 /// </summary>
 internal static class PartitionPrivileges
 {
     private const string UserSchemas = "n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_(toast|temp)'";
 
-    /// <summary>The grant's statements for this database, in order (run in one transaction).</summary>
-    public static async Task<List<string>> GrantStatementsAsync(NpgsqlDataSource database, string role, IReadOnlyList<PublishedFunction> published, string shown, CancellationToken cancellationToken)
+    // What tables, sequences and functions made from now on grant the role ($1) or PUBLIC: every default privilege
+    // (pg_default_acl, per role and schema) that names either, and the built-in default of EXECUTE for PUBLIC on the
+    // functions made by each role that owns a function here or the database, where no global default replaces it.
+    // Each row: the creating role, the schema ('' for all), the object kind, whether the current user may change it.
+    private const string DefaultsSql = $$"""
+        with owners as (
+            select p.proowner as role from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace where {{UserSchemas}}
+            union select d.datdba from pg_catalog.pg_database d where d.datname = pg_catalog.current_database()),
+        defaults as (
+            select d.defaclrole as role, d.defaclnamespace as schema, d.defaclobjtype::text as kind, d.defaclacl as acl
+            from pg_catalog.pg_default_acl d where d.defaclobjtype in ('r', 'S', 'f')
+            union all
+            select o.role, 0::oid, 'f', pg_catalog.acldefault('f', o.role) from owners o
+            where not exists (select from pg_catalog.pg_default_acl d where d.defaclrole = o.role and d.defaclnamespace = 0 and d.defaclobjtype = 'f'))
+        select distinct d.role::regrole::text, coalesce(n.nspname::text, ''), d.kind,
+               pg_catalog.pg_has_role(current_user, d.role, 'MEMBER')::text
+        from defaults d left join pg_catalog.pg_namespace n on n.oid = d.schema cross join lateral pg_catalog.aclexplode(d.acl) a
+        where a.grantee = 0 or a.grantee = (select r.oid from pg_catalog.pg_roles r where r.rolname = $1)
+        order by 1, 2, 3
+        """;
+
+    /// <summary>
+    /// The grant's statements for this database, in order (run in one transaction), and what they cannot cover: a
+    /// default privilege of a role the current user is not a member of (functions that role makes from now on would
+    /// still be executable by PUBLIC or the role), each with the statement its owner runs.
+    /// </summary>
+    public static async Task<(List<string> Statements, List<string> NotCovered)> GrantStatementsAsync(NpgsqlDataSource database, string role, IReadOnlyList<PublishedFunction> published, string shown, CancellationToken cancellationToken)
     {
         var statements = new List<string>();
+        var notCovered = new List<string>();
         string grantee = Quote(role);
         foreach (string schema in await ListAsync(database, $"select n.nspname::text from pg_catalog.pg_namespace n where {UserSchemas} order by 1", cancellationToken).ConfigureAwait(false))
         {
@@ -33,7 +60,38 @@ internal static class PartitionPrivileges
             statements.Add($"grant execute on function {function.Signature} to {grantee};");
         }
 
-        return [.. statements.Distinct(StringComparer.Ordinal)];
+        // What is made later gets nothing either: a function deployed after the grant is not executable by PUBLIC.
+        foreach ((string finding, string fix, bool mayChange) in await DefaultsAsync(database, role, shown, cancellationToken).ConfigureAwait(false))
+        {
+            if (mayChange)
+            {
+                statements.Add(fix);
+            }
+            else
+            {
+                notCovered.Add($"{finding} (fix, as that role: {fix})");
+            }
+        }
+
+        return ([.. statements.Distinct(StringComparer.Ordinal)], notCovered);
+    }
+
+    // The default privileges that give the role or PUBLIC what is made from now on, each with the statement that
+    // revokes it and whether the current user may run that statement.
+    private static async Task<List<(string Finding, string Fix, bool MayChange)>> DefaultsAsync(NpgsqlDataSource database, string role, string shown, CancellationToken cancellationToken)
+    {
+        var defaults = new List<(string, string, bool)>();
+        foreach (string[] row in await RowsAsync(database, DefaultsSql, role, cancellationToken).ConfigureAwait(false))
+        {
+            (string creator, string schema, string kind) = (row[0], row[1], row[2] switch { "r" => "tables", "S" => "sequences", _ => "functions" });
+            string where = schema.Length == 0 ? "" : $" in schema {schema}";
+            defaults.Add((
+                $"{shown}: {kind} that {creator} makes{where} from now on are granted to {role} or PUBLIC (default privileges)",
+                $"alter default privileges for role {Quote(creator)}{(schema.Length == 0 ? "" : $" in schema {Quote(schema)}")} revoke all on {kind} from {Quote(role)}, public;",
+                row[3] == "true"));
+        }
+
+        return defaults;
     }
 
     /// <summary>Runs the statements in one transaction: all of them, or none.</summary>
@@ -94,6 +152,8 @@ internal static class PartitionPrivileges
         {
             findings.Add(($"{shown}: {role} can create objects in schema {schema}", $"revoke create on schema {Quote(schema)} from {grantee}, public;"));
         }
+
+        findings.AddRange((await DefaultsAsync(database, role, shown, cancellationToken).ConfigureAwait(false)).Select(d => (d.Finding, d.Fix)));
 
         return findings;
     }

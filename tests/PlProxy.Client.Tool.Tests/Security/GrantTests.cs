@@ -49,6 +49,7 @@ public sealed class GrantTests
         Assert.Contains("not granted: everyone() runs a SELECT of its own", dryOutput, StringComparison.Ordinal);
         Assert.DoesNotContain("elsewhere", dryOutput.Replace("not granted", "", StringComparison.Ordinal), StringComparison.Ordinal);
         Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(dryOutput, "^begin;$", System.Text.RegularExpressions.RegexOptions.Multiline));
+        Assert.Equal(2, System.Text.RegularExpressions.Regex.Count(dryOutput, "^alter default privileges for role \"[^\"]+\" revoke all on functions from \"app\", public;$", System.Text.RegularExpressions.RegexOptions.Multiline));
 
         (int granted, _, string grantError) = await Tool.RunAsync(grant);
         Assert.True(granted == 0, grantError);
@@ -71,6 +72,13 @@ public sealed class GrantTests
         Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, unpublished.SqlState);
         Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, created.SqlState);
         Assert.Equal(0, (await Tool.RunAsync(["verify", "--proxy", proxy, "--cluster", "users", "--role", "app"])).ExitCode);
+
+        // A function the owner deploys after the grant is not the role's either (PostgreSQL's own default would let
+        // PUBLIC execute it).
+        await server.ExecuteAsync(partitions.Databases[0], "create function deployed_later() returns int language sql as $$ select 4 $$;", Token);
+        PlProxyException later = await Assert.ThrowsAsync<PlProxyException>(() => source.ExecuteScalarAsync<int>(new PlProxyCommand("deployed_later", "cluster 'users'; run on 0;"), Token));
+        Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, later.SqlState);
+        Assert.Equal(0, (await Tool.RunAsync(["verify", "--proxy", proxy, "--cluster", "users", "--role", "app"])).ExitCode);
     }
 
     [Fact]
@@ -87,8 +95,11 @@ public sealed class GrantTests
         await server.ExecuteAsync(partitions.Databases[0], """
             grant select on accounts to public;
             create function extra() returns int language sql as $$ select 2 $$;
+            grant execute on function extra() to public;
             create function risky() returns int language sql security definer as $$ select 3 $$;
             grant execute on function risky() to app;
+            alter default privileges in schema public grant select on tables to app;
+            alter default privileges grant execute on functions to public;
             """, Token);
         (int failed, string output, _) = await Tool.RunAsync(verify);
 
@@ -98,6 +109,10 @@ public sealed class GrantTests
         Assert.Contains("app can execute extra(), which the proxy database does not publish", output, StringComparison.Ordinal);
         Assert.Contains("risky() runs as its owner (SECURITY DEFINER) without a fixed search_path", output, StringComparison.Ordinal);
         Assert.Contains("fix: alter function risky() set search_path = pg_catalog, \"public\";", output, StringComparison.Ordinal);
+        Assert.Matches("tables that [^ ]+ makes in schema public from now on are granted to app or PUBLIC \\(default privileges\\)", output);
+        Assert.Matches("fix: alter default privileges for role \"[^\"]+\" in schema \"public\" revoke all on tables from \"app\", public;", output);
+        Assert.Matches("functions that [^ ]+ makes from now on are granted to app or PUBLIC", output);
+        Assert.Matches("fix: alter default privileges for role \"[^\"]+\" revoke all on functions from \"app\", public;", output);
 
         string fixes = string.Join('\n', output.Split('\n').Where(l => l.Trim().StartsWith("fix: ", StringComparison.Ordinal)).Select(l => l.Trim()["fix: ".Length..]));
         await server.ExecuteAsync(partitions.Databases[0], fixes, Token);
@@ -147,6 +162,57 @@ public sealed class GrantTests
         }
     }
 
+    [Fact]
+    public async Task Grant_RunByARoleThatIsNotTheOtherCreators_RevokesItsOwnDefaults_AndNamesTheOthersItCannot()
+    {
+        // One partition whose functions the login role deployer made (it runs the grant, and is no superuser); the role
+        // other made one function too, and the database belongs to the server's superuser.
+        await using LocalPartitions partitions = await LocalPartitions.StartAsync(1, """
+            create role deployer login;
+            create role other;
+            create role app login;
+            grant create on schema public to deployer, other;
+            set role deployer;
+            create function get_two() returns int language sql security definer set search_path = pg_catalog, public as $$ select 2 $$;
+            set role other;
+            create function other_made() returns int language sql as $$ select 5 $$;
+            reset role;
+            """, prefix: "defgrant", cancellationToken: Token);
+        LocalPostgresServer server = partitions.Server;
+        string config = Path.Combine(Path.GetTempPath(), $"plproxy-grant-{Guid.NewGuid():N}.json");
+        string asDeployer = $"host={server.Host} port={server.Port} dbname={partitions.Databases[0]} user=deployer";
+        await File.WriteAllTextAsync(config, System.Text.Json.JsonSerializer.Serialize(new { PlProxy = new { Clusters = new { users = new { Partitions = new[] { asDeployer } } } } }), Token);
+        try
+        {
+            (int granted, string output, string error) = await Tool.RunAsync(["grant", "--config", config, "--cluster", "users", "--role", "app", "--functions", "get_two()"]);
+
+            Assert.True(granted == 0, error);
+            Assert.Contains("not covered: ", output, StringComparison.Ordinal);
+            Assert.Contains("functions that other makes from now on are granted to app or PUBLIC (default privileges) (fix, as that role: alter default privileges for role \"other\" revoke all on functions from \"app\", public;)", output, StringComparison.Ordinal);
+            Assert.DoesNotContain("functions that deployer makes", output, StringComparison.Ordinal);
+
+            // What deployer makes from now on is not app's; what other makes still is (PUBLIC's), as the grant said.
+            await server.ExecuteAsync(partitions.Databases[0], """
+                set role deployer;
+                create function deployer_later() returns int language sql as $$ select 6 $$;
+                set role other;
+                create function other_later() returns int language sql as $$ select 7 $$;
+                reset role;
+                """, Token);
+            await using var asApp = NpgsqlDataSource.Create($"Host={server.Host};Port={server.Port};Database={partitions.Databases[0]};Username=app");
+            await using NpgsqlCommand deployerLater = asApp.CreateCommand("select deployer_later()");
+            Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, (await Assert.ThrowsAsync<PostgresException>(() => deployerLater.ExecuteScalarAsync(Token))).SqlState);
+            await using NpgsqlCommand otherLater = asApp.CreateCommand("select other_later()");
+            Assert.Equal(7, await otherLater.ExecuteScalarAsync(Token));
+            await using NpgsqlCommand published = asApp.CreateCommand("select get_two()");
+            Assert.Equal(2, await published.ExecuteScalarAsync(Token));
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
+
     // Two partitions of PartitionSchema, the login role app, and a proxy database with ProxyFunctions for cluster 'users'.
     private static async Task<(LocalPartitions Partitions, string Proxy)> ClusterWithRoleAsync(string prefix)
     {
@@ -158,7 +224,7 @@ public sealed class GrantTests
         return (partitions, proxy);
     }
 
-    // Every privilege app or PUBLIC holds on the partitions' relations, functions and schemas.
+    // Every privilege app or PUBLIC holds on the partitions' relations, functions and schemas, and every default privilege.
     private static async Task<string> PrivilegesAsync(LocalPartitions partitions)
     {
         var lines = new List<string>();
@@ -169,7 +235,8 @@ public sealed class GrantTests
                 select format('%s %s %s', o, coalesce(a.grantee::regrole::text, 'public'), a.privilege_type) from (
                     select c.oid::regclass::text o, c.relacl acl, c.relowner owner from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'public'
                     union all select p.oid::regprocedure::text, p.proacl, p.proowner from pg_proc p join pg_namespace n on n.oid = p.pronamespace where n.nspname = 'public'
-                    union all select n.nspname::text, n.nspacl, n.nspowner from pg_namespace n where n.nspname = 'public') x,
+                    union all select n.nspname::text, n.nspacl, n.nspowner from pg_namespace n where n.nspname = 'public'
+                    union all select format('default %s %s %s', d.defaclrole::regrole, d.defaclnamespace, d.defaclobjtype), d.defaclacl, d.defaclrole from pg_default_acl d) x,
                 lateral aclexplode(coalesce(x.acl, acldefault('r', x.owner))) a
                 where a.grantee <> x.owner order by 1
                 """);
