@@ -38,6 +38,8 @@ public sealed class ToolCommandLineTests
     [InlineData(new[] { "split", "--proxy", "Host=x", "--cluster", "users", "--other-tables", "drop" }, "Argument 'drop' not recognized")]
     [InlineData(new[] { "split", "--proxy", "Host=x", "--cluster", "users", "--parallel-copies", "0" }, "--parallel-copies must be positive")]
     [InlineData(new[] { "move", "--proxy", "Host=x", "--cluster", "users", "--partition", "1", "--to", "a", "--batch-size", "-5" }, "--batch-size must be positive")]
+    [InlineData(new[] { "split", "--proxy", "Host=x", "--cluster", "users", "--max-pending-keys", "0" }, "--max-pending-keys must be positive")]
+    [InlineData(new[] { "move", "--proxy", "Host=x", "--cluster", "users", "--partition", "1", "--to", "a", "--read-keys-every", "-1" }, "--read-keys-every must be a positive number of seconds, at most 3600")]
     [InlineData(new[] { "move", "--proxy", "Host=x", "--cluster", "users", "--to", "a" }, "--partition' is required")]
     [InlineData(new[] { "grant", "--cluster", "users", "--role", "app" }, "--proxy (a proxy database) or --config (an appsettings.json), one of them")]
     [InlineData(new[] { "verify", "--proxy", "Host=x", "--config", "a.json", "--cluster", "users", "--role", "app" }, "--proxy (a proxy database) or --config (an appsettings.json), one of them")]

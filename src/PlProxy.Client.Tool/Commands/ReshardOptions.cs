@@ -22,9 +22,13 @@ internal sealed class ReshardOptions() : ClusterOptions(
 
     public Option<int> ParallelCopies { get; } = new("--parallel-copies") { Description = "Initial copies running at once per source server (each reads its source's tables whole); the others wait their turn", DefaultValueFactory = _ => Resharding.ReshardSettings.Default.ParallelCopies };
 
+    public Option<int> MaxPendingKeys { get; } = new("--max-pending-keys") { Description = "Keys written during the copies' comparison held in memory (a few hundred bytes each) before they are compared at once rather than after it", DefaultValueFactory = _ => Resharding.ReshardSettings.DefaultMaxPendingKeys };
+
+    public Option<double> ReadKeysEvery { get; } = new("--read-keys-every") { Description = "Seconds between readings of the keys written during the copies' comparison (a replication slot keeps the WAL it has not handed out)", DefaultValueFactory = _ => Resharding.ReshardSettings.DefaultReadKeysEvery.TotalSeconds };
+
     public Option<bool> StopBeforeSwitch { get; } = new("--stop-before-switch") { Description = "Check, copy and catch up, then exit 0 leaving the copies replicating (compare them with plproxy diff); the same command again switches" };
 
-    protected override IEnumerable<Option> Trailing => [.. base.Trailing, ConfigOut, OtherTablesOption, Abort, StopBeforeSwitch, ParallelCopies, FenceTimeout, CatchUpTimeout, BatchSize];
+    protected override IEnumerable<Option> Trailing => [.. base.Trailing, ConfigOut, OtherTablesOption, Abort, StopBeforeSwitch, ParallelCopies, FenceTimeout, CatchUpTimeout, BatchSize, MaxPendingKeys, ReadKeysEvery];
 
     protected override void AddChecks(Command command)
     {
@@ -41,6 +45,8 @@ internal sealed class ReshardOptions() : ClusterOptions(
         Positive(CatchUpTimeout, double.MaxValue);
         Counted(BatchSize);
         Counted(ParallelCopies);
+        Counted(MaxPendingKeys);
+        Positive(ReadKeysEvery, 3600);
     }
 
     private static void Counted(Option<int> option) => option.Validators.Add(result =>

@@ -83,7 +83,9 @@ internal static class ReshardVerb
             TimeSpan.FromSeconds(result.GetValue(options.CatchUpTimeout)),
             result.GetValue(options.BatchSize),
             result.GetValue(options.StopBeforeSwitch),
-            result.GetValue(options.ParallelCopies));
+            result.GetValue(options.ParallelCopies),
+            result.GetValue(options.MaxPendingKeys),
+            TimeSpan.FromSeconds(result.GetValue(options.ReadKeysEvery)));
         await using var resharder = new Resharder(plan, map, switched, store, settings, output);
         if (abort)
         {

@@ -16,9 +16,6 @@ internal sealed partial class Resharder
     private const int MaxRounds = 3;
     private static readonly TimeSpan SlotStartTimeout = TimeSpan.FromSeconds(10);
 
-    // How often the keys are read while the chunked comparison runs: a slot keeps the WAL it has not handed out.
-    private static readonly TimeSpan KeysReadEvery = TimeSpan.FromSeconds(10);
-
     private Dictionary<string, ChangedKeys>? _recorders; // by connection string
     private List<(ReshardTarget Target, TableKey Table, string Moving)>? _compared; // ComparedTablesAsync's, once read
     private readonly Dictionary<(ReshardTarget Target, string Table), HashSet<string>> _pending = [];
@@ -49,25 +46,55 @@ internal sealed partial class Resharder
         }
     }
 
-    // Reads the recorded keys every few seconds while the chunked comparison runs, so that a long comparison does not
-    // leave the slots holding all the WAL written meanwhile.
-    private async Task WhileRecordingAsync(Task comparing, CancellationToken cancellationToken)
+    // Runs the chunked comparison and, meanwhile, reads the recorded keys every few seconds, so that a long comparison
+    // does not leave the slots holding all the WAL written meanwhile; once more keys are held than the settings allow,
+    // they are compared at once rather than after the comparison, so its memory does not grow with the writes. A
+    // difference found then stops the comparison and refuses the switch.
+    private async Task WhileRecordingAsync(Func<CancellationToken, Task> compare, CancellationToken cancellationToken)
     {
-        while (_recorders is not null && !cancellationToken.IsCancellationRequested
-            && await Task.WhenAny(comparing, Task.Delay(KeysReadEvery, cancellationToken)).ConfigureAwait(false) != comparing)
+        using var comparison = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task comparing = compare(comparison.Token);
+        try
         {
-            await GatherAsync(cancellationToken).ConfigureAwait(false);
+            while (_recorders is not null && !cancellationToken.IsCancellationRequested
+                && await Task.WhenAny(comparing, Task.Delay(settings.ReadKeysEvery ?? ReshardSettings.DefaultReadKeysEvery, cancellationToken)).ConfigureAwait(false) != comparing)
+            {
+                int held;
+                if (await GatherAsync(cancellationToken).ConfigureAwait(false) && (held = PendingKeys) > (settings.MaxPendingKeys ?? ReshardSettings.DefaultMaxPendingKeys))
+                {
+                    List<(ReshardTarget Target, TableDiff Diff)> found = await ComparePendingAsync(wholeTables: false, cancellationToken).ConfigureAwait(false);
+                    RefuseDifferences(found);
+                    await SayAsync("compare", $"the {found.Sum(f => f.Diff.Rows)} rows of the {held} keys written so far during the comparison equal their copies (compared before its end: more keys than --max-pending-keys were held)").ConfigureAwait(false);
+                }
+            }
+        }
+        catch
+        {
+            await comparison.CancelAsync().ConfigureAwait(false);
+            try
+            {
+                await comparing.ConfigureAwait(false);
+            }
+            catch (Exception) when (comparison.IsCancellationRequested)
+            {
+                // Stopped for the failure thrown below.
+            }
+
+            throw;
         }
 
         await comparing.ConfigureAwait(false);
     }
+
+    // The keys held for the rounds before the fence, over every copied table.
+    private int PendingKeys => _pending.Values.Sum(k => k.Count);
 
     // After the chunked comparison, before the fence: the rows written meanwhile compared again, until few are left.
     private async Task RecheckBeforeFenceAsync(CancellationToken cancellationToken)
     {
         for (int round = 1; await GatherAsync(cancellationToken).ConfigureAwait(false); round++)
         {
-            int left = _pending.Values.Sum(k => k.Count);
+            int left = PendingKeys;
             if (left < KeysLeftForTheFence || round > MaxRounds)
             {
                 await SayAsync("compare", $"{left} keys written since then are left for the check under the fence").ConfigureAwait(false);

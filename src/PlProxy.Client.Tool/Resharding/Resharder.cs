@@ -11,9 +11,20 @@ namespace PlProxy.Client.Tool.Resharding;
 /// <param name="BatchSize">Rows deleted per statement in the cleanup.</param>
 /// <param name="StopBeforeSwitch">Stop once the copies have caught up, leaving them replicating (to diff them, and finish later).</param>
 /// <param name="ParallelCopies">Initial copies running at once per source server; the others wait their turn.</param>
-internal sealed record ReshardSettings(OtherTables OtherTables, TimeSpan FenceLifetime, TimeSpan CatchUpTimeout, int BatchSize, bool StopBeforeSwitch = false, int ParallelCopies = ReshardSettings.DefaultParallelCopies)
+/// <param name="MaxPendingKeys">
+/// Keys written during the chunked comparison held in memory (a few hundred bytes each) before they are compared at
+/// once rather than after it; null for <see cref="DefaultMaxPendingKeys"/>.
+/// </param>
+/// <param name="ReadKeysEvery">How often the recorded keys are read while the chunked comparison runs (a slot keeps the WAL it has not handed out); null for 10 s.</param>
+internal sealed record ReshardSettings(
+    OtherTables OtherTables, TimeSpan FenceLifetime, TimeSpan CatchUpTimeout, int BatchSize, bool StopBeforeSwitch = false, int ParallelCopies = ReshardSettings.DefaultParallelCopies,
+    int? MaxPendingKeys = null, TimeSpan? ReadKeysEvery = null)
 {
     public const int DefaultParallelCopies = 4;
+
+    public const int DefaultMaxPendingKeys = 250_000;
+
+    public static readonly TimeSpan DefaultReadKeysEvery = TimeSpan.FromSeconds(10);
 
     /// <summary>What <c>split</c> and <c>move</c> run with unless told otherwise (their options' defaults).</summary>
     public static readonly ReshardSettings Default = new(OtherTables.Refuse, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(300), 5000);
@@ -53,7 +64,7 @@ internal sealed partial class Resharder(ReshardPlan plan, ProxyMap map, bool swi
                 }
 
                 await RecordChangesAsync(cancellationToken).ConfigureAwait(false);
-                await WhileRecordingAsync(VerifyCopiesAsync(underFence: false, cancellationToken), cancellationToken).ConfigureAwait(false);
+                await WhileRecordingAsync(token => VerifyCopiesAsync(underFence: false, token), cancellationToken).ConfigureAwait(false);
                 await RecheckBeforeFenceAsync(cancellationToken).ConfigureAwait(false);
                 await FenceAndSwitchAsync(cancellationToken).ConfigureAwait(false);
             }

@@ -57,6 +57,24 @@ public sealed class ReshardUnderLoadTests(ReshardFixture fixture)
         }, [.. cluster.Partitions, .. cluster.Spares], seeded: 3000);
     }
 
+    [Fact]
+    public async Task Split_WhenMoreKeysAreWrittenDuringTheComparisonThanItHolds_ComparesThemBeforeItEnds_AndKeepsEveryWriteOnce()
+    {
+        // Enough rows that the chunked comparison takes a while, keys read every 20 ms, and at most 1 held: the writes
+        // made meanwhile are compared while it runs, and every write still lands once.
+        DemoCluster cluster = await fixture.ClusterAsync(4, 4, Token);
+        await ReshardFixture.SeedAsync(cluster.Partitions, Enumerable.Range(0, 100_000).Select(i => $"seeded{i}"), Token);
+        string[] split = ["split", "--proxy", cluster.Proxy, "--cluster", "users", "--to", .. cluster.Spares, "--max-pending-keys", "1", "--read-keys-every", "0.02", "--batch-size", "100000"];
+
+        await ReshardWhileWritingAsync(cluster, async () =>
+        {
+            (int exitCode, string output, string error) = await Tool.RunAsync(split);
+            Assert.True(exitCode == 0, output + error);
+            Assert.Contains("written so far during the comparison equal their copies (compared before its end: more keys than --max-pending-keys were held)", output, StringComparison.Ordinal);
+            return output;
+        }, [.. cluster.Partitions, .. cluster.Spares], seeded: 100_000);
+    }
+
     private Task ReshardWhileWritingAsync(DemoCluster cluster, string[] command, string[] finalMap) =>
         ReshardWhileWritingAsync(cluster, async () =>
         {
