@@ -98,5 +98,13 @@ internal sealed class PartitionReplicas : IAsyncDisposable
         return host.Role == ReplicaRole.Standby && covered != 0 && covered >= oldest && covered >= lastWrite;
     }
 
-    public ValueTask DisposeAsync() => Monitor.DisposeAsync();
+    /// <summary>Stops the monitor, then closes its connections to the hosts.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        await Monitor.DisposeAsync().ConfigureAwait(false);
+        foreach (ReplicaHost host in Hosts)
+        {
+            await host.MonitorPool.DisposeAsync().ConfigureAwait(false);
+        }
+    }
 }

@@ -7,7 +7,7 @@ namespace PlProxy.Client.Connections;
 /// counted: a pool whose last cluster was replaced is disposed once that cluster's in-flight calls have finished. A
 /// pool under a connection cap has one <see cref="PartitionGate"/>, shared as the pool is. A pool of several hosts (a
 /// primary and its standbys) has its <see cref="PartitionReplicas"/>: a pool per host, acquired here too, and the
-/// standby monitor, which runs while the pool is open.
+/// standby monitor with a connection of its own to each host, which runs while the pool is open.
 /// </summary>
 internal sealed class PoolRegistry(PoolFactory factory)
 {
@@ -65,7 +65,8 @@ internal sealed class PoolRegistry(PoolFactory factory)
                 ReplicaHost[] hosts = [.. PartitionHosts.Split(connectionString).Select(h =>
                 {
                     (NpgsqlDataSource hostPool, PartitionGate? hostGate, _) = Acquire(h.ConnectionString, cluster, partition, cap);
-                    return new ReplicaHost(h.Endpoint, hostPool, hostGate);
+                    var monitor = new NpgsqlConnectionStringBuilder(h.ConnectionString) { MinPoolSize = 0, MaxPoolSize = 1 };
+                    return new ReplicaHost(h.Endpoint, hostPool, hostGate, factory.Create(monitor.ConnectionString, cluster, partition));
                 })];
                 replicas = new PartitionReplicas(pool, hosts, interval, maxLag);
                 _replicas.Add(pool, replicas);

@@ -3,10 +3,11 @@ using Npgsql;
 namespace PlProxy.Client.Connections;
 
 /// <summary>
-/// One host of a replicated partition as the standby monitor last saw it: its role, how far its replay has come, and
-/// its own pool (with the partition's cap) for the reads sent to it. Written by the monitor, read by calls.
+/// One host of a replicated partition as the standby monitor last saw it: its role, how far its replay has come, its
+/// own pool (with the partition's cap) for the reads sent to it, and the monitor's connection to it. Written by the
+/// monitor, read by calls.
 /// </summary>
-internal sealed class ReplicaHost(string endpoint, NpgsqlDataSource pool, PartitionGate? gate)
+internal sealed class ReplicaHost(string endpoint, NpgsqlDataSource pool, PartitionGate? gate, NpgsqlDataSource monitorPool)
 {
     private int _role; // ReplicaRole
     private long _coveredUntil;
@@ -15,8 +16,14 @@ internal sealed class ReplicaHost(string endpoint, NpgsqlDataSource pool, Partit
     /// <summary><c>host:port</c>.</summary>
     public string Endpoint { get; } = endpoint;
 
-    /// <summary>The pool of this host alone: reads sent to it as a standby, and the monitor's checks.</summary>
+    /// <summary>The pool of this host alone, for the reads sent to it as a standby.</summary>
     public NpgsqlDataSource Pool { get; } = pool;
+
+    /// <summary>
+    /// A pool of one connection to this host for the monitor's checks, beside <see cref="Pool"/>: a check never waits
+    /// for a connection that calls hold (long reads holding all of them would otherwise have the host taken for down).
+    /// </summary>
+    public NpgsqlDataSource MonitorPool { get; } = monitorPool;
 
     /// <summary>The pool's gate, where the partition's connections are capped.</summary>
     public PartitionGate? Gate { get; } = gate;

@@ -181,7 +181,7 @@ internal sealed class StandbyMonitor : IAsyncDisposable
         timeout.CancelAfter(_interval * 4 > TimeSpan.FromSeconds(1) ? _interval * 4 : TimeSpan.FromSeconds(1));
         try
         {
-            await using NpgsqlConnection connection = await host.Pool.OpenConnectionAsync(timeout.Token).ConfigureAwait(false);
+            await using NpgsqlConnection connection = await host.MonitorPool.OpenConnectionAsync(timeout.Token).ConfigureAwait(false);
             await using var command = new NpgsqlCommand(CheckSql, connection);
             await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(timeout.Token).ConfigureAwait(false);
             if (!await reader.ReadAsync(timeout.Token).ConfigureAwait(false) || reader.IsDBNull(1))

@@ -23,6 +23,10 @@ public interface IReplicatedRows
     [ReadFromStandby]
     [PlProxy("RUN ON ANY; TARGET where_am_i;")]
     Task<ServedRead> ReadAnywhereAsync(string key, CancellationToken cancellationToken = default);
+
+    [ReadFromStandby]
+    [PlProxy("RUN ON hashtext(key); TARGET slow_read;")]
+    Task<ServedRead> SlowReadAsync(string key, double seconds, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Where a read ran and what it found.</summary>
@@ -42,6 +46,8 @@ public sealed class StandbyFixture : IAsyncLifetime
             select pg_is_in_recovery(), current_setting('port')::int, exists (select 1 from rows where id = i_id) $$;
         create function where_am_i(i_key text, out in_recovery bool, out port int, out found bool) language sql as $$
             select pg_is_in_recovery(), current_setting('port')::int, true $$;
+        create function slow_read(i_key text, i_seconds float8, out in_recovery bool, out port int, out found bool) language sql as $$
+            select pg_is_in_recovery(), current_setting('port')::int, true from (select pg_sleep(i_seconds)) s $$;
         """;
 
     public LocalPostgresServer Primary { get; private set; } = null!;

@@ -164,6 +164,38 @@ public sealed class StandbyReadTests(StandbyFixture fixture) : IClassFixture<Sta
         }
     }
 
+    [Fact]
+    public async Task MarkedCalls_WhileALongReadHoldsEveryConnectionOfTheStandby_StillGoThere_ForTheMonitorChecksOnAConnectionOfItsOwn()
+    {
+        // A cap of 1: a long read holds the standby's one connection for calls. Were the monitor's check to wait for
+        // that connection, it would time out after 1 s and take the standby for down; a read coming meanwhile would go
+        // to the primary. It checks on a connection of its own, so that read waits its turn on the standby.
+        using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxyOptions().AddCluster("replicated", cluster =>
+        {
+            cluster.Partitions.Add(fixture.Partition("rp0", fixture.Fresh));
+            cluster.Partitions.Add(fixture.Partition("rp1", fixture.Fresh));
+            cluster.StandbyCheckInterval = TimeSpan.FromMilliseconds(100);
+            cluster.MaxConnectionsPerPartition = 1;
+        }));
+        IReplicatedRows rows = source.CreateProxy<IReplicatedRows>();
+        await UntilAsync(async () => (await rows.ReadAsync(Key(0), 0, Token)).InRecovery, "a read on the standby");
+
+        Task<ServedRead> longRead = rows.SlowReadAsync(Key(0), 3, Token);
+        await Task.Delay(TimeSpan.FromSeconds(1.6), Token); // past the monitor's 1-s limit on a check
+        Assert.False(longRead.IsCompleted);
+        await using (var standby = Npgsql.NpgsqlDataSource.Create(fixture.Fresh.ConnectionString("postgres")))
+        {
+            // The cap for calls plus the monitor's one, on the standby as on the primary (docs/standbys.md).
+            long onStandby = (long)(await standby.CreateCommand("select count(*) from pg_stat_activity where datname = 'rp0' and backend_type = 'client backend'").ExecuteScalarAsync(Token))!;
+            Assert.Equal(2, onStandby);
+        }
+
+        ServedRead meanwhile = await rows.ReadAsync(Key(0, 1), -5, Token).WaitAsync(TimeSpan.FromSeconds(30), Token);
+
+        Assert.Equal(new ServedRead(true, fixture.Fresh.Port, false), meanwhile);
+        Assert.Equal(new ServedRead(true, fixture.Fresh.Port, true), await longRead.WaitAsync(TimeSpan.FromSeconds(30), Token));
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
