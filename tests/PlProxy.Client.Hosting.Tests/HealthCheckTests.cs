@@ -61,6 +61,37 @@ public sealed class HealthCheckTests(HostingFixture fixture) : IClassFixture<Hos
         Assert.StartsWith("circuit open", (string)entry.Data["pair/1"], StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task APartitionWhoseEveryConnectionCallsHold_IsBusyAndDegraded_NotFailed_AndTheServerIsNotBlamed()
+    {
+        // A cap of 1 and a 3-s call holding partition 1's one connection past the check's 1-s timeout.
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddPlProxy(options => options.AddCluster("pair", cluster =>
+        {
+            cluster.Partitions.Add(fixture.Partitions[0]);
+            cluster.Partitions.Add(fixture.Partitions[1]);
+            cluster.MaxConnectionsPerPartition = 1;
+        })).AddProxy<IPair>();
+        services.AddHealthChecks().AddPlProxy(timeout: TimeSpan.FromSeconds(1));
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        IPair pair = provider.GetRequiredService<IPair>();
+        Assert.Equal("host1", await pair.WhoamiAsync(1, Token)); // the cluster is loaded
+        Task<string> holding = pair.SleepAsync(1, 3, Token);
+        await Task.Delay(200, Token);
+
+        HealthReport busy = await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync(Token).WaitAsync(TimeSpan.FromSeconds(30), Token);
+
+        HealthReportEntry entry = busy.Entries["plproxy"];
+        Assert.False(holding.IsCompleted);
+        Assert.Equal(HealthStatus.Degraded, entry.Status);
+        Assert.Equal("ok", entry.Data["pair/0"]);
+        Assert.Equal("busy: its 1 connection(s) were in use by calls for 1 s, so the database was not asked", entry.Data["pair/1"]);
+        Assert.Equal("host1", await holding.WaitAsync(TimeSpan.FromSeconds(30), Token));
+        HealthReport after = await provider.GetRequiredService<HealthCheckService>().CheckHealthAsync(Token).WaitAsync(TimeSpan.FromSeconds(30), Token);
+        Assert.Equal(HealthStatus.Healthy, after.Entries["plproxy"].Status);
+    }
+
     private static int ClosedPort()
     {
         var listener = new TcpListener(IPAddress.Loopback, 0);

@@ -19,6 +19,9 @@ public interface IPair
 {
     [PlProxy("CLUSTER 'pair'; RUN ON n; SELECT current_database()::text;")]
     Task<string> WhoamiAsync(int n, CancellationToken cancellationToken = default);
+
+    [PlProxy("CLUSTER 'pair'; RUN ON n; SELECT current_database()::text FROM pg_sleep(seconds);")]
+    Task<string> SleepAsync(int n, double seconds, CancellationToken cancellationToken = default);
 }
 
 /// <summary>One local server: two partition databases answering whoami(), and a proxy database defining cluster 'fromproxy' over them.</summary>

@@ -7,9 +7,10 @@ namespace PlProxy.Client.Clusters;
 /// <summary>
 /// The health of one partition database of a serving cluster: null <c>Failure</c> when it answered; for a partition
 /// with standbys, each host as the standby monitor last saw it (<c>Standbys</c>; a standby down or late fails nothing:
-/// reads then go to the primary).
+/// reads then go to the primary). <c>Busy</c>: the database was not asked, for every connection the cap allows it was
+/// held by calls for the whole timeout (a saturated partition, not a failed one).
 /// </summary>
-internal sealed record PartitionHealth(string Cluster, int Partition, string Database, string? Failure, string? Standbys = null);
+internal sealed record PartitionHealth(string Cluster, int Partition, string Database, string? Failure, string? Standbys = null, bool Busy = false);
 
 /// <summary>
 /// Asks every partition database of the clusters serving now for <c>select 1</c>, all at once and each within a
@@ -71,7 +72,12 @@ internal static class PartitionProbe
         catch (Exception e) when (e is TimeoutException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             _ = selectOne.ContinueWith(static t => _ = t.Exception, CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
-            return health with { Failure = $"no answer within {timeout.TotalSeconds:0.###} s" };
+
+            // Under a cap the probe waits for a connection as calls do: when calls held all of them all along, the
+            // database was not asked at all, and saying it did not answer would blame it for the load.
+            return cluster.Gate(connection) is { } gate && gate.InUse >= gate.Slots
+                ? health with { Failure = $"busy: its {gate.Slots} connection(s) were in use by calls for {timeout.TotalSeconds:0.###} s, so the database was not asked", Busy = true }
+                : health with { Failure = $"no answer within {timeout.TotalSeconds:0.###} s" };
         }
         catch (NpgsqlException e)
         {
