@@ -17,7 +17,8 @@ internal static class PartitionPrivileges
     // What tables, sequences and functions made from now on grant the role ($1) or PUBLIC: every default privilege
     // (pg_default_acl, per role and schema) that names either, and the built-in default of EXECUTE for PUBLIC on the
     // functions made by each role that owns a function here or the database, where no global default replaces it.
-    // Each row: the creating role, the schema ('' for all), the object kind, whether the current user may change it.
+    // Each row: the creating role and the schema as named (unquoted; '' for all schemas), the object kind, whether the
+    // current user may change it.
     private const string DefaultsSql = $$"""
         with owners as (
             select p.proowner as role from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace where {{UserSchemas}}
@@ -28,7 +29,7 @@ internal static class PartitionPrivileges
             union all
             select o.role, 0::oid, 'f', pg_catalog.acldefault('f', o.role) from owners o
             where not exists (select from pg_catalog.pg_default_acl d where d.defaclrole = o.role and d.defaclnamespace = 0 and d.defaclobjtype = 'f'))
-        select distinct d.role::regrole::text, coalesce(n.nspname::text, ''), d.kind,
+        select distinct pg_catalog.pg_get_userbyid(d.role)::text, coalesce(n.nspname::text, ''), d.kind,
                pg_catalog.pg_has_role(current_user, d.role, 'MEMBER')::text
         from defaults d left join pg_catalog.pg_namespace n on n.oid = d.schema cross join lateral pg_catalog.aclexplode(d.acl) a
         where a.grantee = 0 or a.grantee = (select r.oid from pg_catalog.pg_roles r where r.rolname = $1)

@@ -166,15 +166,15 @@ public sealed class GrantTests
     public async Task Grant_RunByARoleThatIsNotTheOtherCreators_RevokesItsOwnDefaults_AndNamesTheOthersItCannot()
     {
         // One partition whose functions the login role deployer made (it runs the grant, and is no superuser); the role
-        // other made one function too, and the database belongs to the server's superuser.
+        // "Other Deployer" (a name that needs quoting) made one function too, and the database belongs to the superuser.
         await using LocalPartitions partitions = await LocalPartitions.StartAsync(1, """
             create role deployer login;
-            create role other;
+            create role "Other Deployer";
             create role app login;
-            grant create on schema public to deployer, other;
+            grant create on schema public to deployer, "Other Deployer";
             set role deployer;
             create function get_two() returns int language sql security definer set search_path = pg_catalog, public as $$ select 2 $$;
-            set role other;
+            set role "Other Deployer";
             create function other_made() returns int language sql as $$ select 5 $$;
             reset role;
             """, prefix: "defgrant", cancellationToken: Token);
@@ -188,14 +188,15 @@ public sealed class GrantTests
 
             Assert.True(granted == 0, error);
             Assert.Contains("not covered: ", output, StringComparison.Ordinal);
-            Assert.Contains("functions that other makes from now on are granted to app or PUBLIC (default privileges) (fix, as that role: alter default privileges for role \"other\" revoke all on functions from \"app\", public;)", output, StringComparison.Ordinal);
+            const string OthersFix = "alter default privileges for role \"Other Deployer\" revoke all on functions from \"app\", public;";
+            Assert.Contains($"functions that Other Deployer makes from now on are granted to app or PUBLIC (default privileges) (fix, as that role: {OthersFix})", output, StringComparison.Ordinal);
             Assert.DoesNotContain("functions that deployer makes", output, StringComparison.Ordinal);
 
             // What deployer makes from now on is not app's; what other makes still is (PUBLIC's), as the grant said.
             await server.ExecuteAsync(partitions.Databases[0], """
                 set role deployer;
                 create function deployer_later() returns int language sql as $$ select 6 $$;
-                set role other;
+                set role "Other Deployer";
                 create function other_later() returns int language sql as $$ select 7 $$;
                 reset role;
                 """, Token);
@@ -206,6 +207,16 @@ public sealed class GrantTests
             Assert.Equal(7, await otherLater.ExecuteScalarAsync(Token));
             await using NpgsqlCommand published = asApp.CreateCommand("select get_two()");
             Assert.Equal(2, await published.ExecuteScalarAsync(Token));
+
+            // The statement printed for the other creator, run by someone who may (here the superuser), covers it too.
+            await server.ExecuteAsync(partitions.Databases[0], $"""
+                {OthersFix}
+                set role "Other Deployer";
+                create function other_after_fix() returns int language sql as $$ select 8 $$;
+                reset role;
+                """, Token);
+            await using NpgsqlCommand afterFix = asApp.CreateCommand("select other_after_fix()");
+            Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, (await Assert.ThrowsAsync<PostgresException>(() => afterFix.ExecuteScalarAsync(Token))).SqlState);
         }
         finally
         {
