@@ -150,7 +150,7 @@ public sealed class GrantTests
             using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxyOptions().AddCluster("users", asApp));
             Assert.Equal("w1", await source.CreateProxy<global::Resharding.IWrites>().RecordWriteAsync("w1", "alice", Token));
             PlProxyException unpublished = await Assert.ThrowsAsync<PlProxyException>(() => source.ExecuteScalarAsync<int>(new PlProxyCommand("unpublished", "cluster 'users'; run on 0;"), Token));
-            Assert.Equal(PostgresErrorCodes.InsufficientPrivilege, unpublished.SqlState);
+            Assert.True(unpublished.SqlState == PostgresErrorCodes.InsufficientPrivilege, unpublished.ToString());
 
             (int missing, _, string missingError) = await Tool.RunAsync(["grant", "--config", config, "--cluster", "users", "--role", "app"]);
             Assert.NotEqual(0, missing);
