@@ -134,24 +134,27 @@ internal static class PartitionCommand
     // Npgsql cancels the statement when the token fires before its first row; should PostgreSQL ignore that cancel
     // (it came before the statement started), the backend is signalled until the statement stops. Without a token
     // that can fire, or where the backend cannot be signalled, Npgsql's own task is the result: no frame of ours.
+    // The backend's process ID is read before the statement is sent: one that fails at once closes the connection
+    // (CloseConnection), and reading it then would throw instead of the statement's own error.
     private static Task<NpgsqlDataReader> ExecuteUntilCancelledAsync(NpgsqlCommand command, NpgsqlDataSource dataSource, bool signalsBackend, CancellationToken cancellationToken)
     {
+        bool signals = signalsBackend && cancellationToken.CanBeCanceled;
+        int processId = signals ? command.Connection!.ProcessID : 0;
         Task<NpgsqlDataReader> execute = command.ExecuteReaderAsync(System.Data.CommandBehavior.CloseConnection, cancellationToken);
-        return execute.IsCompleted || !signalsBackend || !cancellationToken.CanBeCanceled
+        return execute.IsCompleted || !signals
             ? execute
-            : SignalWhenCancelledAsync(execute, command, dataSource, cancellationToken);
+            : SignalWhenCancelledAsync(execute, command.CommandText, processId, dataSource, cancellationToken);
     }
 
-    private static async Task<NpgsqlDataReader> SignalWhenCancelledAsync(Task<NpgsqlDataReader> execute, NpgsqlCommand command, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
+    private static async Task<NpgsqlDataReader> SignalWhenCancelledAsync(Task<NpgsqlDataReader> execute, string sql, int processId, NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
-        int processId = command.Connection!.ProcessID;
         await using (cancellationToken.UnsafeRegister(
             static state =>
             {
                 var (execute, dataSource, processId, sql) = ((Task<NpgsqlDataReader>, NpgsqlDataSource, int, string))state!;
                 _ = StatementStopper.StopAsync(execute, dataSource, processId, sql);
             },
-            (execute, dataSource, processId, command.CommandText)).ConfigureAwait(false))
+            (execute, dataSource, processId, sql)).ConfigureAwait(false))
         {
             return await execute.ConfigureAwait(false);
         }

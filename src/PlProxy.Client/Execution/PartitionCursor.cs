@@ -210,9 +210,9 @@ internal sealed class PartitionCursor : IAsyncDisposable
     private static async ValueTask AbandonAsync(DbDataReader reader, NpgsqlCommand command, NpgsqlDataSource dataSource, bool signalsBackend)
     {
         NpgsqlConnection? connection = command.Connection;
-        int processId = connection?.ProcessID ?? 0;
         try
         {
+            int processId = connection?.ProcessID ?? 0; // a connection that broke meanwhile throws here: nothing runs on it to stop
             command.Cancel();
             Task drained = reader.DisposeAsync().AsTask();
             if (signalsBackend)
