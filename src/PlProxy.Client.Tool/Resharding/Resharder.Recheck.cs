@@ -59,8 +59,8 @@ internal sealed partial class Resharder
             while (_recorders is not null && !cancellationToken.IsCancellationRequested
                 && await Task.WhenAny(comparing, Task.Delay(settings.ReadKeysEvery ?? ReshardSettings.DefaultReadKeysEvery, cancellationToken)).ConfigureAwait(false) != comparing)
             {
-                int held;
-                if (await GatherAsync(cancellationToken).ConfigureAwait(false) && (held = PendingKeys) > (settings.MaxPendingKeys ?? ReshardSettings.DefaultMaxPendingKeys))
+                int held = await GatherAsync(cancellationToken).ConfigureAwait(false) ? PendingKeys : 0;
+                if (held > settings.MaxPendingKeys)
                 {
                     List<(ReshardTarget Target, TableDiff Diff)> found = await ComparePendingAsync(wholeTables: false, cancellationToken).ConfigureAwait(false);
                     RefuseDifferences(found);

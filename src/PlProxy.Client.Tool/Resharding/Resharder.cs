@@ -13,12 +13,12 @@ namespace PlProxy.Client.Tool.Resharding;
 /// <param name="ParallelCopies">Initial copies running at once per source server; the others wait their turn.</param>
 /// <param name="MaxPendingKeys">
 /// Keys written during the chunked comparison held in memory (a few hundred bytes each) before they are compared at
-/// once rather than after it; null for <see cref="DefaultMaxPendingKeys"/>.
+/// once rather than after it.
 /// </param>
 /// <param name="ReadKeysEvery">How often the recorded keys are read while the chunked comparison runs (a slot keeps the WAL it has not handed out); null for 10 s.</param>
 internal sealed record ReshardSettings(
     OtherTables OtherTables, TimeSpan FenceLifetime, TimeSpan CatchUpTimeout, int BatchSize, bool StopBeforeSwitch = false, int ParallelCopies = ReshardSettings.DefaultParallelCopies,
-    int? MaxPendingKeys = null, TimeSpan? ReadKeysEvery = null)
+    int MaxPendingKeys = ReshardSettings.DefaultMaxPendingKeys, TimeSpan? ReadKeysEvery = null)
 {
     public const int DefaultParallelCopies = 4;
 
