@@ -266,7 +266,8 @@ internal sealed class ClusterRegistry : IAsyncDisposable
             [.. options.Partitions],
             options.ModularMapping ? PartitionMapping.Modular : PartitionMapping.Mask,
             options.HashFlavor == PlProxyHashFlavor.Legacy83 ? HashFlavor.Legacy83 : HashFlavor.Modern,
-            options.CaseMapping == PlProxyCaseMapping.CLocale ? CaseMapping.CLocale : CaseMapping.AsciiOnly);
+            options.CaseMapping == PlProxyCaseMapping.CLocale ? CaseMapping.CLocale : CaseMapping.AsciiOnly,
+            Hashing.ServerEncodings.OtherThanUtf8(options.ProxyDatabaseEncoding));
         PartitionConnectionSettings settings = options.ConnectionSettings();
         var pools = new NpgsqlDataSource[layout.ConnectionCount];
         var pipelines = new Polly.ResiliencePipeline?[layout.ConnectionCount];

@@ -53,11 +53,24 @@ internal static class ProxyDatabaseReader
     /// <param name="cancellationToken">Cancels the reading.</param>
     public static async Task<ProxyClusterDefinition> LoadAsync(NpgsqlDataSource proxy, string cluster, PlProxyClusterOptions? clientSide, CancellationToken cancellationToken)
     {
-        if (await SqlMedAsync(proxy, cluster, clientSide, cancellationToken).ConfigureAwait(false) is { } sqlMed)
-        {
-            return sqlMed;
-        }
+        ProxyClusterDefinition definition = await SqlMedAsync(proxy, cluster, clientSide, cancellationToken).ConfigureAwait(false)
+            ?? await ConfigFunctionsAsync(proxy, cluster, clientSide, cancellationToken).ConfigureAwait(false);
+        definition.Options.ProxyDatabaseEncoding = await ServerEncodingAsync(proxy, cancellationToken).ConfigureAwait(false);
+        return definition;
+    }
 
+    /// <summary>
+    /// The proxy database's <c>server_encoding</c>: PL/Proxy hashed text there in it, so the cluster's routes of text
+    /// keys are the client's only under UTF8 and SQL_ASCII (<see cref="PlProxyClusterOptions.ProxyDatabaseEncoding"/>).
+    /// </summary>
+    public static async Task<string> ServerEncodingAsync(NpgsqlDataSource proxy, CancellationToken cancellationToken)
+    {
+        await using NpgsqlCommand command = proxy.CreateCommand("select current_setting('server_encoding')");
+        return (string)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    private static async Task<ProxyClusterDefinition> ConfigFunctionsAsync(NpgsqlDataSource proxy, string cluster, PlProxyClusterOptions? clientSide, CancellationToken cancellationToken)
+    {
         PlProxyClusterOptions options = clientSide?.ClientSideCopy() ?? new PlProxyClusterOptions();
         string version = await VersionAsync(proxy, cluster, cancellationToken).ConfigureAwait(false);
         await using (NpgsqlCommand partitions = proxy.CreateCommand("select * from plproxy.get_cluster_partitions($1)"))

@@ -19,6 +19,14 @@ public sealed class PlProxyClusterOptions
     /// <summary>How <c>lower()</c>/<c>upper()</c> treat non-ASCII letters. Default: <see cref="PlProxyCaseMapping.AsciiOnly"/>.</summary>
     public PlProxyCaseMapping CaseMapping { get; set; }
 
+    /// <summary>
+    /// The server encoding of the proxy database whose routes the cluster keeps: PL/Proxy's <c>hashtext</c> hashed text
+    /// in it. Under <c>UTF8</c> and <c>SQL_ASCII</c> text hashes as the client hashes it; under any other encoding only
+    /// ASCII text does, and a call whose route hashes text with a non-ASCII character fails (SQLSTATE 0A000) before
+    /// anything is sent. For clusters read from a proxy database, its <c>server_encoding</c>. Default: <c>UTF8</c>.
+    /// </summary>
+    public string ProxyDatabaseEncoding { get; set; } = Hashing.ServerEncodings.Utf8;
+
     /// <summary>PL/Proxy's <c>query_timeout</c>: a call still running after it is cancelled on every partition and fails with SQLSTATE 57014. Default: none.</summary>
     public TimeSpan? QueryTimeout { get; set; }
 

@@ -125,6 +125,11 @@ internal sealed class PlProxyOptionsValidator(string optionsName) : IValidateOpt
             }
         }
 
+        if (!Hashing.ServerEncodings.IsServerEncoding(options.ProxyDatabaseEncoding))
+        {
+            yield return $"ProxyDatabaseEncoding of cluster '{cluster}' ('{options.ProxyDatabaseEncoding}') is not a PostgreSQL server encoding (as server_encoding names it: UTF8, LATIN1, WIN1252, EUC_JP, ...).";
+        }
+
         foreach ((string what, TimeSpan? value, TimeSpan max) in new[]
         {
             ("QueryTimeout", options.QueryTimeout, MaxQueryTimeout),

@@ -47,7 +47,8 @@ internal sealed class ClusterLayout
         IReadOnlyList<string> partitions,
         PartitionMapping mapping = PartitionMapping.Mask,
         HashFlavor hashFlavor = HashFlavor.Modern,
-        CaseMapping caseMapping = CaseMapping.AsciiOnly)
+        CaseMapping caseMapping = CaseMapping.AsciiOnly,
+        string? otherTextEncoding = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
         ArgumentNullException.ThrowIfNull(partitions);
@@ -67,6 +68,7 @@ internal sealed class ClusterLayout
         Mapping = mapping;
         HashFlavor = hashFlavor;
         CaseMapping = caseMapping;
+        OtherTextEncoding = otherTextEncoding;
         PartitionCount = partitions.Count;
 
         var connections = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -106,6 +108,13 @@ internal sealed class ClusterLayout
     public HashFlavor HashFlavor { get; }
 
     public CaseMapping CaseMapping { get; }
+
+    /// <summary>
+    /// The encoding of the proxy database that routed this cluster when its <c>hashtext</c> hashed text differently
+    /// from the client (any encoding but UTF8 and SQL_ASCII): text with a non-ASCII character has no hash here. Null
+    /// when text hashes as UTF-8.
+    /// </summary>
+    public string? OtherTextEncoding { get; }
 
     /// <summary>The number of distinct connections (distinct connection strings).</summary>
     public int ConnectionCount => _connectionStrings.Length;

@@ -82,10 +82,10 @@ internal static class ExpressionEvaluator
         switch (call.Builtin)
         {
             case BuiltinFunction.HashText:
-                string text = TextOf(first);
+                string text = HashedText(first, call, cluster);
                 return SqlValue.FromInteger(cluster.HashFlavor == HashFlavor.Legacy83 ? PgHash.LegacyHashText(text) : PgHash.HashText(text));
             case BuiltinFunction.HashTextExtended:
-                return SqlValue.FromInteger(PgHash.HashTextExtended(TextOf(first), second.Integer));
+                return SqlValue.FromInteger(PgHash.HashTextExtended(HashedText(first, call, cluster), second.Integer));
             case BuiltinFunction.HashInt2:
                 return SqlValue.FromInteger(PgHash.HashInt2((short)first.Integer));
             case BuiltinFunction.HashInt4:
@@ -97,7 +97,7 @@ internal static class ExpressionEvaluator
             case BuiltinFunction.UuidHash:
                 return SqlValue.FromInteger(PgHash.HashUuid(first.Uuid));
             case BuiltinFunction.Ascii:
-                return SqlValue.FromInteger(Ascii(TextOf(first)));
+                return SqlValue.FromInteger(Ascii(HashedText(first, call, cluster)));
             case BuiltinFunction.Lower:
                 return SqlValue.FromText(ChangeCase(TextOf(first), upper: false, cluster));
             case BuiltinFunction.Upper:
@@ -111,6 +111,22 @@ internal static class ExpressionEvaluator
 
     private static string TextOf(SqlValue value) =>
         value.Text ?? throw new PlProxyException($"Expected a text value, got {value}.");
+
+    // Text whose bytes decide a route: under a proxy database encoding other than UTF-8, only ASCII text has the same
+    // bytes (and code points) there as here, so other text is refused rather than sent where PL/Proxy did not send it.
+    private static string HashedText(SqlValue value, CallExpression call, ClusterLayout cluster)
+    {
+        string text = TextOf(value);
+        int nonAscii;
+        if (cluster.OtherTextEncoding is { } encoding && (nonAscii = text.AsSpan().IndexOfAnyExceptInRange('\0', '\u007f')) >= 0)
+        {
+            throw new PlProxyException(
+                $"{call.Name}() of text with the non-ASCII character U+{(int)text[nonAscii]:X4} at index {nonAscii}: cluster '{cluster.Name}' was routed by a proxy database whose encoding is {encoding}, where PL/Proxy hashed that text's {encoding} bytes, which the client (UTF-8) cannot reproduce. Only ASCII text routes in this cluster; the call was not sent.",
+                Npgsql.PostgresErrorCodes.FeatureNotSupported);
+        }
+
+        return text;
+    }
 
     // An integer operand of || is written by its type's output function: plain decimal digits.
     private static string AsText(SqlValue value) =>

@@ -41,6 +41,36 @@ public sealed class OptionsValidationTests
         Assert.Equal(3, source.PoolCount);
     }
 
+    [Theory]
+    [InlineData("UTF-8")]
+    [InlineData("SJIS")] // a client encoding no database can have
+    [InlineData("")]
+    public void ProxyDatabaseEncoding_NotAServerEncoding_IsRefusedNamingTheCluster(string encoding) =>
+        Assert.Contains(
+            $"ProxyDatabaseEncoding of cluster 'userdb' ('{encoding}') is not a PostgreSQL server encoding",
+            Refusal(o => o.AddCluster("userdb", c =>
+            {
+                c.Partitions.Add("Host=a");
+                c.ProxyDatabaseEncoding = encoding;
+            })),
+            StringComparison.Ordinal);
+
+    [Theory]
+    [InlineData("UTF8")]
+    [InlineData("latin1")]
+    [InlineData("SQL_ASCII")]
+    [InlineData("WIN1252")]
+    public void ProxyDatabaseEncoding_AServerEncodingInAnyCase_IsAccepted(string encoding)
+    {
+        using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxyOptions().AddCluster("userdb", c =>
+        {
+            c.Partitions.Add("Host=a");
+            c.ProxyDatabaseEncoding = encoding;
+        }));
+
+        Assert.Equal(1, source.PoolCount);
+    }
+
     [Fact]
     public void NoPartitions_IsRefused() =>
         Assert.Contains("Cluster 'empty' has no partitions", Refusal(o => o.AddCluster("empty")), StringComparison.Ordinal);

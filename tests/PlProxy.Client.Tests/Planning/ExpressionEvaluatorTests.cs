@@ -76,6 +76,54 @@ public sealed class ExpressionEvaluatorTests(PostgresServerFixture postgres)
     }
 
     [Fact]
+    public async Task TextHashes_InAClusterOfALatin1ProxyDatabase_MatchThatDatabase_ForAsciiText()
+    {
+        var latin1 = new ClusterLayout("c", ["p0"], otherTextEncoding: "LATIN1");
+        string[] keys = GeneratedInputs.AsciiOfEveryLength(40, 5, seed: 47);
+        var oracle = new PostgresHashOracle(await postgres.DatabaseAsync("hashing_latin1", encoding: "LATIN1"));
+
+        int[] hashtext = await oracle.EvaluateAsync<string, int>("hashtext", keys, NpgsqlDbType.Text);
+        long[] extended = await oracle.EvaluateAsync<string, long>("hashtextextended", keys, NpgsqlDbType.Text, extraArguments: ", 7");
+        int[] ascii = await oracle.EvaluateAsync<string, int>("ascii", keys, NpgsqlDbType.Text);
+
+        Assert.Equal(hashtext.Select(v => (long)v), keys.Select(k => EvaluateHash("hashtext(key)", k, latin1)));
+        Assert.Equal(extended, keys.Select(k => EvaluateHash("hashtextextended(key, 7)", k, latin1)));
+        Assert.Equal(ascii.Select(v => (long)v), keys.Select(k => EvaluateHash("ascii(key)", k, latin1)));
+    }
+
+    [Theory]
+    [InlineData("hashtext(key)", "hashtext()")]
+    [InlineData("hashtextextended(key, 7)", "hashtextextended()")]
+    [InlineData("hashtext(lower(key) || 'x')", "hashtext()")]
+    [InlineData("ascii(key)", "ascii()")]
+    public async Task TextHashes_InAClusterOfALatin1ProxyDatabase_RefuseNonAsciiText_WhichThatDatabaseHashesOtherwise(string sql, string function)
+    {
+        var latin1 = new ClusterLayout("c", ["p0"], caseMapping: CaseMapping.CLocale, otherTextEncoding: "LATIN1");
+        const string Key = "josé";
+        var oracle = new PostgresHashOracle(await postgres.DatabaseAsync("hashing_latin1", encoding: "LATIN1"));
+        Assert.NotEqual( // what the refusal saves: the proxy database's hash is not the client's
+            Client.Hashing.PgHash.HashText(Key),
+            (await oracle.EvaluateAsync<string, int>("hashtext", [Key], NpgsqlDbType.Text))[0]);
+
+        var error = Assert.Throws<PlProxyException>(() => EvaluateHash(sql, Key, latin1));
+
+        Assert.Equal(Npgsql.PostgresErrorCodes.FeatureNotSupported, error.SqlState);
+        Assert.StartsWith($"{function} of text with the non-ASCII character U+00E9 at index 3: cluster 'c' was routed by a proxy database whose encoding is LATIN1", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TextHashes_InAClusterOfAUtf8OrSqlAsciiProxyDatabase_HashNonAsciiTextAsUtf8()
+    {
+        Assert.Null(Client.Hashing.ServerEncodings.OtherThanUtf8("UTF8"));
+        Assert.Null(Client.Hashing.ServerEncodings.OtherThanUtf8("sql_ascii"));
+        Assert.Equal("LATIN1", Client.Hashing.ServerEncodings.OtherThanUtf8("latin1"));
+        Assert.Equal(Client.Hashing.PgHash.HashText("josé"), EvaluateHash("hashtext(key)", "josé", AsciiCluster));
+    }
+
+    private static long EvaluateHash(string sql, string key, ClusterLayout cluster) =>
+        ExpressionEvaluator.Evaluate(Binder.Bind(Parser.Parse($"cluster 'c'; run on {sql};"), KeySignature).Function!.Hash!, new ObjectArrayArguments([key, 0]), -1, cluster, null).Integer;
+
+    [Fact]
     public void HashText_OnLegacyCluster_UsesPostgres83Hash()
     {
         var legacy = new ClusterLayout("old", ["p0"], hashFlavor: HashFlavor.Legacy83);
