@@ -1,5 +1,10 @@
 using System.Reflection;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Npgsql;
+using PlProxy.Client.Configuration;
+using PlProxy.Client.Testing;
 
 namespace PlProxy.Client.Scaffold.Tests;
 
@@ -59,6 +64,50 @@ public sealed class SqlFunctionPortTests(ScaffoldFixture fixture) : IClassFixtur
 
         Assert.Null(myHash.Invoke(null, [null]));
         Assert.Null(salted.Invoke(null, [null, "pepper"]));
+    }
+
+    [Fact]
+    public async Task Scaffold_OfALatin1ProxyDatabase_WritesItsEncoding_AndPortsNoTextHash_WhichHashedLatin1Bytes()
+    {
+        LocalPostgresServer server = fixture.Partitions.Server;
+        string name = $"latin1_proxy_{Guid.NewGuid():N}"[..24];
+        string proxy = await server.CreateDatabaseAsync(name, encoding: "LATIN1", cancellationToken: Token);
+        await server.ExecuteAsync(name, $"""
+            create extension plproxy;
+            create schema plproxy;
+            create function plproxy.get_cluster_version(c text) returns int4 language sql as $$ select 1 $$;
+            create function plproxy.get_cluster_partitions(c text) returns setof text language sql as
+                $$ select 'host={server.Host} port={server.Port} dbname=scaffold_part' || i || ' user=postgres' from generate_series(0, 3) i $$;
+            create function plproxy.get_cluster_config(in c text, out key text, out val text) returns setof record language sql as
+                $$ select null::text, null::text where false $$;
+            create function my_hash(x text) returns int4 language sql as $$ select hashtext(x) $$;
+            create function id_hash(id int8) returns int4 language sql as $$ select hashint8(id) $$;
+            create function by_text(x text) returns text as $$ cluster 'userdb'; run on my_hash(x); select current_database()::text; $$ language plproxy;
+            create function by_id(id int8) returns text as $$ cluster 'userdb'; run on id_hash(id); select current_database()::text; $$ language plproxy;
+            """, Token);
+        string output = Directory.CreateTempSubdirectory("plproxy-tool-").FullName;
+        try
+        {
+            (int exitCode, _, _) = await ScaffoldFixture.ScaffoldAsync(["--connection", proxy, "--output", output, "--namespace", "Scaffolded.Latin1"]);
+
+            Assert.Equal(0, exitCode);
+            string source = File.ReadAllText(Path.Combine(output, "IUserdbProxy.cs"));
+            Assert.Contains("[HashFunction(\"id_hash\")]", source, StringComparison.Ordinal); // an integer hash is the same in every encoding
+            Assert.DoesNotContain("[HashFunction(\"my_hash\")]", source, StringComparison.Ordinal);
+            string line = Assert.Single(File.ReadAllLines(Path.Combine(output, "scaffold-report.md")), l => l.StartsWith("| `by_text(text)`", StringComparison.Ordinal));
+            Assert.Contains("my_hash is a SQL function the scaffold did not port: hashtext() in this LATIN1 proxy database hashed text's LATIN1 bytes", line, StringComparison.Ordinal);
+
+            // The fragment carries the encoding, so the clusters it configures refuse what they cannot route as PL/Proxy did.
+            IConfiguration configuration = new ConfigurationBuilder().AddJsonFile(Path.Combine(output, "appsettings.plproxy.json")).Build();
+            var services = new ServiceCollection();
+            services.AddPlProxy(configuration.GetSection("PlProxy"));
+            await using ServiceProvider provider = services.BuildServiceProvider();
+            Assert.Equal("LATIN1", provider.GetRequiredService<IOptionsMonitor<PlProxyOptions>>().CurrentValue.Clusters["userdb"].ProxyDatabaseEncoding);
+        }
+        finally
+        {
+            Directory.Delete(output, recursive: true);
+        }
     }
 
     private async Task<List<T>> RowsAsync<T>(string sql, object? argument)

@@ -3,6 +3,7 @@ using Npgsql;
 using PlProxy.Client.Clusters;
 using PlProxy.Client.Configuration;
 using PlProxy.Client.Connections;
+using PlProxy.Client.Hashing;
 using PlProxy.Client.Language;
 using PlProxy.Client.Tool.Scaffolding.Catalog;
 using PlProxy.Client.Tool.Scaffolding.Emitting;
@@ -23,11 +24,12 @@ internal static partial class Scaffolder
         List<CatalogFunction> selected = [.. functions.Where(f => Selected(f, options))];
 
         // The proxy database's SQL hash functions that bodies may call: those the client evaluates exactly are ported.
+        string? otherTextEncoding = ServerEncodings.OtherThanUtf8(await ProxyDatabaseReader.ServerEncodingAsync(proxy, cancellationToken).ConfigureAwait(false));
         var ported = new List<PortedFunction>();
         var notPorted = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
         foreach (CatalogFunction sql in await new ProxyCatalog(proxy).FunctionsAsync("sql", cancellationToken).ConfigureAwait(false))
         {
-            if (SqlFunctionPort.TryPort(sql, out string why) is { } port)
+            if (SqlFunctionPort.TryPort(sql, otherTextEncoding, out string why) is { } port)
             {
                 ported.Add(port);
             }

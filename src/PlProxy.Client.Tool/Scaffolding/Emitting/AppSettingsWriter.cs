@@ -76,6 +76,11 @@ internal static class AppSettingsWriter
         {
             yield return ("DefaultUser", Quote(user));
         }
+
+        if (!string.Equals(options.ProxyDatabaseEncoding, "UTF8", StringComparison.OrdinalIgnoreCase))
+        {
+            yield return ("ProxyDatabaseEncoding", Quote(options.ProxyDatabaseEncoding)); // text hashed in it: only ASCII keys route the same
+        }
     }
 
     private static string Quote(string text) => JsonSerializer.Serialize(text);

@@ -30,8 +30,11 @@ internal static partial class SqlFunctionPort
     [GeneratedRegex(@"^\s*select\s+(?<expr>.+?)\s*;?\s*$", RegexOptions.IgnoreCase | RegexOptions.Singleline | RegexOptions.CultureInvariant)]
     private static partial Regex ScalarBody();
 
-    /// <summary>The port of <paramref name="function"/>, or null with <paramref name="reason"/>.</summary>
-    public static PortedFunction? TryPort(CatalogFunction function, out string reason)
+    /// <summary>
+    /// The port of <paramref name="function"/>, or null with <paramref name="reason"/>. <paramref name="otherTextEncoding"/>:
+    /// the proxy database's encoding when text hashed there differs from UTF-8 (then a text hash is not ported).
+    /// </summary>
+    public static PortedFunction? TryPort(CatalogFunction function, string? otherTextEncoding, out string reason)
     {
         reason = "";
         string? result = function.ReturnType is { IsBuiltIn: true, Name: "int2" or "int4" or "int8" } type ? type.Name : null;
@@ -88,7 +91,7 @@ internal static partial class SqlFunctionPort
         }
 
         string[] names = [.. signature.Select(p => CSharpNames.Escape(p.Name))];
-        if (!TryTranslate(hash, names, out string code, out reason))
+        if (!TryTranslate(hash, names, otherTextEncoding, out string code, out reason))
         {
             return null;
         }
@@ -134,7 +137,7 @@ internal static partial class SqlFunctionPort
     };
 
     // C# for a bound expression whose arguments are known not to be NULL (every operator here is strict).
-    private static bool TryTranslate(BoundExpression expression, string[] names, out string code, out string reason)
+    private static bool TryTranslate(BoundExpression expression, string[] names, string? otherTextEncoding, out string code, out string reason)
     {
         reason = "";
         code = "";
@@ -147,7 +150,7 @@ internal static partial class SqlFunctionPort
             case LiteralExpression { IsNull: false } literal:
                 code = literal.Type.IsInteger ? literal.Integer.ToString(CultureInfo.InvariantCulture) + "L" : StringLiteral(literal.Text ?? "");
                 return true;
-            case CastExpression cast when TryTranslate(cast.Operand, names, out string operand, out reason):
+            case CastExpression cast when TryTranslate(cast.Operand, names, otherTextEncoding, out string operand, out reason):
                 code = cast.Type.Kind switch
                 {
                     PgTypeKind.Int2 => $"checked((short)({operand}))",
@@ -161,7 +164,7 @@ internal static partial class SqlFunctionPort
                 var arguments = new List<string>();
                 foreach (BoundExpression argument in call.Arguments)
                 {
-                    if (!TryTranslate(argument, names, out string translated, out reason))
+                    if (!TryTranslate(argument, names, otherTextEncoding, out string translated, out reason))
                     {
                         return false;
                     }
@@ -169,6 +172,12 @@ internal static partial class SqlFunctionPort
                     arguments.Add(call.Builtin == BuiltinFunction.Concat && argument.Type.IsInteger
                         ? $"({translated}).ToString(global::System.Globalization.CultureInfo.InvariantCulture)"
                         : translated);
+                }
+
+                if (otherTextEncoding is not null && call.Builtin is BuiltinFunction.HashText or BuiltinFunction.HashTextExtended)
+                {
+                    reason = $"{call.Name}() in this {otherTextEncoding} proxy database hashed text's {otherTextEncoding} bytes, which the client (UTF-8) reproduces for ASCII text only; write the method by hand if the keys are ASCII";
+                    return false;
                 }
 
                 string? port = call.Builtin switch
