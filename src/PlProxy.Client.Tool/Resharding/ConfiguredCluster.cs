@@ -46,6 +46,11 @@ internal static class ConfiguredCluster
                 : throw ToolRefusal.BadInput($"--config {path}: cluster {cluster} has HashFlavor '{flavor}', which is neither Modern nor Legacy83.");
         }
 
+        if (Property(json, "ProxyDatabaseEncoding")?.ToString() is { } encoding)
+        {
+            options.ProxyDatabaseEncoding = encoding; // checked with the rest of the definition
+        }
+
         return (new ProxyClusterDefinition("configuration", options), json);
     }
 

@@ -40,6 +40,9 @@ internal sealed record ReshardPlan(ReshardKind Kind, string Cluster, string[] Ol
     /// <summary>The verb, for messages.</summary>
     public string Verb => Kind == ReshardKind.Split ? "split" : "move";
 
+    /// <summary>The encoding the cluster's clients hash text keys as (<see cref="Configuration.PlProxyClusterOptions.ProxyDatabaseEncoding"/>).</summary>
+    public string ProxyDatabaseEncoding { get; init; } = Hashing.ServerEncodings.Utf8;
+
     /// <summary>The publication every source publishes its copied tables in.</summary>
     public string Publication => Slot("pub");
 
@@ -159,7 +162,7 @@ internal sealed record ReshardPlan(ReshardKind Kind, string Cluster, string[] Ol
             target.Settings.Validate();
         }
 
-        return plan;
+        return plan with { ProxyDatabaseEncoding = cluster.Definition.Options.ProxyDatabaseEncoding };
     }
 
     /// <summary>Whether two partition entries of the cluster (as the proxy database writes them) name one database.</summary>

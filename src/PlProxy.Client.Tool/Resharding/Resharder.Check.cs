@@ -17,10 +17,12 @@ internal sealed partial class Resharder
         }
 
         var tables = new Dictionary<ReshardSource, SourceTables>();
+        var encodings = new TextHashEncodings(plan.Verb, plan.ProxyDatabaseEncoding);
         foreach (ReshardSource source in plan.Sources)
         {
             NpgsqlDataSource database = Database(source.ConnectionString);
             string walLevel = await Reached(source.Name, () => database.ScalarAsync<string>("select current_setting('wal_level')", cancellationToken)).ConfigureAwait(false);
+            encodings.Note(source.Name, await database.ScalarAsync<string>("select current_setting('server_encoding')", cancellationToken).ConfigureAwait(false));
             if (walLevel != "logical")
             {
                 throw new ToolRefusal($"{source.Name} runs with wal_level = {walLevel}: copying into the new databases uses logical replication; set wal_level = logical (and restart that server) first. Nothing was changed.");
@@ -62,6 +64,7 @@ internal sealed partial class Resharder
         {
             NpgsqlDataSource database = Database(target.ConnectionString);
             bool subscribed = await Reached(target.Name, () => LogicalCopy.SubscribedAsync(database, target.Slot, cancellationToken)).ConfigureAwait(false);
+            encodings.Note(target.Name, await database.ScalarAsync<string>("select current_setting('server_encoding')", cancellationToken).ConfigureAwait(false));
             if (!subscribed)
             {
                 List<string> existing = await database.ListAsync("""
@@ -76,6 +79,7 @@ internal sealed partial class Resharder
             }
         }
 
+        encodings.Check(tables.Values.Any(t => t.Partitioned.Any(p => p.HashesText)));
         return tables;
     }
 }

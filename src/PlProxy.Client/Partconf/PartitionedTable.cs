@@ -19,6 +19,13 @@ internal sealed record PartitionedTable(string Table, string Column, string? Has
     }
 
     /// <summary>
+    /// Whether the key's hash depends on its database's encoding: text is hashed (the cluster's hashtext of the column, or
+    /// a named function other than the integer and uuid hashes, which hash the same bytes in every encoding).
+    /// </summary>
+    public bool HashesText =>
+        HashFunction is null || HashFunction.Replace("pg_catalog.", "", StringComparison.Ordinal) is not ("hashint2" or "hashint4" or "hashint8" or "uuid_hash");
+
+    /// <summary>
     /// Whether a row (by alias) belongs to one of <paramref name="settings"/>' partitions, as SQL: its key hashed with the
     /// settings' flavour and mapped with their count and mapping, as <c>partconf.check_hash</c> maps it, but independent
     /// of the database's own partconf (so a database can be checked against a map it may not agree with).

@@ -62,6 +62,24 @@ public sealed class ReshardRefusalTests(ReshardFixture fixture)
     }
 
     [Fact]
+    public async Task Split_IntoADatabaseWhoseEncodingHashesTextOtherwise_SaysSoAndChangesNothing()
+    {
+        DemoCluster cluster = await fixture.ClusterAsync(2, 2, Token);
+        string latin1 = $"latin1_spare_{Guid.NewGuid():N}"[..20];
+        await fixture.Server.CreateDatabaseAsync(latin1, encoding: "LATIN1", cancellationToken: Token);
+        string[] spares = [cluster.Spares[0], DemoCluster.Libpq(fixture.Server, latin1)];
+
+        (int exitCode, _, string error) = await Tool.RunAsync(["split", "--proxy", cluster.Proxy, "--cluster", "users", "--to", .. spares]);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains($"{latin1} has encoding LATIN1, but the cluster's clients hash text as UTF8", error, StringComparison.Ordinal);
+        Assert.Contains("would hash text keys with non-ASCII characters differently", error, StringComparison.Ordinal);
+        Assert.Contains("Nothing was changed", error, StringComparison.Ordinal);
+        Assert.Equal((0, 0), await fixture.LeftoversAsync(cluster, Token));
+        Assert.Empty(await ReshardFixture.TablesAsync(spares, Token));
+    }
+
+    [Fact]
     public async Task Split_OfPartitionsWithoutLogicalWal_SaysSoAndChangesNothing()
     {
         await using LocalPostgresServer replicaWal = await LocalPostgresServer.StartAsync(cancellationToken: Token);
