@@ -164,6 +164,27 @@ public sealed class PartconfCommandsTests
     }
 
     [Fact]
+    public async Task Verify_OfADatabaseWhoseEncodingHashesTextUnlikeTheClients_ExitsOneNamingIt()
+    {
+        await using LocalPartitions partitions = await LocalPartitions.StartAsync(1, prefix: "toolenc", cancellationToken: Token);
+        LocalPostgresServer server = partitions.Server;
+        await server.CreateDatabaseAsync("toolenc_latin1", encoding: "LATIN1", cancellationToken: Token);
+        string[] databases = [partitions.Databases[0], "toolenc_latin1"];
+        string proxy = await ProxyDatabases.CreateAsync(server, "toolenc_proxy", "users", [.. databases.Select(d => ProxyDatabases.Libpq(server, d))], Token);
+        Assert.Equal(0, (await Tool.RunAsync(["partconf", "install", "--proxy", proxy, "--cluster", "users"])).ExitCode);
+        foreach (string database in databases)
+        {
+            await server.ExecuteAsync(database, "create table accounts (username text primary key); create trigger accounts_partition before insert on accounts for each row execute function partconf.valid_hash('username');", Token);
+        }
+
+        (int exitCode, string output, _) = await Tool.RunAsync(["verify", "--proxy", proxy, "--cluster", "users"]);
+
+        Assert.Equal(1, exitCode);
+        Assert.Contains("toolenc_latin1 has encoding LATIN1, but the cluster's clients hash text as UTF8 (its proxy database's encoding)", output, StringComparison.Ordinal);
+        Assert.DoesNotContain($"{partitions.Databases[0]} has encoding", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Verify_OfAProxyDatabaseThatCannotBeReached_ExitsTwoNamingTheError()
     {
         (int exitCode, _, string error) = await Tool.RunAsync(["verify", "--proxy", "Host=127.0.0.1;Port=1;Timeout=1", "--cluster", "users"]);

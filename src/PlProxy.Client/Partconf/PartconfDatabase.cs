@@ -2,6 +2,7 @@ using Npgsql;
 using PlProxy.Client.Clusters;
 using PlProxy.Client.Configuration;
 using PlProxy.Client.Connections;
+using PlProxy.Client.Hashing;
 using PlProxy.Client.Planning;
 
 namespace PlProxy.Client.Partconf;
@@ -90,7 +91,9 @@ public static class PartconfDatabase
         var counts = new List<PartconfTableCount>();
         var problems = new List<string>();
         var found = new List<(string Name, PartconfSettings Expected, List<PartitionedTable> Tables)>();
-        foreach ((string connectionString, PartconfSettings expected) in (await DatabasesAsync(proxyDatabase, cluster, cancellationToken).ConfigureAwait(false)).Databases)
+        PartconfCluster definition = await DatabasesAsync(proxyDatabase, cluster, cancellationToken).ConfigureAwait(false);
+        string clients = definition.Definition.Options.ProxyDatabaseEncoding;
+        foreach ((string connectionString, PartconfSettings expected) in definition.Databases)
         {
             await using NpgsqlDataSource database = NpgsqlDataSource.Create(connectionString);
             string name = new NpgsqlConnectionStringBuilder(connectionString).Database ?? "?";
@@ -106,6 +109,17 @@ public static class PartconfDatabase
             }
 
             List<PartitionedTable> tables = await PartitionedTablesAsync(database, cancellationToken).ConfigureAwait(false);
+            string encoding;
+            await using (NpgsqlCommand command = database.CreateCommand("select current_setting('server_encoding')"))
+            {
+                encoding = (string)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+            }
+
+            if (tables.Any(t => t.HashesText) && ServerEncodings.OtherThanUtf8(encoding) != ServerEncodings.OtherThanUtf8(clients))
+            {
+                problems.Add($"{name} has encoding {encoding}, but the cluster's clients hash text as {clients} (its proxy database's encoding): its partconf hashes text keys with non-ASCII characters otherwise, so it refuses their writes, and its rows are checked by that hash.");
+            }
+
             foreach (PartitionedTable table in tables)
             {
                 await using NpgsqlCommand count = database.CreateCommand($"select count(*), count(*) filter (where not {table.BelongsTo("t", expected)}) from {table.Table} t");
