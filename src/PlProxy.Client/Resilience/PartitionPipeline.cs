@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using PlProxy.Client.Planning;
 using PlProxy.Client.Telemetry;
@@ -19,6 +20,13 @@ internal static class PartitionPipeline
     /// it boxes nothing.
     /// </summary>
     public static readonly ResiliencePropertyKey<RemoteCall> Call = new("plproxy.call");
+
+    // The failures the breaker has counted. The calls of a shared round trip whose connection broke all get the one
+    // exception that broke it: the partition failed once, so the breaker counts it once (Polly counts the others' as
+    // it counts any outcome it does not handle), or one lost connection carrying many calls would open the circuit of
+    // a healthy partition. Connections that cannot be opened fail each call with an exception of its own: an outage
+    // counts call by call, as before.
+    private static readonly ConditionalWeakTable<Exception, object> Counted = [];
 
     /// <summary>For CONNECT targets: retries of attempts that never reached the server, no breaker.</summary>
     public static readonly ResiliencePipeline Direct = Build("(connect)", 0, "(connect)", new PlProxyRetryOptions(), new PlProxyCircuitBreakerOptions { Enabled = false }, Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance)!;
@@ -66,7 +74,7 @@ internal static class PartitionPipeline
                 BreakDuration = breaker.BreakDuration,
                 StateProvider = breakerState,
                 ManualControl = breakerControl,
-                ShouldHandle = static args => ValueTask.FromResult(FailureClassifier.IsPartitionFailure(args.Outcome.Exception)),
+                ShouldHandle = static args => ValueTask.FromResult(FailureClassifier.IsPartitionFailure(args.Outcome.Exception) && CountsOnce(args.Outcome.Exception!)),
                 OnOpened = _ => Changed("open"),
                 OnClosed = _ => Changed("closed"),
                 OnHalfOpened = _ => Changed("half-open"),
@@ -74,6 +82,8 @@ internal static class PartitionPipeline
         }
 
         return builder.Build();
+
+        static bool CountsOnce(Exception error) => Counted.TryAdd(error, Counted);
 
         ValueTask Changed(string state)
         {

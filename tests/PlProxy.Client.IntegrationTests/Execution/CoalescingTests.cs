@@ -283,6 +283,32 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
     }
 
     [Fact]
+    public async Task ServerConnectionKilledMidRoundTrip_CountsOnceAgainstTheBreaker_SoTheNextCallsAreServed()
+    {
+        // Twelve calls lost with one connection, and nothing else in the breaker's window: counted call by call they
+        // would be twelve failures of twelve (at least 10, half failed: open), and every call would fail fast for 5 s.
+        const string Application = "coalesce-kill-breaker";
+        await using PlProxyDataSource source = fixture.Create(Application, cluster => cluster.MaxConnectionsPerPartition = 1);
+        ICappedDb db = source.CreateProxy<ICappedDb>();
+        Task<int> holder = await HoldTheConnectionAsync(db, 0.3, Application);
+        Task<long>[] writes = [.. Enumerable.Range(3100, 12).Select(id => db.WriteOnceAsync(id, 0, Token))];
+        Task<int> slow = db.KilledInARoundTripAsync(-2, 5, Token);
+        Assert.Equal(-1, await holder.WaitAsync(Bound, Token));
+
+        await fixture.TerminateSlowEchoAsync(Application, Token);
+
+        foreach (Task<long> write in writes)
+        {
+            PlProxyException error = await Assert.ThrowsAsync<PlProxyException>(() => write).WaitAsync(Bound, Token);
+            Assert.Contains(error.SqlState, (string[])[PostgresErrorCodes.AdminShutdown, PostgresErrorCodes.ConnectionFailure]);
+        }
+
+        await Assert.ThrowsAsync<PlProxyException>(() => slow).WaitAsync(Bound, Token);
+        Assert.Equal(Enumerable.Range(0, 5), await Task.WhenAll(Enumerable.Range(0, 5).Select(i => db.EchoAsync(i, Token))).WaitAsync(Bound, Token));
+        Assert.Empty(await fixture.WrittenAsync(3100, 3111)); // lost with their round trip, never sent again
+    }
+
+    [Fact]
     public async Task QueryTimeout_OfCallsInASharedRoundTrip_AbandonsThemSayingTheirStatementsMayHaveCompleted()
     {
         await using PlProxyDataSource source = fixture.Create("coalesce-query-timeout", cluster =>

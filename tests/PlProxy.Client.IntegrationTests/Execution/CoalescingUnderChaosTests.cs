@@ -95,6 +95,102 @@ public sealed class CoalescingUnderChaosTests(CoalescingFixture fixture)
         Assert.InRange(await fixture.ConnectionsAsync(Application), 1, Cap);
     }
 
+    [Fact]
+    public async Task ManyCallers_WhileTheirBackendsAreKilledAtRandom_FailOnlyAsLostConnectionsDo_AndNeverWriteTwice()
+    {
+        const string Application = "coalesce-killed";
+        const int From = FirstId + 500_000;
+        await using PlProxyDataSource source = fixture.Create(Application, cluster => cluster.MaxConnectionsPerPartition = Cap);
+        ICappedDb db = source.CreateProxy<ICappedDb>();
+        using var stopKilling = new CancellationTokenSource();
+        Task<int> killed = KillBackendsAsync(Application, stopKilling.Token);
+
+        var outcomes = new ConcurrentDictionary<int, string>();
+        await Task.WhenAll(Enumerable.Range(0, 16).Select(caller => Task.Run(async () =>
+        {
+            var random = new Random(caller + 100);
+            for (int n = 0; n < 40; n++)
+            {
+                int call = (caller * 40) + n;
+                int roll = random.Next(100);
+                outcomes[call] = await OutcomeAsync(async () =>
+                {
+                    if (roll < 40)
+                    {
+                        Assert.Equal(call, await db.EchoAsync(call, Token));
+                    }
+                    else if (roll < 60)
+                    {
+                        Assert.Equal(call, await db.SlowEchoAsync(call, 0.01, Token));
+                    }
+                    else
+                    {
+                        Assert.Equal(From + call, await db.WriteOnceAsync(From + call, -1, Token));
+                        return "written";
+                    }
+
+                    return "read";
+                }).WaitAsync(CallBound, Token);
+            }
+        }, Token))).WaitAsync(TimeSpan.FromSeconds(180), Token);
+        stopKilling.Cancel();
+        int kills = await killed;
+
+        // A write whose connection was lost may or may not have committed, but it is never sent again: a resent write
+        // would have failed here with 23505 (the id is a primary key) or been written by a call that reports a failure.
+        Dictionary<int, long> rows = await WrittenAsync();
+        TestContext.Current.TestOutputHelper?.WriteLine(string.Join(", ", outcomes.Values.GroupBy(o => o).Select(g => $"{g.Key}: {g.Count()}")) + $"; {kills} backends killed");
+        Assert.All(outcomes, o => Assert.True(o.Value is "read" or "written" || o.Value.StartsWith("lost ", StringComparison.Ordinal), $"call {o.Key}: {o.Value}"));
+        Assert.All(outcomes.Where(o => o.Value == "written"), o => Assert.Equal(1, rows.GetValueOrDefault(From + o.Key)));
+        Assert.Contains(outcomes.Values, o => o.StartsWith("lost ", StringComparison.Ordinal));
+        Assert.True(kills > 0);
+
+        // Once the killing stops the partition serves at once, on at most the cap.
+        int[] after = await Task.WhenAll(Enumerable.Range(0, 40).Select(i => db.EchoAsync(i, Token))).WaitAsync(TimeSpan.FromSeconds(10), Token);
+        Assert.Equal(Enumerable.Range(0, 40), after);
+        Assert.InRange(await fixture.ConnectionsAsync(Application), 1, Cap);
+    }
+
+    // A call's outcome: what it returns, or "lost <SQLSTATE>" when it failed as a call whose connection was killed fails.
+    private static async Task<string> OutcomeAsync(Func<Task<string>> call)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (PlProxyException e) when (e.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.ConnectionFailure or PostgresErrorCodes.ConnectionException)
+        {
+            return $"lost {e.SqlState}";
+        }
+        catch (PlProxyException e)
+        {
+            return $"unexpected {e.SqlState}: {e}";
+        }
+    }
+
+    // Terminates a random backend of the application every 20 ms until stopped; how many it terminated.
+    private async Task<int> KillBackendsAsync(string application, CancellationToken stop)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(fixture.Partition + ";Pooling=false");
+        int killed = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            await using NpgsqlCommand kill = dataSource.CreateCommand(
+                "select count(pg_terminate_backend(pid))::int from (select pid from pg_stat_activity where application_name = $1 order by random() limit 1) p");
+            kill.Parameters.Add(new NpgsqlParameter<string> { TypedValue = application });
+            killed += (int)(await kill.ExecuteScalarAsync(CancellationToken.None))!;
+            try
+            {
+                await Task.Delay(20, stop);
+            }
+            catch (OperationCanceledException)
+            {
+            }
+        }
+
+        return killed;
+    }
+
     // One call of a kind chosen by roll: its outcome, after checking that what came back is its own.
     private static async Task<string> CallAsync(ICappedDb db, int call, int roll, int delayMilliseconds)
     {
