@@ -225,6 +225,57 @@ public sealed class GrantTests
     }
 
     // Two partitions of PartitionSchema, the login role app, and a proxy database with ProxyFunctions for cluster 'users'.
+    [Fact]
+    public async Task Grant_RunByTwoProcessesAtOnce_SucceedsInBoth_AndLeavesWhatOneRunLeaves()
+    {
+        (LocalPartitions started, string proxy) = await ClusterWithRoleAsync("grant_twice");
+        await using LocalPartitions partitions = started;
+        string[] grant = ["grant", "--proxy", proxy, "--cluster", "users", "--role", "app"];
+        Assert.Equal(0, (await Tool.RunAsync(grant)).ExitCode);
+        string granted = await PrivilegesAsync(partitions);
+
+        // Mostly in this process (the two runs overlap most), and twice as two processes, as two pipelines run it.
+        for (int round = 0; round < 12; round++)
+        {
+            foreach (string database in partitions.Databases)
+            {
+                // Undone, so that both runs change the same catalog rows at once.
+                await partitions.Server.ExecuteAsync(database, "grant all on all tables in schema public to app; grant execute on all functions in schema public to public; alter default privileges grant execute on functions to public;", Token);
+            }
+
+            Task<(int ExitCode, string Error)>[] both = round < 2
+                ? [RunToolProcessAsync(grant), RunToolProcessAsync(grant)]
+                : [RunInProcessAsync(grant), RunInProcessAsync(grant)];
+            (int ExitCode, string Error)[] runs = await Task.WhenAll(both).WaitAsync(TimeSpan.FromSeconds(120), Token);
+
+            Assert.All(runs, run => Assert.True(run.ExitCode == 0, $"round {round}: {run.Error}"));
+            Assert.Equal(granted, await PrivilegesAsync(partitions));
+        }
+    }
+
+    private static async Task<(int ExitCode, string Error)> RunInProcessAsync(string[] args)
+    {
+        (int exitCode, _, string error) = await Task.Run(() => Tool.RunAsync(args), Token);
+        return (exitCode, error);
+    }
+
+    // The tool in a process of its own, as two deploy pipelines would run it: its exit code and what it printed to stderr.
+    private static async Task<(int ExitCode, string Error)> RunToolProcessAsync(string[] args)
+    {
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string argument in (string[])[Path.Combine(AppContext.BaseDirectory, "PlProxy.Client.Tool.dll"), .. args])
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using System.Diagnostics.Process tool = System.Diagnostics.Process.Start(start)!;
+        Task<string> output = tool.StandardOutput.ReadToEndAsync(Token);
+        string error = await tool.StandardError.ReadToEndAsync(Token);
+        await output;
+        await tool.WaitForExitAsync(Token);
+        return (tool.ExitCode, error);
+    }
+
     private static async Task<(LocalPartitions Partitions, string Proxy)> ClusterWithRoleAsync(string prefix)
     {
         LocalPartitions partitions = await LocalPartitions.StartAsync(2, PartitionSchema, prefix: prefix, cancellationToken: Token);
