@@ -40,10 +40,28 @@ public sealed class PgQConsumer
     /// <summary>The consumer's name.</summary>
     public string Consumer { get; }
 
-    /// <summary>Registers the consumer (<c>pgq.register_consumer</c>): it receives events inserted from now on.</summary>
+    /// <summary>
+    /// Registers the consumer (<c>pgq.register_consumer</c>): it receives events inserted from now on. Instances that
+    /// register one consumer at once (a service's first deployment) wait for each other: PgQ looks for the consumer
+    /// before inserting it, so two at once would both insert it and one would fail with a unique violation.
+    /// </summary>
     /// <returns>True when it was not registered before.</returns>
-    public async Task<bool> RegisterAsync(CancellationToken cancellationToken = default) =>
-        await ScalarAsync<int>("select pgq.register_consumer($1, $2)", cancellationToken).ConfigureAwait(false) == 1;
+    public async Task<bool> RegisterAsync(CancellationToken cancellationToken = default)
+    {
+        await using NpgsqlBatch batch = _database.CreateBatch(); // one implicit transaction: the lock is held until it ends
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("select pg_advisory_xact_lock(hashtextextended('plproxy_pgq.register ' || $1, 0))")
+        {
+            Parameters = { new NpgsqlParameter<string> { TypedValue = Consumer } },
+        });
+        batch.BatchCommands.Add(new NpgsqlBatchCommand("select pgq.register_consumer($1, $2)")
+        {
+            Parameters = { new NpgsqlParameter<string> { TypedValue = Queue }, new NpgsqlParameter<string> { TypedValue = Consumer } },
+        });
+        await using NpgsqlDataReader reader = await batch.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.NextResultAsync(cancellationToken).ConfigureAwait(false); // past the lock's row
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        return reader.GetInt32(0) == 1;
+    }
 
     /// <summary>Unregisters the consumer (<c>pgq.unregister_consumer</c>); its open batch and position are dropped.</summary>
     /// <returns>True when it was registered.</returns>

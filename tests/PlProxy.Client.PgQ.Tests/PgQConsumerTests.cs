@@ -57,6 +57,22 @@ public sealed class PgQConsumerTests(PgQFixture fixture)
     }
 
     [Fact]
+    public async Task Register_ByManyInstancesAtOnce_RegistersTheConsumerOnce_AndFailsNone()
+    {
+        // Instances of a service sharing one consumer start together on its first deployment: PgQ's register_consumer
+        // looks for the consumer, then inserts it, so two at once could both insert (a unique violation in one).
+        await using NpgsqlDataSource database = await fixture.QueueDatabaseAsync(Queue, Token);
+        for (int round = 0; round < 10; round++)
+        {
+            string name = $"together{round}_{Guid.NewGuid():N}";
+
+            bool[] registered = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(() => new PgQConsumer(database, Queue, name).RegisterAsync(Token), Token))).WaitAsync(TimeSpan.FromSeconds(60), Token);
+
+            Assert.Equal(1, registered.Count(r => r));
+        }
+    }
+
+    [Fact]
     public async Task ProcessBatch_WhoseHandlerFails_IsDeliveredAgainWhole()
     {
         await using NpgsqlDataSource database = await fixture.QueueDatabaseAsync(Queue, Token);
