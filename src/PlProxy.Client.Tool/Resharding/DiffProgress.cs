@@ -16,7 +16,7 @@ internal sealed class DiffProgress(string store, string cluster) : IAsyncDisposa
     /// <summary>What an earlier diff saved, by copy and table (empty when none, or when starting over).</summary>
     public async Task<Dictionary<(string Copy, string Table), (string[]? LastKey, bool Done, TableDiff Counts)>> StartAsync(bool resume, CancellationToken cancellationToken)
     {
-        await _database.ExecuteAsync("""
+        await ToolSchema.EnsureAsync(_database, """
             create schema if not exists plproxy_tool;
             create table if not exists plproxy_tool.diff_progress (
                 cluster_name text not null, copy text not null, table_name text not null, last_key text[], done boolean not null,

@@ -33,7 +33,7 @@ internal sealed record ReshardOperation(ReshardKind Kind, string[] OldMap, strin
     public async Task RecordAsync(string proxy, string cluster, CancellationToken cancellationToken)
     {
         await using NpgsqlDataSource database = NpgsqlDataSource.Create(proxy);
-        await database.ExecuteAsync("""
+        await ToolSchema.EnsureAsync(database, """
             create schema if not exists plproxy_tool;
             create table if not exists plproxy_tool.operation (
                 cluster_name text primary key, kind text not null, old_map text[] not null, new_map text[] not null,
