@@ -96,7 +96,7 @@ internal static class PartitionProbe
 
     private static async Task SelectOneAsync(NpgsqlDataSource pool, CancellationToken cancellationToken)
     {
-        await using NpgsqlConnection open = await pool.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using NpgsqlConnection open = await IdleConnectionCheck.OpenAsync(pool, cancellationToken).ConfigureAwait(false);
         await using var command = new NpgsqlCommand("select 1", open);
         await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false);
     }

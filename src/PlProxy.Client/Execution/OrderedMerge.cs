@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Npgsql;
+using PlProxy.Client.Connections;
 using PlProxy.Client.Language;
 
 namespace PlProxy.Client.Execution;
@@ -195,7 +196,7 @@ internal static class OrderedMerge
 
             if (!Collations.TryGetValue(cursor.DataSource, out string? collation))
             {
-                await using NpgsqlConnection connection = await cursor.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+                await using NpgsqlConnection connection = await IdleConnectionCheck.OpenAsync(cursor.DataSource, cancellationToken).ConfigureAwait(false);
                 // An ICU database keeps "C" in datcollate while ICU orders its text: the provider decides.
                 await using var command = new NpgsqlCommand(
                     "select case when datlocprovider = 'i' then 'icu ' || coalesce(daticulocale, '') else datcollate::text end from pg_catalog.pg_database where datname = current_database()",
@@ -216,7 +217,7 @@ internal static class OrderedMerge
     // An enum's labels and their places in its declared order; none when the type is not an enum.
     private static async Task<Dictionary<string, int>> EnumLabelsAsync(NpgsqlDataSource dataSource, string type, CancellationToken cancellationToken)
     {
-        await using NpgsqlConnection connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await using NpgsqlConnection connection = await IdleConnectionCheck.OpenAsync(dataSource, cancellationToken).ConfigureAwait(false);
         await using var command = new NpgsqlCommand("select enumlabel::text from pg_catalog.pg_enum where enumtypid = to_regtype($1) order by enumsortorder", connection);
         command.Parameters.Add(new NpgsqlParameter { Value = type });
         var labels = new Dictionary<string, int>(StringComparer.Ordinal);

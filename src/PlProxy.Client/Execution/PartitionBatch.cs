@@ -71,7 +71,7 @@ internal static class PartitionBatch
         NpgsqlConnection connection;
         try
         {
-            connection = await dataSource.OpenConnectionAsync().ConfigureAwait(false);
+            connection = await IdleConnectionCheck.OpenAsync(dataSource, CancellationToken.None).ConfigureAwait(false);
         }
         catch (Exception e)
         {

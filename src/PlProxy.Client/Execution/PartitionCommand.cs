@@ -67,7 +67,7 @@ internal static class PartitionCommand
         NpgsqlConnection connection;
         try
         {
-            connection = await attempt.DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            connection = await IdleConnectionCheck.OpenAsync(attempt.DataSource, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception e)
         {
