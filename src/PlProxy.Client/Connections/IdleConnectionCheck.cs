@@ -25,6 +25,8 @@ internal static class IdleConnectionCheck
     /// <summary>How long a connection must have been idle to be looked at: PL/Proxy's <c>PLPROXY_IDLE_CONN_CHECK</c>.</summary>
     public static readonly TimeSpan IdleBeforeCheck = TimeSpan.FromSeconds(2);
 
+    private const int MaxDropped = 1000;
+
     // When each connection was last handed to a call (its start, as PL/Proxy keeps query_time).
     private static readonly ConditionalWeakTable<NpgsqlConnector, StrongBox<long>> LastUse = [];
 
@@ -37,7 +39,9 @@ internal static class IdleConnectionCheck
     public static async ValueTask<NpgsqlConnection> OpenAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
     {
         NpgsqlConnection connection = await dataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        for (int dropped = 0; dropped < 1000 && HasInputWaiting(connection); dropped++)
+        // Each round drops one connection the pool held (a restarted server leaves all of them dead), or marks the one it
+        // got as just used, so the loop ends; the bound only guards against a pool that never does either.
+        for (int dropped = 0; dropped < MaxDropped && HasInputWaiting(connection); dropped++)
         {
             try
             {

@@ -77,7 +77,7 @@ internal static class AppSettingsWriter
             yield return ("DefaultUser", Quote(user));
         }
 
-        if (!string.Equals(options.ProxyDatabaseEncoding, "UTF8", StringComparison.OrdinalIgnoreCase))
+        if (!string.Equals(options.ProxyDatabaseEncoding, Hashing.ServerEncodings.Utf8, StringComparison.OrdinalIgnoreCase))
         {
             yield return ("ProxyDatabaseEncoding", Quote(options.ProxyDatabaseEncoding)); // text hashed in it: only ASCII keys route the same
         }
