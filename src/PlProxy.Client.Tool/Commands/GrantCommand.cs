@@ -46,17 +46,45 @@ internal static class GrantCommand
                 }
             }
 
-            foreach ((string connectionString, string shown, List<string> statements) in plans)
+            if (result.GetValue(dryRun))
             {
-                if (result.GetValue(dryRun))
+                foreach ((_, string shown, List<string> statements) in plans)
                 {
                     await output.WriteLineAsync($"-- {shown}\nbegin;\n{string.Join('\n', statements)}\ncommit;").ConfigureAwait(false);
-                    continue;
                 }
 
-                await using NpgsqlDataSource database = NpgsqlDataSource.Create(connectionString);
-                await PartitionPrivileges.ApplyAsync(database, statements, cancellationToken).ConfigureAwait(false);
-                await output.WriteLineAsync($"plproxy grant: {shown}: {name} may execute {published.Count} published function(s) and nothing else").ConfigureAwait(false);
+                return 0;
+            }
+
+            // Every database's statements run in its own transaction, and the transactions commit only once all of them
+            // ran: a database that refuses one (read-only, a missing right) changes nothing anywhere.
+            var pending = new List<(string Shown, PendingGrant Grant)>();
+            try
+            {
+                foreach ((string connectionString, string shown, List<string> statements) in plans)
+                {
+                    try
+                    {
+                        pending.Add((shown, await PendingGrant.RunAsync(connectionString, statements, cancellationToken).ConfigureAwait(false)));
+                    }
+                    catch (PostgresException e)
+                    {
+                        throw new ToolRefusal($"{shown} refused the grant: {e.MessageText} (SQLSTATE {e.SqlState}). Nothing was changed on any database.", e);
+                    }
+                }
+
+                foreach ((string shown, PendingGrant pendingGrant) in pending)
+                {
+                    await pendingGrant.CommitAsync(cancellationToken).ConfigureAwait(false);
+                    await output.WriteLineAsync($"plproxy grant: {shown}: {name} may execute {published.Count} published function(s) and nothing else").ConfigureAwait(false);
+                }
+            }
+            finally
+            {
+                foreach ((_, PendingGrant pendingGrant) in pending)
+                {
+                    await pendingGrant.DisposeAsync().ConfigureAwait(false); // rolls back what did not commit
+                }
             }
 
             return 0;

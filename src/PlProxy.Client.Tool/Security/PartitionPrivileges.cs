@@ -95,28 +95,6 @@ internal static class PartitionPrivileges
         return defaults;
     }
 
-    /// <summary>
-    /// Runs the statements in one transaction: all of them, or none. Two grants at once on a database wait for each
-    /// other: PostgreSQL fails a GRANT whose catalog row another transaction is changing ("tuple concurrently updated").
-    /// </summary>
-    public static async Task ApplyAsync(NpgsqlDataSource database, IReadOnlyList<string> statements, CancellationToken cancellationToken)
-    {
-        await using NpgsqlConnection connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-        await using (var wait = new NpgsqlCommand("select pg_advisory_xact_lock(hashtextextended('plproxy_tool.grant', 0))", connection, transaction))
-        {
-            await wait.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        foreach (string statement in statements)
-        {
-            await using var command = new NpgsqlCommand(statement, connection, transaction);
-            await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-
-        await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
-    }
-
     /// <summary>What the role can do beyond the published functions, each with the statement that fixes it.</summary>
     public static async Task<List<(string Finding, string Fix)>> FindingsAsync(NpgsqlDataSource database, string role, IReadOnlyList<PublishedFunction> published, string shown, CancellationToken cancellationToken)
     {

@@ -226,6 +226,23 @@ public sealed class GrantTests
 
     // Two partitions of PartitionSchema, the login role app, and a proxy database with ProxyFunctions for cluster 'users'.
     [Fact]
+    public async Task Grant_ThatADatabaseRefuses_ChangesNothingOnAnyDatabase()
+    {
+        (LocalPartitions started, string proxy) = await ClusterWithRoleAsync("grant_refused");
+        await using LocalPartitions partitions = started;
+        // The second database takes no GRANT or REVOKE (read-only), after the first one's ran.
+        await partitions.Server.ExecuteAsync("postgres", $"alter database \"{partitions.Databases[1]}\" set default_transaction_read_only = on", Token);
+        string before = await PrivilegesAsync(partitions);
+
+        (int exitCode, string output, string error) = await Tool.RunAsync(["grant", "--proxy", proxy, "--cluster", "users", "--role", "app"]);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("refused the grant: cannot execute REVOKE in a read-only transaction (SQLSTATE 25006). Nothing was changed on any database.", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("may execute", output, StringComparison.Ordinal);
+        Assert.Equal(before, await PrivilegesAsync(partitions)); // the first database's part was rolled back with the rest
+    }
+
+    [Fact]
     public async Task Grant_RunByTwoProcessesAtOnce_SucceedsInBoth_AndLeavesWhatOneRunLeaves()
     {
         (LocalPartitions started, string proxy) = await ClusterWithRoleAsync("grant_twice");
