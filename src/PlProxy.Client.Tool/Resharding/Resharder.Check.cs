@@ -1,4 +1,5 @@
 using Npgsql;
+using PlProxy.Client.Clusters;
 using PlProxy.Client.Partconf;
 using PlProxy.Client.Tool.Verbs;
 
@@ -22,7 +23,7 @@ internal sealed partial class Resharder
         {
             NpgsqlDataSource database = Database(source.ConnectionString);
             string walLevel = await Reached(source.Name, () => database.ScalarAsync<string>("select current_setting('wal_level')", cancellationToken)).ConfigureAwait(false);
-            encodings.Note(source.Name, await database.ScalarAsync<string>("select current_setting('server_encoding')", cancellationToken).ConfigureAwait(false));
+            encodings.Note(source.Name, await ProxyDatabaseReader.ServerEncodingAsync(database, cancellationToken).ConfigureAwait(false));
             if (walLevel != "logical")
             {
                 throw new ToolRefusal($"{source.Name} runs with wal_level = {walLevel}: copying into the new databases uses logical replication; set wal_level = logical (and restart that server) first. Nothing was changed.");
@@ -64,7 +65,7 @@ internal sealed partial class Resharder
         {
             NpgsqlDataSource database = Database(target.ConnectionString);
             bool subscribed = await Reached(target.Name, () => LogicalCopy.SubscribedAsync(database, target.Slot, cancellationToken)).ConfigureAwait(false);
-            encodings.Note(target.Name, await database.ScalarAsync<string>("select current_setting('server_encoding')", cancellationToken).ConfigureAwait(false));
+            encodings.Note(target.Name, await ProxyDatabaseReader.ServerEncodingAsync(database, cancellationToken).ConfigureAwait(false));
             if (!subscribed)
             {
                 List<string> existing = await database.ListAsync("""

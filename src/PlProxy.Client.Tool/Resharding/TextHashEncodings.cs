@@ -19,7 +19,7 @@ internal sealed class TextHashEncodings(string verb, string clients)
     /// <summary>Notes a database's <c>server_encoding</c>.</summary>
     public void Note(string database, string encoding)
     {
-        if (!string.Equals(ServerEncodings.OtherThanUtf8(encoding), ServerEncodings.OtherThanUtf8(clients), StringComparison.Ordinal))
+        if (!ServerEncodings.HashTextAlike(encoding, clients))
         {
             _unlike.Add((database, encoding));
         }

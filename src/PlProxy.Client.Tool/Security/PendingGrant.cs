@@ -11,59 +11,49 @@ namespace PlProxy.Client.Tool.Security;
 internal sealed class PendingGrant : IAsyncDisposable
 {
     private readonly NpgsqlDataSource _database;
-    private readonly NpgsqlConnection _connection;
-    private readonly NpgsqlTransaction _transaction;
+    private NpgsqlConnection? _connection;
+    private NpgsqlTransaction? _transaction;
 
-    private PendingGrant(NpgsqlDataSource database, NpgsqlConnection connection, NpgsqlTransaction transaction) =>
-        (_database, _connection, _transaction) = (database, connection, transaction);
+    private PendingGrant(string connectionString) => _database = NpgsqlDataSource.Create(connectionString);
 
     /// <summary>Runs <paramref name="statements"/> on the database in a transaction left open.</summary>
     public static async Task<PendingGrant> RunAsync(string connectionString, IReadOnlyList<string> statements, CancellationToken cancellationToken)
     {
-        NpgsqlDataSource database = NpgsqlDataSource.Create(connectionString);
-        NpgsqlConnection? connection = null;
-        NpgsqlTransaction? transaction = null;
+        var pending = new PendingGrant(connectionString);
         try
         {
-            connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-            transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
-            await using (var wait = new NpgsqlCommand("select pg_advisory_xact_lock(hashtextextended('plproxy_tool.grant', 0))", connection, transaction))
+            pending._connection = await pending._database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+            pending._transaction = await pending._connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+            foreach (string statement in (string[])["select pg_advisory_xact_lock(hashtextextended('plproxy_tool.grant', 0))", .. statements])
             {
-                await wait.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            foreach (string statement in statements)
-            {
-                await using var command = new NpgsqlCommand(statement, connection, transaction);
+                await using var command = new NpgsqlCommand(statement, pending._connection, pending._transaction);
                 await command.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
 
-            return new PendingGrant(database, connection, transaction);
+            return pending;
         }
         catch
         {
-            if (transaction is not null)
-            {
-                await transaction.DisposeAsync().ConfigureAwait(false);
-            }
-
-            if (connection is not null)
-            {
-                await connection.DisposeAsync().ConfigureAwait(false);
-            }
-
-            await database.DisposeAsync().ConfigureAwait(false);
+            await pending.DisposeAsync().ConfigureAwait(false);
             throw;
         }
     }
 
     /// <summary>Commits this database's part.</summary>
-    public Task CommitAsync(CancellationToken cancellationToken) => _transaction.CommitAsync(cancellationToken);
+    public Task CommitAsync(CancellationToken cancellationToken) => _transaction!.CommitAsync(cancellationToken);
 
     public async ValueTask DisposeAsync()
     {
-        await _transaction.DisposeAsync().ConfigureAwait(false);
-        await _connection.DisposeAsync().ConfigureAwait(false);
+        if (_transaction is not null)
+        {
+            await _transaction.DisposeAsync().ConfigureAwait(false);
+        }
+
+        if (_connection is not null)
+        {
+            await _connection.DisposeAsync().ConfigureAwait(false);
+        }
+
         await _database.DisposeAsync().ConfigureAwait(false);
     }
 }

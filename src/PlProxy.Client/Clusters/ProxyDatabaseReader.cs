@@ -60,12 +60,13 @@ internal static class ProxyDatabaseReader
     }
 
     /// <summary>
-    /// The proxy database's <c>server_encoding</c>: PL/Proxy hashed text there in it, so the cluster's routes of text
-    /// keys are the client's only under UTF8 and SQL_ASCII (<see cref="PlProxyClusterOptions.ProxyDatabaseEncoding"/>).
+    /// A database's <c>server_encoding</c>, the encoding its <c>hashtext</c> hashes text in: the proxy database's (PL/Proxy
+    /// hashed keys there, <see cref="PlProxyClusterOptions.ProxyDatabaseEncoding"/>) or a partition's (partconf hashes
+    /// keys there).
     /// </summary>
-    public static async Task<string> ServerEncodingAsync(NpgsqlDataSource proxy, CancellationToken cancellationToken)
+    public static async Task<string> ServerEncodingAsync(NpgsqlDataSource database, CancellationToken cancellationToken)
     {
-        await using NpgsqlCommand command = proxy.CreateCommand("select current_setting('server_encoding')");
+        await using NpgsqlCommand command = database.CreateCommand("select current_setting('server_encoding')");
         return (string)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
     }
 

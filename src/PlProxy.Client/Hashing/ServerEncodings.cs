@@ -23,6 +23,10 @@ internal static class ServerEncodings
     /// <summary>Whether <paramref name="name"/> is a server encoding's name (as <c>server_encoding</c> reports it, in any case).</summary>
     public static bool IsServerEncoding(string? name) => name is not null && Names.Contains(name);
 
+    /// <summary>Whether text hashes alike in databases of encodings <paramref name="one"/> and <paramref name="other"/>.</summary>
+    public static bool HashTextAlike(string one, string other) =>
+        string.Equals(OtherThanUtf8(one), OtherThanUtf8(other), StringComparison.Ordinal);
+
     /// <summary>
     /// The encoding, in PostgreSQL's spelling, when text hashes in it differently from UTF-8 (non-ASCII text only);
     /// null for <c>UTF8</c> and <c>SQL_ASCII</c>.

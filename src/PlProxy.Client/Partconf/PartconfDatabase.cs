@@ -109,13 +109,8 @@ public static class PartconfDatabase
             }
 
             List<PartitionedTable> tables = await PartitionedTablesAsync(database, cancellationToken).ConfigureAwait(false);
-            string encoding;
-            await using (NpgsqlCommand command = database.CreateCommand("select current_setting('server_encoding')"))
-            {
-                encoding = (string)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-            }
-
-            if (tables.Any(t => t.HashesText) && ServerEncodings.OtherThanUtf8(encoding) != ServerEncodings.OtherThanUtf8(clients))
+            string encoding = await ProxyDatabaseReader.ServerEncodingAsync(database, cancellationToken).ConfigureAwait(false);
+            if (tables.Any(t => t.HashesText) && !ServerEncodings.HashTextAlike(encoding, clients))
             {
                 problems.Add($"{name} has encoding {encoding}, but the cluster's clients hash text as {clients} (its proxy database's encoding): its partconf hashes text keys with non-ASCII characters otherwise, so it refuses their writes, and its rows are checked by that hash.");
             }
