@@ -17,6 +17,7 @@ command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ] || missing+=(
 [ -f /usr/lib/python3/dist-packages/skytools/hashtext.py ] || missing+=(python3-skytools)
 [ -f /usr/share/postgresql/15/extension/pgq.control ] || missing+=(postgresql-15-pgq3)
 command -v pgqd >/dev/null 2>&1 || missing+=(pgqd)
+[ -f /usr/share/i18n/locales/de_DE ] || missing+=(locales)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     echo "Installing ${missing[*]} ..."
@@ -26,6 +27,17 @@ if [ ${#missing[@]} -gt 0 ]; then
   else
     echo "The tests need these Debian packages: ${missing[*]}." >&2
     echo "Install them with: sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+fi
+
+# A locale whose messages are not English, for servers that answer in German (lc_messages): what the library tells
+# from an error must not depend on its words.
+if ! locale -a 2>/dev/null | grep -qi '^de_DE\.utf-\?8$'; then
+  if [ "$(id -u)" -eq 0 ]; then
+    localedef -i de_DE -f UTF-8 de_DE.UTF-8
+  else
+    echo "The tests need the de_DE.UTF-8 locale: sudo localedef -i de_DE -f UTF-8 de_DE.UTF-8" >&2
     exit 1
   fi
 fi

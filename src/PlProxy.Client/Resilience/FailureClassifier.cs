@@ -24,12 +24,15 @@ internal static class FailureClassifier
     /// <summary>
     /// True when a standby could not serve a read: it cannot be reached, is shutting down or starting, or cancelled the
     /// read for a conflict with recovery. The read is sent to the primary instead (a read changes nothing, so sending it again is safe).
+    /// A standby cancels a read for a conflict with recovery with 40001, or 40P01 for a buffer deadlock with recovery
+    /// (it runs no serializable transaction that could fail so otherwise); the message is in the server's language, so
+    /// the SQLSTATE alone decides.
     /// </summary>
     public static bool StandbyCannotServe(Exception? error) => error switch
     {
         ConnectFailedException => true,
         PostgresException postgres => IsPartitionFailure(postgres)
-            || (postgres.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.QueryCanceled && postgres.MessageText.Contains("recovery", StringComparison.Ordinal)),
+            || postgres.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected,
         NpgsqlException npgsql => IsPartitionFailure(npgsql),
         _ => false,
     };

@@ -27,6 +27,10 @@ public interface IReplicatedRows
     [ReadFromStandby]
     [PlProxy("RUN ON hashtext(key); TARGET slow_read;")]
     Task<ServedRead> SlowReadAsync(string key, double seconds, CancellationToken cancellationToken = default);
+
+    [ReadFromStandby]
+    [PlProxy("RUN ON hashtext(key); TARGET slow_scan;")]
+    Task<ServedRead> SlowScanAsync(string key, double seconds, CancellationToken cancellationToken = default);
 }
 
 /// <summary>Where a read ran and what it found.</summary>
@@ -48,6 +52,8 @@ public sealed class StandbyFixture : IAsyncLifetime
             select pg_is_in_recovery(), current_setting('port')::int, true $$;
         create function slow_read(i_key text, i_seconds float8, out in_recovery bool, out port int, out found bool) language sql as $$
             select pg_is_in_recovery(), current_setting('port')::int, true from (select pg_sleep(i_seconds)) s $$;
+        create function slow_scan(i_key text, i_seconds float8, out in_recovery bool, out port int, out found bool) language sql as $$
+            select pg_is_in_recovery(), current_setting('port')::int, (select count(*) from rows) >= 0 from (select pg_sleep(i_seconds)) s $$;
         """;
 
     public LocalPostgresServer Primary { get; private set; } = null!;

@@ -31,6 +31,9 @@ public sealed class PartitionPipelineTests
     {
         Assert.True(FailureClassifier.StandbyCannotServe(new Npgsql.PostgresException("terminating connection due to administrator command", "FATAL", "FATAL", Npgsql.PostgresErrorCodes.AdminShutdown)));
         Assert.True(FailureClassifier.StandbyCannotServe(new Npgsql.PostgresException("canceling statement due to conflict with recovery", "ERROR", "ERROR", Npgsql.PostgresErrorCodes.SerializationFailure)));
+        Assert.True(FailureClassifier.StandbyCannotServe(new Npgsql.PostgresException("storniere Anfrage wegen Konflikt mit der Wiederherstellung", "FEHLER", "ERROR", Npgsql.PostgresErrorCodes.SerializationFailure)));
+        Assert.True(FailureClassifier.StandbyCannotServe(new Npgsql.PostgresException("canceling statement due to conflict with recovery", "ERROR", "ERROR", Npgsql.PostgresErrorCodes.DeadlockDetected))); // a buffer deadlock with recovery
+        Assert.False(FailureClassifier.StandbyCannotServe(new Npgsql.PostgresException("canceling statement due to statement timeout", "ERROR", "ERROR", Npgsql.PostgresErrorCodes.QueryCanceled)));
         Assert.False(FailureClassifier.StandbyCannotServe(new Npgsql.PostgresException("division by zero", "ERROR", "ERROR", Npgsql.PostgresErrorCodes.DivisionByZero)));
     }
 }
