@@ -40,24 +40,42 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
             TRows rows = default;
             FenceWait? fences = null; // a partconf fence refused the call (or some of a SPLIT's elements): nothing was written there
             bool done = false;
-            if (scope.Route!.IsSingleDatabase)
+            // Rows are all read before the caller sees any: a read a standby stopped midway starts over (StoppedStandbyReads).
+            for (int reads = 1; !done && scope.Route!.IsSingleDatabase; reads++)
             {
-                (PartitionCursor? cursor, bool hasRow, fences) = await SingleDatabase.OpenFirstRowAsync(scope, _partitions, read, call, arguments, _planner, FenceWaits).ConfigureAwait(false);
-                if (cursor is not null)
+                SingleDatabase.FirstRow first = await SingleDatabase.OpenFirstRowAsync(scope, _partitions, read, call, arguments, _planner, FenceWaits).ConfigureAwait(false);
+                Replanned(ref scope, first);
+                fences ??= first.Fences;
+                if (first.Cursor is null)
                 {
-                    rows = await SingleDatabase.ReadRestAsync<T, TResult, TRows>(cursor, hasRow, read, rows, scope.Token).ConfigureAwait(false);
+                    break;
+                }
+
+                try
+                {
+                    rows = await SingleDatabase.ReadRestAsync<T, TResult, TRows>(first.Cursor, first.HasRow, read, default, scope.Token).ConfigureAwait(false);
                     done = true;
+                }
+                catch (PlProxyException e) when (StoppedStandbyReads.MayReadAgain(e, reads, scope.Token))
+                {
                 }
             }
 
-            if (!done && call.MergeOrder is not null)
+            for (int reads = 1; !done && call.MergeOrder is not null; reads++)
             {
-                await foreach (T row in OrderedMerge.MergeAsync(_partitions, scope.Route!, read, scope.Token).ConfigureAwait(false))
+                try
                 {
-                    rows.Add(row);
-                }
+                    rows = default;
+                    await foreach (T row in OrderedMerge.MergeAsync(_partitions, scope.Route!, read, scope.Token).ConfigureAwait(false))
+                    {
+                        rows.Add(row);
+                    }
 
-                done = true;
+                    done = true;
+                }
+                catch (PlProxyException e) when (StoppedStandbyReads.MayReadAgain(e, reads, scope.Token))
+                {
+                }
             }
 
             while (!done)
@@ -93,6 +111,15 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
         }
     }
 
+    // The route a call on one database was re-planned on after a fence: the scope takes over its lease.
+    private static void Replanned(ref CallScope scope, SingleDatabase.FirstRow first)
+    {
+        if (first.Replanned is { } route)
+        {
+            scope.Replanned(route);
+        }
+    }
+
     /// <summary>
     /// A call that tolerates failing partitions: every target runs to its end; failures are reported, not thrown. One
     /// database starts as every shape starts (RUN ON ANY fail-over, partconf fences re-planned); what still fails is
@@ -104,17 +131,23 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
         try
         {
             scope.Planned(await _planner.PlanAsync(call, arguments, cancellationToken).ConfigureAwait(false));
-            if (scope.Route!.IsSingleDatabase)
+            for (int reads = 1; scope.Route!.IsSingleDatabase; reads++)
             {
                 try
                 {
-                    (PartitionCursor? cursor, bool hasRow, _) = await SingleDatabase.OpenFirstRowAsync(scope, _partitions, read, call, arguments, _planner, FenceWaits).ConfigureAwait(false);
-                    if (cursor is not null)
+                    SingleDatabase.FirstRow first = await SingleDatabase.OpenFirstRowAsync(scope, _partitions, read, call, arguments, _planner, FenceWaits).ConfigureAwait(false);
+                    Replanned(ref scope, first);
+                    if (first.Cursor is null)
                     {
-                        RowList<T> one = await SingleDatabase.ReadRestAsync<T, IReadOnlyList<T>, RowList<T>>(cursor, hasRow, read, default, scope.Token).ConfigureAwait(false);
-                        scope.Succeeded();
-                        return new PlProxyPartialResult<T>(one.Result, [], 1);
+                        break;
                     }
+
+                    RowList<T> one = await SingleDatabase.ReadRestAsync<T, IReadOnlyList<T>, RowList<T>>(first.Cursor, first.HasRow, read, default, scope.Token).ConfigureAwait(false);
+                    scope.Succeeded();
+                    return new PlProxyPartialResult<T>(one.Result, [], 1);
+                }
+                catch (PlProxyException e) when (StoppedStandbyReads.MayReadAgain(e, reads, scope.Token))
+                {
                 }
                 catch (PlProxyException e)
                 {
@@ -158,7 +191,9 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
                 scope.Planned(await _planner.PlanAsync(call, arguments, cancellationToken).ConfigureAwait(false));
                 if (scope.Route!.IsSingleDatabase)
                 {
-                    (cursor, hasRow, _) = await SingleDatabase.OpenFirstRowAsync(scope, _partitions, sharedRows: null, call, arguments, _planner, FenceWaits).ConfigureAwait(false);
+                    SingleDatabase.FirstRow first = await SingleDatabase.OpenFirstRowAsync(scope, _partitions, sharedRows: null, call, arguments, _planner, FenceWaits).ConfigureAwait(false);
+                    Replanned(ref scope, first);
+                    (cursor, hasRow) = (first.Cursor, first.HasRow);
                 }
             }
             catch (Exception e)

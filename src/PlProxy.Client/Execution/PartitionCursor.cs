@@ -55,6 +55,12 @@ internal sealed class PartitionCursor : IAsyncDisposable
     /// <summary>The replicated partition this call ran on the primary of: its end is noted there for read-your-writes.</summary>
     public PartitionReplicas? WroteTo { get; set; }
 
+    /// <summary>
+    /// The standby a read runs on, and its partition's hosts: a standby that stops the read once its rows came is
+    /// marked down, and the failure noted in <see cref="StoppedStandbyReads"/>.
+    /// </summary>
+    public (ReplicaHost Host, PartitionReplicas Replicas)? Standby { get; set; }
+
     /// <summary>The rows a shared round trip read for the call (a <c>List&lt;T&gt;</c> of its row type), when it had no connection of its own.</summary>
     public System.Collections.IList? Rows { get; set; }
 
@@ -86,12 +92,25 @@ internal sealed class PartitionCursor : IAsyncDisposable
         catch (PostgresException e)
         {
             _finished = true; // the server ended the statement itself
-            throw RemoteErrors.Wrap(e, _route, _dataSource, _partition)!;
+            throw Failed(e, RemoteErrors.Wrap(e, _route, _dataSource, _partition)!);
         }
         catch (Exception e) when (RemoteErrors.Wrap(e, _route, _dataSource, _partition) is { } wrapped)
         {
-            throw wrapped;
+            throw Failed(e, wrapped);
         }
+    }
+
+    // A standby that could not go on serving the read (a conflict with recovery, shutting down, lost) is marked down.
+    private Exception Failed(Exception error, Exception wrapped)
+    {
+        if (Standby is var (host, replicas) && Resilience.FailureClassifier.StandbyCannotServe(error))
+        {
+            host.MarkDown();
+            replicas.Monitor.Suspect();
+            StoppedStandbyReads.Note(wrapped);
+        }
+
+        return wrapped;
     }
 
     /// <summary>

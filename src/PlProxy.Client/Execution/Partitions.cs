@@ -18,19 +18,29 @@ namespace PlProxy.Client.Execution;
 /// </summary>
 internal sealed class Partitions(ConnectionBudget? budget, IPartitionExecutor? executor, TimeSpan queueTimeout)
 {
+    /// <summary>One database's rows of a call, all read before any is handed on: a read a standby stopped midway starts over (<see cref="StoppedStandbyReads"/>).</summary>
     public async ValueTask<List<T>> ReadAsync<T>(Route route, int target, RowReader<T> read, CancellationToken cancellationToken)
     {
-        var rows = new List<T>();
-        PartitionCursor cursor = await OpenAsync(route, target, read, cancellationToken).ConfigureAwait(false);
-        await using (cursor.ConfigureAwait(false))
+        for (int reads = 1; ; reads++)
         {
-            while (await cursor.ReadAsync(cancellationToken).ConfigureAwait(false))
+            var rows = new List<T>();
+            PartitionCursor cursor = await OpenAsync(route, target, read, cancellationToken).ConfigureAwait(false);
+            try
             {
-                rows.Add(cursor.Current(read));
+                await using (cursor.ConfigureAwait(false))
+                {
+                    while (await cursor.ReadAsync(cancellationToken).ConfigureAwait(false))
+                    {
+                        rows.Add(cursor.Current(read));
+                    }
+                }
+
+                return rows;
+            }
+            catch (PlProxyException e) when (StoppedStandbyReads.MayReadAgain(e, reads, cancellationToken))
+            {
             }
         }
-
-        return rows;
     }
 
     public async IAsyncEnumerable<T> StreamAsync<T>(Route route, int target, RowReader<T> read, [EnumeratorCancellation] CancellationToken cancellationToken)
@@ -77,6 +87,7 @@ internal sealed class Partitions(ConnectionBudget? budget, IPartitionExecutor? e
             try
             {
                 PartitionCursor read = await OpenOnAsync(route, standby.Pool, pipeline: null, standby.Gate, partition, arguments, sharedRows, replicas: null, cancellationToken).ConfigureAwait(false);
+                read.Standby = (standby, replicas);
                 CountRead(standby.Pool, "standby");
                 return read;
             }

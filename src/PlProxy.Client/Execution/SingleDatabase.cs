@@ -10,64 +10,84 @@ namespace PlProxy.Client.Execution;
 internal static class SingleDatabase
 {
     /// <summary>
+    /// How a call on one database started: its cursor on the first row (null when the re-planned call spans several
+    /// databases), the fence wait if a fence refused it, and the route it was re-planned on, if it was (the caller
+    /// takes over its lease).
+    /// </summary>
+    public readonly record struct FirstRow(PartitionCursor? Cursor, bool HasRow, FenceWait? Fences, Route? Replanned);
+
+    /// <summary>
     /// The start every shape of call on one database shares (single, list, partial result, stream): the database
     /// opened and its first row read, RUN ON ANY failing over to the next partition when one cannot be reached (or its
     /// circuit is open), and a call a partconf fence refused (PX001: nothing was written there) re-planned on a
     /// refreshed map and sent again. No row reaches the caller before this returns, so a call that starts over hands
-    /// out nothing twice. The cursor is null when the re-planned call spans several databases (a SPLIT spread over a
-    /// new map): the caller goes on as a fan-out of <see cref="CallScope.Route"/>. With <paramref name="sharedRows"/> (every
-    /// shape but a stream), a call that queues for its partition's connections may share a round trip.
+    /// out nothing twice. A call re-planned here comes back with its new route (<c>Replanned</c>), whose lease the caller
+    /// takes over (<see cref="CallScope.Replanned"/>): the scope is the caller's, and this method has a copy of it. The
+    /// cursor is null when the re-planned call spans several databases (a SPLIT spread over a new map): the caller goes
+    /// on as a fan-out of that route. With <paramref name="sharedRows"/> (every shape but a stream), a call that queues
+    /// for its partition's connections may share a round trip.
     /// </summary>
-    public static async Task<(PartitionCursor? Cursor, bool HasRow, FenceWait? Fences)> OpenFirstRowAsync(CallScope scope, Partitions partitions, RowReader? sharedRows, RemoteCall call, object?[] arguments, CallPlanner planner, Func<RemoteCall, FenceWait> fenceWait)
+    public static async Task<FirstRow> OpenFirstRowAsync(CallScope scope, Partitions partitions, RowReader? sharedRows, RemoteCall call, object?[] arguments, CallPlanner planner, Func<RemoteCall, FenceWait> fenceWait)
     {
         FenceWait? fences = null;
-        while (true)
+        Route? replanned = null; // planned here after a fence: its lease is this method's until it hands the route back
+        try
         {
-            PlProxyException fence;
-            Route route = scope.Route!;
-            for (int attempt = 1; ; attempt++)
+            while (true)
             {
-                PartitionCursor cursor;
-                try
+                PlProxyException fence;
+                Route route = replanned ?? scope.Route!;
+                for (int attempt = 1; ; attempt++)
                 {
-                    cursor = await partitions.OpenAsync(route, 0, sharedRows, scope.Token).ConfigureAwait(false);
-                }
-                catch (PlProxyException e) when (FailsOver(route, e, attempt))
-                {
-                    int next = (route.Plan.SinglePartition + 1) % route.Cluster.Layout.PartitionCount;
-                    route = route with { Plan = ExecutionPlan.Single(route.Cluster.Layout.ConnectionOf(next), next) };
-                    continue;
-                }
-                catch (PlProxyException e) when (e.SqlState == PlProxySqlStates.WrongPartition)
-                {
-                    fence = e;
-                    break;
+                    PartitionCursor cursor;
+                    try
+                    {
+                        cursor = await partitions.OpenAsync(route, 0, sharedRows, scope.Token).ConfigureAwait(false);
+                    }
+                    catch (PlProxyException e) when (FailsOver(route, e, attempt))
+                    {
+                        int next = (route.Plan.SinglePartition + 1) % route.Cluster.Layout.PartitionCount;
+                        route = route with { Plan = ExecutionPlan.Single(route.Cluster.Layout.ConnectionOf(next), next) };
+                        continue;
+                    }
+                    catch (PlProxyException e) when (e.SqlState == PlProxySqlStates.WrongPartition)
+                    {
+                        fence = e;
+                        break;
+                    }
+
+                    try
+                    {
+                        return new FirstRow(cursor, await cursor.ReadAsync(scope.Token).ConfigureAwait(false), fences, replanned);
+                    }
+                    catch (PlProxyException e) when (e.SqlState == PlProxySqlStates.WrongPartition)
+                    {
+                        await cursor.DisposeAsync().ConfigureAwait(false);
+                        fence = e;
+                        break;
+                    }
+                    catch
+                    {
+                        await cursor.DisposeAsync().ConfigureAwait(false);
+                        throw;
+                    }
                 }
 
-                try
+                fences ??= fenceWait(call);
+                await fences.NextAsync(replanned ?? scope.Route!, fence, scope.Token).ConfigureAwait(false);
+                Route onNewMap = await planner.PlanAsync(call, arguments, scope.Token).ConfigureAwait(false);
+                replanned?.Cluster.Release();
+                replanned = onNewMap;
+                if (!onNewMap.IsSingleDatabase)
                 {
-                    return (cursor, await cursor.ReadAsync(scope.Token).ConfigureAwait(false), fences);
-                }
-                catch (PlProxyException e) when (e.SqlState == PlProxySqlStates.WrongPartition)
-                {
-                    await cursor.DisposeAsync().ConfigureAwait(false);
-                    fence = e;
-                    break;
-                }
-                catch
-                {
-                    await cursor.DisposeAsync().ConfigureAwait(false);
-                    throw;
+                    return new FirstRow(null, false, fences, replanned);
                 }
             }
-
-            fences ??= fenceWait(call);
-            await fences.NextAsync(scope.Route!, fence, scope.Token).ConfigureAwait(false);
-            scope.Replanned(await planner.PlanAsync(call, arguments, scope.Token).ConfigureAwait(false));
-            if (!scope.Route!.IsSingleDatabase)
-            {
-                return (null, false, fences);
-            }
+        }
+        catch
+        {
+            replanned?.Cluster.Release();
+            throw;
         }
     }
 

@@ -100,6 +100,40 @@ public sealed class FencedCallTests(PartconfFixture fixture)
     }
 
     [Fact]
+    public async Task FencedCall_ReplannedOnANewMap_LetsThatMapsConnectionsCloseOnceTheMapMovesOn()
+    {
+        // A call re-planned after a fence holds the new map's version only while it runs: once the map moves on and
+        // no call holds a version, the databases only it used have none of the client's connections.
+        NpgsqlDataSource[] databases = await PartitionsAsync(4, d => d % 2);
+        const string Application = "fence-lease";
+        PlProxyOptions Map(int partition0, int partition1) => new PlProxyOptions { FencedCallTimeout = TimeSpan.FromSeconds(10) }
+            .AddCluster("fence", [$"{databases[partition0].ConnectionString};Application Name={Application}", $"{databases[partition1].ConnectionString};Application Name={Application}"]);
+        using PlProxyDataSource source = PlProxyDataSource.Create(Map(1, 0));
+        IFencedWrites writes = source.CreateProxy<IFencedWrites>();
+
+        Task<long> write = writes.WriteKeyAsync(KeyOfPartition0, 11, Token); // fenced by database 1 until the map is corrected
+        await Task.Delay(300, Token);
+        source.Clusters.Configure(Map(0, 1));
+        Assert.Equal(11, await write.WaitAsync(TimeSpan.FromSeconds(30), Token));
+        source.Clusters.Configure(Map(2, 3));
+        Assert.Equal(12, await writes.WriteKeyAsync(KeyOfPartition0, 12, Token));
+
+        await using var server = NpgsqlDataSource.Create(fixture.Server.ConnectionString("postgres"));
+        await using NpgsqlCommand connections = server.CreateCommand("select count(*) from pg_stat_activity where application_name = $1 and datname = any($2)");
+        connections.Parameters.AddWithValue(Application);
+        connections.Parameters.AddWithValue(new[] { DatabaseOf(databases[0]), DatabaseOf(databases[1]) });
+        var waited = Stopwatch.StartNew();
+        long left;
+        while ((left = (long)(await connections.ExecuteScalarAsync(Token))!) > 0 && waited.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(100, Token);
+        }
+
+        Assert.Equal(0, left);
+        Assert.Equal((1L, 1L), (await CountAsync(databases[0]), await CountAsync(databases[2])));
+    }
+
+    [Fact]
     public async Task FencedStreamAndPartialCalls_WhileTheConfigurationIsCorrected_AreReplannedAndWrittenOnce()
     {
         NpgsqlDataSource[] databases = await PartitionsAsync();
@@ -272,6 +306,8 @@ public sealed class FencedCallTests(PartconfFixture fixture)
 
     private static PlProxyOptions Options(NpgsqlDataSource partition0, NpgsqlDataSource partition1, TimeSpan fenceWait) =>
         new PlProxyOptions { FencedCallTimeout = fenceWait }.AddCluster("fence", [partition0.ConnectionString, partition1.ConnectionString]);
+
+    private static string DatabaseOf(NpgsqlDataSource database) => new NpgsqlConnectionStringBuilder(database.ConnectionString).Database!;
 
     private static async Task<long> CountAsync(NpgsqlDataSource database)
     {

@@ -9,7 +9,7 @@ namespace PlProxy.Client.IntegrationTests.Replication;
 /// <summary>
 /// A standby cancels a read for a conflict with recovery (the primary's WAL needs what the read holds, and the standby
 /// waits no longer: <c>max_standby_streaming_delay = 0</c>): the read goes to the primary, as the standby docs promise,
-/// whatever language the standby's messages are in.
+/// whatever language the standby's messages are in; one cancelled after its first rows came is read again whole.
 /// </summary>
 public sealed class RecoveryConflictTests(StandbyFixture fixture) : IClassFixture<StandbyFixture>
 {
@@ -20,46 +20,58 @@ public sealed class RecoveryConflictTests(StandbyFixture fixture) : IClassFixtur
     [InlineData("de_DE.UTF-8")] // eng/test.sh makes the locale: the message is "storniere Anfrage wegen Konflikt mit der Wiederherstellung"
     public async Task MarkedRead_ThatTheStandbyCancelsForAConflictWithRecovery_IsServedByThePrimary(string messages)
     {
-        var options = new LocalPostgresOptions();
-        options.Settings["max_standby_streaming_delay"] = "0";
-        options.Settings["lc_messages"] = messages;
-        await using LocalPostgresServer impatient = await fixture.Primary.StartStandbyAsync(options, Token);
-        using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxyOptions().AddCluster("replicated", cluster =>
-        {
-            cluster.Partitions.Add(fixture.Partition("rp0", impatient));
-            cluster.Partitions.Add(fixture.Partition("rp1", impatient));
-            cluster.StandbyCheckInterval = TimeSpan.FromMilliseconds(100);
-        }));
-        IReplicatedRows rows = source.CreateProxy<IReplicatedRows>();
-        string key = Key(0);
-        await UntilAsync(async () => (await rows.ReadAsync(key, 0, Token)).InRecovery, "a read on the standby");
-        long conflictsBefore = await LockConflictsAsync(impatient);
+        await using Impatient impatient = await Impatient.StartAsync(fixture, messages);
 
         // The read holds a lock on the table on the standby while it sleeps; the primary then takes the table's
         // exclusive lock, which the standby must replay: it cancels the read at once.
-        Task<ServedRead> read = rows.SlowScanAsync(key, 5, Token);
-        await UntilAsync(() => RunningAsync(impatient), "the read running on the standby");
-        await fixture.Primary.ExecuteAsync("rp0", "begin; lock table rows in access exclusive mode; commit;", Token);
+        Task<ServedRead> read = impatient.Rows.SlowScanAsync(Key(0), 5, Token);
+        await impatient.LockWhileRunningAsync(read, "slow_scan", TimeSpan.Zero);
 
-        var waited = Stopwatch.StartNew();
-        ServedRead served = await read.WaitAsync(TimeSpan.FromSeconds(30), Token);
-        TestContext.Current.TestOutputHelper?.WriteLine($"served by the primary {waited.ElapsedMilliseconds} ms after the lock");
-
-        Assert.Equal(new ServedRead(false, fixture.Primary.Port, true), served);
-        source.Dispose(); // the standby's backends end, and report their statistics
-        await UntilAsync(async () => await LockConflictsAsync(impatient) > conflictsBefore, "read the standby cancelled for a lock conflict (the test did not provoke one)");
+        Assert.Equal(new ServedRead(false, fixture.Primary.Port, true), await read.WaitAsync(TimeSpan.FromSeconds(30), Token));
+        await impatient.CancelledAReadAsync();
     }
 
-    private static async Task<long> LockConflictsAsync(LocalPostgresServer standby)
+    [Fact]
+    public async Task MarkedListRead_ThatTheStandbyCancelsAfterItsFirstRows_IsReadAgainWhole()
     {
-        await using var connection = NpgsqlDataSource.Create(standby.ConnectionString("postgres"));
-        return (long)(await connection.CreateCommand("select confl_lock from pg_stat_database_conflicts where datname = 'rp0'").ExecuteScalarAsync(Token))!;
+        await using Impatient impatient = await Impatient.StartAsync(fixture);
+
+        // 30 rows over 3 s; the standby has sent some when the primary's lock makes it cancel the read.
+        Task<IReadOnlyList<SlowRow>> read = impatient.Rows.SlowRowsAsync(Key(0), 30, Token);
+        await impatient.LockWhileRunningAsync(read, "generate_series", TimeSpan.FromMilliseconds(500));
+        IReadOnlyList<SlowRow> served = await read.WaitAsync(TimeSpan.FromSeconds(30), Token);
+
+        // Every row once, all from one read: the primary's, or the standby's again once the monitor found it serving.
+        Assert.Equal(Enumerable.Range(1, 30), served.Select(r => r.N));
+        Assert.Single(served.Select(r => r.InRecovery).Distinct());
+        await impatient.CancelledAReadAsync();
     }
 
-    private static async Task<bool> RunningAsync(LocalPostgresServer standby)
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task MarkedReadOnAll_ThatOneStandbyCancelsAfterItsFirstRows_ReadsThatPartitionAgainWhole(bool merged)
     {
-        await using var connection = NpgsqlDataSource.Create(standby.ConnectionString("postgres"));
-        return (long)(await connection.CreateCommand("select count(*) from pg_stat_activity where datname = 'rp0' and query like '%slow_scan%' and state = 'active'").ExecuteScalarAsync(Token))! > 0;
+        await using Impatient impatient = await Impatient.StartAsync(fixture);
+        await UntilAsync(async () => (await impatient.Rows.ReadAsync(Key(1), 0, Token)).InRecovery, "partition 1's reads on the standby");
+
+        // 20 rows from each partition over 2 s; partition 0's standby cancels its read once some came.
+        Task<IReadOnlyList<SlowRowOf>> read = merged ? impatient.Rows.SlowRowsMergedAsync(20, Token) : impatient.Rows.SlowRowsEverywhereAsync(20, Token);
+        await impatient.LockWhileRunningAsync(read, "generate_series", TimeSpan.FromMilliseconds(500));
+        IReadOnlyList<SlowRowOf> served = await read.WaitAsync(TimeSpan.FromSeconds(30), Token);
+
+        // Partition 0's rows once each, all from one read (the primary's, or the standby's again once the monitor found
+        // it serving); partition 1's standby went on.
+        Assert.Equal(Enumerable.Range(1, 20), served.Where(r => r.Database == "rp0").Select(r => r.N));
+        Assert.Single(served.Where(r => r.Database == "rp0").Select(r => r.InRecovery).Distinct());
+        Assert.Equal(Enumerable.Range(1, 20).Select(n => new SlowRowOf(n, InRecovery: true, "rp1")), served.Where(r => r.Database == "rp1"));
+        Assert.Equal(40, served.Count);
+        if (merged)
+        {
+            Assert.Equal(served.Select(r => r.N).Order(), served.Select(r => r.N));
+        }
+
+        await impatient.CancelledAReadAsync();
     }
 
     private static string Key(int partition) =>
@@ -72,6 +84,67 @@ public sealed class RecoveryConflictTests(StandbyFixture fixture) : IClassFixtur
         {
             Assert.True(waited.Elapsed < TimeSpan.FromSeconds(10), $"no {what} within 10 s");
             await Task.Delay(50, Token);
+        }
+    }
+
+    /// <summary>A standby of the fixture's primary that cancels a conflicting read at once, and a client reading partition 0 from it.</summary>
+    private sealed class Impatient : IAsyncDisposable
+    {
+        private readonly StandbyFixture _fixture;
+        private readonly LocalPostgresServer _standby;
+        private readonly PlProxyDataSource _source;
+
+        private Impatient(StandbyFixture fixture, LocalPostgresServer standby)
+        {
+            _fixture = fixture;
+            _standby = standby;
+            _source = PlProxyDataSource.Create(new PlProxyOptions().AddCluster("replicated", cluster =>
+            {
+                cluster.Partitions.Add(fixture.Partition("rp0", standby));
+                cluster.Partitions.Add(fixture.Partition("rp1", standby));
+                cluster.StandbyCheckInterval = TimeSpan.FromMilliseconds(100);
+            }));
+            Rows = _source.CreateProxy<IReplicatedRows>();
+        }
+
+        public IReplicatedRows Rows { get; }
+
+        public static async Task<Impatient> StartAsync(StandbyFixture fixture, string messages = "C")
+        {
+            var options = new LocalPostgresOptions();
+            options.Settings["max_standby_streaming_delay"] = "0";
+            options.Settings["lc_messages"] = messages;
+            var impatient = new Impatient(fixture, await fixture.Primary.StartStandbyAsync(options, Token));
+            await UntilAsync(async () => (await impatient.Rows.ReadAsync(Key(0), 0, Token)).InRecovery, "a read on the standby");
+            return impatient;
+        }
+
+        /// <summary>Once <paramref name="read"/> runs on the standby (its SQL has <paramref name="marker"/>) and <paramref name="after"/> more, the primary locks partition 0's table.</summary>
+        public async Task LockWhileRunningAsync(Task read, string marker, TimeSpan after)
+        {
+            await using var standby = NpgsqlDataSource.Create(_standby.ConnectionString("postgres"));
+            await using NpgsqlCommand running = standby.CreateCommand("select count(*) from pg_stat_activity where datname = 'rp0' and state = 'active' and query like '%' || $1 || '%' and pid <> pg_backend_pid()");
+            running.Parameters.AddWithValue(marker);
+            await UntilAsync(async () => read.IsCompleted
+                ? throw new InvalidOperationException($"the read ended before the lock: {read.Exception?.ToString() ?? "no error"}")
+                : (long)(await running.ExecuteScalarAsync(Token))! > 0, "the read running on the standby");
+            await Task.Delay(after, Token);
+            await _fixture.Primary.ExecuteAsync("rp0", "begin; lock table rows in access exclusive mode; commit;", Token);
+        }
+
+        /// <summary>Asserts that the standby cancelled a read for a lock conflict (the client is closed first: its backends then report their statistics).</summary>
+        public async Task CancelledAReadAsync()
+        {
+            _source.Dispose();
+            await using var standby = NpgsqlDataSource.Create(_standby.ConnectionString("postgres"));
+            await using NpgsqlCommand conflicts = standby.CreateCommand("select confl_lock from pg_stat_database_conflicts where datname = 'rp0'");
+            await UntilAsync(async () => (long)(await conflicts.ExecuteScalarAsync(Token))! > 0, "read the standby cancelled for a lock conflict (the test did not provoke one)");
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _source.Dispose();
+            await _standby.DisposeAsync();
         }
     }
 }

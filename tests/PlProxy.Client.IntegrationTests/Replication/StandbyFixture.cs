@@ -31,7 +31,27 @@ public interface IReplicatedRows
     [ReadFromStandby]
     [PlProxy("RUN ON hashtext(key); TARGET slow_scan;")]
     Task<ServedRead> SlowScanAsync(string key, double seconds, CancellationToken cancellationToken = default);
+
+    // Rows as they come, a tenth of a second apart after the first, each read holding the table.
+    [ReadFromStandby]
+    [PlProxy("RUN ON hashtext(key); SELECT g AS n, pg_is_in_recovery() AS in_recovery FROM generate_series(1, wanted) g, LATERAL (SELECT pg_sleep(CASE WHEN g = 1 THEN 0 ELSE 0.1 END), (SELECT count(*) FROM rows) AS c) s;")]
+    Task<IReadOnlyList<SlowRow>> SlowRowsAsync(string key, int wanted, CancellationToken cancellationToken = default);
+
+    [ReadFromStandby]
+    [PlProxy("RUN ON ALL; SELECT g AS n, pg_is_in_recovery() AS in_recovery, current_database()::text AS database FROM generate_series(1, wanted) g, LATERAL (SELECT pg_sleep(CASE WHEN g = 1 THEN 0 ELSE 0.1 END), (SELECT count(*) FROM rows) AS c) s;")]
+    Task<IReadOnlyList<SlowRowOf>> SlowRowsEverywhereAsync(int wanted, CancellationToken cancellationToken = default);
+
+    [ReadFromStandby]
+    [MergeOrder("n")]
+    [PlProxy("RUN ON ALL; SELECT g AS n, pg_is_in_recovery() AS in_recovery, current_database()::text AS database FROM generate_series(1, wanted) g, LATERAL (SELECT pg_sleep(CASE WHEN g = 1 THEN 0 ELSE 0.1 END), (SELECT count(*) FROM rows) AS c) s;")] // in order of n as generated: a sort would read every row before the first came
+    Task<IReadOnlyList<SlowRowOf>> SlowRowsMergedAsync(int wanted, CancellationToken cancellationToken = default);
 }
+
+/// <summary>A row of <see cref="IReplicatedRows.SlowRowsAsync"/>.</summary>
+public sealed record SlowRow(int N, bool InRecovery);
+
+/// <summary>A row of <see cref="IReplicatedRows.SlowRowsEverywhereAsync"/>: where it was read.</summary>
+public sealed record SlowRowOf(int N, bool InRecovery, string Database);
 
 /// <summary>Where a read ran and what it found.</summary>
 public sealed record ServedRead(bool InRecovery, int Port, bool Found);
