@@ -11,7 +11,7 @@ namespace PlProxy.Client.IntegrationTests.Replication;
 /// waits no longer: <c>max_standby_streaming_delay = 0</c>): the read goes to the primary, as the standby docs promise,
 /// whatever language the standby's messages are in; one cancelled after its first rows came is read again whole.
 /// </summary>
-public sealed class RecoveryConflictTests(StandbyFixture fixture) : IClassFixture<StandbyFixture>
+public sealed class RecoveryConflictTests(RecoveryConflictFixture fixture) : IClassFixture<RecoveryConflictFixture>
 {
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
@@ -20,7 +20,7 @@ public sealed class RecoveryConflictTests(StandbyFixture fixture) : IClassFixtur
     [InlineData("de_DE.UTF-8")] // eng/test.sh makes the locale: the message is "storniere Anfrage wegen Konflikt mit der Wiederherstellung"
     public async Task MarkedRead_ThatTheStandbyCancelsForAConflictWithRecovery_IsServedByThePrimary(string messages)
     {
-        await using Impatient impatient = await Impatient.StartAsync(fixture, messages);
+        using Impatient impatient = await Impatient.StartAsync(fixture, messages);
 
         // The read holds a lock on the table on the standby while it sleeps; the primary then takes the table's
         // exclusive lock, which the standby must replay: it cancels the read at once.
@@ -34,7 +34,7 @@ public sealed class RecoveryConflictTests(StandbyFixture fixture) : IClassFixtur
     [Fact]
     public async Task MarkedListRead_ThatTheStandbyCancelsAfterItsFirstRows_IsReadAgainWhole()
     {
-        await using Impatient impatient = await Impatient.StartAsync(fixture);
+        using Impatient impatient = await Impatient.StartAsync(fixture);
 
         // 30 rows over 3 s; the standby has sent some when the primary's lock makes it cancel the read.
         Task<IReadOnlyList<SlowRow>> read = impatient.Rows.SlowRowsAsync(Key(0), 30, Token);
@@ -52,7 +52,7 @@ public sealed class RecoveryConflictTests(StandbyFixture fixture) : IClassFixtur
     [InlineData(true)]
     public async Task MarkedReadOnAll_ThatOneStandbyCancelsAfterItsFirstRows_ReadsThatPartitionAgainWhole(bool merged)
     {
-        await using Impatient impatient = await Impatient.StartAsync(fixture);
+        using Impatient impatient = await Impatient.StartAsync(fixture);
         await UntilAsync(async () => (await impatient.Rows.ReadAsync(Key(1), 0, Token)).InRecovery, "partition 1's reads on the standby");
 
         // 20 rows from each partition over 2 s; partition 0's standby cancels its read once some came.
@@ -87,21 +87,20 @@ public sealed class RecoveryConflictTests(StandbyFixture fixture) : IClassFixtur
         }
     }
 
-    /// <summary>A standby of the fixture's primary that cancels a conflicting read at once, and a client reading partition 0 from it.</summary>
-    private sealed class Impatient : IAsyncDisposable
+    /// <summary>A client reading partition 0 from the fixture's impatient standby, whose messages are in the given language.</summary>
+    private sealed class Impatient : IDisposable
     {
-        private readonly StandbyFixture _fixture;
-        private readonly LocalPostgresServer _standby;
+        private readonly RecoveryConflictFixture _fixture;
         private readonly PlProxyDataSource _source;
+        private long _conflictsBefore;
 
-        private Impatient(StandbyFixture fixture, LocalPostgresServer standby)
+        private Impatient(RecoveryConflictFixture fixture, string messages)
         {
             _fixture = fixture;
-            _standby = standby;
             _source = PlProxyDataSource.Create(new PlProxyOptions().AddCluster("replicated", cluster =>
             {
-                cluster.Partitions.Add(fixture.Partition("rp0", standby));
-                cluster.Partitions.Add(fixture.Partition("rp1", standby));
+                cluster.Partitions.Add($"{StandbyFixture.Partition(fixture.Primary, "rp0", fixture.Standby)};Options=-c lc_messages={messages}");
+                cluster.Partitions.Add($"{StandbyFixture.Partition(fixture.Primary, "rp1", fixture.Standby)};Options=-c lc_messages={messages}");
                 cluster.StandbyCheckInterval = TimeSpan.FromMilliseconds(100);
             }));
             Rows = _source.CreateProxy<IReplicatedRows>();
@@ -109,12 +108,9 @@ public sealed class RecoveryConflictTests(StandbyFixture fixture) : IClassFixtur
 
         public IReplicatedRows Rows { get; }
 
-        public static async Task<Impatient> StartAsync(StandbyFixture fixture, string messages = "C")
+        public static async Task<Impatient> StartAsync(RecoveryConflictFixture fixture, string messages = "C")
         {
-            var options = new LocalPostgresOptions();
-            options.Settings["max_standby_streaming_delay"] = "0";
-            options.Settings["lc_messages"] = messages;
-            var impatient = new Impatient(fixture, await fixture.Primary.StartStandbyAsync(options, Token));
+            var impatient = new Impatient(fixture, messages) { _conflictsBefore = await fixture.LockConflictsAsync(Token) };
             await UntilAsync(async () => (await impatient.Rows.ReadAsync(Key(0), 0, Token)).InRecovery, "a read on the standby");
             return impatient;
         }
@@ -122,7 +118,7 @@ public sealed class RecoveryConflictTests(StandbyFixture fixture) : IClassFixtur
         /// <summary>Once <paramref name="read"/> runs on the standby (its SQL has <paramref name="marker"/>) and <paramref name="after"/> more, the primary locks partition 0's table.</summary>
         public async Task LockWhileRunningAsync(Task read, string marker, TimeSpan after)
         {
-            await using var standby = NpgsqlDataSource.Create(_standby.ConnectionString("postgres"));
+            await using var standby = NpgsqlDataSource.Create(_fixture.Standby.ConnectionString("postgres"));
             await using NpgsqlCommand running = standby.CreateCommand("select count(*) from pg_stat_activity where datname = 'rp0' and state = 'active' and query like '%' || $1 || '%' and pid <> pg_backend_pid()");
             running.Parameters.AddWithValue(marker);
             await UntilAsync(async () => read.IsCompleted
@@ -136,15 +132,42 @@ public sealed class RecoveryConflictTests(StandbyFixture fixture) : IClassFixtur
         public async Task CancelledAReadAsync()
         {
             _source.Dispose();
-            await using var standby = NpgsqlDataSource.Create(_standby.ConnectionString("postgres"));
-            await using NpgsqlCommand conflicts = standby.CreateCommand("select confl_lock from pg_stat_database_conflicts where datname = 'rp0'");
-            await UntilAsync(async () => (long)(await conflicts.ExecuteScalarAsync(Token))! > 0, "read the standby cancelled for a lock conflict (the test did not provoke one)");
+            await UntilAsync(async () => await _fixture.LockConflictsAsync(Token) > _conflictsBefore, "read the standby cancelled for a lock conflict (the test did not provoke one)");
         }
 
-        public async ValueTask DisposeAsync()
-        {
-            _source.Dispose();
-            await _standby.DisposeAsync();
-        }
+        public void Dispose() => _source.Dispose();
+    }
+}
+
+/// <summary>
+/// A primary holding the two partition databases and one streaming-replication standby of it that cancels a
+/// conflicting read at once (<c>max_standby_streaming_delay = 0</c>).
+/// </summary>
+public sealed class RecoveryConflictFixture : IAsyncLifetime
+{
+    public LocalPostgresServer Primary { get; private set; } = null!;
+
+    public LocalPostgresServer Standby { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        CancellationToken token = TestContext.Current.CancellationToken;
+        Primary = await StandbyFixture.StartPrimaryAsync(token);
+        var options = new LocalPostgresOptions();
+        options.Settings["max_standby_streaming_delay"] = "0";
+        Standby = await Primary.StartStandbyAsync(options, token);
+    }
+
+    /// <summary>The reads of partition 0 the standby has cancelled for a lock conflict, as its backends reported them.</summary>
+    public async Task<long> LockConflictsAsync(CancellationToken cancellationToken)
+    {
+        await using var standby = NpgsqlDataSource.Create(Standby.ConnectionString("postgres"));
+        return (long)(await standby.CreateCommand("select confl_lock from pg_stat_database_conflicts where datname = 'rp0'").ExecuteScalarAsync(cancellationToken))!;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Standby.DisposeAsync();
+        await Primary.DisposeAsync();
     }
 }

@@ -90,12 +90,7 @@ public sealed class StandbyFixture : IAsyncLifetime
     public async ValueTask InitializeAsync()
     {
         CancellationToken token = TestContext.Current.CancellationToken;
-        Primary = await LocalPostgresServer.StartAsync(cancellationToken: token);
-        foreach (string database in (string[])["rp0", "rp1"])
-        {
-            await Primary.CreateDatabaseAsync(database, cancellationToken: token);
-            await Primary.ExecuteAsync(database, Schema, token);
-        }
+        Primary = await StartPrimaryAsync(token);
 
         Fresh = await Primary.StartStandbyAsync(cancellationToken: token);
         Late = await Primary.StartStandbyAsync(Delayed("3s"), token);
@@ -103,8 +98,24 @@ public sealed class StandbyFixture : IAsyncLifetime
     }
 
     /// <summary>Partition <paramref name="database"/> as the primary and <paramref name="standby"/>, in Npgsql's multi-host form.</summary>
-    public string Partition(string database, LocalPostgresServer standby) =>
-        $"Host={Primary.Host}:{Primary.Port},{standby.Host}:{standby.Port};Database={database};Username={LocalPostgresServer.Superuser};Timeout=2";
+    public string Partition(string database, LocalPostgresServer standby) => Partition(Primary, database, standby);
+
+    /// <summary>Partition <paramref name="database"/> as <paramref name="primary"/> and <paramref name="standby"/>, in Npgsql's multi-host form.</summary>
+    public static string Partition(LocalPostgresServer primary, string database, LocalPostgresServer standby) =>
+        $"Host={primary.Host}:{primary.Port},{standby.Host}:{standby.Port};Database={database};Username={LocalPostgresServer.Superuser};Timeout=2";
+
+    /// <summary>A primary holding the two partition databases with <see cref="Schema"/>.</summary>
+    public static async Task<LocalPostgresServer> StartPrimaryAsync(CancellationToken cancellationToken)
+    {
+        LocalPostgresServer primary = await LocalPostgresServer.StartAsync(cancellationToken: cancellationToken);
+        foreach (string database in (string[])["rp0", "rp1"])
+        {
+            await primary.CreateDatabaseAsync(database, cancellationToken: cancellationToken);
+            await primary.ExecuteAsync(database, Schema, cancellationToken);
+        }
+
+        return primary;
+    }
 
     /// <summary>A write on the primary every few milliseconds until <paramref name="stop"/>: the WAL moves, so a late standby's lag shows.</summary>
     public async Task WriteContinuouslyAsync(CancellationToken stop)
