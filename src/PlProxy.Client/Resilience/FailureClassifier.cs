@@ -31,7 +31,7 @@ internal static class FailureClassifier
     public static bool StandbyCannotServe(Exception? error) => error switch
     {
         ConnectFailedException => true,
-        PostgresException postgres => IsPartitionFailure(postgres)
+        PostgresException postgres => IsPartitionFailure(postgres) || IsReadOnly(postgres)
             || postgres.SqlState is PostgresErrorCodes.SerializationFailure or PostgresErrorCodes.DeadlockDetected,
         NpgsqlException npgsql => IsPartitionFailure(npgsql),
         _ => false,
@@ -47,11 +47,16 @@ internal static class FailureClassifier
         _ => false,
     };
 
-    /// <summary>True for failures that say the partition database itself is unwell (for the circuit breaker).</summary>
+    /// <summary>
+    /// True for failures that say the partition database itself is unwell (for the circuit breaker). A read-only
+    /// refusal (25006) is not one: the server is up and serves reads — a partition an operator made read-only
+    /// (<c>default_transaction_read_only</c>), or an old primary that is a standby now, whose connections the retry
+    /// leaves for the new primary — so it is retried (it wrote nothing) but never opens the circuit.
+    /// </summary>
     public static bool IsPartitionFailure(Exception? error) => error switch
     {
         ConnectFailedException => true,
-        PostgresException postgres => postgres.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown or PostgresErrorCodes.ReadOnlySqlTransaction
+        PostgresException postgres => postgres.SqlState is PostgresErrorCodes.AdminShutdown or PostgresErrorCodes.CrashShutdown
             or PostgresErrorCodes.CannotConnectNow or PostgresErrorCodes.TooManyConnections or PostgresErrorCodes.ConnectionFailure
             or PostgresErrorCodes.ConnectionDoesNotExist or PostgresErrorCodes.ConnectionException,
         NpgsqlException npgsql => npgsql is not PostgresException && (npgsql.IsTransient || npgsql.InnerException is SocketException or IOException or TimeoutException),

@@ -146,6 +146,29 @@ public sealed class FailureTests(FailureFixture fixture) : IClassFixture<Failure
     }
 
     [Fact]
+    public async Task ReadOnlyPartition_RefusesEachWriteWith25006_AndKeepsServingReadsWithItsCircuitClosed()
+    {
+        // An operator makes a partition read-only for maintenance: PostgreSQL refuses its writes (25006), each call's
+        // own failure. The partition is up and serves reads: its circuit must not open on the refused writes.
+        await fixture.First.ExecuteAsync("postgres", "alter database ev1 set default_transaction_read_only = on", Token);
+        try
+        {
+            await using PlProxyDataSource source = Source();
+            IEvents events = source.CreateProxy<IEvents>();
+            for (int i = 0; i < 20; i++)
+            {
+                var refused = await Assert.ThrowsAsync<PlProxyException>(() => events.WriteEventAsync(KeyOnPartition(1, i % 7), 900_000 + i, Token));
+                Assert.Equal(PostgresErrorCodes.ReadOnlySqlTransaction, refused.SqlState);
+                Assert.Equal("ev1", await events.ReadDatabaseAsync(KeyOnPartition(1, i % 7), Token));
+            }
+        }
+        finally
+        {
+            await fixture.First.ExecuteAsync("postgres", "alter database ev1 reset default_transaction_read_only", Token);
+        }
+    }
+
+    [Fact]
     public async Task PartialResults_OptIn_ReturnTheLivePartitionsAndNameTheDeadOnes()
     {
         await using PlProxyDataSource source = Source(cluster => cluster.Retry.MaxRetryAttempts = 0);
