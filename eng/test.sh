@@ -17,7 +17,7 @@ command -v pgbouncer >/dev/null 2>&1 || [ -x /usr/sbin/pgbouncer ] || missing+=(
 [ -f /usr/lib/python3/dist-packages/skytools/hashtext.py ] || missing+=(python3-skytools)
 [ -f /usr/share/postgresql/15/extension/pgq.control ] || missing+=(postgresql-15-pgq3)
 command -v pgqd >/dev/null 2>&1 || missing+=(pgqd)
-[ -f /usr/share/i18n/locales/de_DE ] || missing+=(locales)
+[ -f /usr/share/i18n/locales/de_DE ] && [ -f /usr/share/i18n/locales/tr_TR ] || missing+=(locales)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then
     echo "Installing ${missing[*]} ..."
@@ -31,16 +31,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   fi
 fi
 
-# A locale whose messages are not English, for servers that answer in German (lc_messages): what the library tells
-# from an error must not depend on its words.
-if ! locale -a 2>/dev/null | grep -qi '^de_DE\.utf-\?8$'; then
-  if [ "$(id -u)" -eq 0 ]; then
-    localedef -i de_DE -f UTF-8 de_DE.UTF-8
-  else
-    echo "The tests need the de_DE.UTF-8 locale: sudo localedef -i de_DE -f UTF-8 de_DE.UTF-8" >&2
-    exit 1
+# Locales the tests' servers use: German messages (lc_messages: what the library tells from an error must not depend
+# on its words) and a Turkish proxy database (lc_ctype: lower('I') is 'ı' there, and PL/Proxy hashed that).
+for loc in de_DE tr_TR; do
+  if ! locale -a 2>/dev/null | grep -qi "^${loc}\.utf-\?8$"; then
+    if [ "$(id -u)" -eq 0 ]; then
+      localedef -i "$loc" -f UTF-8 "$loc.UTF-8"
+    else
+      echo "The tests need the $loc.UTF-8 locale: sudo localedef -i $loc -f UTF-8 $loc.UTF-8" >&2
+      exit 1
+    fi
   fi
-fi
+done
 
 status=0
 

@@ -67,19 +67,40 @@ public sealed class SqlFunctionPortTests(ScaffoldFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task Scaffold_OfATurkishProxyDatabase_WritesItsCaseMapping_SoLowerOfIRoutesAsPlProxyDid()
+    {
+        LocalPostgresServer server = fixture.Partitions.Server;
+        string name = $"tr_proxy_{Guid.NewGuid():N}"[..20];
+        // eng/test.sh makes the tr_TR.UTF-8 locale.
+        await server.ExecuteAsync("postgres", $"create database {name} template template0 encoding 'UTF8' lc_collate 'tr_TR.UTF-8' lc_ctype 'tr_TR.UTF-8'", Token);
+        await server.ExecuteAsync(name, UserdbCluster(server) + """
+            create function by_name(x text) returns text as $$ cluster 'userdb'; run on hashtext(lower(x)); select current_database()::text; $$ language plproxy;
+            """, Token);
+        string output = Directory.CreateTempSubdirectory("plproxy-tool-").FullName;
+        try
+        {
+            (int exitCode, _, _) = await ScaffoldFixture.ScaffoldAsync(["--connection", server.ConnectionString(name), "--output", output, "--namespace", "Scaffolded.Turkish"]);
+
+            Assert.Equal(0, exitCode);
+            IConfiguration configuration = new ConfigurationBuilder().AddJsonFile(Path.Combine(output, "appsettings.plproxy.json")).Build();
+            var services = new ServiceCollection();
+            services.AddPlProxy(configuration.GetSection("PlProxy"));
+            await using ServiceProvider provider = services.BuildServiceProvider();
+            Assert.Equal(PlProxyCaseMapping.Turkic, provider.GetRequiredService<IOptionsMonitor<PlProxyOptions>>().CurrentValue.Clusters["userdb"].CaseMapping);
+        }
+        finally
+        {
+            Directory.Delete(output, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task Scaffold_OfALatin1ProxyDatabase_WritesItsEncoding_AndPortsNoTextHash_WhichHashedLatin1Bytes()
     {
         LocalPostgresServer server = fixture.Partitions.Server;
         string name = $"latin1_proxy_{Guid.NewGuid():N}"[..24];
         string proxy = await server.CreateDatabaseAsync(name, encoding: "LATIN1", cancellationToken: Token);
-        await server.ExecuteAsync(name, $"""
-            create extension plproxy;
-            create schema plproxy;
-            create function plproxy.get_cluster_version(c text) returns int4 language sql as $$ select 1 $$;
-            create function plproxy.get_cluster_partitions(c text) returns setof text language sql as
-                $$ select 'host={server.Host} port={server.Port} dbname=scaffold_part' || i || ' user=postgres' from generate_series(0, 3) i $$;
-            create function plproxy.get_cluster_config(in c text, out key text, out val text) returns setof record language sql as
-                $$ select null::text, null::text where false $$;
+        await server.ExecuteAsync(name, UserdbCluster(server) + """
             create function my_hash(x text) returns int4 language sql as $$ select hashtext(x) $$;
             create function id_hash(id int8) returns int4 language sql as $$ select hashint8(id) $$;
             create function by_text(x text) returns text as $$ cluster 'userdb'; run on my_hash(x); select current_database()::text; $$ language plproxy;
@@ -124,4 +145,16 @@ public sealed class SqlFunctionPortTests(ScaffoldFixture fixture) : IClassFixtur
 
         return rows;
     }
+
+    // A proxy database's cluster 'userdb' over the fixture's four scaffold partitions, as PL/Proxy's config functions give it.
+    private static string UserdbCluster(LocalPostgresServer server) => $"""
+        create extension plproxy;
+        create schema plproxy;
+        create function plproxy.get_cluster_version(c text) returns int4 language sql as $$ select 1 $$;
+        create function plproxy.get_cluster_partitions(c text) returns setof text language sql as
+            $$ select 'host={server.Host} port={server.Port} dbname=scaffold_part' || i || ' user=postgres' from generate_series(0, 3) i $$;
+        create function plproxy.get_cluster_config(in c text, out key text, out val text) returns setof record language sql as
+            $$ select null::text, null::text where false $$;
+
+        """;
 }

@@ -266,7 +266,12 @@ internal sealed class ClusterRegistry : IAsyncDisposable
             [.. options.Partitions],
             options.ModularMapping ? PartitionMapping.Modular : PartitionMapping.Mask,
             options.HashFlavor == PlProxyHashFlavor.Legacy83 ? HashFlavor.Legacy83 : HashFlavor.Modern,
-            options.CaseMapping == PlProxyCaseMapping.CLocale ? CaseMapping.CLocale : CaseMapping.AsciiOnly,
+            options.CaseMapping switch
+            {
+                PlProxyCaseMapping.CLocale => CaseMapping.CLocale,
+                PlProxyCaseMapping.Turkic => CaseMapping.Turkic,
+                _ => CaseMapping.AsciiOnly,
+            },
             Hashing.ServerEncodings.OtherThanUtf8(options.ProxyDatabaseEncoding));
         PartitionConnectionSettings settings = options.ConnectionSettings();
         var pools = new NpgsqlDataSource[layout.ConnectionCount];

@@ -56,7 +56,35 @@ internal static class ProxyDatabaseReader
         ProxyClusterDefinition definition = await SqlMedAsync(proxy, cluster, clientSide, cancellationToken).ConfigureAwait(false)
             ?? await ConfigFunctionsAsync(proxy, cluster, clientSide, cancellationToken).ConfigureAwait(false);
         definition.Options.ProxyDatabaseEncoding = await ServerEncodingAsync(proxy, cancellationToken).ConfigureAwait(false);
+        if (await TurkicCaseAsync(proxy, cancellationToken).ConfigureAwait(false))
+        {
+            definition.Options.CaseMapping = PlProxyCaseMapping.Turkic; // whatever the client side said: the database is what PL/Proxy evaluated lower() in
+        }
+
         return definition;
+    }
+
+    private const string Upper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    private const string Lower = "abcdefghijklmnopqrstuvwxyz";
+
+    /// <summary>
+    /// Whether a database's locale changes the case of ASCII I and i as Turkish and Azerbaijani do (<c>lower('I')</c> is
+    /// <c>ı</c>, <c>upper('i')</c> is <c>İ</c>), the one way a locale maps ASCII letters otherwise than C: PL/Proxy
+    /// evaluated <c>lower(key)</c> in the proxy database's locale (<see cref="PlProxyCaseMapping.Turkic"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">The database maps ASCII letters in yet another way.</exception>
+    public static async Task<bool> TurkicCaseAsync(NpgsqlDataSource database, CancellationToken cancellationToken)
+    {
+        await using NpgsqlCommand command = database.CreateCommand($"select lower('{Upper}'), upper('{Lower}')");
+        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        (string lower, string upper) = (reader.GetString(0), reader.GetString(1));
+        return (lower, upper) switch
+        {
+            (Lower, Upper) => false,
+            ("abcdefgh\u0131jklmnopqrstuvwxyz", "ABCDEFGH\u0130JKLMNOPQRSTUVWXYZ") => true,
+            _ => throw new ArgumentException($"The database's locale changes the case of ASCII letters as the client cannot: lower('{Upper}') is '{lower}', upper('{Lower}') is '{upper}'."),
+        };
     }
 
     /// <summary>

@@ -8,4 +8,10 @@ public enum PlProxyCaseMapping
 
     /// <summary>Only ASCII letters change, as in a proxy database whose collation was C.</summary>
     CLocale,
+
+    /// <summary>
+    /// ASCII letters change as a Turkish or Azerbaijani locale changes them (<c>lower('I')</c> is <c>ı</c>,
+    /// <c>upper('i')</c> is <c>İ</c>); non-ASCII text is an error. Read from a proxy database whose locale maps them so.
+    /// </summary>
+    Turkic,
 }

@@ -28,6 +28,9 @@ internal enum CaseMapping
 
     /// <summary>Only ASCII letters change, as in a database whose collation is C.</summary>
     CLocale,
+
+    /// <summary>As <see cref="AsciiOnly"/>, but ASCII I and i change as a Turkish or Azerbaijani locale changes them (to ı and İ).</summary>
+    Turkic,
 }
 
 /// <summary>

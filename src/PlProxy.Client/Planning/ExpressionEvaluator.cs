@@ -156,21 +156,23 @@ internal static class ExpressionEvaluator
     private static string ChangeCase(string text, bool upper, ClusterLayout cluster)
     {
         int nonAscii = text.AsSpan().IndexOfAnyExceptInRange('\0', '\u007f');
-        if (nonAscii >= 0 && cluster.CaseMapping == CaseMapping.AsciiOnly)
+        if (nonAscii >= 0 && cluster.CaseMapping != CaseMapping.CLocale)
         {
             throw new PlProxyException(
                 $"{(upper ? "upper" : "lower")}() of text with the non-ASCII character U+{(int)text[nonAscii]:X4} at index {nonAscii}: its case mapping depends on the proxy database's locale, which the client cannot reproduce. Cluster '{cluster.Name}' allows ASCII text only; set its case mapping to the C locale if the proxy database used collation C.");
         }
 
-        // ASCII letters only: what PostgreSQL does under collation C, and the same in every locale for ASCII input.
-        return string.Create(text.Length, (text, upper), static (span, state) =>
+        // ASCII letters only: what PostgreSQL does under collation C, and in every other locale but the Turkic ones,
+        // where I and i have the dotless and dotted forms ı and İ for their other case.
+        bool turkic = cluster.CaseMapping == CaseMapping.Turkic;
+        return string.Create(text.Length, (text, upper, turkic), static (span, state) =>
         {
             for (int i = 0; i < span.Length; i++)
             {
                 char c = state.text[i];
                 span[i] = state.upper
-                    ? (c >= 'a' && c <= 'z' ? (char)(c - 32) : c)
-                    : (c >= 'A' && c <= 'Z' ? (char)(c + 32) : c);
+                    ? (c == 'i' && state.turkic ? '\u0130' : c >= 'a' && c <= 'z' ? (char)(c - 32) : c)
+                    : (c == 'I' && state.turkic ? '\u0131' : c >= 'A' && c <= 'Z' ? (char)(c + 32) : c);
             }
         });
     }

@@ -77,6 +77,11 @@ internal static class AppSettingsWriter
             yield return ("DefaultUser", Quote(user));
         }
 
+        if (options.CaseMapping != PlProxyCaseMapping.AsciiOnly)
+        {
+            yield return ("CaseMapping", Quote(options.CaseMapping.ToString())); // lower()/upper() of I and i as the proxy database's locale did
+        }
+
         if (!string.Equals(options.ProxyDatabaseEncoding, Hashing.ServerEncodings.Utf8, StringComparison.OrdinalIgnoreCase))
         {
             yield return ("ProxyDatabaseEncoding", Quote(options.ProxyDatabaseEncoding)); // text hashed in it: only ASCII keys route the same
