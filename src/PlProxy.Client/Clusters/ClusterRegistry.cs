@@ -125,7 +125,9 @@ internal sealed class ClusterRegistry : IAsyncDisposable
 
     /// <summary>
     /// A CONNECT target (a cluster of one partition over the shared pool for its connection string), with a lease the
-    /// caller releases when its call ends, as for a cluster.
+    /// caller releases when its call ends, as for a cluster. Its connections are those of a partition with the default
+    /// options: at most <see cref="PlProxyClusterOptions.MaxConnectionsPerPartition"/>'s default, calls that wait for
+    /// them coalesced into shared round trips.
     /// </summary>
     /// <exception cref="PlProxyException">The connection string cannot be read; the message names the keyword, never a value.</exception>
     public ClusterSnapshot AcquireConnectTarget(string connectionString)
@@ -135,7 +137,11 @@ internal sealed class ClusterRegistry : IAsyncDisposable
         {
             try
             {
-                return ClusterSnapshot.ConnectTarget(cs, factory.Create(ConnectionStrings.ForPartition(cs, PartitionConnectionSettings.None)));
+                var defaults = new PlProxyClusterOptions();
+                int slots = defaults.MaxConnectionsPerPartition!.Value;
+                NpgsqlDataSource pool = factory.Create(ConnectionStrings.ForPartition(cs, PartitionConnectionSettings.None with { MaxPoolSize = slots }));
+                var gate = new PartitionGate(slots, defaults.MaxCallsPerRoundTrip, DatabaseName.Of(pool), DatabaseName.ServerOf(pool));
+                return ClusterSnapshot.ConnectTarget(cs, pool, gate, defaults.LongCallThreshold);
             }
             catch (ArgumentException e)
             {

@@ -33,10 +33,13 @@ internal sealed class ClusterSnapshot
     }
 
     /// <summary>A CONNECT target: one database, no cluster name, no query_timeout, never replaced.</summary>
-    public static ClusterSnapshot ConnectTarget(string connectionString, NpgsqlDataSource pool) =>
+    public static ClusterSnapshot ConnectTarget(string connectionString, NpgsqlDataSource pool, PartitionGate gate, TimeSpan? longCallThreshold) =>
         new(new ClusterLayout(ConnectTargetName, [connectionString]), [pool], [PartitionPipeline.Direct], registry: null, queryTimeout: null, version: null, signalsBackends: false)
         {
             IsConnectTarget = true,
+            Gates = [gate],
+            CoalescesCalls = true,
+            LongCallMilliseconds = longCallThreshold?.TotalMilliseconds ?? double.PositiveInfinity,
         };
 
     private const string ConnectTargetName = "(connect)";

@@ -59,6 +59,13 @@ public interface ICappedDb
     Task<PlProxyPartialResult<int>> PartialEchoAsync(int value, CancellationToken cancellationToken = default);
 }
 
+/// <summary>The capped partition's database reached by CONNECT, outside any cluster.</summary>
+public interface IConnectedDb
+{
+    [PlProxy("CONNECT connstr; SELECT slow_echo(value, seconds);")]
+    Task<int> SlowEchoAsync(string connstr, int value, double seconds, CancellationToken cancellationToken = default);
+}
+
 /// <summary>One throwaway PostgreSQL with one partition database whose functions echo, sleep, write once and fail on demand.</summary>
 public sealed class CoalescingFixture : IAsyncLifetime
 {
