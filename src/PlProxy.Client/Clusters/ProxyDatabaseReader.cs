@@ -56,11 +56,7 @@ internal static class ProxyDatabaseReader
         ProxyClusterDefinition definition = await SqlMedAsync(proxy, cluster, clientSide, cancellationToken).ConfigureAwait(false)
             ?? await ConfigFunctionsAsync(proxy, cluster, clientSide, cancellationToken).ConfigureAwait(false);
         definition.Options.ProxyDatabaseEncoding = await ServerEncodingAsync(proxy, cancellationToken).ConfigureAwait(false);
-        if (await TurkicCaseAsync(proxy, cancellationToken).ConfigureAwait(false))
-        {
-            definition.Options.CaseMapping = PlProxyCaseMapping.Turkic; // whatever the client side said: the database is what PL/Proxy evaluated lower() in
-        }
-
+        definition.Options.CaseMapping = await CaseMappingAsync(proxy, cancellationToken).ConfigureAwait(false);
         return definition;
     }
 
@@ -68,21 +64,28 @@ internal static class ProxyDatabaseReader
     private const string Lower = "abcdefghijklmnopqrstuvwxyz";
 
     /// <summary>
-    /// Whether a database's locale changes the case of ASCII I and i as Turkish and Azerbaijani do (<c>lower('I')</c> is
-    /// <c>ı</c>, <c>upper('i')</c> is <c>İ</c>), the one way a locale maps ASCII letters otherwise than C: PL/Proxy
-    /// evaluated <c>lower(key)</c> in the proxy database's locale (<see cref="PlProxyCaseMapping.Turkic"/>).
+    /// How <c>lower()</c> and <c>upper()</c> change case in a database, as PL/Proxy evaluated them in the proxy database
+    /// (whatever the client side said: the database decides): <see cref="PlProxyCaseMapping.CLocale"/> under the C
+    /// (or POSIX) locale of libc, where only ASCII letters change; <see cref="PlProxyCaseMapping.Turkic"/> where ASCII I
+    /// and i change as Turkish and Azerbaijani change them (<c>lower('I')</c> is <c>ı</c>, <c>upper('i')</c> is
+    /// <c>İ</c>: the one way a locale maps ASCII letters otherwise than C); else
+    /// <see cref="PlProxyCaseMapping.AsciiOnly"/> (the mapping of other letters depends on the locale).
     /// </summary>
     /// <exception cref="ArgumentException">The database maps ASCII letters in yet another way.</exception>
-    public static async Task<bool> TurkicCaseAsync(NpgsqlDataSource database, CancellationToken cancellationToken)
+    public static async Task<PlProxyCaseMapping> CaseMappingAsync(NpgsqlDataSource database, CancellationToken cancellationToken)
     {
-        await using NpgsqlCommand command = database.CreateCommand($"select lower('{Upper}'), upper('{Lower}')");
+        // datlocprovider (PostgreSQL 15 and later; read through jsonb so that older servers answer null): 'c' is libc.
+        await using NpgsqlCommand command = database.CreateCommand($"""
+            select lower('{Upper}'), upper('{Lower}'), d.datctype::text in ('C', 'POSIX') and coalesce(pg_catalog.to_jsonb(d) ->> 'datlocprovider', 'c') = 'c'
+            from pg_catalog.pg_database d where d.datname = pg_catalog.current_database()
+            """);
         await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        (string lower, string upper) = (reader.GetString(0), reader.GetString(1));
+        (string lower, string upper, bool cLocale) = (reader.GetString(0), reader.GetString(1), reader.GetBoolean(2));
         return (lower, upper) switch
         {
-            (Lower, Upper) => false,
-            ("abcdefgh\u0131jklmnopqrstuvwxyz", "ABCDEFGH\u0130JKLMNOPQRSTUVWXYZ") => true,
+            (Lower, Upper) => cLocale ? PlProxyCaseMapping.CLocale : PlProxyCaseMapping.AsciiOnly,
+            ("abcdefgh\u0131jklmnopqrstuvwxyz", "ABCDEFGH\u0130JKLMNOPQRSTUVWXYZ") => PlProxyCaseMapping.Turkic,
             _ => throw new ArgumentException($"The database's locale changes the case of ASCII letters as the client cannot: lower('{Upper}') is '{lower}', upper('{Lower}') is '{upper}'."),
         };
     }
