@@ -16,7 +16,10 @@ public sealed class PlProxyClusterOptions
     /// <summary>The <c>hashtext</c> the cluster was partitioned with. Default: <see cref="PlProxyHashFlavor.Modern"/>.</summary>
     public PlProxyHashFlavor HashFlavor { get; set; }
 
-    /// <summary>How <c>lower()</c>/<c>upper()</c> treat non-ASCII letters. Default: <see cref="PlProxyCaseMapping.AsciiOnly"/>.</summary>
+    /// <summary>
+    /// How <c>lower()</c>/<c>upper()</c> in hash expressions change case, as the proxy database's locale did. Default:
+    /// <see cref="PlProxyCaseMapping.AsciiOnly"/>. For clusters read from a proxy database, the database decides.
+    /// </summary>
     public PlProxyCaseMapping CaseMapping { get; set; }
 
     /// <summary>
