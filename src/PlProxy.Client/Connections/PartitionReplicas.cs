@@ -5,7 +5,8 @@ namespace PlProxy.Client.Connections;
 
 /// <summary>
 /// A replicated partition: its primary (Npgsql's multi-host pool, which finds the primary among the hosts) and each
-/// host on its own for reads from standbys, kept current by a <see cref="StandbyMonitor"/>. Chooses the standby a read
+/// host on its own for reads from standbys, kept current by the <see cref="StandbyMonitor"/> of its server (shared with
+/// the other partition databases on the same hosts). Chooses the standby a read
 /// goes to: one whose staleness is known to be within the bound (and, with read-your-writes, that has replayed every
 /// write this data source made to the partition), balanced across those; none, and the read goes to the primary.
 /// </summary>
@@ -14,11 +15,11 @@ internal sealed class PartitionReplicas : IAsyncDisposable
     private long _lastWrite;
     private uint _next;
 
-    public PartitionReplicas(NpgsqlDataSource primary, ReplicaHost[] hosts, TimeSpan checkInterval, TimeSpan maxLag)
+    public PartitionReplicas(NpgsqlDataSource primary, ReplicaHost[] hosts, StandbyMonitor monitor)
     {
         Primary = primary;
         Hosts = hosts;
-        Monitor = new StandbyMonitor(this, checkInterval, maxLag);
+        Monitor = monitor;
     }
 
     /// <summary>The multi-host pool calls that write (or must see the newest data) go through.</summary>
@@ -98,10 +99,9 @@ internal sealed class PartitionReplicas : IAsyncDisposable
         return host.Role == ReplicaRole.Standby && covered != 0 && covered >= oldest && covered >= lastWrite;
     }
 
-    /// <summary>Stops the monitor, then closes its connections to the hosts.</summary>
+    /// <summary>Closes its monitor connections to the hosts (the registry has taken it from its monitor first).</summary>
     public async ValueTask DisposeAsync()
     {
-        await Monitor.DisposeAsync().ConfigureAwait(false);
         foreach (ReplicaHost host in Hosts)
         {
             await host.MonitorPool.DisposeAsync().ConfigureAwait(false);

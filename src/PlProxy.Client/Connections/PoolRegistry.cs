@@ -6,8 +6,9 @@ namespace PlProxy.Client.Connections;
 /// One pooled <see cref="NpgsqlDataSource"/> per distinct connection string, shared by every cluster that uses it and
 /// counted: a pool whose last cluster was replaced is disposed once that cluster's in-flight calls have finished. A
 /// pool under a connection cap has one <see cref="PartitionGate"/>, shared as the pool is. A pool of several hosts (a
-/// primary and its standbys) has its <see cref="PartitionReplicas"/>: a pool per host, acquired here too, and the
-/// standby monitor with a connection of its own to each host, which runs while the pool is open.
+/// primary and its standbys) has its <see cref="PartitionReplicas"/>: a pool per host, acquired here too, and a
+/// connection pool of one per host for the standby monitor — one monitor per server (hosts and user), shared by the
+/// partition databases on it, which runs while any of their pools is open and checks over one of them.
 /// </summary>
 internal sealed class PoolRegistry(PoolFactory factory)
 {
@@ -15,6 +16,7 @@ internal sealed class PoolRegistry(PoolFactory factory)
     private readonly Dictionary<NpgsqlDataSource, string> _keys = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<NpgsqlDataSource, PartitionGate> _gates = new(ReferenceEqualityComparer.Instance);
     private readonly Dictionary<NpgsqlDataSource, PartitionReplicas> _replicas = new(ReferenceEqualityComparer.Instance);
+    private readonly Dictionary<string, StandbyMonitor> _monitors = new(StringComparer.Ordinal);
     private bool _disposed;
 
     /// <summary>The number of open pools (for tests and telemetry).</summary>
@@ -68,9 +70,17 @@ internal sealed class PoolRegistry(PoolFactory factory)
                     var monitor = new NpgsqlConnectionStringBuilder(h.ConnectionString) { MinPoolSize = 0, MaxPoolSize = 1 };
                     return new ReplicaHost(h.Endpoint, hostPool, hostGate, factory.Create(monitor.ConnectionString, cluster, partition));
                 })];
-                replicas = new PartitionReplicas(pool, hosts, interval, maxLag);
+                string server = StandbyMonitor.ServerOf(connectionString);
+                if (!_monitors.TryGetValue(server, out StandbyMonitor? monitor))
+                {
+                    monitor = new StandbyMonitor(server, interval, maxLag); // the first cadence given for a server holds
+                    _monitors.Add(server, monitor);
+                }
+
+                replicas = new PartitionReplicas(pool, hosts, monitor);
                 _replicas.Add(pool, replicas);
-                replicas.Monitor.Start();
+                monitor.Add(replicas);
+                monitor.Start();
             }
 
             return (pool, gate, replicas);
@@ -97,7 +107,14 @@ internal sealed class PoolRegistry(PoolFactory factory)
             _gates.Remove(pool);
             if (_replicas.Remove(pool, out PartitionReplicas? replicas))
             {
-                // The monitor stops on its own time; each host's pool goes as any other pool does.
+                // The monitor goes with its server's last partition database, on its own time; each host's pool goes
+                // as any other pool does.
+                if (replicas.Monitor.Remove(replicas))
+                {
+                    _monitors.Remove(replicas.Monitor.Server);
+                    _ = replicas.Monitor.DisposeAsync().AsTask();
+                }
+
                 _ = replicas.DisposeAsync().AsTask();
                 foreach (ReplicaHost host in replicas.Hosts)
                 {
@@ -113,15 +130,23 @@ internal sealed class PoolRegistry(PoolFactory factory)
     {
         List<NpgsqlDataSource> pools;
         List<PartitionReplicas> replicas;
+        List<StandbyMonitor> monitors;
         lock (_pools)
         {
             _disposed = true;
             pools = [.. _pools.Values.Select(e => e.Pool)];
             replicas = [.. _replicas.Values];
+            monitors = [.. _monitors.Values];
+            _monitors.Clear();
             _replicas.Clear();
             _pools.Clear();
             _keys.Clear();
             _gates.Clear();
+        }
+
+        foreach (StandbyMonitor monitor in monitors)
+        {
+            await monitor.DisposeAsync().ConfigureAwait(false);
         }
 
         foreach (PartitionReplicas replica in replicas)

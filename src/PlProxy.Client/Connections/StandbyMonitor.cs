@@ -6,12 +6,16 @@ using PlProxy.Client.Telemetry;
 namespace PlProxy.Client.Connections;
 
 /// <summary>
-/// Checks every host of a replicated partition at a fixed cadence (and at once when a call suspects a failover): which
-/// is the primary, the primary's WAL insert position, each standby's replay position. Staleness is known, not guessed:
-/// a primary position read after time t covers every commit made before t, so a standby that has replayed past it
-/// holds every such commit; its staleness at any later moment is at most the time since t. The primary's positions of
-/// the last few seconds are kept to place a standby that is behind. A new primary (a standby promoted) clears what
-/// Npgsql's multi-host pool remembers of the hosts' roles, so calls find it without waiting for Npgsql's recheck.
+/// Checks every host of a server's replication set at a fixed cadence (and at once when a call suspects a failover):
+/// which is the primary, the primary's WAL insert position, each standby's replay position. Roles and WAL positions
+/// belong to the server, not to a database, so one monitor serves every replicated partition database on the same
+/// hosts (and user): it checks over the monitor connections of one of them and publishes to the hosts of all — one
+/// monitor connection per host for the whole server, not one per partition database. Staleness is known, not
+/// guessed: a primary position read after time t covers every commit made before t, so a standby that has replayed
+/// past it holds every such commit; its staleness at any later moment is at most the time since t. The primary's
+/// positions of the last few seconds are kept to place a standby that is behind. A new primary (a standby promoted)
+/// clears what each partition's multi-host pool remembers of the hosts' roles, so calls find it without waiting for
+/// Npgsql's recheck.
 /// </summary>
 internal sealed class StandbyMonitor : IAsyncDisposable
 {
@@ -25,24 +29,52 @@ internal sealed class StandbyMonitor : IAsyncDisposable
     private const ulong LongPageHeader = 40;
     private const ulong ShortPageHeader = 24;
 
-    private readonly PartitionReplicas _replicas;
+    private readonly List<PartitionReplicas> _partitions = []; // the partition databases on these hosts, in the order they came
     private readonly TimeSpan _interval;
     private readonly long _keepTicks;
     private readonly Queue<(long At, ulong Lsn)> _primaryPositions = new();
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly CancellationTokenSource _stop = new();
-    private ReplicaHost? _primary;
+    private string? _primary; // the endpoint of the primary at the last check
     private Task? _loop;
 
-    public StandbyMonitor(PartitionReplicas replicas, TimeSpan interval, TimeSpan maxLag)
+    public StandbyMonitor(string server, TimeSpan interval, TimeSpan maxLag)
     {
-        _replicas = replicas;
+        Server = server;
         _interval = interval;
         _keepTicks = (long)((maxLag + (4 * interval)).TotalSeconds * Stopwatch.Frequency);
     }
 
+    /// <summary>What the monitor is shared by: the hosts and the user (<see cref="ServerOf"/>).</summary>
+    public string Server { get; }
+
     /// <summary>Completed checks (for tests: a state at least this new has been published).</summary>
     public int Checks { get; private set; }
+
+    /// <summary>The key of the monitor a replicated connection string shares: its hosts (in any order) and its user.</summary>
+    public static string ServerOf(string connectionString) =>
+        $"{string.Join(",", PartitionHosts.Split(connectionString).Select(h => h.Endpoint).Order(StringComparer.Ordinal))};{new NpgsqlConnectionStringBuilder(connectionString).Username}";
+
+    /// <summary>Publishes to <paramref name="partition"/>'s hosts from the next check on.</summary>
+    public void Add(PartitionReplicas partition)
+    {
+        lock (_partitions)
+        {
+            _partitions.Add(partition);
+        }
+
+        Suspect(); // its hosts' state is unknown until a check
+    }
+
+    /// <summary>Stops publishing to <paramref name="partition"/>; true when no partition is left (the monitor may go).</summary>
+    public bool Remove(PartitionReplicas partition)
+    {
+        lock (_partitions)
+        {
+            _partitions.Remove(partition);
+            return _partitions.Count == 0;
+        }
+    }
 
     /// <summary>Starts checking (once).</summary>
     public void Start() => _loop ??= Task.Run(() => RunAsync(_stop.Token));
@@ -98,80 +130,120 @@ internal sealed class StandbyMonitor : IAsyncDisposable
         }
     }
 
-    /// <summary>One check of every host, its results published to the hosts.</summary>
+    /// <summary>One check of every host, its results published to the hosts of every partition database on them.</summary>
     public async Task CheckAsync(CancellationToken cancellationToken)
     {
         long started = Stopwatch.GetTimestamp(); // before any position is read: each read position covers every commit made before this
-        ReplicaHost[] hosts = _replicas.Hosts;
-        (bool InRecovery, ulong Lsn)?[] seen = await Task.WhenAll(hosts.Select(h => ReadAsync(h, cancellationToken))).ConfigureAwait(false);
-        if (cancellationToken.IsCancellationRequested)
+        PartitionReplicas[] partitions;
+        lock (_partitions)
+        {
+            partitions = [.. _partitions];
+        }
+
+        if (partitions.Length == 0)
         {
             return;
         }
 
-        ReplicaHost? primary = null;
+        // Read over the monitor connections of the first partition database; should it leave meanwhile (its pools
+        // closed under the reads), the results are not trusted: the next check reads over another's.
+        ReplicaHost[] hosts = partitions[0].Hosts;
+        (bool InRecovery, ulong Lsn)?[] seen = await Task.WhenAll(hosts.Select(h => ReadAsync(h, cancellationToken))).ConfigureAwait(false);
+        lock (_partitions)
+        {
+            if (cancellationToken.IsCancellationRequested || !_partitions.Contains(partitions[0]))
+            {
+                return;
+            }
+        }
+
+        if (partitions.Length > 1 && Array.TrueForAll(seen, r => r is null))
+        {
+            // No host answered over this database's connections: the next check reads over another's, in case the
+            // fault is this database's (dropped, or closed to this user) rather than the hosts'.
+            lock (_partitions)
+            {
+                if (_partitions.Remove(partitions[0]))
+                {
+                    _partitions.Add(partitions[0]);
+                }
+            }
+        }
+
+        var results = new Dictionary<string, (bool InRecovery, ulong Lsn)?>(StringComparer.Ordinal);
+        string? primary = null;
         for (int i = 0; i < hosts.Length; i++)
         {
-            if (seen[i] is { InRecovery: false } found && primary is null)
+            results[hosts[i].Endpoint] = seen[i];
+            if (seen[i] is { InRecovery: false } && primary is null)
             {
-                primary = hosts[i];
-                primary.Lsn = found.Lsn;
+                primary = hosts[i].Endpoint;
             }
         }
 
         if (primary is not null)
         {
-            if (_primary is not null && !ReferenceEquals(_primary, primary))
+            if (_primary is not null && _primary != primary)
             {
                 // A standby was promoted: the old primary's positions belong to a timeline that no longer serves.
                 _primaryPositions.Clear();
-                (_replicas.Primary as NpgsqlMultiHostDataSource)?.ClearDatabaseStates();
-                _replicas.OnPrimaryChanged();
+                foreach (PartitionReplicas partition in partitions)
+                {
+                    (partition.Primary as NpgsqlMultiHostDataSource)?.ClearDatabaseStates();
+                    partition.OnPrimaryChanged();
+                }
             }
 
             _primary = primary;
-            _primaryPositions.Enqueue((started, primary.Lsn));
+            _primaryPositions.Enqueue((started, results[primary]!.Value.Lsn));
             while (_primaryPositions.Count > 1 && started - _primaryPositions.Peek().At > _keepTicks)
             {
                 _primaryPositions.Dequeue();
             }
         }
 
-        for (int i = 0; i < hosts.Length; i++)
+        foreach (PartitionReplicas partition in partitions)
         {
-            ReplicaHost host = hosts[i];
-            if (seen[i] is not { } result)
+            foreach (ReplicaHost host in partition.Hosts)
             {
-                host.MarkDown();
-                continue;
-            }
-
-            if (!result.InRecovery)
-            {
-                host.Role = ReferenceEquals(host, primary) ? ReplicaRole.Primary : ReplicaRole.Down; // a second primary is not trusted with reads
-                host.CoveredUntil = 0;
-                continue;
-            }
-
-            host.Lsn = result.Lsn;
-            long covered = 0;
-            foreach ((long at, ulong lsn) in _primaryPositions)
-            {
-                if (lsn <= result.Lsn && at > covered)
-                {
-                    covered = at;
-                }
-            }
-
-            host.CoveredUntil = covered;
-            host.Role = ReplicaRole.Standby;
-            if (PlProxyTelemetry.StandbyLag.Enabled && covered != 0)
-            {
-                PlProxyTelemetry.StandbyLag.Record(Stopwatch.GetElapsedTime(covered).TotalSeconds, Tags(host));
+                Publish(host, results.GetValueOrDefault(host.Endpoint), host.Endpoint == primary);
             }
         }
 
         Checks++;
+    }
+
+    private void Publish(ReplicaHost host, (bool InRecovery, ulong Lsn)? result, bool isPrimary)
+    {
+        if (result is not { } found)
+        {
+            host.MarkDown();
+            return;
+        }
+
+        host.Lsn = found.Lsn;
+        if (!found.InRecovery)
+        {
+            host.Role = isPrimary ? ReplicaRole.Primary : ReplicaRole.Down; // a second primary is not trusted with reads
+            host.CoveredUntil = 0;
+            return;
+        }
+
+        long covered = 0;
+        foreach ((long at, ulong lsn) in _primaryPositions)
+        {
+            if (lsn <= found.Lsn && at > covered)
+            {
+                covered = at;
+            }
+        }
+
+        host.CoveredUntil = covered;
+        host.Role = ReplicaRole.Standby;
+        if (PlProxyTelemetry.StandbyLag.Enabled && covered != 0)
+        {
+            PlProxyTelemetry.StandbyLag.Record(Stopwatch.GetElapsedTime(covered).TotalSeconds, Tags(host));
+        }
     }
 
     // The host's role and WAL position, or null when it cannot be reached within the check's time.

@@ -196,6 +196,24 @@ public sealed class StandbyReadTests(StandbyFixture fixture) : IClassFixture<Sta
         Assert.Equal(new ServedRead(true, fixture.Fresh.Port, true), await longRead.WaitAsync(TimeSpan.FromSeconds(30), Token));
     }
 
+    [Fact]
+    public async Task PartitionDatabasesOnOneReplicatedServer_ShareOneStandbyMonitorConnectionPerHost()
+    {
+        // Roles and WAL positions are the server's: the partition databases on the same hosts share one monitor,
+        // with one connection to each host, rather than one each.
+        using PlProxyDataSource source = Source(fixture.Fresh, fixture.Fresh);
+        IReplicatedRows rows = source.CreateProxy<IReplicatedRows>();
+        await UntilAsync(async () => (await rows.ReadAsync(Key(0), 0, Token)).InRecovery && (await rows.ReadAsync(Key(1), 0, Token)).InRecovery, "reads on the standby of both partitions");
+        await Task.Delay(300, Token); // a few more checks
+
+        foreach (Testing.LocalPostgresServer host in (Testing.LocalPostgresServer[])[fixture.Primary, fixture.Fresh])
+        {
+            await using var server = Npgsql.NpgsqlDataSource.Create(host.ConnectionString("postgres"));
+            long monitors = (long)(await server.CreateCommand("select count(*) from pg_stat_activity where datname in ('rp0', 'rp1') and query like '%pg_current_wal_insert_lsn%'").ExecuteScalarAsync(Token))!;
+            Assert.Equal(1, monitors);
+        }
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
