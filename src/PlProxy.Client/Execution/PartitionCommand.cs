@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Npgsql;
 using PlProxy.Client.Connections;
 using PlProxy.Client.Planning;
@@ -62,6 +63,7 @@ internal static class PartitionCommand
 
     // The attempt on a connection of its own, the gate's slot (when there is a gate) held: a connection opened and
     // the statement executed.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private static async ValueTask<Outcome<object>> RunOnSlotAsync(Attempt attempt, bool shares, CancellationToken cancellationToken)
     {
         NpgsqlConnection connection;

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 using Npgsql;
 using PlProxy.Client.Connections;
 using PlProxy.Client.Telemetry;
@@ -73,6 +74,7 @@ internal sealed class PartitionCursor : IAsyncDisposable
     /// <summary>The Npgsql command whose rows <see cref="Reader"/> reads (null for the executor seam).</summary>
     public NpgsqlCommand? Command { get; set; }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public async ValueTask<bool> ReadAsync(CancellationToken cancellationToken)
     {
         // Npgsql answers rows already in its buffer without looking at the token: look here, once per row.
@@ -162,6 +164,7 @@ internal sealed class PartitionCursor : IAsyncDisposable
         }
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder))]
     public async ValueTask DisposeAsync()
     {
         _activity?.SetTag(TelemetryNames.Rows, _rows);

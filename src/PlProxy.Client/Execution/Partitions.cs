@@ -76,6 +76,7 @@ internal sealed class Partitions(ConnectionBudget? budget, IPartitionExecutor? e
                 : OpenReadAsync(route, dataSource, pipeline, gate, partition, arguments, sharedRows, replicas, cancellationToken);
     }
 
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<PartitionCursor> OpenReadAsync(
         Route route, NpgsqlDataSource dataSource, ResiliencePipeline? pipeline, PartitionGate? gate, int partition, object?[] arguments, RowReader? sharedRows, PartitionReplicas replicas, CancellationToken cancellationToken)
     {
@@ -120,6 +121,7 @@ internal sealed class Partitions(ConnectionBudget? budget, IPartitionExecutor? e
 
     // One database's part of the call on the given pool: the connection budget, then the executor seam or the
     // pipeline around the attempts. A call on a replicated partition's primary (replicas) notes its end there.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<PartitionCursor> OpenOnAsync(
         Route route, NpgsqlDataSource dataSource, ResiliencePipeline? pipeline, PartitionGate? gate, int partition, object?[] arguments, RowReader? sharedRows, PartitionReplicas? replicas, CancellationToken cancellationToken)
     {

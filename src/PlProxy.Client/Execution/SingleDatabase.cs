@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using PlProxy.Client.Language;
 using PlProxy.Client.Planning;
 
@@ -27,7 +28,8 @@ internal static class SingleDatabase
     /// on as a fan-out of that route. With <paramref name="sharedRows"/> (every shape but a stream), a call that queues
     /// for its partition's connections may share a round trip.
     /// </summary>
-    public static async Task<FirstRow> OpenFirstRowAsync(CallScope scope, Partitions partitions, RowReader? sharedRows, RemoteCall call, object?[] arguments, CallPlanner planner, Func<RemoteCall, FenceWait> fenceWait)
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
+    public static async ValueTask<FirstRow> OpenFirstRowAsync(CallScope scope, Partitions partitions, RowReader? sharedRows, RemoteCall call, object?[] arguments, CallPlanner planner, Func<RemoteCall, FenceWait> fenceWait)
     {
         FenceWait? fences = null;
         Route? replanned = null; // planned here after a fence: its lease is this method's until it hands the route back
@@ -95,6 +97,7 @@ internal static class SingleDatabase
     /// The rows of a call opened by <see cref="OpenFirstRowAsync"/>, from its first row on, into <paramref name="rows"/>;
     /// the cursor is disposed. Streams read in place too, but hand each row out as it comes.
     /// </summary>
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     public static async ValueTask<TRows> ReadRestAsync<T, TResult, TRows>(PartitionCursor cursor, bool hasRow, RowReader<T> read, TRows rows, CancellationToken cancellationToken)
         where TRows : struct, IRowSink<T, TResult>
     {
