@@ -88,6 +88,28 @@ public sealed class UserDbFixture : IAsyncLifetime
 
     public static string PartitionDatabase(int index) => $"part{index}";
 
+    /// <summary>
+    /// Another PL/Proxy proxy database over the same partitions (cluster 'userdb', from PL/Proxy's configuration
+    /// functions), made from template0 with <paramref name="encodingAndLocale"/> (the CREATE DATABASE clauses), then
+    /// <paramref name="functions"/>; its connection string.
+    /// </summary>
+    public async Task<string> CreateProxyDatabaseAsync(string encodingAndLocale, string functions, CancellationToken cancellationToken)
+    {
+        string name = $"proxy_{Guid.NewGuid():N}"[..22];
+        await Server.ExecuteAsync("postgres", $"create database {name} template template0 {encodingAndLocale}", cancellationToken);
+        string partitions = string.Join(", ", Enumerable.Range(0, PartitionCount).Select(i => $"'host={Server.Host} port={Server.Port} dbname={PartitionDatabase(i)} user={LocalPostgresServer.Superuser}'"));
+        await Server.ExecuteAsync(name, $"""
+            create extension plproxy;
+            create schema plproxy;
+            create function plproxy.get_cluster_version(i_cluster text) returns int4 language sql as $$ select 1 $$;
+            create function plproxy.get_cluster_partitions(i_cluster text) returns setof text language sql as $$ select unnest(array[{partitions}]) $$;
+            create function plproxy.get_cluster_config(in i_cluster text, out key text, out val text) returns setof record language sql as $$
+                select null::text, null::text where false $$;
+            {functions}
+            """, cancellationToken);
+        return Server.ConnectionString(name);
+    }
+
     public async ValueTask InitializeAsync()
     {
         _server = await LocalPostgresServer.StartAsync();

@@ -55,8 +55,7 @@ internal static class ProxyDatabaseReader
     {
         ProxyClusterDefinition definition = await SqlMedAsync(proxy, cluster, clientSide, cancellationToken).ConfigureAwait(false)
             ?? await ConfigFunctionsAsync(proxy, cluster, clientSide, cancellationToken).ConfigureAwait(false);
-        definition.Options.ProxyDatabaseEncoding = await ServerEncodingAsync(proxy, cancellationToken).ConfigureAwait(false);
-        definition.Options.CaseMapping = await CaseMappingAsync(proxy, cancellationToken).ConfigureAwait(false);
+        (definition.Options.ProxyDatabaseEncoding, definition.Options.CaseMapping) = await TextRulesAsync(proxy, cancellationToken).ConfigureAwait(false);
         return definition;
     }
 
@@ -64,30 +63,32 @@ internal static class ProxyDatabaseReader
     private const string Lower = "abcdefghijklmnopqrstuvwxyz";
 
     /// <summary>
-    /// How <c>lower()</c> and <c>upper()</c> change case in a database, as PL/Proxy evaluated them in the proxy database
-    /// (whatever the client side said: the database decides): <see cref="PlProxyCaseMapping.CLocale"/> under the C
+    /// How the proxy database treated text in the routes PL/Proxy evaluated there (whatever the client side said: the
+    /// database decides), in one round trip: its <c>server_encoding</c> (<see cref="ServerEncodingAsync"/>), and how
+    /// <c>lower()</c> and <c>upper()</c> change case: <see cref="PlProxyCaseMapping.CLocale"/> under the C
     /// (or POSIX) locale of libc, where only ASCII letters change; <see cref="PlProxyCaseMapping.Turkic"/> where ASCII I
     /// and i change as Turkish and Azerbaijani change them (<c>lower('I')</c> is <c>ı</c>, <c>upper('i')</c> is
     /// <c>İ</c>: the one way a locale maps ASCII letters otherwise than C); else
     /// <see cref="PlProxyCaseMapping.AsciiOnly"/> (the mapping of other letters depends on the locale).
     /// </summary>
     /// <exception cref="ArgumentException">The database maps ASCII letters in yet another way.</exception>
-    public static async Task<PlProxyCaseMapping> CaseMappingAsync(NpgsqlDataSource database, CancellationToken cancellationToken)
+    private static async Task<(string Encoding, PlProxyCaseMapping CaseMapping)> TextRulesAsync(NpgsqlDataSource proxy, CancellationToken cancellationToken)
     {
         // datlocprovider (PostgreSQL 15 and later; read through jsonb so that older servers answer null): 'c' is libc.
-        await using NpgsqlCommand command = database.CreateCommand($"""
-            select lower('{Upper}'), upper('{Lower}'), d.datctype::text in ('C', 'POSIX') and coalesce(pg_catalog.to_jsonb(d) ->> 'datlocprovider', 'c') = 'c'
+        await using NpgsqlCommand command = proxy.CreateCommand($"""
+            select lower('{Upper}'), upper('{Lower}'), d.datctype::text in ('C', 'POSIX') and coalesce(pg_catalog.to_jsonb(d) ->> 'datlocprovider', 'c') = 'c',
+                   pg_catalog.current_setting('server_encoding')
             from pg_catalog.pg_database d where d.datname = pg_catalog.current_database()
             """);
         await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        (string lower, string upper, bool cLocale) = (reader.GetString(0), reader.GetString(1), reader.GetBoolean(2));
-        return (lower, upper) switch
+        (string lower, string upper, bool cLocale, string encoding) = (reader.GetString(0), reader.GetString(1), reader.GetBoolean(2), reader.GetString(3));
+        return (encoding, (lower, upper) switch
         {
             (Lower, Upper) => cLocale ? PlProxyCaseMapping.CLocale : PlProxyCaseMapping.AsciiOnly,
             ("abcdefgh\u0131jklmnopqrstuvwxyz", "ABCDEFGH\u0130JKLMNOPQRSTUVWXYZ") => PlProxyCaseMapping.Turkic,
             _ => throw new ArgumentException($"The database's locale changes the case of ASCII letters as the client cannot: lower('{Upper}') is '{lower}', upper('{Lower}') is '{upper}'."),
-        };
+        });
     }
 
     /// <summary>

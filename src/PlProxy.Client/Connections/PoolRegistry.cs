@@ -70,7 +70,7 @@ internal sealed class PoolRegistry(PoolFactory factory)
                     var monitor = new NpgsqlConnectionStringBuilder(h.ConnectionString) { MinPoolSize = 0, MaxPoolSize = 1 };
                     return new ReplicaHost(h.Endpoint, hostPool, hostGate, factory.Create(monitor.ConnectionString, cluster, partition));
                 })];
-                string server = StandbyMonitor.ServerOf(connectionString);
+                string server = StandbyMonitor.ServerOf(hosts, connectionString);
                 if (!_monitors.TryGetValue(server, out StandbyMonitor? monitor))
                 {
                     monitor = new StandbyMonitor(server, interval, maxLag); // the first cadence given for a server holds

@@ -51,9 +51,9 @@ internal sealed class StandbyMonitor : IAsyncDisposable
     /// <summary>Completed checks (for tests: a state at least this new has been published).</summary>
     public int Checks { get; private set; }
 
-    /// <summary>The key of the monitor a replicated connection string shares: its hosts (in any order) and its user.</summary>
-    public static string ServerOf(string connectionString) =>
-        $"{string.Join(",", PartitionHosts.Split(connectionString).Select(h => h.Endpoint).Order(StringComparer.Ordinal))};{new NpgsqlConnectionStringBuilder(connectionString).Username}";
+    /// <summary>The key of the monitor a replicated partition database shares: its hosts (in any order) and its user.</summary>
+    public static string ServerOf(ReplicaHost[] hosts, string connectionString) =>
+        $"{string.Join(",", hosts.Select(h => h.Endpoint).Order(StringComparer.Ordinal))};{new NpgsqlConnectionStringBuilder(connectionString).Username}";
 
     /// <summary>Publishes to <paramref name="partition"/>'s hosts from the next check on.</summary>
     public void Add(PartitionReplicas partition)

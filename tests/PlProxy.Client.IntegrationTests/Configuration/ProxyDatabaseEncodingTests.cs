@@ -1,6 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
-using PlProxy.Client.Testing;
 
 namespace PlProxy.Client.IntegrationTests.Configuration;
 
@@ -16,18 +15,10 @@ public sealed class ProxyDatabaseEncodingTests(UserDbFixture fixture)
     [Fact]
     public async Task ClustersOfALatin1ProxyDatabase_RouteAsciiKeysAsPlProxyDid_AndRefuseNonAsciiKeys_WhichPlProxySentElsewhere()
     {
-        string name = $"latin1proxy_{Guid.NewGuid():N}"[..24];
-        string proxy = await fixture.Server.CreateDatabaseAsync(name, encoding: "LATIN1", cancellationToken: Token);
-        await fixture.Server.ExecuteAsync(name, $"""
-            create extension plproxy;
-            create schema plproxy;
-            create function plproxy.get_cluster_version(i_cluster text) returns int4 language sql as $$ select 1 $$;
-            create function plproxy.get_cluster_partitions(i_cluster text) returns setof text language sql as $$
-                select unnest(array[{string.Join(", ", Enumerable.Range(0, UserDbFixture.PartitionCount).Select(i => $"'host={fixture.Server.Host} port={fixture.Server.Port} dbname={UserDbFixture.PartitionDatabase(i)} user={LocalPostgresServer.Superuser}'"))}]) $$;
-            create function plproxy.get_cluster_config(in i_cluster text, out key text, out val text) returns setof record language sql as $$
-                select null::text, null::text where false $$;
-            create function get_balance(username text) returns numeric as $$ cluster 'userdb'; run on hashtext(username); $$ language plproxy;
-            """, Token);
+        string proxy = await fixture.CreateProxyDatabaseAsync(
+            "encoding 'LATIN1' locale 'C'",
+            "create function get_balance(username text) returns numeric as $$ cluster 'userdb'; run on hashtext(username); $$ language plproxy;",
+            Token);
         await using var plProxy = NpgsqlDataSource.Create(proxy);
         var services = new ServiceCollection();
         services.AddPlProxy(options => options.UseProxyDatabase(proxy)).AddProxy<IUserDb>();
