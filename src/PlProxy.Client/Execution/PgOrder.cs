@@ -5,9 +5,10 @@ namespace PlProxy.Client.Execution;
 
 /// <summary>
 /// PostgreSQL's order of the values a merge compares, type by type, where .NET's own order differs: NaN above every
-/// number and equal to itself, −0 equal to 0; uuids by their 16 bytes as written; text by code point (the C
-/// collation's UTF-8 byte order), not by UTF-16 code unit; <c>character(n)</c> without its trailing blanks; intervals
-/// by their span with 30-day months and 24-hour days; enums by their labels' declared order.
+/// number and equal to itself, −0 equal to 0; numerics of any precision, NaN and ±Infinity included; dates and
+/// timestamps over PostgreSQL's whole range, ±infinity included; uuids by their 16 bytes as written; text by code point
+/// (the C collation's UTF-8 byte order), not by UTF-16 code unit; <c>character(n)</c> without its trailing blanks;
+/// intervals by their span with 30-day months and 24-hour days; enums by their labels' declared order.
 /// </summary>
 internal static class PgOrder
 {
@@ -59,14 +60,16 @@ internal static class PgOrder
             MergeKeyKind.Int16 => (long)reader.GetInt16(ordinal),
             MergeKeyKind.Int32 => (long)reader.GetInt32(ordinal),
             MergeKeyKind.Int64 => reader.GetInt64(ordinal),
-            MergeKeyKind.Numeric => reader.GetDecimal(ordinal),
+            MergeKeyKind.Numeric => PgNumeric.Read(reader, ordinal),
             MergeKeyKind.Float4 => (double)reader.GetFloat(ordinal),
             MergeKeyKind.Float8 => reader.GetDouble(ordinal),
             MergeKeyKind.Boolean => reader.GetBoolean(ordinal),
             MergeKeyKind.Uuid => reader.GetGuid(ordinal),
             MergeKeyKind.Bytea => reader.GetFieldValue<byte[]>(ordinal),
-            MergeKeyKind.Date or MergeKeyKind.Timestamp => reader.GetFieldValue<DateTime>(ordinal).Ticks,
-            MergeKeyKind.Time => reader.GetFieldValue<TimeSpan>(ordinal).Ticks,
+            // PostgreSQL's own values (days, microseconds since 2000; ±infinity the extremes): its whole range, which
+            // DateTime's (years 1 to 9999, -infinity read as 0001-01-01) is not.
+            MergeKeyKind.Date => (long)reader.GetFieldValue<int>(ordinal),
+            MergeKeyKind.Timestamp or MergeKeyKind.Time => reader.GetFieldValue<long>(ordinal),
             MergeKeyKind.Interval => Span(reader.GetFieldValue<NpgsqlInterval>(ordinal)),
             MergeKeyKind.Text => reader.GetString(ordinal),
             MergeKeyKind.Bpchar => reader.GetString(ordinal).TrimEnd(' '),
@@ -79,7 +82,7 @@ internal static class PgOrder
     {
         MergeKeyKind.Int16 or MergeKeyKind.Int32 or MergeKeyKind.Int64 or MergeKeyKind.Date or MergeKeyKind.Timestamp or MergeKeyKind.Time or MergeKeyKind.Enum
             => ((long)x).CompareTo((long)y),
-        MergeKeyKind.Numeric => ((decimal)x).CompareTo((decimal)y),
+        MergeKeyKind.Numeric => PgNumeric.Compare((PgNumeric)x, (PgNumeric)y),
         MergeKeyKind.Float4 or MergeKeyKind.Float8 => CompareFloat((double)x, (double)y),
         MergeKeyKind.Boolean => ((bool)x).CompareTo((bool)y),
         MergeKeyKind.Uuid => CompareUuid((Guid)x, (Guid)y),

@@ -52,6 +52,73 @@ public sealed class OrderedMergeTests(OrderedMergeFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task MergedRows_OfKeysAtTheEdgesOfTheirTypes_EqualOrderByOnOneDatabase()
+    {
+        // Values .NET's decimal and DateTime cannot hold or tell apart: numerics past 28 digits, NaN and ±Infinity;
+        // dates and timestamps BC, after 9999, and ±infinity beside 0001-01-01 (which DateTime reads alike).
+        const string Schema = """
+            create table edges (id int8 primary key, n numeric, d date, ts timestamp, tz timestamptz, tm time);
+            create function edges_by(i_order text) returns setof edges language plpgsql as $$
+            begin return query execute format('select * from edges order by %s', i_order); end $$;
+            """;
+        string[] numerics = ["null", "'NaN'", "'Infinity'", "'-Infinity'", "0", "0.000", "1.0", "1.00", "-1", "1e-40", "-1e-40", "2e-40",
+            "0.1234567890123456789012345678901", "0.1234567890123456789012345678902", "123456789012345678901234567890.5", "123456789012345678901234567890.4",
+            "79228162514264337593543950335", "79228162514264337593543950336", "-79228162514264337593543950336", "1e100", "-1e100", "10000", "9999.9999", "10000.00000001"];
+        string[] dates = ["null", "'-infinity'", "'infinity'", "'4713-01-01 BC'", "'0001-12-31 BC'", "'0001-01-01'", "'0001-01-02'", "'9999-12-31'", "'10000-01-01'", "'5874897-12-31'", "'2026-01-01'"];
+        string[] timestamps = ["null", "'-infinity'", "'infinity'", "'4713-01-01 00:00 BC'", "'0001-01-01 00:00'", "'0001-01-01 00:00:00.000001'", "'9999-12-31 23:59:59.999999'",
+            "'10000-01-01 00:00'", "'294276-12-31 23:59:59.999999'", "'2026-01-01 00:00'"];
+        string[] times = ["null", "'00:00'", "'24:00'", "'23:59:59.999999'", "'12:00'"];
+        string[] partitions = new string[4];
+        for (int p = 0; p < partitions.Length; p++)
+        {
+            partitions[p] = await fixture.Server.CreateDatabaseAsync($"merge_edge{p}", cancellationToken: Token);
+            await fixture.Server.ExecuteAsync($"merge_edge{p}", Schema, Token);
+        }
+
+        string whole = await fixture.Server.CreateDatabaseAsync("merge_edge_all", cancellationToken: Token);
+        await fixture.Server.ExecuteAsync("merge_edge_all", Schema, Token);
+        var random = new Random(20261207);
+        var byPartition = new List<string>[partitions.Length];
+        var all = new List<string>();
+        for (int id = 1; id <= 240; id++)
+        {
+            string ts = timestamps[random.Next(timestamps.Length)];
+            string values = $"({id}, {numerics[random.Next(numerics.Length)]}, {dates[random.Next(dates.Length)]}, {ts}, {(ts == "null" ? ts : ts[..^1] + "+00'")}, {times[random.Next(times.Length)]})";
+            (byPartition[id % partitions.Length] ??= []).Add(values);
+            all.Add(values);
+        }
+
+        for (int p = 0; p < partitions.Length; p++)
+        {
+            await fixture.Server.ExecuteAsync($"merge_edge{p}", $"insert into edges values {string.Join(",", byPartition[p])}", Token);
+        }
+
+        await fixture.Server.ExecuteAsync("merge_edge_all", $"insert into edges values {string.Join(",", all)}", Token);
+        using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxy.Client.Configuration.PlProxyOptions().AddCluster("edges", partitions));
+        await using var oracle = NpgsqlDataSource.Create(whole);
+        var ids = ProxyRowReader<long>.ByPosition(r => r.GetInt64(0));
+        string[] orders = ["n, id", "n desc, id", "n nulls first, id desc", "d, id", "d desc nulls last, id", "ts, id", "ts desc, id", "tz, id", "tz desc, id", "tm desc, id",
+            "d, n desc, id", "tz nulls first, n, id"];
+        foreach (string order in orders)
+        {
+            ProxyMethod method = ProxyMethod.Create(new ProxyMethodInfo
+            {
+                FunctionName = "edges_by",
+                InterfaceBody = "CLUSTER 'edges';",
+                Body = "RUN ON ALL;",
+                Parameters = [new ProxyParameterInfo { Name = "i_order", PgType = "text" }],
+                ReturnsSet = true,
+                MergeOrder = order,
+            });
+
+            IReadOnlyList<long> merged = await ProxyCalls.ListAsync(source.Proxies, method, [order], ids, Token);
+
+            await using NpgsqlCommand expected = oracle.CreateCommand($"select id from edges order by {order}");
+            Assert.True((await IdsAsync(expected)).SequenceEqual(merged), $"order by {order}: the merge differs from PostgreSQL's ORDER BY");
+        }
+    }
+
+    [Fact]
     public async Task KeysetPages_WithTiesOnTheFirstKey_ConcatenateToTheWholeOrderedResult()
     {
         using PlProxyDataSource source = fixture.Source();
@@ -77,14 +144,7 @@ public sealed class OrderedMergeTests(OrderedMergeFixture fixture) : IClassFixtu
 
         await using var whole = NpgsqlDataSource.Create(fixture.Whole);
         await using NpgsqlCommand all = whole.CreateCommand("select id from rows where i is not null order by i, id");
-        var expected = new List<long>();
-        await using (NpgsqlDataReader reader = await all.ExecuteReaderAsync(Token))
-        {
-            while (await reader.ReadAsync(Token))
-            {
-                expected.Add(reader.GetInt64(0));
-            }
-        }
+        List<long> expected = await IdsAsync(all);
 
         Assert.Equal(expected, seen.Where(id => expected.Contains(id)).ToList()); // no row missing, none repeated, in order
         Assert.Equal(seen.Count, seen.Distinct().Count());
@@ -243,6 +303,19 @@ public sealed class OrderedMergeTests(OrderedMergeFixture fixture) : IClassFixtu
 
         cancellationToken.ThrowIfCancellationRequested();
         return rows;
+    }
+
+    // The first column of every row: ids in the order the command returns them.
+    private static async Task<List<long>> IdsAsync(NpgsqlCommand command)
+    {
+        var ids = new List<long>();
+        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(Token);
+        while (await reader.ReadAsync(Token))
+        {
+            ids.Add(reader.GetInt64(0));
+        }
+
+        return ids;
     }
 
     private static async Task<List<MergedRow>> ReadAsync(NpgsqlCommand command)
