@@ -14,7 +14,7 @@ namespace PlProxy.Client.Execution;
 /// </summary>
 internal static class OrderedMerge
 {
-    private static readonly ConditionalWeakTable<NpgsqlDataSource, string> Collations = new();
+    private static readonly ConditionalWeakTable<NpgsqlDataSource, TextOrder> TextOrders = new();
 
     // The most rows read past a reached limit per database before its statement is cancelled instead.
     private const long MaxRowsSkipped = 10_000;
@@ -175,6 +175,8 @@ internal static class OrderedMerge
     }
 
     // Text keys without a declared byte-order collation take the database's: refused unless it orders by bytes too.
+    // Bytes are code points only in UTF-8 (and SQL_ASCII, read as UTF-8) and LATIN1: under another encoding (WIN1251,
+    // EUC_JP) the C collation's byte order is not the order of the characters read, so text keys there are refused.
     private static async Task CheckCollationAsync(PartitionCursor cursor, MergeKey[] keys, MergeKeyKind[] kinds, Route route, CancellationToken cancellationToken)
     {
         for (int k = 0; k < keys.Length; k++)
@@ -184,31 +186,35 @@ internal static class OrderedMerge
                 continue;
             }
 
-            if (keys[k].Collation is { } declared)
+            if (keys[k].Collation is { } declared && !MergeOrder.IsByteOrder(declared))
             {
-                if (!MergeOrder.IsByteOrder(declared))
-                {
-                    throw route.Errors.Error($"[MergeOrder] key {keys[k].Column} declares collation \"{declared}\", whose order a merge cannot reproduce; use COLLATE \"C\" here and in the function's ORDER BY", PostgresErrorCodes.FeatureNotSupported);
-                }
-
-                continue;
+                throw route.Errors.Error($"[MergeOrder] key {keys[k].Column} declares collation \"{declared}\", whose order a merge cannot reproduce; use COLLATE \"C\" here and in the function's ORDER BY", PostgresErrorCodes.FeatureNotSupported);
             }
 
-            if (!Collations.TryGetValue(cursor.DataSource, out string? collation))
+            if (!TextOrders.TryGetValue(cursor.DataSource, out TextOrder? database))
             {
                 await using NpgsqlConnection connection = await IdleConnectionCheck.OpenAsync(cursor.DataSource, cancellationToken).ConfigureAwait(false);
                 // An ICU database keeps "C" in datcollate while ICU orders its text: the provider decides.
                 await using var command = new NpgsqlCommand(
-                    "select case when datlocprovider = 'i' then 'icu ' || coalesce(daticulocale, '') else datcollate::text end from pg_catalog.pg_database where datname = current_database()",
+                    "select case when datlocprovider = 'i' then 'icu ' || coalesce(daticulocale, '') else datcollate::text end, pg_catalog.pg_encoding_to_char(encoding)::text from pg_catalog.pg_database where datname = current_database()",
                     connection);
-                collation = (string)(await command.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
-                Collations.AddOrUpdate(cursor.DataSource, collation);
+                await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+                database = new TextOrder(reader.GetString(0), reader.GetString(1));
+                TextOrders.AddOrUpdate(cursor.DataSource, database);
             }
 
-            if (!MergeOrder.IsByteOrder(collation))
+            if (keys[k].Collation is null && !MergeOrder.IsByteOrder(database.Collation))
             {
                 throw route.Errors.Error(
-                    $"[MergeOrder] key {keys[k].Column} is text, ordered by database {cursor.Database}'s collation \"{collation}\", which a merge cannot reproduce exactly; declare COLLATE \"C\" in [MergeOrder] and in the function's ORDER BY",
+                    $"[MergeOrder] key {keys[k].Column} is text, ordered by database {cursor.Database}'s collation \"{database.Collation}\", which a merge cannot reproduce exactly; declare COLLATE \"C\" in [MergeOrder] and in the function's ORDER BY",
+                    PostgresErrorCodes.FeatureNotSupported);
+            }
+
+            if (database.Encoding is not ("UTF8" or "SQL_ASCII" or "LATIN1"))
+            {
+                throw route.Errors.Error(
+                    $"[MergeOrder] key {keys[k].Column} is text in database {cursor.Database}, whose encoding {database.Encoding} orders its bytes otherwise than its characters, which a merge cannot reproduce exactly; order by convert_to({keys[k].Column}, '{database.Encoding}') returned as a bytea key instead",
                     PostgresErrorCodes.FeatureNotSupported);
             }
         }
@@ -267,4 +273,7 @@ internal static class OrderedMerge
 
         return 0;
     }
+
+    // How a database orders text: its collation (or ICU's) and its encoding.
+    private sealed record TextOrder(string Collation, string Encoding);
 }

@@ -225,6 +225,66 @@ public sealed class OrderedMergeTests(OrderedMergeFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task TextKeys_UnderAnEncodingWhoseBytesOrderOtherwise_AreRefused_AndUnderLatin1MergeAsOrderBy()
+    {
+        const string Schema = """
+            create table rows (id int8 primary key, t text);
+            create function texts(i_order text) returns setof rows language plpgsql as $$
+            begin return query execute format('select * from rows order by %s', i_order); end $$;
+            """;
+        // In WIN1251 'ё' is byte 0xB8 and 'я' 0xFF, so the C collation puts ё first; by code point (U+0451, U+044F) я is first.
+        var texts = new Dictionary<string, string[]>
+        {
+            ["WIN1251"] = ["'я'", "'ё'", "'a'", "'Z'", "'Ж'", "'ъ'", "'e'", "''"],
+            ["LATIN1"] = ["'é'", "'ÿ'", "'a'", "'Z'", "'Ä'", "'ß'", "'e'", "''"],
+        };
+        var partitions = new Dictionary<string, string[]>();
+        foreach (string encoding in texts.Keys)
+        {
+            string name = "merge_" + encoding.ToLowerInvariant();
+            partitions[encoding] = new string[3];
+            for (int p = 0; p < 3; p++)
+            {
+                await fixture.Server.ExecuteAsync("postgres", $"create database {name}{p} template template0 encoding '{encoding}' locale 'C'", Token);
+                await fixture.Server.ExecuteAsync($"{name}{p}", Schema, Token);
+                partitions[encoding][p] = fixture.Server.ConnectionString($"{name}{p}");
+            }
+
+            for (int id = 0; id < texts[encoding].Length; id++)
+            {
+                string text = texts[encoding][id];
+                await fixture.Server.ExecuteAsync($"{name}{id % 2}", $"insert into rows values ({id}, {text})", Token);
+                await fixture.Server.ExecuteAsync($"{name}2", $"insert into rows values ({id}, {text})", Token); // all of them: the oracle
+            }
+        }
+
+        ProxyMethod Texts(string cluster, string spec) => ProxyMethod.Create(new ProxyMethodInfo
+        {
+            FunctionName = "texts",
+            InterfaceBody = $"CLUSTER '{cluster}';",
+            Body = "RUN ON ALL;",
+            Parameters = [new ProxyParameterInfo { Name = "i_order", PgType = "text" }],
+            ReturnsSet = true,
+            MergeOrder = spec,
+        });
+        using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxy.Client.Configuration.PlProxyOptions()
+            .AddCluster("win1251", partitions["WIN1251"][..2])
+            .AddCluster("latin1", partitions["LATIN1"][..2]));
+        var ids = ProxyRowReader<long>.ByPosition(r => r.GetInt64(0));
+
+        PlProxyException refused = await Assert.ThrowsAsync<PlProxyException>(() => ProxyCalls.ListAsync(source.Proxies, Texts("win1251", "t, id"), ["t, id"], ids, Token));
+        PlProxyException declared = await Assert.ThrowsAsync<PlProxyException>(() => ProxyCalls.ListAsync(source.Proxies, Texts("win1251", "t COLLATE \"C\", id"), ["t collate \"C\", id"], ids, Token));
+        IReadOnlyList<long> merged = await ProxyCalls.ListAsync(source.Proxies, Texts("latin1", "t DESC, id"), ["t desc, id"], ids, Token);
+
+        Assert.Contains("encoding WIN1251", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(PostgresErrorCodes.FeatureNotSupported, refused.SqlState);
+        Assert.Contains("encoding WIN1251", declared.Message, StringComparison.Ordinal);
+        await using var oracle = NpgsqlDataSource.Create(partitions["LATIN1"][2]);
+        await using NpgsqlCommand expected = oracle.CreateCommand("select id from rows order by t desc, id");
+        Assert.Equal(await IdsAsync(expected), merged);
+    }
+
+    [Fact]
     public async Task EnumKeys_AreMergedInTheLabelsDeclaredOrderNotAlphabetically()
     {
         const string Schema = """
