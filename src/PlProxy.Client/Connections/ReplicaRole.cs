@@ -14,4 +14,10 @@ internal enum ReplicaRole
 
     /// <summary>Its last check (or a read sent to it) could not reach it.</summary>
     Down,
+
+    /// <summary>
+    /// Another server's: its system identifier is not the primary's, so it is no copy of it (a host listed with the
+    /// wrong partition). Never read from.
+    /// </summary>
+    Foreign,
 }

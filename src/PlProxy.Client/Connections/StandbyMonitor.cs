@@ -22,7 +22,8 @@ internal sealed class StandbyMonitor : IAsyncDisposable
     private const string CheckSql = """
         select pg_catalog.pg_is_in_recovery(),
                case when pg_catalog.pg_is_in_recovery() then pg_catalog.pg_last_wal_replay_lsn() else pg_catalog.pg_current_wal_insert_lsn() end,
-               pg_catalog.current_setting('wal_block_size')::int8, pg_catalog.pg_size_bytes(pg_catalog.current_setting('wal_segment_size'))
+               pg_catalog.current_setting('wal_block_size')::int8, pg_catalog.pg_size_bytes(pg_catalog.current_setting('wal_segment_size')),
+               (select system_identifier from pg_catalog.pg_control_system())
         """;
 
     // The sizes of a WAL page's header: at the start of a segment (long) and of any other page (short), on 64-bit builds.
@@ -36,6 +37,7 @@ internal sealed class StandbyMonitor : IAsyncDisposable
     private readonly SemaphoreSlim _wake = new(0, 1);
     private readonly CancellationTokenSource _stop = new();
     private string? _primary; // the endpoint of the primary at the last check
+    private long? _systemIdentifier; // the primary's: its standbys, copies of it, have the same; another server's do not
     private Task? _loop;
 
     public StandbyMonitor(string server, TimeSpan interval, TimeSpan maxLag)
@@ -148,7 +150,7 @@ internal sealed class StandbyMonitor : IAsyncDisposable
         // Read over the monitor connections of the first partition database; should it leave meanwhile (its pools
         // closed under the reads), the results are not trusted: the next check reads over another's.
         ReplicaHost[] hosts = partitions[0].Hosts;
-        (bool InRecovery, ulong Lsn)?[] seen = await Task.WhenAll(hosts.Select(h => ReadAsync(h, cancellationToken))).ConfigureAwait(false);
+        HostState?[] seen = await Task.WhenAll(hosts.Select(h => ReadAsync(h, cancellationToken))).ConfigureAwait(false);
         lock (_partitions)
         {
             if (cancellationToken.IsCancellationRequested || !_partitions.Contains(partitions[0]))
@@ -170,7 +172,7 @@ internal sealed class StandbyMonitor : IAsyncDisposable
             }
         }
 
-        var results = new Dictionary<string, (bool InRecovery, ulong Lsn)?>(StringComparer.Ordinal);
+        var results = new Dictionary<string, HostState?>(StringComparer.Ordinal);
         string? primary = null;
         for (int i = 0; i < hosts.Length; i++)
         {
@@ -195,6 +197,7 @@ internal sealed class StandbyMonitor : IAsyncDisposable
             }
 
             _primary = primary;
+            _systemIdentifier = results[primary]!.Value.SystemIdentifier;
             _primaryPositions.Enqueue((started, results[primary]!.Value.Lsn));
             while (_primaryPositions.Count > 1 && started - _primaryPositions.Peek().At > _keepTicks)
             {
@@ -213,11 +216,20 @@ internal sealed class StandbyMonitor : IAsyncDisposable
         Checks++;
     }
 
-    private void Publish(ReplicaHost host, (bool InRecovery, ulong Lsn)? result, bool isPrimary)
+    private void Publish(ReplicaHost host, HostState? result, bool isPrimary)
     {
         if (result is not { } found)
         {
             host.MarkDown();
+            return;
+        }
+
+        if (found.SystemIdentifier != _systemIdentifier && _systemIdentifier is not null)
+        {
+            // Another server's primary or standby, listed with this partition by mistake: its WAL positions say nothing
+            // of this primary's commits, nor its rows of this partition's. Never read from.
+            host.Role = ReplicaRole.Foreign;
+            host.CoveredUntil = 0;
             return;
         }
 
@@ -246,8 +258,8 @@ internal sealed class StandbyMonitor : IAsyncDisposable
         }
     }
 
-    // The host's role and WAL position, or null when it cannot be reached within the check's time.
-    private async Task<(bool InRecovery, ulong Lsn)?> ReadAsync(ReplicaHost host, CancellationToken cancellationToken)
+    // The host's role, WAL position and system identifier, or null when it cannot be reached within the check's time.
+    private async Task<HostState?> ReadAsync(ReplicaHost host, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(_interval * 4 > TimeSpan.FromSeconds(1) ? _interval * 4 : TimeSpan.FromSeconds(1));
@@ -263,7 +275,7 @@ internal sealed class StandbyMonitor : IAsyncDisposable
 
             bool inRecovery = reader.GetBoolean(0);
             ulong lsn = (ulong)reader.GetFieldValue<NpgsqlLogSequenceNumber>(1);
-            return (inRecovery, inRecovery ? lsn : EndOfLastRecord(lsn, (ulong)reader.GetInt64(2), (ulong)reader.GetInt64(3)));
+            return new HostState(inRecovery, inRecovery ? lsn : EndOfLastRecord(lsn, (ulong)reader.GetInt64(2), (ulong)reader.GetInt64(3)), reader.GetInt64(4));
         }
         catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException or System.Net.Sockets.SocketException or IOException or ObjectDisposedException)
         {
@@ -289,4 +301,7 @@ internal sealed class StandbyMonitor : IAsyncDisposable
             { TelemetryNames.ServerPort, port },
         };
     }
+
+    // What one check read from a host.
+    private readonly record struct HostState(bool InRecovery, ulong Lsn, long SystemIdentifier);
 }

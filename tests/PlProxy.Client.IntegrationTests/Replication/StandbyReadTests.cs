@@ -214,6 +214,46 @@ public sealed class StandbyReadTests(StandbyFixture fixture) : IClassFixture<Sta
         }
     }
 
+    [Fact]
+    public async Task MarkedCalls_WhereAPartitionNamesAnotherServersStandby_NeverRunThere_AndTheHealthCheckSaysWhy()
+    {
+        // An operator's slip: partition 0's string names the standby of another server, whose WAL is far ahead of this
+        // primary's. Its positions say nothing of this primary's commits, nor its rows of this partition's.
+        await using Testing.LocalPostgresServer other = await StandbyFixture.StartPrimaryAsync(Token);
+        await using Testing.LocalPostgresServer othersStandby = await other.StartStandbyAsync(cancellationToken: Token);
+        await using (var primary = Npgsql.NpgsqlDataSource.Create(fixture.Primary.ConnectionString("postgres")))
+        await using (var elsewhere = Npgsql.NpgsqlDataSource.Create(other.ConnectionString("rp0")))
+        {
+            async Task<ulong> LsnAsync(Npgsql.NpgsqlDataSource server, string sql) =>
+                (ulong)(NpgsqlTypes.NpgsqlLogSequenceNumber)(await server.CreateCommand(sql).ExecuteScalarAsync(Token))!;
+            while (await LsnAsync(elsewhere, "select pg_current_wal_insert_lsn()") < await LsnAsync(primary, "select pg_current_wal_insert_lsn()") + (64UL << 20))
+            {
+                await elsewhere.CreateCommand("insert into rows values (-2, 'wal'); select pg_switch_wal();").ExecuteNonQueryAsync(Token);
+            }
+        }
+
+        using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxyOptions().AddCluster("replicated", cluster =>
+        {
+            cluster.Partitions.Add(StandbyFixture.Partition(fixture.Primary, "rp0", othersStandby));
+            cluster.Partitions.Add(fixture.Partition("rp1", fixture.Fresh));
+            cluster.StandbyCheckInterval = TimeSpan.FromMilliseconds(100);
+        }));
+        IReplicatedRows rows = source.CreateProxy<IReplicatedRows>();
+        await UntilAsync(async () => (await rows.ReadAsync(Key(1), 0, Token)).InRecovery, "a read on the other partition's standby");
+        await Task.Delay(500, Token); // several checks, the other server's standby replaying its WAL meanwhile
+
+        for (int i = 0; i < 40; i++)
+        {
+            string key = Key(0, i);
+            long id = Interlocked.Increment(ref _ids);
+            await rows.WriteAsync(key, id, Token);
+            Assert.Equal(new ServedRead(false, fixture.Primary.Port, true), await rows.ReadAsync(key, id, Token));
+        }
+
+        IReadOnlyList<Clusters.PartitionHealth> health = await source.CheckPartitionsAsync(TimeSpan.FromSeconds(5), Token);
+        Assert.Contains($"{othersStandby.Port} not a replica of the primary", Assert.Single(health, h => h.Partition == 0).Standbys, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
