@@ -75,7 +75,17 @@ internal static class OrderedMerge
 
                 if (await cursor.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
+                    object?[] previous = heads[next]!;
                     heads[next] = Keys(cursor, ordinals[next], kinds, labels);
+                    if (CompareHeads(heads[next], previous, keys, kinds) < 0)
+                    {
+                        // The merge is exact only over rows that come in its order: a function ordering otherwise (another
+                        // direction, NULLS placement or collation, a column's own collation) would be merged wrong in silence.
+                        throw route.Errors.Error(
+                            $"[MergeOrder] the rows of database {cursor.Database} do not come in the order \"{string.Join(", ", keys.Select(k => k.ToString()))}\": a row follows one it should precede. The function's ORDER BY must order by the same keys, directions, NULLS placement and collation",
+                            PostgresErrorCodes.DataException);
+                    }
+
                     queue.Enqueue(next, next);
                 }
             }

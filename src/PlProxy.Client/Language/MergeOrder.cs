@@ -5,7 +5,12 @@ namespace PlProxy.Client.Language;
 /// <param name="Descending">True for DESC.</param>
 /// <param name="NullsFirst">Where NULLs go: PostgreSQL's default is last for ASC and first for DESC.</param>
 /// <param name="Collation">A collation declared with <c>COLLATE "..."</c>, or null for the database's default.</param>
-internal sealed record MergeKey(string Column, bool Descending, bool NullsFirst, string? Collation);
+internal sealed record MergeKey(string Column, bool Descending, bool NullsFirst, string? Collation)
+{
+    /// <summary>The key as an ORDER BY writes it, every part spelled out: <c>t COLLATE "C" DESC NULLS FIRST</c>.</summary>
+    public override string ToString() =>
+        $"{Column}{(Collation is null ? "" : $" COLLATE \"{Collation}\"")}{(Descending ? " DESC" : " ASC")}{(NullsFirst ? " NULLS FIRST" : " NULLS LAST")}";
+}
 
 /// <summary>
 /// <c>[MergeOrder]</c>'s text, read as an ORDER BY list of result columns (<c>created_at DESC, id</c>; each key

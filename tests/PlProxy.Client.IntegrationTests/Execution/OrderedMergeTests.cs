@@ -101,15 +101,7 @@ public sealed class OrderedMergeTests(OrderedMergeFixture fixture) : IClassFixtu
             "d, n desc, id", "tz nulls first, n, id"];
         foreach (string order in orders)
         {
-            ProxyMethod method = ProxyMethod.Create(new ProxyMethodInfo
-            {
-                FunctionName = "edges_by",
-                InterfaceBody = "CLUSTER 'edges';",
-                Body = "RUN ON ALL;",
-                Parameters = [new ProxyParameterInfo { Name = "i_order", PgType = "text" }],
-                ReturnsSet = true,
-                MergeOrder = order,
-            });
+            ProxyMethod method = OrderedBy("edges_by", "edges", order);
 
             IReadOnlyList<long> merged = await ProxyCalls.ListAsync(source.Proxies, method, [order], ids, Token);
 
@@ -205,15 +197,7 @@ public sealed class OrderedMergeTests(OrderedMergeFixture fixture) : IClassFixtu
             """, Token);
         string partition = fixture.Server.ConnectionString("merge_icu");
         using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxy.Client.Configuration.PlProxyOptions().AddCluster("icu", partition, partition));
-        ProxyMethod Texts(string spec) => ProxyMethod.Create(new ProxyMethodInfo
-        {
-            FunctionName = "texts",
-            InterfaceBody = "CLUSTER 'icu';",
-            Body = "RUN ON ALL;",
-            Parameters = [new ProxyParameterInfo { Name = "i_order", PgType = "text" }],
-            ReturnsSet = true,
-            MergeOrder = spec,
-        });
+        ProxyMethod Texts(string spec) => OrderedBy("texts", "icu", spec);
         var read = ProxyRowReader<(long, string)>.ByPosition(r => (r.GetInt64(0), r.GetString(1)));
 
         PlProxyException refused = await Assert.ThrowsAsync<PlProxyException>(() => ProxyCalls.ListAsync(source.Proxies, Texts("t"), ["t"], read, Token));
@@ -258,15 +242,7 @@ public sealed class OrderedMergeTests(OrderedMergeFixture fixture) : IClassFixtu
             }
         }
 
-        ProxyMethod Texts(string cluster, string spec) => ProxyMethod.Create(new ProxyMethodInfo
-        {
-            FunctionName = "texts",
-            InterfaceBody = $"CLUSTER '{cluster}';",
-            Body = "RUN ON ALL;",
-            Parameters = [new ProxyParameterInfo { Name = "i_order", PgType = "text" }],
-            ReturnsSet = true,
-            MergeOrder = spec,
-        });
+        ProxyMethod Texts(string cluster, string spec) => OrderedBy("texts", cluster, spec);
         using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxy.Client.Configuration.PlProxyOptions()
             .AddCluster("win1251", partitions["WIN1251"][..2])
             .AddCluster("latin1", partitions["LATIN1"][..2]));
@@ -282,6 +258,38 @@ public sealed class OrderedMergeTests(OrderedMergeFixture fixture) : IClassFixtu
         await using var oracle = NpgsqlDataSource.Create(partitions["LATIN1"][2]);
         await using NpgsqlCommand expected = oracle.CreateCommand("select id from rows order by t desc, id");
         Assert.Equal(await IdsAsync(expected), merged);
+    }
+
+    [Theory]
+    [InlineData("t", "t")] // the column's own ICU collation orders it: a, A, b, B
+    [InlineData("id", "id DESC")] // the function orders the other way
+    [InlineData("id NULLS FIRST", "id")] // NULLs placed otherwise (id 0 is NULL below)
+    public async Task Rows_ThatAPartitionDoesNotReturnInTheMergeOrder_FailTheCallNamingItsDatabase_RatherThanMergeWrong(string mergeOrder, string functionOrder)
+    {
+        const string Schema = """
+            create table rows (id int8, t text collate "und-x-icu");
+            create function misordered(i_order text) returns setof rows language plpgsql as $$
+            begin return query execute format('select * from rows order by %s', i_order); end $$;
+            """;
+        string[] partitions = new string[2];
+        string name = "merge_mis_" + new string([.. (mergeOrder + "_" + functionOrder).ToLowerInvariant().Where(c => char.IsAsciiLetter(c) || c == '_')]);
+        for (int p = 0; p < partitions.Length; p++)
+        {
+            partitions[p] = await fixture.Server.CreateDatabaseAsync($"{name}_{p}", cancellationToken: Token);
+            await fixture.Server.ExecuteAsync($"{name}_{p}", Schema, Token);
+        }
+
+        await fixture.Server.ExecuteAsync($"{name}_0", "insert into rows values (null, 'a'), (2, 'B'), (4, 'c')", Token);
+        await fixture.Server.ExecuteAsync($"{name}_1", "insert into rows values (1, 'A'), (3, 'b'), (5, 'C')", Token);
+        using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxy.Client.Configuration.PlProxyOptions().AddCluster("misordered", partitions));
+        ProxyMethod method = OrderedBy("misordered", "misordered", mergeOrder);
+        var read = ProxyRowReader<string>.ByPosition(r => r.GetString(1));
+
+        PlProxyException misordered = await Assert.ThrowsAsync<PlProxyException>(() => ProxyCalls.ListAsync(source.Proxies, method, [functionOrder], read, Token));
+
+        Assert.Equal(PostgresErrorCodes.DataException, misordered.SqlState);
+        Assert.Contains($"the rows of database {name}_", misordered.Message, StringComparison.Ordinal);
+        Assert.Contains("do not come in the order", misordered.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -308,15 +316,7 @@ public sealed class OrderedMergeTests(OrderedMergeFixture fixture) : IClassFixtu
 
         await fixture.Server.ExecuteAsync($"merge_enum0", "insert into feelings values (100, null)", Token);
         using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxy.Client.Configuration.PlProxyOptions().AddCluster("enums", partitions));
-        ProxyMethod byMood = ProxyMethod.Create(new ProxyMethodInfo
-        {
-            FunctionName = "feelings_by",
-            InterfaceBody = "CLUSTER 'enums';",
-            Body = "RUN ON ALL;",
-            Parameters = [new ProxyParameterInfo { Name = "i_order", PgType = "text" }],
-            ReturnsSet = true,
-            MergeOrder = "mood DESC, id",
-        });
+        ProxyMethod byMood = OrderedBy("feelings_by", "enums", "mood DESC, id");
         var read = ProxyRowReader<(long Id, string? Mood)>.ByPosition(r => (r.GetInt64(0), r.IsDBNull(1) ? null : r.GetFieldValue<string>(1)));
 
         IReadOnlyList<(long Id, string? Mood)> merged = await ProxyCalls.ListAsync(source.Proxies, byMood, ["mood desc, id"], read, Token);
@@ -324,6 +324,17 @@ public sealed class OrderedMergeTests(OrderedMergeFixture fixture) : IClassFixtu
         Assert.Equal([null, "happy", "happy", "happy", "ok", "ok", "ok", "sad", "sad", "sad"], merged.Select(r => r.Mood));
         Assert.Equal([100, 0, 3, 7, 2, 5, 6, 1, 4, 8], merged.Select(r => r.Id));
     }
+
+    // RUN ON ALL of a function given its ORDER BY as text (i_order), merged in mergeOrder.
+    private static ProxyMethod OrderedBy(string function, string cluster, string mergeOrder) => ProxyMethod.Create(new ProxyMethodInfo
+    {
+        FunctionName = function,
+        InterfaceBody = $"CLUSTER '{cluster}';",
+        Body = "RUN ON ALL;",
+        Parameters = [new ProxyParameterInfo { Name = "i_order", PgType = "text" }],
+        ReturnsSet = true,
+        MergeOrder = mergeOrder,
+    });
 
     private static ProxyMethod Method(string spec) => ProxyMethod.Create(new ProxyMethodInfo
     {
