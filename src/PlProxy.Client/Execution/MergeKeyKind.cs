@@ -14,6 +14,7 @@ internal enum MergeKeyKind
     Bytea,
     Date,
     Timestamp,
+    TimestampTz,
     Time,
     Interval,
     Text,

@@ -28,7 +28,8 @@ internal static class PgOrder
             "uuid" => MergeKeyKind.Uuid,
             "bytea" => MergeKeyKind.Bytea,
             "date" => MergeKeyKind.Date,
-            "timestamp without time zone" or "timestamp with time zone" => MergeKeyKind.Timestamp,
+            "timestamp without time zone" => MergeKeyKind.Timestamp,
+            "timestamp with time zone" => MergeKeyKind.TimestampTz, // a kind of its own: wall-clock and UTC values do not compare
             "time without time zone" => MergeKeyKind.Time,
             "interval" => MergeKeyKind.Interval,
             "text" or "character varying" or "name" => MergeKeyKind.Text,
@@ -69,7 +70,7 @@ internal static class PgOrder
             // PostgreSQL's own values (days, microseconds since 2000; ±infinity the extremes): its whole range, which
             // DateTime's (years 1 to 9999, -infinity read as 0001-01-01) is not.
             MergeKeyKind.Date => (long)reader.GetFieldValue<int>(ordinal),
-            MergeKeyKind.Timestamp or MergeKeyKind.Time => reader.GetFieldValue<long>(ordinal),
+            MergeKeyKind.Timestamp or MergeKeyKind.TimestampTz or MergeKeyKind.Time => reader.GetFieldValue<long>(ordinal),
             MergeKeyKind.Interval => Span(reader.GetFieldValue<NpgsqlInterval>(ordinal)),
             MergeKeyKind.Text => reader.GetString(ordinal),
             MergeKeyKind.Bpchar => reader.GetString(ordinal).TrimEnd(' '),
@@ -80,7 +81,8 @@ internal static class PgOrder
     /// <summary>Compares two non-NULL values of one kind as PostgreSQL's ORDER BY does (ascending).</summary>
     public static int Compare(object x, object y, MergeKeyKind kind) => kind switch
     {
-        MergeKeyKind.Int16 or MergeKeyKind.Int32 or MergeKeyKind.Int64 or MergeKeyKind.Date or MergeKeyKind.Timestamp or MergeKeyKind.Time or MergeKeyKind.Enum
+        MergeKeyKind.Int16 or MergeKeyKind.Int32 or MergeKeyKind.Int64 or MergeKeyKind.Date or MergeKeyKind.Timestamp or MergeKeyKind.TimestampTz or MergeKeyKind.Time
+            or MergeKeyKind.Enum
             => ((long)x).CompareTo((long)y),
         MergeKeyKind.Numeric => PgNumeric.Compare((PgNumeric)x, (PgNumeric)y),
         MergeKeyKind.Float4 or MergeKeyKind.Float8 => CompareFloat((double)x, (double)y),

@@ -293,6 +293,30 @@ public sealed class OrderedMergeTests(OrderedMergeFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task Keys_OfTimestampOnOnePartitionAndTimestamptzOnAnother_FailTheCall_ForWallClockAndUtcValuesDoNotCompare()
+    {
+        string[] partitions = new string[2];
+        for (int p = 0; p < partitions.Length; p++)
+        {
+            partitions[p] = await fixture.Server.CreateDatabaseAsync($"merge_tz{p}", cancellationToken: Token);
+            await fixture.Server.ExecuteAsync($"merge_tz{p}", $"""
+                create table rows (id int8, at {(p == 0 ? "timestamp" : "timestamptz")});
+                insert into rows values ({p}, '2026-01-01 00:00:00');
+                create function at_by(i_order text) returns setof rows language plpgsql as $$
+                begin return query execute format('select * from rows order by %s', i_order); end $$;
+                """, Token);
+        }
+
+        using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxy.Client.Configuration.PlProxyOptions().AddCluster("tz", partitions));
+
+        PlProxyException mixed = await Assert.ThrowsAsync<PlProxyException>(
+            () => ProxyCalls.ListAsync(source.Proxies, OrderedBy("at_by", "tz", "at"), ["at"], ProxyRowReader<long>.ByPosition(r => r.GetInt64(0)), Token));
+
+        Assert.Equal(PostgresErrorCodes.DatatypeMismatch, mixed.SqlState);
+        Assert.Contains("key at has different types on different partitions", mixed.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task EnumKeys_AreMergedInTheLabelsDeclaredOrderNotAlphabetically()
     {
         const string Schema = """
