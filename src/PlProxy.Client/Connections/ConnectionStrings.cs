@@ -85,6 +85,13 @@ internal static class ConnectionStrings
             }
         }
 
+        if (!given.Contains("CommandTimeout"))
+        {
+            // PL/Proxy limits a call only by query_timeout (QueryTimeout), which cancels it and says so (57014);
+            // Npgsql's own 30-s command timeout would fail every longer call as a broken read.
+            builder.CommandTimeout = 0;
+        }
+
         if (options.BehindTransactionPooler)
         {
             // pgBouncer hands the server connection to another client after each transaction (or statement):

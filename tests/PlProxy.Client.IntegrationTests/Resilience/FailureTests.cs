@@ -242,6 +242,21 @@ public sealed class FailureTests(FailureFixture fixture) : IClassFixture<Failure
     }
 
     [Fact]
+    public async Task SlowCall_LongerThanNpgsqlsDefaultCommandTimeout_CompletesAsThroughPlProxy_ForQueryTimeoutIsTheOnlyLimit()
+    {
+        // PL/Proxy puts no limit on a call unless query_timeout says so; Npgsql's commands give up after 30 s unless
+        // their connection string says otherwise. A 31-s report must come back, as it does through PL/Proxy.
+        await using PlProxyDataSource source = Source();
+        IEvents events = source.CreateProxy<IEvents>();
+        var watch = Stopwatch.StartNew();
+
+        int result = await events.SlowAsync(31, Token).WaitAsync(TimeSpan.FromSeconds(90), Token);
+
+        Assert.Equal(1, result);
+        Assert.True(watch.Elapsed >= TimeSpan.FromSeconds(31), $"the call came back after {watch.Elapsed}");
+    }
+
+    [Fact]
     public async Task ExhaustedPool_FailsFastAndByName_WhileThePoolServesOthers()
     {
         await using PlProxyDataSource source = Source(cluster =>

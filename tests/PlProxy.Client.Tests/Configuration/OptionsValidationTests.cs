@@ -242,6 +242,13 @@ public sealed class OptionsValidationTests
     public void ExplicitMaxAutoPrepare_IsKept(string partition, int expected) =>
         Assert.Equal(expected, new Npgsql.NpgsqlConnectionStringBuilder(ConnectionStrings.ForPartition(partition, new PlProxyClusterOptions().ConnectionSettings())).MaxAutoPrepare);
 
+    [Theory]
+    [InlineData("Host=a;Database=b", 0)] // no limit but QueryTimeout, as PL/Proxy
+    [InlineData("Host=a;Database=b;Command Timeout=5", 5)]
+    [InlineData("host=a dbname=b", 0)]
+    public void CommandTimeout_IsNoneUnlessThePartitionStringGivesOne(string partition, int expected) =>
+        Assert.Equal(expected, new Npgsql.NpgsqlConnectionStringBuilder(ConnectionStrings.ForPartition(partition, new PlProxyClusterOptions().ConnectionSettings())).CommandTimeout);
+
     public static TheoryData<string, Action<PlProxyClusterOptions>> OutOfRangeSettings => new()
     {
         { "BreakDuration", c => c.CircuitBreaker.BreakDuration = TimeSpan.FromDays(2) },
