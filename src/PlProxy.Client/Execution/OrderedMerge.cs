@@ -1,5 +1,7 @@
+using System.Data.Common;
 using System.Runtime.CompilerServices;
 using Npgsql;
+using Npgsql.PostgresTypes;
 using PlProxy.Client.Connections;
 using PlProxy.Client.Language;
 
@@ -32,6 +34,16 @@ internal static class OrderedMerge
                 yield break;
             }
 
+            // What each database's catalog says of text order, read before any statement of the merge holds a connection
+            // (with one connection per partition, a lookup beside the merge's own statement would wait for it forever).
+            var catalogs = new NpgsqlDataSource?[count];
+            for (int i = 0; i < count; i++)
+            {
+                catalogs[i] = partitions.CatalogOf(route, i);
+            }
+
+            await Task.WhenAll(catalogs.OfType<NpgsqlDataSource>().Distinct().Select(catalog => TextOrderOfAsync(catalog, cancellationToken))).ConfigureAwait(false);
+
             // Each database opened and its first row read in a task of its own, all at once.
             var opening = new Task<(PartitionCursor Cursor, bool HasRow)>[count];
             for (int i = 0; i < count; i++)
@@ -55,10 +67,10 @@ internal static class OrderedMerge
                 }
 
                 PartitionCursor cursor = cursors[i]!;
-                ordinals[i] = await BindAsync(cursor, keys, kinds, labels, bound, route, cancellationToken).ConfigureAwait(false);
+                ordinals[i] = Bind(cursor, keys, kinds, labels, bound, route);
                 bound = true;
 
-                await CheckCollationAsync(cursor, keys, kinds, route, cancellationToken).ConfigureAwait(false);
+                await CheckCollationAsync(cursor, catalogs[i], keys, kinds, route, cancellationToken).ConfigureAwait(false);
                 heads[i] = Keys(cursor, ordinals[i], kinds, labels);
                 queue.Enqueue(i, i);
             }
@@ -133,8 +145,7 @@ internal static class OrderedMerge
 
     // Each key's column in this database's result, and the kind of its values (the first database's bind the kinds;
     // the others must agree).
-    private static async Task<int[]> BindAsync(
-        PartitionCursor cursor, MergeKey[] keys, MergeKeyKind[] kinds, Dictionary<string, int>?[] labels, bool bound, Route route, CancellationToken cancellationToken)
+    private static int[] Bind(PartitionCursor cursor, MergeKey[] keys, MergeKeyKind[] kinds, Dictionary<string, int>?[] labels, bool bound, Route route)
     {
         var reader = cursor.Reader!;
         var ordinals = new int[keys.Length];
@@ -162,8 +173,8 @@ internal static class OrderedMerge
             }
             else
             {
-                // An enum orders by its labels' declared order (read once, from the first database).
-                labels[k] ??= await EnumLabelsAsync(cursor.DataSource, type, cancellationToken).ConfigureAwait(false);
+                // An enum orders by its labels' declared order (from the first database, as Npgsql loaded its types).
+                labels[k] ??= EnumLabels(reader, ordinal);
                 if (labels[k]!.Count == 0)
                 {
                     throw route.Errors.Error($"[MergeOrder] key {keys[k].Column} is of type {type}, which a merge cannot order exactly as PostgreSQL does", PostgresErrorCodes.FeatureNotSupported);
@@ -187,7 +198,8 @@ internal static class OrderedMerge
     // Text keys without a declared byte-order collation take the database's: refused unless it orders by bytes too.
     // Bytes are code points only in UTF-8 (and SQL_ASCII, read as UTF-8) and LATIN1: under another encoding (WIN1251,
     // EUC_JP) the C collation's byte order is not the order of the characters read, so text keys there are refused.
-    private static async Task CheckCollationAsync(PartitionCursor cursor, MergeKey[] keys, MergeKeyKind[] kinds, Route route, CancellationToken cancellationToken)
+    // A database without a catalog (a test executor's) has nothing to check.
+    private static async Task CheckCollationAsync(PartitionCursor cursor, NpgsqlDataSource? catalog, MergeKey[] keys, MergeKeyKind[] kinds, Route route, CancellationToken cancellationToken)
     {
         for (int k = 0; k < keys.Length; k++)
         {
@@ -201,19 +213,12 @@ internal static class OrderedMerge
                 throw route.Errors.Error($"[MergeOrder] key {keys[k].Column} declares collation \"{declared}\", whose order a merge cannot reproduce; use COLLATE \"C\" here and in the function's ORDER BY", PostgresErrorCodes.FeatureNotSupported);
             }
 
-            if (!TextOrders.TryGetValue(cursor.DataSource, out TextOrder? database))
+            if (catalog is null)
             {
-                await using NpgsqlConnection connection = await IdleConnectionCheck.OpenAsync(cursor.DataSource, cancellationToken).ConfigureAwait(false);
-                // An ICU database keeps "C" in datcollate while ICU orders its text: the provider decides.
-                await using var command = new NpgsqlCommand(
-                    "select case when datlocprovider = 'i' then 'icu ' || coalesce(daticulocale, '') else datcollate::text end, pg_catalog.pg_encoding_to_char(encoding)::text from pg_catalog.pg_database where datname = current_database()",
-                    connection);
-                await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-                await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-                database = new TextOrder(reader.GetString(0), reader.GetString(1));
-                TextOrders.AddOrUpdate(cursor.DataSource, database);
+                continue;
             }
 
+            TextOrder database = await TextOrderOfAsync(catalog, cancellationToken).ConfigureAwait(false); // read before the merge began
             if (keys[k].Collation is null && !MergeOrder.IsByteOrder(database.Collation))
             {
                 throw route.Errors.Error(
@@ -230,17 +235,37 @@ internal static class OrderedMerge
         }
     }
 
-    // An enum's labels and their places in its declared order; none when the type is not an enum.
-    private static async Task<Dictionary<string, int>> EnumLabelsAsync(NpgsqlDataSource dataSource, string type, CancellationToken cancellationToken)
+    // How a database orders text, read once per pool (a standby, a copy of its primary, orders alike).
+    private static async Task<TextOrder> TextOrderOfAsync(NpgsqlDataSource catalog, CancellationToken cancellationToken)
     {
-        await using NpgsqlConnection connection = await IdleConnectionCheck.OpenAsync(dataSource, cancellationToken).ConfigureAwait(false);
-        await using var command = new NpgsqlCommand("select enumlabel::text from pg_catalog.pg_enum where enumtypid = to_regtype($1) order by enumsortorder", connection);
-        command.Parameters.Add(new NpgsqlParameter { Value = type });
-        var labels = new Dictionary<string, int>(StringComparer.Ordinal);
-        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+        if (TextOrders.TryGetValue(catalog, out TextOrder? known))
         {
-            labels.Add(reader.GetString(0), labels.Count);
+            return known;
+        }
+
+        await using NpgsqlConnection connection = await IdleConnectionCheck.OpenAsync(catalog, cancellationToken).ConfigureAwait(false);
+        // An ICU database keeps "C" in datcollate while ICU orders its text: the provider decides.
+        await using var command = new NpgsqlCommand(
+            "select case when datlocprovider = 'i' then 'icu ' || coalesce(daticulocale, '') else datcollate::text end, pg_catalog.pg_encoding_to_char(encoding)::text from pg_catalog.pg_database where datname = current_database()",
+            connection);
+        await using NpgsqlDataReader reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        var order = new TextOrder(reader.GetString(0), reader.GetString(1));
+        TextOrders.AddOrUpdate(catalog, order);
+        return order;
+    }
+
+    // An enum's labels and their places in its declared order, as Npgsql loaded the database's types (no round trip:
+    // the merge's statement holds the connection); none when the column is no enum.
+    private static Dictionary<string, int> EnumLabels(DbDataReader reader, int ordinal)
+    {
+        var labels = new Dictionary<string, int>(StringComparer.Ordinal);
+        if (reader is NpgsqlDataReader npgsql && npgsql.GetPostgresType(ordinal) is PostgresEnumType enumType)
+        {
+            foreach (string label in enumType.Labels)
+            {
+                labels.Add(label, labels.Count);
+            }
         }
 
         return labels;

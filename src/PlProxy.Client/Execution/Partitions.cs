@@ -214,6 +214,12 @@ internal sealed class Partitions(ConnectionBudget? budget, IPartitionExecutor? e
         }
     }
 
+    /// <summary>
+    /// The pool whose database's catalog says how target <paramref name="target"/>'s rows order (its primary's: a
+    /// standby, a copy of it, orders alike); null under a test executor, which has no database.
+    /// </summary>
+    public NpgsqlDataSource? CatalogOf(Route route, int target) => executor is null ? Resolve(route, target).DataSource : null;
+
     private static (NpgsqlDataSource DataSource, ResiliencePipeline? Pipeline, int Connection, int Partition, int[]? Rows) Resolve(Route route, int target)
     {
         if (route.Plan.IsSingle)

@@ -53,7 +53,7 @@ internal static class PgOrder
         {
             string label = reader.GetString(ordinal);
             return labels!.TryGetValue(label, out int place) ? (long)place
-                : throw new InvalidOperationException($"The enum label '{label}' is not one the first partition declares.");
+                : throw new InvalidOperationException($"The enum label '{label}' is not one of the labels of its type that Npgsql loaded for the first partition (a label added since is read after NpgsqlDataSource.ReloadTypesAsync, or a new data source).");
         }
 
         return kind switch

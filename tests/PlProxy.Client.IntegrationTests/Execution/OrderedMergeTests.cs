@@ -317,6 +317,28 @@ public sealed class OrderedMergeTests(OrderedMergeFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task TextKeys_WithOneConnectionPerPartition_MergeOnTheFirstCall_ForTheCollationLookupNeedsNoSecondConnection()
+    {
+        // The first text key of a database has its collation and encoding looked up (as the first enum key has its
+        // labels) while the merge's own statement holds the partition's only connection.
+        using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxy.Client.Configuration.PlProxyOptions().AddCluster("merged", cluster =>
+        {
+            foreach (string partition in fixture.PartitionStrings)
+            {
+                cluster.Partitions.Add(partition);
+            }
+
+            cluster.MaxConnectionsPerPartition = 1;
+            cluster.ConnectTimeout = TimeSpan.FromSeconds(2);
+        }));
+        await using var whole = NpgsqlDataSource.Create(fixture.Whole);
+
+        IReadOnlyList<MergedRow> merged = await ProxyCalls.ListAsync(source.Proxies, Method("t COLLATE \"C\", id"), ["t collate \"C\", id", null], ByPosition, Token).WaitAsync(TimeSpan.FromSeconds(30), Token);
+
+        Assert.Equal((await OracleAsync(whole, "t collate \"C\", id", null)).Select(r => r.Id), merged.Select(r => r.Id));
+    }
+
+    [Fact]
     public async Task EnumKeys_AreMergedInTheLabelsDeclaredOrderNotAlphabetically()
     {
         const string Schema = """
@@ -339,7 +361,16 @@ public sealed class OrderedMergeTests(OrderedMergeFixture fixture) : IClassFixtu
         }
 
         await fixture.Server.ExecuteAsync($"merge_enum0", "insert into feelings values (100, null)", Token);
-        using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxy.Client.Configuration.PlProxyOptions().AddCluster("enums", partitions));
+        using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxy.Client.Configuration.PlProxyOptions().AddCluster("enums", cluster =>
+        {
+            foreach (string partition in partitions)
+            {
+                cluster.Partitions.Add(partition);
+            }
+
+            cluster.MaxConnectionsPerPartition = 1; // the labels are known without a second connection beside the merge's statement
+            cluster.ConnectTimeout = TimeSpan.FromSeconds(2);
+        }));
         ProxyMethod byMood = OrderedBy("feelings_by", "enums", "mood DESC, id");
         var read = ProxyRowReader<(long Id, string? Mood)>.ByPosition(r => (r.GetInt64(0), r.IsDBNull(1) ? null : r.GetFieldValue<string>(1)));
 
