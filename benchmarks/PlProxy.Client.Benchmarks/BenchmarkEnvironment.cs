@@ -78,10 +78,11 @@ public sealed class BenchmarkEnvironment
     public NpgsqlDataSource ServerSideTuned { get; private set; } = null!;
 
     /// <summary>
-    /// What PlProxy.Client sets on direct partition connections unless told otherwise: automatic preparation and no reset
-    /// on close. Through pgBouncer every contender already runs with No Reset On Close and without preparation.
+    /// What PlProxy.Client sets on direct partition connections unless told otherwise: automatic preparation, no reset
+    /// on close, and no command timeout (PL/Proxy's calls have none but query_timeout). Through pgBouncer every
+    /// contender already runs with No Reset On Close and without preparation.
     /// </summary>
-    public static readonly string Tuned = $";Max Auto Prepare={Connections.ConnectionStrings.DefaultMaxAutoPrepare};No Reset On Close=true";
+    public static readonly string Tuned = $";Max Auto Prepare={Connections.ConnectionStrings.DefaultMaxAutoPrepare};No Reset On Close=true;Command Timeout=0";
 
     /// <summary>What a user would write by hand: hash, pick the partition's data source, run one command.</summary>
     public static Task<decimal?> HandRoutedBalanceAsync(NpgsqlDataSource[] partitions, string user) =>
