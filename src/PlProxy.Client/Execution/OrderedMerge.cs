@@ -71,7 +71,7 @@ internal static class OrderedMerge
                 bound = true;
 
                 await CheckCollationAsync(cursor, catalogs[i], keys, kinds, route, cancellationToken).ConfigureAwait(false);
-                heads[i] = Keys(cursor, ordinals[i], kinds, labels);
+                heads[i] = Keys(cursor, ordinals[i], kinds, labels, route, cursors);
                 queue.Enqueue(i, i);
             }
 
@@ -88,7 +88,7 @@ internal static class OrderedMerge
                 if (await cursor.ReadAsync(cancellationToken).ConfigureAwait(false))
                 {
                     object?[] previous = heads[next]!;
-                    heads[next] = Keys(cursor, ordinals[next], kinds, labels);
+                    heads[next] = Keys(cursor, ordinals[next], kinds, labels, route, cursors);
                     if (CompareHeads(heads[next], previous, keys, kinds) < 0)
                     {
                         // The merge is exact only over rows that come in its order: a function ordering otherwise (another
@@ -271,15 +271,41 @@ internal static class OrderedMerge
         return labels;
     }
 
-    private static object?[] Keys(PartitionCursor cursor, int[] ordinals, MergeKeyKind[] kinds, Dictionary<string, int>?[] labels)
+    private static object?[] Keys(PartitionCursor cursor, int[] ordinals, MergeKeyKind[] kinds, Dictionary<string, int>?[] labels, Route route, PartitionCursor?[] cursors)
     {
         var values = new object?[ordinals.Length];
         for (int k = 0; k < ordinals.Length; k++)
         {
-            values[k] = PgOrder.Read(cursor.Reader!, ordinals[k], kinds[k], labels[k]);
+            try
+            {
+                values[k] = PgOrder.Read(cursor.Reader!, ordinals[k], kinds[k], labels[k]);
+            }
+            catch (InvalidOperationException e) when (kinds[k] == MergeKeyKind.Enum)
+            {
+                // A label added to the enum since the pools loaded their types: they load them again once this call has
+                // let its connections go, and the next call orders the new label where the type declares it.
+                foreach (NpgsqlDataSource pool in cursors.OfType<PartitionCursor>().Select(c => c.DataSource).Distinct())
+                {
+                    _ = ReloadTypesAsync(pool);
+                }
+
+                throw route.Errors.Error($"[MergeOrder] {e.Message}", PostgresErrorCodes.DataException, e);
+            }
         }
 
         return values;
+    }
+
+    private static async Task ReloadTypesAsync(NpgsqlDataSource pool)
+    {
+        try
+        {
+            await pool.ReloadTypesAsync(CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is NpgsqlException or ObjectDisposedException or TimeoutException)
+        {
+            // The next unknown label tries again.
+        }
     }
 
     // The order of two databases' current rows: key by key, NULLs where the key puts them, DESC reversing the rest.

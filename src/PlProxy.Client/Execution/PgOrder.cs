@@ -53,7 +53,7 @@ internal static class PgOrder
         {
             string label = reader.GetString(ordinal);
             return labels!.TryGetValue(label, out int place) ? (long)place
-                : throw new InvalidOperationException($"The enum label '{label}' is not one of the labels of its type that Npgsql loaded for the first partition (a label added since is read after NpgsqlDataSource.ReloadTypesAsync, or a new data source).");
+                : throw new InvalidOperationException($"The enum label '{label}' is not one of the labels of its type as they were loaded for the first partition: added since, it is ordered from the next call on, once the types are loaded again.");
         }
 
         return kind switch

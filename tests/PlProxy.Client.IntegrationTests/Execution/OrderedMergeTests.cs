@@ -378,6 +378,32 @@ public sealed class OrderedMergeTests(OrderedMergeFixture fixture) : IClassFixtu
 
         Assert.Equal([null, "happy", "happy", "happy", "ok", "ok", "ok", "sad", "sad", "sad"], merged.Select(r => r.Mood));
         Assert.Equal([100, 0, 3, 7, 2, 5, 6, 1, 4, 8], merged.Select(r => r.Id));
+
+        // A label added while the data source runs: the first call that meets it fails saying so, and the pools load
+        // their types again, so later calls order it where the type declares it (above 'happy').
+        for (int p = 0; p < partitions.Length; p++)
+        {
+            await fixture.Server.ExecuteAsync($"merge_enum{p}", "alter type mood add value 'ecstatic' after 'happy'", Token);
+        }
+
+        await fixture.Server.ExecuteAsync("merge_enum1", "insert into feelings values (200, 'ecstatic')", Token);
+        PlProxyException unknown = await Assert.ThrowsAsync<PlProxyException>(() => ProxyCalls.ListAsync(source.Proxies, byMood, ["mood desc, id"], read, Token));
+        Assert.Contains("'ecstatic'", unknown.Message, StringComparison.Ordinal);
+        var waited = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                merged = await ProxyCalls.ListAsync(source.Proxies, byMood, ["mood desc, id"], read, Token);
+                break;
+            }
+            catch (PlProxyException e) when (e.Message.Contains("'ecstatic'", StringComparison.Ordinal) && waited.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                await Task.Delay(100, Token);
+            }
+        }
+
+        Assert.Equal([100, 200, 0, 3, 7, 2, 5, 6, 1, 4, 8], merged.Select(r => r.Id));
     }
 
     // RUN ON ALL of a function given its ORDER BY as text (i_order), merged in mergeOrder.
