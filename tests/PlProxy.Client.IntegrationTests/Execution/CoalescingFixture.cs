@@ -136,7 +136,9 @@ public sealed class CoalescingFixture : IAsyncLifetime
     /// <summary>Waits until a backend of <paramref name="application"/> runs a statement containing <paramref name="text"/> (up to 20 s).</summary>
     public async Task WaitUntilRunningAsync(string application, string text, CancellationToken cancellationToken)
     {
-        await using var dataSource = NpgsqlDataSource.Create(Partition + ";Pooling=false");
+        // One connection for every look (closed with the data source), not one opened per look: under load a new
+        // backend per look could take longer than a short statement runs, and the look would miss it.
+        await using var dataSource = NpgsqlDataSource.Create(Partition);
         for (int i = 0; i < 400; i++)
         {
             await using NpgsqlCommand running = dataSource.CreateCommand(
@@ -157,7 +159,7 @@ public sealed class CoalescingFixture : IAsyncLifetime
     /// <summary>Terminates the backend of <paramref name="application"/> once it runs slow_echo, waiting up to 10 s for that.</summary>
     public async Task TerminateSlowEchoAsync(string application, CancellationToken cancellationToken)
     {
-        await using var dataSource = NpgsqlDataSource.Create(Partition + ";Pooling=false");
+        await using var dataSource = NpgsqlDataSource.Create(Partition); // one connection for every look, as above
         for (int i = 0; i < 200; i++)
         {
             await using NpgsqlCommand kill = dataSource.CreateCommand(
