@@ -36,13 +36,15 @@ internal static class OrderedMerge
 
             // What each database's catalog says of text order, read before any statement of the merge holds a connection
             // (with one connection per partition, a lookup beside the merge's own statement would wait for it forever).
-            var catalogs = new NpgsqlDataSource?[count];
+            // Read once per pool; after that, only the cache is looked at.
+            var textOrders = new TextOrder?[count];
             for (int i = 0; i < count; i++)
             {
-                catalogs[i] = partitions.CatalogOf(route, i);
+                if (partitions.CatalogOf(route, i) is { } catalog)
+                {
+                    textOrders[i] = TextOrders.TryGetValue(catalog, out TextOrder? known) ? known : await TextOrderOfAsync(catalog, cancellationToken).ConfigureAwait(false);
+                }
             }
-
-            await Task.WhenAll(catalogs.OfType<NpgsqlDataSource>().Distinct().Select(catalog => TextOrderOfAsync(catalog, cancellationToken))).ConfigureAwait(false);
 
             // Each database opened and its first row read in a task of its own, all at once.
             var opening = new Task<(PartitionCursor Cursor, bool HasRow)>[count];
@@ -70,7 +72,7 @@ internal static class OrderedMerge
                 ordinals[i] = Bind(cursor, keys, kinds, labels, bound, route);
                 bound = true;
 
-                await CheckCollationAsync(cursor, catalogs[i], keys, kinds, route, cancellationToken).ConfigureAwait(false);
+                CheckCollation(cursor, textOrders[i], keys, kinds, route);
                 heads[i] = Keys(cursor, ordinals[i], kinds, labels, route, cursors);
                 queue.Enqueue(i, i);
             }
@@ -199,7 +201,7 @@ internal static class OrderedMerge
     // Bytes are code points only in UTF-8 (and SQL_ASCII, read as UTF-8) and LATIN1: under another encoding (WIN1251,
     // EUC_JP) the C collation's byte order is not the order of the characters read, so text keys there are refused.
     // A database without a catalog (a test executor's) has nothing to check.
-    private static async Task CheckCollationAsync(PartitionCursor cursor, NpgsqlDataSource? catalog, MergeKey[] keys, MergeKeyKind[] kinds, Route route, CancellationToken cancellationToken)
+    private static void CheckCollation(PartitionCursor cursor, TextOrder? database, MergeKey[] keys, MergeKeyKind[] kinds, Route route)
     {
         for (int k = 0; k < keys.Length; k++)
         {
@@ -213,12 +215,11 @@ internal static class OrderedMerge
                 throw route.Errors.Error($"[MergeOrder] key {keys[k].Column} declares collation \"{declared}\", whose order a merge cannot reproduce; use COLLATE \"C\" here and in the function's ORDER BY", PostgresErrorCodes.FeatureNotSupported);
             }
 
-            if (catalog is null)
+            if (database is null)
             {
                 continue;
             }
 
-            TextOrder database = await TextOrderOfAsync(catalog, cancellationToken).ConfigureAwait(false); // read before the merge began
             if (keys[k].Collation is null && !MergeOrder.IsByteOrder(database.Collation))
             {
                 throw route.Errors.Error(
@@ -235,14 +236,9 @@ internal static class OrderedMerge
         }
     }
 
-    // How a database orders text, read once per pool (a standby, a copy of its primary, orders alike).
+    // How a database orders text, read from its catalog and kept for the pool (a standby, a copy of its primary, orders alike).
     private static async Task<TextOrder> TextOrderOfAsync(NpgsqlDataSource catalog, CancellationToken cancellationToken)
     {
-        if (TextOrders.TryGetValue(catalog, out TextOrder? known))
-        {
-            return known;
-        }
-
         await using NpgsqlConnection connection = await IdleConnectionCheck.OpenAsync(catalog, cancellationToken).ConfigureAwait(false);
         // An ICU database keeps "C" in datcollate while ICU orders its text: the provider decides.
         await using var command = new NpgsqlCommand(
