@@ -29,6 +29,7 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
     private readonly List<IDisposable> _attached = [];
     private readonly ClusterRegistry _clusters;
     private readonly CallExecutor _executor;
+    private readonly ConnectionBudget? _budget;
     private readonly ProxyExecutor _proxyExecutor;
     private int _disposed;
 
@@ -41,8 +42,8 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
         {
             ConfigureResilience = options.ConfigureResilience,
         };
-        ConnectionBudget? budget = options.MaxConnectionsPerHost is { } max ? new ConnectionBudget(max, options.ConnectionBudgetTimeout) : null;
-        _executor = new CallExecutor(_clusters, random, calls, budget, partitionExecutor, options.FencedCallTimeout, options.ConnectionBudgetTimeout);
+        _budget = options.MaxConnectionsPerHost is { } max ? new ConnectionBudget(max, options.ConnectionBudgetTimeout) : null;
+        _executor = new CallExecutor(_clusters, random, calls, _budget, partitionExecutor, options.FencedCallTimeout, options.ConnectionBudgetTimeout);
         _proxyExecutor = new ProxyExecutor(_executor);
     }
 
@@ -168,10 +169,10 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
             $"warm-up of {proxyInterface.Name}",
             cancellationToken);
 
-    /// <summary>Every partition database of the clusters serving now, asked for <c>select 1</c> (the hosting package's health check).</summary>
     /// <summary>What generated proxies call through (tests build proxy methods at run time with it).</summary>
     internal ProxyExecutor Proxies => _proxyExecutor;
 
+    /// <summary>Every partition database of the clusters serving now, asked for <c>select 1</c> (the hosting package's health check).</summary>
     internal Task<IReadOnlyList<PartitionHealth>> CheckPartitionsAsync(TimeSpan timeout, CancellationToken cancellationToken) =>
         PartitionProbe.ProbeAsync(_clusters, timeout, cancellationToken);
 
@@ -219,7 +220,11 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
     public Task ExecuteAsync(PlProxyCommand command, CancellationToken cancellationToken = default) =>
         _executor.SingleAsync(CallFor(command, returnsSet: false, resultPgType: null, isVoid: true), command.Values(), RowReaders.Ignored, cancellationToken);
 
-    /// <summary>Stops the proxy database polling and disposes every connection pool.</summary>
+    /// <summary>
+    /// Stops the proxy database polling and disposes every connection pool. Calls whose statements were sent finish on
+    /// their connections, which then close; calls still waiting for a connection (or for the connection budget) fail at
+    /// once with <see cref="ObjectDisposedException"/>, as every later call does: none of them was sent.
+    /// </summary>
     /// <returns>A task that completes when the pools are closed.</returns>
     public async ValueTask DisposeAsync()
     {
@@ -236,10 +241,11 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
             }
         }
 
+        _budget?.Close();
         await _clusters.DisposeAsync().ConfigureAwait(false);
     }
 
-    /// <summary>Stops the proxy database polling and disposes every connection pool.</summary>
+    /// <summary>Stops the proxy database polling and disposes every connection pool, as <see cref="DisposeAsync"/> does.</summary>
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
 
     /// <summary>Disposes <paramref name="disposable"/> (an options subscription) with this data source.</summary>

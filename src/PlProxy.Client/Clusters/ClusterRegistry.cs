@@ -61,7 +61,7 @@ internal sealed class ClusterRegistry : IAsyncDisposable
     {
         if (Volatile.Read(ref _disposed) != 0)
         {
-            throw new ObjectDisposedException("PlProxy.Client.PlProxyDataSource");
+            throw PoolRegistry.Disposed();
         }
     }
 
@@ -260,6 +260,7 @@ internal sealed class ClusterRegistry : IAsyncDisposable
         await _pools.DisposeAsync().ConfigureAwait(false);
         foreach (ClusterSnapshot target in _connectTargets.Values)
         {
+            target.Gate(0)?.Close();
             await target.DataSource(0).DisposeAsync().ConfigureAwait(false);
         }
     }

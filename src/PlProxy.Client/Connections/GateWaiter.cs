@@ -27,4 +27,7 @@ internal abstract class GateWaiter
     /// the queue, which then runs as it would alone. False when the waiter left meanwhile: the slot is not taken.
     /// </summary>
     public abstract bool Grant();
+
+    /// <summary>Ends the wait with <paramref name="error"/> (a waiter that already has its outcome keeps it).</summary>
+    public abstract void Fail(Exception error);
 }

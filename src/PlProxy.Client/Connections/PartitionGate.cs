@@ -15,7 +15,8 @@ namespace PlProxy.Client.Connections;
 /// call that needs a connection of its own, or a sharing call that waits alone, is handed the slot; calls that may
 /// share a round trip leave the queue together, up to <see cref="MaxBatch"/>, and run on the slot as one batch. When
 /// the sharing slots are all taken, a slot given back passes over sharing calls to the first call of its own behind
-/// them. Waiters are served outside the lock.
+/// them. Waiters are served outside the lock. A gate closed with its data source fails what queues and refuses what
+/// comes (nothing of it was sent); calls holding slots finish.
 /// </summary>
 internal sealed class PartitionGate(int slots, int maxBatch, string database, (string? Address, int Port) server = default)
 {
@@ -24,6 +25,7 @@ internal sealed class PartitionGate(int slots, int maxBatch, string database, (s
     private int _sharedInUse; // slots held by calls that may share a round trip (alone or as a batch)
     private int _ownQueued; // queued waiters that need a connection of their own
     private int _sharedQueued; // queued waiters that may share a round trip
+    private bool _closed;
 
     /// <summary>The most connections in use at once.</summary>
     public int Slots { get; } = slots;
@@ -99,11 +101,17 @@ internal sealed class PartitionGate(int slots, int maxBatch, string database, (s
     /// Queues <paramref name="waiter"/>; when a slot is free (one was given back since <see cref="TryEnter"/>), the
     /// queue is served at once, as by <see cref="Release"/>: the batch returned is the caller's to run.
     /// </summary>
+    /// <exception cref="ObjectDisposedException">The gate was closed: its data source was disposed.</exception>
     public List<GateWaiter>? Enqueue(GateWaiter waiter)
     {
         List<GateWaiter>? batch;
         lock (_queue)
         {
+            if (_closed)
+            {
+                throw PoolRegistry.Disposed();
+            }
+
             _queue.Enqueue(waiter);
             if (waiter.SharesRoundTrip)
             {
@@ -156,6 +164,37 @@ internal sealed class PartitionGate(int slots, int maxBatch, string database, (s
             }
 
             return true; // left in the queue, skipped when it comes up
+        }
+    }
+
+    /// <summary>
+    /// Closes the gate as its data source is disposed: every call still queued fails with
+    /// <see cref="ObjectDisposedException"/> (none of them was sent), and calls that come later are refused so. Calls
+    /// holding slots finish; the slots they give back go to nothing.
+    /// </summary>
+    public void Close()
+    {
+        List<GateWaiter> queued = [];
+        lock (_queue)
+        {
+            _closed = true;
+            foreach (GateWaiter waiter in _queue)
+            {
+                if (waiter.State == GateWaiter.Queued)
+                {
+                    waiter.State = GateWaiter.Removed;
+                    queued.Add(waiter);
+                }
+            }
+
+            _queue.Clear();
+            _ownQueued = 0;
+            _sharedQueued = 0;
+        }
+
+        foreach (GateWaiter waiter in queued)
+        {
+            waiter.Fail(PoolRegistry.Disposed());
         }
     }
 

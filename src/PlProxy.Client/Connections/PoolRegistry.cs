@@ -19,6 +19,12 @@ internal sealed class PoolRegistry(PoolFactory factory)
     private readonly Dictionary<string, StandbyMonitor> _monitors = new(StringComparer.Ordinal);
     private bool _disposed;
 
+    /// <summary>
+    /// The error a call meets once the <c>PlProxyDataSource</c> that owns the pools was disposed: at its start, while it
+    /// waited for a connection, or when its next attempt found the pools closed.
+    /// </summary>
+    public static ObjectDisposedException Disposed() => new("PlProxy.Client.PlProxyDataSource");
+
     /// <summary>The number of open pools (for tests and telemetry).</summary>
     public int Count
     {
@@ -131,9 +137,11 @@ internal sealed class PoolRegistry(PoolFactory factory)
         List<NpgsqlDataSource> pools;
         List<PartitionReplicas> replicas;
         List<StandbyMonitor> monitors;
+        List<PartitionGate> gates;
         lock (_pools)
         {
             _disposed = true;
+            gates = [.. _gates.Values];
             pools = [.. _pools.Values.Select(e => e.Pool)];
             replicas = [.. _replicas.Values];
             monitors = [.. _monitors.Values];
@@ -142,6 +150,11 @@ internal sealed class PoolRegistry(PoolFactory factory)
             _pools.Clear();
             _keys.Clear();
             _gates.Clear();
+        }
+
+        foreach (PartitionGate gate in gates)
+        {
+            gate.Close(); // what waits for a connection fails now rather than when a slot comes free on a closed pool
         }
 
         foreach (StandbyMonitor monitor in monitors)

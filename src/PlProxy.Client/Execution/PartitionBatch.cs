@@ -2,7 +2,6 @@ using System.Collections;
 using System.Data;
 using Npgsql;
 using PlProxy.Client.Connections;
-using PlProxy.Client.Resilience;
 using PlProxy.Client.Telemetry;
 
 namespace PlProxy.Client.Execution;
@@ -77,7 +76,7 @@ internal static class PartitionBatch
         {
             foreach (QueuedCall call in calls)
             {
-                call.Fail(new ConnectFailedException(e)); // never sent: each may be retried
+                call.Fail(PartitionCommand.OpenFailed(e)); // never sent: each may be retried (unless the data source was disposed)
             }
 
             return;

@@ -73,7 +73,7 @@ internal static class PartitionCommand
         }
         catch (Exception e)
         {
-            return Finished(attempt, shares, Outcome.FromException<object>(e is OperationCanceledException ? e : new ConnectFailedException(e))); // never reached the server
+            return Finished(attempt, shares, Outcome.FromException<object>(OpenFailed(e))); // never reached the server
         }
 
         try
@@ -96,6 +96,18 @@ internal static class PartitionCommand
             return Finished(attempt, shares, Outcome.FromException<object>(e));
         }
     }
+
+    /// <summary>
+    /// What a failure to open a partition's connection is to the call: a connect failure (it never reached the server,
+    /// so it may be retried), its cancellation, or the data source's disposal (the pools are closed: not the partition's
+    /// failure, and nothing to retry).
+    /// </summary>
+    public static Exception OpenFailed(Exception error) => error switch
+    {
+        OperationCanceledException => error,
+        ObjectDisposedException => PoolRegistry.Disposed(),
+        _ => new ConnectFailedException(error),
+    };
 
     // The attempt's end on its slot: observed (a possible failover), and the slot kept by the cursor when rows came,
     // given back to the gate on a failure.

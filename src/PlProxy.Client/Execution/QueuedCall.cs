@@ -34,7 +34,7 @@ internal sealed class QueuedCall(Attempt attempt, RowReader? rows) : GateWaiter
 
     public void Complete(System.Collections.IList result) => _done.TrySetResult(result);
 
-    public void Fail(Exception error) => _done.TrySetException(error);
+    public override void Fail(Exception error) => _done.TrySetException(error);
 
     /// <summary>
     /// Queues at <paramref name="gate"/> and waits: <see cref="Granted"/> (the caller now holds a slot), or the call's
@@ -88,15 +88,19 @@ internal sealed class QueuedCall(Attempt attempt, RowReader? rows) : GateWaiter
         }
         catch (OperationCanceledException) when (!gate.TryRemove(this))
         {
-            // Served already. A batch call is abandoned (its batch leaves it out or completes it unseen); a waiter of its
-            // own was served under the gate's lock, so its slot is certain: given back once handed over.
+            // Served already (or refused by a closed gate). A batch call is abandoned (its batch leaves it out or completes
+            // it unseen); a waiter of its own that was served under the gate's lock has its slot for certain: given back
+            // once handed over.
             if (!SharesRoundTrip)
             {
                 _ = _done.Task.ContinueWith(
-                    static (_, state) =>
+                    static (handed, state) =>
                     {
-                        var (gate, dataSource) = ((PartitionGate, NpgsqlDataSource))state!;
-                        GateSlot.Release(gate, dataSource, shared: false);
+                        if (handed.IsCompletedSuccessfully)
+                        {
+                            var (gate, dataSource) = ((PartitionGate, NpgsqlDataSource))state!;
+                            GateSlot.Release(gate, dataSource, shared: false);
+                        }
                     },
                     (gate, dataSource),
                     CancellationToken.None,

@@ -325,9 +325,36 @@ public sealed class PartitionGateTests
         Assert.Equal(0, gate.InUse);
     }
 
+    [Fact]
+    public void Close_WithCallsQueued_FailsEachAsDisposedRefusesLaterOnesAndServesNothingWithTheSlotsGivenBack()
+    {
+        var gate = new PartitionGate(2, 8, "db");
+        Assert.True(gate.TryEnter(shares: true));
+        Assert.True(gate.TryEnter(shares: false));
+        Waiter[] waiters = [new(shares: true), new(shares: false), new(shares: true)];
+        foreach (Waiter waiter in waiters)
+        {
+            Assert.Null(gate.Enqueue(waiter));
+        }
+
+        gate.Close();
+
+        Assert.All(waiters, w => Assert.Equal("PlProxy.Client.PlProxyDataSource", Assert.IsType<ObjectDisposedException>(w.Failed).ObjectName));
+        Assert.False(gate.TryRemove(waiters[0])); // failed already: no longer the caller's to take out
+        Assert.Throws<ObjectDisposedException>(() => gate.Enqueue(new Waiter(shares: true)));
+        Assert.Null(gate.Release(shared: true));
+        Assert.Null(gate.Release(shared: false));
+        Assert.Equal(0, gate.InUse);
+        Assert.All(waiters, w => Assert.False(w.Granted));
+    }
+
     private sealed class Waiter(bool shares, bool left = false, Action<Waiter>? onGrant = null, bool quick = false) : GateWaiter
     {
         public bool Granted { get; private set; }
+
+        public Exception? Failed { get; private set; }
+
+        public override void Fail(Exception error) => Failed = error;
 
         public override bool SharesRoundTrip => shares;
 
