@@ -37,8 +37,17 @@ internal sealed class PartitionGate(int slots, int maxBatch, string database, (s
     /// </summary>
     public int SharedSlots { get; } = Math.Max(1, (slots + 1) / 2);
 
-    /// <summary>The most queued calls one round trip carries.</summary>
-    public int MaxBatch { get; } = maxBatch;
+    private int _maxBatch = maxBatch;
+
+    /// <summary>
+    /// The most queued calls one round trip carries: the <c>MaxCallsPerRoundTrip</c> of the cluster that acquired the
+    /// gate's pool last (a reloaded cluster's new value applies to the pool it keeps).
+    /// </summary>
+    public int MaxBatch
+    {
+        get => Volatile.Read(ref _maxBatch);
+        set => Volatile.Write(ref _maxBatch, value);
+    }
 
     /// <summary>
     /// A method whose calls take less than this on average (from sending the statement to its last row) is quick: its
@@ -48,7 +57,7 @@ internal sealed class PartitionGate(int slots, int maxBatch, string database, (s
     public const double QuickCallMilliseconds = 2;
 
     /// <summary>How many sharing calls wait before quick ones start a second round trip beside one in flight: half a batch, at least two.</summary>
-    public int SpillAt { get; } = Math.Max(2, maxBatch / 2);
+    public int SpillAt => Math.Max(2, MaxBatch / 2);
 
     /// <summary>
     /// How long a quick call waits for the sharing round trip in flight before the queue goes beside it all the same:

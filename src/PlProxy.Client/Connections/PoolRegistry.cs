@@ -39,8 +39,9 @@ internal sealed class PoolRegistry(PoolFactory factory)
 
     /// <summary>
     /// The pool for <paramref name="connectionString"/>, built for the given partition if it is the first to use it,
-    /// its gate when <paramref name="cap"/> caps its connections (the first cap given for a pool holds), and, for a
-    /// string of several hosts, its replicas checked at the cadence <paramref name="standbys"/> gives (the first holds).
+    /// its gate when <paramref name="cap"/> caps its connections (its slots are the pool's size; the round-trip size given
+    /// last holds), and, for a string of several hosts, its replicas checked at the cadence <paramref name="standbys"/>
+    /// gives (the first holds).
     /// </summary>
     public (NpgsqlDataSource Pool, PartitionGate? Gate, PartitionReplicas? Replicas) Acquire(
         string connectionString, string cluster, int partition, (int Slots, int MaxBatch)? cap = null, (TimeSpan CheckInterval, TimeSpan MaxLag)? standbys = null)
@@ -61,7 +62,11 @@ internal sealed class PoolRegistry(PoolFactory factory)
                 _keys.Add(pool, connectionString);
             }
 
-            if (!_gates.TryGetValue(pool, out PartitionGate? gate) && cap is { } limits)
+            if (_gates.TryGetValue(pool, out PartitionGate? gate) && cap is { } latest)
+            {
+                gate.MaxBatch = latest.MaxBatch; // a reloaded cluster keeps its pools: its new round-trip size applies to them
+            }
+            else if (cap is { } limits)
             {
                 gate = new PartitionGate(limits.Slots, limits.MaxBatch, DatabaseName.Of(pool), DatabaseName.ServerOf(pool));
                 _gates.Add(pool, gate);

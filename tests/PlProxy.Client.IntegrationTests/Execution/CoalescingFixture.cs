@@ -112,7 +112,11 @@ public sealed class CoalescingFixture : IAsyncLifetime
     }
 
     /// <summary>A data source over the partition, its connections named <paramref name="application"/> (to count them).</summary>
-    public PlProxyDataSource Create(string application, Action<PlProxyClusterOptions> configure, Action<PlProxyOptions>? options = null)
+    public PlProxyDataSource Create(string application, Action<PlProxyClusterOptions> configure, Action<PlProxyOptions>? options = null) =>
+        PlProxyDataSource.Create(Options(application, configure, options));
+
+    /// <summary>The options <see cref="Create"/> gives a data source (for a reconfiguration of it).</summary>
+    public PlProxyOptions Options(string application, Action<PlProxyClusterOptions> configure, Action<PlProxyOptions>? options = null)
     {
         var o = new PlProxyOptions();
         o.AddCluster("capped", cluster =>
@@ -121,7 +125,7 @@ public sealed class CoalescingFixture : IAsyncLifetime
             configure(cluster);
         });
         options?.Invoke(o);
-        return PlProxyDataSource.Create(o);
+        return o;
     }
 
     /// <summary>The server connections whose application name is <paramref name="application"/>.</summary>

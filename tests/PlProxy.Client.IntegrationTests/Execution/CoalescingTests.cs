@@ -40,6 +40,37 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
     }
 
     [Fact]
+    public async Task MaxCallsPerRoundTrip_ChangedByAReload_AppliesToTheRoundTripsOfThePoolTheClusterKeeps()
+    {
+        void OnePerRoundTrip(PlProxyClusterOptions cluster)
+        {
+            cluster.MaxConnectionsPerPartition = 1;
+            cluster.MaxCallsPerRoundTrip = 1;
+        }
+
+        await using PlProxyDataSource source = fixture.Create("coalesce-reload", OnePerRoundTrip);
+        ICappedDb db = source.CreateProxy<ICappedDb>();
+        int before;
+        using (var batches = new BatchSizes("capped", fixture.Server.Port))
+        {
+            Task<int> holder = await HoldTheConnectionAsync(db, 0.5, "coalesce-reload");
+            Assert.Equal(Enumerable.Range(0, 20), await Task.WhenAll(Enumerable.Range(0, 20).Select(i => db.EchoAsync(i, Token))).WaitAsync(Bound, Token));
+            Assert.Equal(-1, await holder.WaitAsync(Bound, Token));
+            before = batches.Largest;
+        }
+
+        source.Reconfigure(fixture.Options("coalesce-reload", cluster => cluster.MaxConnectionsPerPartition = 1)); // back to the default, 32
+        using (var batches = new BatchSizes("capped", fixture.Server.Port))
+        {
+            Task<int> holder = await HoldTheConnectionAsync(db, 0.5, "coalesce-reload");
+            Assert.Equal(Enumerable.Range(0, 20), await Task.WhenAll(Enumerable.Range(0, 20).Select(i => db.EchoAsync(i, Token))).WaitAsync(Bound, Token));
+            Assert.Equal(-1, await holder.WaitAsync(Bound, Token));
+            Assert.True(before <= 1, $"with one call per round trip, a round trip carried {before}");
+            Assert.True(batches.Largest > 1, $"after the reload the queued calls still went one per round trip (largest: {batches.Largest})");
+        }
+    }
+
+    [Fact]
     public async Task FailingCall_InASharedRoundTrip_FailsAloneWhileItsNeighboursAreWrittenOnce()
     {
         await using PlProxyDataSource source = fixture.Create("coalesce-fail", cluster => cluster.MaxConnectionsPerPartition = 1);
