@@ -143,7 +143,8 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
     /// <summary>
     /// The partition <paramref name="hash"/> routes to in <paramref name="cluster"/>, with its pool, for data access the
     /// proxies do not cover (Dapper, EF Core, a transaction of several statements). It holds the cluster's current
-    /// version until disposed: dispose it when the work is done.
+    /// version until disposed: dispose it when the work is done. With <c>ReadYourWrites</c>, what was written through it
+    /// before its disposal is seen by the <c>[ReadFromStandby]</c> calls to that partition that start after it.
     /// </summary>
     /// <param name="cluster">The cluster's name (configured, or defined by the proxy database).</param>
     /// <param name="hash">The hash a <c>RUN ON</c> expression would give for the key, e.g. <c>PgHash.HashText(username)</c>.</param>
@@ -157,8 +158,17 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
         ArgumentException.ThrowIfNullOrEmpty(cluster);
         ClusterSnapshot snapshot = await _clusters.AcquireAsync(cluster, new CallErrorContext($"GetPartitionAsync({cluster})", null, cluster), cancellationToken).ConfigureAwait(false);
         int index = snapshot.Layout.PartitionOf(hash);
-        NpgsqlDataSource pool = snapshot.DataSource(snapshot.Layout.ConnectionOf(index));
-        return new PlProxyPartition(cluster, hash, index, pool, DatabaseName.Of(pool), snapshot.Release, token => _clusters.RefreshAsync(cluster, token));
+        int connection = snapshot.Layout.ConnectionOf(index);
+        NpgsqlDataSource pool = snapshot.DataSource(connection);
+        // What was done on the partition's primary may have been a write: read-your-writes counts it from the disposal on.
+        Action release = snapshot.ReplicasOf(connection) is { } replicas
+            ? () =>
+            {
+                replicas.NoteWrite();
+                snapshot.Release();
+            }
+            : snapshot.Release;
+        return new PlProxyPartition(cluster, hash, index, pool, DatabaseName.Of(pool), release, token => _clusters.RefreshAsync(cluster, token));
     }
 
     /// <summary>Loads the clusters the bodies of <paramref name="proxyInterface"/> name (the hosting package's warm-up).</summary>

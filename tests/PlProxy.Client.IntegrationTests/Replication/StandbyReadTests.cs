@@ -289,6 +289,33 @@ public sealed class StandbyReadTests(StandbyFixture fixture) : IClassFixture<Sta
         }
     }
 
+    [Fact]
+    public async Task WriteThroughGetPartition_ThenAMarkedRead_AgainstAStandbyHalfASecondLate_IsNeverStaleWithReadYourWrites()
+    {
+        using PlProxyDataSource source = Source(fixture.Behind, fixture.Behind, lag: TimeSpan.FromSeconds(2), readYourWrites: true);
+        IReplicatedRows rows = source.CreateProxy<IReplicatedRows>();
+        await UntilAsync(async () => (await rows.ReadAsync(Key(0, 7), 0, Token)).InRecovery, "a read on the standby");
+
+        int stale = 0;
+        const int Pairs = 200;
+        for (int i = 0; i < Pairs; i++)
+        {
+            string key = Key(0, i);
+            long id = Interlocked.Increment(ref _ids);
+            await using (PlProxyPartition partition = await source.GetPartitionAsync("replicated", PgHash.HashText(key), Token))
+            await using (Npgsql.NpgsqlConnection connection = await partition.DataSource.OpenConnectionAsync(Token))
+            await using (var insert = new Npgsql.NpgsqlCommand("insert into rows values ($1, $2)", connection) { Parameters = { new() { Value = id }, new() { Value = key } } })
+            {
+                await insert.ExecuteNonQueryAsync(Token); // Dapper's, EF Core's or a transaction's write, on the partition's primary
+            }
+
+            stale += (await rows.ReadAsync(key, id, Token)).Found ? 0 : 1;
+        }
+
+        Assert.Equal(0, stale);
+        Assert.True((await rows.ReadAsync(Key(1), 0, Token)).InRecovery); // the partition not written to still reads its standby
+    }
+
     private PlProxyDataSource Source(Testing.LocalPostgresServer standby0, Testing.LocalPostgresServer standby1, TimeSpan? lag = null, bool readYourWrites = false) =>
         PlProxyDataSource.Create(new PlProxyOptions().AddCluster("replicated", cluster =>
         {
