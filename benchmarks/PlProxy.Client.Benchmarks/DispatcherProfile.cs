@@ -48,6 +48,38 @@ internal static class DispatcherProfile
     public static Task OneCallerAsync(int calls) => RoundsAsync(1, calls);
 
     /// <summary>
+    /// One contender's calls alone (<c>library</c>, <c>hand-routed</c> or <c>multiplexing</c>): warm-up calls, then
+    /// <paramref name="calls"/> calls from <paramref name="callers"/> concurrent callers, their time printed; the
+    /// process does nothing else meanwhile, so a profiler attached to it sees only that contender.
+    /// </summary>
+    public static async Task SoloAsync(string contender, int callers, int calls)
+    {
+        BenchmarkEnvironment environment = BenchmarkEnvironment.Instance;
+        string[] users = environment.Usernames;
+        IBenchUserDb client = environment.Client.CreateProxy<IBenchUserDb>();
+        Func<int, Task<decimal?>> call = contender switch
+        {
+            "library" => i => client.GetBalanceAsync(users[i % users.Length]),
+            "hand-routed" => i => BenchmarkEnvironment.HandRoutedBalanceAsync(environment.HandRoutedTuned, users[i % users.Length]),
+            "multiplexing" => i => BenchmarkEnvironment.HandRoutedBalanceAsync(environment.HandRoutedMultiplexing, users[i % users.Length]),
+            _ => throw new ArgumentException($"No contender '{contender}': library, hand-routed or multiplexing.", nameof(contender)),
+        };
+        for (int pass = 0; pass < 2; pass++)
+        {
+            long started = System.Diagnostics.Stopwatch.GetTimestamp();
+            int next = -1;
+            await Task.WhenAll(Enumerable.Range(0, callers).Select(_ => Task.Run(async () =>
+            {
+                for (int i = Interlocked.Increment(ref next); i < calls; i = Interlocked.Increment(ref next))
+                {
+                    await call(i);
+                }
+            })));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{(pass == 0 ? "warm-up" : "measured")} {contender} ({callers} callers): {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMicroseconds / calls:0.0} µs per call"));
+        }
+    }
+
+    /// <summary>
     /// The second, simpler harness: interleaved rounds of <paramref name="calls"/> calls from <paramref name="callers"/>
     /// concurrent callers per contender, each round timed (no BenchmarkDotNet), to check a surprising ratio.
     /// </summary>

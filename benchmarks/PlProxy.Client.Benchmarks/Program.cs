@@ -4,6 +4,7 @@ using BenchmarkDotNet.Running;
 // dotnet run -c Release --project benchmarks/PlProxy.Client.Benchmarks -- --short   (end to end and fan-out, fewer iterations)
 // dotnet run -c Release --project benchmarks/PlProxy.Client.Benchmarks -- --allocations   (the dispatcher's allocations by type)
 // dotnet run -c Release --project benchmarks/PlProxy.Client.Benchmarks -- --counters   (per call: CPU of client and servers, allocations, thread-pool items, switches)
+// dotnet run -c Release --project benchmarks/PlProxy.Client.Benchmarks -- --solo library 1 60000   (one contender alone, for eng/profile.sh)
 if (args is ["--one-caller", ..])
 {
     // One caller's sequential calls through the generated proxy, for a CPU profile:
@@ -17,6 +18,14 @@ if (args is ["--reshard-scale", ..])
     // The resharding scale run: 16 -> 32 partitions over 4 local servers, 2 million rows, 3 writer processes.
     int Arg(int index, int fallback) => args.Length > index ? int.Parse(args[index], System.Globalization.CultureInfo.InvariantCulture) : fallback;
     Environment.ExitCode = await PlProxy.Client.Benchmarks.ReshardScale.RunAsync(Arg(1, 2_000_000), Arg(2, 16), Arg(3, 4));
+    return;
+}
+
+if (args is ["--solo", var soloContender, var soloCallers, var soloCalls])
+{
+    // One contender alone, for a profiler attached to the whole process (perf record with DOTNET_PerfMapEnabled=1):
+    // library, hand-routed or multiplexing; N callers, M calls after as many warm-up calls.
+    await PlProxy.Client.Benchmarks.DispatcherProfile.SoloAsync(soloContender, int.Parse(soloCallers, System.Globalization.CultureInfo.InvariantCulture), int.Parse(soloCalls, System.Globalization.CultureInfo.InvariantCulture));
     return;
 }
 
