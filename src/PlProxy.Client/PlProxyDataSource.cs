@@ -120,9 +120,11 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
     /// </summary>
     /// <param name="options">The new options.</param>
     /// <exception cref="ArgumentException">The options are invalid; nothing was applied.</exception>
+    /// <exception cref="ObjectDisposedException">The data source was disposed.</exception>
     public void Reconfigure(PlProxyOptions options)
     {
         ArgumentNullException.ThrowIfNull(options);
+        _clusters.ThrowIfDisposed();
         ThrowIfInvalid(options);
         _clusters.Configure(options);
     }

@@ -81,6 +81,36 @@ public sealed class DataSourceDisposalTests(CoalescingFixture fixture)
         await WaitForNoConnectionsAsync("dispose-budget");
     }
 
+    [Fact]
+    public async Task EveryEntryPoint_OfADisposedDataSource_ThrowsObjectDisposedNamingIt()
+    {
+        PlProxyDataSource source = fixture.Create("dispose-entry", cluster => cluster.MaxConnectionsPerPartition = 1);
+        ICappedDb db = source.CreateProxy<ICappedDb>();
+        Assert.Equal(1, await db.EchoAsync(1, Token));
+        var command = new PlProxyCommand("echo", "CLUSTER 'capped'; RUN ON 0;").Add("value", 2);
+
+        await source.DisposeAsync();
+
+        Func<Task>[] entries =
+        [
+            () => db.EchoAsync(3, Token),
+            () => source.ExecuteScalarAsync<int>(command, Token),
+            () => source.ExecuteAsync(command, Token),
+            () => source.QueryAsync(command, r => r.GetInt32(0), Token),
+            async () => await source.GetPartitionAsync("capped", 0, Token),
+            () => source.RefreshAsync(Token),
+            () => Task.FromResult(source.CreateProxy<ICappedDb>()),
+            () => Task.Run(() => source.Reconfigure(fixture.Options("dispose-entry", cluster => cluster.MaxConnectionsPerPartition = 2)), Token),
+        ];
+        foreach (Func<Task> entry in entries)
+        {
+            ObjectDisposedException error = await Assert.ThrowsAsync<ObjectDisposedException>(entry).WaitAsync(Bound, Token);
+            Assert.Equal("PlProxy.Client.PlProxyDataSource", error.ObjectName);
+        }
+
+        await source.DisposeAsync(); // a second disposal is harmless
+    }
+
     private static async Task<List<int>> ReadAllAsync(IAsyncEnumerable<int> rows)
     {
         var all = new List<int>();

@@ -48,7 +48,11 @@ internal sealed class PoolRegistry(PoolFactory factory)
     {
         lock (_pools)
         {
-            ObjectDisposedException.ThrowIf(_disposed, this);
+            if (_disposed)
+            {
+                throw Disposed(); // a reconfiguration that raced the data source's disposal
+            }
+
             NpgsqlDataSource pool;
             if (_pools.TryGetValue(connectionString, out var entry))
             {
