@@ -4,6 +4,7 @@ using Npgsql;
 using Npgsql.PostgresTypes;
 using PlProxy.Client.Connections;
 using PlProxy.Client.Language;
+using PlProxy.Client.Resilience;
 
 namespace PlProxy.Client.Execution;
 
@@ -46,14 +47,21 @@ internal static class OrderedMerge
                 }
             }
 
-            // Each database opened and its first row read in a task of its own, all at once.
-            var opening = new Task<(PartitionCursor Cursor, bool HasRow)>[count];
-            for (int i = 0; i < count; i++)
+            // Each database opened and its first row read in a task of its own, all at once. Under a connection budget
+            // per host, what the merge holds of it is reserved first, whole: two merges each holding part of a host's
+            // budget would wait for each other.
+            (PartitionCursor Cursor, bool HasRow)[] opened;
+            using (ConnectionBudget.Reservation? reserved = await partitions.ReserveAsync(route, cancellationToken).ConfigureAwait(false))
             {
-                opening[i] = OpenFirstRowAsync(partitions, route, i, cursors, cancellationToken);
+                var opening = new Task<(PartitionCursor Cursor, bool HasRow)>[count];
+                for (int i = 0; i < count; i++)
+                {
+                    opening[i] = OpenFirstRowAsync(partitions, route, i, reserved, cursors, cancellationToken);
+                }
+
+                opened = await Task.WhenAll(opening).ConfigureAwait(false);
             }
 
-            (PartitionCursor Cursor, bool HasRow)[] opened = await Task.WhenAll(opening).ConfigureAwait(false);
             bool[] hasRow = [.. opened.Select(o => o.HasRow)];
             var heads = new object?[count][];
             var kinds = new MergeKeyKind[keys.Length];
@@ -126,9 +134,9 @@ internal static class OrderedMerge
     }
 
     // One database's cursor (kept in cursors, so that it is disposed whatever happens) and whether it has a first row.
-    private static async Task<(PartitionCursor Cursor, bool HasRow)> OpenFirstRowAsync(Partitions partitions, Route route, int target, PartitionCursor?[] cursors, CancellationToken cancellationToken)
+    private static async Task<(PartitionCursor Cursor, bool HasRow)> OpenFirstRowAsync(Partitions partitions, Route route, int target, ConnectionBudget.Reservation? reserved, PartitionCursor?[] cursors, CancellationToken cancellationToken)
     {
-        PartitionCursor cursor = await partitions.OpenAsync(route, target, sharedRows: null, cancellationToken).ConfigureAwait(false);
+        PartitionCursor cursor = await partitions.OpenAsync(route, target, reserved, cancellationToken).ConfigureAwait(false);
         cursors[target] = cursor;
         return (cursor, await cursor.ReadAsync(cancellationToken).ConfigureAwait(false));
     }

@@ -62,23 +62,31 @@ internal sealed class Partitions(ConnectionBudget? budget, IPartitionExecutor? e
     /// that finds its partition's connections busy queues: <paramref name="sharedRows"/> (how its rows are read) lets it
     /// share a round trip with the calls queued beside it; without it (a stream), it waits for a connection of its own.
     /// </summary>
-    public ValueTask<PartitionCursor> OpenAsync(Route route, int target, RowReader? sharedRows, CancellationToken cancellationToken)
+    public ValueTask<PartitionCursor> OpenAsync(Route route, int target, RowReader? sharedRows, CancellationToken cancellationToken) =>
+        OpenAsync(route, target, sharedRows, reserved: null, cancellationToken);
+
+    /// <summary>One database's part of a call that holds all its databases at once, taking the budget <paramref name="reserved"/> for it (<see cref="ReserveAsync"/>).</summary>
+    public ValueTask<PartitionCursor> OpenAsync(Route route, int target, ConnectionBudget.Reservation? reserved, CancellationToken cancellationToken) =>
+        OpenAsync(route, target, sharedRows: null, reserved, cancellationToken);
+
+    private ValueTask<PartitionCursor> OpenAsync(Route route, int target, RowReader? sharedRows, ConnectionBudget.Reservation? reserved, CancellationToken cancellationToken)
     {
         (NpgsqlDataSource dataSource, ResiliencePipeline? pipeline, int connection, int partition, int[]? rows) = Resolve(route, target);
         object?[] arguments = ArgumentsFor(route, rows);
         PartitionGate? gate = route.Cluster.Gate(connection);
+        IDisposable? lease = reserved?.Take(dataSource); // the budget's call kept for this part (its host's, as any part's)
 
         // The common case returns the database's own task: no async frame of its own around every call.
         return route.Cluster.ReplicasOf(connection) is not { } replicas || executor is not null
-            ? OpenOnAsync(route, dataSource, pipeline, gate, partition, arguments, sharedRows, replicas: null, cancellationToken)
+            ? OpenOnAsync(route, dataSource, pipeline, gate, partition, arguments, sharedRows, replicas: null, lease, cancellationToken)
             : !route.Call.ReadFromStandby
-                ? OpenOnAsync(route, dataSource, pipeline, gate, partition, arguments, sharedRows, replicas, cancellationToken)
-                : OpenReadAsync(route, dataSource, pipeline, gate, partition, arguments, sharedRows, replicas, cancellationToken);
+                ? OpenOnAsync(route, dataSource, pipeline, gate, partition, arguments, sharedRows, replicas, lease, cancellationToken)
+                : OpenReadAsync(route, dataSource, pipeline, gate, partition, arguments, sharedRows, replicas, lease, cancellationToken);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<PartitionCursor> OpenReadAsync(
-        Route route, NpgsqlDataSource dataSource, ResiliencePipeline? pipeline, PartitionGate? gate, int partition, object?[] arguments, RowReader? sharedRows, PartitionReplicas replicas, CancellationToken cancellationToken)
+        Route route, NpgsqlDataSource dataSource, ResiliencePipeline? pipeline, PartitionGate? gate, int partition, object?[] arguments, RowReader? sharedRows, PartitionReplicas replicas, IDisposable? lease, CancellationToken cancellationToken)
     {
         // A read a fresh standby may serve. One that cannot be reached, or that cancels the read (a conflict with
         // recovery), is marked down and the read goes to the primary.
@@ -87,7 +95,7 @@ internal sealed class Partitions(ConnectionBudget? budget, IPartitionExecutor? e
         {
             try
             {
-                PartitionCursor read = await OpenOnAsync(route, standby.Pool, pipeline: null, standby.Gate, partition, arguments, sharedRows, replicas: null, cancellationToken).ConfigureAwait(false);
+                PartitionCursor read = await OpenOnAsync(route, standby.Pool, pipeline: null, standby.Gate, partition, arguments, sharedRows, replicas: null, lease, cancellationToken).ConfigureAwait(false);
                 read.Standby = (standby, replicas);
                 CountRead(standby.Pool, "standby");
                 return read;
@@ -96,10 +104,11 @@ internal sealed class Partitions(ConnectionBudget? budget, IPartitionExecutor? e
             {
                 standby.MarkDown();
                 replicas.Monitor.Suspect();
+                lease = null; // given back with the standby's cursor: the primary's part enters the budget anew
             }
         }
 
-        PartitionCursor primary = await OpenOnAsync(route, dataSource, pipeline, gate, partition, arguments, sharedRows, replicas: null, cancellationToken).ConfigureAwait(false);
+        PartitionCursor primary = await OpenOnAsync(route, dataSource, pipeline, gate, partition, arguments, sharedRows, replicas: null, lease, cancellationToken).ConfigureAwait(false);
         CountRead(dataSource, "primary");
         return primary;
     }
@@ -123,12 +132,12 @@ internal sealed class Partitions(ConnectionBudget? budget, IPartitionExecutor? e
     // pipeline around the attempts. A call on a replicated partition's primary (replicas) notes its end there.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<PartitionCursor> OpenOnAsync(
-        Route route, NpgsqlDataSource dataSource, ResiliencePipeline? pipeline, PartitionGate? gate, int partition, object?[] arguments, RowReader? sharedRows, PartitionReplicas? replicas, CancellationToken cancellationToken)
+        Route route, NpgsqlDataSource dataSource, ResiliencePipeline? pipeline, PartitionGate? gate, int partition, object?[] arguments, RowReader? sharedRows, PartitionReplicas? replicas, IDisposable? lease, CancellationToken cancellationToken)
     {
-        var cursor = new PartitionCursor(route, dataSource, partition) { WroteTo = replicas };
+        var cursor = new PartitionCursor(route, dataSource, partition) { WroteTo = replicas, Budget = lease };
         try
         {
-            if (budget is not null)
+            if (budget is not null && lease is null)
             {
                 try
                 {
@@ -211,6 +220,35 @@ internal sealed class Partitions(ConnectionBudget? budget, IPartitionExecutor? e
         {
             await cursor.DisposeAsync().ConfigureAwait(false);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Before a call opens every database of <paramref name="route"/> and holds them all at once (an ordered merge): the
+    /// calls of the connection budget it needs, reserved (<see cref="ConnectionBudget.ReserveAsync"/>), for its parts
+    /// to take (<see cref="OpenAsync(Route, int, ConnectionBudget.Reservation?, CancellationToken)"/>). Null without a
+    /// budget; dispose it once every database was opened.
+    /// </summary>
+    public async ValueTask<ConnectionBudget.Reservation?> ReserveAsync(Route route, CancellationToken cancellationToken)
+    {
+        if (budget is null)
+        {
+            return null;
+        }
+
+        var pools = new NpgsqlDataSource[route.Plan.Count];
+        for (int target = 0; target < pools.Length; target++)
+        {
+            pools[target] = Resolve(route, target).DataSource;
+        }
+
+        try
+        {
+            return await budget.ReserveAsync(pools, cancellationToken).ConfigureAwait(false);
+        }
+        catch (PlProxyException e)
+        {
+            throw route.Errors.Error(e.Message, e.SqlState);
         }
     }
 

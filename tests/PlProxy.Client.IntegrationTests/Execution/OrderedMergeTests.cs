@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Npgsql;
 using NpgsqlTypes;
+using PlProxy.Client.Configuration;
 using PlProxy.Client.Proxies;
 
 namespace PlProxy.Client.IntegrationTests.Execution;
@@ -16,6 +17,9 @@ public sealed class OrderedMergeTests(OrderedMergeFixture fixture) : IClassFixtu
     private static readonly string[] Columns = ["i", "f", "t", "u", "ts", "n", "b", "by", "iv"];
 
     private static CancellationToken Token => TestContext.Current.CancellationToken;
+
+    private PlProxyDataSource BudgetedSource(int maxPerHost, TimeSpan timeout) => PlProxyDataSource.Create(
+        new PlProxyOptions { MaxConnectionsPerHost = maxPerHost, ConnectionBudgetTimeout = timeout }.AddCluster("merged", fixture.PartitionStrings));
 
     private static readonly Func<DbDataReader, MergedRow> Row = r => new MergedRow(
         r.GetInt64(0), Value<int>(r, 1), Value<double>(r, 2), r.IsDBNull(3) ? null : r.GetString(3), Value<Guid>(r, 4), Value<DateTime>(r, 5),
@@ -108,6 +112,52 @@ public sealed class OrderedMergeTests(OrderedMergeFixture fixture) : IClassFixtu
             await using NpgsqlCommand expected = oracle.CreateCommand($"select id from edges order by {order}");
             Assert.True((await IdsAsync(expected)).SequenceEqual(merged), $"order by {order}: the merge differs from PostgreSQL's ORDER BY");
         }
+    }
+
+    [Fact]
+    public async Task Merge_OverMoreDatabasesOfAHostThanItsConnectionBudget_FailsAtOnceSayingWhatItNeeds()
+    {
+        using PlProxyDataSource source = BudgetedSource(maxPerHost: OrderedMergeFixture.Partitions - 2, TimeSpan.FromSeconds(20));
+        var clock = Stopwatch.StartNew();
+
+        PlProxyException error = await Assert.ThrowsAsync<PlProxyException>(() => source.CreateProxy<IPages>().PageAsync(null, 0, 5, Token)).WaitAsync(TimeSpan.FromSeconds(60), Token);
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), $"the merge that could never hold its {OrderedMergeFixture.Partitions} connections waited {clock.Elapsed} to fail");
+        Assert.Equal(PostgresErrorCodes.TooManyConnections, error.SqlState);
+        Assert.Contains($"Raise MaxConnectionsPerHost to at least {OrderedMergeFixture.Partitions}", error.Message);
+    }
+
+    [Fact]
+    public async Task ConcurrentMerges_UnderAConnectionBudgetOfOneMergesDatabases_NeverHoldPartOfItWaitingForEachOther()
+    {
+        // A budget of exactly one merge's databases: two merges that each took part of it would wait for each other
+        // until the budget's timeout (seen: 7 of 80 merges failed with 53300 before merges reserved their part whole).
+        using PlProxyDataSource source = BudgetedSource(maxPerHost: OrderedMergeFixture.Partitions, TimeSpan.FromSeconds(5));
+        IPages pages = source.CreateProxy<IPages>();
+        using PlProxyDataSource unbudgeted = fixture.Source();
+        List<long> expected = [.. (await unbudgeted.CreateProxy<IPages>().PageAsync(null, 0, 5, Token)).Select(r => r.Id)];
+        int failed = 0;
+        string? firstError = null;
+
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Task.Run(
+            async () =>
+            {
+                for (int i = 0; i < 10; i++)
+                {
+                    try
+                    {
+                        Assert.Equal(expected, (await pages.PageAsync(null, 0, 5, Token)).Select(r => r.Id));
+                    }
+                    catch (PlProxyException e)
+                    {
+                        Interlocked.Increment(ref failed);
+                        Interlocked.CompareExchange(ref firstError, e.Message, null);
+                    }
+                }
+            },
+            Token))).WaitAsync(TimeSpan.FromSeconds(120), Token);
+
+        Assert.True(failed == 0, $"{failed} of 80 merges failed: {firstError}");
     }
 
     [Fact]
