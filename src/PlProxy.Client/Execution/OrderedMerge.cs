@@ -47,22 +47,28 @@ internal static class OrderedMerge
                 }
             }
 
-            // Each database opened and its first row read in a task of its own, all at once. Under a connection budget
-            // per host, what the merge holds of it is reserved first, whole: two merges each holding part of a host's
-            // budget would wait for each other.
-            (PartitionCursor Cursor, bool HasRow)[] opened;
+            // Each database opened and its first row read in a task of its own, the statements running at once. The merge
+            // holds a connection to each until it ends, so two merges that each held some would wait for each other's:
+            // under a connection budget per host, what the merge holds of it is reserved whole first; under a cap per
+            // database, the databases' slots are taken one after the other in the order every merge takes them.
+            var hasRow = new bool[count];
             using (ConnectionBudget.Reservation? reserved = await partitions.ReserveAsync(route, cancellationToken).ConfigureAwait(false))
             {
-                var opening = new Task<(PartitionCursor Cursor, bool HasRow)>[count];
-                for (int i = 0; i < count; i++)
+                var opening = new List<Task>(count);
+                foreach (int target in Partitions.SlotOrder(route))
                 {
-                    opening[i] = OpenFirstRowAsync(partitions, route, i, reserved, cursors, cancellationToken);
+                    var slotTaken = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    Task part = OpenFirstRowAsync(partitions, route, target, reserved, slotTaken, cursors, hasRow, cancellationToken);
+                    opening.Add(part);
+                    if (await Task.WhenAny(slotTaken.Task, part).ConfigureAwait(false) == part && !part.IsCompletedSuccessfully)
+                    {
+                        break; // failed before it held a slot: the merge fails with it, the rest are not opened
+                    }
                 }
 
-                opened = await Task.WhenAll(opening).ConfigureAwait(false);
+                await Task.WhenAll(opening).ConfigureAwait(false);
             }
 
-            bool[] hasRow = [.. opened.Select(o => o.HasRow)];
             var heads = new object?[count][];
             var kinds = new MergeKeyKind[keys.Length];
             var labels = new Dictionary<string, int>?[keys.Length];
@@ -134,11 +140,11 @@ internal static class OrderedMerge
     }
 
     // One database's cursor (kept in cursors, so that it is disposed whatever happens) and whether it has a first row.
-    private static async Task<(PartitionCursor Cursor, bool HasRow)> OpenFirstRowAsync(Partitions partitions, Route route, int target, ConnectionBudget.Reservation? reserved, PartitionCursor?[] cursors, CancellationToken cancellationToken)
+    private static async Task OpenFirstRowAsync(Partitions partitions, Route route, int target, ConnectionBudget.Reservation? reserved, TaskCompletionSource slotTaken, PartitionCursor?[] cursors, bool[] hasRow, CancellationToken cancellationToken)
     {
-        PartitionCursor cursor = await partitions.OpenAsync(route, target, reserved, cancellationToken).ConfigureAwait(false);
+        PartitionCursor cursor = await partitions.OpenAsync(route, target, reserved, slotTaken, cancellationToken).ConfigureAwait(false);
         cursors[target] = cursor;
-        return (cursor, await cursor.ReadAsync(cancellationToken).ConfigureAwait(false));
+        hasRow[target] = await cursor.ReadAsync(cancellationToken).ConfigureAwait(false);
     }
 
     // The [Limit] argument: the most rows in total (null: no limit).

@@ -26,9 +26,13 @@ internal static class PartitionCommand
     public static ValueTask<Outcome<object>> AttemptAsync(Attempt attempt, CancellationToken cancellationToken)
     {
         bool shares = attempt.SharedRows is not null;
-        return attempt.Gate is not { } gate || gate.TryEnter(shares, attempt.Quick)
-            ? RunOnSlotAsync(attempt, shares, cancellationToken) // the common case: one async frame between the pipeline and Npgsql
-            : QueueAsync(attempt, gate, shares, cancellationToken);
+        if (attempt.Gate is not { } gate || gate.TryEnter(shares, attempt.Quick))
+        {
+            attempt.Cursor.SlotTaken?.TrySetResult();
+            return RunOnSlotAsync(attempt, shares, cancellationToken); // the common case: one async frame between the pipeline and Npgsql
+        }
+
+        return QueueAsync(attempt, gate, shares, cancellationToken);
     }
 
     // Every connection is busy: queue for one of its own, or to share the next round trip (its rows come back).
@@ -44,6 +48,7 @@ internal static class PartitionCommand
             return Observed(attempt, Outcome.FromException<object>(e));
         }
 
+        attempt.Cursor.SlotTaken?.TrySetResult();
         return queued == QueuedCall.Granted
             ? await RunOnSlotAsync(attempt, shares, cancellationToken).ConfigureAwait(false)
             : Outcome.FromResult(queued);

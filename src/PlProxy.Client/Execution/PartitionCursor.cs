@@ -48,6 +48,12 @@ internal sealed class PartitionCursor : IAsyncDisposable
     /// <summary>The slot of the partition's gate the call's own connection holds, given back when the cursor is done.</summary>
     public PartitionGate? Slot { get; set; }
 
+    /// <summary>
+    /// Completed once this part holds its connection's slot, or knows it needs none (no cap): a call that holds all its
+    /// databases at once takes their slots one after the other in one order (<see cref="OrderedMerge"/>).
+    /// </summary>
+    public TaskCompletionSource? SlotTaken { get; init; }
+
     /// <summary>Whether <see cref="Slot"/> is one of the gate's sharing slots (the call could have shared a round trip).</summary>
     public bool SlotShared { get; set; }
 

@@ -63,13 +63,35 @@ internal sealed class Partitions(ConnectionBudget? budget, IPartitionExecutor? e
     /// share a round trip with the calls queued beside it; without it (a stream), it waits for a connection of its own.
     /// </summary>
     public ValueTask<PartitionCursor> OpenAsync(Route route, int target, RowReader? sharedRows, CancellationToken cancellationToken) =>
-        OpenAsync(route, target, sharedRows, reserved: null, cancellationToken);
+        OpenAsync(route, target, sharedRows, reserved: null, slotTaken: null, cancellationToken);
 
-    /// <summary>One database's part of a call that holds all its databases at once, taking the budget <paramref name="reserved"/> for it (<see cref="ReserveAsync"/>).</summary>
-    public ValueTask<PartitionCursor> OpenAsync(Route route, int target, ConnectionBudget.Reservation? reserved, CancellationToken cancellationToken) =>
-        OpenAsync(route, target, sharedRows: null, reserved, cancellationToken);
+    /// <summary>
+    /// One database's part of a call that holds all its databases at once: it takes the budget <paramref name="reserved"/>
+    /// for it (<see cref="ReserveAsync"/>), and completes <paramref name="slotTaken"/> once it holds its connection's slot.
+    /// </summary>
+    public ValueTask<PartitionCursor> OpenAsync(Route route, int target, ConnectionBudget.Reservation? reserved, TaskCompletionSource slotTaken, CancellationToken cancellationToken) =>
+        OpenAsync(route, target, sharedRows: null, reserved, slotTaken, cancellationToken);
 
-    private ValueTask<PartitionCursor> OpenAsync(Route route, int target, RowReader? sharedRows, ConnectionBudget.Reservation? reserved, CancellationToken cancellationToken)
+    /// <summary>
+    /// The order in which a call that holds all of <paramref name="route"/>'s databases at once takes their connection
+    /// slots, the same for every such call (by connection string): one waiting for a slot another holds never holds one
+    /// that other waits for.
+    /// </summary>
+    public static int[] SlotOrder(Route route)
+    {
+        var order = new int[route.Plan.Count];
+        var keys = new string[order.Length];
+        for (int target = 0; target < order.Length; target++)
+        {
+            order[target] = target;
+            keys[target] = Resolve(route, target).DataSource.ConnectionString;
+        }
+
+        Array.Sort(keys, order, StringComparer.Ordinal);
+        return order;
+    }
+
+    private ValueTask<PartitionCursor> OpenAsync(Route route, int target, RowReader? sharedRows, ConnectionBudget.Reservation? reserved, TaskCompletionSource? slotTaken, CancellationToken cancellationToken)
     {
         (NpgsqlDataSource dataSource, ResiliencePipeline? pipeline, int connection, int partition, int[]? rows) = Resolve(route, target);
         object?[] arguments = ArgumentsFor(route, rows);
@@ -78,15 +100,15 @@ internal sealed class Partitions(ConnectionBudget? budget, IPartitionExecutor? e
 
         // The common case returns the database's own task: no async frame of its own around every call.
         return route.Cluster.ReplicasOf(connection) is not { } replicas || executor is not null
-            ? OpenOnAsync(route, dataSource, pipeline, gate, partition, arguments, sharedRows, replicas: null, lease, cancellationToken)
+            ? OpenOnAsync(route, dataSource, pipeline, gate, partition, arguments, sharedRows, replicas: null, lease, slotTaken, cancellationToken)
             : !route.Call.ReadFromStandby
-                ? OpenOnAsync(route, dataSource, pipeline, gate, partition, arguments, sharedRows, replicas, lease, cancellationToken)
-                : OpenReadAsync(route, dataSource, pipeline, gate, partition, arguments, sharedRows, replicas, lease, cancellationToken);
+                ? OpenOnAsync(route, dataSource, pipeline, gate, partition, arguments, sharedRows, replicas, lease, slotTaken, cancellationToken)
+                : OpenReadAsync(route, dataSource, pipeline, gate, partition, arguments, sharedRows, replicas, lease, slotTaken, cancellationToken);
     }
 
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<PartitionCursor> OpenReadAsync(
-        Route route, NpgsqlDataSource dataSource, ResiliencePipeline? pipeline, PartitionGate? gate, int partition, object?[] arguments, RowReader? sharedRows, PartitionReplicas replicas, IDisposable? lease, CancellationToken cancellationToken)
+        Route route, NpgsqlDataSource dataSource, ResiliencePipeline? pipeline, PartitionGate? gate, int partition, object?[] arguments, RowReader? sharedRows, PartitionReplicas replicas, IDisposable? lease, TaskCompletionSource? slotTaken, CancellationToken cancellationToken)
     {
         // A read a fresh standby may serve. One that cannot be reached, or that cancels the read (a conflict with
         // recovery), is marked down and the read goes to the primary.
@@ -95,7 +117,7 @@ internal sealed class Partitions(ConnectionBudget? budget, IPartitionExecutor? e
         {
             try
             {
-                PartitionCursor read = await OpenOnAsync(route, standby.Pool, pipeline: null, standby.Gate, partition, arguments, sharedRows, replicas: null, lease, cancellationToken).ConfigureAwait(false);
+                PartitionCursor read = await OpenOnAsync(route, standby.Pool, pipeline: null, standby.Gate, partition, arguments, sharedRows, replicas: null, lease, slotTaken, cancellationToken).ConfigureAwait(false);
                 read.Standby = (standby, replicas);
                 CountRead(standby.Pool, "standby");
                 return read;
@@ -108,7 +130,7 @@ internal sealed class Partitions(ConnectionBudget? budget, IPartitionExecutor? e
             }
         }
 
-        PartitionCursor primary = await OpenOnAsync(route, dataSource, pipeline, gate, partition, arguments, sharedRows, replicas: null, lease, cancellationToken).ConfigureAwait(false);
+        PartitionCursor primary = await OpenOnAsync(route, dataSource, pipeline, gate, partition, arguments, sharedRows, replicas: null, lease, slotTaken, cancellationToken).ConfigureAwait(false);
         CountRead(dataSource, "primary");
         return primary;
     }
@@ -132,9 +154,9 @@ internal sealed class Partitions(ConnectionBudget? budget, IPartitionExecutor? e
     // pipeline around the attempts. A call on a replicated partition's primary (replicas) notes its end there.
     [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<PartitionCursor> OpenOnAsync(
-        Route route, NpgsqlDataSource dataSource, ResiliencePipeline? pipeline, PartitionGate? gate, int partition, object?[] arguments, RowReader? sharedRows, PartitionReplicas? replicas, IDisposable? lease, CancellationToken cancellationToken)
+        Route route, NpgsqlDataSource dataSource, ResiliencePipeline? pipeline, PartitionGate? gate, int partition, object?[] arguments, RowReader? sharedRows, PartitionReplicas? replicas, IDisposable? lease, TaskCompletionSource? slotTaken, CancellationToken cancellationToken)
     {
-        var cursor = new PartitionCursor(route, dataSource, partition) { WroteTo = replicas, Budget = lease };
+        var cursor = new PartitionCursor(route, dataSource, partition) { WroteTo = replicas, Budget = lease, SlotTaken = slotTaken };
         try
         {
             if (budget is not null && lease is null)
@@ -151,6 +173,7 @@ internal sealed class Partitions(ConnectionBudget? budget, IPartitionExecutor? e
 
             if (executor is not null)
             {
+                slotTaken?.TrySetResult(); // a test executor has no connections to wait for
                 try
                 {
                     cursor.Reader = await executor.ExecuteAsync(
@@ -226,7 +249,7 @@ internal sealed class Partitions(ConnectionBudget? budget, IPartitionExecutor? e
     /// <summary>
     /// Before a call opens every database of <paramref name="route"/> and holds them all at once (an ordered merge): the
     /// calls of the connection budget it needs, reserved (<see cref="ConnectionBudget.ReserveAsync"/>), for its parts
-    /// to take (<see cref="OpenAsync(Route, int, ConnectionBudget.Reservation?, CancellationToken)"/>). Null without a
+    /// to take (<see cref="OpenAsync(Route, int, ConnectionBudget.Reservation?, TaskCompletionSource, CancellationToken)"/>). Null without a
     /// budget; dispose it once every database was opened.
     /// </summary>
     public async ValueTask<ConnectionBudget.Reservation?> ReserveAsync(Route route, CancellationToken cancellationToken)
