@@ -22,6 +22,14 @@ public interface IAccounts
 
     [PlProxy("RUN ON hashtext(username); SELECT current_database()::text;")]
     Task<string> DatabaseOfAsync(string username, CancellationToken cancellationToken = default);
+
+    [MergeOrder("r")]
+    [PlProxy("RUN ON ALL; TARGET balances;")]
+    Task<IReadOnlyList<decimal>> BalancesInOrderAsync(CancellationToken cancellationToken = default);
+
+    [MergeOrder("r")]
+    [PlProxy("RUN ON ALL; TARGET names;")]
+    Task<IReadOnlyList<string>> NamesInOrderAsync(CancellationToken cancellationToken = default);
 }
 
 /// <summary>Fake clusters: real routing through the generated proxy, answers from memory, every call recorded.</summary>
@@ -54,6 +62,30 @@ public sealed class FakeClusterTests
 
         Assert.Equal(["p0", "p1", "p2", "p3"], databases);
         Assert.Equal([0, 1, 2, 3], cluster.Calls.Select(c => c.Partition).Order());
+    }
+
+    [Fact]
+    public async Task MergeOrder_OverFakePartitions_MergesTheirRowsInOrder()
+    {
+        var cluster = new FakeCluster("userdb", 4).On("balances", call => FakeRows.Scalars((decimal)call.Partition, call.Partition + 4m, call.Partition + 8m));
+        await using PlProxyDataSource source = FakePlProxy.CreateDataSource(cluster);
+
+        IReadOnlyList<decimal> balances = await source.CreateProxy<IAccounts>().BalancesInOrderAsync(Token);
+
+        Assert.Equal(Enumerable.Range(0, 12).Select(i => (decimal)i), balances);
+    }
+
+    [Fact]
+    public async Task MergeOrder_OfTextOverFakePartitions_MergesByCodePointAsTheCCollationDoes()
+    {
+        // By UTF-16 code unit, U+1F600 (a surrogate pair) would come before U+E000; by code point (UTF-8 bytes) after.
+        string[][] perPartition = [["a", "\uE000"], ["b", "\U0001F600"], ["ab", "z"], []];
+        var cluster = new FakeCluster("userdb", 4).On("names", call => FakeRows.Scalars([.. perPartition[call.Partition]]));
+        await using PlProxyDataSource source = FakePlProxy.CreateDataSource(cluster);
+
+        IReadOnlyList<string> names = await source.CreateProxy<IAccounts>().NamesInOrderAsync(Token);
+
+        Assert.Equal(["a", "ab", "b", "z", "\uE000", "\U0001F600"], names);
     }
 
     [Fact]

@@ -50,6 +50,25 @@ internal sealed class PgNumeric
         };
     }
 
+    /// <summary>A <see cref="decimal"/> in the same form (a test executor's rows hold .NET values).</summary>
+    public static PgNumeric Of(decimal value)
+    {
+        string text = Math.Abs(value).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        int point = text.IndexOf('.', StringComparison.Ordinal);
+        string whole = point < 0 ? text : text[..point];
+        string fraction = point < 0 ? "" : text[(point + 1)..];
+        whole = whole.PadLeft((whole.Length + 3) / 4 * 4, '0'); // base-10000 digits: groups of four decimal digits
+        fraction = fraction.PadRight((fraction.Length + 3) / 4 * 4, '0');
+        string digits = whole + fraction;
+        byte[] bytes = new byte[digits.Length / 2];
+        for (int i = 0; i < digits.Length / 4; i++)
+        {
+            BinaryPrimitives.WriteInt16BigEndian(bytes.AsSpan(i * 2), short.Parse(digits.AsSpan(i * 4, 4), provider: System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        return Finite(value < 0, (whole.Length / 4) - 1, bytes);
+    }
+
     /// <summary>The order of two numerics as PostgreSQL's <c>ORDER BY</c> has it (ascending).</summary>
     public static int Compare(PgNumeric x, PgNumeric y)
     {

@@ -1,4 +1,6 @@
 using System.Data.Common;
+using System.Globalization;
+using Npgsql;
 using NpgsqlTypes;
 
 namespace PlProxy.Client.Execution;
@@ -56,6 +58,11 @@ internal static class PgOrder
                 : throw new InvalidOperationException($"The enum label '{label}' is not one of the labels of its type as they were loaded for the first partition: added since, it is ordered from the next call on, once the types are loaded again.");
         }
 
+        if (reader is not NpgsqlDataReader)
+        {
+            return FromClr(reader.GetValue(ordinal), kind); // a test executor's rows: .NET values
+        }
+
         return kind switch
         {
             MergeKeyKind.Int16 => (long)reader.GetInt16(ordinal),
@@ -77,6 +84,45 @@ internal static class PgOrder
             _ => throw new ArgumentOutOfRangeException(nameof(kind)),
         };
     }
+
+    /// <summary>
+    /// The PostgreSQL type a .NET value of <paramref name="type"/> is (a test executor's rows hold .NET values, and
+    /// their readers name .NET types), as <see cref="KindOf"/> reads it; the .NET name when there is none.
+    /// </summary>
+    public static string TypeNameOf(Type type) =>
+        type == typeof(short) ? "smallint"
+        : type == typeof(int) ? "integer"
+        : type == typeof(long) ? "bigint"
+        : type == typeof(decimal) ? "numeric"
+        : type == typeof(float) ? "real"
+        : type == typeof(double) ? "double precision"
+        : type == typeof(bool) ? "boolean"
+        : type == typeof(Guid) ? "uuid"
+        : type == typeof(byte[]) ? "bytea"
+        : type == typeof(DateOnly) ? "date"
+        : type == typeof(DateTime) ? "timestamp without time zone"
+        : type == typeof(DateTimeOffset) ? "timestamp with time zone"
+        : type == typeof(TimeOnly) ? "time without time zone"
+        : type == typeof(TimeSpan) ? "interval"
+        : type == typeof(string) ? "text"
+        : type.Name;
+
+    // A .NET value in the form Read gives PostgreSQL's: days and microseconds since 2000, microseconds of a time.
+    private static object FromClr(object value, MergeKeyKind kind) => kind switch
+    {
+        MergeKeyKind.Int16 or MergeKeyKind.Int32 or MergeKeyKind.Int64 => Convert.ToInt64(value, CultureInfo.InvariantCulture),
+        MergeKeyKind.Numeric => PgNumeric.Of((decimal)value),
+        MergeKeyKind.Float4 or MergeKeyKind.Float8 => Convert.ToDouble(value, CultureInfo.InvariantCulture),
+        MergeKeyKind.Date => (long)(((DateOnly)value).DayNumber - Epoch.DayNumber),
+        MergeKeyKind.Timestamp => (((DateTime)value).Ticks - Epoch.ToDateTime(TimeOnly.MinValue).Ticks) / TimeSpan.TicksPerMicrosecond,
+        MergeKeyKind.TimestampTz => (((DateTimeOffset)value).UtcTicks - Epoch.ToDateTime(TimeOnly.MinValue).Ticks) / TimeSpan.TicksPerMicrosecond,
+        MergeKeyKind.Time => ((TimeOnly)value).Ticks / TimeSpan.TicksPerMicrosecond,
+        MergeKeyKind.Interval => (Int128)(((TimeSpan)value).Ticks / TimeSpan.TicksPerMicrosecond),
+        MergeKeyKind.Bpchar => ((string)value).TrimEnd(' '),
+        _ => value, // boolean, uuid, bytea, text: as they are
+    };
+
+    private static readonly DateOnly Epoch = new(2000, 1, 1);
 
     /// <summary>Compares two non-NULL values of one kind as PostgreSQL's ORDER BY does (ascending).</summary>
     public static int Compare(object x, object y, MergeKeyKind kind) => kind switch
