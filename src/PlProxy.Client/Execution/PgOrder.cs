@@ -89,23 +89,7 @@ internal static class PgOrder
     /// The PostgreSQL type a .NET value of <paramref name="type"/> is (a test executor's rows hold .NET values, and
     /// their readers name .NET types), as <see cref="KindOf"/> reads it; the .NET name when there is none.
     /// </summary>
-    public static string TypeNameOf(Type type) =>
-        type == typeof(short) ? "smallint"
-        : type == typeof(int) ? "integer"
-        : type == typeof(long) ? "bigint"
-        : type == typeof(decimal) ? "numeric"
-        : type == typeof(float) ? "real"
-        : type == typeof(double) ? "double precision"
-        : type == typeof(bool) ? "boolean"
-        : type == typeof(Guid) ? "uuid"
-        : type == typeof(byte[]) ? "bytea"
-        : type == typeof(DateOnly) ? "date"
-        : type == typeof(DateTime) ? "timestamp without time zone"
-        : type == typeof(DateTimeOffset) ? "timestamp with time zone"
-        : type == typeof(TimeOnly) ? "time without time zone"
-        : type == typeof(TimeSpan) ? "interval"
-        : type == typeof(string) ? "text"
-        : type.Name;
+    public static string TypeNameOf(Type type) => ClrTypeNames.GetValueOrDefault(type, type.Name);
 
     // A .NET value in the form Read gives PostgreSQL's: days and microseconds since 2000, microseconds of a time.
     private static object FromClr(object value, MergeKeyKind kind) => kind switch
@@ -123,6 +107,15 @@ internal static class PgOrder
     };
 
     private static readonly DateOnly Epoch = new(2000, 1, 1);
+
+    private static readonly Dictionary<Type, string> ClrTypeNames = new()
+    {
+        [typeof(short)] = "smallint", [typeof(int)] = "integer", [typeof(long)] = "bigint", [typeof(decimal)] = "numeric",
+        [typeof(float)] = "real", [typeof(double)] = "double precision", [typeof(bool)] = "boolean", [typeof(Guid)] = "uuid",
+        [typeof(byte[])] = "bytea", [typeof(DateOnly)] = "date", [typeof(DateTime)] = "timestamp without time zone",
+        [typeof(DateTimeOffset)] = "timestamp with time zone", [typeof(TimeOnly)] = "time without time zone",
+        [typeof(TimeSpan)] = "interval", [typeof(string)] = "text",
+    };
 
     /// <summary>Compares two non-NULL values of one kind as PostgreSQL's ORDER BY does (ascending).</summary>
     public static int Compare(object x, object y, MergeKeyKind kind) => kind switch
