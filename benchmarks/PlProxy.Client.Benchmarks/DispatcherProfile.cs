@@ -66,17 +66,24 @@ internal static class DispatcherProfile
         };
         for (int pass = 0; pass < 2; pass++)
         {
-            long started = System.Diagnostics.Stopwatch.GetTimestamp();
-            int next = -1;
-            await Task.WhenAll(Enumerable.Range(0, callers).Select(_ => Task.Run(async () =>
-            {
-                for (int i = Interlocked.Increment(ref next); i < calls; i = Interlocked.Increment(ref next))
-                {
-                    await call(i);
-                }
-            })));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{(pass == 0 ? "warm-up" : "measured")} {contender} ({callers} callers): {System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMicroseconds / calls:0.0} µs per call"));
+            double microseconds = await MicrosecondsPerCallAsync(call, callers, calls);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{(pass == 0 ? "warm-up" : "measured")} {contender} ({callers} callers): {microseconds:0.0} µs per call"));
         }
+    }
+
+    // One timed round: `calls` calls shared among `callers` concurrent loops, the wall time per call.
+    private static async Task<double> MicrosecondsPerCallAsync(Func<int, Task<decimal?>> call, int callers, int calls)
+    {
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        int next = -1;
+        await Task.WhenAll(Enumerable.Range(0, callers).Select(_ => Task.Run(async () =>
+        {
+            for (int i = Interlocked.Increment(ref next); i < calls; i = Interlocked.Increment(ref next))
+            {
+                await call(i);
+            }
+        })));
+        return System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMicroseconds / calls;
     }
 
     /// <summary>
@@ -118,17 +125,7 @@ internal static class DispatcherProfile
                 ("HandRoutedNpgsqlTuned", i => BenchmarkEnvironment.HandRoutedBalanceAsync(partitions, users[i % users.Length])),
                 ("HandRoutedNpgsqlSameCap", i => BenchmarkEnvironment.HandRoutedBalanceAsync(BenchmarkEnvironment.Instance.HandRoutedCapped, users[i % users.Length]))])
             {
-                long started = System.Diagnostics.Stopwatch.GetTimestamp();
-                int next = -1;
-                await Task.WhenAll(Enumerable.Range(0, callers).Select(_ => Task.Run(async () =>
-                {
-                    for (int i = Interlocked.Increment(ref next); i < calls; i = Interlocked.Increment(ref next))
-                    {
-                        await call(i);
-                    }
-                })));
-
-                double microseconds = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMicroseconds / calls;
+                double microseconds = await MicrosecondsPerCallAsync(call, callers, calls);
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"round {round} {name} ({callers} callers): {microseconds:0.0} µs per call"));
             }
         }

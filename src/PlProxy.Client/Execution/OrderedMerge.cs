@@ -181,7 +181,7 @@ internal static class OrderedMerge
                 throw route.Errors.Error($"[MergeOrder] key {keys[k].Column} is not a column of the result of {route.Call.Name}", PostgresErrorCodes.UndefinedColumn);
             }
 
-            string type = reader is NpgsqlDataReader ? reader.GetDataTypeName(ordinal) : PgOrder.TypeNameOf(reader.GetFieldType(ordinal));
+            string type = PgOrder.TypeNameOf(reader, ordinal);
             MergeKeyKind kind;
             if (PgOrder.KindOf(type) is { } known)
             {

@@ -79,14 +79,8 @@ internal sealed class Partitions(ConnectionBudget? budget, IPartitionExecutor? e
     /// </summary>
     public static int[] SlotOrder(Route route)
     {
-        var order = new int[route.Plan.Count];
-        var keys = new string[order.Length];
-        for (int target = 0; target < order.Length; target++)
-        {
-            order[target] = target;
-            keys[target] = Resolve(route, target).DataSource.ConnectionString;
-        }
-
+        string[] keys = [.. PoolsOf(route).Select(pool => pool.ConnectionString)];
+        int[] order = [.. Enumerable.Range(0, keys.Length)];
         Array.Sort(keys, order, StringComparer.Ordinal);
         return order;
     }
@@ -259,15 +253,9 @@ internal sealed class Partitions(ConnectionBudget? budget, IPartitionExecutor? e
             return null;
         }
 
-        var pools = new NpgsqlDataSource[route.Plan.Count];
-        for (int target = 0; target < pools.Length; target++)
-        {
-            pools[target] = Resolve(route, target).DataSource;
-        }
-
         try
         {
-            return await budget.ReserveAsync(pools, cancellationToken).ConfigureAwait(false);
+            return await budget.ReserveAsync(PoolsOf(route), cancellationToken).ConfigureAwait(false);
         }
         catch (PlProxyException e)
         {
@@ -280,6 +268,18 @@ internal sealed class Partitions(ConnectionBudget? budget, IPartitionExecutor? e
     /// standby, a copy of it, orders alike); null under a test executor, which has no database.
     /// </summary>
     public NpgsqlDataSource? CatalogOf(Route route, int target) => executor is null ? Resolve(route, target).DataSource : null;
+
+    // The pool of each of the route's targets, in plan order.
+    private static NpgsqlDataSource[] PoolsOf(Route route)
+    {
+        var pools = new NpgsqlDataSource[route.Plan.Count];
+        for (int target = 0; target < pools.Length; target++)
+        {
+            pools[target] = Resolve(route, target).DataSource;
+        }
+
+        return pools;
+    }
 
     private static (NpgsqlDataSource DataSource, ResiliencePipeline? Pipeline, int Connection, int Partition, int[]? Rows) Resolve(Route route, int target)
     {

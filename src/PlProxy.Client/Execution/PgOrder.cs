@@ -86,10 +86,12 @@ internal static class PgOrder
     }
 
     /// <summary>
-    /// The PostgreSQL type a .NET value of <paramref name="type"/> is (a test executor's rows hold .NET values, and
-    /// their readers name .NET types), as <see cref="KindOf"/> reads it; the .NET name when there is none.
+    /// The PostgreSQL type of the column at <paramref name="ordinal"/>, as <see cref="KindOf"/> reads it: Npgsql's name,
+    /// or for a test executor's rows, which hold .NET values and name .NET types, the type such a value is (the .NET
+    /// name when there is none).
     /// </summary>
-    public static string TypeNameOf(Type type) => ClrTypeNames.GetValueOrDefault(type, type.Name);
+    public static string TypeNameOf(DbDataReader reader, int ordinal) =>
+        reader is NpgsqlDataReader ? reader.GetDataTypeName(ordinal) : ClrTypeNames.GetValueOrDefault(reader.GetFieldType(ordinal), reader.GetFieldType(ordinal).Name);
 
     // A .NET value in the form Read gives PostgreSQL's: days and microseconds since 2000, microseconds of a time.
     private static object FromClr(object value, MergeKeyKind kind) => kind switch
@@ -98,8 +100,8 @@ internal static class PgOrder
         MergeKeyKind.Numeric => PgNumeric.Of((decimal)value),
         MergeKeyKind.Float4 or MergeKeyKind.Float8 => Convert.ToDouble(value, CultureInfo.InvariantCulture),
         MergeKeyKind.Date => (long)(((DateOnly)value).DayNumber - Epoch.DayNumber),
-        MergeKeyKind.Timestamp => (((DateTime)value).Ticks - Epoch.ToDateTime(TimeOnly.MinValue).Ticks) / TimeSpan.TicksPerMicrosecond,
-        MergeKeyKind.TimestampTz => (((DateTimeOffset)value).UtcTicks - Epoch.ToDateTime(TimeOnly.MinValue).Ticks) / TimeSpan.TicksPerMicrosecond,
+        MergeKeyKind.Timestamp => (((DateTime)value).Ticks - EpochTicks) / TimeSpan.TicksPerMicrosecond,
+        MergeKeyKind.TimestampTz => (((DateTimeOffset)value).UtcTicks - EpochTicks) / TimeSpan.TicksPerMicrosecond,
         MergeKeyKind.Time => ((TimeOnly)value).Ticks / TimeSpan.TicksPerMicrosecond,
         MergeKeyKind.Interval => (Int128)(((TimeSpan)value).Ticks / TimeSpan.TicksPerMicrosecond),
         MergeKeyKind.Bpchar => ((string)value).TrimEnd(' '),
@@ -107,6 +109,8 @@ internal static class PgOrder
     };
 
     private static readonly DateOnly Epoch = new(2000, 1, 1);
+
+    private static readonly long EpochTicks = Epoch.ToDateTime(TimeOnly.MinValue).Ticks;
 
     private static readonly Dictionary<Type, string> ClrTypeNames = new()
     {

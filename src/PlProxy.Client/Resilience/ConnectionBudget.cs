@@ -12,7 +12,7 @@ namespace PlProxy.Client.Resilience;
 /// </summary>
 internal sealed class ConnectionBudget(int maxPerHost, TimeSpan timeout)
 {
-    private readonly Dictionary<string, (SemaphoreSlim Calls, SemaphoreSlim Openings)> _hosts = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, (SemaphoreSlim Calls, SemaphoreSlim Reserving)> _hosts = new(StringComparer.OrdinalIgnoreCase);
     private readonly CancellationTokenSource _closed = new();
 
     public async ValueTask<IDisposable> EnterAsync(NpgsqlDataSource dataSource, CancellationToken cancellationToken)
@@ -59,10 +59,10 @@ internal sealed class ConnectionBudget(int maxPerHost, TimeSpan timeout)
         {
             foreach ((string host, int count) in databases)
             {
-                (SemaphoreSlim calls, SemaphoreSlim openings) = Of(host);
-                if (!openings.Wait(0))
+                (SemaphoreSlim calls, SemaphoreSlim reserving) = Of(host);
+                if (!reserving.Wait(0))
                 {
-                    await WaitAsync(openings, host, cancellationToken).ConfigureAwait(false);
+                    await WaitAsync(reserving, host, cancellationToken).ConfigureAwait(false);
                 }
 
                 try
@@ -79,7 +79,7 @@ internal sealed class ConnectionBudget(int maxPerHost, TimeSpan timeout)
                 }
                 finally
                 {
-                    openings.Release();
+                    reserving.Release();
                 }
             }
         }
@@ -95,7 +95,7 @@ internal sealed class ConnectionBudget(int maxPerHost, TimeSpan timeout)
     /// <summary>Ends every wait for the budget as the data source is disposed (<see cref="ObjectDisposedException"/>), and every later one.</summary>
     public void Close() => _closed.Cancel();
 
-    private (SemaphoreSlim Calls, SemaphoreSlim Openings) Of(string host)
+    private (SemaphoreSlim Calls, SemaphoreSlim Reserving) Of(string host)
     {
         lock (_hosts)
         {
@@ -109,7 +109,7 @@ internal sealed class ConnectionBudget(int maxPerHost, TimeSpan timeout)
         }
     }
 
-    // The host's budget (or its openings) is taken: wait for it to come free, the caller to cancel or the data source to be disposed.
+    // The host's budget (or its reserving, by another call) is taken: wait for it to come free, the caller to cancel or the data source to be disposed.
     private async Task WaitAsync(SemaphoreSlim gate, string host, CancellationToken cancellationToken)
     {
         using var waiting = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _closed.Token);
