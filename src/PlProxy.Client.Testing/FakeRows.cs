@@ -1,4 +1,3 @@
-using System.Data;
 using System.Data.Common;
 
 namespace PlProxy.Client.Testing;
@@ -40,7 +39,10 @@ public sealed class FakeRows
     /// <returns>The (empty) rows.</returns>
     public static FakeRows WithColumns(params string[] columns) => new(columns);
 
-    /// <summary>Adds a row; values in column order, with the .NET types the method reads (decimal for numeric ...).</summary>
+    /// <summary>
+    /// Adds a row; values in column order, with the .NET types the method reads (decimal for numeric ...); an integer or
+    /// decimal value also reads as any other numeric type that holds it, as Npgsql reads a number column.
+    /// </summary>
     /// <param name="values">The values.</param>
     /// <returns>These rows.</returns>
     /// <exception cref="ArgumentException">The row has a different number of values than there are columns.</exception>
@@ -55,20 +57,5 @@ public sealed class FakeRows
         return this;
     }
 
-    internal DbDataReader ToReader()
-    {
-        var table = new DataTable();
-        for (int c = 0; c < Columns.Count; c++)
-        {
-            Type type = _rows.Select(r => r[c]?.GetType()).FirstOrDefault(t => t is not null) ?? typeof(object);
-            table.Columns.Add(Columns[c], type);
-        }
-
-        foreach (object?[] row in _rows)
-        {
-            table.Rows.Add([.. row.Select(v => v ?? DBNull.Value)]);
-        }
-
-        return table.CreateDataReader();
-    }
+    internal DbDataReader ToReader() => new FakeDataReader(Columns, [.. _rows]);
 }

@@ -101,6 +101,27 @@ public sealed class FakeClusterTests
     }
 
     [Fact]
+    public async Task HandlerValue_OfAnotherNumericType_IsReadAsNpgsqlReadsTheColumn()
+    {
+        // An int for a numeric result, as a test naturally writes it: Npgsql reads an integer column as a decimal too.
+        var cluster = new FakeCluster("userdb", 4).On("get_balance", _ => FakeRows.Scalar(100));
+        await using PlProxyDataSource source = FakePlProxy.CreateDataSource(cluster);
+
+        Assert.Equal(100m, await source.CreateProxy<IAccounts>().GetBalanceAsync("user42", Token));
+    }
+
+    [Fact]
+    public async Task HandlerValue_OfATypeTheMethodCannotRead_FailsNamingColumnAndTypes()
+    {
+        var cluster = new FakeCluster("userdb", 4).On("get_balance", _ => FakeRows.Scalar("100"));
+        await using PlProxyDataSource source = FakePlProxy.CreateDataSource(cluster);
+
+        var error = await Assert.ThrowsAsync<PlProxyException>(() => source.CreateProxy<IAccounts>().GetBalanceAsync("user42", Token));
+
+        Assert.Contains("Column r holds a String (100), which the method cannot read as Decimal", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UnhandledFunction_FailsNamingFunctionAndPartition()
     {
         await using PlProxyDataSource source = FakePlProxy.CreateDataSource(new FakeCluster("userdb", 4));
