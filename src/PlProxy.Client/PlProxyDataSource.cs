@@ -145,15 +145,19 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
     /// <summary>
     /// The partition <paramref name="hash"/> routes to in <paramref name="cluster"/>, with its pool, for data access the
     /// proxies do not cover (Dapper, EF Core, a transaction of several statements). It holds the cluster's current
-    /// version until disposed: dispose it when the work is done. With <c>ReadYourWrites</c>, what was written through it
+    /// version until disposed, and one of the partition's connections as a call holds one: a slot of
+    /// <c>MaxConnectionsPerPartition</c> (and a call of <c>MaxConnectionsPerHost</c>), taken in turn with the calls —
+    /// so the connection opened from it counts against the cap, and calls that find the others busy queue and share a
+    /// round trip. Open one connection at a time from it, and dispose it when the work is done (at a cap of one, a
+    /// call to the same partition waits until then). With <c>ReadYourWrites</c>, what was written through it
     /// before its disposal is seen by the <c>[ReadFromStandby]</c> calls to that partition that start after it.
     /// </summary>
     /// <param name="cluster">The cluster's name (configured, or defined by the proxy database).</param>
     /// <param name="hash">The hash a <c>RUN ON</c> expression would give for the key, e.g. <c>PgHash.HashText(username)</c>.</param>
-    /// <param name="cancellationToken">Cancels loading the cluster from the proxy database.</param>
-    /// <returns>The partition; dispose it to let the cluster's version go.</returns>
+    /// <param name="cancellationToken">Cancels loading the cluster from the proxy database, and the wait for the partition's connection.</param>
+    /// <returns>The partition; dispose it to give its connection slot back and let the cluster's version go.</returns>
     /// <exception cref="ArgumentException"><paramref name="cluster"/> is null or empty.</exception>
-    /// <exception cref="PlProxyException">No such cluster: the message names it.</exception>
+    /// <exception cref="PlProxyException">No such cluster: the message names it. SQLSTATE 53300: the partition's connections (or its host's budget) stayed busy for <c>ConnectionBudgetTimeout</c>.</exception>
     /// <exception cref="ObjectDisposedException">The data source was disposed.</exception>
     public async ValueTask<PlProxyPartition> GetPartitionAsync(string cluster, int hash, CancellationToken cancellationToken = default)
     {
@@ -162,14 +166,26 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
         int index = snapshot.Layout.PartitionOf(hash);
         int connection = snapshot.Layout.ConnectionOf(index);
         NpgsqlDataSource pool = snapshot.DataSource(connection);
-        // What was done on the partition's primary may have been a write: read-your-writes counts it from the disposal on.
-        Action release = snapshot.ReplicasOf(connection) is { } replicas
-            ? () =>
-            {
-                replicas.NoteWrite();
-                snapshot.Release();
-            }
-            : snapshot.Release;
+        PartitionHold hold;
+        try
+        {
+            // One of the partition's connection slots (and a call of its host's budget), as a call takes them: what the
+            // user opens counts against the cap, so calls wait their turn at the gate rather than in Npgsql's pool.
+            hold = await _executor.HoldAsync(snapshot, connection, cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            snapshot.Release();
+            throw;
+        }
+
+        PartitionReplicas? replicas = snapshot.ReplicasOf(connection);
+        Action release = () =>
+        {
+            hold.Dispose();
+            replicas?.NoteWrite(); // what was done on the primary may have been a write: read-your-writes counts it from here
+            snapshot.Release();
+        };
         return new PlProxyPartition(cluster, hash, index, pool, DatabaseName.Of(pool), release, token => _clusters.RefreshAsync(cluster, token));
     }
 

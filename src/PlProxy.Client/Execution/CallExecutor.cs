@@ -21,6 +21,13 @@ internal sealed class CallExecutor(ClusterRegistry clusters, IRandomSource rando
     // The fence wait of one call, made when the call is first fenced; one delegate for every call.
     private Func<RemoteCall, FenceWait> FenceWaits => _fenceWaits ??= call => new FenceWait(clusters, logger, fenceTimeout, call);
 
+    /// <summary>
+    /// The slot of connection <paramref name="connection"/>'s gate and its host's budget, held for a
+    /// <see cref="PlProxyPartition"/> until disposed (<see cref="PartitionHold"/>).
+    /// </summary>
+    public ValueTask<PartitionHold> HoldAsync(ClusterSnapshot snapshot, int connection, CancellationToken cancellationToken) =>
+        PartitionHold.TakeAsync(snapshot.DataSource(connection), snapshot.Gate(connection), budget, queueTimeout, cancellationToken);
+
     public Task<T> SingleAsync<T>(RemoteCall call, object?[] arguments, RowReader<T> read, CancellationToken cancellationToken) =>
         RunAsync<T, T, SingleRow<T>>(call, arguments, read, cancellationToken);
 

@@ -71,6 +71,51 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
     }
 
     [Fact]
+    public async Task ConnectionsHeldThroughGetPartition_CountAgainstTheCap_SoCallsQueueAndShareARoundTripInsteadOfFailing()
+    {
+        // Npgsql's own pool would make a call wait at most ConnectTimeout (1 s) for a connection the user holds, then
+        // fail it as a connect failure (retried, counted by the breaker); the gate makes it wait its turn.
+        await using PlProxyDataSource source = fixture.Create("coalesce-partition", cluster =>
+        {
+            cluster.MaxConnectionsPerPartition = 2;
+            cluster.ConnectTimeout = TimeSpan.FromSeconds(1);
+        });
+        ICappedDb db = source.CreateProxy<ICappedDb>();
+        Task<int>[] calls;
+        using var batches = new BatchSizes("capped", fixture.Server.Port);
+        await using (PlProxyPartition first = await source.GetPartitionAsync("capped", 0, Token))
+        await using (PlProxyPartition second = await source.GetPartitionAsync("capped", 0, Token))
+        await using (NpgsqlConnection held = await first.DataSource.OpenConnectionAsync(Token))
+        await using (NpgsqlConnection alsoHeld = await second.DataSource.OpenConnectionAsync(Token))
+        {
+            calls = [.. Enumerable.Range(0, 12).Select(i => db.EchoAsync(i, Token))];
+            await Task.Delay(TimeSpan.FromSeconds(4), Token); // past every retry of a connect failure
+            Assert.Equal(2, await fixture.ConnectionsAsync("coalesce-partition"));
+            Assert.All(calls, call => Assert.False(call.IsCompleted, $"a call ended while the partition's connections were held: {call.Status}"));
+        }
+
+        Assert.Equal(Enumerable.Range(0, 12), await Task.WhenAll(calls).WaitAsync(Bound, Token));
+        Assert.True(batches.Largest > 1, $"the calls that waited went one per round trip (largest: {batches.Largest})");
+    }
+
+    [Fact]
+    public async Task GetPartition_WhileTheCapsConnectionsAreBusyPastTheBudgetTimeout_FailsWith53300()
+    {
+        await using PlProxyDataSource source = fixture.Create(
+            "coalesce-partition-timeout",
+            cluster => cluster.MaxConnectionsPerPartition = 1,
+            options => options.ConnectionBudgetTimeout = TimeSpan.FromSeconds(0.5));
+        ICappedDb db = source.CreateProxy<ICappedDb>();
+        Task<int> holder = await HoldTheConnectionAsync(db, 2, "coalesce-partition-timeout");
+
+        var error = await Assert.ThrowsAsync<PlProxyException>(async () => await source.GetPartitionAsync("capped", 0, Token)).WaitAsync(Bound, Token);
+
+        Assert.Equal(PostgresErrorCodes.TooManyConnections, error.SqlState);
+        Assert.Equal(-1, await holder.WaitAsync(Bound, Token));
+        await using PlProxyPartition after = await source.GetPartitionAsync("capped", 0, Token); // the slot the holder gave back
+    }
+
+    [Fact]
     public async Task FailingCall_InASharedRoundTrip_FailsAloneWhileItsNeighboursAreWrittenOnce()
     {
         await using PlProxyDataSource source = fixture.Create("coalesce-fail", cluster => cluster.MaxConnectionsPerPartition = 1);
