@@ -44,6 +44,7 @@ public sealed class ToolCommandLineTests
     [InlineData(new[] { "grant", "--cluster", "users", "--role", "app" }, "--proxy (a proxy database) or --config (an appsettings.json), one of them")]
     [InlineData(new[] { "verify", "--proxy", "Host=x", "--config", "a.json", "--cluster", "users", "--role", "app" }, "--proxy (a proxy database) or --config (an appsettings.json), one of them")]
     [InlineData(new[] { "pgq", "status", "--source", "Host=x", "--queue", "q" }, "--consumer' is required")]
+    [InlineData(new[] { "pgq", "move", "--source", "Host=x", "--queue", "q", "--consumer", "c", "--target", "Host=y", "--exception-sleep", "-1" }, "--exception-sleep must be between 0 and 86400 seconds, not -1")]
     public async Task BadCommandLine_NamesTheProblemAndRunsNothing(string[] args, string message)
     {
         (int exitCode, _, string error) = await Tool.RunAsync(args);

@@ -9,18 +9,17 @@ internal static class PgQDispatchCubeCommand
 {
     public static Command Create()
     {
-        var options = new QueueOptions();
+        var options = new MoverOptions();
         var target = new Option<string>("--target") { Description = "The database with the events' tables", Required = true };
         var mode = new Option<string>("--mode") { Description = "'keep-latest': each primary key's latest version; 'keep-all': every version, no deletes", DefaultValueFactory = _ => "keep-latest" };
         mode.AcceptOnlyFromAmong("keep-latest", "keep-all");
         var dateFormat = new Option<string>("--date-format") { Description = "The batch date's suffix (YYYY, MM, DD); empty: the table itself", DefaultValueFactory = _ => "YYYY_MM_DD" };
-        var once = new Option<bool>("--once") { Description = "Process every batch ready now, then exit" };
-        var command = new Command("dispatch-cube", "Cube dispatcher: logutriga's rows into per-batch-day tables named after each event's table.") { target, mode, dateFormat, once };
+        var command = new Command("dispatch-cube", "Cube dispatcher: logutriga's rows into per-batch-day tables named after each event's table.") { target, mode, dateFormat };
         options.AddTo(command);
         command.SetAction((result, cancellationToken) => Verb.RunAsync(result, "pgq dispatch-cube", output =>
         {
             var dispatcher = new CubeDispatcher(result.GetValue(mode) == "keep-latest", result.GetValue(dateFormat) ?? "");
-            return PgQVerb.RunAsync(result, options, result.GetValue(target)!, null, result.GetValue(once), "dispatch-cube", output,
+            return PgQVerb.RunAsync(result, options, result.GetValue(target)!, null, "dispatch-cube", output,
                 (consumer, database, ct) => consumer.ProcessBatchIntoAsync(database, dispatcher.ApplyAsync, ct), cancellationToken);
         }));
         return command;

@@ -9,7 +9,7 @@ internal static class PgQDispatchTableCommand
 {
     public static Command Create()
     {
-        var options = new QueueOptions();
+        var options = new MoverOptions();
         var target = new Option<string>("--target") { Description = "The database with the parent table", Required = true };
         var destTable = new Option<string>("--dest-table") { Description = "The parent table; rows go to <table>_YYYY_MM_DD (or _YYYY_MM)", Required = true };
         var partField = new Option<string>("--part-field") { Description = "The row's column whose date picks the table" };
@@ -20,10 +20,9 @@ internal static class PgQDispatchTableCommand
         var fields = new Option<string>("--fields") { Description = "The columns to keep, optionally renamed: \"a, b:newname\" (default: all)" };
         var eventTypes = new Option<string>("--event-types") { Description = "Only these operations, e.g. \"I\" or \"I,U\" (logutriga's I, U, D: the type up to its ':'); default: every event, as SkyTools writes them" };
         var template = new Option<string>("--part-template") { Description = "SQL creating a period table (_DEST_TABLE, _PARENT); default: create table _DEST_TABLE (like _PARENT including all)" };
-        var once = new Option<bool>("--once") { Description = "Process every batch ready now, then exit" };
         var command = new Command("dispatch-table", "Table dispatcher: every event's row (logutriga's inserts, updates and deletes alike) into per-day or per-month tables of a parent table, created on demand.")
         {
-            target, destTable, partField, partBy, period, fields, eventTypes, template, once,
+            target, destTable, partField, partBy, period, fields, eventTypes, template,
         };
         options.AddTo(command);
         command.Validators.Add(result =>
@@ -37,7 +36,7 @@ internal static class PgQDispatchTableCommand
         {
             var dispatcher = new TableDispatcher(result.GetValue(destTable)!, result.GetValue(partField), result.GetValue(period) == "month",
                 TableDispatcher.Fields(result.GetValue(fields)), result.GetValue(template), TableDispatcher.EventTypes(result.GetValue(eventTypes)));
-            return PgQVerb.RunAsync(result, options, result.GetValue(target)!, null, result.GetValue(once), "dispatch-table", output,
+            return PgQVerb.RunAsync(result, options, result.GetValue(target)!, null, "dispatch-table", output,
                 (consumer, database, ct) => consumer.ProcessBatchIntoAsync(database, dispatcher.ApplyAsync, ct), cancellationToken);
         }));
         return command;

@@ -9,17 +9,16 @@ internal static class PgQMoveCommand
 {
     public static Command Create()
     {
-        var options = new QueueOptions();
+        var options = new MoverOptions();
         var target = new Option<string>("--target") { Description = "The database that receives the events", Required = true };
         var targetQueue = new Option<string>("--target-queue") { Description = "The queue there (default: the source queue's name)" };
-        var once = new Option<bool>("--once") { Description = "Process every batch ready now, then exit" };
-        var command = new Command("move", "Queue mover: copies every event (type, data, extra1-4, time) into a queue of another database.") { target, targetQueue, once };
+        var command = new Command("move", "Queue mover: copies every event (type, data, extra1-4, time) into a queue of another database.") { target, targetQueue };
         options.AddTo(command);
         command.SetAction((result, cancellationToken) => Verb.RunAsync(result, "pgq move", output =>
         {
             string queue = result.GetValue(options.Queue)!;
             string into = result.GetValue(targetQueue) ?? queue;
-            return PgQVerb.RunAsync(result, options, result.GetValue(target)!, into, result.GetValue(once), "move", output, (consumer, database, ct) =>
+            return PgQVerb.RunAsync(result, options, result.GetValue(target)!, into, "move", output, (consumer, database, ct) =>
                 consumer.ProcessBatchChunksIntoAsync(database, (_, events, connection, token) => QueueWriter.CopyAsync(connection, into, events, token), ct), cancellationToken);
         }));
         return command;

@@ -10,12 +10,11 @@ internal static class PgQSplitCommand
 {
     public static Command Create()
     {
-        var options = new QueueOptions();
+        var options = new MoverOptions();
         var target = new Option<string>("--target") { Description = "The database whose queues receive the events", Required = true };
         var field = new Option<string>("--queue-field") { Description = "The event field that names each event's target queue", DefaultValueFactory = _ => "extra1" };
         field.AcceptOnlyFromAmong("type", "extra1", "extra2", "extra3", "extra4");
-        var once = new Option<bool>("--once") { Description = "Process every batch ready now, then exit" };
-        var command = new Command("split", "Queue splitter: each event into the target queue its field names (logutriga's extra1: the table).") { target, field, once };
+        var command = new Command("split", "Queue splitter: each event into the target queue its field names (logutriga's extra1: the table).") { target, field };
         options.AddTo(command);
         command.SetAction((result, cancellationToken) => Verb.RunAsync(result, "pgq split", output =>
         {
@@ -23,7 +22,7 @@ internal static class PgQSplitCommand
             string QueueOf(PgQBatchEvent e) => name switch { "type" => e.Type, "extra2" => e.Extra2, "extra3" => e.Extra3, "extra4" => e.Extra4, _ => e.Extra1 } is { Length: > 0 } queue
                 ? queue
                 : throw new ToolRefusal($"Event {e.Id} has no {name}: it names no target queue.");
-            return PgQVerb.RunAsync(result, options, result.GetValue(target)!, null, result.GetValue(once), "split", output, (consumer, database, ct) =>
+            return PgQVerb.RunAsync(result, options, result.GetValue(target)!, null, "split", output, (consumer, database, ct) =>
                 consumer.ProcessBatchChunksIntoAsync(database, async (_, events, connection, token) =>
                 {
                     // One COPY per target queue of the chunk, each queue's events in their order (as SkyTools' splitter).

@@ -28,11 +28,14 @@ internal static class PgQVerb
     }
 
     // Runs a mover: checks that its queues exist, registers its consumer if needed (saying so), then has it apply
-    // batches into the target exactly once.
+    // batches into the target exactly once. Long-lived (without --once), it outlives a database's restart as SkyTools'
+    // consumers do: a batch that fails on a database error is reported, and tried again after --exception-sleep.
     public static async Task<int> RunAsync(
-        ParseResult result, QueueOptions options, string target, string? targetQueue, bool once, string verb, TextWriter output,
+        ParseResult result, MoverOptions options, string target, string? targetQueue, string verb, ToolOutput output,
         Func<PgQConsumer, NpgsqlDataSource, CancellationToken, Task<PgQBatchResult?>> processBatch, CancellationToken cancellationToken)
     {
+        bool once = result.GetValue(options.Once);
+        TimeSpan exceptionSleep = TimeSpan.FromSeconds(result.GetValue(options.ExceptionSleep));
         await using NpgsqlDataSource source = NpgsqlDataSource.Create(ConnectionStrings.ToNpgsql(result.GetValue(options.Source)!));
         await using NpgsqlDataSource into = NpgsqlDataSource.Create(ConnectionStrings.ToNpgsql(target));
         PgQConsumer consumer = options.Consumer(result, source);
@@ -50,7 +53,21 @@ internal static class PgQVerb
         long events = 0, batches = 0;
         while (!cancellationToken.IsCancellationRequested)
         {
-            PgQBatchResult? batch = await processBatch(consumer, into, cancellationToken).ConfigureAwait(false);
+            PgQBatchResult? batch;
+            try
+            {
+                batch = await processBatch(consumer, into, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (!once && e is NpgsqlException or TimeoutException or IOException && !cancellationToken.IsCancellationRequested)
+            {
+                // The batch is still open on the source, and the target's recorded tick says whether it was applied:
+                // trying again delivers each event once.
+                await (output.Errors ?? output).WriteLineAsync(
+                    $"plproxy pgq {verb}: {Verb.Sentence(e).TrimEnd('.')}; trying again in {exceptionSleep.TotalSeconds:0.###} s").ConfigureAwait(false);
+                await Task.Delay(exceptionSleep, cancellationToken).ConfigureAwait(false);
+                continue;
+            }
+
             if (batch is null)
             {
                 if (once)

@@ -6,7 +6,7 @@ using PlProxy.Client.Tool.Verbs;
 namespace PlProxy.Client.Tool.Commands;
 
 /// <summary>The options every pgq verb takes: the queue's database, the queue and the consumer.</summary>
-internal sealed class QueueOptions : VerbOptions
+internal class QueueOptions : VerbOptions
 {
     public Option<string> Source { get; } = new("--source") { Description = "The queue's database (Npgsql or libpq form)", Required = true };
 

@@ -50,7 +50,7 @@ internal static class Verb
     }
 
     // A server's error as a sentence: what it said, its hint, its SQLSTATE.
-    private static string Sentence(Exception e) => e switch
+    public static string Sentence(Exception e) => e switch
     {
         PostgresException { SqlState: PostgresErrorCodes.InvalidSchemaName or PostgresErrorCodes.UndefinedFunction } p when p.MessageText.Contains("plproxy", StringComparison.Ordinal) =>
             $"the --proxy database is not a PL/Proxy proxy database (it has neither PL/Proxy's configuration functions nor a SQL/MED server for the cluster): {p.MessageText} (SQLSTATE {p.SqlState}).",

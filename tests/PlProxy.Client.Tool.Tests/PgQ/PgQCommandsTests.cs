@@ -84,6 +84,49 @@ public sealed class PgQCommandsTests(PgQToolFixture fixture) : IClassFixture<PgQ
         Assert.Equal(60_000, received.Select(e => e.Data).Distinct().Count());
     }
 
+    [Fact]
+    public async Task Move_LongLived_WhenItsDatabaseServerRestarts_TriesAgainAfterExceptionSleepAndDeliversEveryEventOnce()
+    {
+        // A server of its own, to stop under the running mover (as SkyTools' consumers, it goes on once it is back).
+        await using LocalPostgresServer server = await LocalPostgresServer.StartAsync(cancellationToken: Token);
+        string source = await server.CreateDatabaseAsync("restarted_source", cancellationToken: Token);
+        string target = await server.CreateDatabaseAsync("restarted_target", cancellationToken: Token);
+        await server.ExecuteAsync("restarted_source", "create extension pgq; select pgq.create_queue('orders');", Token);
+        await server.ExecuteAsync("restarted_target", "create extension pgq; select pgq.create_queue('central');", Token);
+        await Tool.RunAsync(["pgq", "register", "--source", source, "--queue", "orders", "--consumer", "mover"]);
+        using Process mover = StartTool(["pgq", "move", "--source", source, "--queue", "orders", "--target", target, "--target-queue", "central", "--consumer", "mover", "--exception-sleep", "0.5"]);
+        Task<string> errors = mover.StandardError.ReadToEndAsync(Token);
+        Task<string> output = mover.StandardOutput.ReadToEndAsync(Token);
+        try
+        {
+            await ProduceAsync(source, "orders", 100, "before-");
+            await WaitForEventsAsync(target, 100);
+
+            await server.StopAsync(Token);
+            await Task.Delay(TimeSpan.FromSeconds(1.5), Token); // the mover's next batches fail meanwhile
+            await server.RestartAsync(Token);
+            await ProduceAsync(source, "orders", 100, "after-");
+            await WaitForEventsAsync(target, 200);
+
+            Assert.False(mover.HasExited, $"the mover exited ({(mover.HasExited ? mover.ExitCode : 0)}): {(mover.HasExited ? await errors : "")}");
+        }
+        finally
+        {
+            if (!mover.HasExited)
+            {
+                mover.Kill();
+            }
+
+            await mover.WaitForExitAsync(Token);
+        }
+
+        Assert.Contains("trying again in 0.5 s", await errors, StringComparison.Ordinal);
+        TestContext.Current.TestOutputHelper?.WriteLine(await output + await errors);
+        List<PgQBatchEvent> received = await ConsumeAsync(target, "central");
+        Assert.Equal(200, received.Count);
+        Assert.Equal(200, received.Select(e => e.Data).Distinct().Count());
+    }
+
     [Theory]
     [InlineData(2)]
     [InlineData(4)]
@@ -453,6 +496,19 @@ public sealed class PgQCommandsTests(PgQToolFixture fixture) : IClassFixture<PgQ
         await insert.ExecuteNonQueryAsync(Token);
         await TickAsync(database, queue);
         return [.. Enumerable.Range(1, count).Select(g => new PgQEvent($"type{g % 3}", $"{prefix}data {g}") { Extra1 = $"x1-{g}", Extra2 = g % 2 == 0 ? null : "x2", Extra3 = "x3 é" })];
+    }
+
+    // Waits (60 s at most) until the database's queues hold at least `count` events.
+    private static async Task WaitForEventsAsync(string database, int count)
+    {
+        await using var source = NpgsqlDataSource.Create(database);
+        await using NpgsqlCommand select = source.CreateCommand("select count(*) from pgq.event_template");
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        deadline.CancelAfter(TimeSpan.FromSeconds(60));
+        while ((long)(await select.ExecuteScalarAsync(deadline.Token))! < count)
+        {
+            await Task.Delay(100, deadline.Token);
+        }
     }
 
     private static async Task ExecuteAsync(string database, string sql)
