@@ -42,16 +42,20 @@ internal static class TickTracking
     /// <summary>
     /// Locks the consumer's row until the target's transaction ends and returns its last applied tick, or null when it
     /// has applied none. A row that does not exist cannot be locked, so a placeholder (tick 0, never committed as such)
-    /// is inserted first: a second process's insert waits for the first's transaction, then its lock waits too.
+    /// is inserted first: a second process's insert waits for the first's transaction, then its lock waits too. That
+    /// wait is a turn, as long as the other process's batch takes, so no command timeout cuts it short (the connection
+    /// string's, 30 s by default, would fail a waiting process whose peer applies a large batch); the token still does.
     /// </summary>
     public static async Task<long?> LockAsync(NpgsqlConnection target, string queue, string consumer, CancellationToken cancellationToken)
     {
         await using (NpgsqlCommand insert = Command("insert into plproxy_pgq.completed_tick values ($1, $2, 0) on conflict do nothing", target, queue, consumer))
         {
+            insert.CommandTimeout = 0;
             await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
         await using NpgsqlCommand select = Command("select last_tick_id from plproxy_pgq.completed_tick where queue_name = $1 and consumer_name = $2 for update", target, queue, consumer);
+        select.CommandTimeout = 0;
         long tick = (long)(await select.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
         return tick == 0 ? null : tick;
     }

@@ -98,6 +98,38 @@ public sealed class ExactlyOnceTests(PgQFixture fixture)
     }
 
     [Fact]
+    public async Task ProcessBatchInto_WhileAnotherProcessHoldsTheConsumersTurnPastTheCommandTimeout_WaitsItsTurnAndApplies()
+    {
+        (NpgsqlDataSource source, NpgsqlDataSource target, PgQConsumer consumer) = await SetUpAsync(5);
+        await using (source)
+        await using (target)
+        await using (var timed = NpgsqlDataSource.Create(target.ConnectionString + ";Command Timeout=1"))
+        {
+            // Another process of the consumer applying a batch for 3 s: the consumer's row locked in its transaction.
+            await ExecuteAsync(target, $"""
+                create schema plproxy_pgq;
+                create table plproxy_pgq.completed_tick (queue_name text not null, consumer_name text not null, last_tick_id int8 not null, primary key (queue_name, consumer_name));
+                insert into plproxy_pgq.completed_tick values ('{Queue}', 'mover', 0);
+                """);
+            await using NpgsqlConnection other = await target.OpenConnectionAsync(Token);
+            await using NpgsqlTransaction turn = await other.BeginTransactionAsync(Token);
+            await using (var hold = new NpgsqlCommand($"select 1 from plproxy_pgq.completed_tick where queue_name = '{Queue}' for update", other, turn))
+            {
+                await hold.ExecuteNonQueryAsync(Token);
+            }
+
+            Task<PgQBatchResult?> waiting = consumer.ProcessBatchIntoAsync(timed, ApplyAsync, Token);
+            await Task.Delay(TimeSpan.FromSeconds(3), Token);
+            Assert.False(waiting.IsCompleted, $"the consumer did not wait its turn: {waiting.Exception?.InnerException?.Message}");
+            await turn.CommitAsync(Token);
+
+            PgQBatchResult? result = await waiting.WaitAsync(TimeSpan.FromSeconds(60), Token);
+            Assert.Equal(5, result!.Events);
+            Assert.Equal(5L, await ScalarAsync<long>(target, "select count(*) from applied"));
+        }
+    }
+
+    [Fact]
     public async Task ProcessBatchChunksInto_GivesTheEventsInOrderAFetchAtATimeAndRecordsTheTickWithThem()
     {
         (NpgsqlDataSource source, NpgsqlDataSource target, _) = await SetUpAsync(5);
