@@ -36,7 +36,7 @@ internal static class GrantCommand
             var plans = new List<(string ConnectionString, string Shown, List<string> Statements)>();
             foreach (string connectionString in databases)
             {
-                await using NpgsqlDataSource database = NpgsqlDataSource.Create(connectionString);
+                await using NpgsqlDataSource database = ToolDatabase.Create(connectionString);
                 string shown = DatabaseName.AddressOf(connectionString);
                 (List<string> statements, List<string> notCovered) = await PartitionPrivileges.GrantStatementsAsync(database, name, published, shown, cancellationToken).ConfigureAwait(false);
                 plans.Add((connectionString, shown, statements));

@@ -21,7 +21,7 @@ internal static class PgQVerb
         options.AddTo(command);
         command.SetAction((result, cancellationToken) => Verb.RunAsync(result, $"pgq {name}", async output =>
         {
-            await using NpgsqlDataSource source = NpgsqlDataSource.Create(ConnectionStrings.ToNpgsql(result.GetValue(options.Source)!));
+            await using NpgsqlDataSource source = ToolDatabase.Create(ConnectionStrings.ToNpgsql(result.GetValue(options.Source)!));
             return await run(options.Consumer(result, source), result, output, cancellationToken).ConfigureAwait(false);
         }));
         return command;
@@ -36,8 +36,8 @@ internal static class PgQVerb
     {
         bool once = result.GetValue(options.Once);
         TimeSpan exceptionSleep = TimeSpan.FromSeconds(result.GetValue(options.ExceptionSleep));
-        await using NpgsqlDataSource source = NpgsqlDataSource.Create(ConnectionStrings.ToNpgsql(result.GetValue(options.Source)!));
-        await using NpgsqlDataSource into = NpgsqlDataSource.Create(ConnectionStrings.ToNpgsql(target));
+        await using NpgsqlDataSource source = ToolDatabase.Create(ConnectionStrings.ToNpgsql(result.GetValue(options.Source)!));
+        await using NpgsqlDataSource into = ToolDatabase.Create(ConnectionStrings.ToNpgsql(target));
         PgQConsumer consumer = options.Consumer(result, source);
         await QueueWriter.RequireQueueAsync(source, consumer.Queue, "source", cancellationToken).ConfigureAwait(false);
         if (targetQueue is not null)

@@ -105,7 +105,7 @@ internal static class ReshardVerb
         var codes = new List<int>();
         foreach ((string connectionString, _) in ReshardPlan.Databases(cluster, map))
         {
-            await using NpgsqlDataSource database = NpgsqlDataSource.Create(connectionString);
+            await using NpgsqlDataSource database = ToolDatabase.Create(connectionString);
             string name = ReshardPlan.DatabaseName(connectionString);
             int? code;
             try

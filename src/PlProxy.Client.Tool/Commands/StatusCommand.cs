@@ -153,7 +153,7 @@ internal static class StatusCommand
             return []; // a source without partconf: its copies cannot be named, their WAL lag below still shows
         }
 
-        var targets = plan.Targets.Select(t => (Target: t, Database: NpgsqlDataSource.Create(t.ConnectionString))).ToList();
+        var targets = plan.Targets.Select(t => (Target: t, Database: ToolDatabase.Create(t.ConnectionString))).ToList();
         try
         {
             long[] before = await Task.WhenAll(targets.Select(t => Rows(t.Database))).ConfigureAwait(false);
@@ -186,7 +186,7 @@ internal static class StatusCommand
     // One database's partconf as it describes itself, or why there is none to read.
     private static async Task<string> PartconfOfAsync(string connectionString, CancellationToken cancellationToken)
     {
-        await using NpgsqlDataSource database = NpgsqlDataSource.Create(connectionString);
+        await using NpgsqlDataSource database = ToolDatabase.Create(connectionString);
         await using NpgsqlCommand command = database.CreateCommand("""
             select format('partconf %s, partitions %s of %s, %s, %s hash, db_code %s, fenced {%s}, configuration version %s',
                           partconf.script_version(), array_to_string(part_nrs, ', '), part_count, mapping, hash_flavor, db_code,
@@ -207,7 +207,7 @@ internal static class StatusCommand
     // not yet applied, and the replay lag the source's walsender measures).
     private static async Task<List<string>> CopiesFromAsync(string connectionString, CancellationToken cancellationToken)
     {
-        await using NpgsqlDataSource database = NpgsqlDataSource.Create(connectionString);
+        await using NpgsqlDataSource database = ToolDatabase.Create(connectionString);
         return await database.ListAsync("""
             select format('copy %s: %s, %s bytes of WAL not yet applied by the new database%s', s.slot_name, case when s.active then 'streaming' else 'not connected' end,
                           coalesce(pg_wal_lsn_diff(pg_current_wal_lsn(), s.confirmed_flush_lsn), 0)::int8,

@@ -103,7 +103,7 @@ internal static class VerifyCommand
         var found = new List<(string Database, string Finding, string Fix)>();
         foreach (string connectionString in databases)
         {
-            await using Npgsql.NpgsqlDataSource database = Npgsql.NpgsqlDataSource.Create(connectionString);
+            await using Npgsql.NpgsqlDataSource database = ToolDatabase.Create(connectionString);
             string shown = DatabaseName.AddressOf(connectionString);
             foreach ((string finding, string fix) in await Security.PartitionPrivileges.FindingsAsync(database, role, published, shown, cancellationToken).ConfigureAwait(false))
             {

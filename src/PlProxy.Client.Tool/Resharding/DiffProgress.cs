@@ -1,4 +1,5 @@
 using Npgsql;
+using PlProxy.Client.Tool.Verbs;
 
 namespace PlProxy.Client.Tool.Resharding;
 
@@ -11,7 +12,7 @@ namespace PlProxy.Client.Tool.Resharding;
 internal sealed class DiffProgress(string store, string cluster) : IAsyncDisposable
 {
     // One pool for the whole diff: progress is saved after every chunk.
-    private readonly NpgsqlDataSource _database = NpgsqlDataSource.Create(store);
+    private readonly NpgsqlDataSource _database = ToolDatabase.Create(store);
 
     /// <summary>What an earlier diff saved, by copy and table (empty when none, or when starting over).</summary>
     public async Task<Dictionary<(string Copy, string Table), (string[]? LastKey, bool Done, TableDiff Counts)>> StartAsync(bool resume, CancellationToken cancellationToken)

@@ -71,7 +71,7 @@ internal sealed class ProxyMap
     /// <summary>Reads how the proxy database defines the cluster, and its partition list.</summary>
     public static async Task<ProxyMap> ReadAsync(string proxy, string cluster, IEnumerable<string> definedPartitions, CancellationToken cancellationToken)
     {
-        await using NpgsqlDataSource database = NpgsqlDataSource.Create(proxy);
+        await using NpgsqlDataSource database = ToolDatabase.Create(proxy);
         await using (NpgsqlCommand sqlMed = database.CreateCommand("""
             select s.srvoptions from pg_catalog.pg_foreign_server s
             join pg_catalog.pg_foreign_data_wrapper w on w.oid = s.srvfdw
@@ -136,7 +136,7 @@ internal sealed class ProxyMap
             return true;
         }
 
-        await using NpgsqlDataSource database = NpgsqlDataSource.Create(_proxy);
+        await using NpgsqlDataSource database = ToolDatabase.Create(_proxy);
         await using NpgsqlConnection connection = await database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
         await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         ProxyMap current = await ReadAsync(_proxy, Cluster, Partitions, cancellationToken).ConfigureAwait(false);

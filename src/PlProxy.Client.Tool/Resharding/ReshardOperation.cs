@@ -1,4 +1,5 @@
 using Npgsql;
+using PlProxy.Client.Tool.Verbs;
 
 namespace PlProxy.Client.Tool.Resharding;
 
@@ -16,7 +17,7 @@ internal sealed record ReshardOperation(ReshardKind Kind, string[] OldMap, strin
     /// <summary>The operation in progress on <paramref name="cluster"/>, if any.</summary>
     public static async Task<ReshardOperation?> ReadAsync(string proxy, string cluster, CancellationToken cancellationToken)
     {
-        await using NpgsqlDataSource database = NpgsqlDataSource.Create(proxy);
+        await using NpgsqlDataSource database = ToolDatabase.Create(proxy);
         if (!await database.ScalarAsync<bool>("select to_regclass('plproxy_tool.operation') is not null", cancellationToken).ConfigureAwait(false))
         {
             return null;
@@ -32,7 +33,7 @@ internal sealed record ReshardOperation(ReshardKind Kind, string[] OldMap, strin
     /// <summary>Records the operation (nothing when it is recorded already).</summary>
     public async Task RecordAsync(string proxy, string cluster, CancellationToken cancellationToken)
     {
-        await using NpgsqlDataSource database = NpgsqlDataSource.Create(proxy);
+        await using NpgsqlDataSource database = ToolDatabase.Create(proxy);
         await ToolSchema.EnsureAsync(database, """
             create schema if not exists plproxy_tool;
             create table if not exists plproxy_tool.operation (
@@ -49,14 +50,14 @@ internal sealed record ReshardOperation(ReshardKind Kind, string[] OldMap, strin
     /// <summary>Records that the new map is published: from now on the operation can only be finished.</summary>
     public static async Task MarkSwitchedAsync(string proxy, string cluster, CancellationToken cancellationToken)
     {
-        await using NpgsqlDataSource database = NpgsqlDataSource.Create(proxy);
+        await using NpgsqlDataSource database = ToolDatabase.Create(proxy);
         await database.ExecuteAsync("update plproxy_tool.operation set switched = true where cluster_name = $1", cancellationToken, cluster).ConfigureAwait(false);
     }
 
     /// <summary>Removes the record: the operation is finished or aborted.</summary>
     public static async Task ForgetAsync(string proxy, string cluster, CancellationToken cancellationToken)
     {
-        await using NpgsqlDataSource database = NpgsqlDataSource.Create(proxy);
+        await using NpgsqlDataSource database = ToolDatabase.Create(proxy);
         await database.ExecuteAsync("delete from plproxy_tool.operation where cluster_name = $1", cancellationToken, cluster).ConfigureAwait(false);
     }
 }

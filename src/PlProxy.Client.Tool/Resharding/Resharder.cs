@@ -144,7 +144,7 @@ internal sealed partial class Resharder(ReshardPlan plan, ProxyMap map, bool swi
         {
             if (!_databases.TryGetValue(connectionString, out NpgsqlDataSource? database))
             {
-                database = NpgsqlDataSource.Create(connectionString);
+                database = ToolDatabase.Create(connectionString);
                 _databases.Add(connectionString, database);
             }
 

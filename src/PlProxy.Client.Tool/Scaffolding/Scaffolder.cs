@@ -8,6 +8,7 @@ using PlProxy.Client.Language;
 using PlProxy.Client.Tool.Scaffolding.Catalog;
 using PlProxy.Client.Tool.Scaffolding.Emitting;
 using PlProxy.Client.Tool.Scaffolding.Mapping;
+using PlProxy.Client.Tool.Verbs;
 
 namespace PlProxy.Client.Tool.Scaffolding;
 
@@ -18,7 +19,7 @@ internal static partial class Scaffolder
     {
         string connection = ConnectionStrings.ToNpgsql(options.Connection);
         string database = DatabaseName.AddressOf(connection);
-        await using NpgsqlDataSource proxy = NpgsqlDataSource.Create(connection);
+        await using NpgsqlDataSource proxy = ToolDatabase.Create(connection);
 
         IReadOnlyList<CatalogFunction> functions = await new ProxyCatalog(proxy).FunctionsAsync(cancellationToken).ConfigureAwait(false);
         List<CatalogFunction> selected = [.. functions.Where(f => Selected(f, options))];

@@ -1,4 +1,5 @@
 using Npgsql;
+using PlProxy.Client.Tool.Verbs;
 
 namespace PlProxy.Client.Tool.Security;
 
@@ -14,7 +15,7 @@ internal sealed class PendingGrant : IAsyncDisposable
     private NpgsqlConnection? _connection;
     private NpgsqlTransaction? _transaction;
 
-    private PendingGrant(string connectionString) => _database = NpgsqlDataSource.Create(connectionString);
+    private PendingGrant(string connectionString) => _database = ToolDatabase.Create(connectionString);
 
     /// <summary>Runs <paramref name="statements"/> on the database in a transaction left open.</summary>
     public static async Task<PendingGrant> RunAsync(string connectionString, IReadOnlyList<string> statements, CancellationToken cancellationToken)

@@ -2,6 +2,7 @@ using Npgsql;
 using PlProxy.Client.Connections;
 using PlProxy.Client.Language;
 using PlProxy.Client.Tool.Scaffolding.Catalog;
+using PlProxy.Client.Tool.Verbs;
 
 namespace PlProxy.Client.Tool.Security;
 
@@ -14,7 +15,7 @@ internal static class PublishedFunctions
 {
     public static async Task<(List<PublishedFunction> Functions, List<string> Skipped)> ReadAsync(string proxy, string cluster, CancellationToken cancellationToken)
     {
-        await using NpgsqlDataSource database = NpgsqlDataSource.Create(ConnectionStrings.ToNpgsql(proxy));
+        await using NpgsqlDataSource database = ToolDatabase.Create(ConnectionStrings.ToNpgsql(proxy));
         var functions = new List<PublishedFunction>();
         var skipped = new List<string>();
         foreach (CatalogFunction function in await new ProxyCatalog(database).FunctionsAsync(cancellationToken).ConfigureAwait(false))

@@ -124,7 +124,7 @@ internal static class ConnectionStrings
     public const int DefaultMaxAutoPrepare = 32;
 
     // The keywords the connection string itself gives, without spaces and compared without case (so every spelling matches).
-    private static HashSet<string> GivenKeywords(NpgsqlConnectionStringBuilder builder)
+    internal static HashSet<string> GivenKeywords(NpgsqlConnectionStringBuilder builder)
     {
         var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = builder.ConnectionString };
         var keywords = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
