@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using PlProxy.Client.Configuration;
@@ -19,6 +20,7 @@ internal sealed class ClusterRegistry : IAsyncDisposable
     private readonly PoolFactory _poolFactory;
     private readonly PoolRegistry _pools;
     private readonly ConcurrentDictionary<string, ClusterSnapshot> _connectTargets = new(StringComparer.Ordinal);
+    private long _nextIdleSweep;
     private readonly object _swapLock = new();
     private readonly ILogger _logger;
     private readonly ILogger _resilienceLogger;
@@ -133,7 +135,49 @@ internal sealed class ClusterRegistry : IAsyncDisposable
     public ClusterSnapshot AcquireConnectTarget(string connectionString)
     {
         ThrowIfDisposed();
-        ClusterSnapshot target = _connectTargets.GetOrAdd(connectionString, static (cs, factory) =>
+        while (true)
+        {
+            ClusterSnapshot target = ConnectTarget(connectionString);
+            if (target.TryAcquire())
+            {
+                target.LastUsed = Stopwatch.GetTimestamp();
+                RetireIdleConnectTargets(target.LastUsed);
+                return target;
+            }
+
+            _connectTargets.TryRemove(new KeyValuePair<string, ClusterSnapshot>(connectionString, target)); // retired meanwhile: made anew
+        }
+    }
+
+    /// <summary>
+    /// How long a CONNECT target may go without a call before it is retired and its pool closed (made again when a call
+    /// names it): a method that connects to a database per tenant does not keep a pool for every tenant it ever named.
+    /// </summary>
+    internal TimeSpan ConnectTargetIdleLifetime { get; set; } = TimeSpan.FromMinutes(5);
+
+    // At most every tenth of the idle lifetime (on the call that comes next): every CONNECT target unused for the
+    // lifetime and held by no call leaves the map and is retired; a call that took it meanwhile keeps its pool until it
+    // ends, and later calls make the target again.
+    private void RetireIdleConnectTargets(long now)
+    {
+        long lifetime = (long)(ConnectTargetIdleLifetime.TotalSeconds * Stopwatch.Frequency);
+        long due = Volatile.Read(ref _nextIdleSweep);
+        if (now < due || Interlocked.CompareExchange(ref _nextIdleSweep, now + (lifetime / 10), due) != due)
+        {
+            return;
+        }
+
+        foreach ((string connectionString, ClusterSnapshot target) in _connectTargets)
+        {
+            if (now - target.LastUsed > lifetime && target.IsIdle && _connectTargets.TryRemove(new KeyValuePair<string, ClusterSnapshot>(connectionString, target)))
+            {
+                target.Retire();
+            }
+        }
+    }
+
+    private ClusterSnapshot ConnectTarget(string connectionString) =>
+        _connectTargets.GetOrAdd(connectionString, static (cs, factory) =>
         {
             try
             {
@@ -149,9 +193,6 @@ internal sealed class ClusterRegistry : IAsyncDisposable
                 throw new PlProxyException($"CONNECT: an invalid connection string: {e.Message}");
             }
         }, _poolFactory);
-        target.TryAcquire(); // a CONNECT target is never retired, so this always succeeds
-        return target;
-    }
 
     // Compares with what is serving, builds every changed cluster, then swaps them in at once: nothing is
     // half-applied. The whole of it is one critical section, so overlapping reconfigurations (a reload and a manual

@@ -20,6 +20,7 @@ internal sealed class ClusterSnapshot
     private readonly PoolRegistry? _registry;
     private int _leases; // -1 once released
     private int _retired;
+    private long _lastUsed; // a CONNECT target's last acquisition (Stopwatch ticks)
 
     public ClusterSnapshot(ClusterLayout layout, NpgsqlDataSource[] pools, ResiliencePipeline?[] pipelines, PoolRegistry? registry, TimeSpan? queryTimeout, string? version, bool signalsBackends)
     {
@@ -32,7 +33,7 @@ internal sealed class ClusterSnapshot
         SignalsBackends = signalsBackends;
     }
 
-    /// <summary>A CONNECT target: one database, no cluster name, no query_timeout, never replaced.</summary>
+    /// <summary>A CONNECT target: one database, no cluster name, no query_timeout; retired (its pool closed) once unused for a while.</summary>
     public static ClusterSnapshot ConnectTarget(string connectionString, NpgsqlDataSource pool, PartitionGate gate, TimeSpan? longCallThreshold) =>
         new(new ClusterLayout(ConnectTargetName, [connectionString]), [pool], [PartitionPipeline.Direct], registry: null, queryTimeout: null, version: null, signalsBackends: false)
         {
@@ -54,6 +55,16 @@ internal sealed class ClusterSnapshot
 
     /// <summary>Whether a newer version replaced this one.</summary>
     public bool IsRetired => Volatile.Read(ref _retired) != 0;
+
+    /// <summary>True when no call holds a lease on this version now.</summary>
+    public bool IsIdle => Volatile.Read(ref _leases) == 0;
+
+    /// <summary>When a CONNECT target was last acquired (<see cref="System.Diagnostics.Stopwatch"/> ticks).</summary>
+    public long LastUsed
+    {
+        get => Volatile.Read(ref _lastUsed);
+        set => Volatile.Write(ref _lastUsed, value);
+    }
 
     /// <summary>The cluster's name, or null for a CONNECT target.</summary>
     public string? Name => IsConnectTarget ? null : Layout.Name;
@@ -144,7 +155,14 @@ internal sealed class ClusterSnapshot
 
             foreach (NpgsqlDataSource pool in _pools) // one release per acquisition
             {
-                _registry?.Release(pool);
+                if (_registry is not null)
+                {
+                    _registry.Release(pool);
+                }
+                else if (IsConnectTarget)
+                {
+                    pool.Dispose(); // a CONNECT target's pool is its own
+                }
             }
         }
     }

@@ -254,6 +254,53 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
     }
 
     [Fact]
+    public async Task ConnectTargets_UnusedForTheirIdleLifetime_AreClosed_SoDistinctConnectionStringsDoNotAccumulate()
+    {
+        // CONNECT to a database per tenant: each distinct string is a pool of its own, kept while it is used.
+        await using PlProxyDataSource source = fixture.Create("connect-idle-cluster", _ => { });
+        source.Clusters.ConnectTargetIdleLifetime = TimeSpan.FromMilliseconds(200);
+        IConnectedDb db = source.CreateProxy<IConnectedDb>();
+        int clusterPools = source.PoolCount;
+
+        for (int tenant = 0; tenant < 40; tenant++)
+        {
+            Assert.Equal(tenant, await db.SlowEchoAsync($"{fixture.Partition};Application Name=connect-idle-{tenant}", tenant, 0, Token));
+        }
+
+        await Task.Delay(TimeSpan.FromMilliseconds(300), Token);
+        Assert.Equal(40, await db.SlowEchoAsync($"{fixture.Partition};Application Name=connect-idle-40", 40, 0, Token)); // its call retires the idle ones
+
+        Assert.Equal(clusterPools + 1, source.PoolCount);
+        Assert.True(await ServerConnectionsAsync("connect-idle-%") <= 1, "the pools of the idle CONNECT targets kept their connections");
+    }
+
+    [Fact]
+    public async Task ConnectTargets_RetiredWhileCallersKeepCallingThem_NeverFailACall()
+    {
+        await using PlProxyDataSource source = fixture.Create("connect-churn-cluster", _ => { });
+        source.Clusters.ConnectTargetIdleLifetime = TimeSpan.Zero; // every call retires the targets idle at that moment
+        IConnectedDb db = source.CreateProxy<IConnectedDb>();
+
+        int[][] answers = await Task.WhenAll(Enumerable.Range(0, 8).Select(caller => Task.Run(
+            async () =>
+            {
+                var mine = new int[60];
+                for (int i = 0; i < mine.Length; i++)
+                {
+                    mine[i] = await db.SlowEchoAsync($"{fixture.Partition};Application Name=connect-churn-{i % 3}", (caller * 1000) + i, 0, Token);
+                }
+
+                return mine;
+            },
+            Token))).WaitAsync(Bound, Token);
+
+        for (int caller = 0; caller < answers.Length; caller++)
+        {
+            Assert.Equal(Enumerable.Range(caller * 1000, 60), answers[caller]);
+        }
+    }
+
+    [Fact]
     public async Task ManyCallers_OnACappedPartition_NeverHoldMoreServerConnectionsThanTheCap()
     {
         const string Application = "coalesce-cap";
@@ -586,6 +633,15 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
 
     // A slow call on the connection, running on the server by the time this returns (seen in pg_stat_activity, however
     // loaded the machine): what is called next queues behind it.
+    // The server connections whose application name is like the pattern.
+    private async Task<long> ServerConnectionsAsync(string applicationPattern)
+    {
+        await using var server = NpgsqlDataSource.Create(fixture.Server.ConnectionString());
+        await using NpgsqlCommand count = server.CreateCommand("select count(*) from pg_stat_activity where application_name like $1");
+        count.Parameters.Add(new NpgsqlParameter<string> { TypedValue = applicationPattern });
+        return (long)(await count.ExecuteScalarAsync(Token))!;
+    }
+
     private async Task<Task<int>> HoldTheConnectionAsync(ICappedDb db, double seconds, string application)
     {
         Task<int> holder = db.SlowEchoAsync(-1, seconds, Token);
