@@ -104,7 +104,7 @@ public sealed class PlProxyPartition : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Lets the cluster's version go: a map replaced meanwhile releases its pools once nothing holds it.</summary>
+    /// <summary>Gives the partition's connection slot back and lets the cluster's version go: a map replaced meanwhile releases its pools once nothing holds it.</summary>
     /// <returns>A completed task.</returns>
     public ValueTask DisposeAsync()
     {
@@ -112,8 +112,22 @@ public sealed class PlProxyPartition : IAsyncDisposable, IDisposable
         return ValueTask.CompletedTask;
     }
 
-    /// <summary>Lets the cluster's version go: a map replaced meanwhile releases its pools once nothing holds it.</summary>
+    /// <summary>Gives the partition's connection slot back and lets the cluster's version go: a map replaced meanwhile releases its pools once nothing holds it.</summary>
     public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) == 0)
+        {
+            _release();
+        }
+
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>
+    /// A partition never disposed gives its connection slot back when it is collected, rather than take one of the
+    /// partition's connections from every call for the data source's life.
+    /// </summary>
+    ~PlProxyPartition()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {

@@ -116,6 +116,22 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
     }
 
     [Fact]
+    public async Task PartitionNeverDisposed_GivesItsConnectionSlotBackWhenCollected()
+    {
+        await using PlProxyDataSource source = fixture.Create(
+            "coalesce-partition-leak",
+            cluster => cluster.MaxConnectionsPerPartition = 1,
+            options => options.ConnectionBudgetTimeout = TimeSpan.FromSeconds(1));
+        ICappedDb db = source.CreateProxy<ICappedDb>();
+        await TakeAndDropAPartitionAsync(source);
+
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+
+        Assert.Equal(7, await db.EchoAsync(7, Token).WaitAsync(Bound, Token)); // with the slot still held: 53300 after 1 s
+    }
+
+    [Fact]
     public async Task FailingCall_InASharedRoundTrip_FailsAloneWhileItsNeighboursAreWrittenOnce()
     {
         await using PlProxyDataSource source = fixture.Create("coalesce-fail", cluster => cluster.MaxConnectionsPerPartition = 1);
@@ -633,6 +649,10 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
 
     // A slow call on the connection, running on the server by the time this returns (seen in pg_stat_activity, however
     // loaded the machine): what is called next queues behind it.
+    // A partition taken and forgotten, not disposed (in a frame of its own, so that nothing refers to it afterwards).
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
+    private static async Task TakeAndDropAPartitionAsync(PlProxyDataSource source) => _ = await source.GetPartitionAsync("capped", 0, Token);
+
     // The server connections whose application name is like the pattern.
     private async Task<long> ServerConnectionsAsync(string applicationPattern)
     {
