@@ -58,6 +58,10 @@ internal static class PgQVerb
             {
                 batch = await processBatch(consumer, into, cancellationToken).ConfigureAwait(false);
             }
+            catch (PgQLostPositionException e)
+            {
+                throw new ToolRefusal(e.Message, e); // nothing was applied; trying again would not help
+            }
             catch (Exception e) when (!once && e is NpgsqlException or TimeoutException or IOException && !cancellationToken.IsCancellationRequested)
             {
                 // The batch is still open on the source, and the target's recorded tick says whether it was applied:

@@ -128,6 +128,29 @@ public sealed class PgQCommandsTests(PgQToolFixture fixture) : IClassFixture<PgQ
     }
 
     [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task Move_IntoATargetThatLostItsPosition_StopsWithASentenceAndExitCode2(bool once)
+    {
+        string source = await fixture.DatabaseAsync(["orders"], Token);
+        string target = await fixture.DatabaseAsync(["central"], Token);
+        await Tool.RunAsync(["pgq", "register", "--source", source, "--queue", "orders", "--consumer", "mover"]);
+        await ProduceAsync(source, "orders", 10);
+        await ExecuteAsync(target, """
+            create schema plproxy_pgq;
+            create table plproxy_pgq.completed_tick (queue_name text not null, consumer_name text not null, last_tick_id int8 not null, primary key (queue_name, consumer_name));
+            insert into plproxy_pgq.completed_tick values ('orders', 'mover', 999999);
+            """); // restored from a backup of another life: applying would apply twice or skip
+
+        (int exitCode, _, string error) = await Tool.RunAsync(
+            ["pgq", "move", "--source", source, "--queue", "orders", "--target", target, "--target-queue", "central", "--consumer", "mover", .. once ? (string[])["--once"] : [], "--exception-sleep", "0.1"]).WaitAsync(TimeSpan.FromSeconds(60), Token);
+
+        Assert.Equal(2, exitCode);
+        Assert.StartsWith("plproxy pgq move: lost position: consumer mover of queue orders has applied up to tick 999999", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", error, StringComparison.Ordinal); // a sentence, not a stack trace
+    }
+
+    [Theory]
     [InlineData(2)]
     [InlineData(4)]
     public async Task Move_ByProcessesOfOneConsumerStartedTogether_AppliesEachEventOnceAndNoneFails(int processes)
