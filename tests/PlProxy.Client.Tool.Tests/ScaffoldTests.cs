@@ -136,6 +136,39 @@ public sealed class ScaffoldTests(ScaffoldFixture fixture) : IClassFixture<Scaff
     }
 
     [Fact]
+    public async Task Output_ThatCannotBeMade_SaysSoWithExitCodeOne()
+    {
+        string file = Path.GetTempFileName(); // a file where the output's parent directory should be
+
+        var run = await ScaffoldFixture.ScaffoldAsync(["--connection", fixture.ProxyConnectionString, "--output", Path.Combine(file, "generated")]);
+
+        File.Delete(file);
+        Assert.Equal(1, run.ExitCode);
+        Assert.StartsWith($"plproxy scaffold: cannot write into {Path.Combine(file, "generated")}: ", run.Error, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", run.Error, StringComparison.Ordinal); // a sentence, not a stack trace
+    }
+
+    [Fact]
+    public async Task Output_WhereOneFileCannotBeWritten_GetsNoneOfTheFiles()
+    {
+        string output = Directory.CreateTempSubdirectory("plproxy-tool-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(output, "scaffold-report.md")); // the report's name taken by a directory
+
+            var run = await ScaffoldFixture.ScaffoldAsync(["--connection", fixture.ProxyConnectionString, "--output", output, "--force"]);
+
+            Assert.Equal(1, run.ExitCode);
+            Assert.Contains("nothing was written", run.Error, StringComparison.Ordinal);
+            Assert.Equal([Path.Combine(output, "scaffold-report.md")], Directory.EnumerateFileSystemEntries(output));
+        }
+        finally
+        {
+            Directory.Delete(output, recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task ExistingFiles_AreNotOverwritten_WithoutForce()
     {
         string output = Directory.CreateTempSubdirectory("plproxy-tool-").FullName;

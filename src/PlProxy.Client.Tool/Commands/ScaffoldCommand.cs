@@ -80,15 +80,53 @@ internal static class ScaffoldCommand
             return 1;
         }
 
-        Directory.CreateDirectory(options.Output);
-        foreach ((string name, string content) in result.Files)
+        if (!await WriteAllOrNothingAsync(options.Output, result.Files, error, cancellationToken).ConfigureAwait(false))
         {
-            await File.WriteAllTextAsync(Path.Combine(options.Output, name), content, cancellationToken).ConfigureAwait(false);
+            return 1;
         }
 
         await output.WriteLineAsync(
             $"plproxy scaffold: {result.Methods.Count} of {result.FunctionCount - result.FilteredOut} functions scaffolded into {result.Interfaces.Count} interfaces in {options.Output}; " +
             $"{result.Unmapped.Count} not mapped (see {ReportWriter.FileName}).").ConfigureAwait(false);
         return 0;
+    }
+
+    // Every file written, or none: each is written beside its place first, and only once all are, moved into place.
+    // A directory that cannot be made or written (or a file name taken by a directory) says so, leaving nothing behind.
+    private static async Task<bool> WriteAllOrNothingAsync(string directory, IEnumerable<(string Name, string Content)> files, TextWriter error, CancellationToken cancellationToken)
+    {
+        var written = new List<(string Temporary, string Path)>();
+        try
+        {
+            Directory.CreateDirectory(directory);
+            foreach ((string name, string content) in files)
+            {
+                string path = Path.Combine(directory, name);
+                if (Directory.Exists(path))
+                {
+                    throw new IOException($"{path} is a directory");
+                }
+
+                written.Add((path + ".plproxy-scaffold.tmp", path));
+                await File.WriteAllTextAsync(written[^1].Temporary, content, cancellationToken).ConfigureAwait(false);
+            }
+
+            foreach ((string temporary, string path) in written)
+            {
+                File.Move(temporary, path, overwrite: true);
+            }
+
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            foreach ((string temporary, _) in written)
+            {
+                File.Delete(temporary);
+            }
+
+            await error.WriteLineAsync($"plproxy scaffold: cannot write into {directory}: {e.Message}; nothing was written.").ConfigureAwait(false);
+            return false;
+        }
     }
 }
