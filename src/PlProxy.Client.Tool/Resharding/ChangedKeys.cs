@@ -37,7 +37,7 @@ internal sealed class ChangedKeys : IAsyncDisposable
     public static async Task<ChangedKeys> StartAsync(string connectionString, IEnumerable<TableKey> tables, TimeSpan timeout, CancellationToken cancellationToken)
     {
         // A connection of its own, never pooled: the slot lives exactly as long as this session.
-        NpgsqlConnectionStringBuilder builder = ToolDatabase.Untimed(new(connectionString) { Pooling = false, ApplicationName = "plproxy recheck" });
+        NpgsqlConnectionStringBuilder builder = ToolDatabase.Configure(new(connectionString) { Pooling = false, ApplicationName = "plproxy recheck" });
         var connection = new NpgsqlConnection(builder.ConnectionString);
         try
         {

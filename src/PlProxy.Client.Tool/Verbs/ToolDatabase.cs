@@ -7,19 +7,30 @@ namespace PlProxy.Client.Tool.Verbs;
 /// How the tool opens the databases it is given: as psql does, with no command timeout. A verify that counts a large
 /// table, a cleanup that looks for the rows a database no longer owns, the keys a busy source wrote while it copied:
 /// each takes what it takes (Npgsql's default of 30 s would fail them on a large cluster); Ctrl+C stops the tool, and a
-/// wait that needs a bound has its own (<c>--fence-timeout</c>). A connection string that sets <c>Command Timeout</c> keeps it.
+/// wait that needs a bound has its own (<c>--fence-timeout</c>). With no time limit, a server whose host vanished is
+/// noticed by TCP keepalives (every 30 s) rather than never. A connection string that sets <c>Command Timeout</c> or
+/// <c>Keepalive</c> keeps it.
 /// </summary>
 internal static class ToolDatabase
 {
-    /// <summary>A data source for <paramref name="connectionString"/> (Npgsql's form) without a command timeout, unless it sets one.</summary>
-    public static NpgsqlDataSource Create(string connectionString) => NpgsqlDataSource.Create(Untimed(new NpgsqlConnectionStringBuilder(connectionString)));
+    /// <summary>How often an idle connection asks whether the server's host is still there, unless the string says.</summary>
+    public const int KeepAliveSeconds = 30;
 
-    /// <summary><paramref name="builder"/> without a command timeout, unless its connection string sets one.</summary>
-    public static NpgsqlConnectionStringBuilder Untimed(NpgsqlConnectionStringBuilder builder)
+    /// <summary>A data source for <paramref name="connectionString"/> (Npgsql's form) with the tool's settings.</summary>
+    public static NpgsqlDataSource Create(string connectionString) => NpgsqlDataSource.Create(Configure(new NpgsqlConnectionStringBuilder(connectionString)));
+
+    /// <summary><paramref name="builder"/> without a command timeout and with keepalives, unless its connection string sets them.</summary>
+    public static NpgsqlConnectionStringBuilder Configure(NpgsqlConnectionStringBuilder builder)
     {
-        if (!ConnectionStrings.GivenKeywords(builder).Contains("CommandTimeout"))
+        HashSet<string> given = ConnectionStrings.GivenKeywords(builder);
+        if (!given.Contains("CommandTimeout"))
         {
             builder.CommandTimeout = 0;
+        }
+
+        if (!given.Contains("KeepAlive"))
+        {
+            builder.KeepAlive = KeepAliveSeconds;
         }
 
         return builder;

@@ -5,10 +5,21 @@ namespace PlProxy.Client.Scaffold.Tests.Verbs;
 
 /// <summary>
 /// The databases the tool opens: as psql, without a command timeout (Npgsql's 30 s would fail a verify, a cleanup or
-/// a copy check of a large table), unless the connection string sets one; and every verb opens them so.
+/// a copy check of a large table) and with keepalives, unless the connection string sets them; and every verb opens them so.
 /// </summary>
 public sealed class ToolDatabaseTests
 {
+    [Theory]
+    [InlineData("Host=db;Database=users", 30)]
+    [InlineData("Host=db;Database=users;Keepalive=5", 5)]
+    [InlineData("host=db;database=users;KeepAlive=5", 5)]
+    public void Create_WithoutKeepalivesInTheString_AsksEvery30Seconds(string connectionString, int seconds)
+    {
+        NpgsqlConnectionStringBuilder settings = ToolDatabase.Configure(new NpgsqlConnectionStringBuilder(connectionString));
+
+        Assert.Equal(seconds, settings.KeepAlive);
+    }
+
     [Theory]
     [InlineData("Host=db;Database=users", 0)]
     [InlineData("Host=db;Database=users;Command Timeout=7", 7)]
