@@ -11,13 +11,14 @@ public sealed class ToolDatabaseTests
 {
     [Theory]
     [InlineData("Host=db;Database=users", 30)]
-    [InlineData("Host=db;Database=users;Keepalive=5", 5)]
-    [InlineData("host=db;database=users;KeepAlive=5", 5)]
-    public void Create_WithoutKeepalivesInTheString_AsksEvery30Seconds(string connectionString, int seconds)
+    [InlineData("Host=db;Database=users;Tcp Keepalive Time=5", 5)]
+    [InlineData("host=db;database=users;TcpKeepAlive=false", 0)]
+    public void Create_WithoutTcpKeepalivesInTheString_AsksAfter30SecondsOfSilence(string connectionString, int seconds)
     {
         NpgsqlConnectionStringBuilder settings = ToolDatabase.Configure(new NpgsqlConnectionStringBuilder(connectionString));
 
-        Assert.Equal(seconds, settings.KeepAlive);
+        Assert.Equal(seconds, settings.TcpKeepAliveTime);
+        Assert.Equal(seconds != 0, settings.TcpKeepAlive || settings.TcpKeepAliveTime != 0);
     }
 
     [Theory]
