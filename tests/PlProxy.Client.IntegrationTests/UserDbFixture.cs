@@ -91,13 +91,13 @@ public sealed class UserDbFixture : IAsyncLifetime
     /// <summary>
     /// Another PL/Proxy proxy database over the same partitions (cluster 'userdb', from PL/Proxy's configuration
     /// functions), made from template0 with <paramref name="encodingAndLocale"/> (the CREATE DATABASE clauses), then
-    /// <paramref name="functions"/>; its connection string.
+    /// <paramref name="functions"/>; its connection string. <paramref name="partitionSettings"/> is appended to each partition's libpq string.
     /// </summary>
-    public async Task<string> CreateProxyDatabaseAsync(string encodingAndLocale, string functions, CancellationToken cancellationToken)
+    public async Task<string> CreateProxyDatabaseAsync(string encodingAndLocale, string functions, CancellationToken cancellationToken, string partitionSettings = "")
     {
         string name = $"proxy_{Guid.NewGuid():N}"[..22];
         await Server.ExecuteAsync("postgres", $"create database {name} template template0 {encodingAndLocale}", cancellationToken);
-        string partitions = string.Join(", ", Enumerable.Range(0, PartitionCount).Select(i => $"'host={Server.Host} port={Server.Port} dbname={PartitionDatabase(i)} user={LocalPostgresServer.Superuser}'"));
+        string partitions = string.Join(", ", Enumerable.Range(0, PartitionCount).Select(i => $"'host={Server.Host} port={Server.Port} dbname={PartitionDatabase(i)} user={LocalPostgresServer.Superuser}{partitionSettings}'"));
         await Server.ExecuteAsync(name, $"""
             create extension plproxy;
             create schema plproxy;

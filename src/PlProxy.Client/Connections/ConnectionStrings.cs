@@ -20,7 +20,9 @@ internal static class ConnectionStrings
         ["application_name"] = "Application Name",
         ["sslmode"] = "SSL Mode",
         ["options"] = "Options",
-        ["keepalives_idle"] = "Keepalive",
+        ["keepalives"] = "Tcp Keepalive",
+        ["keepalives_idle"] = "Tcp Keepalive Time",
+        ["keepalives_interval"] = "Tcp Keepalive Interval",
         ["target_session_attrs"] = "Target Session Attributes",
         ["passfile"] = "Passfile",
         ["client_encoding"] = "Client Encoding",
@@ -32,6 +34,10 @@ internal static class ConnectionStrings
         ["channel_binding"] = "Channel Binding",
         ["gssencmode"] = "Gss Encryption Mode",
     };
+
+    // libpq settings Npgsql has no place for, read and left to the OS (as libpq leaves them when they are not given):
+    // the keepalive probes' count and the TCP user timeout.
+    private static readonly HashSet<string> IgnoredLibpqKeys = new(StringComparer.OrdinalIgnoreCase) { "keepalives_count", "tcp_user_timeout" };
 
     /// <summary>The Npgsql connection string for a partition of a cluster with <paramref name="options"/>.</summary>
     /// <exception cref="ArgumentException">The connection string cannot be read; the message names the key, never the password.</exception>
@@ -83,6 +89,13 @@ internal static class ConnectionStrings
                 // monitor, which clears what Npgsql remembers.
                 builder.HostRecheckSeconds = 1;
             }
+        }
+
+        if (!given.Contains("TcpKeepAlive") && !given.Contains("TcpKeepAliveTime") && !given.Contains("TcpKeepAliveInterval"))
+        {
+            // libpq, and so PL/Proxy, turns TCP keepalives on unless told otherwise (with the OS's timing): a call
+            // waiting for a server whose host vanished without a word ends when they find it gone, not never.
+            builder.TcpKeepAlive = true;
         }
 
         if (!given.Contains("CommandTimeout"))
@@ -196,11 +209,17 @@ internal static class ConnectionStrings
         var builder = new NpgsqlConnectionStringBuilder();
         string? hosts = null;
         string? ports = null;
+        bool keepalivesOff = false;
         foreach (LibpqConnectionString.Pair pair in LibpqConnectionString.Parse(connectionString))
         {
             if (!LibpqConnectionString.Keywords.Contains(pair.Key))
             {
                 throw new ArgumentException($"The libpq connection string has a keyword libpq does not know ({LibpqConnectionString.Describe(pair.Key, pair.Start)}).");
+            }
+
+            if (IgnoredLibpqKeys.Contains(pair.Key))
+            {
+                continue;
             }
 
             if (!LibpqKeys.TryGetValue(pair.Key, out string? npgsqlKey))
@@ -217,9 +236,35 @@ internal static class ConnectionStrings
             {
                 ports = pair.Value;
             }
+            else if (npgsqlKey == "Tcp Keepalive")
+            {
+                // libpq's keepalives is a number, 0 turning them off; Npgsql's a boolean.
+                keepalivesOff = int.TryParse(pair.Value, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out int on) && on == 0;
+                builder.TcpKeepAlive = !keepalivesOff;
+            }
             else
             {
                 Set(builder, npgsqlKey, pair.Value, $"libpq keyword '{pair.Key}'");
+            }
+        }
+
+        if (keepalivesOff)
+        {
+            // keepalives=0: libpq sends none, whatever else the string says.
+            builder.TcpKeepAliveTime = 0;
+            builder.TcpKeepAliveInterval = 0;
+        }
+        else
+        {
+            if (builder.TcpKeepAliveInterval > 0 && builder.TcpKeepAliveTime == 0)
+            {
+                // An interval alone: libpq leaves the idle time to the OS (Linux: two hours); Npgsql needs one to take the interval.
+                builder.TcpKeepAliveTime = 7200;
+            }
+
+            if (builder.TcpKeepAliveTime > 0)
+            {
+                builder.TcpKeepAlive = true; // timings given: keepalives on, as libpq has them
             }
         }
 

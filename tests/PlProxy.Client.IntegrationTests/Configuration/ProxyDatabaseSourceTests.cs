@@ -79,6 +79,31 @@ public sealed class ProxyDatabaseSourceTests(UserDbFixture fixture) : IAsyncLife
     }
 
     [Fact]
+    public async Task PartitionStringsWithLibpqKeepaliveSettings_ServeTheCallsPlProxyServes()
+    {
+        // What production proxy databases often carry: libpq's TCP keepalive settings, which PL/Proxy hands to libpq.
+        string proxy = await fixture.CreateProxyDatabaseAsync(
+            "encoding 'UTF8'",
+            "create function where_is(username text) returns text as $$ cluster 'userdb'; run on hashtext(username); select current_database()::text; $$ language plproxy;",
+            Token,
+            partitionSettings: " keepalives=1 keepalives_idle=30 keepalives_interval=10 keepalives_count=3 tcp_user_timeout=10000");
+        await using var plProxy = NpgsqlDataSource.Create(proxy);
+        await using PlProxyDataSource source = PlProxyDataSource.Create(new Client.Configuration.PlProxyOptions().UseProxyDatabase(proxy));
+
+        foreach ((string username, _, _, _) in fixture.Users.Take(20))
+        {
+            await using NpgsqlCommand where = plProxy.CreateCommand("select where_is($1)");
+            where.Parameters.Add(new NpgsqlParameter<string> { TypedValue = username });
+            string expected = (string)(await where.ExecuteScalarAsync(Token))!;
+
+            string? ours = await source.ExecuteScalarAsync<string>(
+                new PlProxyCommand("where_is", "CLUSTER 'userdb'; RUN ON hashtext(username); SELECT current_database()::text;").Add("username", username), Token);
+
+            Assert.Equal(expected, ours);
+        }
+    }
+
+    [Fact]
     public async Task ProxyDatabaseClusters_CapTheConnectionsOfTheClustersTheProxyDatabaseDefines()
     {
         var inUse = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);

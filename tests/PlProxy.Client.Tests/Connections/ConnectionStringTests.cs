@@ -98,6 +98,32 @@ public sealed class ConnectionStringTests
     }
 
     [Theory]
+    [InlineData("host=h keepalives=1 keepalives_idle=30 keepalives_interval=10 keepalives_count=3", true, 30, 10)]
+    [InlineData("host=h keepalives_idle=30", true, 30, 0)]
+    [InlineData("host=h keepalives_interval=10", true, 7200, 10)]
+    [InlineData("host=h keepalives=0 keepalives_idle=30 keepalives_interval=10", false, 0, 0)]
+    [InlineData("host=h tcp_user_timeout=10000 keepalives_count=5", false, 0, 0)]
+    public void LibpqKeepalives_AreReadAsTcpKeepalives_AndWhatNpgsqlCannotTakeIsLeftToTheOs(string connectionString, bool on, int idle, int interval)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(ConnectionStrings.ToNpgsql(connectionString));
+
+        Assert.Equal((on, idle, interval), (builder.TcpKeepAlive, builder.TcpKeepAliveTime, builder.TcpKeepAliveInterval));
+    }
+
+    [Theory]
+    [InlineData("host=h dbname=d", true, 0)]
+    [InlineData("Host=h;Database=d", true, 0)]
+    [InlineData("host=h dbname=d keepalives=0", false, 0)]
+    [InlineData("Host=h;Database=d;Tcp Keepalive Time=30", false, 30)]
+    [InlineData("host=h dbname=d keepalives_idle=30", true, 30)]
+    public void PartitionConnections_HaveTcpKeepalivesAsLibpqGivesThem_UnlessTheStringSaysOtherwise(string connectionString, bool on, int idle)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(ConnectionStrings.ForPartition(connectionString, new PartitionConnectionSettings()));
+
+        Assert.Equal((on, idle), (builder.TcpKeepAlive, builder.TcpKeepAliveTime));
+    }
+
+    [Theory]
     [InlineData("host='unterminated", "is not closed")]
     [InlineData("host=h password=Pw S3CR3T dbname=a0", "the word at character 20 is not followed by '='")]
     [InlineData("host=h frobnicate=1", "a keyword libpq does not know (the word at character 8)")]
