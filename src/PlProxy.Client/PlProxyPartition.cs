@@ -131,7 +131,14 @@ public sealed class PlProxyPartition : IAsyncDisposable, IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 0)
         {
-            _release();
+            try
+            {
+                _release();
+            }
+            catch (Exception)
+            {
+                // Never out of a finalizer (it would end the process): the data source may be gone already.
+            }
         }
     }
 }

@@ -132,6 +132,19 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
     }
 
     [Fact]
+    public async Task PartitionNeverDisposed_OfADataSourceDisposedBeforeIt_IsCollectedQuietly()
+    {
+        PlProxyDataSource source = fixture.Create("coalesce-partition-late", cluster => cluster.MaxConnectionsPerPartition = 1);
+        await TakeAndDropAPartitionAsync(source);
+        await source.DisposeAsync();
+
+        GC.Collect();
+        GC.WaitForPendingFinalizers(); // an exception out of the finalizer would end this process
+
+        Assert.Equal(0, source.PoolCount);
+    }
+
+    [Fact]
     public async Task FailingCall_InASharedRoundTrip_FailsAloneWhileItsNeighboursAreWrittenOnce()
     {
         await using PlProxyDataSource source = fixture.Create("coalesce-fail", cluster => cluster.MaxConnectionsPerPartition = 1);
