@@ -116,6 +116,26 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
     }
 
     [Fact]
+    public async Task GetPartition_CancelledWhileItWaitsForASlot_LeavesTheQueueAndHoldsNothing()
+    {
+        await using PlProxyDataSource source = fixture.Create("coalesce-partition-cancel", cluster => cluster.MaxConnectionsPerPartition = 1);
+        ICappedDb db = source.CreateProxy<ICappedDb>();
+        Task<int> holder = await HoldTheConnectionAsync(db, 1, "coalesce-partition-cancel");
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        cancel.CancelAfter(TimeSpan.FromMilliseconds(200));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () => await source.GetPartitionAsync("capped", 0, cancel.Token)).WaitAsync(Bound, Token);
+
+        Assert.Equal(-1, await holder.WaitAsync(Bound, Token));
+        await using (PlProxyPartition after = await source.GetPartitionAsync("capped", 0, Token).AsTask().WaitAsync(TimeSpan.FromSeconds(5), Token))
+        {
+            Assert.Equal(0, after.Index);
+        }
+
+        Assert.Equal(3, await db.EchoAsync(3, Token).WaitAsync(TimeSpan.FromSeconds(5), Token)); // the slot came back twice
+    }
+
+    [Fact]
     public async Task PartitionNeverDisposed_GivesItsConnectionSlotBackWhenCollected()
     {
         await using PlProxyDataSource source = fixture.Create(
