@@ -39,15 +39,27 @@ internal static class PgQVerb
         await using NpgsqlDataSource source = ToolDatabase.Create(ConnectionStrings.ToNpgsql(result.GetValue(options.Source)!));
         await using NpgsqlDataSource into = ToolDatabase.Create(ConnectionStrings.ToNpgsql(target));
         PgQConsumer consumer = options.Consumer(result, source);
-        await QueueWriter.RequireQueueAsync(source, consumer.Queue, "source", cancellationToken).ConfigureAwait(false);
-        if (targetQueue is not null)
+        while (true)
         {
-            await QueueWriter.RequireQueueAsync(into, targetQueue, "target", cancellationToken).ConfigureAwait(false);
-        }
+            try
+            {
+                await QueueWriter.RequireQueueAsync(source, consumer.Queue, "source", cancellationToken).ConfigureAwait(false);
+                if (targetQueue is not null)
+                {
+                    await QueueWriter.RequireQueueAsync(into, targetQueue, "target", cancellationToken).ConfigureAwait(false);
+                }
 
-        if (await consumer.RegisterAsync(cancellationToken).ConfigureAwait(false))
-        {
-            await output.WriteLineAsync($"plproxy pgq {verb}: consumer {consumer.Consumer} registered on queue {consumer.Queue}; PgQ delivers it the events inserted from now on").ConfigureAwait(false);
+                if (await consumer.RegisterAsync(cancellationToken).ConfigureAwait(false))
+                {
+                    await output.WriteLineAsync($"plproxy pgq {verb}: consumer {consumer.Consumer} registered on queue {consumer.Queue}; PgQ delivers it the events inserted from now on").ConfigureAwait(false);
+                }
+
+                break;
+            }
+            catch (Exception e) when (!once && IsDatabaseFailure(e, cancellationToken))
+            {
+                await TryAgainLaterAsync(e, verb, exceptionSleep, output, cancellationToken).ConfigureAwait(false); // a database not up yet
+            }
         }
 
         long events = 0, batches = 0;
@@ -62,13 +74,11 @@ internal static class PgQVerb
             {
                 throw new ToolRefusal(e.Message, e); // nothing was applied; trying again would not help
             }
-            catch (Exception e) when (!once && e is NpgsqlException or TimeoutException or IOException && !cancellationToken.IsCancellationRequested)
+            catch (Exception e) when (!once && IsDatabaseFailure(e, cancellationToken))
             {
                 // The batch is still open on the source, and the target's recorded tick says whether it was applied:
                 // trying again delivers each event once.
-                await (output.Errors ?? output).WriteLineAsync(
-                    $"plproxy pgq {verb}: {Verb.Sentence(e).TrimEnd('.')}; trying again in {exceptionSleep.TotalSeconds:0.###} s").ConfigureAwait(false);
-                await Task.Delay(exceptionSleep, cancellationToken).ConfigureAwait(false);
+                await TryAgainLaterAsync(e, verb, exceptionSleep, output, cancellationToken).ConfigureAwait(false);
                 continue;
             }
 
@@ -90,5 +100,16 @@ internal static class PgQVerb
 
         await output.WriteLineAsync($"plproxy pgq {verb}: {events} events in {batches} batches").ConfigureAwait(false);
         return 0;
+    }
+
+    private static bool IsDatabaseFailure(Exception error, CancellationToken cancellationToken) =>
+        error is NpgsqlException or TimeoutException or IOException && !cancellationToken.IsCancellationRequested;
+
+    // What a long-lived verb does with a database's failure, as SkyTools' consumers do: says so, waits, goes on.
+    private static async Task TryAgainLaterAsync(Exception error, string verb, TimeSpan exceptionSleep, ToolOutput output, CancellationToken cancellationToken)
+    {
+        await (output.Errors ?? output).WriteLineAsync(
+            $"plproxy pgq {verb}: {Verb.Sentence(error).TrimEnd('.')}; trying again in {exceptionSleep.TotalSeconds:0.###} s").ConfigureAwait(false);
+        await Task.Delay(exceptionSleep, cancellationToken).ConfigureAwait(false);
     }
 }

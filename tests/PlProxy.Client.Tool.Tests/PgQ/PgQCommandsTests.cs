@@ -85,7 +85,7 @@ public sealed class PgQCommandsTests(PgQToolFixture fixture) : IClassFixture<PgQ
     }
 
     [Fact]
-    public async Task Move_LongLived_WhenItsDatabaseServerRestarts_TriesAgainAfterExceptionSleepAndDeliversEveryEventOnce()
+    public async Task Move_LongLived_WhenItsDatabaseServerIsDownAtStartOrRestarts_TriesAgainAfterExceptionSleepAndDeliversEveryEventOnce()
     {
         // A server of its own, to stop under the running mover (as SkyTools' consumers, it goes on once it is back).
         await using LocalPostgresServer server = await LocalPostgresServer.StartAsync(cancellationToken: Token);
@@ -94,11 +94,14 @@ public sealed class PgQCommandsTests(PgQToolFixture fixture) : IClassFixture<PgQ
         await server.ExecuteAsync("restarted_source", "create extension pgq; select pgq.create_queue('orders');", Token);
         await server.ExecuteAsync("restarted_target", "create extension pgq; select pgq.create_queue('central');", Token);
         await Tool.RunAsync(["pgq", "register", "--source", source, "--queue", "orders", "--consumer", "mover"]);
+        await server.StopAsync(Token); // down when the mover starts, too
         using Process mover = StartTool(["pgq", "move", "--source", source, "--queue", "orders", "--target", target, "--target-queue", "central", "--consumer", "mover", "--exception-sleep", "0.5"]);
         Task<string> errors = mover.StandardError.ReadToEndAsync(Token);
         Task<string> output = mover.StandardOutput.ReadToEndAsync(Token);
         try
         {
+            await Task.Delay(TimeSpan.FromSeconds(1.5), Token);
+            await server.RestartAsync(Token);
             await ProduceAsync(source, "orders", 100, "before-");
             await WaitForEventsAsync(target, 100);
 
