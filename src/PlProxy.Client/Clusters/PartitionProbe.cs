@@ -76,7 +76,7 @@ internal static class PartitionProbe
             // Under a cap the probe waits for a connection as calls do: when calls held all of them all along, the
             // database was not asked at all, and saying it did not answer would blame it for the load.
             return cluster.Gate(connection) is { } gate && gate.InUse >= gate.Slots
-                ? health with { Failure = $"busy: its {gate.Slots} connection(s) were in use by calls for {timeout.TotalSeconds:0.###} s, so the database was not asked", Busy = true }
+                ? health with { Failure = $"busy: its {gate.Slots} connection(s) were in use (by calls, or partitions taken with GetPartitionAsync) for {timeout.TotalSeconds:0.###} s, so the database was not asked", Busy = true }
                 : health with { Failure = $"no answer within {timeout.TotalSeconds:0.###} s" };
         }
         catch (NpgsqlException e)
