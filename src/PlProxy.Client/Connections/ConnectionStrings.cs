@@ -210,6 +210,7 @@ internal static class ConnectionStrings
         string? hosts = null;
         string? ports = null;
         bool keepalivesOff = false;
+        string? fallbackApplicationName = null;
         foreach (LibpqConnectionString.Pair pair in LibpqConnectionString.Parse(connectionString))
         {
             if (!LibpqConnectionString.Keywords.Contains(pair.Key))
@@ -219,6 +220,12 @@ internal static class ConnectionStrings
 
             if (IgnoredLibpqKeys.Contains(pair.Key))
             {
+                continue;
+            }
+
+            if (pair.Key.Equals("fallback_application_name", StringComparison.OrdinalIgnoreCase))
+            {
+                fallbackApplicationName = pair.Value; // libpq's application name when the string gives none
                 continue;
             }
 
@@ -246,6 +253,11 @@ internal static class ConnectionStrings
             {
                 Set(builder, npgsqlKey, pair.Value, $"libpq keyword '{pair.Key}'");
             }
+        }
+
+        if (string.IsNullOrEmpty(builder.ApplicationName) && !string.IsNullOrEmpty(fallbackApplicationName))
+        {
+            builder.ApplicationName = fallbackApplicationName;
         }
 
         if (keepalivesOff)

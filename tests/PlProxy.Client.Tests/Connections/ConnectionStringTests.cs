@@ -111,6 +111,13 @@ public sealed class ConnectionStringTests
     }
 
     [Theory]
+    [InlineData("host=h fallback_application_name=billing", "billing")]
+    [InlineData("host=h application_name=orders fallback_application_name=billing", "orders")]
+    [InlineData("fallback_application_name=billing host=h application_name=orders", "orders")]
+    public void LibpqFallbackApplicationName_NamesTheConnectionOnlyWhenTheStringGivesNoName(string connectionString, string name) =>
+        Assert.Equal(name, new NpgsqlConnectionStringBuilder(ConnectionStrings.ToNpgsql(connectionString)).ApplicationName);
+
+    [Theory]
     [InlineData("host=h dbname=d", true, 0)]
     [InlineData("Host=h;Database=d", true, 0)]
     [InlineData("host=h dbname=d keepalives=0", false, 0)]
