@@ -182,8 +182,8 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
         PartitionReplicas? replicas = snapshot.ReplicasOf(connection);
         Action release = () =>
         {
-            hold.Dispose();
             replicas?.NoteWrite(); // what was done on the primary may have been a write: read-your-writes counts it from here
+            hold.Dispose(); // then the slot goes to what waits for it
             snapshot.Release();
         };
         return new PlProxyPartition(cluster, hash, index, pool, DatabaseName.Of(pool), release, token => _clusters.RefreshAsync(cluster, token));
