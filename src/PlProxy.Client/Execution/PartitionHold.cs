@@ -16,7 +16,6 @@ internal sealed class PartitionHold : IDisposable
     private readonly NpgsqlDataSource _pool;
     private readonly PartitionGate? _gate;
     private readonly IDisposable? _lease;
-    private int _released;
 
     private PartitionHold(NpgsqlDataSource pool, PartitionGate? gate, IDisposable? lease)
     {
@@ -51,14 +50,9 @@ internal sealed class PartitionHold : IDisposable
         return new PartitionHold(pool, gate, lease);
     }
 
-    /// <summary>Gives the slot back (to what queues at the gate) and the budget's call; once.</summary>
+    /// <summary>Gives the slot back (to what queues at the gate) and the budget's call (its partition disposes it once).</summary>
     public void Dispose()
     {
-        if (Interlocked.Exchange(ref _released, 1) != 0)
-        {
-            return;
-        }
-
         if (_gate is not null)
         {
             GateSlot.Release(_gate, _pool, shared: false);
