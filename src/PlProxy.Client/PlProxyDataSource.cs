@@ -212,10 +212,7 @@ public sealed class PlProxyDataSource : IAsyncDisposable, IDisposable
         where TInterface : class
     {
         _clusters.ThrowIfDisposed();
-        Func<ProxyExecutor, TInterface> factory = ProxyFactory.Find<TInterface>()
-            ?? throw new InvalidOperationException(
-                $"No PL/Proxy implementation was generated for {typeof(TInterface).FullName}. Mark the interface with [PlProxy] and make sure its project references the PlProxy.Client package, which brings the source generator.");
-        return factory(_proxyExecutor);
+        return ProxyFactory.Create<TInterface>(_proxyExecutor);
     }
 
     /// <summary>Runs a body given as text and returns its single value (exactly one row, PL/Proxy's rule).</summary>

@@ -147,6 +147,67 @@ public sealed class DiagnosticTests
     public void UnsupportedReturnType_IsReported(string member) =>
         Assert.Equal("PLPX0004", Single(Interface(member)).Id);
 
+    [Theory]
+    [InlineData("""[PlProxy("RUN ON 0;")] Task<(int Id, string Name)> GetAsync();""", "a tuple's elements are not columns by name")]
+    [InlineData("""[PlProxy("RUN ON 0;")] Task<List<int>> GetAsync();""", "a collection is not a row")]
+    [InlineData("""[PlProxy("RUN ON ALL;")] IAsyncEnumerable<HashSet<string>> GetAsync();""", "a collection is not a row")]
+    public void RowTypeThatIsNotARow_IsReportedNamingWhy(string member, string why)
+    {
+        Diagnostic error = Single(Interface(member));
+
+        Assert.Equal("PLPX0004", error.Id);
+        Assert.Contains(why, error.GetMessage(), StringComparison.Ordinal);
+        Assert.Empty(_last!.Run.GeneratedTrees);
+    }
+
+    [Theory]
+    [InlineData("public class Outer { [PlProxy(\"CLUSTER 'userdb';\")] private interface IHidden { [PlProxy(\"RUN ON 0;\")] Task<int> GetAsync(); } }", "'IHidden' is private")]
+    [InlineData("public class Outer { [PlProxy(\"CLUSTER 'userdb';\")] protected interface IHidden { [PlProxy(\"RUN ON 0;\")] Task<int> GetAsync(); } }", "'IHidden' is protected")]
+    [InlineData("public class Outer { private class Inner { [PlProxy(\"CLUSTER 'userdb';\")] public interface IHidden { [PlProxy(\"RUN ON 0;\")] Task<int> GetAsync(); } } }", "'IHidden' is nested in 'Inner', which is private")]
+    [InlineData("[PlProxy(\"CLUSTER 'userdb';\")] file interface IHidden { [PlProxy(\"RUN ON 0;\")] Task<int> GetAsync(); }", "'IHidden' is file-local")]
+    public void InterfaceTheGeneratedClassCannotName_IsReported(string declaration, string why)
+    {
+        Diagnostic error = Single($"using System.Threading.Tasks;\nusing PlProxy.Client;\nnamespace Shop;\n{declaration}");
+
+        Assert.Equal("PLPX0010", error.Id);
+        Assert.StartsWith(why, error.GetMessage(), StringComparison.Ordinal);
+        Assert.Equal("IHidden", TextAt(error));
+        Assert.Empty(_last!.Run.GeneratedTrees);
+    }
+
+    [Fact]
+    public void InheritingAnInterfaceThatIsNotAProxy_IsReportedNamingItsMember()
+    {
+        Diagnostic error = Single("""
+            using System;
+            using System.Threading.Tasks;
+            using PlProxy.Client;
+            namespace Shop;
+            public interface IMarker { }
+            public interface IDefaulted { int Version() => 1; }
+            [PlProxy("CLUSTER 'userdb';")]
+            public interface IUserDb : IMarker, IDefaulted, IDisposable { [PlProxy("RUN ON 0;")] Task<int> GetAsync(); }
+            """);
+
+        Assert.Equal("PLPX0011", error.Id);
+        Assert.Equal("'IUserDb' inherits 'System.IDisposable', whose member 'Dispose' has no PL/Proxy body to implement it; inherit only [PlProxy] interfaces (and interfaces without abstract members)", error.GetMessage());
+        Assert.Empty(_last!.Run.GeneratedTrees);
+    }
+
+    [Fact]
+    public void CombiningProxyInterfacesWithoutMarkingTheCombination_IsReportedWithTheFix()
+    {
+        Diagnostic error = Single(Usage(
+            """
+            public interface IReads { [PlProxy("CLUSTER 'userdb'; RUN ON 0;")] Task<int> GetAsync(); }
+            public interface IUserDb : IReads { }
+            """,
+            "source.CreateProxy<IUserDb>()"));
+
+        Assert.Equal("PLPX0008", error.Id);
+        Assert.Contains("mark it [PlProxy(\"\")]", error.GetMessage(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void GenericMethod_IsReported() =>
         Assert.Equal("PLPX0005", Single(Interface("""[PlProxy("RUN ON 0;")] Task<T> GetAsync<T>();""")).Id);

@@ -253,6 +253,65 @@ public sealed class EmittedCodeTests
     }
 
     [Fact]
+    public async Task InheritedProxyInterfaces_RunTheirMethodsWithTheirOwnStatements()
+    {
+        const string bank = """
+            using System.Collections.Generic;
+            using System.Threading;
+            using System.Threading.Tasks;
+            using PlProxy.Client;
+
+            namespace Shop.Data;
+
+            [PlProxy("CLUSTER 'reads';")]
+            public interface IReads
+            {
+                [PlProxy("RUN ON hashtext(username);")]
+                Task<decimal> GetBalanceAsync(in string username, CancellationToken cancellationToken = default);
+            }
+
+            public interface IWrites
+            {
+                [PlProxy("CLUSTER 'writes'; RUN ON hashtext(username);")]
+                Task<int> DepositAsync(string username, ref readonly decimal amount);
+            }
+
+            [PlProxy("CLUSTER 'reads';")]
+            public interface IAudited : IReads
+            {
+                [PlProxy("RUN ON ALL;")]
+                Task<IReadOnlyList<string>> AuditAsync();
+            }
+
+            [PlProxy("")]
+            public interface IBank : IAudited, IWrites
+            {
+            }
+            """;
+        var reads = new Testing.FakeCluster("reads", 4)
+            .On("get_balance", call => Testing.FakeRows.Scalar(10m * call.Partition))
+            .On("audit", call => Testing.FakeRows.Scalar($"audit{call.Partition}"));
+        var writes = new Testing.FakeCluster("writes", 2).On("deposit", call => Testing.FakeRows.Scalar(call.Partition));
+        await using PlProxyDataSource source = Testing.FakePlProxy.CreateDataSource(reads, writes);
+        GeneratorHarness.Result result = GeneratorHarness.Run(bank);
+        Assert.Empty(result.GeneratorDiagnostics);
+        Assert.Empty(result.Output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
+        Assembly assembly = GeneratorHarness.Load(result.Output);
+        Type contract = assembly.GetType("Shop.Data.IBank", throwOnError: true)!;
+        object proxy = typeof(PlProxyDataSource).GetMethod(nameof(PlProxyDataSource.CreateProxy))!.MakeGenericMethod(contract).Invoke(source, null)!;
+
+        decimal balance = await (Task<decimal>)assembly.GetType("Shop.Data.IReads")!.GetMethod("GetBalanceAsync")!.Invoke(proxy, ["alice", CancellationToken.None])!;
+        IReadOnlyList<string> audit = await (Task<IReadOnlyList<string>>)assembly.GetType("Shop.Data.IAudited")!.GetMethod("AuditAsync")!.Invoke(proxy, [])!;
+        int deposited = await (Task<int>)assembly.GetType("Shop.Data.IWrites")!.GetMethod("DepositAsync")!.Invoke(proxy, ["alice", 5m])!;
+
+        Assert.Equal(10m * Hashing.Partitions.IndexOf(Hashing.PgHash.HashText("alice"), 4), balance);
+        Assert.Equal(["audit0", "audit1", "audit2", "audit3"], audit);
+        Assert.Equal(Hashing.Partitions.IndexOf(Hashing.PgHash.HashText("alice"), 2), deposited);
+        Assert.Equal([("username", (object?)"alice"), ("amount", 5m)], Assert.Single(writes.Calls).Arguments.Select(a => (a.Key, a.Value)));
+        Assert.Equal(5, reads.Calls.Count);
+    }
+
+    [Fact]
     public async Task RowTypeResult_LooksUpColumnNamesOncePerReader_NotPerRow()
     {
         const string stats = """

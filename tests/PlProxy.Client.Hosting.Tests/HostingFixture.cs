@@ -9,6 +9,12 @@ public interface IGhosts
     Task<string> WhoamiAsync(CancellationToken cancellationToken = default);
 }
 
+/// <summary>Declares nothing of its own: what it inherits names the cluster.</summary>
+[PlProxy("")]
+public interface IGhostsInherited : IGhosts
+{
+}
+
 public interface IDefinedInProxyDatabase
 {
     [PlProxy("CLUSTER 'fromproxy'; RUN ON 0;")]

@@ -9,10 +9,16 @@ public sealed class WarmUpTests(HostingFixture fixture) : IClassFixture<HostingF
     private static CancellationToken Token => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task ClusterDefinedNowhere_FailsTheHostStartNamingIt()
+    public Task ClusterDefinedNowhere_FailsTheHostStartNamingIt() => AssertStartFailsOnGhost<IGhosts>();
+
+    [Fact]
+    public Task ClusterOnlyAnInheritedInterfaceNames_FailsTheHostStartNamingIt() => AssertStartFailsOnGhost<IGhostsInherited>();
+
+    private async Task AssertStartFailsOnGhost<TProxy>()
+        where TProxy : class
     {
         HostApplicationBuilder builder = Host.CreateEmptyApplicationBuilder(new HostApplicationBuilderSettings());
-        builder.Services.AddPlProxy(options => options.AddCluster("real", fixture.Partitions)).AddProxy<IGhosts>().WarmUpOnStart();
+        builder.Services.AddPlProxy(options => options.AddCluster("real", fixture.Partitions)).AddProxy<TProxy>().WarmUpOnStart();
         using IHost host = builder.Build();
 
         var error = await Assert.ThrowsAsync<PlProxyException>(() => host.StartAsync(Token));

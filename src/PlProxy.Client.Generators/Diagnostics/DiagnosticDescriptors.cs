@@ -27,6 +27,8 @@ internal static class DiagnosticDescriptors
     public const string UnsupportedFunctionId = "PLPX0007";
     public const string NoImplementationId = "PLPX0008";
     public const string UnorderableMergeId = "PLPX0009";
+    public const string UnreachableInterfaceId = "PLPX0010";
+    public const string NonProxyBaseId = "PLPX0011";
     public const string InternalErrorId = "PLPX9999";
 
     public static readonly DiagnosticDescriptor MisplacedAttribute = Error(MisplacedAttributeId,
@@ -65,6 +67,14 @@ internal static class DiagnosticDescriptors
         "Merge order that cannot be exact",
         "'{0}': {1}");
 
+    public static readonly DiagnosticDescriptor UnreachableInterface = Error(UnreachableInterfaceId,
+        "Proxy interface the generated code cannot reach",
+        "'{0}' {1}; the generated implementation is a class of its own beside it, so the interface and the types it is nested in must be public or internal, and not file-local");
+
+    public static readonly DiagnosticDescriptor NonProxyBase = Error(NonProxyBaseId,
+        "Proxy interface inheriting an interface that is not a proxy",
+        "'{0}' inherits '{1}', whose member '{2}' has no PL/Proxy body to implement it; inherit only [PlProxy] interfaces (and interfaces without abstract members)");
+
     public static readonly DiagnosticDescriptor InternalError = Error(InternalErrorId,
         "PlProxy.Client generator failure",
         "The PlProxy.Client generator failed on '{0}': {1}; please report it");
@@ -102,6 +112,8 @@ internal static class DiagnosticDescriptors
         [UnsupportedFunctionId] = UnsupportedFunction,
         [NoImplementationId] = NoImplementation,
         [UnorderableMergeId] = UnorderableMerge,
+        [UnreachableInterfaceId] = UnreachableInterface,
+        [NonProxyBaseId] = NonProxyBase,
         [InternalErrorId] = InternalError,
     };
 

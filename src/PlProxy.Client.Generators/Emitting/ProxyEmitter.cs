@@ -49,18 +49,50 @@ internal static class ProxyEmitter
 
         code.AppendLine();
         code.AppendLine($"        private readonly {Proxies}.ProxyExecutor _executor;");
+        for (int i = 0; i < model.Inherited.Count; i++)
+        {
+            code.AppendLine($"        private readonly {model.Inherited[i].FullyQualifiedName} {InheritedName(i)};");
+        }
+
         code.AppendLine();
-        code.AppendLine($"        public {name}({Proxies}.ProxyExecutor executor) => _executor = executor;");
+        if (model.Inherited.Count == 0)
+        {
+            code.AppendLine($"        public {name}({Proxies}.ProxyExecutor executor) => _executor = executor;");
+        }
+        else
+        {
+            // Each inherited proxy interface's methods run through its own implementation, with its own statements.
+            code.AppendLine($"        public {name}({Proxies}.ProxyExecutor executor)");
+            code.AppendLine("        {");
+            code.AppendLine("            _executor = executor;");
+            for (int i = 0; i < model.Inherited.Count; i++)
+            {
+                code.AppendLine($"            {InheritedName(i)} = {Proxies}.ProxyFactory.Create<{model.Inherited[i].FullyQualifiedName}>(executor);");
+            }
+
+            code.AppendLine("        }");
+        }
+;
         code.AppendLine();
         code.AppendLine("        [global::System.Runtime.CompilerServices.ModuleInitializer]");
         code.AppendLine("        internal static void Register() =>");
         // The clusters the bodies name, so a host can load them at start (warm-up) rather than at the first call.
         string clusters = string.Join(", ", model.Methods.Select(m => m.ClusterName).Where(c => c is not null).Distinct().OrderBy(c => c, StringComparer.Ordinal).Select(Literal));
-        code.AppendLine($"            {Proxies}.ProxyFactory.Register<{model.FullyQualifiedName}>(static executor => new {name}(executor), new string[] {{ {clusters} }});");
+        string inherited = model.Inherited.Count == 0 ? "" : $", new global::System.Type[] {{ {string.Join(", ", model.Inherited.Select(i => $"typeof({i.FullyQualifiedName})"))} }}";
+        code.AppendLine($"            {Proxies}.ProxyFactory.Register<{model.FullyQualifiedName}>(static executor => new {name}(executor), new string[] {{ {clusters} }}{inherited});");
         for (int i = 0; i < model.Methods.Count; i++)
         {
             code.AppendLine();
             EmitMethod(code, model, model.Methods[i], members[i]);
+        }
+
+        for (int i = 0; i < model.Inherited.Count; i++)
+        {
+            foreach (ForwardedMethodModel method in model.Inherited[i].Methods)
+            {
+                code.AppendLine();
+                code.AppendLine($"        {method.ReturnTypeDisplay} {model.Inherited[i].FullyQualifiedName}.{method.Name}({method.ParameterList}) => {InheritedName(i)}.{method.Name}({method.ArgumentList});");
+            }
         }
 
         code.AppendLine("    }");
@@ -136,7 +168,7 @@ internal static class ProxyEmitter
 
     private static void EmitMethod(StringBuilder code, InterfaceModel model, MethodModel method, string member)
     {
-        string parameterList = string.Join(", ", method.Parameters.Select(p => $"{p.TypeDisplay} {Escape(p.Name)}"));
+        string parameterList = string.Join(", ", method.Parameters.Select(p => $"{p.Modifier}{p.TypeDisplay} {Escape(p.Name)}"));
         string arguments = string.Join(", ", method.Parameters.Where(p => !p.IsCancellationToken).Select(p => p.ValueExpression));
         string token = method.Parameters.FirstOrDefault(p => p.IsCancellationToken) is { } t ? Escape(t.Name) : "default";
         string call = $"_executor, {FieldName(member)}, new object?[] {{ {arguments} }}";
@@ -217,6 +249,8 @@ internal static class ProxyEmitter
     }
 
     private static string FieldName(string member) => "s_" + member;
+
+    private static string InheritedName(int index) => "_inherited" + index;
 
     private static string ReaderName(string member) => "Read" + member;
 

@@ -42,7 +42,8 @@ internal enum ReturnShape
 /// <param name="PgType">The PostgreSQL type it is sent as (empty for the cancellation token).</param>
 /// <param name="IsCancellationToken">True for the CancellationToken.</param>
 /// <param name="ValueExpression">The C# expression that puts the value into the argument array.</param>
-internal sealed record ParameterModel(string Name, string TypeDisplay, string PgType, bool IsCancellationToken, string ValueExpression);
+/// <param name="Modifier">How it is passed, as the interface declares it: empty, <c>"in "</c> or <c>"ref readonly "</c>.</param>
+internal sealed record ParameterModel(string Name, string TypeDisplay, string PgType, bool IsCancellationToken, string ValueExpression, string Modifier = "");
 
 /// <summary>A member of a composite result type, filled from the column of the same name.</summary>
 /// <param name="Name">The member (property or constructor parameter) name.</param>
@@ -85,6 +86,21 @@ internal sealed record MethodModel(
 /// <param name="ReturnsSet">True when it returns several values.</param>
 internal sealed record FunctionModel(string SqlName, string MethodName, EquatableArray<string> ParameterPgTypes, EquatableArray<string> ArgumentExpressions, string ResultPgType, bool ReturnsSet);
 
+/// <summary>
+/// A method of an inherited proxy interface, which the implementation passes on to that interface's own generated
+/// implementation (so it runs with that interface's statements and functions, as it does alone).
+/// </summary>
+/// <param name="Name">The method.</param>
+/// <param name="ReturnTypeDisplay">Its return type, fully qualified.</param>
+/// <param name="ParameterList">Its parameters as the implementation declares them.</param>
+/// <param name="ArgumentList">The arguments it passes on.</param>
+internal sealed record ForwardedMethodModel(string Name, string ReturnTypeDisplay, string ParameterList, string ArgumentList);
+
+/// <summary>An inherited proxy interface and the methods it declares (each implemented by passing the call on).</summary>
+/// <param name="FullyQualifiedName">The inherited interface.</param>
+/// <param name="Methods">Its own methods (those of the interfaces it inherits in turn are theirs).</param>
+internal sealed record InheritedInterfaceModel(string FullyQualifiedName, EquatableArray<ForwardedMethodModel> Methods);
+
 /// <summary>A proxy interface, everything the emitter needs, as plain equatable data.</summary>
 internal sealed record InterfaceModel(
     string Namespace,
@@ -92,7 +108,8 @@ internal sealed record InterfaceModel(
     string ImplementationName,
     string? InterfaceBody,
     EquatableArray<MethodModel> Methods,
-    EquatableArray<FunctionModel> Functions);
+    EquatableArray<FunctionModel> Functions,
+    EquatableArray<InheritedInterfaceModel> Inherited);
 
 /// <summary>What the parser returns for one interface: the model (null when it has errors) and the diagnostics.</summary>
 internal sealed record ParseResult(InterfaceModel? Model, EquatableArray<DiagnosticInfo> Diagnostics);

@@ -67,6 +67,12 @@ internal static class InterfaceParser
             return null;
         }
 
+        if (Unreachable(type) is { } unreachable)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnreachableInterfaceId, type.Locations.FirstOrDefault(), type.Name, unreachable));
+            return null;
+        }
+
         string? interfaceBody = attribute?.ConstructorArguments.FirstOrDefault().Value as string;
         BodySyntax? interfaceSyntax = null;
         if (attribute is not null && interfaceBody is not null)
@@ -103,6 +109,7 @@ internal static class InterfaceParser
             }
         }
 
+        InheritedInterfaceModel[] inherited = InheritedInterfaceParser.Parse(type, diagnostics);
         string implementation = string.Join("_", ContainingTypes(type).Select(t => t.Name)) + "_PlProxy";
         return new InterfaceModel(
             type.ContainingNamespace.IsGlobalNamespace ? "" : type.ContainingNamespace.ToDisplayString(),
@@ -110,8 +117,36 @@ internal static class InterfaceParser
             implementation,
             interfaceBody,
             new EquatableArray<MethodModel>(methods.ToArray()),
-            new EquatableArray<FunctionModel>(functions));
+            new EquatableArray<FunctionModel>(functions),
+            new EquatableArray<InheritedInterfaceModel>(inherited));
     }
+
+    // Why the generated class, declared beside the interface in its namespace, could not name it; null when it can.
+    private static string? Unreachable(INamedTypeSymbol type)
+    {
+        for (INamedTypeSymbol? current = type; current is not null; current = current.ContainingType)
+        {
+            string who = SymbolEqualityComparer.Default.Equals(current, type) ? "is" : $"is nested in '{current.Name}', which is";
+            if (current.IsFileLocal)
+            {
+                return $"{who} file-local";
+            }
+
+            if (current.DeclaredAccessibility is Accessibility.Private or Accessibility.Protected or Accessibility.ProtectedAndInternal)
+            {
+                return $"{who} {SyntaxFacts(current.DeclaredAccessibility)}";
+            }
+        }
+
+        return null;
+    }
+
+    private static string SyntaxFacts(Accessibility accessibility) => accessibility switch
+    {
+        Accessibility.Private => "private",
+        Accessibility.Protected => "protected",
+        _ => "private protected",
+    };
 
     private static IEnumerable<INamedTypeSymbol> ContainingTypes(INamedTypeSymbol type)
     {
@@ -248,7 +283,7 @@ internal static class InterfaceParser
                 continue;
             }
 
-            if (parameter.RefKind is not (RefKind.None or RefKind.In) || parameter.IsParams)
+            if (parameter.RefKind is not (RefKind.None or RefKind.In or RefKind.RefReadOnlyParameter) || parameter.IsParams)
             {
                 diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedParameterId, parameter.Locations.FirstOrDefault(), parameter.Name, method.Name, "ref, out and params parameters are not arguments of a PostgreSQL function"));
                 continue;
@@ -268,10 +303,10 @@ internal static class InterfaceParser
             string value = convertToArray ? $"{name} is null ? null : global::System.Linq.Enumerable.ToArray({name})"
                 : isEnum ? $"global::PlProxy.Client.Proxies.ProxyArguments.EnumLabel({name})"
                 : name;
-            parameters.Add(new ParameterModel(parameter.Name, typeDisplay, pgType, false, value));
+            parameters.Add(new ParameterModel(parameter.Name, typeDisplay, pgType, false, value, InheritedInterfaceParser.ParameterModifier(parameter.RefKind)));
         }
 
-        (ReturnShape shape, ResultModel? result) = ParseReturn(method, diagnostics);
+        (ReturnShape shape, ResultModel? result) = ResultParser.Parse(method, diagnostics);
         if (diagnostics.Count > errors)
         {
             return null;
@@ -329,106 +364,6 @@ internal static class InterfaceParser
 
     internal static bool HasAttribute(ISymbol symbol, string name) => symbol.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == name);
 
-    private static (ReturnShape Shape, ResultModel? Result) ParseReturn(IMethodSymbol method, List<DiagnosticInfo> diagnostics)
-    {
-        ITypeSymbol returnType = method.ReturnType;
-        string display = returnType.OriginalDefinition.ToDisplayString();
-        ITypeSymbol? argument = returnType is INamedTypeSymbol { TypeArguments.Length: 1 } named ? named.TypeArguments[0] : null;
-        switch (display)
-        {
-            case "System.Threading.Tasks.Task":
-                return (ReturnShape.Task, null);
-            case "System.Threading.Tasks.ValueTask":
-                return (ReturnShape.ValueTask, null);
-            case "System.Collections.Generic.IAsyncEnumerable<T>":
-                return (ReturnShape.Stream, Result(method, argument!, diagnostics));
-            case "System.Threading.Tasks.Task<TResult>" or "System.Threading.Tasks.ValueTask<TResult>":
-                bool isTask = display.StartsWith("System.Threading.Tasks.Task", StringComparison.Ordinal);
-                if (isTask && argument is INamedTypeSymbol { TypeArguments.Length: 1 } partial
-                    && partial.OriginalDefinition.ToDisplayString() == "PlProxy.Client.PlProxyPartialResult<T>")
-                {
-                    return (ReturnShape.TaskOfPartial, Result(method, partial.TypeArguments[0], diagnostics));
-                }
-
-                if (argument is INamedTypeSymbol { TypeArguments.Length: 1 } list
-                    && list.OriginalDefinition.ToDisplayString() == "System.Collections.Generic.IReadOnlyList<T>")
-                {
-                    return (isTask ? ReturnShape.TaskOfList : ReturnShape.ValueTaskOfList, Result(method, list.TypeArguments[0], diagnostics));
-                }
-
-                return (isTask ? ReturnShape.TaskOfSingle : ReturnShape.ValueTaskOfSingle, Result(method, argument!, diagnostics));
-            default:
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedReturnTypeId, method.Locations.FirstOrDefault(), method.Name, returnType.ToDisplayString(),
-                    "proxy methods are asynchronous: return Task, ValueTask, Task<T>, ValueTask<T>, Task<IReadOnlyList<T>>, Task<PlProxyPartialResult<T>> or IAsyncEnumerable<T>"));
-                return (ReturnShape.Task, null);
-        }
-    }
-
-    private static ResultModel? Result(IMethodSymbol method, ITypeSymbol type, List<DiagnosticInfo> diagnostics)
-    {
-        string display = type.ToDisplayString(TypeMapper.FullyQualified);
-        if (TypeMapper.ReadExpression(type, "0") is { } scalarRead)
-        {
-            // [return: PgType("timestamp")] names the type to read the result as where the C# type's own would change it.
-            string pgType = method.GetReturnTypeAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == PgTypeAttributeName)?.ConstructorArguments.FirstOrDefault().Value as string
-                ?? TypeMapper.ScalarPgType(type) ?? TypeMapper.ParameterPgType(type, out _, out _)!;
-            return new ResultModel(display, pgType, scalarRead, EquatableArray<ColumnModel>.Empty, false);
-        }
-
-        if (type is not INamedTypeSymbol { TypeKind: TypeKind.Class or TypeKind.Struct, IsAbstract: false } composite)
-        {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedReturnTypeId, method.Locations.FirstOrDefault(), method.Name, type.ToDisplayString(),
-                "a result is a scalar (string, int, decimal, Guid ...) or a class, record or struct whose properties take the columns by name"));
-            return null;
-        }
-
-        // The constructor with the most parameters takes its columns by parameter name; settable properties it does not cover take the rest.
-        IMethodSymbol? constructor = composite.InstanceConstructors
-            .Where(c => c.DeclaredAccessibility == Accessibility.Public)
-            .OrderByDescending(c => c.Parameters.Length)
-            .FirstOrDefault();
-        var columns = new List<ColumnModel>();
-        var covered = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-        foreach (IParameterSymbol parameter in constructor?.Parameters ?? [])
-        {
-            string? read = TypeMapper.ReadExpression(parameter.Type, "{0}");
-            if (read is null)
-            {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedReturnTypeId, method.Locations.FirstOrDefault(), method.Name, type.ToDisplayString(),
-                    $"its constructor parameter '{parameter.Name}' of type '{parameter.Type.ToDisplayString()}' cannot be read from a column"));
-                return null;
-            }
-
-            columns.Add(new ColumnModel(parameter.Name, read, true, parameter.Type.ToDisplayString(TypeMapper.FullyQualified)));
-            covered.Add(parameter.Name);
-        }
-
-        foreach (IPropertySymbol property in composite.GetMembers().OfType<IPropertySymbol>())
-        {
-            if (property.IsStatic || property.SetMethod is null || property.SetMethod.DeclaredAccessibility != Accessibility.Public
-                || property.DeclaredAccessibility != Accessibility.Public || covered.Contains(property.Name) || property.IsIndexer)
-            {
-                continue;
-            }
-
-            string? read = TypeMapper.ReadExpression(property.Type, "{0}");
-            if (read is not null)
-            {
-                columns.Add(new ColumnModel(property.Name, read, false, property.Type.ToDisplayString(TypeMapper.FullyQualified)));
-            }
-        }
-
-        if (columns.Count == 0)
-        {
-            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedReturnTypeId, method.Locations.FirstOrDefault(), method.Name, type.ToDisplayString(),
-                "it has no public constructor parameters or settable properties to take the result columns"));
-            return null;
-        }
-
-        bool nullable = type.IsReferenceType && type.NullableAnnotation == NullableAnnotation.Annotated;
-        return new ResultModel(display, null, null, new EquatableArray<ColumnModel>(columns.ToArray()), nullable);
-    }
-
-    private static string SafeName(string name) =>
+    internal static string SafeName(string name) =>
         Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None ? "@" + name : name;
 }

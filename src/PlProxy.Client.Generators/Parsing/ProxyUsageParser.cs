@@ -41,9 +41,9 @@ internal static class ProxyUsageParser
             return null;
         }
 
-        string reason = type.TypeKind == TypeKind.Interface
-            ? "neither it nor any of its methods carries [PlProxy]"
-            : "a proxy is generated only for an interface";
+        string reason = type.TypeKind != TypeKind.Interface ? "a proxy is generated only for an interface"
+            : type.AllInterfaces.Any(InterfaceParser.IsProxyInterface) ? "it inherits proxy interfaces but neither it nor any of its methods carries [PlProxy]; mark it [PlProxy(\"\")] to have them combined"
+            : "neither it nor any of its methods carries [PlProxy]";
         return DiagnosticInfo.Create(DiagnosticDescriptors.NoImplementationId, context.Node.GetLocation(), type.ToDisplayString(), method.Name, reason);
     }
 }

@@ -11,6 +11,8 @@ public static class ProxyFactory
 {
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, string[]> Clusters = new();
 
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<Type, Type[]> Inherited = new();
+
     /// <summary>Registers the generated implementation of <typeparamref name="TInterface"/>.</summary>
     /// <typeparam name="TInterface">The proxy interface.</typeparam>
     /// <param name="factory">Creates the implementation over a data source's executor.</param>
@@ -24,11 +26,72 @@ public static class ProxyFactory
         Clusters[typeof(TInterface)] = clusters;
     }
 
-    /// <summary>The clusters the bodies of <paramref name="proxyInterface"/> name, or null when it has no generated implementation.</summary>
-    internal static string[]? ClustersOf(Type proxyInterface) => Clusters.TryGetValue(proxyInterface, out string[]? clusters) ? clusters : null;
+    /// <summary>
+    /// Registers the generated implementation of <typeparamref name="TInterface"/>, which inherits other proxy
+    /// interfaces: their methods are passed on to their own implementations, and their clusters are warmed up with its own.
+    /// </summary>
+    /// <typeparam name="TInterface">The proxy interface.</typeparam>
+    /// <param name="factory">Creates the implementation over a data source's executor.</param>
+    /// <param name="clusters">The clusters its own bodies name.</param>
+    /// <param name="inherited">The proxy interfaces it inherits whose methods it passes on.</param>
+    public static void Register<TInterface>(Func<ProxyExecutor, TInterface> factory, string[] clusters, Type[] inherited)
+        where TInterface : class
+    {
+        ArgumentNullException.ThrowIfNull(inherited);
+        Register(factory, clusters);
+        Inherited[typeof(TInterface)] = inherited;
+    }
 
-    internal static Func<ProxyExecutor, TInterface>? Find<TInterface>()
-        where TInterface : class => Slot<TInterface>.Factory;
+    /// <summary>The generated implementation of <typeparamref name="TInterface"/> over <paramref name="executor"/>.</summary>
+    /// <typeparam name="TInterface">A proxy interface.</typeparam>
+    /// <param name="executor">The data source's executor.</param>
+    /// <returns>The proxy.</returns>
+    /// <exception cref="InvalidOperationException">No implementation was generated for the interface.</exception>
+    public static TInterface Create<TInterface>(ProxyExecutor executor)
+        where TInterface : class
+    {
+        ArgumentNullException.ThrowIfNull(executor);
+        if (Slot<TInterface>.Factory is null)
+        {
+            // Registered by its assembly's module initializer, which the runtime may not have run yet.
+            System.Runtime.CompilerServices.RuntimeHelpers.RunModuleConstructor(typeof(TInterface).Module.ModuleHandle);
+        }
+
+        Func<ProxyExecutor, TInterface> factory = Slot<TInterface>.Factory
+            ?? throw new InvalidOperationException(
+                $"No PL/Proxy implementation was generated for {typeof(TInterface).FullName}. Mark the interface with [PlProxy] and make sure its project references the PlProxy.Client package, which brings the source generator.");
+        return factory(executor);
+    }
+
+    /// <summary>
+    /// The clusters the bodies of <paramref name="proxyInterface"/> and of the proxy interfaces it inherits name, or
+    /// null when it has no generated implementation.
+    /// </summary>
+    internal static string[]? ClustersOf(Type proxyInterface)
+    {
+        if (!Clusters.ContainsKey(proxyInterface))
+        {
+            System.Runtime.CompilerServices.RuntimeHelpers.RunModuleConstructor(proxyInterface.Module.ModuleHandle);
+        }
+
+        if (!Clusters.TryGetValue(proxyInterface, out string[]? clusters))
+        {
+            return null;
+        }
+
+        if (!Inherited.TryGetValue(proxyInterface, out Type[]? inherited))
+        {
+            return clusters;
+        }
+
+        var all = new SortedSet<string>(clusters, StringComparer.Ordinal);
+        foreach (Type parent in inherited)
+        {
+            all.UnionWith(ClustersOf(parent) ?? throw new InvalidOperationException($"No PL/Proxy implementation was generated for {parent.FullName}, which {proxyInterface.FullName} inherits."));
+        }
+
+        return [.. all];
+    }
 
     private static class Slot<TInterface>
         where TInterface : class
