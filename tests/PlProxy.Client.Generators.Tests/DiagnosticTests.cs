@@ -151,9 +151,10 @@ public sealed class DiagnosticTests
     [InlineData("""[PlProxy("RUN ON 0;")] Task<(int Id, string Name)> GetAsync();""", "a tuple's elements are not columns by name")]
     [InlineData("""[PlProxy("RUN ON 0;")] Task<List<int>> GetAsync();""", "a collection is not a row")]
     [InlineData("""[PlProxy("RUN ON ALL;")] IAsyncEnumerable<HashSet<string>> GetAsync();""", "a collection is not a row")]
+    [InlineData("""[PlProxy("RUN ON 0;")] Task<Shop.Sealed> GetAsync();""", "it has no public constructor")]
     public void RowTypeThatIsNotARow_IsReportedNamingWhy(string member, string why)
     {
-        Diagnostic error = Single(Interface(member));
+        Diagnostic error = Single(Interface(member).Replace("namespace Shop;", "namespace Shop;\npublic sealed class Sealed { private Sealed() { } public int Id { get; set; } }", StringComparison.Ordinal));
 
         Assert.Equal("PLPX0004", error.Id);
         Assert.Contains(why, error.GetMessage(), StringComparison.Ordinal);

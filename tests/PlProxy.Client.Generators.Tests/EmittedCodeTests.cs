@@ -55,6 +55,83 @@ public sealed class EmittedCodeTests
         Assert.Contains("s_GetBalanceAsync_2", result.GeneratedSource, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("""
+        namespace Shop;
+        public class Outer { [PlProxy("CLUSTER 'u';")] public interface IUserDb { [PlProxy("RUN ON 0;")] Task<int> GetAsync(); } }
+        [PlProxy("CLUSTER 'u';")] public interface Outer_IUserDb { [PlProxy("RUN ON 0;")] Task<int> GetAsync(); }
+        """)]
+    [InlineData("""
+        namespace Shop;
+        [PlProxy("CLUSTER 'u';")]
+        public interface IUserDb
+        {
+            [PlProxy("RUN ON 0;")] Task<int> A();
+            [PlProxy("RUN ON 0;")] Task<int> A(int x);
+            [PlProxy("RUN ON 0;")] Task<int> A_2();
+            [PlProxy("RUN ON 0;")] Task<int> ReadA();
+            [PlProxy("RUN ON 0;")] Task<int> functions();
+            [PlProxy("RUN ON 0;")] Task<int> InterfaceBody();
+        }
+        """)]
+    [InlineData("""
+        namespace Shop;
+        [PlProxy("CLUSTER 'u';")]
+        public interface IUserDb
+        {
+            [PlProxy("RUN ON hashtext(_executor);")] Task<int> A(string _executor);
+            [PlProxy("RUN ON hashtext(s_B);")] Task<Row> B(string s_B, string s_ReadB);
+        }
+        public record struct Row(int Id);
+        """)]
+    public void NamesThatMeetTheGeneratedOnes_StillCompile(string source)
+    {
+        GeneratorHarness.Result result = GeneratorHarness.Run("using System.Threading.Tasks;\nusing PlProxy.Client;\n" + source);
+
+        Assert.Empty(result.GeneratorDiagnostics);
+        Assert.Empty(result.Output.GetDiagnostics().Where(d => d.Severity >= DiagnosticSeverity.Warning));
+    }
+
+    [Fact]
+    public async Task NullableStructRow_IsNullWhenEveryColumnIsNull()
+    {
+        const string source = """
+            using System.Collections.Generic;
+            using System.Threading.Tasks;
+            using PlProxy.Client;
+
+            namespace Shop.Data;
+
+            public struct Point
+            {
+                public int? X { get; set; }
+                public int? Y { get; set; }
+            }
+
+            [PlProxy("CLUSTER 'geo'; RUN ON ALL;")]
+            public interface IPoints
+            {
+                [PlProxy("")]
+                Task<IReadOnlyList<Point?>> PointsAsync();
+            }
+            """;
+        var cluster = new Testing.FakeCluster("geo", 2).On("points", call => call.Partition == 0
+            ? Testing.FakeRows.WithColumns("x", "y").Row(1, 2)
+            : Testing.FakeRows.WithColumns("x", "y").Row(null, null));
+        await using PlProxyDataSource data = Testing.FakePlProxy.CreateDataSource(cluster);
+        GeneratorHarness.Result result = GeneratorHarness.Run(source);
+        Assert.Empty(result.GeneratorDiagnostics);
+        Assembly assembly = GeneratorHarness.Load(result.Output);
+        Type contract = assembly.GetType("Shop.Data.IPoints", throwOnError: true)!;
+        object proxy = typeof(PlProxyDataSource).GetMethod(nameof(PlProxyDataSource.CreateProxy))!.MakeGenericMethod(contract).Invoke(data, null)!;
+
+        dynamic points = await (dynamic)contract.GetMethod("PointsAsync")!.Invoke(proxy, [])!;
+
+        Assert.Equal(2, (int)points.Count);
+        Assert.Equal(1, (int?)points[0].X);
+        Assert.Null((object?)points[1]);
+    }
+
     [Fact]
     public void ReadFromStandby_OnAMethodOrItsInterface_IsWrittenForEachMethodItCovers()
     {

@@ -91,7 +91,7 @@ internal static class ProxyEmitter
             foreach (ForwardedMethodModel method in model.Inherited[i].Methods)
             {
                 code.AppendLine();
-                code.AppendLine($"        {method.ReturnTypeDisplay} {model.Inherited[i].FullyQualifiedName}.{method.Name}({method.ParameterList}) => {InheritedName(i)}.{method.Name}({method.ArgumentList});");
+                code.AppendLine($"        {method.ReturnTypeDisplay} {model.Inherited[i].FullyQualifiedName}.{method.Name}({method.ParameterList}) => this.{InheritedName(i)}.{method.Name}({method.ArgumentList});");
             }
         }
 
@@ -171,8 +171,9 @@ internal static class ProxyEmitter
         string parameterList = string.Join(", ", method.Parameters.Select(p => $"{p.Modifier}{p.TypeDisplay} {Escape(p.Name)}"));
         string arguments = string.Join(", ", method.Parameters.Where(p => !p.IsCancellationToken).Select(p => p.ValueExpression));
         string token = method.Parameters.FirstOrDefault(p => p.IsCancellationToken) is { } t ? Escape(t.Name) : "default";
-        string call = $"_executor, {FieldName(member)}, new object?[] {{ {arguments} }}";
-        string reader = method.Result is null ? "" : $", {RowReaderName(member)}";
+        // The class's own members through this and the class's name: a parameter may be called _executor or s_GetAsync.
+        string call = $"this._executor, {model.ImplementationName}.{FieldName(member)}, new object?[] {{ {arguments} }}";
+        string reader = method.Result is null ? "" : $", {model.ImplementationName}.{RowReaderName(member)}";
 
         code.AppendLine($"        {method.ReturnTypeDisplay} {model.FullyQualifiedName}.{method.Name}({parameterList})");
         code.AppendLine("        {");
@@ -233,16 +234,26 @@ internal static class ProxyEmitter
         code.AppendLine("        }");
     }
 
-    // The name each method's field and reader are derived from: the method's own, numbered for overloads after the first.
+    // The name each method's field and reader are derived from: the method's own, numbered for overloads after the
+    // first, and numbered on whenever a name derived from it is taken (a method A_2 beside two overloads of A, a
+    // method ReadA beside A, a method named functions), so no two members of the class share a name.
     private static string[] MemberNames(InterfaceModel model)
     {
+        var taken = new HashSet<string>(StringComparer.Ordinal) { "InterfaceBody", "s_functions", "_executor", "Register" };
         var seen = new Dictionary<string, int>(StringComparer.Ordinal);
         var names = new string[model.Methods.Count];
         for (int i = 0; i < names.Length; i++)
         {
             string name = model.Methods[i].Name;
-            seen[name] = seen.TryGetValue(name, out int count) ? count + 1 : 1;
-            names[i] = seen[name] == 1 ? name : $"{name}_{seen[name]}";
+            int number = seen[name] = seen.TryGetValue(name, out int count) ? count + 1 : 1;
+            string member = number == 1 ? name : $"{name}_{number}";
+            while (taken.Contains(FieldName(member)) || taken.Contains(RowReaderName(member)) || taken.Contains(ReaderName(member)))
+            {
+                member = $"{name}_{++number}";
+            }
+
+            taken.UnionWith([FieldName(member), RowReaderName(member), ReaderName(member)]);
+            names[i] = member;
         }
 
         return names;

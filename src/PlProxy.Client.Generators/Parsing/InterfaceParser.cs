@@ -110,7 +110,7 @@ internal static class InterfaceParser
         }
 
         InheritedInterfaceModel[] inherited = InheritedInterfaceParser.Parse(type, diagnostics);
-        string implementation = string.Join("_", ContainingTypes(type).Select(t => t.Name)) + "_PlProxy";
+        string implementation = ImplementationName(type);
         return new InterfaceModel(
             type.ContainingNamespace.IsGlobalNamespace ? "" : type.ContainingNamespace.ToDisplayString(),
             type.ToDisplayString(TypeMapper.FullyQualified),
@@ -147,6 +147,30 @@ internal static class InterfaceParser
         Accessibility.Protected => "protected",
         _ => "private protected",
     };
+
+    /// <summary>
+    /// The generated class's name, unique in the namespace (it is also the source's hint name): the interface's name
+    /// after the types it is nested in, joined by <c>_</c> (<c>Outer_IUserDb_PlProxy</c>). Names that have a <c>_</c> of
+    /// their own could meet another interface's (<c>Outer.IUserDb</c> and <c>Outer_IUserDb</c>), so those carry a hash
+    /// of the interface's metadata name as well.
+    /// </summary>
+    private static string ImplementationName(INamedTypeSymbol type)
+    {
+        string[] names = ContainingTypes(type).Select(t => t.Name).ToArray();
+        string joined = string.Join("_", names);
+        if (!names.Any(n => n.Contains('_')))
+        {
+            return joined + "_PlProxy";
+        }
+
+        uint hash = 2166136261; // FNV-1a of the nested names, stable across compilers and runs
+        foreach (char c in string.Join("+", names))
+        {
+            hash = (hash ^ c) * 16777619;
+        }
+
+        return $"{joined}_{hash:X8}_PlProxy";
+    }
 
     private static IEnumerable<INamedTypeSymbol> ContainingTypes(INamedTypeSymbol type)
     {

@@ -69,7 +69,10 @@ internal static class ResultParser
             return null;
         }
 
-        if (type is not INamedTypeSymbol { TypeKind: TypeKind.Class or TypeKind.Struct, IsAbstract: false } composite)
+        // A nullable struct row (Row?) is its struct, null when the row's columns are all NULL as a nullable class row is.
+        bool nullableStruct = type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T };
+        if (type is not INamedTypeSymbol { TypeKind: TypeKind.Class or TypeKind.Struct, IsAbstract: false } composite
+            || (nullableStruct && (composite = (INamedTypeSymbol)composite.TypeArguments[0]).TypeKind != TypeKind.Struct))
         {
             diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedReturnTypeId, method.Locations.FirstOrDefault(), method.Name, type.ToDisplayString(),
                 "a result is a scalar (string, int, decimal, Guid ...) or a class, record or struct whose properties take the columns by name"));
@@ -81,6 +84,13 @@ internal static class ResultParser
             .Where(c => c.DeclaredAccessibility == Accessibility.Public)
             .OrderByDescending(c => c.Parameters.Length)
             .FirstOrDefault();
+        if (constructor is null && composite.TypeKind == TypeKind.Class)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedReturnTypeId, method.Locations.FirstOrDefault(), method.Name, type.ToDisplayString(),
+                "it has no public constructor to create a row with"));
+            return null;
+        }
+
         var columns = new List<ColumnModel>();
         var covered = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         foreach (IParameterSymbol parameter in constructor?.Parameters ?? [])
@@ -119,7 +129,7 @@ internal static class ResultParser
             return null;
         }
 
-        bool nullable = type.IsReferenceType && type.NullableAnnotation == NullableAnnotation.Annotated;
+        bool nullable = nullableStruct || (type.IsReferenceType && type.NullableAnnotation == NullableAnnotation.Annotated);
         return new ResultModel(display, null, null, new EquatableArray<ColumnModel>(columns.ToArray()), nullable);
     }
 }

@@ -69,7 +69,7 @@ namespace Bank.Data
 
         global::System.Threading.Tasks.Task<int> global::Bank.Data.ITransfers.TransferAsync(string from, string to, string note, long amount, long fee, global::System.Threading.CancellationToken cancellationToken)
         {
-            return global::PlProxy.Client.Proxies.ProxyCalls.SingleAsync(_executor, s_TransferAsync, new object?[] { from, to, note, amount, fee }, s_ReadTransferAsync, cancellationToken);
+            return global::PlProxy.Client.Proxies.ProxyCalls.SingleAsync(this._executor, ITransfers_PlProxy.s_TransferAsync, new object?[] { from, to, note, amount, fee }, ITransfers_PlProxy.s_ReadTransferAsync, cancellationToken);
         }
 
         private static int ReadTransferAsync(global::System.Data.Common.DbDataReader r)
@@ -79,7 +79,7 @@ namespace Bank.Data
 
         global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<long>> global::Bank.Data.ITransfers.ApplyAsync(long[] ids, decimal[] amounts, global::System.Threading.CancellationToken cancellationToken)
         {
-            return global::PlProxy.Client.Proxies.ProxyCalls.ListAsync(_executor, s_ApplyAsync, new object?[] { ids, amounts }, s_ReadApplyAsync, cancellationToken);
+            return global::PlProxy.Client.Proxies.ProxyCalls.ListAsync(this._executor, ITransfers_PlProxy.s_ApplyAsync, new object?[] { ids, amounts }, ITransfers_PlProxy.s_ReadApplyAsync, cancellationToken);
         }
 
         private static long ReadApplyAsync(global::System.Data.Common.DbDataReader r)
@@ -89,7 +89,7 @@ namespace Bank.Data
 
         global::System.Threading.Tasks.Task<string?> global::Bank.Data.ITransfers.MoodAtAsync(string region, global::Bank.Data.Mood? m, global::System.DateTime when_at, global::System.Threading.CancellationToken cancellationToken)
         {
-            return global::PlProxy.Client.Proxies.ProxyCalls.SingleAsync(_executor, s_MoodAtAsync, new object?[] { region, global::PlProxy.Client.Proxies.ProxyArguments.EnumLabel(m), when_at }, s_ReadMoodAtAsync, cancellationToken);
+            return global::PlProxy.Client.Proxies.ProxyCalls.SingleAsync(this._executor, ITransfers_PlProxy.s_MoodAtAsync, new object?[] { region, global::PlProxy.Client.Proxies.ProxyArguments.EnumLabel(m), when_at }, ITransfers_PlProxy.s_ReadMoodAtAsync, cancellationToken);
         }
 
         private static string? ReadMoodAtAsync(global::System.Data.Common.DbDataReader r)

@@ -97,7 +97,7 @@ namespace Shop.Data
 
         global::System.Threading.Tasks.Task<decimal> global::Shop.Data.Outer.IUserDb.GetBalanceAsync(string username, global::System.Threading.CancellationToken cancellationToken)
         {
-            return global::PlProxy.Client.Proxies.ProxyCalls.SingleAsync(_executor, s_GetBalanceAsync, new object?[] { username }, s_ReadGetBalanceAsync, cancellationToken);
+            return global::PlProxy.Client.Proxies.ProxyCalls.SingleAsync(this._executor, Outer_IUserDb_PlProxy.s_GetBalanceAsync, new object?[] { username }, Outer_IUserDb_PlProxy.s_ReadGetBalanceAsync, cancellationToken);
         }
 
         private static decimal ReadGetBalanceAsync(global::System.Data.Common.DbDataReader r)
@@ -107,7 +107,7 @@ namespace Shop.Data
 
         global::System.Threading.Tasks.ValueTask<global::Shop.Data.Account?> global::Shop.Data.Outer.IUserDb.GetAccountAsync(string username, global::System.Threading.CancellationToken cancellationToken)
         {
-            return new global::System.Threading.Tasks.ValueTask<global::Shop.Data.Account?>(global::PlProxy.Client.Proxies.ProxyCalls.SingleAsync(_executor, s_GetAccountAsync, new object?[] { username }, s_ReadGetAccountAsync, cancellationToken));
+            return new global::System.Threading.Tasks.ValueTask<global::Shop.Data.Account?>(global::PlProxy.Client.Proxies.ProxyCalls.SingleAsync(this._executor, Outer_IUserDb_PlProxy.s_GetAccountAsync, new object?[] { username }, Outer_IUserDb_PlProxy.s_ReadGetAccountAsync, cancellationToken));
         }
 
         private static global::System.Func<global::System.Data.Common.DbDataReader, global::Shop.Data.Account?> ReadGetAccountAsync(global::System.Data.Common.DbDataReader reader)
@@ -123,7 +123,7 @@ namespace Shop.Data
 
         global::System.Collections.Generic.IAsyncEnumerable<global::Shop.Data.Stats> global::Shop.Data.Outer.IUserDb.GetStatsAsync(global::System.Threading.CancellationToken cancellationToken)
         {
-            return global::PlProxy.Client.Proxies.ProxyCalls.StreamAsync(_executor, s_GetStatsAsync, new object?[] {  }, s_ReadGetStatsAsync, cancellationToken);
+            return global::PlProxy.Client.Proxies.ProxyCalls.StreamAsync(this._executor, Outer_IUserDb_PlProxy.s_GetStatsAsync, new object?[] {  }, Outer_IUserDb_PlProxy.s_ReadGetStatsAsync, cancellationToken);
         }
 
         private static global::System.Func<global::System.Data.Common.DbDataReader, global::Shop.Data.Stats> ReadGetStatsAsync(global::System.Data.Common.DbDataReader reader)
@@ -138,7 +138,7 @@ namespace Shop.Data
 
         global::System.Threading.Tasks.Task<global::System.Collections.Generic.IReadOnlyList<string?>> global::Shop.Data.Outer.IUserDb.EchoAsync(global::System.Collections.Generic.IReadOnlyList<string> names, int @event, global::System.Threading.CancellationToken cancellationToken)
         {
-            return global::PlProxy.Client.Proxies.ProxyCalls.ListAsync(_executor, s_EchoAsync, new object?[] { names is null ? null : global::System.Linq.Enumerable.ToArray(names), @event }, s_ReadEchoAsync, cancellationToken);
+            return global::PlProxy.Client.Proxies.ProxyCalls.ListAsync(this._executor, Outer_IUserDb_PlProxy.s_EchoAsync, new object?[] { names is null ? null : global::System.Linq.Enumerable.ToArray(names), @event }, Outer_IUserDb_PlProxy.s_ReadEchoAsync, cancellationToken);
         }
 
         private static string? ReadEchoAsync(global::System.Data.Common.DbDataReader r)
@@ -148,7 +148,7 @@ namespace Shop.Data
 
         global::System.Threading.Tasks.ValueTask global::Shop.Data.Outer.IUserDb.TouchAsync(string region)
         {
-            return new global::System.Threading.Tasks.ValueTask(global::PlProxy.Client.Proxies.ProxyCalls.ExecuteAsync(_executor, s_TouchAsync, new object?[] { region }, default));
+            return new global::System.Threading.Tasks.ValueTask(global::PlProxy.Client.Proxies.ProxyCalls.ExecuteAsync(this._executor, Outer_IUserDb_PlProxy.s_TouchAsync, new object?[] { region }, default));
         }
     }
 }
