@@ -99,6 +99,14 @@ public sealed class FakeCluster
                 PartitionIndex = request.Partition,
                 Function = request.Function,
             };
-        return handler(call);
+        try
+        {
+            return handler(call);
+        }
+        catch (PlProxyException e)
+        {
+            // What a partition raises reaches the caller as a remote error, whose context the call adds, as Npgsql's does.
+            throw new Npgsql.PostgresException(e.Message, "ERROR", "ERROR", e.SqlState ?? Npgsql.PostgresErrorCodes.RaiseException);
+        }
     }
 }

@@ -19,7 +19,7 @@ public sealed class FakePartition
 
     /// <summary>Answers calls of <paramref name="function"/> on this partition (replacing a cluster-wide handler).</summary>
     /// <param name="function">The remote function name.</param>
-    /// <param name="handler">Returns the rows, or throws (a <see cref="PlProxyException"/> with a SQLSTATE to act as a remote error).</param>
+    /// <param name="handler">Returns the rows, or throws (a <see cref="PlProxyException"/> with a SQLSTATE, or a <c>PostgresException</c>, to act as a remote error: the call fails as on a real partition, with its cluster, function, partition and database).</param>
     /// <returns>This partition.</returns>
     public FakePartition On(string function, Func<FakeCall, FakeRows> handler)
     {

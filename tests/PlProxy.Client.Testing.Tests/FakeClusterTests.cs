@@ -131,15 +131,24 @@ public sealed class FakeClusterTests
         Assert.Contains($"partition {PartitionOf("user42")} has no handler for function get_balance", error.Message, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task HandlerException_SurfacesAsARemoteError()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task HandlerException_SurfacesAsARemoteErrorWithItsContext(bool asNpgsqlDoes)
     {
-        var cluster = new FakeCluster("userdb", 4).On("get_balance", _ => throw new PlProxyException("insufficient funds", "P0001"));
+        var cluster = new FakeCluster("userdb", 4).On("get_balance", _ => throw (asNpgsqlDoes
+            ? new Npgsql.PostgresException("insufficient funds", "ERROR", "ERROR", "23514")
+            : new PlProxyException("insufficient funds", "23514")));
         await using PlProxyDataSource source = FakePlProxy.CreateDataSource(cluster);
 
         var error = await Assert.ThrowsAsync<PlProxyException>(() => source.CreateProxy<IAccounts>().GetBalanceAsync("user42", Token));
 
-        Assert.Equal("P0001", error.SqlState);
+        // As a real partition's error: the remote SQLSTATE and message, and where it came from.
+        Assert.Equal("23514", error.SqlState);
+        Assert.Equal(("userdb", "get_balance", PartitionOf("user42"), $"userdb_p{PartitionOf("user42")}"), (error.Cluster, error.Function, error.PartitionIndex, error.Database));
+        Assert.EndsWith("REMOTE ERROR: insufficient funds", error.Message, StringComparison.Ordinal);
+        Assert.Equal("23514", Assert.IsType<Npgsql.PostgresException>(error.InnerException).SqlState);
+        Assert.False(error.IsTransient);
     }
 
     [Fact]
