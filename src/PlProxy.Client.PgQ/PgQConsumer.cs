@@ -9,7 +9,8 @@ namespace PlProxy.Client.PgQ;
 /// <c>pgq.get_batch_cursor</c> and <c>FETCH</c> inside one transaction (at most <see cref="PgQConsumerOptions.FetchSize"/>
 /// events in memory, however large the batch), <c>pgq.event_retry</c> for events the handler defers, and
 /// <c>pgq.finish_batch</c> — empty batches included. Delivery is at least once: a batch whose handler fails (or whose
-/// consumer dies) is not finished, and the next call gets it again.
+/// consumer dies) is not finished, and the next call gets it again. Processes of one consumer take turns: while one
+/// handles a batch, another one's <see cref="ProcessBatchAsync"/> gets none.
 /// </summary>
 public sealed class PgQConsumer
 {
@@ -89,7 +90,9 @@ public sealed class PgQConsumer
     /// <summary>
     /// Takes the next batch (or the one left open), gives each of its events to <paramref name="handler"/> in order,
     /// then finishes it — retries applied — in the same transaction. A handler that throws leaves the batch open
-    /// (nothing of it finished or retried): the next call delivers it again.
+    /// (nothing of it finished or retried): the next call delivers it again. While another process of the consumer
+    /// handles a batch, this returns null at once (no batch for this one), so replicas of a service that all run the
+    /// consumer take turns rather than each handle the same batch.
     /// </summary>
     /// <param name="handler">Called for each event, with its batch.</param>
     /// <param name="cancellationToken">Cancels the processing; the batch stays open.</param>
@@ -98,14 +101,20 @@ public sealed class PgQConsumer
     {
         ArgumentNullException.ThrowIfNull(handler);
         await using NpgsqlConnection connection = await _database.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        PgQBatch? batch = await NextBatchAsync(connection, cancellationToken).ConfigureAwait(false);
+
+        // The batch is taken inside its own transaction, with the consumer's turn held until that commits (or rolls
+        // back): another process of the consumer that asks meanwhile gets no batch, rather than the open one to handle
+        // beside this one, and asks again later.
+        await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        PgQBatch? batch = await TakeTurnAsync(connection, cancellationToken).ConfigureAwait(false)
+            ? await NextBatchAsync(connection, cancellationToken).ConfigureAwait(false)
+            : null;
         if (batch is null)
         {
             return null;
         }
 
         using Activity? activity = Started(batch);
-        await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         long events = await ReadEventsAsync(batch, async chunk =>
         {
             foreach (PgQBatchEvent @event in chunk)
@@ -291,18 +300,31 @@ public sealed class PgQConsumer
         await finish.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
     }
 
+    // The consumer's turn for the rest of the open transaction, unless another process of it has the turn now.
+    private async Task<bool> TakeTurnAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var turn = new NpgsqlCommand($"select pg_try_advisory_xact_lock({TurnKey})", connection)
+        {
+            Parameters = { new NpgsqlParameter<string> { TypedValue = Queue }, new NpgsqlParameter<string> { TypedValue = Consumer } },
+        };
+        return (bool)(await turn.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!;
+    }
+
+    // The advisory lock key of a consumer's turn ($1 the queue, $2 the consumer).
+    private const string TurnKey = "hashtextextended('plproxy_pgq.next_batch ' || $1 || ' ' || $2, 0)";
+
     // The consumer's next batch (pgq.next_batch_custom, with the options' thresholds), or null when none is ready.
     // next_batch_custom locks nothing: two processes of one consumer calling it at once would each open a batch of the
     // same ticks, the second replacing the first under its holder. So the call holds a transaction-scoped advisory lock
-    // of the consumer (both statements go in one implicit transaction): the second caller waits, then gets the batch the
-    // first opened, as PgQ gives an open batch to whoever asks again.
+    // of the consumer (both statements go in one transaction, implicit unless the caller holds the turn already): the
+    // second caller waits, then gets the batch the first opened, as PgQ gives an open batch to whoever asks again.
     private async Task<PgQBatch?> NextBatchAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         await using var batch = new NpgsqlBatch(connection)
         {
             BatchCommands =
             {
-                new NpgsqlBatchCommand("select pg_advisory_xact_lock(hashtextextended('plproxy_pgq.next_batch ' || $1 || ' ' || $2, 0))")
+                new NpgsqlBatchCommand($"select pg_advisory_xact_lock({TurnKey})")
                 {
                     Parameters = { new NpgsqlParameter<string> { TypedValue = Queue }, new NpgsqlParameter<string> { TypedValue = Consumer } },
                 },

@@ -73,6 +73,52 @@ public sealed class PgQConsumerTests(PgQFixture fixture)
     }
 
     [Fact]
+    public async Task ProcessBatch_ByInstancesOfOneConsumerAtOnce_HandsEachBatchToOneOfThem()
+    {
+        // Replicas of a worker service run one consumer: each asks for the next batch while another handles one. PgQ
+        // gives an open batch to whoever asks, so without turns every replica would handle it.
+        await using NpgsqlDataSource database = await fixture.QueueDatabaseAsync(Queue, Token);
+        await new PgQConsumer(database, Queue, "replicas").RegisterAsync(Token);
+        const int Batches = 6, PerBatch = 10;
+        for (int b = 0; b < Batches; b++)
+        {
+            await using NpgsqlConnection connection = await database.OpenConnectionAsync(Token);
+            for (int i = 0; i < PerBatch; i++)
+            {
+                await PgQProducer.InsertEventAsync(connection, Queue, new PgQEvent("test", $"b{b}e{i}"), Token);
+            }
+
+            await PgQFixture.TickAsync(database, Queue, Token);
+        }
+
+        var handled = new System.Collections.Concurrent.ConcurrentBag<string>();
+        var batches = new System.Collections.Concurrent.ConcurrentBag<long>();
+        using var done = CancellationTokenSource.CreateLinkedTokenSource(Token);
+        async Task ReplicaAsync(PgQConsumer replica)
+        {
+            while (handled.Count < Batches * PerBatch && !done.IsCancellationRequested)
+            {
+                PgQBatchResult? batch = await replica.ProcessBatchAsync(async (_, e, ct) => { await Task.Delay(5, ct); handled.Add(e.Data!); }, done.Token);
+                if (batch is null)
+                {
+                    await Task.Delay(5, done.Token);
+                }
+                else if (batch.Events > 0)
+                {
+                    batches.Add(batch.BatchId);
+                }
+            }
+        }
+
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => ReplicaAsync(new PgQConsumer(database, Queue, "replicas")), Token))).WaitAsync(TimeSpan.FromSeconds(60), Token);
+
+        Assert.Equal(Batches * PerBatch, handled.Count);
+        Assert.Equal(Batches * PerBatch, handled.Distinct().Count());
+        Assert.Equal(batches.Count, batches.Distinct().Count());
+        Assert.Equal(0, (await new PgQConsumer(database, Queue, "replicas").InfoAsync(Token))!.PendingEvents);
+    }
+
+    [Fact]
     public async Task ProcessBatch_WhoseHandlerFails_IsDeliveredAgainWhole()
     {
         await using NpgsqlDataSource database = await fixture.QueueDatabaseAsync(Queue, Token);
