@@ -17,7 +17,9 @@ public sealed class PlProxyCommand(string function, string body)
     private readonly List<(string Name, object? Value, string PgType)> _arguments = [];
 
     /// <summary>The remote function name.</summary>
-    public string Function { get; } = string.IsNullOrWhiteSpace(function) ? throw new ArgumentException("The function name is empty.", nameof(function)) : function;
+    public string Function { get; } = string.IsNullOrWhiteSpace(function) ? throw new ArgumentException("The function name is empty.", nameof(function))
+        : Language.SqlNames.IsFunctionName(function) ? function
+        : throw new ArgumentException($"'{function}' is not a function name: an identifier, optionally schema-qualified (ops.get_balance), double-quoted where it needs quoting (\"getBalance\"). It goes into the SQL text.", nameof(function));
 
     /// <summary>The PL/Proxy body.</summary>
     public string Body { get; } = body ?? throw new ArgumentNullException(nameof(body));
@@ -28,10 +30,21 @@ public sealed class PlProxyCommand(string function, string body)
     /// <param name="value">The value (null for SQL NULL).</param>
     /// <param name="pgType">The PostgreSQL type, when the .NET type does not say it (<c>varchar</c>, an enum ...).</param>
     /// <returns>This command.</returns>
-    /// <exception cref="ArgumentException">The .NET type has no PostgreSQL type and none was given.</exception>
+    /// <exception cref="ArgumentException">The .NET type has no PostgreSQL type and none was given; <paramref name="pgType"/>
+    /// is not a type name; an argument of this name was added already.</exception>
     public PlProxyCommand Add<T>(string name, T? value, string? pgType = null)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        if (_arguments.Exists(a => string.Equals(a.Name, name, StringComparison.OrdinalIgnoreCase)))
+        {
+            throw new ArgumentException($"An argument named '{name}' was added already: the body could not tell which one it refers to.", nameof(name));
+        }
+
+        if (pgType is not null && !Language.SqlNames.IsTypeName(pgType))
+        {
+            throw new ArgumentException($"'{pgType}' is not a PostgreSQL type name (int4, text[], varchar(20), double precision, public.mood ...). It goes into the SQL text as a cast.", nameof(pgType));
+        }
+
         _arguments.Add((name, value, pgType ?? PgTypeNames.Of(typeof(T))));
         return this;
     }

@@ -209,6 +209,17 @@ public sealed class DiagnosticTests
         Assert.Contains("mark it [PlProxy(\"\")]", error.GetMessage(), StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("""[PlProxy("RUN ON 0;")] Task<int> GetAsync([PgType("int4) union select 1 --")] int id);""", "PLPX0003")]
+    [InlineData("""[PlProxy("RUN ON 0;")] [return: PgType("text union select passwd from pg_shadow")] Task<string> GetAsync();""", "PLPX0004")]
+    public void PgTypeThatIsNotATypeName_IsReported(string member, string id)
+    {
+        Diagnostic error = Single(Interface(member));
+
+        Assert.Equal(id, error.Id);
+        Assert.Contains("is not a PostgreSQL type name", error.GetMessage(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void GenericMethod_IsReported() =>
         Assert.Equal("PLPX0005", Single(Interface("""[PlProxy("RUN ON 0;")] Task<T> GetAsync<T>();""")).Id);

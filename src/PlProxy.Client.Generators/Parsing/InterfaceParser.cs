@@ -206,9 +206,9 @@ internal static class InterfaceParser
                 {
                     string? pgType = TypeMapper.ParameterPgType(parameter.Type, out _, out string reason);
                     pgType = parameter.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == PgTypeAttributeName)?.ConstructorArguments.FirstOrDefault().Value as string ?? pgType;
-                    if (pgType is null)
+                    if (pgType is null || !SqlNames.IsTypeName(pgType))
                     {
-                        problem ??= $"its parameter '{parameter.Name}': {reason}";
+                        problem ??= $"its parameter '{parameter.Name}': {(pgType is null ? reason : NotATypeName(pgType))}";
                     }
 
                     parameterTypes.Add(pgType ?? "");
@@ -316,9 +316,9 @@ internal static class InterfaceParser
             string? pgType = TypeMapper.ParameterPgType(parameter.Type, out bool convertToArray, out string reason);
             string? overridden = parameter.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == PgTypeAttributeName)?.ConstructorArguments.FirstOrDefault().Value as string;
             pgType = overridden ?? pgType;
-            if (pgType is null)
+            if (pgType is null || !SqlNames.IsTypeName(pgType))
             {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedParameterId, parameter.Locations.FirstOrDefault(), parameter.Name, method.Name, reason));
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedParameterId, parameter.Locations.FirstOrDefault(), parameter.Name, method.Name, pgType is null ? reason : NotATypeName(pgType)));
                 continue;
             }
 
@@ -387,6 +387,10 @@ internal static class InterfaceParser
     private const string ReadFromStandbyAttribute = "PlProxy.Client.ReadFromStandbyAttribute";
 
     internal static bool HasAttribute(ISymbol symbol, string name) => symbol.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == name);
+
+    /// <summary>Why a <c>[PgType]</c> name is refused: it goes into the SQL text as a cast.</summary>
+    internal static string NotATypeName(string pgType) =>
+        $"[PgType(\"{pgType}\")] is not a PostgreSQL type name (int4, text[], varchar(20), double precision, public.mood ...); it goes into the SQL text as a cast";
 
     internal static string SafeName(string name) =>
         Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None ? "@" + name : name;

@@ -57,6 +57,12 @@ internal static class ResultParser
             // [return: PgType("timestamp")] names the type to read the result as where the C# type's own would change it.
             string pgType = method.GetReturnTypeAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == PgTypeAttributeName)?.ConstructorArguments.FirstOrDefault().Value as string
                 ?? TypeMapper.ScalarPgType(type) ?? TypeMapper.ParameterPgType(type, out _, out _)!;
+            if (!SqlNames.IsTypeName(pgType))
+            {
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedReturnTypeId, method.Locations.FirstOrDefault(), method.Name, type.ToDisplayString(), InterfaceParser.NotATypeName(pgType)));
+                return null;
+            }
+
             return new ResultModel(display, pgType, scalarRead, EquatableArray<ColumnModel>.Empty, false);
         }
 

@@ -35,6 +35,34 @@ internal static class SqlNames
         return builder.ToString();
     }
 
+    // An identifier as PostgreSQL reads one: a word, or a double-quoted name ("" a quote inside it).
+    private const string Identifier = "(?:[A-Za-z_\\u0080-\\uFFFF][A-Za-z0-9_$\\u0080-\\uFFFF]*|\"(?:[^\"\\u0000]|\"\")+\")";
+
+    // A type's modifiers: varchar(20), numeric(10, 2), timestamp(3).
+    private const string Modifiers = @"(?:\s*\(\s*[0-9]+(?:\s*,\s*[0-9]+)*\s*\))?";
+
+    private static readonly System.Text.RegularExpressions.Regex FunctionNamePattern = new(
+        $@"^{Identifier}(?:\s*\.\s*{Identifier})?$", System.Text.RegularExpressions.RegexOptions.CultureInvariant);
+
+    // The words SQL's multi-word type names go on with (double precision, character varying, timestamp with time zone,
+    // interval day to second ...), and nothing else: a type name goes into the SQL text, so words of a query may not.
+    private static readonly System.Text.RegularExpressions.Regex TypeNamePattern = new(
+        $@"^\s*{Identifier}(?:\s*\.\s*{Identifier})?{Modifiers}(?:\s+(?:precision|varying|with|without|time|zone|year|month|day|hour|minute|second|to|character|char){Modifiers})*(?:\s*\[\s*[0-9]*\s*\])*\s*$",
+        System.Text.RegularExpressions.RegexOptions.CultureInvariant | System.Text.RegularExpressions.RegexOptions.IgnoreCase);
+
+    /// <summary>
+    /// Whether <paramref name="name"/> names a function as SQL takes it, the only form it goes into the SQL text in:
+    /// an identifier (double-quoted or not), optionally schema-qualified (<c>ops.get_balance</c>).
+    /// </summary>
+    public static bool IsFunctionName(string name) => FunctionNamePattern.IsMatch(name);
+
+    /// <summary>
+    /// Whether <paramref name="name"/> names a type as SQL takes it (<c>int4</c>, <c>text[]</c>, <c>varchar(20)</c>,
+    /// <c>double precision</c>, <c>timestamp(3) with time zone</c>, <c>public.mood</c>, <c>"Mood"</c>): it goes into
+    /// the SQL text as a cast.
+    /// </summary>
+    public static bool IsTypeName(string name) => TypeNamePattern.IsMatch(name);
+
     /// <summary>
     /// Whether a result column fills a member: names compare ignoring case and underscores (<c>user_name</c> fills
     /// <c>UserName</c>); the rule rows are read by, and the generator checks <c>[MergeOrder]</c> keys by.

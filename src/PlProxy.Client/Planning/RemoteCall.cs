@@ -105,7 +105,7 @@ internal sealed class RemoteCall
     /// <param name="readFromStandby">True for a <c>[ReadFromStandby]</c> method.</param>
     /// <param name="mergeOrder">The order a <c>[MergeOrder]</c> method's rows are merged in, or null.</param>
     /// <param name="limitArgument">The index of a <c>[Limit]</c> argument, or -1.</param>
-    /// <exception cref="InvalidOperationException">A body does not bind.</exception>
+    /// <exception cref="InvalidOperationException">A body does not bind, or a function or type name is not one.</exception>
     public static RemoteCall Bind(
         string functionName,
         string? interfaceBody,
@@ -122,6 +122,20 @@ internal sealed class RemoteCall
         MergeKey[]? mergeOrder = null,
         int limitArgument = -1)
     {
+        // Names that go into the SQL text are names, not SQL: checked here, where every proxy method and command binds.
+        if (!SqlNames.IsFunctionName(functionName))
+        {
+            throw new InvalidOperationException($"'{functionName}' is not a function name: an identifier, optionally schema-qualified.");
+        }
+
+        foreach (string type in parameters.Select(p => p.PgType).Append(resultPgType ?? "void"))
+        {
+            if (!SqlNames.IsTypeName(type))
+            {
+                throw new InvalidOperationException($"The PL/Proxy function {functionName} names '{type}' as a type, which is not a PostgreSQL type name.");
+            }
+        }
+
         var signature = new FunctionSignature(
             functionName,
             new EquatableArray<ParameterSignature>([.. parameters.Select(p => new ParameterSignature(p.Name, PgType.Parse(p.PgType)))]),
