@@ -13,6 +13,7 @@ namespace PlProxy.Client.Testing;
 public sealed class LocalPgBouncer : IAsyncDisposable
 {
     private readonly Process _process;
+    private OrphanReaper? _reaper;
     private readonly string _directory;
 
     private LocalPgBouncer(Process process, string directory, int port, PgBouncerPoolMode mode)
@@ -28,6 +29,9 @@ public sealed class LocalPgBouncer : IAsyncDisposable
 
     /// <summary>The pooling mode.</summary>
     public PgBouncerPoolMode PoolMode { get; }
+
+    /// <summary>Its configuration, log and pid file (deleted on dispose).</summary>
+    internal string FilesDirectory => _directory;
 
     /// <summary>Starts pgBouncer in front of <paramref name="server"/> (every database, trust authentication) and waits until it accepts connections.</summary>
     /// <param name="server">The server to pool connections to.</param>
@@ -80,6 +84,7 @@ public sealed class LocalPgBouncer : IAsyncDisposable
                 throw new InvalidOperationException($"pgbouncer did not start on port {port}: {log}");
             }
 
+            bouncer._reaper = OrphanReaper.Start(server.WatchedProcessId, Path.Combine(directory, "pgbouncer.pid"), "TERM", directory);
             return bouncer;
         }
         catch
@@ -134,6 +139,8 @@ public sealed class LocalPgBouncer : IAsyncDisposable
         catch (DirectoryNotFoundException)
         {
         }
+
+        _reaper?.Dispose();
     }
 
     private async Task<bool> WaitUntilListeningAsync(TimeSpan timeout, CancellationToken cancellationToken)

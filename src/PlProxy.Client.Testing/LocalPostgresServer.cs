@@ -25,6 +25,7 @@ public sealed class LocalPostgresServer : IAsyncDisposable
     private readonly SemaphoreSlim _createDatabaseLock = new(1, 1);
     private int _disposed;
     private LocalPostgresOptions _options = new();
+    private OrphanReaper? _reaper;
 
     private LocalPostgresServer(string binDirectory, string rootDirectory, int port, string? runAs)
     {
@@ -115,6 +116,7 @@ public sealed class LocalPostgresServer : IAsyncDisposable
             {
                 await server.StartServerAsync(options, cancellationToken).ConfigureAwait(false);
                 server._options = options;
+                server._reaper = OrphanReaper.Start(server.WatchedProcessId, Path.Combine(server.DataDirectory, "postmaster.pid"), "QUIT", root);
                 return server;
             }
             catch (InvalidOperationException e)
@@ -125,6 +127,9 @@ public sealed class LocalPostgresServer : IAsyncDisposable
 
         throw new InvalidOperationException($"The local PostgreSQL server in '{root}' did not start: {lastFailure?.Message}", lastFailure);
     }
+
+    /// <summary>The process whose end stops this server if it was not disposed (and what it serves, such as a <see cref="LocalPgBouncer"/>).</summary>
+    internal int WatchedProcessId => _options.WatchedProcessId ?? Environment.ProcessId;
 
     /// <summary>A connection string for <paramref name="database"/> as the superuser over loopback TCP.</summary>
     /// <param name="database">The database name.</param>
@@ -264,6 +269,7 @@ public sealed class LocalPostgresServer : IAsyncDisposable
         finally
         {
             DeleteDirectory(_rootDirectory);
+            _reaper?.Dispose();
             _createDatabaseLock.Dispose();
         }
     }

@@ -60,6 +60,38 @@ public sealed class LocalPostgresServerTests
     }
 
     [Fact]
+    public async Task ServersOfAProcessThatEndsWithoutDisposingThem_StopAndLeaveNoFiles()
+    {
+        // A CI time limit, a debugger or Ctrl+C ends a test process before it disposes its servers; the postmaster runs
+        // in a session of its own, so it would outlive it. A stand-in process plays the test process here, and dies.
+        CancellationToken token = TestContext.Current.CancellationToken;
+        using var standIn = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("sleep", "600") { UseShellExecute = false })!;
+        await using LocalPostgresServer server = await LocalPostgresServer.StartAsync(new LocalPostgresOptions { WatchedProcessId = standIn.Id }, token);
+        await using LocalPgBouncer bouncer = await LocalPgBouncer.StartAsync(server, PgBouncerPoolMode.Session, token);
+        string serverFiles = Path.GetDirectoryName(server.DataDirectory)!;
+        string bouncerFiles = bouncer.FilesDirectory;
+        await using (var before = new NpgsqlConnection(bouncer.ConnectionString("postgres") + ";Pooling=false"))
+        {
+            await before.OpenAsync(token); // both serve while their process lives
+        }
+
+        standIn.Kill();
+        await standIn.WaitForExitAsync(token);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while ((Directory.Exists(serverFiles) || Directory.Exists(bouncerFiles)) && waited.Elapsed < TimeSpan.FromSeconds(30))
+        {
+            await Task.Delay(200, token);
+        }
+
+        Assert.False(Directory.Exists(serverFiles), "the server's data directory is still there 30 s after its process ended");
+        Assert.False(Directory.Exists(bouncerFiles), "pgBouncer's directory is still there 30 s after its process ended");
+        await using var server1 = new NpgsqlConnection(server.ConnectionString() + ";Pooling=false;Timeout=3");
+        await Assert.ThrowsAsync<NpgsqlException>(() => server1.OpenAsync(token));
+        await using var bouncer1 = new NpgsqlConnection(bouncer.ConnectionString("postgres") + ";Pooling=false;Timeout=3");
+        await Assert.ThrowsAsync<NpgsqlException>(() => bouncer1.OpenAsync(token));
+    }
+
+    [Fact]
     public async Task StartAsync_WithoutServerBinaries_FailsWithInstallHint()
     {
         string empty = Directory.CreateTempSubdirectory("plproxy-empty-bin-").FullName;
