@@ -12,7 +12,7 @@ namespace PlProxy.Client.Tool.Security;
 /// </summary>
 internal static class PartitionPrivileges
 {
-    private const string UserSchemas = "n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_(toast|temp)'";
+    internal const string UserSchemas = "n.nspname not in ('pg_catalog', 'information_schema') and n.nspname !~ '^pg_(toast|temp)'";
 
     // What tables, sequences and functions made from now on grant the role ($1) or PUBLIC: every default privilege
     // (pg_default_acl, per role and schema) that names either, and the built-in default of EXECUTE for PUBLIC on the
@@ -141,6 +141,7 @@ internal static class PartitionPrivileges
         }
 
         findings.AddRange((await DefaultsAsync(database, role, shown, cancellationToken).ConfigureAwait(false)).Select(d => (d.Finding, d.Fix)));
+        findings.AddRange(await RolePowers.FindingsAsync(database, role, shown, cancellationToken).ConfigureAwait(false));
 
         return findings;
     }
@@ -172,7 +173,7 @@ internal static class PartitionPrivileges
         [.. (await RowsAsync(database, sql, role, cancellationToken).ConfigureAwait(false)).Select(row => row[0])];
 
     // Every row of the query, each column as text; $1 is the role when one is given.
-    private static async Task<List<string[]>> RowsAsync(NpgsqlDataSource database, string sql, string? role, CancellationToken cancellationToken)
+    internal static async Task<List<string[]>> RowsAsync(NpgsqlDataSource database, string sql, string? role, CancellationToken cancellationToken)
     {
         await using NpgsqlCommand command = database.CreateCommand(sql);
         if (role is not null)
@@ -196,5 +197,5 @@ internal static class PartitionPrivileges
         return rows;
     }
 
-    private static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+    internal static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 }

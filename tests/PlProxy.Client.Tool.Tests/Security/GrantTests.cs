@@ -121,6 +121,47 @@ public sealed class GrantTests
     }
 
     [Fact]
+    public async Task VerifyRole_NamesThePowersNoPrivilegeShows_AndPassesOnceFixed()
+    {
+        (LocalPartitions started, string proxy) = await ClusterWithRoleAsync("vpower");
+        await using LocalPartitions partitions = started;
+        LocalPostgresServer server = partitions.Server;
+        Assert.Equal(0, (await Tool.RunAsync(["grant", "--proxy", proxy, "--cluster", "users", "--role", "app"])).ExitCode);
+        string[] verify = ["verify", "--proxy", proxy, "--cluster", "users", "--role", "app"];
+
+        // Privileges on objects pass the checks; each of these gives the role more all the same.
+        await server.ExecuteAsync("postgres", """
+            alter role app replication;
+            grant pg_read_server_files to app;
+            create role deployer;
+            grant deployer to app;
+            create role auditor noinherit;
+            create role admin_group superuser;
+            grant admin_group to auditor;
+            grant auditor to app;
+            """, Token);
+        await server.ExecuteAsync(partitions.Databases[0], "create table deployed (n int); alter table deployed owner to deployer; create function app_owned() returns int language sql as $$ select 1 $$; alter function app_owned() owner to app;", Token);
+        (int failed, string output, _) = await Tool.RunAsync(verify);
+
+        Assert.Equal(1, failed);
+        Assert.Contains("app may stream every database's data (REPLICATION)", output, StringComparison.Ordinal);
+        Assert.Contains("fix: alter role \"app\" noreplication;", output, StringComparison.Ordinal);
+        Assert.Contains("app is a member of pg_read_server_files, which may read or write the server's files or run programs on it", output, StringComparison.Ordinal);
+        Assert.Contains("app is a member of deployer, which owns objects in this database", output, StringComparison.Ordinal);
+        Assert.Contains("fix: revoke deployer from \"app\";", output, StringComparison.Ordinal);
+        Assert.Contains("app owns objects in this database", output, StringComparison.Ordinal);
+        Assert.Contains("fix: reassign owned by \"app\" to current_user;", output, StringComparison.Ordinal);
+        // Through a role that does not inherit, a superuser role is one SET ROLE away; no privilege check counts it.
+        Assert.Contains("app is a member of admin_group (through auditor), which may do anything on the server (SUPERUSER); app may SET ROLE to", output, StringComparison.Ordinal);
+        Assert.Contains("fix: revoke auditor from \"app\";", output, StringComparison.Ordinal);
+
+        string fixes = string.Join('\n', output.Split('\n').Where(l => l.Trim().StartsWith("fix: ", StringComparison.Ordinal)).Select(l => l.Trim()["fix: ".Length..]).Distinct());
+        await server.ExecuteAsync(partitions.Databases[0], fixes, Token);
+        (int passed, string after, _) = await Tool.RunAsync(verify);
+        Assert.True(passed == 0, after);
+    }
+
+    [Fact]
     public async Task Grant_OfAClusterConfiguredInTheApplication_TakesTheFunctionsFromItsAssemblyOrAList()
     {
         await using LocalPartitions partitions = await LocalPartitions.StartAsync(2, """
