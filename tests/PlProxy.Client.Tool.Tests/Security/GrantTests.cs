@@ -84,11 +84,9 @@ public sealed class GrantTests
     [Fact]
     public async Task VerifyRole_NamesEachPrivilegeBeyondThePublishedFunctionsWithItsFix_AndPassesOnceFixed()
     {
-        (LocalPartitions started, string proxy) = await ClusterWithRoleAsync("vrole");
-        await using LocalPartitions partitions = started;
+        (LocalPartitions partitions, string[] verify) = await GrantedAsync("vrole");
+        await using LocalPartitions disposed = partitions;
         LocalPostgresServer server = partitions.Server;
-        Assert.Equal(0, (await Tool.RunAsync(["grant", "--proxy", proxy, "--cluster", "users", "--role", "app"])).ExitCode);
-        string[] verify = ["verify", "--proxy", proxy, "--cluster", "users", "--role", "app"];
         Assert.Equal(0, (await Tool.RunAsync(verify)).ExitCode);
 
         // What an operator might do afterwards, on the first partition.
@@ -114,8 +112,7 @@ public sealed class GrantTests
         Assert.Matches("functions that [^ ]+ makes from now on are granted to app or PUBLIC", output);
         Assert.Matches("fix: alter default privileges for role \"[^\"]+\" revoke all on functions from \"app\", public;", output);
 
-        string fixes = string.Join('\n', output.Split('\n').Where(l => l.Trim().StartsWith("fix: ", StringComparison.Ordinal)).Select(l => l.Trim()["fix: ".Length..]));
-        await server.ExecuteAsync(partitions.Databases[0], fixes, Token);
+        await server.ExecuteAsync(partitions.Databases[0], Fixes(output), Token);
         (int passed, string after, _) = await Tool.RunAsync(verify);
         Assert.True(passed == 0, after);
     }
@@ -123,11 +120,9 @@ public sealed class GrantTests
     [Fact]
     public async Task VerifyRole_NamesThePowersNoPrivilegeShows_AndPassesOnceFixed()
     {
-        (LocalPartitions started, string proxy) = await ClusterWithRoleAsync("vpower");
-        await using LocalPartitions partitions = started;
+        (LocalPartitions partitions, string[] verify) = await GrantedAsync("vpower");
+        await using LocalPartitions disposed = partitions;
         LocalPostgresServer server = partitions.Server;
-        Assert.Equal(0, (await Tool.RunAsync(["grant", "--proxy", proxy, "--cluster", "users", "--role", "app"])).ExitCode);
-        string[] verify = ["verify", "--proxy", proxy, "--cluster", "users", "--role", "app"];
 
         // Privileges on objects pass the checks; each of these gives the role more all the same.
         await server.ExecuteAsync("postgres", """
@@ -155,8 +150,7 @@ public sealed class GrantTests
         Assert.Contains("app is a member of admin_group (through auditor), which may do anything on the server (SUPERUSER); app may SET ROLE to", output, StringComparison.Ordinal);
         Assert.Contains("fix: revoke auditor from \"app\";", output, StringComparison.Ordinal);
 
-        string fixes = string.Join('\n', output.Split('\n').Where(l => l.Trim().StartsWith("fix: ", StringComparison.Ordinal)).Select(l => l.Trim()["fix: ".Length..]).Distinct());
-        await server.ExecuteAsync(partitions.Databases[0], fixes, Token);
+        await server.ExecuteAsync(partitions.Databases[0], Fixes(output), Token);
         (int passed, string after, _) = await Tool.RunAsync(verify);
         Assert.True(passed == 0, after);
     }
@@ -333,6 +327,18 @@ public sealed class GrantTests
         await tool.WaitForExitAsync(Token);
         return (tool.ExitCode, error);
     }
+
+    // A cluster whose role "app" was granted its functions, and the verify command for it.
+    private static async Task<(LocalPartitions Partitions, string[] Verify)> GrantedAsync(string prefix)
+    {
+        (LocalPartitions partitions, string proxy) = await ClusterWithRoleAsync(prefix);
+        Assert.Equal(0, (await Tool.RunAsync(["grant", "--proxy", proxy, "--cluster", "users", "--role", "app"])).ExitCode);
+        return (partitions, ["verify", "--proxy", proxy, "--cluster", "users", "--role", "app"]);
+    }
+
+    // The fixes verify printed, each once (a role's are printed for every database it was found on).
+    private static string Fixes(string output) =>
+        string.Join('\n', output.Split('\n').Where(l => l.Trim().StartsWith("fix: ", StringComparison.Ordinal)).Select(l => l.Trim()["fix: ".Length..]).Distinct());
 
     private static async Task<(LocalPartitions Partitions, string Proxy)> ClusterWithRoleAsync(string prefix)
     {
