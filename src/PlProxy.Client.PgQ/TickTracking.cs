@@ -13,31 +13,8 @@ internal static class TickTracking
     /// Creates <c>plproxy_pgq.completed_tick</c> unless it exists, on its own (outside any batch's transaction): two
     /// processes creating it at the same moment both go on, the loser of PostgreSQL's catalog race finding it made.
     /// </summary>
-    public static async Task EnsureCreatedAsync(NpgsqlConnection target, CancellationToken cancellationToken)
-    {
-        await using (var exists = new NpgsqlCommand("select to_regclass('plproxy_pgq.completed_tick') is not null", target))
-        {
-            if ((bool)(await exists.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false))!)
-            {
-                return;
-            }
-        }
-
-        await using var create = new NpgsqlCommand("""
-            create schema if not exists plproxy_pgq;
-            create table if not exists plproxy_pgq.completed_tick (
-                queue_name text not null, consumer_name text not null, last_tick_id int8 not null,
-                primary key (queue_name, consumer_name));
-            """, target);
-        try
-        {
-            await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
-        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DuplicateSchema or PostgresErrorCodes.DuplicateTable)
-        {
-            // Another process created the schema or the table between our check and our statement: it is there now.
-        }
-    }
+    public static Task EnsureCreatedAsync(NpgsqlConnection target, CancellationToken cancellationToken) =>
+        PgQSchema.EnsureTableAsync(target, "completed_tick", "queue_name text not null, consumer_name text not null, last_tick_id int8 not null, primary key (queue_name, consumer_name)", inTransaction: false, cancellationToken);
 
     /// <summary>
     /// Locks the consumer's row until the target's transaction ends and returns its last applied tick, or null when it

@@ -26,10 +26,7 @@ public sealed class HostedConsumerTests(PgQFixture fixture)
             o.IdleDelay = TimeSpan.FromMilliseconds(50);
         });
         var consumer = new PgQConsumer(database, Queue, "worker");
-        while (await consumer.InfoAsync(Token) is null)
-        {
-            await Task.Delay(50, Token); // registered by the service
-        }
+        await RegisteredAsync(consumer);
 
         await using (NpgsqlConnection connection = await database.OpenConnectionAsync(Token))
         {
@@ -55,6 +52,61 @@ public sealed class HostedConsumerTests(PgQFixture fixture)
         (string data, int retries, string error) = (await DeadLetterAsync(database))!.Value;
         Assert.Equal(("poison", 2), (data, retries));
         Assert.Equal("InvalidOperationException: poison cannot be handled", error);
+    }
+
+    [Fact]
+    public async Task HostedConsumer_RunningAsARoleThatMayNotCreate_DeadLettersIntoTheTableTheOwnerMade()
+    {
+        // Least privilege: the service's role consumes and writes the dead letters, and creates nothing. PostgreSQL checks
+        // the right to create before it looks whether a table exists, so "create ... if not exists" fails even when it is
+        // there, and every batch holding a dead letter would fail, and come again, for ever.
+        await using NpgsqlDataSource database = await fixture.QueueDatabaseAsync(Queue, Token);
+        string role = $"worker_{Guid.NewGuid():N}";
+        await using (NpgsqlCommand setup = database.CreateCommand($"""
+            create role {role} login;
+            grant pgq_reader to {role};
+            create schema plproxy_pgq;
+            create table plproxy_pgq.dead_letter (
+                queue_name text not null, consumer_name text not null, ev_id int8 not null, ev_time timestamptz not null,
+                ev_retry int4, ev_type text, ev_data text, ev_extra1 text, ev_extra2 text, ev_extra3 text, ev_extra4 text,
+                error text not null, failed_at timestamptz not null default now(),
+                primary key (queue_name, consumer_name, ev_id));
+            grant usage on schema plproxy_pgq to {role};
+            grant insert on plproxy_pgq.dead_letter to {role};
+            """))
+        {
+            await setup.ExecuteNonQueryAsync(Token);
+        }
+
+        var handler = new RecordingHandler();
+        using IHost host = await StartAsync(new NpgsqlConnectionStringBuilder(database.ConnectionString) { Username = role }.ConnectionString, handler, o =>
+        {
+            o.MaxRetries = 0;
+            o.IdleDelay = TimeSpan.FromMilliseconds(50);
+        });
+        var consumer = new PgQConsumer(database, Queue, "worker");
+        await RegisteredAsync(consumer);
+
+        await using (NpgsqlConnection connection = await database.OpenConnectionAsync(Token))
+        {
+            foreach (string job in (string[])["a", "poison", "b"])
+            {
+                await PgQProducer.InsertEventAsync(connection, Queue, new PgQEvent("job", job), Token);
+            }
+        }
+
+        await PgQFixture.TickAsync(database, Queue, Token);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (await DeadLetterAsync(database) is null || handler.Handled.Count < 2)
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), $"no dead letter after 30 s; attempts: {string.Join(", ", handler.Attempts.Select(a => $"{a.Key} {a.Value}"))}");
+            await Task.Delay(100, Token);
+        }
+
+        await host.StopAsync(Token);
+        Assert.Equal("poison", (await DeadLetterAsync(database))!.Value.Data);
+        Assert.Equal(["a", "b"], handler.Handled.Order(StringComparer.Ordinal));
+        Assert.Equal(1, handler.Attempts["poison"]);
     }
 
     [Fact]
@@ -167,6 +219,17 @@ public sealed class HostedConsumerTests(PgQFixture fixture)
             error.Failures);
     }
 
+    // Waits (30 s at most) until the service has registered its consumer.
+    private static async Task RegisteredAsync(PgQConsumer consumer)
+    {
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        while (await consumer.InfoAsync(Token) is null)
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), "the service did not register its consumer within 30 s");
+            await Task.Delay(50, Token);
+        }
+    }
+
     // A started host running consumer "worker" of the queue with the given handler.
     private static Task<IHost> StartAsync<THandler>(NpgsqlDataSource database, THandler handler, Action<PgQConsumerServiceOptions> configure)
         where THandler : class, IPgQEventHandler =>
@@ -196,7 +259,7 @@ public sealed class HostedConsumerTests(PgQFixture fixture)
         try
         {
             await using NpgsqlDataReader reader = await select.ExecuteReaderAsync(Token);
-            return await reader.ReadAsync(Token) ? (reader.GetString(0), reader.GetInt32(1), reader.GetString(2)) : null;
+            return await reader.ReadAsync(Token) ? (reader.GetString(0), reader.IsDBNull(1) ? 0 : reader.GetInt32(1), reader.GetString(2)) : null; // ev_retry is NULL for an event never retried
         }
         catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UndefinedTable or PostgresErrorCodes.InvalidSchemaName)
         {

@@ -7,17 +7,12 @@ internal static class DeadLetters
 {
     public static async Task AddAsync(NpgsqlConnection connection, string queue, string consumer, PgQBatchEvent @event, Exception error, CancellationToken cancellationToken)
     {
-        await using (var create = new NpgsqlCommand("""
-            create schema if not exists plproxy_pgq;
-            create table if not exists plproxy_pgq.dead_letter (
-                queue_name text not null, consumer_name text not null, ev_id int8 not null, ev_time timestamptz not null,
-                ev_retry int4, ev_type text, ev_data text, ev_extra1 text, ev_extra2 text, ev_extra3 text, ev_extra4 text,
-                error text not null, failed_at timestamptz not null default now(),
-                primary key (queue_name, consumer_name, ev_id));
-            """, connection))
-        {
-            await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
+        await PgQSchema.EnsureTableAsync(connection, "dead_letter", """
+            queue_name text not null, consumer_name text not null, ev_id int8 not null, ev_time timestamptz not null,
+            ev_retry int4, ev_type text, ev_data text, ev_extra1 text, ev_extra2 text, ev_extra3 text, ev_extra4 text,
+            error text not null, failed_at timestamptz not null default now(),
+            primary key (queue_name, consumer_name, ev_id)
+            """, inTransaction: true, cancellationToken).ConfigureAwait(false);
 
         await using var insert = new NpgsqlCommand("""
             insert into plproxy_pgq.dead_letter (queue_name, consumer_name, ev_id, ev_time, ev_retry, ev_type, ev_data, ev_extra1, ev_extra2, ev_extra3, ev_extra4, error)
