@@ -18,42 +18,40 @@ internal static class PgQSchema
     /// </summary>
     public static async Task EnsureTableAsync(NpgsqlConnection connection, string table, string columns, bool inTransaction, CancellationToken cancellationToken)
     {
-        await using (var exists = new NpgsqlCommand($"select to_regclass('plproxy_pgq.{table}') is not null, to_regnamespace('plproxy_pgq') is not null", connection))
+        (bool tableExists, bool schemaExists) = await ExistsAsync(connection, table, cancellationToken).ConfigureAwait(false);
+        if (tableExists)
         {
-            await using NpgsqlDataReader reader = await exists.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-            await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-            if (reader.GetBoolean(0))
-            {
-                return;
-            }
+            return;
+        }
 
-            string ddl = $"create table if not exists plproxy_pgq.{table} ({columns});";
-            if (!reader.GetBoolean(1))
+        string ddl = (schemaExists ? "" : "create schema if not exists plproxy_pgq; ") + $"create table if not exists plproxy_pgq.{table} ({columns});";
+        await using var create = new NpgsqlCommand(inTransaction ? $"savepoint plproxy_pgq_create; {ddl} release savepoint plproxy_pgq_create;" : ddl, connection);
+        try
+        {
+            await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DuplicateSchema or PostgresErrorCodes.DuplicateTable)
+        {
+            // Another process created the schema or the table between our check and our statement: it is there now.
+            if (inTransaction)
             {
-                ddl = "create schema if not exists plproxy_pgq; " + ddl;
-            }
-
-            await reader.DisposeAsync().ConfigureAwait(false);
-            await using var create = new NpgsqlCommand(inTransaction ? $"savepoint plproxy_pgq_create; {ddl} release savepoint plproxy_pgq_create;" : ddl, connection);
-            try
-            {
-                await create.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.UniqueViolation or PostgresErrorCodes.DuplicateSchema or PostgresErrorCodes.DuplicateTable)
-            {
-                // Another process created the schema or the table between our check and our statement: it is there now.
-                if (inTransaction)
-                {
-                    await using var back = new NpgsqlCommand("rollback to savepoint plproxy_pgq_create; release savepoint plproxy_pgq_create;", connection);
-                    await back.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-                }
-            }
-            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
-            {
-                throw new InvalidOperationException(
-                    $"plproxy_pgq.{table} does not exist and this role may not create it ({e.MessageText}): have the database's owner run \"create schema if not exists plproxy_pgq; create table plproxy_pgq.{table} ({columns});\" and grant this role its rights on it.",
-                    e);
+                await using var back = new NpgsqlCommand("rollback to savepoint plproxy_pgq_create; release savepoint plproxy_pgq_create;", connection);
+                await back.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
             }
         }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.InsufficientPrivilege)
+        {
+            throw new InvalidOperationException(
+                $"plproxy_pgq.{table} does not exist and this role may not create it ({e.MessageText}): have the database's owner run \"create schema if not exists plproxy_pgq; create table plproxy_pgq.{table} ({columns});\" and grant this role its rights on it.",
+                e);
+        }
+    }
+
+    private static async Task<(bool Table, bool Schema)> ExistsAsync(NpgsqlConnection connection, string table, CancellationToken cancellationToken)
+    {
+        await using var exists = new NpgsqlCommand($"select to_regclass('plproxy_pgq.{table}') is not null, to_regnamespace('plproxy_pgq') is not null", connection);
+        await using NpgsqlDataReader reader = await exists.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+        await reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        return (reader.GetBoolean(0), reader.GetBoolean(1));
     }
 }

@@ -42,7 +42,12 @@ internal sealed class OrphanReaper : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string argument in (string[])[.. setsid is null ? [] : new[] { "/bin/sh" }, "-c", Script, "plproxy-orphan-reaper", processId.ToString(CultureInfo.InvariantCulture), pidFile, signal, directory])
+        if (setsid is not null)
+        {
+            startInfo.ArgumentList.Add("/bin/sh");
+        }
+
+        foreach (string argument in (string[])["-c", Script, "plproxy-orphan-reaper", processId.ToString(CultureInfo.InvariantCulture), pidFile, signal, directory])
         {
             startInfo.ArgumentList.Add(argument);
         }

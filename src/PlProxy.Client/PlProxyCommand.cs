@@ -19,7 +19,7 @@ public sealed class PlProxyCommand(string function, string body)
     /// <summary>The remote function name.</summary>
     public string Function { get; } = string.IsNullOrWhiteSpace(function) ? throw new ArgumentException("The function name is empty.", nameof(function))
         : Language.SqlNames.IsFunctionName(function) ? function
-        : throw new ArgumentException($"'{function}' is not a function name: an identifier, optionally schema-qualified (ops.get_balance), double-quoted where it needs quoting (\"getBalance\"). It goes into the SQL text.", nameof(function));
+        : throw new ArgumentException(Language.SqlNames.NotAFunctionName(function), nameof(function));
 
     /// <summary>The PL/Proxy body.</summary>
     public string Body { get; } = body ?? throw new ArgumentNullException(nameof(body));
@@ -42,7 +42,7 @@ public sealed class PlProxyCommand(string function, string body)
 
         if (pgType is not null && !Language.SqlNames.IsTypeName(pgType))
         {
-            throw new ArgumentException($"'{pgType}' is not a PostgreSQL type name (int4, text[], varchar(20), double precision, public.mood ...). It goes into the SQL text as a cast.", nameof(pgType));
+            throw new ArgumentException(Language.SqlNames.NotATypeName(pgType), nameof(pgType));
         }
 
         _arguments.Add((name, value, pgType ?? PgTypeNames.Of(typeof(T))));

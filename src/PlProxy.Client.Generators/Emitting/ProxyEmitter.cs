@@ -72,7 +72,7 @@ internal static class ProxyEmitter
 
             code.AppendLine("        }");
         }
-;
+
         code.AppendLine();
         code.AppendLine("        [global::System.Runtime.CompilerServices.ModuleInitializer]");
         code.AppendLine("        internal static void Register() =>");

@@ -43,29 +43,11 @@ internal static class InheritedInterfaceParser
             ForwardedMethodModel[] methods = members.OfType<IMethodSymbol>().Where(m => m.MethodKind == MethodKind.Ordinary).Select(m => new ForwardedMethodModel(
                 m.Name,
                 m.ReturnType.ToDisplayString(TypeMapper.FullyQualified),
-                string.Join(", ", m.Parameters.Select(p => $"{ParameterModifier(p.RefKind)}{p.Type.ToDisplayString(TypeMapper.FullyQualified)} {InterfaceParser.SafeName(p.Name)}")),
-                string.Join(", ", m.Parameters.Select(p => $"{ArgumentModifier(p.RefKind)}{InterfaceParser.SafeName(p.Name)}")))).ToArray();
+                string.Join(", ", m.Parameters.Select(p => $"{InterfaceParser.ParameterModifier(p.RefKind)}{p.Type.ToDisplayString(TypeMapper.FullyQualified)} {InterfaceParser.SafeName(p.Name)}")),
+                string.Join(", ", m.Parameters.Select(p => $"{InterfaceParser.ArgumentModifier(p.RefKind)}{InterfaceParser.SafeName(p.Name)}")))).ToArray();
             inherited.Add(new InheritedInterfaceModel(parent.ToDisplayString(TypeMapper.FullyQualified), new EquatableArray<ForwardedMethodModel>(methods)));
         }
 
         return inherited.ToArray();
     }
-
-    /// <summary>A parameter's modifier as a declaration writes it.</summary>
-    public static string ParameterModifier(RefKind kind) => kind switch
-    {
-        RefKind.In => "in ",
-        RefKind.RefReadOnlyParameter => "ref readonly ",
-        RefKind.Ref => "ref ",
-        RefKind.Out => "out ",
-        _ => "",
-    };
-
-    private static string ArgumentModifier(RefKind kind) => kind switch
-    {
-        RefKind.In or RefKind.RefReadOnlyParameter => "in ",
-        RefKind.Ref => "ref ",
-        RefKind.Out => "out ",
-        _ => "",
-    };
 }

@@ -134,19 +134,12 @@ internal static class InterfaceParser
 
             if (current.DeclaredAccessibility is Accessibility.Private or Accessibility.Protected or Accessibility.ProtectedAndInternal)
             {
-                return $"{who} {SyntaxFacts(current.DeclaredAccessibility)}";
+                return $"{who} {Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetText(current.DeclaredAccessibility)}";
             }
         }
 
         return null;
     }
-
-    private static string SyntaxFacts(Accessibility accessibility) => accessibility switch
-    {
-        Accessibility.Private => "private",
-        Accessibility.Protected => "protected",
-        _ => "private protected",
-    };
 
     /// <summary>
     /// The generated class's name, unique in the namespace (it is also the source's hint name): the interface's name
@@ -204,11 +197,10 @@ internal static class InterfaceParser
                 string? problem = null;
                 foreach (IParameterSymbol parameter in method.Parameters)
                 {
-                    string? pgType = TypeMapper.ParameterPgType(parameter.Type, out _, out string reason);
-                    pgType = parameter.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == PgTypeAttributeName)?.ConstructorArguments.FirstOrDefault().Value as string ?? pgType;
-                    if (pgType is null || !SqlNames.IsTypeName(pgType))
+                    string? pgType = ParameterPgType(parameter, out _, out string reason);
+                    if (pgType is null)
                     {
-                        problem ??= $"its parameter '{parameter.Name}': {(pgType is null ? reason : NotATypeName(pgType))}";
+                        problem ??= $"its parameter '{parameter.Name}': {reason}";
                     }
 
                     parameterTypes.Add(pgType ?? "");
@@ -313,12 +305,10 @@ internal static class InterfaceParser
                 continue;
             }
 
-            string? pgType = TypeMapper.ParameterPgType(parameter.Type, out bool convertToArray, out string reason);
-            string? overridden = parameter.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == PgTypeAttributeName)?.ConstructorArguments.FirstOrDefault().Value as string;
-            pgType = overridden ?? pgType;
-            if (pgType is null || !SqlNames.IsTypeName(pgType))
+            string? pgType = ParameterPgType(parameter, out bool convertToArray, out string reason);
+            if (pgType is null)
             {
-                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedParameterId, parameter.Locations.FirstOrDefault(), parameter.Name, method.Name, pgType is null ? reason : NotATypeName(pgType)));
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedParameterId, parameter.Locations.FirstOrDefault(), parameter.Name, method.Name, reason));
                 continue;
             }
 
@@ -327,7 +317,7 @@ internal static class InterfaceParser
             string value = convertToArray ? $"{name} is null ? null : global::System.Linq.Enumerable.ToArray({name})"
                 : isEnum ? $"global::PlProxy.Client.Proxies.ProxyArguments.EnumLabel({name})"
                 : name;
-            parameters.Add(new ParameterModel(parameter.Name, typeDisplay, pgType, false, value, InheritedInterfaceParser.ParameterModifier(parameter.RefKind)));
+            parameters.Add(new ParameterModel(parameter.Name, typeDisplay, pgType, false, value, ParameterModifier(parameter.RefKind)));
         }
 
         (ReturnShape shape, ResultModel? result) = ResultParser.Parse(method, diagnostics);
@@ -389,8 +379,41 @@ internal static class InterfaceParser
     internal static bool HasAttribute(ISymbol symbol, string name) => symbol.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == name);
 
     /// <summary>Why a <c>[PgType]</c> name is refused: it goes into the SQL text as a cast.</summary>
-    internal static string NotATypeName(string pgType) =>
-        $"[PgType(\"{pgType}\")] is not a PostgreSQL type name (int4, text[], varchar(20), double precision, public.mood ...); it goes into the SQL text as a cast";
+    internal static string NotATypeName(string pgType) => $"[PgType] {SqlNames.NotATypeName(pgType)}";
+
+    // The PostgreSQL type a parameter is sent as: its [PgType] or its C# type's; null, with the reason, when it has none or
+    // the [PgType] is not a type name.
+    private static string? ParameterPgType(IParameterSymbol parameter, out bool convertToArray, out string reason)
+    {
+        string? pgType = TypeMapper.ParameterPgType(parameter.Type, out convertToArray, out reason);
+        pgType = parameter.GetAttributes().FirstOrDefault(a => a.AttributeClass?.ToDisplayString() == PgTypeAttributeName)?.ConstructorArguments.FirstOrDefault().Value as string ?? pgType;
+        if (pgType is not null && !SqlNames.IsTypeName(pgType))
+        {
+            reason = NotATypeName(pgType);
+            return null;
+        }
+
+        return pgType;
+    }
+
+    /// <summary>A parameter's modifier as its declaration writes it.</summary>
+    internal static string ParameterModifier(RefKind kind) => kind switch
+    {
+        RefKind.In => "in ",
+        RefKind.RefReadOnlyParameter => "ref readonly ",
+        RefKind.Ref => "ref ",
+        RefKind.Out => "out ",
+        _ => "",
+    };
+
+    /// <summary>The modifier an argument passed on to such a parameter takes.</summary>
+    internal static string ArgumentModifier(RefKind kind) => kind switch
+    {
+        RefKind.In or RefKind.RefReadOnlyParameter => "in ",
+        RefKind.Ref => "ref ",
+        RefKind.Out => "out ",
+        _ => "",
+    };
 
     internal static string SafeName(string name) =>
         Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None ? "@" + name : name;

@@ -185,9 +185,7 @@ internal sealed class ClusterRegistry : IAsyncDisposable
                 int slots = defaults.MaxConnectionsPerPartition!.Value;
                 NpgsqlDataSource pool = factory.Create(ConnectionStrings.ForPartition(cs, PartitionConnectionSettings.None with { MaxPoolSize = slots }));
                 var gate = new PartitionGate(slots, defaults.MaxCallsPerRoundTrip, DatabaseName.Of(pool), DatabaseName.ServerOf(pool));
-                ClusterSnapshot target = ClusterSnapshot.ConnectTarget(cs, pool, gate, defaults.LongCallThreshold);
-                target.LastUsed = Stopwatch.GetTimestamp(); // new, not idle: no sweep takes it before its first call does
-                return target;
+                return ClusterSnapshot.ConnectTarget(cs, pool, gate, defaults.LongCallThreshold);
             }
             catch (ArgumentException e)
             {

@@ -41,6 +41,7 @@ internal sealed class ClusterSnapshot
             Gates = [gate],
             CoalescesCalls = true,
             LongCallMilliseconds = longCallThreshold?.TotalMilliseconds ?? double.PositiveInfinity,
+            LastUsed = System.Diagnostics.Stopwatch.GetTimestamp(), // new, not idle: no sweep takes it before its first call does
         };
 
     private const string ConnectTargetName = "(connect)";

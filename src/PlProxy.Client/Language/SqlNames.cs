@@ -63,6 +63,14 @@ internal static class SqlNames
     /// </summary>
     public static bool IsTypeName(string name) => TypeNamePattern.IsMatch(name);
 
+    /// <summary>Why <paramref name="name"/> is refused as a function name (<see cref="IsFunctionName"/>).</summary>
+    public static string NotAFunctionName(string name) =>
+        $"'{name}' is not a function name: an identifier, optionally schema-qualified (ops.get_balance), double-quoted where it needs quoting (\"getBalance\"). It goes into the SQL text.";
+
+    /// <summary>Why <paramref name="name"/> is refused as a type name (<see cref="IsTypeName"/>).</summary>
+    public static string NotATypeName(string name) =>
+        $"'{name}' is not a PostgreSQL type name (int4, text[], varchar(20), double precision, public.mood ...). It goes into the SQL text as a cast.";
+
     /// <summary>
     /// Whether a result column fills a member: names compare ignoring case and underscores (<c>user_name</c> fills
     /// <c>UserName</c>); the rule rows are read by, and the generator checks <c>[MergeOrder]</c> keys by.

@@ -125,14 +125,14 @@ internal sealed class RemoteCall
         // Names that go into the SQL text are names, not SQL: checked here, where every proxy method and command binds.
         if (!SqlNames.IsFunctionName(functionName))
         {
-            throw new InvalidOperationException($"'{functionName}' is not a function name: an identifier, optionally schema-qualified.");
+            throw new InvalidOperationException(SqlNames.NotAFunctionName(functionName));
         }
 
         foreach (string type in parameters.Select(p => p.PgType).Append(resultPgType ?? "void"))
         {
             if (!SqlNames.IsTypeName(type))
             {
-                throw new InvalidOperationException($"The PL/Proxy function {functionName} names '{type}' as a type, which is not a PostgreSQL type name.");
+                throw new InvalidOperationException($"The PL/Proxy function {functionName}: {SqlNames.NotATypeName(type)}");
             }
         }
 

@@ -53,8 +53,7 @@ public static class ProxyFactory
         ArgumentNullException.ThrowIfNull(executor);
         if (Slot<TInterface>.Factory is null)
         {
-            // Registered by its assembly's module initializer, which the runtime may not have run yet.
-            System.Runtime.CompilerServices.RuntimeHelpers.RunModuleConstructor(typeof(TInterface).Module.ModuleHandle);
+            LoadRegistrations(typeof(TInterface));
         }
 
         Func<ProxyExecutor, TInterface> factory = Slot<TInterface>.Factory
@@ -71,7 +70,7 @@ public static class ProxyFactory
     {
         if (!Clusters.ContainsKey(proxyInterface))
         {
-            System.Runtime.CompilerServices.RuntimeHelpers.RunModuleConstructor(proxyInterface.Module.ModuleHandle);
+            LoadRegistrations(proxyInterface);
         }
 
         if (!Clusters.TryGetValue(proxyInterface, out string[]? clusters))
@@ -92,6 +91,10 @@ public static class ProxyFactory
 
         return [.. all];
     }
+
+    // An interface's implementation is registered by its assembly's module initializer, which the runtime may not have run yet.
+    private static void LoadRegistrations(Type proxyInterface) =>
+        System.Runtime.CompilerServices.RuntimeHelpers.RunModuleConstructor(proxyInterface.Module.ModuleHandle);
 
     private static class Slot<TInterface>
         where TInterface : class
