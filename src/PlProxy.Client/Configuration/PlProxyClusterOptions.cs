@@ -50,7 +50,7 @@ public sealed class PlProxyClusterOptions
 
     /// <summary>
     /// The most server connections one <see cref="PlProxyDataSource"/> opens to one partition database (clusters whose
-    /// partitions share a connection string share them). A call that finds them all busy waits its turn (at most
+    /// partitions name one database with the same settings share them, however their connection strings are written). A call that finds them all busy waits its turn (at most
     /// <see cref="PlProxyOptions.ConnectionBudgetTimeout"/>, then SQLSTATE 53300) and, with <see cref="CoalesceCalls"/>,
     /// goes to the server in one round trip with the calls that waited beside it. Size a fleet so that instances ×
     /// partition databases per server × this cap ≤ the server's <c>max_connections</c> − its reserve. Null: no cap

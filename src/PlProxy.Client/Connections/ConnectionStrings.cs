@@ -136,6 +136,29 @@ internal static class ConnectionStrings
     /// <summary>How many statements each direct connection keeps prepared unless its connection string says otherwise.</summary>
     public const int DefaultMaxAutoPrepare = 32;
 
+    /// <summary>
+    /// An Npgsql connection string with its settings in one order and those at their defaults left out: two strings
+    /// that say the same (<c>Host=a;Database=p0</c>, <c>Database=p0;Host=a;Port=5432</c>, libpq's or a URI's form of
+    /// them) have one canonical form, so the clusters that name one partition database with one set of settings share
+    /// its pool and its connection cap.
+    /// </summary>
+    public static string Canonical(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        var defaults = new NpgsqlConnectionStringBuilder();
+        var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = builder.ConnectionString };
+        var canonical = new System.Text.StringBuilder();
+        foreach (string key in given.Keys.Cast<string>().Order(StringComparer.OrdinalIgnoreCase))
+        {
+            if (!Equals(builder[key], defaults[key]))
+            {
+                System.Data.Common.DbConnectionStringBuilder.AppendKeyValuePair(canonical, key, Convert.ToString(builder[key], System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+
+        return canonical.ToString();
+    }
+
     // The keywords the connection string itself gives, without spaces and compared without case (so every spelling matches).
     internal static HashSet<string> GivenKeywords(NpgsqlConnectionStringBuilder builder)
     {

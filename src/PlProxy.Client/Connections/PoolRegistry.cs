@@ -3,7 +3,8 @@ using Npgsql;
 namespace PlProxy.Client.Connections;
 
 /// <summary>
-/// One pooled <see cref="NpgsqlDataSource"/> per distinct connection string, shared by every cluster that uses it and
+/// One pooled <see cref="NpgsqlDataSource"/> per distinct connection string (told apart by their canonical form,
+/// <see cref="ConnectionStrings.Canonical"/>, not by how they are written), shared by every cluster that uses it and
 /// counted: a pool whose last cluster was replaced is disposed once that cluster's in-flight calls have finished. A
 /// pool under a connection cap has one <see cref="PartitionGate"/>, shared as the pool is. A pool of several hosts (a
 /// primary and its standbys) has its <see cref="PartitionReplicas"/>: a pool per host, acquired here too, and a
@@ -46,6 +47,7 @@ internal sealed class PoolRegistry(PoolFactory factory)
     public (NpgsqlDataSource Pool, PartitionGate? Gate, PartitionReplicas? Replicas) Acquire(
         string connectionString, string cluster, int partition, (int Slots, int MaxBatch)? cap = null, (TimeSpan CheckInterval, TimeSpan MaxLag)? standbys = null)
     {
+        string key = ConnectionStrings.Canonical(connectionString);
         lock (_pools)
         {
             if (_disposed)
@@ -54,16 +56,16 @@ internal sealed class PoolRegistry(PoolFactory factory)
             }
 
             NpgsqlDataSource pool;
-            if (_pools.TryGetValue(connectionString, out var entry))
+            if (_pools.TryGetValue(key, out var entry))
             {
-                _pools[connectionString] = (entry.Pool, entry.References + 1);
+                _pools[key] = (entry.Pool, entry.References + 1);
                 pool = entry.Pool;
             }
             else
             {
                 pool = factory.Create(connectionString, cluster, partition);
-                _pools.Add(connectionString, (pool, 1));
-                _keys.Add(pool, connectionString);
+                _pools.Add(key, (pool, 1));
+                _keys.Add(pool, key);
             }
 
             if (_gates.TryGetValue(pool, out PartitionGate? gate) && cap is { } latest)

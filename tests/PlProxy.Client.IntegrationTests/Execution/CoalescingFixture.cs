@@ -59,6 +59,14 @@ public interface ICappedDb
     Task<PlProxyPartialResult<int>> PartialEchoAsync(int value, CancellationToken cancellationToken = default);
 }
 
+/// <summary>The capped partition as a second cluster names it (its connection string written in another order).</summary>
+[PlProxy("CLUSTER 'capped_ro'; RUN ON 0;")]
+public interface ICappedReadDb
+{
+    [PlProxy("")]
+    Task<int> SlowEchoAsync(int value, double seconds, CancellationToken cancellationToken = default);
+}
+
 /// <summary>The capped partition's database reached by CONNECT, outside any cluster.</summary>
 public interface IConnectedDb
 {

@@ -367,6 +367,35 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
     }
 
     [Fact]
+    public async Task ManyCallers_OfTwoClustersOverOnePartition_WrittenInTwoWays_HoldNoMoreServerConnectionsThanOneCap()
+    {
+        // The cap is per partition database: a second cluster naming the same database with the same settings, its
+        // connection string written in another order, shares the first one's connections rather than adding its own.
+        // Calls not coalesced, so that each takes a connection of its own and every one of the cap's is in use.
+        const string Application = "coalesce-two-clusters";
+        await using PlProxyDataSource source = fixture.Create(
+            Application,
+            cluster => (cluster.MaxConnectionsPerPartition, cluster.CoalesceCalls) = (2, false),
+            options => options.AddCluster("capped_ro", cluster =>
+            {
+                cluster.Partitions.Add($"Include Error Detail=true;Application Name={Application};{fixture.Partition}");
+                (cluster.MaxConnectionsPerPartition, cluster.CoalesceCalls) = (2, false);
+            }));
+        ICappedDb db = source.CreateProxy<ICappedDb>();
+        ICappedReadDb reads = source.CreateProxy<ICappedReadDb>();
+
+        (int[][] results, int most) = await CallersWhileSampledAsync(
+            Application, 64, 30, value => value / 1000 % 2 == 0 ? db.SlowEchoAsync(value, 0.002, Token) : reads.SlowEchoAsync(value, 0.002, Token));
+
+        for (int caller = 0; caller < results.Length; caller++)
+        {
+            Assert.Equal(Enumerable.Range(caller * 1000, 30), results[caller]);
+        }
+
+        Assert.True(most <= 2, $"{most} server connections were open to one partition database named by two clusters with a cap of 2");
+    }
+
+    [Fact]
     public async Task StreamAndPartialResult_BehindABusyConnection_WaitTheirTurnAndReadEveryRow()
     {
         await using PlProxyDataSource source = fixture.Create("coalesce-stream", cluster => cluster.MaxConnectionsPerPartition = 1);
