@@ -236,6 +236,14 @@ internal sealed class StandbyMonitor : IAsyncDisposable
         host.Lsn = found.Lsn;
         if (!found.InRecovery)
         {
+            if (isPrimary && host.Role != ReplicaRole.Primary)
+            {
+                // Promoted (or seen as the primary for the first time): calls reach it through the partition's pool
+                // now, so the connections its reads as a standby left in its own pool would hold a second cap's worth
+                // on it. Idle ones close now, busy ones when their reads end.
+                host.Pool.Clear();
+            }
+
             host.Role = isPrimary ? ReplicaRole.Primary : ReplicaRole.Down; // a second primary is not trusted with reads
             host.CoveredUntil = 0;
             return;
