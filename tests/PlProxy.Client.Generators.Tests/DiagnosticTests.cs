@@ -137,6 +137,15 @@ public sealed class DiagnosticTests
     }
 
     [Fact]
+    public void ParametersWhoseNamesDifferOnlyInCase_AreReportedAtTheSecond()
+    {
+        Diagnostic error = Single(Interface("""[PlProxy("RUN ON hashtext(Username);")] Task<int> GetAsync(string username, string Username);"""));
+
+        Assert.Equal(("PLPX0003", "Username"), (error.Id, TextAt(error)));
+        Assert.Contains("differs from parameter 'username' only in case", error.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void EnumParameterWithPgType_IsAccepted() =>
         Assert.Empty(GeneratorHarness.Run(Interface("""[PlProxy("RUN ON 0;")] Task<int> GetAsync([PgType("varchar")] string name, [PgType("int8")] int id);""")).GeneratorDiagnostics);
 

@@ -84,7 +84,17 @@ public sealed class EmittedCodeTests
         }
         public record struct Row(int Id);
         """)]
-    public void NamesThatMeetTheGeneratedOnes_StillCompile(string source)
+    [InlineData("""
+        namespace Shop;
+        [PlProxy("CLUSTER 'u';")]
+        public interface @class
+        {
+            [PlProxy("RUN ON hashint4(int);")] Task<Row> @event(int @int, System.Threading.CancellationToken @default = default);
+        }
+        [PlProxy("CLUSTER 'u';")] public interface IDerived : @class { [PlProxy("RUN ON 0;")] Task<int> @do(); }
+        public record Row(int @class, string @string);
+        """)]
+    public void NamesThatMeetTheGeneratedOnesOrKeywords_StillCompile(string source)
     {
         GeneratorHarness.Result result = GeneratorHarness.Run("using System.Threading.Tasks;\nusing PlProxy.Client;\n" + source);
 

@@ -91,7 +91,7 @@ internal static class ProxyEmitter
             foreach (ForwardedMethodModel method in model.Inherited[i].Methods)
             {
                 code.AppendLine();
-                code.AppendLine($"        {method.ReturnTypeDisplay} {model.Inherited[i].FullyQualifiedName}.{method.Name}({method.ParameterList}) => this.{InheritedName(i)}.{method.Name}({method.ArgumentList});");
+                code.AppendLine($"        {method.ReturnTypeDisplay} {model.Inherited[i].FullyQualifiedName}.{CSharpNames.Escape(method.Name)}({method.ParameterList}) => this.{InheritedName(i)}.{CSharpNames.Escape(method.Name)}({method.ArgumentList});");
             }
         }
 
@@ -111,7 +111,7 @@ internal static class ProxyEmitter
         foreach (FunctionModel function in model.Functions)
         {
             string arguments = string.Join(", ", function.ArgumentExpressions);
-            code.AppendLine($"            {Proxies}.ProxyFunction.Create(new {Proxies}.ProxyFunctionInfo {{ Name = {Literal(function.SqlName)}, ParameterTypes = new string[] {{ {string.Join(", ", function.ParameterPgTypes.Select(Literal))} }}, ResultType = {Literal(function.ResultPgType)}, ReturnsSet = {Bool(function.ReturnsSet)}, Invoke = static a => {model.FullyQualifiedName}.{function.MethodName}({arguments}) }}),");
+            code.AppendLine($"            {Proxies}.ProxyFunction.Create(new {Proxies}.ProxyFunctionInfo {{ Name = {Literal(function.SqlName)}, ParameterTypes = new string[] {{ {string.Join(", ", function.ParameterPgTypes.Select(Literal))} }}, ResultType = {Literal(function.ResultPgType)}, ReturnsSet = {Bool(function.ReturnsSet)}, Invoke = static a => {model.FullyQualifiedName}.{CSharpNames.Escape(function.MethodName)}({arguments}) }}),");
         }
 
         code.AppendLine("        };");
@@ -168,14 +168,14 @@ internal static class ProxyEmitter
 
     private static void EmitMethod(StringBuilder code, InterfaceModel model, MethodModel method, string member)
     {
-        string parameterList = string.Join(", ", method.Parameters.Select(p => $"{p.Modifier}{p.TypeDisplay} {Escape(p.Name)}"));
+        string parameterList = string.Join(", ", method.Parameters.Select(p => $"{p.Modifier}{p.TypeDisplay} {CSharpNames.Escape(p.Name)}"));
         string arguments = string.Join(", ", method.Parameters.Where(p => !p.IsCancellationToken).Select(p => p.ValueExpression));
-        string token = method.Parameters.FirstOrDefault(p => p.IsCancellationToken) is { } t ? Escape(t.Name) : "default";
+        string token = method.Parameters.FirstOrDefault(p => p.IsCancellationToken) is { } t ? CSharpNames.Escape(t.Name) : "default";
         // The class's own members through this and the class's name: a parameter may be called _executor or s_GetAsync.
         string call = $"this._executor, {model.ImplementationName}.{FieldName(member)}, new object?[] {{ {arguments} }}";
         string reader = method.Result is null ? "" : $", {model.ImplementationName}.{RowReaderName(member)}";
 
-        code.AppendLine($"        {method.ReturnTypeDisplay} {model.FullyQualifiedName}.{method.Name}({parameterList})");
+        code.AppendLine($"        {method.ReturnTypeDisplay} {model.FullyQualifiedName}.{CSharpNames.Escape(method.Name)}({parameterList})");
         code.AppendLine("        {");
         string body = method.Shape switch
         {
@@ -228,7 +228,7 @@ internal static class ProxyEmitter
         string typeName = result.TypeDisplay.TrimEnd('?');
         var columns = result.Columns.Select((column, i) => (Column: column, Read: string.Format(System.Globalization.CultureInfo.InvariantCulture, column.ReadExpression, $"c{i}"))).ToArray();
         string ctorArguments = string.Join(", ", columns.Where(c => c.Column.IsConstructorParameter).Select(c => c.Read));
-        string initializers = string.Join(", ", columns.Where(c => !c.Column.IsConstructorParameter).Select(c => $"{Escape(c.Column.Name)} = {c.Read}"));
+        string initializers = string.Join(", ", columns.Where(c => !c.Column.IsConstructorParameter).Select(c => $"{CSharpNames.Escape(c.Column.Name)} = {c.Read}"));
         code.AppendLine($"                return new {typeName}({ctorArguments}){(initializers.Length > 0 ? $" {{ {initializers} }}" : "")};");
         code.AppendLine("            };");
         code.AppendLine("        }");
@@ -266,9 +266,6 @@ internal static class ProxyEmitter
     private static string ReaderName(string member) => "Read" + member;
 
     private static string RowReaderName(string member) => "s_Read" + member;
-
-    private static string Escape(string name) =>
-        Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None ? "@" + name : name;
 
     private static string Bool(bool value) => value ? "true" : "false";
 

@@ -43,8 +43,8 @@ internal static class InheritedInterfaceParser
             ForwardedMethodModel[] methods = members.OfType<IMethodSymbol>().Where(m => m.MethodKind == MethodKind.Ordinary).Select(m => new ForwardedMethodModel(
                 m.Name,
                 m.ReturnType.ToDisplayString(TypeMapper.FullyQualified),
-                string.Join(", ", m.Parameters.Select(p => $"{InterfaceParser.ParameterModifier(p.RefKind)}{p.Type.ToDisplayString(TypeMapper.FullyQualified)} {InterfaceParser.SafeName(p.Name)}")),
-                string.Join(", ", m.Parameters.Select(p => $"{InterfaceParser.ArgumentModifier(p.RefKind)}{InterfaceParser.SafeName(p.Name)}")))).ToArray();
+                string.Join(", ", m.Parameters.Select(p => $"{InterfaceParser.ParameterModifier(p.RefKind)}{p.Type.ToDisplayString(TypeMapper.FullyQualified)} {CSharpNames.Escape(p.Name)}")),
+                string.Join(", ", m.Parameters.Select(p => $"{InterfaceParser.ArgumentModifier(p.RefKind)}{CSharpNames.Escape(p.Name)}")))).ToArray();
             inherited.Add(new InheritedInterfaceModel(parent.ToDisplayString(TypeMapper.FullyQualified), new EquatableArray<ForwardedMethodModel>(methods)));
         }
 

@@ -305,6 +305,13 @@ internal static class InterfaceParser
                 continue;
             }
 
+            if (parameters.Find(p => !p.IsCancellationToken && string.Equals(p.Name, parameter.Name, StringComparison.OrdinalIgnoreCase)) is { } same)
+            {
+                // A body names arguments as PostgreSQL does, without case: RUN ON hashtext(Value) would route by 'value'.
+                diagnostics.Add(DiagnosticInfo.Create(DiagnosticDescriptors.UnsupportedParameterId, parameter.Locations.FirstOrDefault(), parameter.Name, method.Name, $"its name differs from parameter '{same.Name}' only in case, and a body names arguments without case, as PostgreSQL does"));
+                continue;
+            }
+
             string? pgType = ParameterPgType(parameter, out bool convertToArray, out string reason);
             if (pgType is null)
             {
@@ -312,7 +319,7 @@ internal static class InterfaceParser
                 continue;
             }
 
-            string name = SafeName(parameter.Name);
+            string name = CSharpNames.Escape(parameter.Name);
             bool isEnum = (parameter.Type is INamedTypeSymbol { OriginalDefinition.SpecialType: SpecialType.System_Nullable_T } n ? n.TypeArguments[0] : parameter.Type).TypeKind == TypeKind.Enum;
             string value = convertToArray ? $"{name} is null ? null : global::System.Linq.Enumerable.ToArray({name})"
                 : isEnum ? $"global::PlProxy.Client.Proxies.ProxyArguments.EnumLabel({name})"
@@ -414,7 +421,4 @@ internal static class InterfaceParser
         RefKind.Out => "out ",
         _ => "",
     };
-
-    internal static string SafeName(string name) =>
-        Microsoft.CodeAnalysis.CSharp.SyntaxFacts.GetKeywordKind(name) != Microsoft.CodeAnalysis.CSharp.SyntaxKind.None ? "@" + name : name;
 }

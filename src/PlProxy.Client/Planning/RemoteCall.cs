@@ -136,6 +136,12 @@ internal sealed class RemoteCall
             }
         }
 
+        // A body names arguments without case, as PostgreSQL does: of two that differ only in case it would take the first.
+        if (parameters.Where(p => p.Name.Length > 0).GroupBy(p => p.Name, StringComparer.OrdinalIgnoreCase).FirstOrDefault(g => g.Skip(1).Any()) is { } twice)
+        {
+            throw new InvalidOperationException($"The PL/Proxy function {functionName} has two arguments named '{twice.Key}' (names compare without case, as PostgreSQL's do): a body could not tell which one it refers to.");
+        }
+
         var signature = new FunctionSignature(
             functionName,
             new EquatableArray<ParameterSignature>([.. parameters.Select(p => new ParameterSignature(p.Name, PgType.Parse(p.PgType)))]),
