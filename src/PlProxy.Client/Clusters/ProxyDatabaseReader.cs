@@ -122,10 +122,9 @@ internal static class ProxyDatabaseReader
             await using NpgsqlDataReader reader = await config.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                if (!reader.IsDBNull(0))
-                {
-                    options.ApplyPlProxySetting(reader.GetString(0), reader.IsDBNull(1) ? "" : reader.GetString(1));
-                }
+                // As PL/Proxy reads them: a NULL key or value fails the cluster rather than be passed over.
+                string key = reader.IsDBNull(0) ? throw new ArgumentException($"plproxy.get_cluster_config('{cluster}'): key must not be NULL") : reader.GetString(0);
+                options.ApplyPlProxySetting(key, reader.IsDBNull(1) ? throw new ArgumentException($"plproxy.get_cluster_config('{cluster}'): val must not be NULL (key {key})") : reader.GetString(1));
             }
         }
 

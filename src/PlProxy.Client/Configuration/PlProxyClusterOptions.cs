@@ -128,7 +128,8 @@ public sealed class PlProxyClusterOptions
     internal void ApplyPlProxySetting(string key, string value)
     {
         ArgumentNullException.ThrowIfNull(key);
-        switch (key)
+        ArgumentNullException.ThrowIfNull(value);
+        switch (AsciiLower(key)) // PL/Proxy compares keys without ASCII case (pg_strcasecmp)
         {
             case "connection_lifetime":
                 ConnectionLifetime = Seconds(key, value);
@@ -157,6 +158,15 @@ public sealed class PlProxyClusterOptions
                 throw new ArgumentException($"Unknown config param: {key}", nameof(key));
         }
     }
+
+    private static string AsciiLower(string key) =>
+        string.Create(key.Length, key, static (lower, key) =>
+        {
+            for (int i = 0; i < key.Length; i++)
+            {
+                lower[i] = key[i] is >= 'A' and <= 'Z' ? (char)(key[i] + ('a' - 'A')) : key[i];
+            }
+        });
 
     private static TimeSpan? Seconds(string key, string value)
     {
@@ -210,7 +220,7 @@ public sealed class PlProxyClusterOptions
     };
 
     private static int Integer(string key, string value) =>
-        int.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int result)
+        int.TryParse(value, NumberStyles.AllowLeadingSign | NumberStyles.AllowLeadingWhite | NumberStyles.AllowTrailingWhite, CultureInfo.InvariantCulture, out int result)
             ? result
             : throw new ArgumentException($"Config param {key} must be an integer, not '{value}'.", nameof(value));
 }

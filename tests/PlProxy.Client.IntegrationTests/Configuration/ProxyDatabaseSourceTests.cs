@@ -202,6 +202,54 @@ public sealed class ProxyDatabaseSourceTests(UserDbFixture fixture) : IAsyncLife
     }
 
     [Fact]
+    public async Task ConfigKeysInAnyCase_AreReadAsPlProxyReadsThem()
+    {
+        // PL/Proxy compares the keys of get_cluster_config without case: a proxy database it serves serves us too.
+        await DefineAsync("mixedcase", version: 1, [0, 1, 2, 3], ("Query_Timeout", "5"), ("CONNECTION_LIFETIME", " 1800"));
+        await ExecuteAsync("create function where_is_mixed(username text) returns text as $$ cluster 'mixedcase'; run on hashtext(username); select current_database()::text; $$ language plproxy;");
+        await using var plProxy = NpgsqlDataSource.Create(_proxy);
+        await using ServiceProvider provider = Services();
+        var source = provider.GetRequiredService<PlProxyDataSource>();
+
+        foreach ((string username, _, _, _) in fixture.Users.Take(8))
+        {
+            await using NpgsqlCommand where = plProxy.CreateCommand("select where_is_mixed($1)");
+            where.Parameters.Add(new NpgsqlParameter<string> { TypedValue = username });
+            string expected = (string)(await where.ExecuteScalarAsync(Token))!;
+
+            string? ours = await source.ExecuteScalarAsync<string>(
+                new PlProxyCommand("where_is_mixed", "CLUSTER 'mixedcase'; RUN ON hashtext(username); SELECT current_database()::text;").Add("username", username), Token);
+
+            Assert.Equal(expected, ours);
+        }
+    }
+
+    [Theory]
+    [InlineData("null", "'5'", "key must not be NULL")]
+    [InlineData("'query_timeout'", "null", "val must not be NULL")]
+    public async Task NullConfigKeyOrValue_FailsTheClusterAsItFailsPlProxy(string key, string value, string message)
+    {
+        await ExecuteAsync($"""
+            insert into plproxy.cluster_versions values ('nullconfig', 1) on conflict (cluster_name) do nothing;
+            delete from plproxy.cluster_partitions where cluster_name = 'nullconfig';
+            delete from plproxy.cluster_settings where cluster_name = 'nullconfig';
+            insert into plproxy.cluster_partitions values ('nullconfig', 0, '{Libpq(0)}');
+            insert into plproxy.cluster_settings values ('nullconfig', {key}, {value});
+            create or replace function where_is_null(username text) returns text as $$ cluster 'nullconfig'; run on 0; select current_database()::text; $$ language plproxy;
+            """);
+        await using var plProxy = NpgsqlDataSource.Create(_proxy);
+        await using ServiceProvider provider = Services();
+        var source = provider.GetRequiredService<PlProxyDataSource>();
+
+        await using NpgsqlCommand where = plProxy.CreateCommand("select where_is_null('x')");
+        var theirs = await Assert.ThrowsAsync<PostgresException>(() => where.ExecuteScalarAsync(Token));
+        var ours = await Assert.ThrowsAsync<ArgumentException>(() => source.ExecuteAsync(new PlProxyCommand("where_is_null", "CLUSTER 'nullconfig'; RUN ON 0;"), Token));
+
+        Assert.Contains(message, theirs.MessageText, StringComparison.Ordinal);
+        Assert.Contains(message, ours.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UnknownConfigKey_FailsNamingTheKeyAndCluster()
     {
         await DefineAsync("badkeys", version: 1, [0], ("frobnicate", "1"));

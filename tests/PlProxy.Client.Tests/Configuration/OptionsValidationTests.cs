@@ -188,15 +188,18 @@ public sealed class OptionsValidationTests
     [InlineData("default_user", "app")]
     [InlineData("statement_timeout", "100")]
     [InlineData("keepalive_idle", "60")]
+    [InlineData("Query_Timeout", " 5")] // PL/Proxy compares keys without case and reads numbers with atoi
+    [InlineData("MODULAR_MAPPING", "1 ")]
+    [InlineData("Default_User", "app")]
     public void PlProxySetting_IsAccepted(string key, string value)
     {
         var options = new PlProxyClusterOptions();
 
         options.ApplyPlProxySetting(key, value);
 
-        Assert.True(key != "query_timeout" || options.QueryTimeout == TimeSpan.FromSeconds(5));
-        Assert.True(key != "modular_mapping" || options.ModularMapping);
-        Assert.True(key != "default_user" || options.DefaultUser == "app");
+        Assert.True(!key.Equals("query_timeout", StringComparison.OrdinalIgnoreCase) || options.QueryTimeout == TimeSpan.FromSeconds(5));
+        Assert.True(!key.Equals("modular_mapping", StringComparison.OrdinalIgnoreCase) || options.ModularMapping);
+        Assert.True(!key.Equals("default_user", StringComparison.OrdinalIgnoreCase) || options.DefaultUser == "app");
     }
 
     [Fact]
