@@ -6,10 +6,6 @@ namespace PlProxy.Client.Tool.PgQ;
 /// <summary>A dispatcher's table on the target database: its quoted name, its creation on demand, a row inserted into it.</summary>
 internal static class TargetTable
 {
-    /// <summary>A table name, schema-qualified or not, each part quoted.</summary>
-    public static string Quote(string name) =>
-        string.Join('.', name.Split('.').Select(part => "\"" + part.Replace("\"", "\"\"", StringComparison.Ordinal) + "\""));
-
     /// <summary>
     /// Creates <paramref name="table"/> (quoted) with <paramref name="create"/> unless it exists — in the batch's
     /// transaction on the target, so it goes if the batch does.
@@ -28,7 +24,7 @@ internal static class TargetTable
     /// <summary>Inserts a row given as column → text (or null); PostgreSQL converts each value to its column's type.</summary>
     public static async Task InsertAsync(NpgsqlConnection target, string table, JsonObject row, CancellationToken cancellationToken)
     {
-        string columns = string.Join(", ", row.Select(p => Quote(p.Key)));
+        string columns = string.Join(", ", row.Select(p => SqlIdentifier.Quote(p.Key)));
         await using var insert = new NpgsqlCommand($"insert into {table} ({columns}) select {columns} from json_populate_record(null::{table}, $1::json)", target);
         insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = row.ToJsonString() });
         await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);

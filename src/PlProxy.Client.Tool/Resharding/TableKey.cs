@@ -12,12 +12,12 @@ namespace PlProxy.Client.Tool.Resharding;
 internal sealed record TableKey(string Table, string Qualified, IReadOnlyList<(string Name, string Type)> Columns)
 {
     /// <summary>The key's columns of the alias <c>t</c>, quoted: <c>t."id", t."n"</c>.</summary>
-    public string ColumnsOf(string alias) => string.Join(", ", Columns.Select(k => $"{alias}.{Quote(k.Name)}"));
+    public string ColumnsOf(string alias) => string.Join(", ", Columns.Select(k => $"{alias}.{SqlIdentifier.Quote(k.Name)}"));
 
     /// <summary>The key of a row of the alias <c>t</c> as one text (columns joined by <c>|</c>), as the diff reports it.</summary>
     public string TextOf(string alias) => Columns.Count == 1
-        ? $"{alias}.{Quote(Columns[0].Name)}::text"
-        : $"concat_ws('|', {string.Join(", ", Columns.Select(k => $"{alias}.{Quote(k.Name)}::text"))})";
+        ? $"{alias}.{SqlIdentifier.Quote(Columns[0].Name)}::text"
+        : $"concat_ws('|', {string.Join(", ", Columns.Select(k => $"{alias}.{SqlIdentifier.Quote(k.Name)}::text"))})";
 
     public static async Task<TableKey> ReadAsync(NpgsqlDataSource database, string table, CancellationToken cancellationToken)
     {
@@ -36,6 +36,4 @@ internal sealed record TableKey(string Table, string Qualified, IReadOnlyList<(s
             ? new TableKey(table, columns[0].Qualified, [.. columns.Select(c => (c.Name, c.Type))])
             : throw new Verbs.ToolRefusal($"{table} has neither a primary key nor a replica identity index: its copy cannot be compared row by row.");
     }
-
-    public static string Quote(string name) => $"\"{name.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
 }
