@@ -93,7 +93,7 @@ internal sealed class ClusterRegistry : IAsyncDisposable
 
             try
             {
-                await ProxyDatabase.LoadAsync(name, cancellationToken).ConfigureAwait(false);
+                await ProxyDatabase.LoadAsync(name, cancellationToken, unlessServing: true).ConfigureAwait(false);
             }
             catch (PostgresException e)
             {

@@ -63,13 +63,22 @@ internal sealed class ProxyDatabaseSource : IAsyncDisposable
         return reloaded;
     }
 
-    /// <summary>Loads a cluster's current definition and publishes it, unless that version is already serving.</summary>
-    public async Task LoadAsync(string name, CancellationToken cancellationToken)
+    /// <summary>
+    /// Loads a cluster's current definition and publishes it, unless that version is already serving. With
+    /// <paramref name="unlessServing"/> (a call found the cluster missing), a cluster another caller loaded while this
+    /// one waited its turn is not read again: the first calls of a cold start read the proxy database once, not once each.
+    /// </summary>
+    public async Task LoadAsync(string name, CancellationToken cancellationToken, bool unlessServing = false)
     {
         SemaphoreSlim gate = _loading.GetOrAdd(name, static _ => new SemaphoreSlim(1, 1));
         await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
+            if (unlessServing && _clusters.Current.ContainsKey(name))
+            {
+                return;
+            }
+
             ProxyClusterDefinition definition = await ProxyDatabaseReader.LoadAsync(_database, name, _clientSide, cancellationToken).ConfigureAwait(false);
             if (_clusters.Current.TryGetValue(name, out ClusterSnapshot? current) && current.Version == definition.Version)
             {

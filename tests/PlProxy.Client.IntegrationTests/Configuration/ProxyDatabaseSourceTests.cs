@@ -27,8 +27,12 @@ public sealed class ProxyDatabaseSourceTests(UserDbFixture fixture) : IAsyncLife
             if not found then raise exception 'no such cluster: %', i_cluster; end if;
             return v;
         end $$;
-        create or replace function plproxy.get_cluster_partitions(i_cluster text) returns setof text language sql as $$
-            select connstr from plproxy.cluster_partitions where cluster_name = i_cluster order by idx $$;
+        create table if not exists plproxy.partition_reads (cluster_name text);
+        create or replace function plproxy.get_cluster_partitions(i_cluster text) returns setof text language plpgsql as $$
+        begin
+            insert into plproxy.partition_reads values (i_cluster); -- each read of a definition, counted
+            return query select connstr from plproxy.cluster_partitions where cluster_name = i_cluster order by idx;
+        end $$;
         create or replace function plproxy.get_cluster_config(in i_cluster text, out key text, out val text) returns setof record language sql as $$
             select key, val from plproxy.cluster_settings where cluster_name = i_cluster $$;
         """;
@@ -247,6 +251,21 @@ public sealed class ProxyDatabaseSourceTests(UserDbFixture fixture) : IAsyncLife
 
         Assert.Contains(message, theirs.MessageText, StringComparison.Ordinal);
         Assert.Contains(message, ours.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ColdStart_ManyFirstCallsOfAClusterAtOnce_ReadItsDefinitionOnce()
+    {
+        await DefineAsync("coldstart", version: 1, [0, 1, 2, 3]);
+        await using ServiceProvider provider = Services();
+        var source = provider.GetRequiredService<PlProxyDataSource>();
+
+        string?[] databases = await Task.WhenAll(Enumerable.Range(0, 32).Select(i => source.ExecuteScalarAsync<string>(
+            new PlProxyCommand("where_cold", "CLUSTER 'coldstart'; RUN ON 0; SELECT current_database()::text;"), Token))).WaitAsync(TimeSpan.FromSeconds(60), Token);
+
+        Assert.All(databases, database => Assert.Equal(UserDbFixture.PartitionDatabase(0), database));
+        await using var proxy = NpgsqlDataSource.Create(_proxy);
+        Assert.Equal(1L, await proxy.CreateCommand("select count(*) from plproxy.partition_reads where cluster_name = 'coldstart'").ExecuteScalarAsync(Token));
     }
 
     [Fact]
