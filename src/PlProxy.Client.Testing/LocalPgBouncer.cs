@@ -47,6 +47,7 @@ public sealed class LocalPgBouncer : IAsyncDisposable
         string? runAs = Environment.IsPrivilegedProcess && !OperatingSystem.IsWindows() ? "postgres" : null;
         string directory = Directory.CreateTempSubdirectory("plproxy-pgbouncer-").FullName;
         int port = OsProcess.FreeLoopbackPort();
+        LocalPgBouncer? bouncer = null;
         try
         {
             await File.WriteAllTextAsync(Path.Combine(directory, "userlist.txt"), $"\"{LocalPostgresServer.Superuser}\" \"\"\n", cancellationToken).ConfigureAwait(false);
@@ -75,12 +76,10 @@ public sealed class LocalPgBouncer : IAsyncDisposable
             }
 
             ProcessStartInfo startInfo = OsProcess.StartInfo(executable, [Path.Combine(directory, "pgbouncer.ini")], runAs);
-            Process process = Process.Start(startInfo)!;
-            var bouncer = new LocalPgBouncer(process, directory, port, mode);
+            bouncer = new LocalPgBouncer(Process.Start(startInfo)!, directory, port, mode);
             if (!await bouncer.WaitUntilListeningAsync(TimeSpan.FromSeconds(15), cancellationToken).ConfigureAwait(false))
             {
-                string log = File.Exists(Path.Combine(directory, "pgbouncer.log")) ? await File.ReadAllTextAsync(Path.Combine(directory, "pgbouncer.log"), cancellationToken).ConfigureAwait(false) : "";
-                await bouncer.DisposeAsync().ConfigureAwait(false);
+                string log = File.Exists(Path.Combine(directory, "pgbouncer.log")) ? await File.ReadAllTextAsync(Path.Combine(directory, "pgbouncer.log"), CancellationToken.None).ConfigureAwait(false) : "";
                 throw new InvalidOperationException($"pgbouncer did not start on port {port}: {log}");
             }
 
@@ -89,7 +88,16 @@ public sealed class LocalPgBouncer : IAsyncDisposable
         }
         catch
         {
-            Directory.Delete(directory, recursive: true);
+            // Whatever failed (or a cancellation), nothing stays: a pgbouncer already started is stopped with its files.
+            if (bouncer is not null)
+            {
+                await bouncer.DisposeAsync().ConfigureAwait(false);
+            }
+            else if (Directory.Exists(directory))
+            {
+                Directory.Delete(directory, recursive: true);
+            }
+
             throw;
         }
     }
@@ -116,18 +124,27 @@ public sealed class LocalPgBouncer : IAsyncDisposable
         {
         }
 
-        // runuser may leave its child; the pid file names it.
+        // runuser may leave its child; the pid file names it. Only a process still running this pgBouncer's
+        // configuration is stopped: one killed with the tree above is gone (or a zombie, whose command line is empty),
+        // and waiting on a process that is not this one's child costs seconds; a pid taken since by another process is
+        // not this pgBouncer.
         string pidFile = Path.Combine(_directory, "pgbouncer.pid");
-        if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int pid))
+        if (File.Exists(pidFile) && int.TryParse(File.ReadAllText(pidFile).Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out int pid) && RunsThisConfiguration(pid))
         {
             try
             {
                 using Process child = Process.GetProcessById(pid);
                 child.Kill();
-                await child.WaitForExitAsync().ConfigureAwait(false);
             }
             catch (ArgumentException)
             {
+            }
+
+            // Not this process's child: its end is seen in /proc (Process would poll it for seconds).
+            var waited = Stopwatch.StartNew();
+            while (RunsThisConfiguration(pid) && waited.Elapsed < TimeSpan.FromSeconds(10))
+            {
+                await Task.Delay(10).ConfigureAwait(false);
             }
         }
 
@@ -141,6 +158,22 @@ public sealed class LocalPgBouncer : IAsyncDisposable
         }
 
         _reaper?.Dispose();
+    }
+
+    private bool RunsThisConfiguration(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid.ToString(CultureInfo.InvariantCulture)}/cmdline").Contains(_directory, StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false; // no such process
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
     }
 
     private async Task<bool> WaitUntilListeningAsync(TimeSpan timeout, CancellationToken cancellationToken)

@@ -92,6 +92,65 @@ public sealed class LocalPostgresServerTests
     }
 
     [Fact]
+    public async Task PgBouncerStart_CancelledAtAnyMoment_LeavesNoProcessAndNoFiles()
+    {
+        // A test's time limit can cancel a start anywhere: before pgBouncer runs, while it comes up, once it listens.
+        CancellationToken token = TestContext.Current.CancellationToken;
+        await using LocalPostgresServer server = await LocalPostgresServer.StartAsync(cancellationToken: token);
+        HashSet<string> before = [.. BouncerDirectories()];
+        int cancelled = 0;
+        for (int delay = 0; delay <= 150; delay += 10)
+        {
+            using var cancel = CancellationTokenSource.CreateLinkedTokenSource(token);
+            cancel.CancelAfter(delay);
+            try
+            {
+                await using LocalPgBouncer started = await LocalPgBouncer.StartAsync(server, PgBouncerPoolMode.Transaction, cancel.Token);
+            }
+            catch (OperationCanceledException) when (!token.IsCancellationRequested)
+            {
+                cancelled++;
+            }
+        }
+
+        Assert.True(cancelled > 0, "no start was cancelled: the delays missed the start-up");
+        Assert.DoesNotContain(BouncerDirectories(), d => !before.Contains(d));
+        Assert.Empty(OrphanedBouncers());
+    }
+
+    // pgBouncer's directories in the temporary directory.
+    private static string[] BouncerDirectories() => Directory.GetDirectories(Path.GetTempPath(), "plproxy-pgbouncer-*");
+
+    // Running pgbouncer processes whose configuration file is gone: started by a LocalPgBouncer that no one stops.
+    private static List<int> OrphanedBouncers()
+    {
+        var orphans = new List<int>();
+        foreach (string process in Directory.GetDirectories("/proc"))
+        {
+            string[] arguments;
+            try
+            {
+                arguments = File.ReadAllText(Path.Combine(process, "cmdline")).Split('\0', StringSplitOptions.RemoveEmptyEntries);
+            }
+            catch (IOException)
+            {
+                continue; // ended meanwhile
+            }
+            catch (UnauthorizedAccessException)
+            {
+                continue;
+            }
+
+            if (arguments is [var program, var ini, ..] && Path.GetFileName(program) == "pgbouncer" && ini.Contains("plproxy-pgbouncer-", StringComparison.Ordinal) && !File.Exists(ini))
+            {
+                orphans.Add(int.Parse(Path.GetFileName(process), System.Globalization.CultureInfo.InvariantCulture));
+            }
+        }
+
+        return orphans;
+    }
+
+    [Fact]
     public async Task StartAsync_WithoutServerBinaries_FailsWithInstallHint()
     {
         string empty = Directory.CreateTempSubdirectory("plproxy-empty-bin-").FullName;
