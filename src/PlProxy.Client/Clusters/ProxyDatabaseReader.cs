@@ -112,7 +112,7 @@ internal static class ProxyDatabaseReader
             await using NpgsqlDataReader reader = await partitions.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
             while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
             {
-                options.Partitions.Add(reader.GetString(0));
+                options.Partitions.Add(reader.IsDBNull(0) ? throw new ArgumentException($"plproxy.get_cluster_partitions('{cluster}'): connstr must not be NULL (partition {options.Partitions.Count})") : reader.GetString(0));
             }
         }
 

@@ -269,6 +269,27 @@ public sealed class ProxyDatabaseSourceTests(UserDbFixture fixture) : IAsyncLife
     }
 
     [Fact]
+    public async Task NullPartitionConnectionString_FailsTheClusterAsItFailsPlProxy()
+    {
+        await ExecuteAsync($"""
+            insert into plproxy.cluster_versions values ('nullpart', 1) on conflict (cluster_name) do nothing;
+            delete from plproxy.cluster_partitions where cluster_name = 'nullpart';
+            insert into plproxy.cluster_partitions values ('nullpart', 0, '{Libpq(0)}'), ('nullpart', 1, null);
+            create or replace function where_is_nullpart(username text) returns text as $$ cluster 'nullpart'; run on 0; select current_database()::text; $$ language plproxy;
+            """);
+        await using var plProxy = NpgsqlDataSource.Create(_proxy);
+        await using ServiceProvider provider = Services();
+        var source = provider.GetRequiredService<PlProxyDataSource>();
+
+        await using NpgsqlCommand where = plProxy.CreateCommand("select where_is_nullpart('x')");
+        var theirs = await Assert.ThrowsAsync<PostgresException>(() => where.ExecuteScalarAsync(Token));
+        var ours = await Assert.ThrowsAsync<ArgumentException>(() => source.ExecuteAsync(new PlProxyCommand("where_is_nullpart", "CLUSTER 'nullpart'; RUN ON 0;"), Token));
+
+        Assert.Contains("connstr must not be NULL", theirs.MessageText, StringComparison.Ordinal);
+        Assert.Contains("connstr must not be NULL (partition 1)", ours.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task UnknownConfigKey_FailsNamingTheKeyAndCluster()
     {
         await DefineAsync("badkeys", version: 1, [0], ("frobnicate", "1"));
