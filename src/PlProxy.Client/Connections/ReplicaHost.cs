@@ -12,6 +12,7 @@ internal sealed class ReplicaHost(string endpoint, NpgsqlDataSource pool, Partit
     private int _role; // ReplicaRole
     private long _coveredUntil;
     private long _replayLsn;
+    private int _readsSent; // 1 once a read was sent to this host as a standby, until a promotion is seen
 
     /// <summary><c>host:port</c>.</summary>
     public string Endpoint { get; } = endpoint;
@@ -51,6 +52,12 @@ internal sealed class ReplicaHost(string endpoint, NpgsqlDataSource pool, Partit
         get => (ulong)Volatile.Read(ref _replayLsn);
         set => Volatile.Write(ref _replayLsn, (long)value);
     }
+
+    /// <summary>A read goes to this host as a standby: its own pool may hold connections from now on.</summary>
+    public void ReadSent() => Volatile.Write(ref _readsSent, 1);
+
+    /// <summary>Whether reads were sent to this host since the last call (the connections they left are the caller's to close).</summary>
+    public bool TakeReadsSent() => Interlocked.Exchange(ref _readsSent, 0) == 1;
 
     /// <summary>Marks the host down until its next successful check (a read sent to it could not reach it).</summary>
     public void MarkDown()

@@ -236,11 +236,12 @@ internal sealed class StandbyMonitor : IAsyncDisposable
         host.Lsn = found.Lsn;
         if (!found.InRecovery)
         {
-            if (isPrimary && host.Role != ReplicaRole.Primary)
+            if (isPrimary && host.Role != ReplicaRole.Primary && host.TakeReadsSent())
             {
-                // Promoted (or seen as the primary for the first time): calls reach it through the partition's pool
-                // now, so the connections its reads as a standby left in its own pool would hold a second cap's worth
-                // on it. Idle ones close now, busy ones when their reads end.
+                // Promoted after it served reads: calls reach it through the partition's pool now, so the connections
+                // its reads as a standby left in its own pool would hold a second cap's worth on it. Idle ones close
+                // now, busy ones when their reads end. (A pool no read used is left alone: another cluster naming this
+                // host alone may share it.)
                 host.Pool.Clear();
             }
 

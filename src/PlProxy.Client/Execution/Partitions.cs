@@ -109,6 +109,7 @@ internal sealed class Partitions(ConnectionBudget? budget, IPartitionExecutor? e
         StandbyReads standbys = route.Cluster.Standbys;
         if (replicas.ChooseStandby(standbys.MaxLag, standbys.ReadYourWrites) is { } standby)
         {
+            standby.ReadSent();
             try
             {
                 PartitionCursor read = await OpenOnAsync(route, standby.Pool, pipeline: null, standby.Gate, partition, arguments, sharedRows, replicas: null, lease, slotTaken, cancellationToken).ConfigureAwait(false);
