@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Npgsql;
+using PlProxy.Client.Tool.Verbs;
 
 namespace PlProxy.Client.Tool.PgQ;
 

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Npgsql;
+using PlProxy.Client.Tool.Verbs;
 
 namespace PlProxy.Client.Tool.Resharding;
 

@@ -1,4 +1,5 @@
 using Npgsql;
+using PlProxy.Client.Tool.Verbs;
 
 namespace PlProxy.Client.Tool.Resharding;
 

@@ -1,3 +1,5 @@
+using PlProxy.Client.Tool.Verbs;
+
 namespace PlProxy.Client.Tool.Security;
 
 /// <summary>

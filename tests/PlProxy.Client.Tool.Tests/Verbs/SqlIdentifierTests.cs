@@ -1,4 +1,6 @@
-namespace PlProxy.Client.Tool.Tests;
+using PlProxy.Client.Tool.Verbs;
+
+namespace PlProxy.Client.Scaffold.Tests.Verbs;
 
 /// <summary>Names as the tool's SQL text writes them: whatever they hold stays one name.</summary>
 public sealed class SqlIdentifierTests

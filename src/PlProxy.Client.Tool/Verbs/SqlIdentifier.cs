@@ -1,4 +1,4 @@
-namespace PlProxy.Client.Tool;
+namespace PlProxy.Client.Tool.Verbs;
 
 /// <summary>Names from catalogs and the command line as the tool's SQL text writes them: quoted, never spliced in raw.</summary>
 internal static class SqlIdentifier
