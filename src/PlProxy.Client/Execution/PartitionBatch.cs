@@ -18,7 +18,8 @@ namespace PlProxy.Client.Execution;
 /// each (a fence refusing many calls at once costs each call at most two runs, not one per failed neighbour). A call failing with a transaction-rollback error
 /// (SQLSTATE class 40: a deadlock or serialization failure that the shared transaction may have caused) runs once
 /// more alone, and what it gets then is its outcome. A connection that breaks mid-batch fails every call in it: each
-/// may have reached the server, and is retried only when it was never sent or its method is idempotent.
+/// may have reached the server, and is retried only when it was never sent or its method is idempotent. A connection
+/// lost while it opens (before anything was sent) is opened once more before the calls waiting for it fail.
 /// </para>
 /// </summary>
 internal static class PartitionBatch
@@ -60,6 +61,23 @@ internal static class PartitionBatch
         }
     }
 
+    // The connection the queued calls go on. One the server took and then lost while it started (its backend terminated
+    // during authentication or Npgsql's first queries, or the connection reset) is opened once more before the calls
+    // fail: each of them would be counted by the circuit breaker, and one lost connection under many waiting calls
+    // would open the circuit of a healthy partition. A server that refuses connections, or cannot be reached, fails
+    // the first open as it is (an outage counts call by call).
+    private static async ValueTask<NpgsqlConnection> OpenAsync(NpgsqlDataSource dataSource)
+    {
+        try
+        {
+            return await IdleConnectionCheck.OpenAsync(dataSource, CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (NpgsqlException e) when (e is PostgresException { SqlState: PostgresErrorCodes.AdminShutdown } || (e is not PostgresException && e.InnerException is IOException))
+        {
+            return await IdleConnectionCheck.OpenAsync(dataSource, CancellationToken.None).ConfigureAwait(false);
+        }
+    }
+
     private static async Task RunOnConnectionAsync(NpgsqlDataSource dataSource, List<QueuedCall> calls, PartitionGate gate)
     {
         if (calls.Count == 0)
@@ -70,7 +88,7 @@ internal static class PartitionBatch
         NpgsqlConnection connection;
         try
         {
-            connection = await IdleConnectionCheck.OpenAsync(dataSource, CancellationToken.None).ConfigureAwait(false);
+            connection = await OpenAsync(dataSource).ConfigureAwait(false);
         }
         catch (Exception e)
         {

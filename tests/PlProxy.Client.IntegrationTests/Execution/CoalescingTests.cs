@@ -3,6 +3,7 @@ using System.Reflection;
 using Npgsql;
 using PlProxy.Client.Configuration;
 using PlProxy.Client.Connections;
+using PlProxy.Client.IntegrationTests.Resilience;
 using PlProxy.Client.Planning;
 using PlProxy.Client.Proxies;
 using PlProxy.Client.Telemetry;
@@ -476,6 +477,43 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
         await Assert.ThrowsAsync<PlProxyException>(() => slow).WaitAsync(Bound, Token);
         Assert.Equal(Enumerable.Range(3010, 5).Select(id => (long)id), await Task.WhenAll(idempotent).WaitAsync(Bound, Token));
         Assert.Equal(Enumerable.Range(3010, 5), await fixture.WrittenAsync(3000, 3014)); // the lost round trip committed nothing; each idempotent write once
+    }
+
+    [Fact]
+    public async Task ConnectionLostWhileTheQueuedCallsOpenIt_IsOpenedOnceMore_SoNoCallFailsAndTheCircuitStaysClosed()
+    {
+        // One connection lost while it starts, under every call that waited for it: the partition failed once. Counted
+        // once per waiting call, it opened the circuit of a healthy partition (15 calls, 15 failures) and every call
+        // failed fast. Connections are not pooled here, so the queued calls' round trip opens one; the relay cuts the
+        // second connection's start-up (the first serves the slow call the others queue behind). Without SSL and GSS
+        // negotiation, which would make Npgsql itself try once more.
+        const string Application = "coalesce-open-lost";
+        int startups = 0;
+        TcpRelay? relay = null;
+        relay = new TcpRelay(fixture.Server.Port, bytes =>
+        {
+            if (bytes.Span.IndexOf("database\0"u8) >= 0 && Interlocked.Increment(ref startups) == 2)
+            {
+                relay?.CutAll();
+            }
+        });
+        await using (relay)
+        {
+            var partition = new NpgsqlConnectionStringBuilder(fixture.Partition) { Port = relay.Port, Pooling = false, ApplicationName = Application, SslMode = SslMode.Disable, GssEncryptionMode = GssEncryptionMode.Disable };
+            await using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxyOptions().AddCluster("capped", cluster =>
+            {
+                cluster.Partitions.Add(partition.ConnectionString);
+                cluster.MaxConnectionsPerPartition = 1;
+            }));
+            ICappedDb db = source.CreateProxy<ICappedDb>();
+            Task<int> holder = await HoldTheConnectionAsync(db, 0.3, Application);
+
+            int[] answers = await Task.WhenAll(Enumerable.Range(0, 15).Select(i => db.EchoAsync(i, Token))).WaitAsync(Bound, Token);
+
+            Assert.Equal(-1, await holder);
+            Assert.Equal(Enumerable.Range(0, 15), answers);
+            Assert.Equal(3, Volatile.Read(ref startups)); // the slow call's, the one cut, the one opened once more
+        }
     }
 
     [Fact]
