@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Npgsql;
+using PlProxy.Client.Language;
 using PlProxy.Client.PgQ;
 using PlProxy.Client.Tool.Verbs;
 
@@ -18,10 +19,10 @@ internal sealed class CubeDispatcher(bool keepLatest, string dateFormat)
     {
         string baseTable = @event.Extra1 ?? throw new ToolRefusal($"Event {@event.Id} names no table (ev_extra1): it is not a logutriga row.");
         (char operation, string[] keys) = Operation(@event);
-        string table = dateFormat.Length == 0 ? SqlIdentifier.QuoteQualified(baseTable) : SqlIdentifier.QuoteQualified(baseTable + "_" + Date(batch.TickTime));
+        string table = dateFormat.Length == 0 ? SqlNames.QuoteQualified(baseTable) : SqlNames.QuoteQualified(baseTable + "_" + Date(batch.TickTime));
         if (dateFormat.Length > 0)
         {
-            await TargetTable.EnsureAsync(target, table, $"create table {table} (like {SqlIdentifier.QuoteQualified(baseTable)} including all)", cancellationToken).ConfigureAwait(false);
+            await TargetTable.EnsureAsync(target, table, $"create table {table} (like {SqlNames.QuoteQualified(baseTable)} including all)", cancellationToken).ConfigureAwait(false);
         }
 
         var row = new JsonObject();
@@ -43,7 +44,7 @@ internal sealed class CubeDispatcher(bool keepLatest, string dateFormat)
             }
 
             await using var delete = new NpgsqlCommand(
-                $"delete from {table} t using json_populate_record(null::{table}, $1::json) r where {string.Join(" and ", keys.Select(k => $"t.{SqlIdentifier.Quote(k)} = r.{SqlIdentifier.Quote(k)}"))}", target);
+                $"delete from {table} t using json_populate_record(null::{table}, $1::json) r where {string.Join(" and ", keys.Select(k => $"t.{SqlNames.QuoteIdentifier(k)} = r.{SqlNames.QuoteIdentifier(k)}"))}", target);
             delete.Parameters.Add(new NpgsqlParameter<string> { TypedValue = row.ToJsonString() });
             await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }

@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
 using Npgsql;
+using PlProxy.Client.Language;
 using PlProxy.Client.PgQ;
 using PlProxy.Client.Tool.Verbs;
 
@@ -39,8 +40,8 @@ internal sealed class TableDispatcher(string destTable, string? partField, bool 
                 ?? throw new ToolRefusal($"Event {@event.Id} has no value for --part-field {partField}."), CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
         string table = TableName(when);
         await TargetTable.EnsureAsync(target, table, partTemplate is null
-            ? $"create table {table} (like {SqlIdentifier.QuoteQualified(destTable)} including all)"
-            : partTemplate.Replace("_DEST_TABLE", table, StringComparison.Ordinal).Replace("_PARENT", SqlIdentifier.QuoteQualified(destTable), StringComparison.Ordinal),
+            ? $"create table {table} (like {SqlNames.QuoteQualified(destTable)} including all)"
+            : partTemplate.Replace("_DEST_TABLE", table, StringComparison.Ordinal).Replace("_PARENT", SqlNames.QuoteQualified(destTable), StringComparison.Ordinal),
             cancellationToken).ConfigureAwait(false);
 
         var json = new JsonObject();
@@ -56,6 +57,6 @@ internal sealed class TableDispatcher(string destTable, string? partField, bool 
     {
         string suffix = monthly ? when.ToString("_yyyy_MM", CultureInfo.InvariantCulture) : when.ToString("_yyyy_MM_dd", CultureInfo.InvariantCulture);
         int dot = destTable.LastIndexOf('.');
-        return dot < 0 ? SqlIdentifier.Quote(destTable + suffix) : $"{SqlIdentifier.Quote(destTable[..dot])}.{SqlIdentifier.Quote(destTable[(dot + 1)..] + suffix)}";
+        return dot < 0 ? SqlNames.QuoteIdentifier(destTable + suffix) : $"{SqlNames.QuoteIdentifier(destTable[..dot])}.{SqlNames.QuoteIdentifier(destTable[(dot + 1)..] + suffix)}";
     }
 }

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
 using Npgsql;
-using PlProxy.Client.Tool.Verbs;
+using PlProxy.Client.Language;
 
 namespace PlProxy.Client.Tool.PgQ;
 
@@ -25,7 +25,7 @@ internal static class TargetTable
     /// <summary>Inserts a row given as column → text (or null); PostgreSQL converts each value to its column's type.</summary>
     public static async Task InsertAsync(NpgsqlConnection target, string table, JsonObject row, CancellationToken cancellationToken)
     {
-        string columns = string.Join(", ", row.Select(p => SqlIdentifier.Quote(p.Key)));
+        string columns = string.Join(", ", row.Select(p => SqlNames.QuoteIdentifier(p.Key)));
         await using var insert = new NpgsqlCommand($"insert into {table} ({columns}) select {columns} from json_populate_record(null::{table}, $1::json)", target);
         insert.Parameters.Add(new NpgsqlParameter<string> { TypedValue = row.ToJsonString() });
         await insert.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using Npgsql;
-using PlProxy.Client.Tool.Verbs;
+using PlProxy.Client.Language;
 
 namespace PlProxy.Client.Tool.Resharding;
 
@@ -38,7 +38,7 @@ internal sealed class CopyDiff(NpgsqlDataSource source, NpgsqlDataSource target,
         // The chunks' upper bounds on the source, every chunkRows-th key of the moving rows in key order (none: one chunk).
         (string after, object[] afterParameters) = Range(keys, resumeAfter, null);
         List<string[]> bounds = chunkRows <= 0 ? [] : await source.ListAsync(
-            $"select k from (select array[{string.Join(", ", keys.Select(k => $"t.{SqlIdentifier.Quote(k.Name)}::text"))}] k, row_number() over (order by {columns}) n from {table} t where {moving}{after}) s where n % {chunkRows} = 0 order by n",
+            $"select k from (select array[{string.Join(", ", keys.Select(k => $"t.{SqlNames.QuoteIdentifier(k.Name)}::text"))}] k, row_number() over (order by {columns}) n from {table} t where {moving}{after}) s where n % {chunkRows} = 0 order by n",
             r => r.GetFieldValue<string[]>(0), cancellationToken, afterParameters).ConfigureAwait(false);
         var result = resumed ?? new TableDiff(table);
         long resumedRows = result.Rows;
@@ -191,7 +191,7 @@ internal sealed class CopyDiff(NpgsqlDataSource source, NpgsqlDataSource target,
             parameters.Add(value);
             return $"${parameters.Count}::text::{keys[i].Type}";
         }))})";
-        string columns = $"({string.Join(", ", keys.Select(k => $"t.{SqlIdentifier.Quote(k.Name)}"))})";
+        string columns = $"({string.Join(", ", keys.Select(k => $"t.{SqlNames.QuoteIdentifier(k.Name)}"))})";
         string where = (low is null ? "" : $" and {columns} > {Row(low)}") + (high is null ? "" : $" and {columns} <= {Row(high)}");
         return (where, [.. parameters]);
     }

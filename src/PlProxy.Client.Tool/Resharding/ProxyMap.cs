@@ -2,6 +2,7 @@ using System.Text;
 using Npgsql;
 using PlProxy.Client.Clusters;
 using PlProxy.Client.Connections;
+using PlProxy.Client.Language;
 using PlProxy.Client.Tool.Verbs;
 
 namespace PlProxy.Client.Tool.Resharding;
@@ -204,10 +205,8 @@ internal sealed class ProxyMap
             options.Add($"drop {_keys[i]}");
         }
 
-        return $"alter server {Identifier(Cluster)} options ({string.Join(", ", options)})";
+        return $"alter server {SqlNames.QuoteIdentifier(Cluster)} options ({string.Join(", ", options)})";
     }
 
     private static string Literal(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
-
-    private static string Identifier(string name) => "\"" + name.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
 }

@@ -1,5 +1,5 @@
 using Npgsql;
-using PlProxy.Client.Tool.Verbs;
+using PlProxy.Client.Language;
 
 namespace PlProxy.Client.Tool.Resharding;
 
@@ -13,12 +13,12 @@ namespace PlProxy.Client.Tool.Resharding;
 internal sealed record TableKey(string Table, string Qualified, IReadOnlyList<(string Name, string Type)> Columns)
 {
     /// <summary>The key's columns of the alias <c>t</c>, quoted: <c>t."id", t."n"</c>.</summary>
-    public string ColumnsOf(string alias) => string.Join(", ", Columns.Select(k => $"{alias}.{SqlIdentifier.Quote(k.Name)}"));
+    public string ColumnsOf(string alias) => string.Join(", ", Columns.Select(k => $"{alias}.{SqlNames.QuoteIdentifier(k.Name)}"));
 
     /// <summary>The key of a row of the alias <c>t</c> as one text (columns joined by <c>|</c>), as the diff reports it.</summary>
     public string TextOf(string alias) => Columns.Count == 1
-        ? $"{alias}.{SqlIdentifier.Quote(Columns[0].Name)}::text"
-        : $"concat_ws('|', {string.Join(", ", Columns.Select(k => $"{alias}.{SqlIdentifier.Quote(k.Name)}::text"))})";
+        ? $"{alias}.{SqlNames.QuoteIdentifier(Columns[0].Name)}::text"
+        : $"concat_ws('|', {string.Join(", ", Columns.Select(k => $"{alias}.{SqlNames.QuoteIdentifier(k.Name)}::text"))})";
 
     public static async Task<TableKey> ReadAsync(NpgsqlDataSource database, string table, CancellationToken cancellationToken)
     {

@@ -1,4 +1,5 @@
 using Npgsql;
+using PlProxy.Client.Language;
 using PlProxy.Client.Tool.Verbs;
 
 namespace PlProxy.Client.Tool.Security;
@@ -45,10 +46,10 @@ internal static class PartitionPrivileges
     {
         var statements = new List<string>();
         var notCovered = new List<string>();
-        string grantee = SqlIdentifier.Quote(role);
+        string grantee = SqlNames.QuoteIdentifier(role);
         foreach (string schema in await ListAsync(database, $"select n.nspname::text from pg_catalog.pg_namespace n where {UserSchemas} order by 1", cancellationToken).ConfigureAwait(false))
         {
-            string s = SqlIdentifier.Quote(schema);
+            string s = SqlNames.QuoteIdentifier(schema);
             statements.Add($"revoke all on all tables in schema {s} from {grantee}, public;");
             statements.Add($"revoke all on all sequences in schema {s} from {grantee}, public;");
             statements.Add($"revoke all on all functions in schema {s} from {grantee}, public;");
@@ -57,7 +58,7 @@ internal static class PartitionPrivileges
 
         foreach ((string Signature, string Schema) function in await ResolveAsync(database, published, shown, cancellationToken).ConfigureAwait(false))
         {
-            statements.Add($"grant usage on schema {SqlIdentifier.Quote(function.Schema)} to {grantee};");
+            statements.Add($"grant usage on schema {SqlNames.QuoteIdentifier(function.Schema)} to {grantee};");
             statements.Add($"grant execute on function {function.Signature} to {grantee};");
         }
 
@@ -88,7 +89,7 @@ internal static class PartitionPrivileges
             string where = schema.Length == 0 ? "" : $" in schema {schema}";
             defaults.Add((
                 $"{shown}: {kind} that {creator} makes{where} from now on are granted to {role} or PUBLIC (default privileges)",
-                $"alter default privileges for role {SqlIdentifier.Quote(creator)}{(schema.Length == 0 ? "" : $" in schema {SqlIdentifier.Quote(schema)}")} revoke all on {kind} from {SqlIdentifier.Quote(role)}, public;",
+                $"alter default privileges for role {SqlNames.QuoteIdentifier(creator)}{(schema.Length == 0 ? "" : $" in schema {SqlNames.QuoteIdentifier(schema)}")} revoke all on {kind} from {SqlNames.QuoteIdentifier(role)}, public;",
                 row[3] == "true"));
         }
 
@@ -99,7 +100,7 @@ internal static class PartitionPrivileges
     public static async Task<List<(string Finding, string Fix)>> FindingsAsync(NpgsqlDataSource database, string role, IReadOnlyList<PublishedFunction> published, string shown, CancellationToken cancellationToken)
     {
         HashSet<string> allowed = [.. (await ResolveAsync(database, published, shown, cancellationToken).ConfigureAwait(false)).Select(f => f.Signature)];
-        string grantee = SqlIdentifier.Quote(role);
+        string grantee = SqlNames.QuoteIdentifier(role);
         var findings = new List<(string, string)>();
         foreach (string[] row in await RowsAsync(database, $"""
             select c.oid::regclass::text, c.relkind::text from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace
@@ -131,13 +132,13 @@ internal static class PartitionPrivileges
             {
                 findings.Add((
                     $"{shown}: {row[0]} runs as its owner (SECURITY DEFINER) without a fixed search_path: a name it uses could be resolved in a schema the caller can write",
-                    $"alter function {row[0]} set search_path = pg_catalog, {SqlIdentifier.Quote(row[1])};"));
+                    $"alter function {row[0]} set search_path = pg_catalog, {SqlNames.QuoteIdentifier(row[1])};"));
             }
         }
 
         foreach (string schema in await ListAsync(database, $"select n.nspname::text from pg_catalog.pg_namespace n where {UserSchemas} and pg_catalog.has_schema_privilege($1, n.oid, 'CREATE') order by 1", cancellationToken, role).ConfigureAwait(false))
         {
-            findings.Add(($"{shown}: {role} can create objects in schema {schema}", $"revoke create on schema {SqlIdentifier.Quote(schema)} from {grantee}, public;"));
+            findings.Add(($"{shown}: {role} can create objects in schema {schema}", $"revoke create on schema {SqlNames.QuoteIdentifier(schema)} from {grantee}, public;"));
         }
 
         findings.AddRange((await DefaultsAsync(database, role, shown, cancellationToken).ConfigureAwait(false)).Select(d => (d.Finding, d.Fix)));

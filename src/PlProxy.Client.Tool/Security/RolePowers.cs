@@ -1,4 +1,4 @@
-using PlProxy.Client.Tool.Verbs;
+using PlProxy.Client.Language;
 
 namespace PlProxy.Client.Tool.Security;
 
@@ -30,7 +30,7 @@ internal static class RolePowers
     /// <summary>Each power of <paramref name="role"/> beyond the published functions, with the statement that takes it away.</summary>
     public static async Task<List<(string Finding, string Fix)>> FindingsAsync(Npgsql.NpgsqlDataSource database, string role, string shown, CancellationToken cancellationToken)
     {
-        string grantee = SqlIdentifier.Quote(role);
+        string grantee = SqlNames.QuoteIdentifier(role);
         var findings = new List<(string, string)>();
         foreach (string[] row in await PartitionPrivileges.RowsAsync(database, Sql, role, cancellationToken).ConfigureAwait(false))
         {
@@ -66,10 +66,10 @@ internal static class RolePowers
             {
                 // The membership to revoke is the role's own: of this role, or of those it is a member of through.
                 string direct = row[9];
-                bool through = direct != SqlIdentifier.Quote(name) && direct != name;
+                bool through = direct != SqlNames.QuoteIdentifier(name) && direct != name;
                 findings.Add((
                     $"{shown}: {role} is a member of {name}{(through ? $" (through {direct})" : "")}, which {string.Join("; ", powers)}",
-                    $"revoke {(direct.Length == 0 ? SqlIdentifier.Quote(name) : direct)} from {grantee};"));
+                    $"revoke {(direct.Length == 0 ? SqlNames.QuoteIdentifier(name) : direct)} from {grantee};"));
             }
         }
 

@@ -54,7 +54,13 @@ internal sealed class ReplicaHost(string endpoint, NpgsqlDataSource pool, Partit
     }
 
     /// <summary>A read goes to this host as a standby: its own pool may hold connections from now on.</summary>
-    public void ReadSent() => Volatile.Write(ref _readsSent, 1);
+    public void ReadSent()
+    {
+        if (Volatile.Read(ref _readsSent) == 0)
+        {
+            Volatile.Write(ref _readsSent, 1); // written once, not by every read: readers on many threads share the line
+        }
+    }
 
     /// <summary>Whether reads were sent to this host since the last call (the connections they left are the caller's to close).</summary>
     public bool TakeReadsSent() => Interlocked.Exchange(ref _readsSent, 0) == 1;

@@ -236,12 +236,12 @@ internal sealed class StandbyMonitor : IAsyncDisposable
         host.Lsn = found.Lsn;
         if (!found.InRecovery)
         {
-            if (isPrimary && host.Role != ReplicaRole.Primary && host.TakeReadsSent())
+            if (isPrimary && host.TakeReadsSent())
             {
-                // Promoted after it served reads: calls reach it through the partition's pool now, so the connections
-                // its reads as a standby left in its own pool would hold a second cap's worth on it. Idle ones close
-                // now, busy ones when their reads end. (A pool no read used is left alone: another cluster naming this
-                // host alone may share it.)
+                // The primary after it served reads as a standby (promoted): calls reach it through the partition's
+                // pool now, so the connections those reads left in its own pool would hold a second cap's worth on it.
+                // Idle ones close now, busy ones when their reads end. (A pool no read used is left alone: another
+                // cluster naming this host alone may share it.)
                 host.Pool.Clear();
             }
 

@@ -2,6 +2,7 @@ using System.Collections;
 using System.Data;
 using Npgsql;
 using PlProxy.Client.Connections;
+using PlProxy.Client.Resilience;
 using PlProxy.Client.Telemetry;
 
 namespace PlProxy.Client.Execution;
@@ -61,18 +62,17 @@ internal static class PartitionBatch
         }
     }
 
-    // The connection the queued calls go on. One the server took and then lost while it started (its backend terminated
-    // during authentication or Npgsql's first queries, or the connection reset) is opened once more before the calls
-    // fail: each of them would be counted by the circuit breaker, and one lost connection under many waiting calls
-    // would open the circuit of a healthy partition. A server that refuses connections, or cannot be reached, fails
-    // the first open as it is (an outage counts call by call).
+    // The connection the queued calls go on. One the server took and then lost while it started is opened once more
+    // before the calls fail: each of them would be counted by the circuit breaker, and one lost connection under many
+    // waiting calls would open the circuit of a healthy partition. A server that refuses connections, or cannot be
+    // reached, fails the first open as it is (an outage counts call by call).
     private static async ValueTask<NpgsqlConnection> OpenAsync(NpgsqlDataSource dataSource)
     {
         try
         {
             return await IdleConnectionCheck.OpenAsync(dataSource, CancellationToken.None).ConfigureAwait(false);
         }
-        catch (NpgsqlException e) when (e is PostgresException { SqlState: PostgresErrorCodes.AdminShutdown } || (e is not PostgresException && e.InnerException is IOException))
+        catch (NpgsqlException e) when (FailureClassifier.LostWhileOpening(e))
         {
             return await IdleConnectionCheck.OpenAsync(dataSource, CancellationToken.None).ConfigureAwait(false);
         }

@@ -63,6 +63,15 @@ internal static class SqlNames
     /// </summary>
     public static bool IsTypeName(string name) => TypeNamePattern.IsMatch(name);
 
+    /// <summary>
+    /// <paramref name="name"/> as one identifier in SQL text: double-quoted, its quotes doubled, so any name, whatever
+    /// its case or characters, stays one name.
+    /// </summary>
+    public static string QuoteIdentifier(string name) => "\"" + string.Join("\"\"", name.Split('"')) + "\""; // netstandard2.0 too (the generator)
+
+    /// <summary>A name that may be schema-qualified (<c>schema.table</c>), each part quoted (<see cref="QuoteIdentifier"/>).</summary>
+    public static string QuoteQualified(string name) => string.Join(".", name.Split('.').Select(QuoteIdentifier));
+
     /// <summary>Why <paramref name="name"/> is refused as a function name (<see cref="IsFunctionName"/>).</summary>
     public static string NotAFunctionName(string name) =>
         $"'{name}' is not a function name: an identifier, optionally schema-qualified (ops.get_balance), double-quoted where it needs quoting (\"getBalance\"). It goes into the SQL text.";

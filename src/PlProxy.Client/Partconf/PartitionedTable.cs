@@ -14,7 +14,7 @@ internal sealed record PartitionedTable(string Table, string Column, string? Has
     /// </summary>
     public string Hash(string alias, string textHash = "partconf.hash_text")
     {
-        string key = $"{alias}.\"{Column.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
+        string key = $"{alias}.{Language.SqlNames.QuoteIdentifier(Column)}";
         return HashFunction is null ? $"{textHash}({key}::text)::int8" : $"{HashFunction}({key})::int8";
     }
 

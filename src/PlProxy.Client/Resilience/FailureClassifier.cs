@@ -16,6 +16,14 @@ internal static class FailureClassifier
     public static bool ProvablyWroteNothing(Exception? error) => error is ConnectFailedException || IsReadOnly(error);
 
     /// <summary>
+    /// True when an open failed after the server had taken the connection: its backend was terminated while it started
+    /// (57P01, during authentication or Npgsql's first queries) or the connection reset midway. One connection lost,
+    /// not a server that refuses connections or cannot be reached (those fail at the connect itself).
+    /// </summary>
+    public static bool LostWhileOpening(NpgsqlException error) =>
+        error is PostgresException { SqlState: PostgresErrorCodes.AdminShutdown } || (error is not PostgresException && error.InnerException is IOException);
+
+    /// <summary>
     /// True when the server refused to write because it is read-only (25006): a standby now, after a failover. The
     /// statement's transaction wrote nothing, so it may be sent again (to the new primary).
     /// </summary>

@@ -241,13 +241,7 @@ public sealed class ProxyDatabaseSourceTests(UserDbFixture fixture) : IAsyncLife
             insert into plproxy.cluster_settings values ('nullconfig', {key}, {value});
             create or replace function where_is_null(username text) returns text as $$ cluster 'nullconfig'; run on 0; select current_database()::text; $$ language plproxy;
             """);
-        await using var plProxy = NpgsqlDataSource.Create(_proxy);
-        await using ServiceProvider provider = Services();
-        var source = provider.GetRequiredService<PlProxyDataSource>();
-
-        await using NpgsqlCommand where = plProxy.CreateCommand("select where_is_null('x')");
-        var theirs = await Assert.ThrowsAsync<PostgresException>(() => where.ExecuteScalarAsync(Token));
-        var ours = await Assert.ThrowsAsync<ArgumentException>(() => source.ExecuteAsync(new PlProxyCommand("where_is_null", "CLUSTER 'nullconfig'; RUN ON 0;"), Token));
+        (PostgresException theirs, ArgumentException ours) = await RefusedByBothAsync("where_is_null", "nullconfig");
 
         Assert.Contains(message, theirs.MessageText, StringComparison.Ordinal);
         Assert.Contains(message, ours.Message, StringComparison.Ordinal);
@@ -277,16 +271,23 @@ public sealed class ProxyDatabaseSourceTests(UserDbFixture fixture) : IAsyncLife
             insert into plproxy.cluster_partitions values ('nullpart', 0, '{Libpq(0)}'), ('nullpart', 1, null);
             create or replace function where_is_nullpart(username text) returns text as $$ cluster 'nullpart'; run on 0; select current_database()::text; $$ language plproxy;
             """);
+        (PostgresException theirs, ArgumentException ours) = await RefusedByBothAsync("where_is_nullpart", "nullpart");
+
+        Assert.Contains("connstr must not be NULL", theirs.MessageText, StringComparison.Ordinal);
+        Assert.Contains("connstr must not be NULL (partition 1)", ours.Message, StringComparison.Ordinal);
+    }
+
+    // A one-argument PL/Proxy function of the proxy database called through PL/Proxy and through the client: each refuses it.
+    private async Task<(PostgresException Theirs, ArgumentException Ours)> RefusedByBothAsync(string function, string cluster)
+    {
         await using var plProxy = NpgsqlDataSource.Create(_proxy);
         await using ServiceProvider provider = Services();
         var source = provider.GetRequiredService<PlProxyDataSource>();
 
-        await using NpgsqlCommand where = plProxy.CreateCommand("select where_is_nullpart('x')");
-        var theirs = await Assert.ThrowsAsync<PostgresException>(() => where.ExecuteScalarAsync(Token));
-        var ours = await Assert.ThrowsAsync<ArgumentException>(() => source.ExecuteAsync(new PlProxyCommand("where_is_nullpart", "CLUSTER 'nullpart'; RUN ON 0;"), Token));
-
-        Assert.Contains("connstr must not be NULL", theirs.MessageText, StringComparison.Ordinal);
-        Assert.Contains("connstr must not be NULL (partition 1)", ours.Message, StringComparison.Ordinal);
+        await using NpgsqlCommand call = plProxy.CreateCommand($"select {function}('x')");
+        var theirs = await Assert.ThrowsAsync<PostgresException>(() => call.ExecuteScalarAsync(Token));
+        var ours = await Assert.ThrowsAsync<ArgumentException>(() => source.ExecuteAsync(new PlProxyCommand(function, $"CLUSTER '{cluster}'; RUN ON 0;"), Token));
+        return (theirs, ours);
     }
 
     [Fact]

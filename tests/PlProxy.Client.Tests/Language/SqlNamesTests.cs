@@ -62,4 +62,19 @@ public sealed class SqlNamesTests
     [InlineData("")]
     public void TypeName_WithWordsOrSymbolsOfAQuery_IsNot(string name) =>
         Assert.False(SqlNames.IsTypeName(name));
+
+    [Theory]
+    [InlineData("orders", "\"orders\"")]
+    [InlineData("Orders", "\"Orders\"")]
+    [InlineData("a.b", "\"a.b\"")]
+    [InlineData("x\"; drop table t; --", "\"x\"\"; drop table t; --\"")]
+    public void QuoteIdentifier_KeepsAnyNameOneIdentifier(string name, string quoted) =>
+        Assert.Equal(quoted, SqlNames.QuoteIdentifier(name));
+
+    [Theory]
+    [InlineData("orders", "\"orders\"")]
+    [InlineData("sales.orders", "\"sales\".\"orders\"")]
+    [InlineData("sales.Or\"ders", "\"sales\".\"Or\"\"ders\"")]
+    public void QuoteQualified_QuotesEachPart(string name, string quoted) =>
+        Assert.Equal(quoted, SqlNames.QuoteQualified(name));
 }
