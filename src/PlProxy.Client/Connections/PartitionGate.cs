@@ -77,6 +77,13 @@ internal sealed class PartitionGate(int slots, int maxBatch, string database, (s
         { TelemetryNames.ServerPort, server.Port },
     };
 
+    /// <summary>
+    /// Held by a call that takes several of the gate's slots to hold them at once (an ordered merge over a database its
+    /// cluster lists more than once, in connection strings written differently) while it takes them, so that no two such
+    /// calls each hold some while they wait for the rest.
+    /// </summary>
+    public SemaphoreSlim Gathering { get; } = new(1, 1);
+
     /// <summary>The slots in use now (for tests and telemetry).</summary>
     public int InUse => Volatile.Read(ref _inUse);
 

@@ -50,20 +50,20 @@ internal static class OrderedMerge
             // Each database opened and its first row read in a task of its own, the statements running at once. The merge
             // holds a connection to each until it ends, so two merges that each held some would wait for each other's:
             // under a connection budget per host, what the merge holds of it is reserved whole first; under a cap per
-            // database, the databases' slots are taken one after the other in the order every merge takes them.
+            // database, the databases' slots are taken one after the other in the order every merge takes them, those of
+            // a database the cluster lists twice in its turn among merges.
             var hasRow = new bool[count];
             using (ConnectionBudget.Reservation? reserved = await partitions.ReserveAsync(route, cancellationToken).ConfigureAwait(false))
             {
                 var opening = new List<Task>(count);
-                foreach (int target in Partitions.SlotOrder(route))
+                try
                 {
-                    var slotTaken = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-                    Task part = OpenFirstRowAsync(partitions, route, target, reserved, slotTaken, cursors, hasRow, cancellationToken);
-                    opening.Add(part);
-                    if (await Task.WhenAny(slotTaken.Task, part).ConfigureAwait(false) == part && !part.IsCompletedSuccessfully)
-                    {
-                        break; // failed before it held a slot: the merge fails with it, the rest are not opened
-                    }
+                    await OpenInSlotOrderAsync(partitions, route, reserved, cursors, hasRow, opening, cancellationToken).ConfigureAwait(false);
+                }
+                finally
+                {
+                    // Every part that started ends before the merge goes on or fails: none sets its cursor after they are disposed.
+                    await Task.WhenAll(opening).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
                 }
 
                 await Task.WhenAll(opening).ConfigureAwait(false);
@@ -140,6 +140,27 @@ internal static class OrderedMerge
     }
 
     // One database's cursor (kept in cursors, so that it is disposed whatever happens) and whether it has a first row.
+    // Each database's part opened in the order every merge takes slots, the next once this one holds its slot; those of a
+    // database the cluster lists more than once in one turn. A part that fails before it holds its slot ends the opening:
+    // the merge fails with it, the rest are not opened.
+    private static async Task OpenInSlotOrderAsync(Partitions partitions, Route route, ConnectionBudget.Reservation? reserved, PartitionCursor?[] cursors, bool[] hasRow, List<Task> opening, CancellationToken cancellationToken)
+    {
+        foreach (int[] group in partitions.SlotOrder(route))
+        {
+            using IDisposable? turn = await partitions.GatherAsync(route, group, cancellationToken).ConfigureAwait(false);
+            foreach (int target in group)
+            {
+                var slotTaken = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                Task part = OpenFirstRowAsync(partitions, route, target, reserved, slotTaken, cursors, hasRow, cancellationToken);
+                opening.Add(part);
+                if (await Task.WhenAny(slotTaken.Task, part).ConfigureAwait(false) == part && !part.IsCompletedSuccessfully)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
     private static async Task OpenFirstRowAsync(Partitions partitions, Route route, int target, ConnectionBudget.Reservation? reserved, TaskCompletionSource slotTaken, PartitionCursor?[] cursors, bool[] hasRow, CancellationToken cancellationToken)
     {
         PartitionCursor cursor = await partitions.OpenAsync(route, target, reserved, slotTaken, cancellationToken).ConfigureAwait(false);

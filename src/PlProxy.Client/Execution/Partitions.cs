@@ -75,15 +75,60 @@ internal sealed class Partitions(ConnectionBudget? budget, IPartitionExecutor? e
     /// <summary>
     /// The order in which a call that holds all of <paramref name="route"/>'s databases at once takes their connection
     /// slots, the same for every such call (by connection string): one waiting for a slot another holds never holds one
-    /// that other waits for.
+    /// that other waits for. Targets of one pool (a database the cluster lists more than once, in strings written
+    /// differently) are one group, whose slots are taken in one turn (<see cref="GatherAsync"/>).
     /// </summary>
-    public static int[] SlotOrder(Route route)
+    /// <exception cref="PlProxyException">53300: a group needs more connections at once than its database's cap allows: the call could never run.</exception>
+    public List<int[]> SlotOrder(Route route)
     {
-        string[] keys = [.. PoolsOf(route).Select(pool => pool.ConnectionString)];
+        NpgsqlDataSource[] pools = PoolsOf(route);
+        string[] keys = [.. pools.Select(pool => pool.ConnectionString)];
         int[] order = [.. Enumerable.Range(0, keys.Length)];
         Array.Sort(keys, order, StringComparer.Ordinal);
-        return order;
+        var groups = new List<int[]>(order.Length);
+        for (int first = 0, end; first < order.Length; first = end)
+        {
+            for (end = first + 1; end < order.Length && pools[order[end]] == pools[order[first]]; end++)
+            {
+            }
+
+            if (end - first > 1 && GateOf(route, order[first]) is { } gate && end - first > gate.Slots)
+            {
+                throw route.Errors.Error(
+                    $"The call holds a connection to each of its databases at once, and its cluster lists partition database {gate.Database} {end - first} times (in connection strings written differently: one database, one cap): more connections at once than MaxConnectionsPerPartition ({gate.Slots}) lets it hold. Raise MaxConnectionsPerPartition to at least {end - first}, or write the strings alike (byte-identical strings are one database, called once).",
+                    PostgresErrorCodes.TooManyConnections);
+            }
+
+            groups.Add(order[first..end]);
+        }
+
+        return groups;
     }
+
+    /// <summary>
+    /// Before a call that holds all its databases at once takes the slots of <paramref name="group"/>, targets of one
+    /// gate: its turn to take them, so that no two such calls each take some and wait for the rest. Null for a group of
+    /// one, or without a cap; dispose it once the group's slots are taken.
+    /// </summary>
+    /// <exception cref="PlProxyException">53300: the turn did not come within the queue's timeout.</exception>
+    public async ValueTask<IDisposable?> GatherAsync(Route route, int[] group, CancellationToken cancellationToken)
+    {
+        if (group.Length == 1 || GateOf(route, group[0]) is not { } gate)
+        {
+            return null;
+        }
+
+        if (!await gate.Gathering.WaitAsync(queueTimeout, cancellationToken).ConfigureAwait(false))
+        {
+            PlProxyException busy = QueuedCall.Busy(gate, queueTimeout);
+            throw route.Errors.Error(busy.Message, busy.SqlState);
+        }
+
+        return new Turn(gate.Gathering);
+    }
+
+    // The gate a target's slot is taken at; none under a test executor, which has no connections.
+    private PartitionGate? GateOf(Route route, int target) => executor is null ? route.Cluster.Gate(Resolve(route, target).Connection) : null;
 
     private ValueTask<PartitionCursor> OpenAsync(Route route, int target, RowReader? sharedRows, ConnectionBudget.Reservation? reserved, TaskCompletionSource? slotTaken, CancellationToken cancellationToken)
     {
@@ -298,4 +343,17 @@ internal sealed class Partitions(ConnectionBudget? budget, IPartitionExecutor? e
     // when nothing is split.
     private static object?[] ArgumentsFor(Route route, int[]? rows) =>
         rows is null ? route.Arguments : SplitValues.Arguments(route.Call.Function, route.Arguments, rows);
+
+    private sealed class Turn(SemaphoreSlim gathering) : IDisposable
+    {
+        private int _released;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _released, 1) == 0)
+            {
+                gathering.Release();
+            }
+        }
+    }
 }

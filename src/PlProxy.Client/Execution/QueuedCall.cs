@@ -43,6 +43,11 @@ internal sealed class QueuedCall(Attempt attempt, RowReader? rows) : GateWaiter
     /// and fails with SQLSTATE 53300; one cancelled while queued leaves it; one cancelled once sent is abandoned (its
     /// statement runs on with its batch).
     /// </summary>
+    /// <summary>The error of a call whose turn at <paramref name="gate"/> did not come within <paramref name="timeout"/> (53300).</summary>
+    public static PlProxyException Busy(PartitionGate gate, TimeSpan timeout) => new(
+        $"All {gate.Slots} connections to partition database {gate.Database} stayed busy for {timeout.TotalSeconds:0.###} s; raise MaxConnectionsPerPartition or ConnectionBudgetTimeout, or lower the load.",
+        PostgresErrorCodes.TooManyConnections);
+
     public async Task<object> WaitAsync(PartitionGate gate, NpgsqlDataSource dataSource, TimeSpan timeout, CancellationToken cancellationToken)
     {
         long queued = Stopwatch.GetTimestamp();
@@ -77,9 +82,7 @@ internal sealed class QueuedCall(Attempt attempt, RowReader? rows) : GateWaiter
             }
             catch (TimeoutException) when (gate.TryRemove(this))
             {
-                throw new PlProxyException(
-                    $"All {gate.Slots} connections to partition database {gate.Database} stayed busy for {timeout.TotalSeconds:0.###} s; raise MaxConnectionsPerPartition or ConnectionBudgetTimeout, or lower the load.",
-                    PostgresErrorCodes.TooManyConnections);
+                throw Busy(gate, timeout);
             }
             catch (TimeoutException)
             {

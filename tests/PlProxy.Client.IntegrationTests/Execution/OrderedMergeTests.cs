@@ -137,6 +137,49 @@ public sealed class OrderedMergeTests(OrderedMergeFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public async Task Merge_OverADatabaseItsClusterListsTwiceWrittenDifferently_NeedingMoreThanTheCap_FailsAtOnceSayingSo()
+    {
+        // The two strings are one pool and one cap (one database), so the merge needs two of its connections at once:
+        // with one allowed, it waited for itself until the queue's timeout (here 10 minutes).
+        using PlProxyDataSource source = RespelledSource(maxConnectionsPerPartition: 1, TimeSpan.FromMinutes(10));
+        PlProxyException error = await Assert.ThrowsAsync<PlProxyException>(() => source.CreateProxy<IPages>().PageAsync(null, 0, 5, Token)).WaitAsync(TimeSpan.FromSeconds(60), Token);
+
+        Assert.Equal(PostgresErrorCodes.TooManyConnections, error.SqlState);
+        Assert.Contains("merge2", error.Message, StringComparison.Ordinal);
+        Assert.Contains("MaxConnectionsPerPartition to at least 2", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ConcurrentMerges_OverADatabaseItsClusterListsTwiceWrittenDifferently_NeverHoldSlotsWaitingForEachOther()
+    {
+        // Each merge takes two slots of merge2's gate: two merges that took one each waited for each other until the
+        // queue's timeout. As PL/Proxy, the database is called once per string: its rows come twice.
+        using PlProxyDataSource source = RespelledSource(maxConnectionsPerPartition: 2, TimeSpan.FromSeconds(5));
+        using PlProxyDataSource alone = RespelledSource(maxConnectionsPerPartition: null, TimeSpan.FromSeconds(5));
+        List<long> expected = [.. (await alone.CreateProxy<IPages>().PageAsync(null, 0, 40, Token)).Select(r => r.Id)];
+        Assert.True(expected.Count > expected.Distinct().Count(), "merge2's rows come twice");
+
+        await MergeConcurrentlyAsync(source, expected, 40);
+    }
+
+    // The fixture's four databases with the last string replaced by the third's keys in another order: one database,
+    // named twice in strings that are not byte-identical (so called twice, as PL/Proxy calls it), one pool between them.
+    private PlProxyDataSource RespelledSource(int? maxConnectionsPerPartition, TimeSpan connectionBudgetTimeout)
+    {
+        string[] partitions = [.. fixture.PartitionStrings];
+        partitions[3] = string.Join(";", partitions[2].Split(';', StringSplitOptions.RemoveEmptyEntries).Reverse());
+        return PlProxyDataSource.Create(new PlProxyOptions { ConnectionBudgetTimeout = connectionBudgetTimeout }.AddCluster("merged", cluster =>
+        {
+            foreach (string partition in partitions)
+            {
+                cluster.Partitions.Add(partition);
+            }
+
+            cluster.MaxConnectionsPerPartition = maxConnectionsPerPartition;
+        }));
+    }
+
+    [Fact]
     public async Task ConcurrentMerges_WithOneConnectionPerPartition_NeverHoldSlotsWaitingForEachOther()
     {
         // Two merges that each took the one slot of some databases would wait for each other's until the queue's timeout
@@ -156,9 +199,13 @@ public sealed class OrderedMergeTests(OrderedMergeFixture fixture) : IClassFixtu
     // 8 callers making 10 merges each: every merge's page as one merge alone gets it, none failing.
     private async Task MergeConcurrentlyAsync(PlProxyDataSource source)
     {
-        IPages pages = source.CreateProxy<IPages>();
         using PlProxyDataSource unbudgeted = fixture.Source();
-        List<long> expected = [.. (await unbudgeted.CreateProxy<IPages>().PageAsync(null, 0, 5, Token)).Select(r => r.Id)];
+        await MergeConcurrentlyAsync(source, [.. (await unbudgeted.CreateProxy<IPages>().PageAsync(null, 0, 5, Token)).Select(r => r.Id)], 5);
+    }
+
+    private static async Task MergeConcurrentlyAsync(PlProxyDataSource source, List<long> expected, int limit)
+    {
+        IPages pages = source.CreateProxy<IPages>();
         int failed = 0;
         string? firstError = null;
 
@@ -169,7 +216,7 @@ public sealed class OrderedMergeTests(OrderedMergeFixture fixture) : IClassFixtu
                 {
                     try
                     {
-                        Assert.Equal(expected, (await pages.PageAsync(null, 0, 5, Token)).Select(r => r.Id));
+                        Assert.Equal(expected, (await pages.PageAsync(null, 0, limit, Token)).Select(r => r.Id));
                     }
                     catch (PlProxyException e)
                     {
