@@ -15,8 +15,8 @@ namespace PlProxy.Client;
 
 /// <summary>
 /// The root of PlProxy.Client, like Npgsql's <see cref="NpgsqlDataSource"/>: it owns the clusters and one pooled
-/// Npgsql data source per distinct connection string (shared by every cluster and function that uses it, as PL/Proxy
-/// shares connections), creates the generated proxies, and runs bodies given as text. Long-lived and thread-safe;
+/// Npgsql data source per partition database (strings naming one database with the same settings, however written,
+/// share it, as do every cluster and function that use it), creates the generated proxies, and runs bodies given as text. Long-lived and thread-safe;
 /// disposing it disposes the pools.
 /// </summary>
 /// <remarks>

@@ -8,8 +8,9 @@ namespace PlProxy.Client;
 /// (<see cref="NpgsqlDataSourceBuilder.UsePeriodicPasswordProvider"/>), SSL callbacks, type plugins, logging.
 /// </summary>
 /// <remarks>
-/// Partitions with byte-identical connection strings share one pool (as PL/Proxy shares connections), so the hook runs
-/// once per pool, for the first cluster and partition that uses it; the pool of a partition moved by a reconfiguration
+/// Partitions whose connection strings name one database with the same settings (however written: keys in another
+/// order, libpq's form or Npgsql's) share one pool, so the hook runs once per pool, for the first cluster and partition
+/// that uses it; the pool of a partition moved by a reconfiguration
 /// is built, and configured, anew.
 /// </remarks>
 public sealed class PlProxyPoolContext

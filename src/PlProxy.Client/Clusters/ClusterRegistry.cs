@@ -12,8 +12,8 @@ namespace PlProxy.Client.Clusters;
 
 /// <summary>
 /// The clusters a data source serves and the pools under them: builds each version of a cluster, swaps versions in
-/// atomically, hands out leases on the current one, and keeps one pool per distinct connection string (shared by every
-/// cluster and CONNECT target that uses it, as PL/Proxy shares connections).
+/// atomically, hands out leases on the current one, and keeps one pool per database and settings (shared by every
+/// cluster and CONNECT target that names it, however its connection string is written).
 /// </summary>
 internal sealed class ClusterRegistry : IAsyncDisposable
 {
