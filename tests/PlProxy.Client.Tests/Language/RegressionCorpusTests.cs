@@ -70,6 +70,51 @@ public sealed partial class RegressionCorpusTests(PostgresServerFixture postgres
         }
     }
 
+    [Theory]
+    [InlineData("cluster 'mask8'; run on b;", "PLPX2010")] // PL/Proxy: Hash result must be int2, int4 or int8
+    [InlineData("cluster 'mask8'; run on hashtext(d);", "PLPX2012")] // function hashtext(text[]) does not exist
+    [InlineData("cluster 'mask8'; run on hashtext(b, a);", "PLPX2012")] // function hashtext(text, integer) does not exist
+    [InlineData("cluster 'mask8'; run on hashtext(\"b\");", "PLPX2009")] // column "b" does not exist
+    [InlineData("connect a;", "PLPX2014")] // expected text
+    public async Task BodiesPlProxyAcceptsButFailsOnEveryCall_AreRefusedAtCompileTime(string body, string diagnostic)
+    {
+        PlProxyOracle oracle = await postgres.PlProxyAsync();
+        string sql = $"create function fails_always(a int4, b text, d text[]) returns setof text as $$ {body} select current_database(); $$ language plproxy;";
+
+        Assert.Null(await CreateInPlProxy(oracle, sql));
+        await Assert.ThrowsAsync<PostgresException>(() => CallInPlProxy(oracle, sql, "select * from fails_always(5, 'x', array['y'])"));
+        Assert.Equal(diagnostic, Bind(sql).Diagnostics[0].Id);
+    }
+
+    [Fact]
+    public async Task PartitionNumberBeyondAnInt_WhichPlProxyCutsTo32Bits_IsRefusedAtCompileTime()
+    {
+        // PL/Proxy reads the number with atoi: 4294967297 becomes 1, and the call runs on partition 1.
+        PlProxyOracle oracle = await postgres.PlProxyAsync();
+        string sql = "create function cut_number() returns setof text as $$ cluster 'mask8'; run on 4294967297; select current_database(); $$ language plproxy;";
+
+        Assert.Equal(PlProxyOracle.PartitionDatabase(1), await CallInPlProxy(oracle, sql, "select * from cut_number()"));
+        BindResult ours = Bind(sql);
+        Assert.Equal("PLPX1001", ours.Diagnostics[0].Id);
+        Assert.Contains("4294967297 is too large", ours.Diagnostics[0].Message, StringComparison.Ordinal);
+    }
+
+    private static BindResult Bind(string sql)
+    {
+        SqlFunctionDefinition definition = SqlFunctionDefinition.Parse(sql);
+        return Binder.Bind(Parser.Parse(definition.Body), definition.Signature, Catalog);
+    }
+
+    // Creates the function in a transaction that is rolled back, and calls it there: its first row's first value.
+    private static async Task<object?> CallInPlProxy(PlProxyOracle oracle, string sql, string call)
+    {
+        await using NpgsqlConnection connection = await oracle.Proxy.OpenConnectionAsync(TestContext.Current.CancellationToken);
+        await using NpgsqlTransaction transaction = await connection.BeginTransactionAsync(TestContext.Current.CancellationToken);
+        await Execute(connection, sql);
+        await using var command = new NpgsqlCommand(call, connection);
+        return await command.ExecuteScalarAsync(TestContext.Current.CancellationToken);
+    }
+
     // PL/Proxy's validator parses the body at CREATE FUNCTION; null when it accepts, else its message without the prefix.
     // Each case runs in a transaction of its own that is rolled back. Npgsql drops a connection after an XX000
     // error, which is what PL/Proxy raises, so each case also gets a connection of its own.
