@@ -16,7 +16,9 @@ namespace PlProxy.Client.Execution;
 /// statement after a failed one even when barriers let them commit, so their callers could not be answered. So
 /// when a statement fails, nothing of the batch committed: that call fails with its error, and the others are sent
 /// again without it, on the same connection, until a batch commits; after a second failure the rest go one round trip
-/// each (a fence refusing many calls at once costs each call at most two runs, not one per failed neighbour). A call failing with a transaction-rollback error
+/// each (a fence refusing many calls at once costs each call at most two runs, not one per failed neighbour). When the
+/// commit itself fails (a deferred constraint, a serialization failure found at commit), the error names no statement:
+/// every call goes again alone, and gets the outcome it has alone. A call failing with a transaction-rollback error
 /// (SQLSTATE class 40: a deadlock or serialization failure that the shared transaction may have caused) runs once
 /// more alone, and what it gets then is its outcome. A connection that breaks mid-batch fails every call in it: each
 /// may have reached the server, and is retried only when it was never sent or its method is idempotent. A connection
@@ -121,7 +123,16 @@ internal static class PartitionBatch
                     break;
                 }
 
+                if (failed == calls.Count && calls.Count > 1)
+                {
+                    // The commit failed (a deferred constraint, a serialization failure found at commit): nothing
+                    // committed, and the error names no statement. Each call goes alone and gets the outcome it has alone.
+                    alone = [.. calls, .. alone ?? []];
+                    break;
+                }
+
                 // Nothing of the batch committed: the failed call has its outcome, the others go again without it.
+                failed = Math.Min(failed, calls.Count - 1); // the commit of a round trip of one call: that call failed
                 failures++;
                 if (calls.Count > 1 && error!.SqlState.StartsWith("40", StringComparison.Ordinal))
                 {
@@ -161,8 +172,9 @@ internal static class PartitionBatch
         }
     }
 
-    // One round trip. Every call gets its outcome, except when a statement fails while the connection stays usable: then
-    // nothing committed, and the failed statement's index and error are returned (the other calls still wait).
+    // One round trip. Every call gets its outcome, except when a statement or the commit fails while the connection
+    // stays usable: then nothing committed, and the failed statement's index (the number of calls for the commit) and
+    // the error are returned (the calls still wait).
     private static async Task<(int Failed, PostgresException? Error)> SendAsync(NpgsqlConnection connection, List<QueuedCall> calls, PartitionGate gate)
     {
         if (PlProxyTelemetry.BatchSize.Enabled)
@@ -203,9 +215,9 @@ internal static class PartitionBatch
                 }
             }
         }
-        catch (PostgresException e) when (connection.State == ConnectionState.Open && current < calls.Count)
+        catch (PostgresException e) when (connection.State == ConnectionState.Open)
         {
-            return (current, e);
+            return (current, e); // after the last statement's rows (current is the number of calls): the commit failed
         }
         catch (Exception e)
         {

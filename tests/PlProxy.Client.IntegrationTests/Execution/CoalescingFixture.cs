@@ -40,6 +40,9 @@ public interface ICappedDb
     Task<long> IdempotentWriteOnceAsync(int id, int failing, CancellationToken cancellationToken = default);
 
     [PlProxy("")]
+    Task<long> WriteCheckedAtCommitAsync(int id, int failing, CancellationToken cancellationToken = default);
+
+    [PlProxy("")]
     Task<IReadOnlyList<int>> SeriesAsync(int count, CancellationToken cancellationToken = default);
 
     [PlProxy("TARGET series;")]
@@ -87,6 +90,14 @@ public sealed class CoalescingFixture : IAsyncLifetime
             begin
                 insert into writes (id) values (id);
                 if id = failing then raise exception 'call % fails', id using errcode = 'P0042'; end if;
+                return id;
+            end $$;
+        create table checked_at_commit (id int, constraint checked_at_commit_once unique (id) deferrable initially deferred);
+        create function write_checked_at_commit(id int, failing int) returns int8 language plpgsql as $$
+            begin
+                insert into writes (id) values (id);
+                insert into checked_at_commit (id) values (id);
+                if id = failing then insert into checked_at_commit (id) values (id); end if; -- a duplicate found at commit
                 return id;
             end $$;
         create function series(count int) returns setof int language sql as $$ select generate_series(1, count) $$;

@@ -168,58 +168,55 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
     [Fact]
     public async Task FailingCall_InASharedRoundTrip_FailsAloneWhileItsNeighboursAreWrittenOnce()
     {
-        await using PlProxyDataSource source = fixture.Create("coalesce-fail", cluster => cluster.MaxConnectionsPerPartition = 1);
-        ICappedDb db = source.CreateProxy<ICappedDb>();
-        Task<int> holder = await HoldTheConnectionAsync(db, 0.5, "coalesce-fail");
-        const int From = 1000, To = 1029, Failing = 1014;
-        Task<long>[] writes = [.. Enumerable.Range(From, To - From + 1).Select(id => db.WriteOnceAsync(id, Failing, Token))];
-
-        await Task.WhenAll(writes).ContinueWith(_ => { }, TaskScheduler.Default).WaitAsync(Bound, Token);
-
-        await holder;
-        for (int id = From; id <= To; id++)
-        {
-            Task<long> write = writes[id - From];
-            if (id == Failing)
-            {
-                PlProxyException error = await Assert.ThrowsAsync<PlProxyException>(() => write);
-                Assert.Equal("P0042", error.SqlState);
-                Assert.Contains($"call {Failing} fails", error.Message);
-            }
-            else
-            {
-                Assert.Equal(id, await write);
-            }
-        }
-
-        Assert.Equal(Enumerable.Range(From, To - From + 1).Where(id => id != Failing), await fixture.WrittenAsync(From, To));
+        PlProxyException[] errors = await WritesBehindABusyConnectionAsync("coalesce-fail", 1000, [1014], "P0042", (db, id) => db.WriteOnceAsync(id, 1014, Token));
+        Assert.Contains("call 1014 fails", errors[0].Message);
     }
 
     [Fact]
     public async Task SeveralFailingCalls_InASharedRoundTrip_EachFailAloneWhileTheRestAreWrittenOnce()
     {
-        await using PlProxyDataSource source = fixture.Create("coalesce-fail-many", cluster => cluster.MaxConnectionsPerPartition = 1);
-        ICappedDb db = source.CreateProxy<ICappedDb>();
-        Task<int> holder = await HoldTheConnectionAsync(db, 0.5, "coalesce-fail-many");
         int[] failing = [6001, 6004, 6005, 6017, 6029];
-        Task<long>[] writes = [.. Enumerable.Range(6000, 30).Select(id => db.WriteOnceAsync(id, failing.Contains(id) ? id : 0, Token))];
+        await WritesBehindABusyConnectionAsync("coalesce-fail-many", 6000, failing, "P0042", (db, id) => db.WriteOnceAsync(id, failing.Contains(id) ? id : 0, Token));
+    }
+
+    [Fact]
+    public async Task CallFailingAtCommit_InASharedRoundTrip_FailsAloneWhileItsNeighboursAreWrittenOnce()
+    {
+        // A deferred constraint is checked when the round trip's transaction commits, after every statement ran: the
+        // error names no statement, and nothing of the round trip committed.
+        await WritesBehindABusyConnectionAsync("coalesce-commit", 8000, [8014], PostgresErrorCodes.UniqueViolation, (db, id) => db.WriteCheckedAtCommitAsync(id, 8014, Token));
+    }
+
+    // 30 writes of ids from `from` on, queued behind the one connection while it is held, so that they share round
+    // trips: each of `failing` fails alone with `sqlState` (its error returned), each other returns its id, and the
+    // partition holds each of the others once and none of `failing`.
+    private async Task<PlProxyException[]> WritesBehindABusyConnectionAsync(string application, int from, int[] failing, string sqlState, Func<ICappedDb, int, Task<long>> write)
+    {
+        await using PlProxyDataSource source = fixture.Create(application, cluster => cluster.MaxConnectionsPerPartition = 1);
+        ICappedDb db = source.CreateProxy<ICappedDb>();
+        Task<int> holder = await HoldTheConnectionAsync(db, 0.5, application);
+        int[] ids = [.. Enumerable.Range(from, 30)];
+        Task<long>[] writes = [.. ids.Select(id => write(db, id))];
 
         await Task.WhenAll(writes).ContinueWith(_ => { }, TaskScheduler.Default).WaitAsync(Bound, Token);
 
         Assert.Equal(-1, await holder);
-        for (int id = 6000; id < 6030; id++)
+        var errors = new List<PlProxyException>();
+        for (int i = 0; i < ids.Length; i++)
         {
-            if (failing.Contains(id))
+            if (failing.Contains(ids[i]))
             {
-                Assert.Equal("P0042", (await Assert.ThrowsAsync<PlProxyException>(() => writes[id - 6000])).SqlState);
+                errors.Add(await Assert.ThrowsAsync<PlProxyException>(() => writes[i]));
+                Assert.Equal(sqlState, errors[^1].SqlState);
             }
             else
             {
-                Assert.Equal(id, await writes[id - 6000]);
+                Assert.Equal(ids[i], await writes[i]);
             }
         }
 
-        Assert.Equal(Enumerable.Range(6000, 30).Except(failing), await fixture.WrittenAsync(6000, 6029));
+        Assert.Equal(ids.Except(failing), await fixture.WrittenAsync(from, from + 29));
+        return [.. errors];
     }
 
     [Fact]
