@@ -22,7 +22,8 @@ namespace PlProxy.Client.Execution;
 /// (SQLSTATE class 40: a deadlock or serialization failure that the shared transaction may have caused) runs once
 /// more alone, and what it gets then is its outcome. A connection that breaks mid-batch fails every call in it: each
 /// may have reached the server, and is retried only when it was never sent or its method is idempotent. A connection
-/// lost while it opens (before anything was sent) is opened once more before the calls waiting for it fail.
+/// lost while it opens (before anything was sent) is opened once more before the calls waiting for it fail. A round
+/// trip all of whose callers have left is cancelled (<see cref="SharedRoundTrip"/>), and callers that left are not sent again.
 /// </para>
 /// </summary>
 internal static class PartitionBatch
@@ -107,8 +108,14 @@ internal static class PartitionBatch
         {
             List<QueuedCall>? alone = null;
             int failures = 0;
-            while (calls.Count > 0)
+            while (true)
             {
+                calls.RemoveAll(static call => call.IsDone); // callers that left meanwhile are not sent again
+                if (calls.Count == 0)
+                {
+                    break;
+                }
+
                 if (failures == 2)
                 {
                     // A second failure in one batch (a fence over a moving partition refuses many calls at once): the
@@ -148,6 +155,11 @@ internal static class PartitionBatch
 
             foreach (QueuedCall call in alone ?? [])
             {
+                if (call.IsDone)
+                {
+                    continue;
+                }
+
                 (int failed, PostgresException? error) = await RoundTripAsync([call]).ConfigureAwait(false);
                 if (failed >= 0)
                 {
@@ -189,6 +201,11 @@ internal static class PartitionBatch
             batch.BatchCommands.Add(PartitionCommand.CreateBatchCommand(call.Attempt.Route.Call, call.Attempt.Arguments));
         }
 
+        if (SharedRoundTrip.Start(calls, batch) is not { } roundTrip)
+        {
+            return (-1, null); // every caller left before it was sent
+        }
+
         // The statement being read: a server error surfaces when its result is reached (or while its rows are read), so
         // this is the statement that failed. (Npgsql names it on the exception only when the connection string asks.)
         int current = 0;
@@ -227,6 +244,10 @@ internal static class PartitionBatch
             }
 
             return (-1, null);
+        }
+        finally
+        {
+            roundTrip.End();
         }
 
         for (int i = 0; i < calls.Count; i++)

@@ -16,6 +16,7 @@ internal sealed class QueuedCall(Attempt attempt, RowReader? rows) : GateWaiter
     public static readonly object Granted = new();
 
     private readonly TaskCompletionSource<object> _done = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private SharedRoundTrip? _sentIn;
 
     public override bool SharesRoundTrip => rows is not null;
 
@@ -37,11 +38,18 @@ internal sealed class QueuedCall(Attempt attempt, RowReader? rows) : GateWaiter
     public override void Fail(Exception error) => _done.TrySetException(error);
 
     /// <summary>
+    /// The round trip the call is in while it runs (null once it ended), told when the caller leaves it. A full fence:
+    /// the round trip then looks whether its callers all left, while a caller leaving completes the call first and then
+    /// looks for its round trip, so the last caller's leaving is seen by one of them.
+    /// </summary>
+    public void SentIn(SharedRoundTrip? roundTrip) => Interlocked.Exchange(ref _sentIn, roundTrip);
+
+    /// <summary>
     /// Queues at <paramref name="gate"/> and waits: <see cref="Granted"/> (the caller now holds a slot), or the call's
     /// rows. A quick call still queued after <see cref="PartitionGate.SpillAfter"/> has the queue served beside the round
     /// trip in flight when a sharing slot is free. A call still queued after <paramref name="timeout"/> leaves the queue
     /// and fails with SQLSTATE 53300; one cancelled while queued leaves it; one cancelled once sent is abandoned (its
-    /// statement runs on with its batch).
+    /// statement runs on with its batch, which is stopped once all its callers have left).
     /// </summary>
     /// <summary>The error of a call whose turn at <paramref name="gate"/> did not come within <paramref name="timeout"/> (53300).</summary>
     public static PlProxyException Busy(PartitionGate gate, TimeSpan timeout) => new(
@@ -114,6 +122,7 @@ internal sealed class QueuedCall(Attempt attempt, RowReader? rows) : GateWaiter
 
             if (_done.TrySetCanceled(cancellationToken))
             {
+                Volatile.Read(ref _sentIn)?.CallerLeft(); // the last caller of a round trip stops it
                 throw new AbandonedCallException(cancellationToken); // it may already be on the server
             }
 

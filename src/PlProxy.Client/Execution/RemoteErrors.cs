@@ -48,7 +48,7 @@ internal static class RemoteErrors
     public static PlProxyException QueryTimeout(Route route, Exception cancellation) =>
         route.Errors.Error(
             $"query_timeout of {route.Cluster.QueryTimeout!.Value.TotalSeconds:0.###} s expired on cluster '{route.Cluster.Layout.Name}'; " + (cancellation is AbandonedCallException
-                ? "the call had gone to its partition in a round trip shared with other calls, so its statement was left to finish there and may have completed"
+                ? "the call had gone to its partition in a round trip shared with other calls, so its statement ran on with theirs (a round trip is stopped only once all its callers have left) and may have completed"
                 : "the remote statements were cancelled"),
             PostgresErrorCodes.QueryCanceled,
             cancellation);

@@ -40,6 +40,9 @@ public interface ICappedDb
     Task<long> IdempotentWriteOnceAsync(int id, int failing, CancellationToken cancellationToken = default);
 
     [PlProxy("")]
+    Task<int> LockedEchoAsync(int value, CancellationToken cancellationToken = default);
+
+    [PlProxy("")]
     Task<long> WriteCheckedAtCommitAsync(int id, int failing, CancellationToken cancellationToken = default);
 
     [PlProxy("")]
@@ -100,6 +103,11 @@ public sealed class CoalescingFixture : IAsyncLifetime
                 if id = failing then insert into checked_at_commit (id) values (id); end if; -- a duplicate found at commit
                 return id;
             end $$;
+        create function locked_echo(value int) returns int language plpgsql as $$
+            begin
+                perform pg_advisory_xact_lock_shared(43); -- waits while a test holds the lock
+                return value;
+            end $$;
         create function series(count int) returns setof int language sql as $$ select generate_series(1, count) $$;
         create function own_transaction() returns int8 language sql as $$ select txid_current() $$;
         create function partial_echo(value int) returns int language sql as $$ select value $$;
@@ -152,6 +160,15 @@ public sealed class CoalescingFixture : IAsyncLifetime
     {
         await using var dataSource = NpgsqlDataSource.Create(Partition + ";Pooling=false");
         await using NpgsqlCommand count = dataSource.CreateCommand("select count(*)::int from pg_stat_activity where application_name = $1");
+        count.Parameters.Add(new NpgsqlParameter<string> { TypedValue = application });
+        return (int)(await count.ExecuteScalarAsync())!;
+    }
+
+    /// <summary>The backends of <paramref name="application"/> waiting for a lock.</summary>
+    public async Task<int> WaitingForALockAsync(string application)
+    {
+        await using var dataSource = NpgsqlDataSource.Create(Partition + ";Pooling=false");
+        await using NpgsqlCommand count = dataSource.CreateCommand("select count(*)::int from pg_stat_activity where application_name = $1 and wait_event_type = 'Lock'");
         count.Parameters.Add(new NpgsqlParameter<string> { TypedValue = application });
         return (int)(await count.ExecuteScalarAsync())!;
     }

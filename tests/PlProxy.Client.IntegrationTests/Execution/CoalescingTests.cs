@@ -540,7 +540,7 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
     }
 
     [Fact]
-    public async Task QueryTimeout_OfCallsInASharedRoundTrip_AbandonsThemSayingTheirStatementsMayHaveCompleted()
+    public async Task QueryTimeout_OfEveryCallInASharedRoundTrip_AbandonsThemSayingTheirStatementsMayHaveCompleted_AndStopsIt()
     {
         await using PlProxyDataSource source = fixture.Create("coalesce-query-timeout", cluster =>
         {
@@ -561,9 +561,43 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
             Assert.Contains("may have completed", error.Message, StringComparison.Ordinal);
         }
 
-        await Task.Delay(2500, Token); // the round trip finishes on the server
-        Assert.Equal([4000, 4001], await fixture.WrittenAsync(4000, 4001)); // left to finish, never sent again
+        await Task.Delay(2500, Token); // past the slow statement's end, had it run on
+        Assert.Empty(await fixture.WrittenAsync(4000, 4001)); // every caller left: the round trip was stopped (nothing committed), never sent again
         Assert.Equal(5, await db.EchoAsync(5, Token));
+    }
+
+    [Fact]
+    public async Task SharedRoundTrip_WhoseCallersAllLeftPastTheirQueryTimeout_IsStopped_SoItsConnectionServesTheNextCall()
+    {
+        // The round trip waits for a lock held elsewhere. Once every caller has left, nothing waits for its statements:
+        // they are stopped, as a call alone is, rather than hold the connection until the lock is released.
+        await using PlProxyDataSource source = fixture.Create(
+            "coalesce-all-left",
+            cluster =>
+            {
+                cluster.MaxConnectionsPerPartition = 1;
+                cluster.QueryTimeout = TimeSpan.FromSeconds(1);
+            },
+            options => options.ConnectionBudgetTimeout = TimeSpan.FromSeconds(5));
+        ICappedDb db = source.CreateProxy<ICappedDb>();
+        await using var locker = new NpgsqlConnection(fixture.Partition);
+        await locker.OpenAsync(Token);
+        await using (NpgsqlCommand take = new("select pg_advisory_lock(43)", locker))
+        {
+            await take.ExecuteNonQueryAsync(Token);
+        }
+
+        Task<int> holder = await HoldTheConnectionAsync(db, 0.5, "coalesce-all-left");
+        Task<int>[] locked = [.. Enumerable.Range(1, 3).Select(value => db.LockedEchoAsync(value, Token))];
+        Assert.Equal(-1, await holder.WaitAsync(Bound, Token));
+        foreach (Task<int> call in locked)
+        {
+            PlProxyException error = await Assert.ThrowsAsync<PlProxyException>(() => call).WaitAsync(Bound, Token);
+            Assert.Equal(PostgresErrorCodes.QueryCanceled, error.SqlState);
+        }
+
+        Assert.Equal(5, await db.EchoAsync(5, Token).WaitAsync(Bound, Token)); // before: 53300, the lock still held
+        Assert.Equal(0, await fixture.WaitingForALockAsync("coalesce-all-left"));
     }
 
     [Fact]
