@@ -87,6 +87,11 @@ internal sealed class PlProxyOptionsValidator(string optionsName) : IValidateOpt
         }
 
         int count = options.Partitions.Count;
+        if (options.PartitionNumbering is { } numbering)
+        {
+            yield return $"Cluster '{cluster}' {numbering}.";
+        }
+
         if (count == 0)
         {
             yield return $"Cluster '{cluster}' has no partitions.";

@@ -64,7 +64,10 @@ public static class PlProxyServiceCollectionExtensions
         // Entries written Name=<name> stand for ConnectionStrings:<name> of the application's configuration (the
         // host's, else the section's own), and a change there reloads the clusters as a change of the section does.
         services.AddOptions<PlProxyOptions>(name).PostConfigure<IServiceProvider>((options, provider) =>
-            NamedConnectionString.Resolve(options, provider.GetService<IConfiguration>() ?? configuration));
+        {
+            NamedConnectionString.Resolve(options, provider.GetService<IConfiguration>() ?? configuration);
+            ConfiguredPartitionNumbers.Check(options, configuration);
+        });
         services.AddSingleton<IOptionsChangeTokenSource<PlProxyOptions>>(provider =>
             new ConfigurationChangeTokenSource<PlProxyOptions>(name, provider.GetService<IConfiguration>() ?? configuration));
         return AddCore(services, serviceKey);

@@ -49,6 +49,27 @@ public sealed class ConfigurationSourceTests(UserDbFixture fixture)
         Assert.Contains("Cluster 'userdb' has 3 partitions", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData(new[] { "0", "1", "2", "4" }, "a partition 4 but no partition 3")] // the binder would make 4 the third
+    [InlineData(new[] { "p0", "p1", "p2", "p3" }, "'p0', which is not a partition number")] // with 16, p10 would come before p2
+    [InlineData(new[] { "0", "01", "2", "3" }, "'01', which is not a partition number")]
+    public async Task PartitionsNumberedOtherwiseThanZeroToCountMinusOne_FailAtStartSayingHow(string[] keys, string how)
+    {
+        var data = new Dictionary<string, string?>();
+        for (int i = 0; i < keys.Length; i++)
+        {
+            data[$"PlProxy:Clusters:userdb:Partitions:{keys[i]}"] = fixture.PartitionConnectionStrings[i];
+        }
+
+        var services = new ServiceCollection();
+        services.AddPlProxy(new ConfigurationBuilder().AddInMemoryCollection(data).Build().GetSection("PlProxy")).AddProxy<IUserDb>();
+        await using ServiceProvider provider = services.BuildServiceProvider();
+
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IUserDb>());
+
+        Assert.Contains($"Cluster 'userdb' has partitions numbered in the configuration with {how}; number them 0 to 3, each once", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Reload_SwapsTheClusterAtomically_AndAnInvalidReloadIsLoggedAndChangesNothing()
     {
@@ -81,6 +102,13 @@ public sealed class ConfigurationSourceTests(UserDbFixture fixture)
         configuration["PlProxy:Clusters:userdb:Partitions:1"] = partitions[1];
         configuration["PlProxy:Clusters:userdb:Partitions:3"] = partitions[3];
         configuration.Reload();
+        Assert.Equal(user.Balance, await db.FindBalanceAsync(user.Username, Token));
+
+        // One that numbers the partitions with a gap is refused saying so, and changes nothing.
+        configuration["PlProxy:Clusters:userdb:Partitions:0"] = partitions[1]; // would lose the user, were it applied
+        configuration["PlProxy:Clusters:userdb:Partitions:5"] = partitions[3];
+        configuration.Reload();
+        Assert.Contains(logs.Entries, e => e.EventId == 2003 && e.Text.Contains("Cluster 'userdb' has partitions numbered in the configuration with a partition 5 but no partition 4", StringComparison.Ordinal));
         Assert.Equal(user.Balance, await db.FindBalanceAsync(user.Username, Token));
     }
 
