@@ -19,7 +19,10 @@ internal static class ConfiguredPartitionNumbers
         {
             if (options.Clusters.TryGetValue(cluster.Key, out PlProxyClusterOptions? clusterOptions))
             {
-                clusterOptions.PartitionNumbering = Problem([.. cluster.GetSection("Partitions").GetChildren().Select(partition => partition.Key)]);
+                string[] keys = [.. cluster.GetSection("Partitions").GetChildren().Select(partition => partition.Key)];
+                clusterOptions.PartitionNumbering = Problem(keys) ?? (keys.Length > 0 && keys.Length != clusterOptions.Partitions.Count
+                    ? $"has {clusterOptions.Partitions.Count} partitions, {keys.Length} of them from the configuration section: the binder adds those to the partitions the code gave the cluster (AddCluster) rather than replace them; define the cluster in one place"
+                    : null);
             }
         }
     }

@@ -139,7 +139,6 @@ internal static class OrderedMerge
         await cursor.DisposeAsync().ConfigureAwait(false);
     }
 
-    // One database's cursor (kept in cursors, so that it is disposed whatever happens) and whether it has a first row.
     // Each database's part opened in the order every merge takes slots, the next once this one holds its slot; those of a
     // database the cluster lists more than once in one turn. A part that fails before it holds its slot ends the opening:
     // the merge fails with it, the rest are not opened.
@@ -161,6 +160,7 @@ internal static class OrderedMerge
         }
     }
 
+    // One database's cursor (kept in cursors, so that it is disposed whatever happens) and whether it has a first row.
     private static async Task OpenFirstRowAsync(Partitions partitions, Route route, int target, ConnectionBudget.Reservation? reserved, TaskCompletionSource slotTaken, PartitionCursor?[] cursors, bool[] hasRow, CancellationToken cancellationToken)
     {
         PartitionCursor cursor = await partitions.OpenAsync(route, target, reserved, slotTaken, cancellationToken).ConfigureAwait(false);

@@ -71,6 +71,20 @@ public sealed class ConfigurationSourceTests(UserDbFixture fixture)
     }
 
     [Fact]
+    public async Task ClusterGivenPartitionsInCodeAndInConfiguration_FailsAtStart_RatherThanTakeBothListsAsOne()
+    {
+        // The binder appends the section's four to the four AddCluster gave: eight, a power of two, another map.
+        var services = new ServiceCollection();
+        services.AddPlProxy(options => options.AddCluster("userdb", fixture.PartitionConnectionStrings));
+        services.AddPlProxy(Configuration(fixture.PartitionConnectionStrings).GetSection("PlProxy")).AddProxy<IUserDb>();
+        await using ServiceProvider provider = services.BuildServiceProvider();
+
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IUserDb>());
+
+        Assert.Contains("Cluster 'userdb' has 8 partitions, 4 of them from the configuration section", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Reload_SwapsTheClusterAtomically_AndAnInvalidReloadIsLoggedAndChangesNothing()
     {
         string[] partitions = [.. fixture.PartitionConnectionStrings];
