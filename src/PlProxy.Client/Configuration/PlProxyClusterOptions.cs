@@ -100,9 +100,6 @@ public sealed class PlProxyClusterOptions
     /// </summary>
     public bool ReadYourWrites { get; set; }
 
-    /// <summary>What is wrong with how a configuration section numbers the partitions (<see cref="ConfiguredPartitionNumbers"/>), or null.</summary>
-    internal string? PartitionNumbering { get; set; }
-
     internal const int DefaultMaxConnectionsPerPartition = 4;
 
     internal const int DefaultMaxCallsPerRoundTrip = 32;

@@ -45,6 +45,9 @@ public sealed class PlProxyOptions
     /// </summary>
     public TimeSpan FencedCallTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>What a configuration section gave that the binder took silently (<see cref="BoundSectionCheck"/>): one sentence each, reported by validation.</summary>
+    internal List<string> BindingProblems { get; } = [];
+
     /// <summary>
     /// Configures each Npgsql pool the data source builds (partitions, CONNECT targets, the proxy database) before it is
     /// built: a password or token provider, SSL callbacks, type plugins. Read when the data source is created; a

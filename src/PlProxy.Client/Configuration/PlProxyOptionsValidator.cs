@@ -65,6 +65,7 @@ internal sealed class PlProxyOptionsValidator(string optionsName) : IValidateOpt
             failures.Add($"The connection budget is invalid (MaxConnectionsPerHost {options.MaxConnectionsPerHost}, ConnectionBudgetTimeout {options.ConnectionBudgetTimeout}).");
         }
 
+        failures.AddRange(options.BindingProblems);
         foreach ((string cluster, PlProxyClusterOptions clusterOptions) in options.Clusters)
         {
             failures.AddRange(ClusterFailures(cluster, clusterOptions));
@@ -87,11 +88,6 @@ internal sealed class PlProxyOptionsValidator(string optionsName) : IValidateOpt
         }
 
         int count = options.Partitions.Count;
-        if (options.PartitionNumbering is { } numbering)
-        {
-            yield return $"Cluster '{cluster}' {numbering}.";
-        }
-
         if (count == 0)
         {
             yield return $"Cluster '{cluster}' has no partitions.";

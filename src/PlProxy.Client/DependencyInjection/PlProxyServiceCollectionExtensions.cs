@@ -66,7 +66,7 @@ public static class PlProxyServiceCollectionExtensions
         services.AddOptions<PlProxyOptions>(name).PostConfigure<IServiceProvider>((options, provider) =>
         {
             NamedConnectionString.Resolve(options, provider.GetService<IConfiguration>() ?? configuration);
-            ConfiguredPartitionNumbers.Check(options, configuration);
+            BoundSectionCheck.Check(options, configuration);
         });
         services.AddSingleton<IOptionsChangeTokenSource<PlProxyOptions>>(provider =>
             new ConfigurationChangeTokenSource<PlProxyOptions>(name, provider.GetService<IConfiguration>() ?? configuration));

@@ -70,6 +70,24 @@ public sealed class ConfigurationSourceTests(UserDbFixture fixture)
         Assert.Contains($"Cluster 'userdb' has partitions numbered in the configuration with {how}; number them 0 to 3, each once", error.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("Clusters:userdb:MaxStandbyLag", "1", "Cluster 'userdb': MaxStandbyLag is '1', which .NET reads as 1 days")] // reads from a day-old standby
+    [InlineData("Clusters:userdb:QueryTimeout", "30", "Cluster 'userdb': QueryTimeout is '30', which .NET reads as 30 days")]
+    [InlineData("Clusters:userdb:Retry:Delay", "1", "Cluster 'userdb': Retry:Delay is '1', which .NET reads as 1 days")]
+    [InlineData("ConnectionBudgetTimeout", "15", "ConnectionBudgetTimeout is '15', which .NET reads as 15 days")]
+    public async Task DurationWrittenAsABareNumber_FailsAtStartSayingItIsReadAsDays(string key, string value, string message)
+    {
+        IConfigurationRoot configuration = Configuration(fixture.PartitionConnectionStrings);
+        configuration["PlProxy:" + key] = value;
+        var services = new ServiceCollection();
+        services.AddPlProxy(configuration.GetSection("PlProxy")).AddProxy<IUserDb>();
+        await using ServiceProvider provider = services.BuildServiceProvider();
+
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IUserDb>());
+
+        Assert.Contains(message + "; write a duration as hours:minutes:seconds (00:00:30 for 30 seconds", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task ClusterGivenPartitionsInCodeAndInConfiguration_FailsAtStart_RatherThanTakeBothListsAsOne()
     {
