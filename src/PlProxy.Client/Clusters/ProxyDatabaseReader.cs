@@ -20,7 +20,7 @@ internal sealed record ProxyClusterDefinition(string Version, PlProxyClusterOpti
 internal static class ProxyDatabaseReader
 {
     private const string SqlMedQuery = """
-        select s.srvoptions, um.umoptions
+        select s.srvoptions, um.umoptions, w.fdwoptions, pg_catalog.has_server_privilege(s.oid, 'USAGE'), um.umid is not null, current_user::text
         from pg_catalog.pg_foreign_server s
         join pg_catalog.pg_foreign_data_wrapper w on w.oid = s.srvfdw
         left join pg_catalog.pg_user_mappings um on um.srvid = s.oid and um.usename in (current_user, 'public')
@@ -143,15 +143,32 @@ internal static class ProxyDatabaseReader
 
         string[] serverOptions = reader.IsDBNull(0) ? [] : reader.GetFieldValue<string[]>(0);
         string[] userOptions = reader.IsDBNull(1) ? [] : reader.GetFieldValue<string[]>(1);
+        string[] wrapperOptions = reader.IsDBNull(2) ? [] : reader.GetFieldValue<string[]>(2);
 
-        // Partitions are p0, p1 ... or partition_0 ..., in any order; the rest are settings.
+        // As PL/Proxy: the role needs USAGE on the server, and a user mapping (its own, or PUBLIC's).
+        if (!reader.GetBoolean(3))
+        {
+            throw new ArgumentException($"permission denied for foreign server {cluster}");
+        }
+
+        if (!reader.GetBoolean(4))
+        {
+            throw new ArgumentException($"user mapping not found for \"{reader.GetString(5)}\" (SQL/MED server '{cluster}')");
+        }
+
+        // The wrapper's settings first, then the server's, which override them, as PL/Proxy applies them. Partitions are
+        // p0, p1 ... or partition_0 ..., in any order; the rest are settings.
         var partitions = new SortedDictionary<int, string>();
         PlProxyClusterOptions options = clientSide?.ClientSideCopy() ?? new PlProxyClusterOptions();
+        foreach (string option in wrapperOptions)
+        {
+            (string key, string value) = Option(option);
+            options.ApplyPlProxySetting(key, value);
+        }
+
         foreach (string option in serverOptions)
         {
-            int equals = option.IndexOf('=', StringComparison.Ordinal);
-            string key = equals < 0 ? option : option[..equals];
-            string value = equals < 0 ? "" : option[(equals + 1)..];
+            (string key, string value) = Option(option);
             if (PartitionNumber(key) is { } number)
             {
                 if (!partitions.TryAdd(number, value))
@@ -181,8 +198,15 @@ internal static class ProxyDatabaseReader
         }
 
         string digest = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(
-            System.Text.Encoding.UTF8.GetBytes(string.Join('\n', serverOptions.Concat(userOptions)))));
+            System.Text.Encoding.UTF8.GetBytes(string.Join('\n', serverOptions.Concat(userOptions).Concat(wrapperOptions)))));
         return new ProxyClusterDefinition("sqlmed:" + digest[..16], options, credentials);
+    }
+
+    // A catalog option as PostgreSQL lists it: key=value.
+    private static (string Key, string Value) Option(string option)
+    {
+        int equals = option.IndexOf('=', StringComparison.Ordinal);
+        return equals < 0 ? (option, "") : (option[..equals], option[(equals + 1)..]);
     }
 
     internal static int? PartitionNumber(string key)

@@ -277,6 +277,59 @@ public sealed class ProxyDatabaseSourceTests(UserDbFixture fixture) : IAsyncLife
         Assert.Contains("connstr must not be NULL (partition 1)", ours.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task SqlMedServer_TakesTheWrappersOptionsBeforeItsOwn_AsPlProxyDoes()
+    {
+        // modular_mapping set on the wrapper applies to each of its servers: abs(hash % 4), not hash & 3, which differ
+        // for negative hashes.
+        await ExecuteAsync($"""
+            alter foreign data wrapper plproxy options (add modular_mapping '1');
+            create server medwrapped foreign data wrapper plproxy options (p0 '{Libpq(0)}', p1 '{Libpq(1)}', p2 '{Libpq(2)}', p3 '{Libpq(3)}');
+            create user mapping for public server medwrapped;
+            create function where_wrapped(username text) returns text as $$ cluster 'medwrapped'; run on hashtext(username); select current_database()::text; $$ language plproxy;
+            """);
+        await using ServiceProvider provider = Services();
+        var source = provider.GetRequiredService<PlProxyDataSource>();
+        await using var plProxy = NpgsqlDataSource.Create(_proxy);
+
+        for (int i = 0; i < 64; i++)
+        {
+            await using NpgsqlCommand call = plProxy.CreateCommand($"select where_wrapped('user-{i}')");
+            string theirs = (string)(await call.ExecuteScalarAsync(Token))!;
+            string? ours = await source.ExecuteScalarAsync<string>(
+                new PlProxyCommand("where_wrapped", "CLUSTER 'medwrapped'; RUN ON hashtext(username); SELECT current_database()::text;").Add("username", $"user-{i}"), Token);
+            Assert.Equal(theirs, ours);
+        }
+    }
+
+    [Theory]
+    [InlineData(false, true, "permission denied for foreign server medrights")]
+    [InlineData(true, false, "user mapping not found for")]
+    public async Task SqlMedServer_ReadByARoleWithoutUsageOrAUserMapping_IsRefusedAsPlProxyRefusesIt(bool usage, bool mapping, string message)
+    {
+        string role = $"medrole_{Guid.NewGuid():N}"[..24];
+        await ExecuteAsync($"""
+            create role {role} login;
+            create server medrights foreign data wrapper plproxy options (p0 '{Libpq(0)}');
+            {(usage ? $"grant usage on foreign server medrights to {role};" : "")}
+            {(mapping ? $"create user mapping for {role} server medrights;" : "")}
+            create function where_rights(username text) returns text as $$ cluster 'medrights'; run on 0; select current_database()::text; $$ language plproxy;
+            """);
+        string asRole = new NpgsqlConnectionStringBuilder(_proxy) { Username = role }.ConnectionString;
+        await using var plProxy = NpgsqlDataSource.Create(asRole);
+        var services = new ServiceCollection();
+        services.AddPlProxy(options => options.UseProxyDatabase(asRole));
+        await using ServiceProvider provider = services.BuildServiceProvider();
+        var source = provider.GetRequiredService<PlProxyDataSource>();
+
+        await using NpgsqlCommand call = plProxy.CreateCommand("select where_rights('x')");
+        var theirs = await Assert.ThrowsAsync<PostgresException>(() => call.ExecuteScalarAsync(Token));
+        var ours = await Assert.ThrowsAsync<ArgumentException>(() => source.ExecuteAsync(new PlProxyCommand("where_rights", "CLUSTER 'medrights'; RUN ON 0;"), Token));
+
+        Assert.Contains(message, theirs.MessageText, StringComparison.Ordinal);
+        Assert.Contains(message, ours.Message, StringComparison.Ordinal);
+    }
+
     // A one-argument PL/Proxy function of the proxy database called through PL/Proxy and through the client: each refuses it.
     private async Task<(PostgresException Theirs, ArgumentException Ours)> RefusedByBothAsync(string function, string cluster)
     {
