@@ -44,6 +44,11 @@ internal sealed class QueuedCall(Attempt attempt, RowReader? rows) : GateWaiter
     /// </summary>
     public void SentIn(SharedRoundTrip? roundTrip) => Interlocked.Exchange(ref _sentIn, roundTrip);
 
+    /// <summary>The error of a call whose turn at <paramref name="gate"/> did not come within <paramref name="timeout"/> (53300).</summary>
+    public static PlProxyException Busy(PartitionGate gate, TimeSpan timeout) => new(
+        $"All {gate.Slots} connections to partition database {gate.Database} stayed busy for {timeout.TotalSeconds:0.###} s; raise MaxConnectionsPerPartition or ConnectionBudgetTimeout, or lower the load.",
+        PostgresErrorCodes.TooManyConnections);
+
     /// <summary>
     /// Queues at <paramref name="gate"/> and waits: <see cref="Granted"/> (the caller now holds a slot), or the call's
     /// rows. A quick call still queued after <see cref="PartitionGate.SpillAfter"/> has the queue served beside the round
@@ -51,11 +56,6 @@ internal sealed class QueuedCall(Attempt attempt, RowReader? rows) : GateWaiter
     /// and fails with SQLSTATE 53300; one cancelled while queued leaves it; one cancelled once sent is abandoned (its
     /// statement runs on with its batch, which is stopped once all its callers have left).
     /// </summary>
-    /// <summary>The error of a call whose turn at <paramref name="gate"/> did not come within <paramref name="timeout"/> (53300).</summary>
-    public static PlProxyException Busy(PartitionGate gate, TimeSpan timeout) => new(
-        $"All {gate.Slots} connections to partition database {gate.Database} stayed busy for {timeout.TotalSeconds:0.###} s; raise MaxConnectionsPerPartition or ConnectionBudgetTimeout, or lower the load.",
-        PostgresErrorCodes.TooManyConnections);
-
     public async Task<object> WaitAsync(PartitionGate gate, NpgsqlDataSource dataSource, TimeSpan timeout, CancellationToken cancellationToken)
     {
         long queued = Stopwatch.GetTimestamp();
