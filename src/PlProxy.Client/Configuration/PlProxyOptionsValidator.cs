@@ -155,6 +155,23 @@ internal sealed class PlProxyOptionsValidator(string optionsName) : IValidateOpt
             yield return $"Retry.MaxDelay of cluster '{cluster}' ({maxDelay}) must be at least Retry.Delay ({options.Retry.Delay}) and at most one day (or null for none).";
         }
 
+        // An enum given as a number (configuration binds "2" as well as "Turkic") must name one of its members: an
+        // undefined HashFlavor would hash as Modern, an undefined CaseMapping change case as AsciiOnly, without a word.
+        if (!Enum.IsDefined(options.HashFlavor))
+        {
+            yield return $"HashFlavor of cluster '{cluster}' ({(int)options.HashFlavor}) is not one of Modern, Legacy83.";
+        }
+
+        if (!Enum.IsDefined(options.CaseMapping))
+        {
+            yield return $"CaseMapping of cluster '{cluster}' ({(int)options.CaseMapping}) is not one of {string.Join(", ", Enum.GetNames<PlProxyCaseMapping>())}.";
+        }
+
+        if (!Enum.IsDefined(options.Pooler))
+        {
+            yield return $"Pooler of cluster '{cluster}' ({(int)options.Pooler}) is not one of {string.Join(", ", Enum.GetNames<PlProxyPooler>())}.";
+        }
+
         if (!Enum.IsDefined(options.Retry.BackoffType))
         {
             yield return $"Retry.BackoffType of cluster '{cluster}' ({(int)options.Retry.BackoffType}) is not one of Constant, Linear, Exponential.";

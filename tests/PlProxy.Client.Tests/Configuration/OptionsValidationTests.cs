@@ -25,6 +25,22 @@ public sealed class OptionsValidationTests
     public void NegativeFencedCallTimeout_IsRefused() =>
         Assert.Contains("FencedCallTimeout must not be negative", Refusal(o => o.AddCluster("userdb", "Host=a").FencedCallTimeout = TimeSpan.FromSeconds(-1)), StringComparison.Ordinal);
 
+    [Theory]
+    [InlineData("HashFlavor", "HashFlavor of cluster 'userdb' (7) is not one of Modern, Legacy83.")]
+    [InlineData("CaseMapping", "CaseMapping of cluster 'userdb' (7) is not one of AsciiOnly, CLocale, Turkic.")]
+    [InlineData("Pooler", "Pooler of cluster 'userdb' (7) is not one of None, PgBouncerTransaction, PgBouncerStatement.")]
+    public void EnumSettingOutsideItsMembers_IsRefusedRatherThanTakenAsTheDefault(string setting, string message) =>
+        Assert.Contains(message, Refusal(o => o.AddCluster("userdb", c =>
+        {
+            c.Partitions.Add("Host=a");
+            switch (setting)
+            {
+                case "HashFlavor": c.HashFlavor = (PlProxyHashFlavor)7; break;
+                case "CaseMapping": c.CaseMapping = (PlProxyCaseMapping)7; break;
+                default: c.Pooler = (PlProxyPooler)7; break;
+            }
+        })), StringComparison.Ordinal);
+
     [Fact]
     public void PartitionCountNotPowerOfTwo_IsAcceptedWithModularMapping()
     {
