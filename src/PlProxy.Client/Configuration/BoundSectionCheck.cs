@@ -24,10 +24,12 @@ internal static class BoundSectionCheck
     private static readonly string[] RetryDurations = DurationsOf(typeof(PlProxyRetryOptions));
     private static readonly string[] BreakerDurations = DurationsOf(typeof(PlProxyCircuitBreakerOptions));
 
-    /// <summary>Notes on <paramref name="options"/> what <paramref name="section"/> gave that the binder took silently.</summary>
+    /// <summary>
+    /// Notes on <paramref name="options"/> what <paramref name="section"/> gave that the binder took silently, beside what
+    /// other sections bound to the same options gave (each options instance is built anew, so nothing stays from before).
+    /// </summary>
     public static void Check(PlProxyOptions options, IConfiguration section)
     {
-        options.BindingProblems.Clear();
         CheckDurations(options, section, Durations, "");
         CheckCluster(options, section.GetSection(nameof(PlProxyOptions.ProxyDatabaseClusters)), $"{nameof(PlProxyOptions.ProxyDatabaseClusters)}:");
         foreach (IConfigurationSection cluster in section.GetSection(nameof(PlProxyOptions.Clusters)).GetChildren())

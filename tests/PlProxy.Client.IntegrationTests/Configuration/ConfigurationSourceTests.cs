@@ -89,6 +89,26 @@ public sealed class ConfigurationSourceTests(UserDbFixture fixture)
     }
 
     [Fact]
+    public async Task PartitionsNumberedWithAGapInOneOfTwoSections_FailAtStart_WhateverTheOtherSectionSays()
+    {
+        var partitions = new Dictionary<string, string?>();
+        string[] keys = ["0", "1", "2", "4"];
+        for (int i = 0; i < keys.Length; i++)
+        {
+            partitions[$"PlProxy:Clusters:userdb:Partitions:{keys[i]}"] = fixture.PartitionConnectionStrings[i];
+        }
+
+        var services = new ServiceCollection();
+        services.AddPlProxy(new ConfigurationBuilder().AddInMemoryCollection(partitions).Build().GetSection("PlProxy")).AddProxy<IUserDb>();
+        services.AddPlProxy(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["PlProxy:Clusters:userdb:QueryTimeout"] = "00:00:30" }).Build().GetSection("PlProxy"));
+        await using ServiceProvider provider = services.BuildServiceProvider();
+
+        var error = Assert.Throws<OptionsValidationException>(() => provider.GetRequiredService<IUserDb>());
+
+        Assert.Contains("a partition 4 but no partition 3", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task ClusterGivenPartitionsInCodeAndInConfiguration_FailsAtStart_RatherThanTakeBothListsAsOne()
     {
         // The binder appends the section's four to the four AddCluster gave: eight, a power of two, another map.
