@@ -63,7 +63,9 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
         source.Reconfigure(fixture.Options("coalesce-reload", cluster => cluster.MaxConnectionsPerPartition = 1)); // back to the default, 32
         using (var batches = new BatchSizes("capped", fixture.Server.Port))
         {
-            Task<int> holder = await HoldTheConnectionAsync(db, 0.5, "coalesce-reload");
+            // Held long enough that the calls below queue behind it however late a loaded machine sees it running
+            // (seen once in CI at 0.5 s: the holder ended first and each call found the connection free in turn).
+            Task<int> holder = await HoldTheConnectionAsync(db, 1.5, "coalesce-reload");
             Assert.Equal(Enumerable.Range(0, 20), await Task.WhenAll(Enumerable.Range(0, 20).Select(i => db.EchoAsync(i, Token))).WaitAsync(Bound, Token));
             Assert.Equal(-1, await holder.WaitAsync(Bound, Token));
             Assert.True(before <= 1, $"with one call per round trip, a round trip carried {before}");
