@@ -183,7 +183,7 @@ internal static class ProxyDatabaseReader
         }
 
         string credentials = string.Join(' ', userOptions
-            .Select(o => (Key: o[..Math.Max(0, o.IndexOf('=', StringComparison.Ordinal))], Value: o[(o.IndexOf('=', StringComparison.Ordinal) + 1)..]))
+            .Select(Option)
             .Where(o => o.Key is "user" or "password")
             .Select(o => $"{o.Key}='{o.Value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal)}'"));
         int expected = 0;
