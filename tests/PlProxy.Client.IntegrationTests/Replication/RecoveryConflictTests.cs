@@ -74,6 +74,23 @@ public sealed class RecoveryConflictTests(RecoveryConflictFixture fixture) : ICl
         await impatient.CancelledAReadAsync();
     }
 
+    [Fact]
+    public async Task MarkedReads_SharingARoundTripThatTheStandbyCancels_AreEachServedWhole()
+    {
+        // One connection to the standby: a read holds it for a second while eight more queue behind it; they then go
+        // in one round trip, each holding the table a fifth of a second, and the primary locks the table meanwhile.
+        using Impatient impatient = await Impatient.StartAsync(fixture, connections: 1);
+        Task<ServedRead> holder = impatient.Rows.SlowReadAsync(Key(0), 1, Token);
+        await impatient.UntilRunningAsync(holder, "slow_read");
+        Task<ServedRead>[] queued = [.. Enumerable.Range(0, 8).Select(_ => impatient.Rows.SlowScanAsync(Key(0), 0.2, Token))];
+        await holder.WaitAsync(TimeSpan.FromSeconds(30), Token);
+        await impatient.LockWhileRunningAsync(Task.WhenAll(queued), "slow_scan", TimeSpan.FromMilliseconds(300));
+
+        ServedRead[] served = await Task.WhenAll(queued).WaitAsync(TimeSpan.FromSeconds(30), Token);
+        Assert.All(served, read => Assert.True(read.Found));
+        await impatient.CancelledAReadAsync();
+    }
+
     private static string Key(int partition) =>
         Enumerable.Range(0, 100_000).Select(i => $"k{i}").First(k => Partitions.IndexOf(PgHash.HashText(k), 2) == partition);
 
@@ -94,7 +111,7 @@ public sealed class RecoveryConflictTests(RecoveryConflictFixture fixture) : ICl
         private readonly PlProxyDataSource _source;
         private long _conflictsBefore;
 
-        private Impatient(RecoveryConflictFixture fixture, string messages)
+        private Impatient(RecoveryConflictFixture fixture, string messages, int? connections)
         {
             _fixture = fixture;
             _source = PlProxyDataSource.Create(new PlProxyOptions().AddCluster("replicated", cluster =>
@@ -102,15 +119,20 @@ public sealed class RecoveryConflictTests(RecoveryConflictFixture fixture) : ICl
                 cluster.Partitions.Add($"{StandbyFixture.Partition(fixture.Primary, "rp0", fixture.Standby)};Options=-c lc_messages={messages}");
                 cluster.Partitions.Add($"{StandbyFixture.Partition(fixture.Primary, "rp1", fixture.Standby)};Options=-c lc_messages={messages}");
                 cluster.StandbyCheckInterval = TimeSpan.FromMilliseconds(100);
+                if (connections is { } cap)
+                {
+                    cluster.MaxConnectionsPerPartition = cap;
+                    cluster.LongCallThreshold = null; // the queued reads share a round trip however long they take
+                }
             }));
             Rows = _source.CreateProxy<IReplicatedRows>();
         }
 
         public IReplicatedRows Rows { get; }
 
-        public static async Task<Impatient> StartAsync(RecoveryConflictFixture fixture, string messages = "C")
+        public static async Task<Impatient> StartAsync(RecoveryConflictFixture fixture, string messages = "C", int? connections = null)
         {
-            var impatient = new Impatient(fixture, messages) { _conflictsBefore = await fixture.LockConflictsAsync(Token) };
+            var impatient = new Impatient(fixture, messages, connections) { _conflictsBefore = await fixture.LockConflictsAsync(Token) };
             await UntilAsync(async () => (await impatient.Rows.ReadAsync(Key(0), 0, Token)).InRecovery, "a read on the standby");
             return impatient;
         }
@@ -118,14 +140,20 @@ public sealed class RecoveryConflictTests(RecoveryConflictFixture fixture) : ICl
         /// <summary>Once <paramref name="read"/> runs on the standby (its SQL has <paramref name="marker"/>) and <paramref name="after"/> more, the primary locks partition 0's table.</summary>
         public async Task LockWhileRunningAsync(Task read, string marker, TimeSpan after)
         {
+            await UntilRunningAsync(read, marker);
+            await Task.Delay(after, Token);
+            await _fixture.Primary.ExecuteAsync("rp0", "begin; lock table rows in access exclusive mode; commit;", Token);
+        }
+
+        /// <summary>Waits until <paramref name="read"/> runs on the standby (its SQL has <paramref name="marker"/>).</summary>
+        public async Task UntilRunningAsync(Task read, string marker)
+        {
             await using var standby = NpgsqlDataSource.Create(_fixture.Standby.ConnectionString("postgres"));
             await using NpgsqlCommand running = standby.CreateCommand("select count(*) from pg_stat_activity where datname = 'rp0' and state = 'active' and query like '%' || $1 || '%' and pid <> pg_backend_pid()");
             running.Parameters.AddWithValue(marker);
             await UntilAsync(async () => read.IsCompleted
                 ? throw new InvalidOperationException($"the read ended before the lock: {read.Exception?.ToString() ?? "no error"}")
                 : (long)(await running.ExecuteScalarAsync(Token))! > 0, "the read running on the standby");
-            await Task.Delay(after, Token);
-            await _fixture.Primary.ExecuteAsync("rp0", "begin; lock table rows in access exclusive mode; commit;", Token);
         }
 
         /// <summary>Asserts that the standby cancelled a read for a lock conflict (the client is closed first: its backends then report their statistics).</summary>
