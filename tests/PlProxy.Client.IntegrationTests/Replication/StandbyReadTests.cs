@@ -136,6 +136,40 @@ public sealed class StandbyReadTests(StandbyFixture fixture) : IClassFixture<Sta
     }
 
     [Fact]
+    public async Task MarkedReads_InFlightWhenTheStandbyCrashes_AreServedByThePrimary()
+    {
+        // A cap of 1: a read holds the standby's one connection while eight more queue behind it for one shared round
+        // trip; the standby stops at once (immediate shutdown) while that round trip runs. A standby writes nothing, so
+        // each read may go again: none fails.
+        using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxyOptions().AddCluster("replicated", cluster =>
+        {
+            cluster.Partitions.Add(fixture.Partition("rp0", fixture.Fresh));
+            cluster.Partitions.Add(fixture.Partition("rp1", fixture.Fresh));
+            cluster.MaxConnectionsPerPartition = 1;
+            cluster.LongCallThreshold = null; // the queued reads share a round trip however long they take
+        }));
+        IReplicatedRows rows = source.CreateProxy<IReplicatedRows>();
+        await UntilAsync(async () => (await rows.ReadAsync(Key(0), 0, Token)).InRecovery, "a read on the standby");
+
+        Task<ServedRead> holder = rows.SlowReadAsync(Key(0), 0.5, Token);
+        await Task.Delay(200, Token);
+        Task<ServedRead>[] shared = [.. Enumerable.Range(0, 8).Select(_ => rows.SlowReadAsync(Key(0), 0.2, Token))];
+        Assert.Equal(new ServedRead(true, fixture.Fresh.Port, true), await holder.WaitAsync(TimeSpan.FromSeconds(30), Token));
+        await Task.Delay(300, Token);
+        Assert.DoesNotContain(shared, read => read.IsCompleted);
+        await fixture.Fresh.StopAsync(Token);
+        try
+        {
+            ServedRead[] served = await Task.WhenAll(shared).WaitAsync(TimeSpan.FromSeconds(30), Token);
+            Assert.All(served, read => Assert.Equal(new ServedRead(false, fixture.Primary.Port, true), read));
+        }
+        finally
+        {
+            await fixture.Fresh.RestartAsync(Token);
+        }
+    }
+
+    [Fact]
     public async Task MarkedCalls_WithAStandbyThreeSecondsLate_GoToThePrimaryWhileTheOtherPartitionKeepsItsStandby()
     {
         using PlProxyDataSource source = Source(fixture.Fresh, fixture.Late, lag: TimeSpan.FromSeconds(1));
