@@ -182,9 +182,9 @@ internal sealed class ClusterRegistry : IAsyncDisposable
             try
             {
                 var defaults = new PlProxyClusterOptions();
-                int slots = defaults.MaxConnectionsPerPartition!.Value;
-                NpgsqlDataSource pool = factory.Create(ConnectionStrings.ForPartition(cs, PartitionConnectionSettings.None with { MaxPoolSize = slots }));
-                var gate = new PartitionGate(slots, defaults.MaxCallsPerRoundTrip, DatabaseName.Of(pool), DatabaseName.ServerOf(pool));
+                string target = ConnectionStrings.ForPartition(cs, PartitionConnectionSettings.None with { MaxPoolSize = defaults.MaxConnectionsPerPartition });
+                NpgsqlDataSource pool = factory.Create(target);
+                var gate = new PartitionGate(ConnectionStrings.PoolSize(target), defaults.MaxCallsPerRoundTrip, DatabaseName.Of(pool), DatabaseName.ServerOf(pool));
                 return ClusterSnapshot.ConnectTarget(cs, pool, gate, defaults.LongCallThreshold);
             }
             catch (ArgumentException e)
@@ -328,13 +328,15 @@ internal sealed class ClusterRegistry : IAsyncDisposable
         var gates = new PartitionGate?[layout.ConnectionCount];
         var replicas = new PartitionReplicas?[layout.ConnectionCount];
         var subscriptions = new List<(PartitionReplicas, Action)>();
-        // A pool smaller than the cap is the cap: calls never hold slots the pool cannot give a connection for.
-        (int, int)? cap = options.MaxConnectionsPerPartition is { } slots ? (Math.Min(slots, options.MaxPoolSize ?? slots), options.MaxCallsPerRoundTrip) : null;
         for (int connection = 0; connection < pools.Length; connection++)
         {
             breakers[connection] = options.CircuitBreaker.Enabled ? new Polly.CircuitBreaker.CircuitBreakerStateProvider() : null;
+            string partition = ConnectionStrings.ForPartition(layout.ConnectionString(connection), settings);
+            // The pool is sized to the cap, or smaller (MaxPoolSize, or the string's own): a pool smaller than the cap is
+            // the cap, so calls never hold slots the pool cannot give a connection for.
+            (int, int)? cap = options.MaxConnectionsPerPartition is not null ? (ConnectionStrings.PoolSize(partition), options.MaxCallsPerRoundTrip) : null;
             (pools[connection], gates[connection], replicas[connection]) = _pools.Acquire(
-                ConnectionStrings.ForPartition(layout.ConnectionString(connection), settings), name, layout.FirstPartitionOf(connection), cap, (options.StandbyCheckInterval, options.MaxStandbyLag));
+                partition, name, layout.FirstPartitionOf(connection), cap, (options.StandbyCheckInterval, options.MaxStandbyLag));
             // A failover opens the breaker (the old primary refuses connections); the new primary closes it.
             Polly.CircuitBreaker.CircuitBreakerManualControl? control = replicas[connection] is { } replicated && options.CircuitBreaker.Enabled ? new() : null;
             if (control is not null)

@@ -44,6 +44,7 @@ internal static class ConnectionStrings
     public static string ForPartition(string partition, PartitionConnectionSettings options)
     {
         var builder = new NpgsqlConnectionStringBuilder(ToNpgsql(partition));
+        HashSet<string> given = GivenKeywords(builder); // what the connection string itself says, read once
         if (options.ConnectTimeout is { } connectTimeout)
         {
             builder.Timeout = Math.Max(1, (int)connectTimeout.TotalSeconds);
@@ -61,12 +62,18 @@ internal static class ConnectionStrings
 
         if (options.MaxPoolSize is { } max)
         {
-            builder.MaxPoolSize = max;
+            // A pool size the string gives itself is a limit too: the lower one holds (and is the partition's cap).
+            builder.MaxPoolSize = given.Contains("MaximumPoolSize") ? Math.Min(builder.MaxPoolSize, max) : max;
         }
 
         if (options.MinPoolSize is { } min)
         {
             builder.MinPoolSize = min;
+        }
+        else if (builder.MinPoolSize > builder.MaxPoolSize)
+        {
+            // The string's own minimum (a cluster's MinPoolSize is checked against its pool by the options' validation).
+            throw new ArgumentException($"Minimum Pool Size {builder.MinPoolSize} keeps more connections open than the partition's pool may hold ({builder.MaxPoolSize}: its Maximum Pool Size, MaxPoolSize or MaxConnectionsPerPartition, whichever is lowest).");
         }
 
         if (string.IsNullOrEmpty(builder.Username) && options.DefaultUser is { } user)
@@ -74,7 +81,6 @@ internal static class ConnectionStrings
             builder.Username = user;
         }
 
-        HashSet<string> given = GivenKeywords(builder); // what the connection string itself says, read once
         if (PartitionHosts.IsReplicated(builder))
         {
             if (!given.Contains("TargetSessionAttributes"))
@@ -160,6 +166,9 @@ internal static class ConnectionStrings
     }
 
     // The keywords the connection string itself gives, without spaces and compared without case (so every spelling matches).
+    /// <summary>The most connections the pool of <paramref name="connectionString"/> (Npgsql's form, as <see cref="ForPartition"/> gives it) holds.</summary>
+    public static int PoolSize(string connectionString) => new NpgsqlConnectionStringBuilder(connectionString).MaxPoolSize;
+
     internal static HashSet<string> GivenKeywords(NpgsqlConnectionStringBuilder builder)
     {
         var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = builder.ConnectionString };

@@ -367,6 +367,29 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
     }
 
     [Fact]
+    public async Task ManyCallers_OnAPartitionWhoseStringSaysMaximumPoolSize_HoldNoMoreServerConnectionsThanItSays()
+    {
+        // The partition's own string limits its pool below the default cap of 4: that is the cap. Calls not coalesced,
+        // so that each takes a connection of its own and every connection the cap allows is in use.
+        const string Application = "coalesce-string-pool";
+        await using PlProxyDataSource source = fixture.Create(Application, cluster =>
+        {
+            cluster.Partitions[0] += ";Maximum Pool Size=2";
+            cluster.CoalesceCalls = false;
+        });
+        ICappedDb db = source.CreateProxy<ICappedDb>();
+
+        (int[][] results, int most) = await CallersWhileSampledAsync(Application, 16, 20, value => db.SlowEchoAsync(value, 0.005, Token));
+
+        for (int caller = 0; caller < results.Length; caller++)
+        {
+            Assert.Equal(Enumerable.Range(caller * 1000, 20), results[caller]);
+        }
+
+        Assert.True(most <= 2, $"{most} server connections were open to a partition whose connection string says Maximum Pool Size=2");
+    }
+
+    [Fact]
     public async Task ManyCallers_OfTwoClustersOverOnePartition_WrittenInTwoWays_HoldNoMoreServerConnectionsThanOneCap()
     {
         // The cap is per partition database: a second cluster naming the same database with the same settings, its

@@ -122,6 +122,13 @@ public sealed class OptionsValidationTests
         })), StringComparison.Ordinal);
 
     [Fact]
+    public void MinimumPoolSize_OfAPartitionStringAboveTheCap_IsRefusedNamingThePartition() =>
+        Assert.Contains(
+            "Partition 0 of cluster 'userdb' has an invalid connection string (Minimum Pool Size 10 keeps more connections open than the partition's pool may hold (4:",
+            Refusal(o => o.AddCluster("userdb", "Host=a;Minimum Pool Size=10")),
+            StringComparison.Ordinal);
+
+    [Fact]
     public void SeveralProblems_AreAllNamed()
     {
         string message = Refusal(o => o.AddCluster("a", "Host=x", "Host=y", "Host=z").AddCluster("b"));

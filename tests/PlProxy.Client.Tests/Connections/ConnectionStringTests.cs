@@ -66,6 +66,29 @@ public sealed class ConnectionStringTests
         Assert.Null(single.TargetSessionAttributes);
     }
 
+    [Theory]
+    [InlineData("Host=h;Database=d;Maximum Pool Size=2", 4, 2)]
+    [InlineData("Host=h;Database=d;MaxPoolSize=8", 4, 4)]
+    [InlineData("Host=h;Database=d", 4, 4)]
+    [InlineData("Host=h;Database=d", 200, 200)]
+    [InlineData("Host=h;Database=d;Maximum Pool Size=2", null, 2)]
+    public void PoolSize_GivenByTheStringAndByTheCluster_IsTheLowerOfThem(string connectionString, int? clusterPoolSize, int expected)
+    {
+        string partition = ConnectionStrings.ForPartition(connectionString, new PartitionConnectionSettings(MaxPoolSize: clusterPoolSize));
+
+        Assert.Equal(expected, ConnectionStrings.PoolSize(partition));
+    }
+
+    [Fact]
+    public void MinimumPoolSize_OfTheStringAboveThePoolsSize_IsRefusedNamingBoth()
+    {
+        var error = Assert.Throws<ArgumentException>(() => ConnectionStrings.ForPartition("Host=h;Database=d;Minimum Pool Size=10;Password=S3CR3T", new PartitionConnectionSettings(MaxPoolSize: 4)));
+
+        Assert.Contains("Minimum Pool Size 10", error.Message, StringComparison.Ordinal);
+        Assert.Contains("(4:", error.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("S3CR3T", error.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void SeveralHosts_SplitIntoOneStringPerHostKeepingEverythingElse()
     {
