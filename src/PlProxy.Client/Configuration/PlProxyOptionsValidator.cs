@@ -49,6 +49,17 @@ internal sealed class PlProxyOptionsValidator(string optionsName) : IValidateOpt
         {
             failures.Add($"ProxyDatabase is the connection string named '{proxyName}', which the configuration does not define (ConnectionStrings:{proxyName}).");
         }
+        else if (options.ProxyDatabase is { } proxyDatabase)
+        {
+            try
+            {
+                ConnectionStrings.ToNpgsql(proxyDatabase);
+            }
+            catch (ArgumentException e)
+            {
+                failures.Add($"ProxyDatabase has an invalid connection string ({e.Message})."); // names keywords and positions, never a value
+            }
+        }
 
         if (options.ProxyDatabasePollInterval <= TimeSpan.Zero)
         {

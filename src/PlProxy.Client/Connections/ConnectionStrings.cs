@@ -197,6 +197,13 @@ internal static class ConnectionStrings
             throw new ArgumentException("The connection string names no host.");
         }
 
+        if (builder.Multiplexing)
+        {
+            // Npgsql's multiplexing binds no connection to a command, which a call's cancellation, the idle-connection
+            // check and the map's LISTEN need; the client shares round trips itself, and Npgsql 11 removes it.
+            throw new ArgumentException("Multiplexing is not supported: PlProxy.Client shares round trips among concurrent calls itself (see Running a fleet), and Npgsql 11 removes multiplexing; take Multiplexing out of the connection string.");
+        }
+
         return builder.ConnectionString;
     }
 

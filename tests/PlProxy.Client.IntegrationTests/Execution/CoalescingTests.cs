@@ -390,6 +390,21 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
     }
 
     [Fact]
+    public async Task ConnectTarget_WithMultiplexing_IsRefusedNamingItAndNothingIsSent()
+    {
+        // Npgsql's multiplexing binds no connection to a command: every call that could be cancelled failed with
+        // "No bound physical connection". The client shares round trips itself; such a string is refused.
+        const string Application = "connect-multiplexing";
+        await using PlProxyDataSource source = fixture.Create("connect-multiplexing-cluster", _ => { });
+        IConnectedDb db = source.CreateProxy<IConnectedDb>();
+
+        var error = await Assert.ThrowsAsync<PlProxyException>(() => db.SlowEchoAsync($"{fixture.Partition};Application Name={Application};Multiplexing=true", 1, 0, Token));
+
+        Assert.Contains("Multiplexing is not supported", error.Message, StringComparison.Ordinal);
+        Assert.Equal(0, await fixture.ConnectionsAsync(Application));
+    }
+
+    [Fact]
     public async Task ManyCallers_OfTwoClustersOverOnePartition_WrittenInTwoWays_HoldNoMoreServerConnectionsThanOneCap()
     {
         // The cap is per partition database: a second cluster naming the same database with the same settings, its

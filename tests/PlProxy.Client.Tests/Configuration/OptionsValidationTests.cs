@@ -129,6 +129,25 @@ public sealed class OptionsValidationTests
             StringComparison.Ordinal);
 
     [Fact]
+    public void Multiplexing_InAPartitionString_IsRefusedNamingThePartition() =>
+        Assert.Contains(
+            "Partition 1 of cluster 'userdb' has an invalid connection string (Multiplexing is not supported",
+            Refusal(o => o.AddCluster("userdb", "Host=a", "Host=b;Multiplexing=true")),
+            StringComparison.Ordinal);
+
+    [Theory]
+    [InlineData("Host=p;Database=proxy;Multiplexing=true", "Multiplexing is not supported")]
+    [InlineData("Host=p;Database=proxy;Pasword=S3CR3T", "a keyword Npgsql does not know")]
+    public void InvalidProxyDatabaseString_IsRefusedNamingTheProblemButNoValue(string proxyDatabase, string problem)
+    {
+        string message = Refusal(o => o.ProxyDatabase = proxyDatabase);
+
+        Assert.Contains($"ProxyDatabase has an invalid connection string (", message, StringComparison.Ordinal);
+        Assert.Contains(problem, message, StringComparison.Ordinal);
+        Assert.DoesNotContain("S3CR3T", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void SeveralProblems_AreAllNamed()
     {
         string message = Refusal(o => o.AddCluster("a", "Host=x", "Host=y", "Host=z").AddCluster("b"));
