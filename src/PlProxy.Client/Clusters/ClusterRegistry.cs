@@ -37,7 +37,7 @@ internal sealed class ClusterRegistry : IAsyncDisposable
         _pools = new PoolRegistry(_poolFactory);
         if (proxyDatabase is not null)
         {
-            ProxyDatabase = new ProxyDatabaseSource(this, _poolFactory.Create(ConnectionStrings.ToNpgsql(proxyDatabase), isProxyDatabase: true), pollInterval, logger, proxyDatabaseClusters);
+            ProxyDatabase = new ProxyDatabaseSource(this, _poolFactory.Create(ConnectionStrings.ForProxyDatabase(proxyDatabase), isProxyDatabase: true), pollInterval, logger, proxyDatabaseClusters);
         }
     }
 

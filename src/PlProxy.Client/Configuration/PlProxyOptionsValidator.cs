@@ -53,7 +53,7 @@ internal sealed class PlProxyOptionsValidator(string optionsName) : IValidateOpt
         {
             try
             {
-                ConnectionStrings.ToNpgsql(proxyDatabase);
+                ConnectionStrings.ForProxyDatabase(proxyDatabase);
             }
             catch (ArgumentException e)
             {

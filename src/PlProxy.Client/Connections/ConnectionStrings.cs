@@ -76,6 +76,18 @@ internal static class ConnectionStrings
             throw new ArgumentException($"Minimum Pool Size {builder.MinPoolSize} keeps more connections open than the partition's pool may hold ({builder.MaxPoolSize}: its Maximum Pool Size, MaxPoolSize or MaxConnectionsPerPartition, whichever is lowest).");
         }
 
+        if (!given.Contains("Enlist"))
+        {
+            // A call commits on its partition by itself, as PL/Proxy's do, whatever transaction its caller has open: its
+            // connection joins no ambient TransactionScope (Npgsql's default), which a call sharing a round trip could not
+            // join anyway, and which would hold the connection, outside the cap's count, until the scope ended.
+            builder.Enlist = false;
+        }
+        else if (builder.Enlist)
+        {
+            throw new ArgumentException("Enlist=true is not supported: a call commits on its partition by itself, as with PL/Proxy, and a call sharing a round trip could not join its caller's TransactionScope; take Enlist out of the connection string (a connection opened from PlProxyPartition.DataSource can still join one: connection.EnlistTransaction(Transaction.Current)).");
+        }
+
         if (string.IsNullOrEmpty(builder.Username) && options.DefaultUser is { } user)
         {
             builder.Username = user;
@@ -166,6 +178,22 @@ internal static class ConnectionStrings
     }
 
     // The keywords the connection string itself gives, without spaces and compared without case (so every spelling matches).
+    /// <summary>
+    /// The Npgsql connection string of a proxy database: its reads of cluster definitions join no ambient
+    /// TransactionScope a first call may have open, unless the string says <c>Enlist</c>.
+    /// </summary>
+    /// <exception cref="ArgumentException">The string cannot be read (see <see cref="ToNpgsql"/>).</exception>
+    public static string ForProxyDatabase(string proxyDatabase)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(ToNpgsql(proxyDatabase));
+        if (!GivenKeywords(builder).Contains("Enlist"))
+        {
+            builder.Enlist = false;
+        }
+
+        return builder.ConnectionString;
+    }
+
     /// <summary>The most connections the pool of <paramref name="connectionString"/> (Npgsql's form, as <see cref="ForPartition"/> gives it) holds.</summary>
     public static int PoolSize(string connectionString) => new NpgsqlConnectionStringBuilder(connectionString).MaxPoolSize;
 

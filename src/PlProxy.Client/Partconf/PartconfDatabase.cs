@@ -288,7 +288,7 @@ public static class PartconfDatabase
         ArgumentException.ThrowIfNullOrEmpty(proxyDatabase);
         ArgumentException.ThrowIfNullOrEmpty(cluster);
         ProxyClusterDefinition definition;
-        await using (NpgsqlDataSource proxy = NpgsqlDataSource.Create(ConnectionStrings.ToNpgsql(proxyDatabase)))
+        await using (NpgsqlDataSource proxy = NpgsqlDataSource.Create(ConnectionStrings.ForProxyDatabase(proxyDatabase)))
         {
             definition = await ProxyDatabaseReader.LoadAsync(proxy, cluster, clientSide: null, cancellationToken).ConfigureAwait(false);
         }

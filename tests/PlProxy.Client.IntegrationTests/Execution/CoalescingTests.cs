@@ -405,6 +405,26 @@ public sealed class CoalescingTests(CoalescingFixture fixture)
     }
 
     [Fact]
+    public async Task Calls_InsideAnAmbientTransactionScope_CommitOnTheirPartitionAsAlone_AndHoldNoConnectionForIt()
+    {
+        // PL/Proxy's calls commit on their partition by themselves, whatever transaction the caller has open. Npgsql's
+        // connections enlist in an ambient TransactionScope unless told not to: a call alone joined the scope (rolled
+        // back with it, its connection held until the scope ended) while a call in a shared round trip did not.
+        const string Application = "coalesce-scope";
+        await using PlProxyDataSource source = fixture.Create(Application, cluster => cluster.MaxConnectionsPerPartition = 1);
+        ICappedDb db = source.CreateProxy<ICappedDb>();
+
+        using (new System.Transactions.TransactionScope(System.Transactions.TransactionScopeAsyncFlowOption.Enabled))
+        {
+            Assert.Equal(8_100_001, await db.WriteOnceAsync(8_100_001, -1, Token));
+            Assert.Equal(8_100_002, await db.WriteOnceAsync(8_100_002, -1, Token).WaitAsync(Bound, Token)); // the one connection is free again
+            Assert.Equal([8_100_001, 8_100_002], await fixture.WrittenAsync(8_100_001, 8_100_002)); // committed, seen from outside
+        } // not completed: what took part in it would be rolled back now
+
+        Assert.Equal([8_100_001, 8_100_002], await fixture.WrittenAsync(8_100_001, 8_100_002));
+    }
+
+    [Fact]
     public async Task ManyCallers_OfTwoClustersOverOnePartition_WrittenInTwoWays_HoldNoMoreServerConnectionsThanOneCap()
     {
         // The cap is per partition database: a second cluster naming the same database with the same settings, its

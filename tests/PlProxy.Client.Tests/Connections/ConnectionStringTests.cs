@@ -79,6 +79,26 @@ public sealed class ConnectionStringTests
         Assert.Equal(expected, ConnectionStrings.PoolSize(partition));
     }
 
+    [Theory]
+    [InlineData("Host=h;Database=d", false)]
+    [InlineData("host=h dbname=d", false)]
+    [InlineData("Host=h;Database=d;Enlist=false", false)]
+    public void PartitionConnections_JoinNoAmbientTransaction(string connectionString, bool enlist) =>
+        Assert.Equal(enlist, new NpgsqlConnectionStringBuilder(ConnectionStrings.ForPartition(connectionString, new PartitionConnectionSettings())).Enlist);
+
+    [Fact]
+    public void Enlist_AskedForByAPartitionString_IsRefusedSayingWhy() =>
+        Assert.Contains(
+            "Enlist=true is not supported: a call commits on its partition by itself",
+            Assert.Throws<ArgumentException>(() => ConnectionStrings.ForPartition("Host=h;Database=d;Enlist=true", new PartitionConnectionSettings())).Message,
+            StringComparison.Ordinal);
+
+    [Theory]
+    [InlineData("Host=p;Database=proxy", false)]
+    [InlineData("Host=p;Database=proxy;Enlist=true", true)]
+    public void ProxyDatabaseConnections_JoinNoAmbientTransactionUnlessTheStringSaysSo(string connectionString, bool enlist) =>
+        Assert.Equal(enlist, new NpgsqlConnectionStringBuilder(ConnectionStrings.ForProxyDatabase(connectionString)).Enlist);
+
     [Fact]
     public void MinimumPoolSize_OfTheStringAboveThePoolsSize_IsRefusedNamingBoth()
     {
