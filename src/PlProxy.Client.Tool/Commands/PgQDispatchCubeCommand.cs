@@ -20,7 +20,7 @@ internal static class PgQDispatchCubeCommand
         {
             var dispatcher = new CubeDispatcher(result.GetValue(mode) == "keep-latest", result.GetValue(dateFormat) ?? "");
             return PgQVerb.RunAsync(result, options, result.GetValue(target)!, null, "dispatch-cube", output,
-                (consumer, database, ct) => consumer.ProcessBatchIntoAsync(database, dispatcher.ApplyAsync, ct), cancellationToken);
+                (consumer, database, _, ct) => consumer.ProcessBatchIntoAsync(database, dispatcher.ApplyAsync, ct), cancellationToken);
         }));
         return command;
     }

@@ -37,7 +37,7 @@ internal static class PgQDispatchTableCommand
             var dispatcher = new TableDispatcher(result.GetValue(destTable)!, result.GetValue(partField), result.GetValue(period) == "month",
                 TableDispatcher.Fields(result.GetValue(fields)), result.GetValue(template), TableDispatcher.EventTypes(result.GetValue(eventTypes)));
             return PgQVerb.RunAsync(result, options, result.GetValue(target)!, null, "dispatch-table", output,
-                (consumer, database, ct) => consumer.ProcessBatchIntoAsync(database, dispatcher.ApplyAsync, ct), cancellationToken);
+                (consumer, database, _, ct) => consumer.ProcessBatchIntoAsync(database, dispatcher.ApplyAsync, ct), cancellationToken);
         }));
         return command;
     }

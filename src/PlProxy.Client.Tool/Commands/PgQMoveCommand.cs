@@ -18,7 +18,7 @@ internal static class PgQMoveCommand
         {
             string queue = result.GetValue(options.Queue)!;
             string into = result.GetValue(targetQueue) ?? queue;
-            return PgQVerb.RunAsync(result, options, result.GetValue(target)!, into, "move", output, (consumer, database, ct) =>
+            return PgQVerb.RunAsync(result, options, result.GetValue(target)!, into, "move", output, (consumer, database, _, ct) =>
                 consumer.ProcessBatchChunksIntoAsync(database, (_, events, connection, token) => QueueWriter.CopyAsync(connection, into, events, token), ct), cancellationToken);
         }));
         return command;

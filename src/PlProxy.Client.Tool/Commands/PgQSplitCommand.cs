@@ -22,12 +22,17 @@ internal static class PgQSplitCommand
             string QueueOf(PgQBatchEvent e) => name switch { "type" => e.Type, "extra2" => e.Extra2, "extra3" => e.Extra3, "extra4" => e.Extra4, _ => e.Extra1 } is { Length: > 0 } queue
                 ? queue
                 : throw new ToolRefusal($"Event {e.Id} has no {name}: it names no target queue.");
-            return PgQVerb.RunAsync(result, options, result.GetValue(target)!, null, "split", output, (consumer, database, ct) =>
+            return PgQVerb.RunAsync(result, options, result.GetValue(target)!, null, "split", output, (consumer, database, sourceQueue, ct) =>
                 consumer.ProcessBatchChunksIntoAsync(database, async (_, events, connection, token) =>
                 {
                     // One COPY per target queue of the chunk, each queue's events in their order (as SkyTools' splitter).
                     foreach (IGrouping<string, PgQBatchEvent> queue in events.GroupBy(QueueOf))
                     {
+                        if (queue.Key == sourceQueue)
+                        {
+                            throw QueueWriter.IntoItself(queue.Key); // the batch stays open: nothing was applied
+                        }
+
                         await QueueWriter.CopyAsync(connection, queue.Key, queue, token).ConfigureAwait(false);
                     }
                 }, ct), cancellationToken);

@@ -32,13 +32,14 @@ internal static class PgQVerb
     // consumers do: a batch that fails on a database error is reported, and tried again after --exception-sleep.
     public static async Task<int> RunAsync(
         ParseResult result, MoverOptions options, string target, string? targetQueue, string verb, ToolOutput output,
-        Func<PgQConsumer, NpgsqlDataSource, CancellationToken, Task<PgQBatchResult?>> processBatch, CancellationToken cancellationToken)
+        Func<PgQConsumer, NpgsqlDataSource, string?, CancellationToken, Task<PgQBatchResult?>> processBatch, CancellationToken cancellationToken)
     {
         bool once = result.GetValue(options.Once);
         TimeSpan exceptionSleep = TimeSpan.FromSeconds(result.GetValue(options.ExceptionSleep));
         await using NpgsqlDataSource source = ToolDatabase.Create(ConnectionStrings.ToNpgsql(result.GetValue(options.Source)!));
         await using NpgsqlDataSource into = ToolDatabase.Create(ConnectionStrings.ToNpgsql(target));
         PgQConsumer consumer = options.Consumer(result, source);
+        string? sourceQueueOnTarget; // the queue read, when the target is the source's database: no event may go back into it
         while (true)
         {
             try
@@ -47,6 +48,12 @@ internal static class PgQVerb
                 if (targetQueue is not null)
                 {
                     await QueueWriter.RequireQueueAsync(into, targetQueue, "target", cancellationToken).ConfigureAwait(false);
+                }
+
+                sourceQueueOnTarget = await QueueWriter.IsSameDatabaseAsync(source, into, cancellationToken).ConfigureAwait(false) ? consumer.Queue : null;
+                if (targetQueue is not null && targetQueue == sourceQueueOnTarget)
+                {
+                    throw QueueWriter.IntoItself(targetQueue);
                 }
 
                 if (await consumer.RegisterAsync(cancellationToken).ConfigureAwait(false))
@@ -68,7 +75,7 @@ internal static class PgQVerb
             PgQBatchResult? batch;
             try
             {
-                batch = await processBatch(consumer, into, cancellationToken).ConfigureAwait(false);
+                batch = await processBatch(consumer, into, sourceQueueOnTarget, cancellationToken).ConfigureAwait(false);
             }
             catch (PgQLostPositionException e)
             {

@@ -205,6 +205,48 @@ public sealed class PgQCommandsTests(PgQToolFixture fixture) : IClassFixture<PgQ
         Assert.Empty(await ConsumeAsync(target, "central"));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Move_IntoTheQueueItReads_OnItsOwnDatabaseWrittenAnotherWay_IsRefusedApplyingNothing(bool once)
+    {
+        // Without --target-queue the target queue is the source's: given the source's own database (its string written
+        // in another form), every moved event would come back in a later batch, again and again.
+        string source = await fixture.DatabaseAsync(["orders"], Token);
+        var builder = new NpgsqlConnectionStringBuilder(source) { ApplicationName = "the same database" };
+        await Tool.RunAsync(["pgq", "register", "--source", source, "--queue", "orders", "--consumer", "mover"]);
+        await ProduceAsync(source, "orders", 10);
+
+        (int exitCode, _, string error) = await Tool.RunAsync(
+            ["pgq", "move", "--source", source, "--queue", "orders", "--target", builder.ConnectionString, "--consumer", "mover", .. once ? (string[])["--once"] : []]).WaitAsync(TimeSpan.FromSeconds(60), Token);
+
+        Assert.Equal(2, exitCode);
+        Assert.StartsWith("plproxy pgq move: The target queue is the source queue orders, on the same database", error, StringComparison.Ordinal);
+        Assert.Equal(10, await EventsAsync(source)); // nothing added
+        Assert.Equal(10, (await ConsumeAsync(source, "orders", "mover")).Count); // the batch still open: still the mover's to apply
+    }
+
+    [Fact]
+    public async Task Split_OfAnEventNamingTheQueueItIsReadFrom_OnItsOwnDatabase_IsRefusedApplyingNothing()
+    {
+        string source = await fixture.DatabaseAsync(["all", "public.orders"], Token);
+        await Tool.RunAsync(["pgq", "register", "--source", source, "--queue", "all", "--consumer", "splitter"]);
+        await using (var database = NpgsqlDataSource.Create(source))
+        await using (NpgsqlConnection connection = await database.OpenConnectionAsync(Token))
+        {
+            await PgQProducer.InsertEventAsync(connection, "all", new PgQEvent("I:id", "id=1") { Extra1 = "public.orders" }, Token);
+            await PgQProducer.InsertEventAsync(connection, "all", new PgQEvent("I:id", "id=2") { Extra1 = "all" }, Token);
+        }
+
+        await TickAsync(source, "all");
+        (int exitCode, _, string error) = await Tool.RunAsync(["pgq", "split", "--source", source, "--queue", "all", "--target", source, "--consumer", "splitter", "--once"]);
+
+        Assert.Equal(2, exitCode);
+        Assert.StartsWith("plproxy pgq split: The target queue is the source queue all, on the same database", error, StringComparison.Ordinal);
+        Assert.Equal(2, await EventsAsync(source)); // nothing added
+        Assert.Equal(["id=1", "id=2"], (await ConsumeAsync(source, "all", "splitter")).Select(e => e.Data)); // still its to apply
+    }
+
     [Fact]
     public async Task Split_PutsEachEventIntoTheQueueItsFieldNames()
     {
@@ -522,6 +564,13 @@ public sealed class PgQCommandsTests(PgQToolFixture fixture) : IClassFixture<PgQ
         await insert.ExecuteNonQueryAsync(Token);
         await TickAsync(database, queue);
         return [.. Enumerable.Range(1, count).Select(g => new PgQEvent($"type{g % 3}", $"{prefix}data {g}") { Extra1 = $"x1-{g}", Extra2 = g % 2 == 0 ? null : "x2", Extra3 = "x3 é" })];
+    }
+
+    // The events in all of the database's queues.
+    private static async Task<long> EventsAsync(string database)
+    {
+        await using var source = NpgsqlDataSource.Create(database);
+        return (long)(await source.CreateCommand("select count(*) from pgq.event_template").ExecuteScalarAsync(Token))!;
     }
 
     // Waits (60 s at most) until the database's queues hold at least `count` events.
