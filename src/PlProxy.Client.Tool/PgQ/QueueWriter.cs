@@ -69,28 +69,9 @@ internal static class QueueWriter
         }
     }
 
-    /// <summary>
-    /// True when <paramref name="target"/> is <paramref name="source"/>'s database, however the two connection strings
-    /// are written: a backend of the source, told by its process ID and start time, is seen there in this database.
-    /// </summary>
-    public static async Task<bool> IsSameDatabaseAsync(NpgsqlDataSource source, NpgsqlDataSource target, CancellationToken cancellationToken)
-    {
-        await using NpgsqlConnection held = await source.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
-        int pid;
-        DateTime started;
-        await using (var me = new NpgsqlCommand("select pid, backend_start from pg_catalog.pg_stat_activity where pid = pg_catalog.pg_backend_pid()", held))
-        await using (NpgsqlDataReader row = await me.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
-        {
-            await row.ReadAsync(cancellationToken).ConfigureAwait(false);
-            (pid, started) = (row.GetInt32(0), row.GetDateTime(1));
-        }
-
-        await using NpgsqlCommand seen = target.CreateCommand(
-            "select exists (select from pg_catalog.pg_stat_activity where pid = $1 and backend_start = $2 and datname = pg_catalog.current_database())");
-        seen.Parameters.Add(new NpgsqlParameter<int> { TypedValue = pid });
-        seen.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = started });
-        return await seen.ExecuteScalarAsync(cancellationToken).ConfigureAwait(false) is true;
-    }
+    /// <summary>True when <paramref name="target"/> is <paramref name="source"/>'s database, however the two connection strings are written.</summary>
+    public static async Task<bool> IsSameDatabaseAsync(NpgsqlDataSource source, NpgsqlDataSource target, CancellationToken cancellationToken) =>
+        (await DatabaseIdentity.FirstOfEachAsync([source, target], cancellationToken).ConfigureAwait(false))[1] == 0;
 
     /// <summary>The refusal of events sent back into the queue they are read from: each batch would bring them back.</summary>
     public static ToolRefusal IntoItself(string queue) =>

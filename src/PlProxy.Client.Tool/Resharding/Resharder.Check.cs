@@ -80,7 +80,28 @@ internal sealed partial class Resharder
             }
         }
 
+        await RefuseDatabasesGivenTwiceAsync(cancellationToken).ConfigureAwait(false);
         encodings.Check(tables.Values.Any(t => t.Partitioned.Any(p => p.HashesText)));
         return tables;
+    }
+
+    // A new database named twice, or naming a source, in strings written differently (a host's other name): its copies
+    // would land in one database, whose partconf the last one sets, and the cleanup would delete the others' rows.
+    private async Task RefuseDatabasesGivenTwiceAsync(CancellationToken cancellationToken)
+    {
+        (string ConnectionString, bool IsNew)[] databases =
+            [.. plan.Sources.Select(s => (s.ConnectionString, false)), .. plan.Targets.Select(t => (t.ConnectionString, true))];
+        int[] first = await DatabaseIdentity.FirstOfEachAsync([.. databases.Select(d => Database(d.ConnectionString))], cancellationToken).ConfigureAwait(false);
+        for (int i = 0; i < databases.Length; i++)
+        {
+            if (first[i] != i && databases[i].IsNew)
+            {
+                string given = Connections.DatabaseName.AddressOf(databases[i].ConnectionString);
+                string other = Connections.DatabaseName.AddressOf(databases[first[i]].ConnectionString);
+                throw new ToolRefusal(databases[first[i]].IsNew
+                    ? $"{given} and {other} are one database, named in two ways: every partition needs a database of its own (--to). Nothing was changed."
+                    : $"{given} is {other}, named in another way, which already serves cluster '{plan.Cluster}': give new, empty databases (--to). Nothing was changed.");
+            }
+        }
     }
 }

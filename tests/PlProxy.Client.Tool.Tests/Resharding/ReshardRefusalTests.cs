@@ -80,6 +80,23 @@ public sealed class ReshardRefusalTests(ReshardFixture fixture)
     }
 
     [Fact]
+    public async Task Split_IntoOneNewDatabaseNamedInTwoWays_SaysSoAndChangesNothing()
+    {
+        // 127.0.0.1 and localhost: one database. Its two copies would land together, the last partconf written would say
+        // what it serves, and the cleanup would delete the other partition's rows.
+        DemoCluster cluster = await fixture.ClusterAsync(2, 2, Token);
+        string[] spares = [cluster.Spares[0], cluster.Spares[0].Replace($"host={fixture.Server.Host}", "host=localhost", StringComparison.Ordinal)];
+        Assert.NotEqual(spares[0], spares[1]);
+
+        (int exitCode, _, string error) = await Tool.RunAsync(["split", "--proxy", cluster.Proxy, "--cluster", "users", "--to", .. spares]);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("are one database, named in two ways: every partition needs a database of its own (--to). Nothing was changed.", error, StringComparison.Ordinal);
+        Assert.Equal((0, 0), await fixture.LeftoversAsync(cluster, Token));
+        Assert.Empty(await ReshardFixture.TablesAsync(spares[..1], Token));
+    }
+
+    [Fact]
     public async Task Split_OfPartitionsWithoutLogicalWal_SaysSoAndChangesNothing()
     {
         await using LocalPostgresServer replicaWal = await LocalPostgresServer.StartAsync(cancellationToken: Token);
