@@ -323,6 +323,51 @@ public sealed class StandbyReadTests(StandbyFixture fixture) : IClassFixture<Sta
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task WriteThenRead_FromCallersSharingRoundTrips_AgainstAStandbyHalfASecondLate_IsNeverStaleWithReadYourWritesAndOftenStaleWithout(bool readYourWrites)
+    {
+        // One connection per host: the writes of eight callers share round trips on the primary, their reads on the
+        // standby or the primary; each read still sees its caller's write.
+        using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxyOptions().AddCluster("replicated", cluster =>
+        {
+            cluster.Partitions.Add(fixture.Partition("rp0", fixture.Behind));
+            cluster.Partitions.Add(fixture.Partition("rp1", fixture.Behind));
+            cluster.MaxStandbyLag = TimeSpan.FromSeconds(2);
+            cluster.StandbyCheckInterval = TimeSpan.FromMilliseconds(100);
+            cluster.ReadYourWrites = readYourWrites;
+            cluster.MaxConnectionsPerPartition = 1;
+        }));
+        IReplicatedRows rows = source.CreateProxy<IReplicatedRows>();
+        await UntilAsync(async () => (await rows.ReadAsync(Key(0), 0, Token)).InRecovery, "a read on the standby");
+
+        int[] stale = await Task.WhenAll(Enumerable.Range(0, 8).Select(caller => Task.Run(
+            async () =>
+            {
+                int mine = 0;
+                for (int i = 0; i < 40; i++)
+                {
+                    string key = Key(0, (caller * 40) + i);
+                    long id = Interlocked.Increment(ref _ids);
+                    await rows.WriteAsync(key, id, Token);
+                    mine += (await rows.ReadAsync(key, id, Token)).Found ? 0 : 1;
+                }
+
+                return mine;
+            },
+            Token))).WaitAsync(TimeSpan.FromSeconds(120), Token);
+
+        if (readYourWrites)
+        {
+            Assert.Equal(0, stale.Sum());
+        }
+        else
+        {
+            Assert.True(stale.Sum() > 160, $"only {stale.Sum()} of 320 reads were stale: the test would not show read-your-writes at work");
+        }
+    }
+
     [Fact]
     public async Task WriteThroughGetPartition_ThenAMarkedRead_AgainstAStandbyHalfASecondLate_IsNeverStaleWithReadYourWrites()
     {
