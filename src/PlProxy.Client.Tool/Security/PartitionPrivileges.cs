@@ -44,6 +44,11 @@ internal static class PartitionPrivileges
     /// </summary>
     public static async Task<(List<string> Statements, List<string> NotCovered)> GrantStatementsAsync(NpgsqlDataSource database, string role, IReadOnlyList<PublishedFunction> published, string shown, CancellationToken cancellationToken)
     {
+        if (await RolePowers.WhyNotRestrictableAsync(database, role, shown, cancellationToken).ConfigureAwait(false) is { } why)
+        {
+            throw new ToolRefusal($"{why}. Nothing was changed.");
+        }
+
         var statements = new List<string>();
         var notCovered = new List<string>();
         string grantee = SqlNames.QuoteIdentifier(role);

@@ -15,10 +15,7 @@ internal static class RolePowers
         select r.rolname::text, (r.rolname = $1)::text, pg_catalog.pg_has_role($1, r.oid, 'USAGE')::text,
                r.rolsuper::text, r.rolcreaterole::text, r.rolreplication::text, r.rolbypassrls::text,
                (r.rolname in ('pg_execute_server_program', 'pg_read_server_files', 'pg_write_server_files'))::text,
-               (r.oid = (select d.datdba from pg_catalog.pg_database d where d.datname = pg_catalog.current_database())
-                or exists (select from pg_catalog.pg_namespace n where n.nspowner = r.oid and {{PartitionPrivileges.UserSchemas}})
-                or exists (select from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace where c.relowner = r.oid and {{PartitionPrivileges.UserSchemas}})
-                or exists (select from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace where p.proowner = r.oid and {{PartitionPrivileges.UserSchemas}}))::text,
+               ({{OwnsObjects}})::text,
                coalesce((select pg_catalog.string_agg(pg_catalog.quote_ident(g.rolname), ', ' order by g.rolname)
                          from pg_catalog.pg_auth_members m join pg_catalog.pg_roles g on g.oid = m.roleid
                          where m.member = (select u.oid from pg_catalog.pg_roles u where u.rolname = $1) and pg_catalog.pg_has_role(g.oid, r.oid, 'MEMBER')), '')
@@ -26,6 +23,37 @@ internal static class RolePowers
         where pg_catalog.pg_has_role($1, r.oid, 'MEMBER') and r.rolname <> 'pg_database_owner'
         order by r.rolname <> $1, r.rolname
         """;
+
+    // Whether role r owns the database or an object in one of its user schemas.
+    private const string OwnsObjects = $$"""
+        r.oid = (select d.datdba from pg_catalog.pg_database d where d.datname = pg_catalog.current_database())
+                or exists (select from pg_catalog.pg_namespace n where n.nspowner = r.oid and {{PartitionPrivileges.UserSchemas}})
+                or exists (select from pg_catalog.pg_class c join pg_catalog.pg_namespace n on n.oid = c.relnamespace where c.relowner = r.oid and {{PartitionPrivileges.UserSchemas}})
+                or exists (select from pg_catalog.pg_proc p join pg_catalog.pg_namespace n on n.oid = p.pronamespace where p.proowner = r.oid and {{PartitionPrivileges.UserSchemas}})
+        """;
+
+    /// <summary>
+    /// Why <paramref name="role"/> cannot be restricted to the published functions, or null when it can: a superuser
+    /// passes every privilege check, and the owner of the database's objects would lose what the definer functions it
+    /// owns run with (revoking its privileges on its own tables stops them).
+    /// </summary>
+    public static async Task<string?> WhyNotRestrictableAsync(Npgsql.NpgsqlDataSource database, string role, string shown, CancellationToken cancellationToken)
+    {
+        foreach (string[] row in await PartitionPrivileges.RowsAsync(database, $"select r.rolsuper::text, ({OwnsObjects})::text from pg_catalog.pg_roles r where r.rolname = $1", role, cancellationToken).ConfigureAwait(false))
+        {
+            if (row[0] == "true")
+            {
+                return $"{role} is a superuser on {shown}: it passes every privilege check, so the grant would restrict nothing. Give the application a role of its own (create role app login), grant that, and connect as it";
+            }
+
+            if (row[1] == "true")
+            {
+                return $"{role} owns objects in {shown} (the database, a schema, a table or a function): revoking its privileges would stop the SECURITY DEFINER functions it owns, which run with them. Give the application a role of its own (create role app login), grant that, and connect as it";
+            }
+        }
+
+        return null;
+    }
 
     /// <summary>Each power of <paramref name="role"/> beyond the published functions, with the statement that takes it away.</summary>
     public static async Task<List<(string Finding, string Fix)>> FindingsAsync(Npgsql.NpgsqlDataSource database, string role, string shown, CancellationToken cancellationToken)

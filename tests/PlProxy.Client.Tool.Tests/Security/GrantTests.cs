@@ -259,6 +259,43 @@ public sealed class GrantTests
         }
     }
 
+    [Theory]
+    [InlineData("owner")]
+    [InlineData("admin")]
+    public async Task Grant_ToARoleThatOwnsThePartitionsObjectsOrIsASuperuser_IsRefusedChangingNothing(string role)
+    {
+        // The role that owns the tables and the definer functions over them: revoking its privileges would stop those
+        // functions (they run as it); a superuser passes every privilege check, so nothing would be restricted.
+        await using LocalPartitions partitions = await LocalPartitions.StartAsync(1, """
+            create role owner login;
+            create role admin login superuser;
+            grant create on schema public to owner;
+            set role owner;
+            create table balances (username text primary key, balance numeric);
+            insert into balances values ('alice', 10);
+            create function get_balance(i_username text) returns numeric language sql security definer set search_path = pg_catalog, public as $$ select balance from balances where username = i_username $$;
+            reset role;
+            """, prefix: "ownergrant", cancellationToken: Token);
+        LocalPostgresServer server = partitions.Server;
+        string config = Path.Combine(Path.GetTempPath(), $"plproxy-grant-{Guid.NewGuid():N}.json");
+        await File.WriteAllTextAsync(config, System.Text.Json.JsonSerializer.Serialize(new { PlProxy = new { Clusters = new { users = new { Partitions = new[] { partitions.ConnectionStrings[0] } } } } }), Token);
+        try
+        {
+            (int granted, _, string error) = await Tool.RunAsync(["grant", "--config", config, "--cluster", "users", "--role", role, "--functions", "get_balance(text)"]);
+
+            Assert.Equal(2, granted);
+            Assert.Contains(role == "owner" ? "owner owns objects in" : "admin is a superuser", error, StringComparison.Ordinal);
+            Assert.Contains("Nothing was changed", error, StringComparison.Ordinal);
+            await using var asOwner = NpgsqlDataSource.Create($"Host={server.Host};Port={server.Port};Database={partitions.Databases[0]};Username=owner");
+            await using NpgsqlCommand balance = asOwner.CreateCommand("select get_balance('alice')");
+            Assert.Equal(10m, await balance.ExecuteScalarAsync(Token));
+        }
+        finally
+        {
+            File.Delete(config);
+        }
+    }
+
     // Two partitions of PartitionSchema, the login role app, and a proxy database with ProxyFunctions for cluster 'users'.
     [Fact]
     public async Task Grant_ThatADatabaseRefuses_ChangesNothingOnAnyDatabase()
