@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Npgsql;
+using PlProxy.Client.Connections;
 using PlProxy.Client.Tool.PgQ;
 using PlProxy.Client.Tool.Verbs;
 
@@ -16,11 +18,12 @@ internal static class PgQDispatchCubeCommand
         var dateFormat = new Option<string>("--date-format") { Description = "The batch date's suffix (YYYY, MM, DD); empty: the table itself", DefaultValueFactory = _ => "YYYY_MM_DD" };
         var command = new Command("dispatch-cube", "Cube dispatcher: logutriga's rows into per-batch-day tables named after each event's table.") { target, mode, dateFormat };
         options.AddTo(command);
-        command.SetAction((result, cancellationToken) => Verb.RunAsync(result, "pgq dispatch-cube", output =>
+        command.SetAction((result, cancellationToken) => Verb.RunAsync(result, "pgq dispatch-cube", async output =>
         {
-            var dispatcher = new CubeDispatcher(result.GetValue(mode) == "keep-latest", result.GetValue(dateFormat) ?? "");
-            return PgQVerb.RunAsync(result, options, result.GetValue(target)!, null, "dispatch-cube", output,
-                (consumer, database, _, ct) => consumer.ProcessBatchIntoAsync(database, dispatcher.ApplyAsync, ct), cancellationToken);
+            await using NpgsqlDataSource source = ToolDatabase.Create(ConnectionStrings.ToNpgsql(result.GetValue(options.Source)!));
+            var dispatcher = new CubeDispatcher(result.GetValue(mode) == "keep-latest", result.GetValue(dateFormat) ?? "", new SourceTimeZone(source));
+            return await PgQVerb.RunAsync(result, options, result.GetValue(target)!, null, "dispatch-cube", output,
+                (consumer, database, _, ct) => consumer.ProcessBatchIntoAsync(database, dispatcher.ApplyAsync, ct), cancellationToken).ConfigureAwait(false);
         }));
         return command;
     }

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Npgsql;
+using PlProxy.Client.Connections;
 using PlProxy.Client.Tool.PgQ;
 using PlProxy.Client.Tool.Verbs;
 
@@ -32,12 +34,14 @@ internal static class PgQDispatchTableCommand
                 result.AddError("Give --part-field or --part-by, not both.");
             }
         });
-        command.SetAction((result, cancellationToken) => Verb.RunAsync(result, "pgq dispatch-table", output =>
+        command.SetAction((result, cancellationToken) => Verb.RunAsync(result, "pgq dispatch-table", async output =>
         {
+            // The event's time is told in the source's time zone, as SkyTools' dispatcher sees it: asked once, at the first event.
+            await using NpgsqlDataSource source = ToolDatabase.Create(ConnectionStrings.ToNpgsql(result.GetValue(options.Source)!));
             var dispatcher = new TableDispatcher(result.GetValue(destTable)!, result.GetValue(partField), result.GetValue(period) == "month",
-                TableDispatcher.Fields(result.GetValue(fields)), result.GetValue(template), TableDispatcher.EventTypes(result.GetValue(eventTypes)));
-            return PgQVerb.RunAsync(result, options, result.GetValue(target)!, null, "dispatch-table", output,
-                (consumer, database, _, ct) => consumer.ProcessBatchIntoAsync(database, dispatcher.ApplyAsync, ct), cancellationToken);
+                TableDispatcher.Fields(result.GetValue(fields)), result.GetValue(template), TableDispatcher.EventTypes(result.GetValue(eventTypes)), new SourceTimeZone(source));
+            return await PgQVerb.RunAsync(result, options, result.GetValue(target)!, null, "dispatch-table", output,
+                (consumer, database, _, ct) => consumer.ProcessBatchIntoAsync(database, dispatcher.ApplyAsync, ct), cancellationToken).ConfigureAwait(false);
         }));
         return command;
     }

@@ -13,13 +13,15 @@ namespace PlProxy.Client.Tool.PgQ;
 /// created on demand from that table. keep-latest keeps only each primary key's latest version (delete, then insert;
 /// a delete event removes the key's row); keep-all inserts every version and rejects deletes.
 /// </summary>
-internal sealed class CubeDispatcher(bool keepLatest, string dateFormat)
+internal sealed class CubeDispatcher(bool keepLatest, string dateFormat, SourceTimeZone? sourceZone = null)
 {
     public async Task ApplyAsync(PgQBatch batch, PgQBatchEvent @event, NpgsqlConnection target, CancellationToken cancellationToken)
     {
         string baseTable = @event.Extra1 ?? throw new ToolRefusal($"Event {@event.Id} names no table (ev_extra1): it is not a logutriga row.");
         (char operation, string[] keys) = Operation(@event);
-        string table = dateFormat.Length == 0 ? SqlNames.QuoteQualified(baseTable) : SqlNames.QuoteQualified(baseTable + "_" + Date(batch.TickTime));
+        // The batch's end on the source's clock, as SkyTools' to_char(batch_end, ...) there gives it.
+        string table = dateFormat.Length == 0 ? SqlNames.QuoteQualified(baseTable)
+            : SqlNames.QuoteQualified(baseTable + "_" + Date(sourceZone is null ? batch.TickTime : await sourceZone.LocalAsync(batch.TickTime, cancellationToken).ConfigureAwait(false)));
         if (dateFormat.Length > 0)
         {
             await TargetTable.EnsureAsync(target, table, $"create table {table} (like {SqlNames.QuoteQualified(baseTable)} including all)", cancellationToken).ConfigureAwait(false);

@@ -13,7 +13,7 @@ namespace PlProxy.Client.Tool.PgQ;
 /// each created on demand from the parent (or a template), the period taken from a column of the row or from the
 /// event's time; optionally only some columns, renamed, and only some event types.
 /// </summary>
-internal sealed class TableDispatcher(string destTable, string? partField, bool monthly, IReadOnlyList<(string From, string To)>? fields, string? partTemplate, IReadOnlySet<string>? eventTypes = null)
+internal sealed class TableDispatcher(string destTable, string? partField, bool monthly, IReadOnlyList<(string From, string To)>? fields, string? partTemplate, IReadOnlySet<string>? eventTypes = null, SourceTimeZone? sourceZone = null)
 {
     /// <summary>Parses <c>--event-types "I,U"</c>: the operations (logutriga's type up to its ':') to write; null for all.</summary>
     public static IReadOnlySet<string>? EventTypes(string? text) =>
@@ -34,11 +34,12 @@ internal sealed class TableDispatcher(string destTable, string? partField, bool 
         }
 
         IReadOnlyList<KeyValuePair<string, string?>> row = PgQUrlEncoding.Decode(@event.Data ?? "");
-        DateTime when = partField is null
-            ? @event.Time
-            : DateTime.Parse(row.FirstOrDefault(c => c.Key == partField).Value
-                ?? throw new ToolRefusal($"Event {@event.Id} has no value for --part-field {partField}."), CultureInfo.InvariantCulture, DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal);
-        string table = TableName(when);
+        // As SkyTools does: the date part of the value's text as the source database wrote it (a timestamptz in the
+        // source's time zone, not converted), or of the event's time as the source's session shows it.
+        string date = partField is null
+            ? (sourceZone is null ? @event.Time : await sourceZone.LocalAsync(@event.Time, cancellationToken).ConfigureAwait(false)).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)
+            : row.FirstOrDefault(c => c.Key == partField).Value ?? throw new ToolRefusal($"Event {@event.Id} has no value for --part-field {partField}.");
+        string table = TableName(date, @event.Id);
         await TargetTable.EnsureAsync(target, table, partTemplate is null
             ? $"create table {table} (like {SqlNames.QuoteQualified(destTable)} including all)"
             : partTemplate.Replace("_DEST_TABLE", table, StringComparison.Ordinal).Replace("_PARENT", SqlNames.QuoteQualified(destTable), StringComparison.Ordinal),
@@ -53,9 +54,16 @@ internal sealed class TableDispatcher(string destTable, string? partField, bool 
         await TargetTable.InsertAsync(target, table, json, cancellationToken).ConfigureAwait(false);
     }
 
-    private string TableName(DateTime when)
+    // The table of a date written YYYY-MM-DD (what follows a space or a T, a time and its zone, is not part of it).
+    private string TableName(string date, long eventId)
     {
-        string suffix = monthly ? when.ToString("_yyyy_MM", CultureInfo.InvariantCulture) : when.ToString("_yyyy_MM_dd", CultureInfo.InvariantCulture);
+        string[] parts = date.Split(' ', 'T')[0].Split('-');
+        if (parts is not [{ Length: >= 4 } year, { Length: 2 } month, { Length: 2 } day] || !$"{year}{month}{day}".All(char.IsAsciiDigit))
+        {
+            throw new ToolRefusal($"Event {eventId}: its --part-field {partField} is '{date}', which does not start with a date written YYYY-MM-DD (the source's DateStyle must be ISO); nothing was applied.");
+        }
+
+        string suffix = monthly ? $"_{year}_{month}" : $"_{year}_{month}_{day}";
         int dot = destTable.LastIndexOf('.');
         return dot < 0 ? SqlNames.QuoteIdentifier(destTable + suffix) : $"{SqlNames.QuoteIdentifier(destTable[..dot])}.{SqlNames.QuoteIdentifier(destTable[(dot + 1)..] + suffix)}";
     }

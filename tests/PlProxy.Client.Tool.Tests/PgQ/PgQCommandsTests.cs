@@ -394,6 +394,50 @@ public sealed class PgQCommandsTests(PgQToolFixture fixture) : IClassFixture<PgQ
     }
 
     [Fact]
+    public async Task DispatchTableAndCube_OfASourceInAnotherTimeZone_PickEachRowsDayAsSkyToolsDoes_TheDateAsWrittenThere()
+    {
+        // SkyTools' table dispatcher takes the date part of the column's text (of the event's time for _EVTIME), and its
+        // cube dispatcher to_char(batch_end, ...), as the source database writes them in its time zone. A zone 14 hours ahead of UTC (or 12 behind, before noon UTC) makes
+        // that date another one than UTC's, for the column's value and for the event's time now.
+        bool ahead = DateTime.UtcNow.Hour >= 12;
+        string zone = ahead ? "Pacific/Kiritimati" : "Etc/GMT+12";
+        (string source, string target) = await LoggedRowsAsync(["by-column", "by-time", "cube"], $$"""
+            do $$ begin execute format('alter database %I set timezone = %L', current_database(), '{{zone}}'); end $$;
+            set timezone = '{{zone}}';
+            create table orders (id int4 primary key, created timestamptz);
+            create trigger orders_log after insert on orders for each row execute function pgq.logutriga('rows');
+            insert into orders values (1, '{{(ahead ? "2026-11-29 20:00+00" : "2026-11-29 05:00+00")}}');
+            """, "create table orders_log (id int4, created timestamptz); create table orders (id int4 primary key, created timestamptz);");
+        string writtenThere = ahead ? "2026_11_30" : "2026_11_28";
+        string eventDay;
+        await using (var events = NpgsqlDataSource.Create(source))
+        {
+            eventDay = (string)(await events.CreateCommand($"select to_char(ev_time at time zone '{zone}', 'YYYY_MM_DD') from pgq.event_template").ExecuteScalarAsync(Token))!;
+        }
+
+        (int byColumn, _, string columnError) = await Tool.RunAsync(["pgq", "dispatch-table", "--source", source, "--queue", "rows", "--target", target,
+            "--consumer", "by-column", "--dest-table", "orders_log", "--part-field", "created", "--once"]);
+        (int byTime, _, string timeError) = await Tool.RunAsync(["pgq", "dispatch-table", "--source", source, "--queue", "rows", "--target", target,
+            "--consumer", "by-time", "--dest-table", "orders_log", "--part-by", "event-time", "--once"]);
+
+        (int cube, _, string cubeError) = await Tool.RunAsync(["pgq", "dispatch-cube", "--source", source, "--queue", "rows", "--target", target, "--consumer", "cube", "--once"]);
+
+        Assert.True(byColumn == 0, columnError);
+        Assert.True(byTime == 0, timeError);
+        Assert.True(cube == 0, cubeError);
+        await using var tables = NpgsqlDataSource.Create(target);
+        await using NpgsqlCommand days = tables.CreateCommand(
+            "select string_agg(c.relname || '=' || pg_catalog.pg_relation_size(c.oid)::text, ',' order by c.relname) from pg_class c where c.relname like 'orders\\_log\\_%' and c.relkind = 'r'");
+        string? created = (string?)await days.ExecuteScalarAsync(Token);
+        string[] expected = eventDay == writtenThere ? [$"orders_log_{writtenThere}"] : [.. new[] { $"orders_log_{writtenThere}", $"orders_log_{eventDay}" }.Order(StringComparer.Ordinal)];
+        Assert.Equal(expected, (created ?? "").Split(',').Select(t => t.Split('=')[0]));
+        await using NpgsqlCommand byColumnRow = tables.CreateCommand($"select count(*) from orders_log_{writtenThere} where id = 1");
+        Assert.Equal(eventDay == writtenThere ? 2L : 1L, await byColumnRow.ExecuteScalarAsync(Token));
+        await using NpgsqlCommand cubeRow = tables.CreateCommand($"select count(*) from orders_{eventDay} where id = 1"); // the batch's end, moments after the event
+        Assert.Equal(1L, await cubeRow.ExecuteScalarAsync(Token));
+    }
+
+    [Fact]
     public async Task Status_OfARegisteredConsumer_ShowsThatEventsArePending()
     {
         string source = await fixture.DatabaseAsync(["orders"], Token);
