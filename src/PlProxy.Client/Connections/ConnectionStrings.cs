@@ -177,7 +177,6 @@ internal static class ConnectionStrings
         return canonical.ToString();
     }
 
-    // The keywords the connection string itself gives, without spaces and compared without case (so every spelling matches).
     /// <summary>
     /// The Npgsql connection string of a proxy database: its reads of cluster definitions join no ambient
     /// TransactionScope a first call may have open, unless the string says <c>Enlist</c>.
@@ -197,6 +196,7 @@ internal static class ConnectionStrings
     /// <summary>The most connections the pool of <paramref name="connectionString"/> (Npgsql's form, as <see cref="ForPartition"/> gives it) holds.</summary>
     public static int PoolSize(string connectionString) => new NpgsqlConnectionStringBuilder(connectionString).MaxPoolSize;
 
+    // The keywords the connection string itself gives, without spaces and compared without case (so every spelling matches).
     internal static HashSet<string> GivenKeywords(NpgsqlConnectionStringBuilder builder)
     {
         var given = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = builder.ConnectionString };
