@@ -117,6 +117,61 @@ internal sealed class ProxyMap
     }
 
     /// <summary>
+    /// The partitions of every other cluster the proxy database defines where the tool can read them (SQL/MED servers
+    /// of the plproxy wrapper, the newest version of each cluster of <c>plproxy.cluster_map</c>), as written there;
+    /// none for a cluster of the application's configuration, whose file holds that cluster alone here.
+    /// </summary>
+    public async Task<List<(string Cluster, string Partition)>> OtherClustersAsync(CancellationToken cancellationToken)
+    {
+        var others = new List<(string, string)>();
+        if (Kind == ProxyMapKind.Configuration)
+        {
+            return others;
+        }
+
+        await using NpgsqlDataSource database = ToolDatabase.Create(_proxy);
+        await using (NpgsqlCommand servers = database.CreateCommand("""
+            select s.srvname::text, o.option from pg_catalog.pg_foreign_server s
+            join pg_catalog.pg_foreign_data_wrapper w on w.oid = s.srvfdw, unnest(coalesce(s.srvoptions, '{}')) o(option)
+            where w.fdwname = 'plproxy' and s.srvname <> $1
+            """))
+        {
+            servers.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Cluster });
+            await using NpgsqlDataReader rows = await servers.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await rows.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                string option = rows.GetString(1);
+                int equals = option.IndexOf('=', StringComparison.Ordinal);
+                if (equals > 0 && ProxyDatabaseReader.PartitionNumber(option[..equals]) is not null)
+                {
+                    others.Add((rows.GetString(0), option[(equals + 1)..]));
+                }
+            }
+        }
+
+        await using NpgsqlCommand table = database.CreateCommand("""
+            select m.cluster_name, m.connstr from plproxy.cluster_map m
+            where m.cluster_name <> $1
+              and m.version = (select max(v.version) from plproxy.cluster_map v where v.cluster_name = m.cluster_name)
+            """);
+        table.Parameters.Add(new NpgsqlParameter<string> { TypedValue = Cluster });
+        try
+        {
+            await using NpgsqlDataReader rows = await table.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await rows.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                others.Add((rows.GetString(0), rows.GetString(1)));
+            }
+        }
+        catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+        {
+            // no plproxy.cluster_map here
+        }
+
+        return others;
+    }
+
+    /// <summary>
     /// Replaces the partition list with <paramref name="partitions"/> and notifies every client, in one transaction,
     /// unless the list already is <paramref name="partitions"/>. Returns whether it changed anything.
     /// </summary>

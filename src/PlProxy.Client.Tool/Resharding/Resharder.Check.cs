@@ -81,8 +81,33 @@ internal sealed partial class Resharder
         }
 
         await RefuseDatabasesGivenTwiceAsync(cancellationToken).ConfigureAwait(false);
+        await RefuseSourcesOtherClustersListAsync(cancellationToken).ConfigureAwait(false);
         encodings.Check(tables.Values.Any(t => t.Partitioned.Any(p => p.HashesText)));
         return tables;
+    }
+
+    // A source another cluster of the proxy database also lists: its map would not follow the switch, and its calls for
+    // the moved keys would go on to the old database, which deletes their rows at the cleanup.
+    private async Task RefuseSourcesOtherClustersListAsync(CancellationToken cancellationToken)
+    {
+        HashSet<string> sources = [.. plan.Sources.Select(s => Connections.DatabaseName.AddressOf(s.ConnectionString))];
+        foreach ((string other, string partition) in await map.OtherClustersAsync(cancellationToken).ConfigureAwait(false))
+        {
+            string address;
+            try
+            {
+                address = Connections.DatabaseName.AddressOf(Connections.ConnectionStrings.ToNpgsql(partition));
+            }
+            catch (ArgumentException)
+            {
+                continue; // a string the other cluster's clients cannot read either
+            }
+
+            if (sources.Contains(address))
+            {
+                throw new ToolRefusal($"cluster '{other}' of the proxy database also lists {address}: its map would not follow the {plan.Verb}, and its calls for the moved keys would go on to that database, which deletes their rows at the cleanup. Before the {plan.Verb}, drop that cluster or have it read this cluster's partitions (its get_cluster_partitions returning '{plan.Cluster}''s). Nothing was changed.");
+            }
+        }
     }
 
     // A new database named twice, or naming a source, in strings written differently (a host's other name): its copies

@@ -97,6 +97,23 @@ public sealed class ReshardRefusalTests(ReshardFixture fixture)
     }
 
     [Fact]
+    public async Task Split_OfAClusterWhoseDatabasesAnotherClusterAlsoLists_SaysSoAndChangesNothing()
+    {
+        // users_ro reads the same databases through a map of its own: switched with users' alone, it would go on sending
+        // the moved keys to their old databases, which delete those rows at the cleanup — reads finding nothing.
+        DemoCluster cluster = await fixture.ClusterAsync(2, 2, Token);
+        await ExecuteAsync(cluster.Proxy, "insert into plproxy.cluster_map select 'users_ro', 1, part_nr, connstr from plproxy.cluster_map where cluster_name = 'users'", npgsql: true);
+
+        (int exitCode, _, string error) = await Tool.RunAsync(["split", "--proxy", cluster.Proxy, "--cluster", "users", "--to", .. cluster.Spares]);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("cluster 'users_ro' of the proxy database also lists", error, StringComparison.Ordinal);
+        Assert.Contains("Nothing was changed", error, StringComparison.Ordinal);
+        Assert.Equal((0, 0), await fixture.LeftoversAsync(cluster, Token));
+        Assert.Empty(await ReshardFixture.TablesAsync(cluster.Spares, Token));
+    }
+
+    [Fact]
     public async Task Split_OfPartitionsWithoutLogicalWal_SaysSoAndChangesNothing()
     {
         await using LocalPostgresServer replicaWal = await LocalPostgresServer.StartAsync(cancellationToken: Token);
