@@ -65,6 +65,29 @@ internal static class ConfiguredCluster
     }
 
     // Configuration keys are case-insensitive.
+    /// <summary>The partitions of the other clusters of the configuration <paramref name="cluster"/> (a cluster's object, as <see cref="Read"/> gives it) belongs to.</summary>
+    public static IEnumerable<(string Cluster, string Partition)> Others(JsonObject cluster)
+    {
+        if (cluster.Parent is not JsonObject clusters)
+        {
+            yield break;
+        }
+
+        foreach ((string name, JsonNode? other) in clusters)
+        {
+            if (!ReferenceEquals(other, cluster) && Property(other, "Partitions") is JsonArray partitions)
+            {
+                foreach (JsonNode? partition in partitions)
+                {
+                    if (partition?.GetValueKind() == JsonValueKind.String)
+                    {
+                        yield return (name, partition.GetValue<string>());
+                    }
+                }
+            }
+        }
+    }
+
     private static JsonNode? Property(JsonNode? node, string name) =>
         node is JsonObject json ? json.FirstOrDefault(p => string.Equals(p.Key, name, StringComparison.OrdinalIgnoreCase)).Value : null;
 }

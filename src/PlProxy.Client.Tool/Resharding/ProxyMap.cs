@@ -118,16 +118,17 @@ internal sealed class ProxyMap
 
     /// <summary>
     /// The partitions of every other cluster the proxy database defines where the tool can read them (SQL/MED servers
-    /// of the plproxy wrapper, the newest version of each cluster of <c>plproxy.cluster_map</c>), as written there;
-    /// none for a cluster of the application's configuration, whose file holds that cluster alone here.
+    /// of the plproxy wrapper, the newest version of each cluster of <c>plproxy.cluster_map</c>), or the application's
+    /// configuration defines beside this one, as written there.
     /// </summary>
     public async Task<List<(string Cluster, string Partition)>> OtherClustersAsync(CancellationToken cancellationToken)
     {
-        var others = new List<(string, string)>();
-        if (Kind == ProxyMapKind.Configuration)
+        if (_configuration is var (json, _))
         {
-            return others;
+            return [.. ConfiguredCluster.Others(json)];
         }
+
+        var others = new List<(string, string)>();
 
         await using NpgsqlDataSource database = ToolDatabase.Create(_proxy);
         await using (NpgsqlCommand servers = database.CreateCommand("""

@@ -105,7 +105,7 @@ internal sealed partial class Resharder
 
             if (sources.Contains(address))
             {
-                throw new ToolRefusal($"cluster '{other}' of the proxy database also lists {address}: its map would not follow the {plan.Verb}, and its calls for the moved keys would go on to that database, which deletes their rows at the cleanup. Before the {plan.Verb}, drop that cluster or have it read this cluster's partitions (its get_cluster_partitions returning '{plan.Cluster}''s). Nothing was changed.");
+                throw new ToolRefusal($"cluster '{other}' of the {(map.Kind == ProxyMapKind.Configuration ? "configuration" : "proxy database")} also lists {address}: its map would not follow the {plan.Verb}, and its calls for the moved keys would go on to that database, which deletes their rows at the cleanup. Before the {plan.Verb}, drop that cluster or have it read this cluster's partitions (its get_cluster_partitions returning '{plan.Cluster}''s). Nothing was changed.");
             }
         }
     }

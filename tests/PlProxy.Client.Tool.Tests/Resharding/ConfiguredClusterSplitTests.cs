@@ -53,4 +53,25 @@ public sealed class ConfiguredClusterSplitTests(ReshardFixture fixture)
         Assert.All(rows, r => Assert.Equal(Partitions.IndexOf(PgHash.HashText(r.Key), 4), r.Database));
         Directory.Delete(directory, recursive: true);
     }
+
+    [Fact]
+    public async Task Split_OfAConfiguredClusterWhoseDatabasesAnotherConfiguredClusterAlsoLists_SaysSoAndChangesNothing()
+    {
+        DemoCluster cluster = await fixture.ClusterAsync(2, 2, Token);
+        string directory = Directory.CreateTempSubdirectory("plproxy-config").FullName;
+        string config = Path.Combine(directory, "appsettings.json");
+        await File.WriteAllTextAsync(config, $$"""
+            { "PlProxy": { "Clusters": {
+                "users": { "Partitions": [ "{{cluster.Partitions[0]}}", "{{cluster.Partitions[1]}}" ] },
+                "users_ro": { "partitions": [ "{{cluster.Partitions[1]}}", "{{cluster.Partitions[0]}}" ] } } } }
+            """, Token);
+
+        (int exitCode, _, string error) = await Tool.RunAsync(["split", "--config", config, "--config-out", Path.Combine(directory, "out.json"), "--cluster", "users", "--to", .. cluster.Spares]);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("cluster 'users_ro' of the configuration also lists", error, StringComparison.Ordinal);
+        Assert.False(File.Exists(Path.Combine(directory, "out.json")));
+        Assert.Empty(await ReshardFixture.TablesAsync(cluster.Spares, Token));
+        Directory.Delete(directory, recursive: true);
+    }
 }
