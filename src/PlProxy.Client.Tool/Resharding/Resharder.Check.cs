@@ -82,8 +82,34 @@ internal sealed partial class Resharder
 
         await RefuseDatabasesGivenTwiceAsync(cancellationToken).ConfigureAwait(false);
         await RefuseSourcesOtherClustersListAsync(cancellationToken).ConfigureAwait(false);
+        await RefuseServersShortOfWorkersAsync(cancellationToken).ConfigureAwait(false);
         encodings.Check(tables.Values.Any(t => t.Partitioned.Any(p => p.HashesText)));
         return tables;
+    }
+
+    // Each new database's copy is a subscription whose apply worker runs until the switch, and a table's initial copy
+    // needs a table-sync worker beside them: a server whose logical replication workers cannot hold them all would
+    // leave the copies waiting for a worker for ever (PostgreSQL only logs "out of logical replication worker slots").
+    private async Task RefuseServersShortOfWorkersAsync(CancellationToken cancellationToken)
+    {
+        foreach (IGrouping<string, ReshardTarget> server in plan.Targets.GroupBy(t => ServerOf(t.ConnectionString), StringComparer.Ordinal))
+        {
+            NpgsqlDataSource database = Database(server.First().ConnectionString);
+            int slots = int.Parse(await database.ScalarAsync<string>("select pg_catalog.current_setting('max_logical_replication_workers')", cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+            string[] ours = [.. server.Select(t => t.Slot)]; // a run going on from --stop-before-switch has its subscriptions already
+            long others = await database.ScalarAsync<long>("select count(pid) from pg_catalog.pg_stat_subscription where subname <> all($1)", cancellationToken, (object)ours).ConfigureAwait(false);
+            int needed = server.Count() + 1;
+            if (slots - others < needed)
+            {
+                throw new ToolRefusal($"{server.Key} receives {server.Count()} new database(s): their copies run {server.Count()} subscription worker(s) until the switch and a table-sync worker beside them, {needed} at once, but its max_logical_replication_workers is {slots}{(others > 0 ? $", {others} of them in use by other subscriptions" : "")}. Raise it (and max_worker_processes) on that server, which takes a restart, or give new databases on other servers. Nothing was changed.");
+            }
+        }
+
+        static string ServerOf(string connectionString)
+        {
+            var builder = new NpgsqlConnectionStringBuilder(connectionString);
+            return $"{builder.Host}:{builder.Port}";
+        }
     }
 
     // A source another cluster of the proxy database also lists: its map would not follow the switch, and its calls for

@@ -114,6 +114,24 @@ public sealed class ReshardRefusalTests(ReshardFixture fixture)
     }
 
     [Fact]
+    public async Task Split_IntoAServerWithTooFewLogicalReplicationWorkers_SaysSoAndChangesNothing()
+    {
+        // Two new databases on a server of two logical replication workers: their two subscriptions' apply workers
+        // take both, and no table-sync worker could start their initial copies, which would wait for ever.
+        LocalPostgresOptions few = DemoCluster.ServerOptions();
+        few.Settings["max_logical_replication_workers"] = "2";
+        await using LocalPostgresServer server = await LocalPostgresServer.StartAsync(few, Token);
+        DemoCluster cluster = await DemoCluster.CreateAsync(server, "fewworkers", 2, 2, Token);
+
+        (int exitCode, _, string error) = await Tool.RunAsync(["split", "--proxy", cluster.Proxy, "--cluster", "users", "--to", .. cluster.Spares]).WaitAsync(TimeSpan.FromSeconds(60), Token);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("receives 2 new database(s): their copies run 2 subscription worker(s) until the switch and a table-sync worker beside them, 3 at once, but its max_logical_replication_workers is 2", error, StringComparison.Ordinal);
+        Assert.Contains("Nothing was changed", error, StringComparison.Ordinal);
+        Assert.Empty(await ReshardFixture.TablesAsync(cluster.Spares, Token));
+    }
+
+    [Fact]
     public async Task Split_OfPartitionsWithoutLogicalWal_SaysSoAndChangesNothing()
     {
         await using LocalPostgresServer replicaWal = await LocalPostgresServer.StartAsync(cancellationToken: Token);
