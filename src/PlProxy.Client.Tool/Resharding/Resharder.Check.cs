@@ -95,13 +95,15 @@ internal sealed partial class Resharder
         foreach (IGrouping<string, ReshardTarget> server in plan.Targets.GroupBy(t => ServerOf(t.ConnectionString), StringComparer.Ordinal))
         {
             NpgsqlDataSource database = Database(server.First().ConnectionString);
-            int slots = int.Parse(await database.ScalarAsync<string>("select pg_catalog.current_setting('max_logical_replication_workers')", cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+            int logical = int.Parse(await database.ScalarAsync<string>("select pg_catalog.current_setting('max_logical_replication_workers')", cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+            int background = int.Parse(await database.ScalarAsync<string>("select pg_catalog.current_setting('max_worker_processes')", cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+            int slots = Math.Min(logical, background - 1); // logical replication workers are background workers too, beside their launcher
             string[] ours = [.. server.Select(t => t.Slot)]; // a run going on from --stop-before-switch has its subscriptions already
             long others = await database.ScalarAsync<long>("select count(pid) from pg_catalog.pg_stat_subscription where subname <> all($1)", cancellationToken, (object)ours).ConfigureAwait(false);
             int needed = server.Count() + 1;
             if (slots - others < needed)
             {
-                throw new ToolRefusal($"{server.Key} receives {server.Count()} new database(s): their copies run {server.Count()} subscription worker(s) until the switch and a table-sync worker beside them, {needed} at once, but its max_logical_replication_workers is {slots}{(others > 0 ? $", {others} of them in use by other subscriptions" : "")}. Raise it (and max_worker_processes) on that server, which takes a restart, or give new databases on other servers. Nothing was changed.");
+                throw new ToolRefusal($"{server.Key} receives {server.Count()} new database(s): their copies run {server.Count()} subscription worker(s) until the switch and a table-sync worker beside them, {needed} at once, but it has room for {slots} (max_logical_replication_workers {logical}, max_worker_processes {background} less the replication launcher){(others > 0 ? $", {others} of them in use by other subscriptions" : "")}. Raise both on that server, which takes a restart, or give new databases on other servers. Nothing was changed.");
             }
         }
 

@@ -113,20 +113,22 @@ public sealed class ReshardRefusalTests(ReshardFixture fixture)
         Assert.Empty(await ReshardFixture.TablesAsync(cluster.Spares, Token));
     }
 
-    [Fact]
-    public async Task Split_IntoAServerWithTooFewLogicalReplicationWorkers_SaysSoAndChangesNothing()
+    [Theory]
+    [InlineData("max_logical_replication_workers", "2", "max_logical_replication_workers 2, max_worker_processes 48")]
+    [InlineData("max_worker_processes", "3", "max_logical_replication_workers 32, max_worker_processes 3")]
+    public async Task Split_IntoAServerWithTooFewLogicalReplicationWorkers_SaysSoAndChangesNothing(string setting, string value, string shown)
     {
-        // Two new databases on a server of two logical replication workers: their two subscriptions' apply workers
-        // take both, and no table-sync worker could start their initial copies, which would wait for ever.
+        // Two new databases on a server with room for two logical replication workers: their two subscriptions' apply
+        // workers take both, and no table-sync worker could start their initial copies, which would wait for ever.
         LocalPostgresOptions few = DemoCluster.ServerOptions();
-        few.Settings["max_logical_replication_workers"] = "2";
+        few.Settings[setting] = value;
         await using LocalPostgresServer server = await LocalPostgresServer.StartAsync(few, Token);
-        DemoCluster cluster = await DemoCluster.CreateAsync(server, "fewworkers", 2, 2, Token);
+        DemoCluster cluster = await DemoCluster.CreateAsync(server, $"few{value}", 2, 2, Token);
 
         (int exitCode, _, string error) = await Tool.RunAsync(["split", "--proxy", cluster.Proxy, "--cluster", "users", "--to", .. cluster.Spares]).WaitAsync(TimeSpan.FromSeconds(60), Token);
 
         Assert.Equal(2, exitCode);
-        Assert.Contains("receives 2 new database(s): their copies run 2 subscription worker(s) until the switch and a table-sync worker beside them, 3 at once, but its max_logical_replication_workers is 2", error, StringComparison.Ordinal);
+        Assert.Contains($"receives 2 new database(s): their copies run 2 subscription worker(s) until the switch and a table-sync worker beside them, 3 at once, but it has room for 2 ({shown} less the replication launcher)", error, StringComparison.Ordinal);
         Assert.Contains("Nothing was changed", error, StringComparison.Ordinal);
         Assert.Empty(await ReshardFixture.TablesAsync(cluster.Spares, Token));
     }
