@@ -83,6 +83,7 @@ internal sealed partial class Resharder
         await RefuseDatabasesGivenTwiceAsync(cancellationToken).ConfigureAwait(false);
         await RefuseSourcesOtherClustersListAsync(cancellationToken).ConfigureAwait(false);
         await RefuseServersShortOfWorkersAsync(cancellationToken).ConfigureAwait(false);
+        await RefuseServersShortOfSlotsOrSendersAsync(cancellationToken).ConfigureAwait(false);
         encodings.Check(tables.Values.Any(t => t.Partitioned.Any(p => p.HashesText)));
         return tables;
     }
@@ -107,11 +108,41 @@ internal sealed partial class Resharder
             }
         }
 
-        static string ServerOf(string connectionString)
+    }
+
+    // Each copy's subscription holds a replication slot and a WAL sender on its source's server until the switch: a
+    // server out of them would fail the copy midway, or leave a subscription retrying its connection for ever. (The
+    // finishing run's temporary slots that record the keys written are not counted: without one, every moving row is
+    // compared again under the fence instead.)
+    private async Task RefuseServersShortOfSlotsOrSendersAsync(CancellationToken cancellationToken)
+    {
+        string[] ours = [.. plan.Targets.Select(t => t.Slot)];
+        foreach (IGrouping<string, ReshardTarget> server in plan.Targets.GroupBy(t => ServerOf(t.Source.ConnectionString), StringComparer.Ordinal))
         {
-            var builder = new NpgsqlConnectionStringBuilder(connectionString);
-            return $"{builder.Host}:{builder.Port}";
+            int copies = server.Count();
+            NpgsqlDataSource database = Database(server.First().Source.ConnectionString);
+            List<(int Slots, int Senders, long SlotsUsed, long SendersUsed)> state = await database.ListAsync("""
+                select pg_catalog.current_setting('max_replication_slots')::int, pg_catalog.current_setting('max_wal_senders')::int,
+                       (select count(*) from pg_catalog.pg_replication_slots where slot_name <> all($1)),
+                       (select count(*) from pg_catalog.pg_stat_replication where application_name <> all($1))
+                """, r => (r.GetInt32(0), r.GetInt32(1), r.GetInt64(2), r.GetInt64(3)), cancellationToken, (object)ours).ConfigureAwait(false);
+            (int slots, int senders, long slotsUsed, long sendersUsed) = state[0];
+            if (slots - slotsUsed < copies)
+            {
+                throw new ToolRefusal($"{server.Key} needs {copies} replication slot(s) for the copies read from it until the switch, but its max_replication_slots is {slots}{(slotsUsed > 0 ? $", {slotsUsed} of them in use" : "")}. Raise it on that server (a restart). Nothing was changed.");
+            }
+
+            if (senders - sendersUsed < copies)
+            {
+                throw new ToolRefusal($"{server.Key} needs {copies} WAL sender(s) for the copies read from it until the switch, but its max_wal_senders is {senders}{(sendersUsed > 0 ? $", {sendersUsed} of them in use (standbys, other subscriptions)" : "")}. Raise it on that server (a restart). Nothing was changed.");
+            }
         }
+    }
+
+    private static string ServerOf(string connectionString)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        return $"{builder.Host}:{builder.Port}";
     }
 
     // A source another cluster of the proxy database also lists: its map would not follow the switch, and its calls for

@@ -133,6 +133,23 @@ public sealed class ReshardRefusalTests(ReshardFixture fixture)
         Assert.Empty(await ReshardFixture.TablesAsync(cluster.Spares, Token));
     }
 
+    [Theory]
+    [InlineData("max_replication_slots", "1", "needs 2 replication slot(s) for the copies read from it until the switch, but its max_replication_slots is 1")]
+    [InlineData("max_wal_senders", "1", "needs 2 WAL sender(s) for the copies read from it until the switch, but its max_wal_senders is 1")]
+    public async Task Split_FromAServerWithTooFewReplicationSlotsOrWalSenders_SaysSoAndChangesNothing(string setting, string value, string expected)
+    {
+        LocalPostgresOptions few = DemoCluster.ServerOptions();
+        few.Settings[setting] = value;
+        await using LocalPostgresServer server = await LocalPostgresServer.StartAsync(few, Token);
+        DemoCluster cluster = await DemoCluster.CreateAsync(server, $"fewrepl{value}", 2, 2, Token);
+
+        (int exitCode, _, string error) = await Tool.RunAsync(["split", "--proxy", cluster.Proxy, "--cluster", "users", "--to", .. cluster.Spares]).WaitAsync(TimeSpan.FromSeconds(60), Token);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains(expected, error, StringComparison.Ordinal);
+        Assert.Empty(await ReshardFixture.TablesAsync(cluster.Spares, Token));
+    }
+
     [Fact]
     public async Task Split_OfPartitionsWithoutLogicalWal_SaysSoAndChangesNothing()
     {
