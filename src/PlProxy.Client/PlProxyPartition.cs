@@ -47,7 +47,9 @@ public sealed class PlProxyPartition : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// The partition database's pool: the one the proxies' calls use, so its connections count against
-    /// <c>MaxConnectionsPerPartition</c>; for a partition with standbys it connects to the primary.
+    /// <c>MaxConnectionsPerPartition</c>; for a partition with standbys it connects to the primary. Like the calls', its
+    /// connections join no ambient <c>TransactionScope</c> by themselves: to work inside one, enlist a connection
+    /// explicitly (<c>connection.EnlistTransaction(Transaction.Current)</c>) and keep the partition until the scope ends.
     /// </summary>
     /// <exception cref="ObjectDisposedException">The partition was disposed.</exception>
     public NpgsqlDataSource DataSource
