@@ -96,8 +96,9 @@ internal sealed partial class Resharder
         foreach (IGrouping<string, ReshardTarget> server in plan.Targets.GroupBy(t => ServerOf(t.ConnectionString), StringComparer.Ordinal))
         {
             NpgsqlDataSource database = Database(server.First().ConnectionString);
-            int logical = int.Parse(await database.ScalarAsync<string>("select pg_catalog.current_setting('max_logical_replication_workers')", cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
-            int background = int.Parse(await database.ScalarAsync<string>("select pg_catalog.current_setting('max_worker_processes')", cancellationToken).ConfigureAwait(false), System.Globalization.CultureInfo.InvariantCulture);
+            (int logical, int background) = (await database.ListAsync(
+                "select pg_catalog.current_setting('max_logical_replication_workers')::int, pg_catalog.current_setting('max_worker_processes')::int",
+                r => (r.GetInt32(0), r.GetInt32(1)), cancellationToken).ConfigureAwait(false))[0];
             int slots = Math.Min(logical, background - 1); // logical replication workers are background workers too, beside their launcher
             string[] ours = [.. server.Select(t => t.Slot)]; // a run going on from --stop-before-switch has its subscriptions already
             long others = await database.ScalarAsync<long>("select count(pid) from pg_catalog.pg_stat_subscription where subname <> all($1)", cancellationToken, (object)ours).ConfigureAwait(false);
@@ -139,10 +140,11 @@ internal sealed partial class Resharder
         }
     }
 
-    private static string ServerOf(string connectionString)
+    // host:port of a database the check reaches, as its pool names it.
+    private string ServerOf(string connectionString)
     {
-        var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        return $"{builder.Host}:{builder.Port}";
+        (string? address, int port) = Connections.DatabaseName.ServerOf(Database(connectionString));
+        return $"{address}:{port}";
     }
 
     // A source another cluster of the proxy database also lists: its map would not follow the switch, and its calls for
