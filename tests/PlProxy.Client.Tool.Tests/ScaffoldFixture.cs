@@ -154,7 +154,7 @@ public sealed class ScaffoldFixture : IAsyncLifetime
             create function db_at(part int4) returns text as $$ cluster 'userdb'; run on part; select current_database()::text; $$ language plproxy;
             create server medcluster foreign data wrapper plproxy options (
                 p0 'host={server.Host} port={server.Port} dbname=scaffold_part0',
-                p1 'host={server.Host} port={server.Port} dbname=scaffold_part1',
+                p1 'host={server.Host} port={server.Port} dbname=scaffold_part1 sslpassword=secret',
                 connection_lifetime '1800');
             create user mapping for public server medcluster options (user '{LocalPostgresServer.Superuser}', password 'secret');
             create function med_dbs() returns setof text as $$ cluster 'medcluster'; run on all; select current_database()::text; $$ language plproxy;

@@ -82,7 +82,7 @@ public sealed class ScaffoldTests(ScaffoldFixture fixture) : IClassFixture<Scaff
     }
 
     [Fact]
-    public void AppSettingsFragment_HasSqlMedClusters_WithTheirOptions_WithoutTheUserMappingPassword()
+    public void AppSettingsFragment_HasSqlMedClusters_WithTheirOptions_WithoutTheUserMappingPasswordOrAKeysPassword()
     {
         string json = fixture.Files["appsettings.plproxy.json"];
         int med = json.IndexOf("\"medcluster\"", StringComparison.Ordinal);

@@ -30,9 +30,11 @@ internal static class AppSettingsWriter
             {
                 string partition = options.Partitions[p];
                 var builder = new NpgsqlConnectionStringBuilder(ConnectionStrings.ToNpgsql(partition));
-                if (builder.Password is not null)
+                if (builder.Password is not null || builder.SslPassword is not null)
                 {
+                    // Both secrets: the login's, and the one that unlocks the client's SSL key.
                     builder.Password = null;
+                    builder.SslPassword = null;
                     passwordsLeftOut = true;
                 }
 
