@@ -316,6 +316,11 @@ internal static class ConnectionStrings
                 keepalivesOff = int.TryParse(pair.Value, System.Globalization.NumberStyles.AllowLeadingSign, System.Globalization.CultureInfo.InvariantCulture, out int on) && on == 0;
                 builder.TcpKeepAlive = !keepalivesOff;
             }
+            else if (npgsqlKey == "SSL Mode")
+            {
+                // libpq writes two of its modes with a hyphen, which Npgsql's names lack.
+                Set(builder, npgsqlKey, pair.Value switch { "verify-ca" => nameof(SslMode.VerifyCA), "verify-full" => nameof(SslMode.VerifyFull), var mode => mode }, $"libpq keyword '{pair.Key}'");
+            }
             else
             {
                 Set(builder, npgsqlKey, pair.Value, $"libpq keyword '{pair.Key}'");

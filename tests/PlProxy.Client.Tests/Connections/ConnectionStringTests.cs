@@ -154,6 +154,17 @@ public sealed class ConnectionStringTests
     }
 
     [Theory]
+    [InlineData("host=h sslmode=disable", SslMode.Disable)]
+    [InlineData("host=h sslmode=allow", SslMode.Allow)]
+    [InlineData("host=h sslmode=prefer", SslMode.Prefer)]
+    [InlineData("host=h sslmode=require", SslMode.Require)]
+    [InlineData("host=h sslmode=verify-ca", SslMode.VerifyCA)]
+    [InlineData("host=h sslmode=verify-full sslrootcert=/etc/ca.crt", SslMode.VerifyFull)]
+    [InlineData("postgresql://h/d?sslmode=verify-full", SslMode.VerifyFull)]
+    public void LibpqSslMode_EachOfLibpqsSix_IsNpgsqlsSameMode(string connectionString, SslMode mode) =>
+        Assert.Equal(mode, new NpgsqlConnectionStringBuilder(ConnectionStrings.ToNpgsql(connectionString)).SslMode);
+
+    [Theory]
     [InlineData("host=h fallback_application_name=billing", "billing")]
     [InlineData("host=h application_name=orders fallback_application_name=billing", "orders")]
     [InlineData("fallback_application_name=billing host=h application_name=orders", "orders")]
