@@ -48,7 +48,7 @@ internal static class LogicalCopy
         string schema = await PostgresPrograms.DumpSchemaAsync(target.Source.ConnectionString, cancellationToken).ConfigureAwait(false);
         string subscription = $"""
 
-            create subscription {target.Slot} connection {Literal(Libpq(target.Source.ConnectionString))} publication {publication}
+            create subscription {target.Slot} connection {Literal(LibpqSettings.ConnectionInfo(target.Source.ConnectionString))} publication {publication}
                 with (create_slot = false, slot_name = '{target.Slot}', copy_data = true);
             """;
         await PostgresPrograms.ExecuteScriptAsync(target.ConnectionString, schema + subscription, cancellationToken).ConfigureAwait(false);
@@ -160,26 +160,6 @@ internal static class LogicalCopy
     /// <summary>Drops the publication and the marker (a source, or a new database that got the marker with the schema).</summary>
     public static Task UnpublishAsync(NpgsqlDataSource database, string publication, CancellationToken cancellationToken) =>
         database.ExecuteAsync($"drop publication if exists {publication}; drop table if exists {Marker};", cancellationToken);
-
-    // The source in libpq's form, for the subscription's connection.
-    private static string Libpq(string connectionString)
-    {
-        var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        var parts = new List<string> { $"host={Quoted(builder.Host!)}", $"port={builder.Port}", $"dbname={Quoted(builder.Database!)}" };
-        if (builder.Username is { } user)
-        {
-            parts.Add($"user={Quoted(user)}");
-        }
-
-        if (builder.Password is { } password)
-        {
-            parts.Add($"password={Quoted(password)}");
-        }
-
-        return string.Join(' ', parts);
-
-        static string Quoted(string value) => "'" + value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("'", "\\'", StringComparison.Ordinal) + "'";
-    }
 
     private static string Literal(string value) => "'" + value.Replace("'", "''", StringComparison.Ordinal) + "'";
 }

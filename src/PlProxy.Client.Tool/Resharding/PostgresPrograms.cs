@@ -1,12 +1,11 @@
 using System.Diagnostics;
-using Npgsql;
 using PlProxy.Client.Tool.Verbs;
 
 namespace PlProxy.Client.Tool.Resharding;
 
 /// <summary>
 /// PostgreSQL's client programs (<c>pg_dump</c>, <c>psql</c>), found on PATH or in the usual install directories, run
-/// with the connection in PG* environment variables so that no password appears on a command line.
+/// with the connection in PG* environment variables (<see cref="LibpqSettings"/>) so that no password appears on a command line.
 /// </summary>
 internal static class PostgresPrograms
 {
@@ -32,25 +31,7 @@ internal static class PostgresPrograms
             start.ArgumentList.Add(argument);
         }
 
-        var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        start.Environment["PGHOST"] = builder.Host;
-        start.Environment["PGPORT"] = builder.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        start.Environment["PGDATABASE"] = builder.Database;
-        if (builder.Username is { } user)
-        {
-            start.Environment["PGUSER"] = user;
-        }
-
-        if (builder.Password is { } password)
-        {
-            start.Environment["PGPASSWORD"] = password;
-        }
-
-        if (builder.Passfile is { } passfile)
-        {
-            start.Environment["PGPASSFILE"] = passfile;
-        }
-
+        LibpqSettings.SetEnvironment(start, connectionString);
         using Process process = Process.Start(start) ?? throw new ToolRefusal($"{program} did not start.");
         Task<string> output = process.StandardOutput.ReadToEndAsync(cancellationToken);
         Task<string> error = process.StandardError.ReadToEndAsync(cancellationToken);
@@ -72,7 +53,7 @@ internal static class PostgresPrograms
 
         if (process.ExitCode != 0)
         {
-            throw new ToolRefusal($"{program} on database {builder.Database} failed (exit code {process.ExitCode}): {(await error.ConfigureAwait(false)).Trim()}");
+            throw new ToolRefusal($"{program} on database {start.Environment["PGDATABASE"]} failed (exit code {process.ExitCode}): {(await error.ConfigureAwait(false)).Trim()}");
         }
 
         return await output.ConfigureAwait(false);

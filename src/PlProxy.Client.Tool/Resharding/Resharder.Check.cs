@@ -21,6 +21,7 @@ internal sealed partial class Resharder
         var encodings = new TextHashEncodings(plan.Verb, plan.ProxyDatabaseEncoding);
         foreach (ReshardSource source in plan.Sources)
         {
+            LibpqSettings.RefuseWhatProgramsCannotTake(source.Name, source.ConnectionString);
             NpgsqlDataSource database = Database(source.ConnectionString);
             string walLevel = await Reached(source.Name, () => database.ScalarAsync<string>("select current_setting('wal_level')", cancellationToken)).ConfigureAwait(false);
             encodings.Note(source.Name, await ProxyDatabaseReader.ServerEncodingAsync(database, cancellationToken).ConfigureAwait(false));
@@ -63,6 +64,7 @@ internal sealed partial class Resharder
 
         foreach (ReshardTarget target in plan.Targets)
         {
+            LibpqSettings.RefuseWhatProgramsCannotTake(target.Name, target.ConnectionString);
             NpgsqlDataSource database = Database(target.ConnectionString);
             bool subscribed = await Reached(target.Name, () => LogicalCopy.SubscribedAsync(database, target.Slot, cancellationToken)).ConfigureAwait(false);
             encodings.Note(target.Name, await ProxyDatabaseReader.ServerEncodingAsync(database, cancellationToken).ConfigureAwait(false));

@@ -137,6 +137,22 @@ public sealed class ReshardRefusalTests(ReshardFixture fixture)
     }
 
     [Fact]
+    public async Task Split_IntoADatabaseWhoseStringGivesAnSslKeysPassphrase_SaysSoWithoutItAndChangesNothing()
+    {
+        // pg_dump and psql, which copy the schema, take it only on their command line, where every user could read it.
+        DemoCluster cluster = await fixture.ClusterAsync(2, 2, Token);
+
+        (int exitCode, string output, string error) = await Tool.RunAsync(["split", "--proxy", cluster.Proxy, "--cluster", "users", "--to", cluster.Spares[0], cluster.Spares[1] + " sslpassword=S3CR3T"]);
+
+        Assert.Equal(2, exitCode);
+        Assert.Contains("gives the passphrase of an encrypted SSL key (SSL Password)", error, StringComparison.Ordinal);
+        Assert.Contains("Nothing was changed", error, StringComparison.Ordinal);
+        Assert.DoesNotContain("S3CR3T", output + error, StringComparison.Ordinal);
+        Assert.Equal((0, 0), await fixture.LeftoversAsync(cluster, Token));
+        Assert.Empty(await ReshardFixture.TablesAsync(cluster.Spares, Token));
+    }
+
+    [Fact]
     public async Task Split_OfPartitionsWithoutLogicalWal_SaysSoAndChangesNothing()
     {
         await using LocalPostgresServer replicaWal = await LocalPostgresServer.StartAsync(cancellationToken: Token);
