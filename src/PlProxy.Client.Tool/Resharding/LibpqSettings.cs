@@ -69,9 +69,26 @@ internal static class LibpqSettings
         static string? FullPath(string? path) => string.IsNullOrEmpty(path) ? null : Path.GetFullPath(path);
     }
 
-    /// <summary>A libpq connection string (<c>keyword='value' ...</c>), for a subscription's connection.</summary>
-    public static string ConnectionInfo(string connectionString) =>
-        string.Join(' ', Of(connectionString).Select(s => $"{s.Keyword}={Quoted(s.Value)}"));
+    /// <summary>
+    /// A libpq connection string (<c>keyword='value' ...</c>), for a subscription's connection. It connects from the new
+    /// database's server, which has neither the tool's environment nor its password file: a password the string leaves
+    /// to <c>PGPASSWORD</c> or a password file, where the tool's own connections and <c>pg_dump</c> find it, is written in.
+    /// </summary>
+    public static string ConnectionInfo(string connectionString)
+    {
+        List<(string Keyword, string Value)> settings = Of(connectionString);
+        if (!settings.Exists(s => s.Keyword == "password"))
+        {
+            var builder = new NpgsqlConnectionStringBuilder(connectionString);
+            string user = builder.Username ?? Environment.UserName;
+            if ((Environment.GetEnvironmentVariable("PGPASSWORD") is { Length: > 0 } given ? given : PasswordFile.PasswordFor(builder.Passfile, builder.Host!, builder.Port, builder.Database!, user)) is { } password)
+            {
+                settings.Add(("password", password));
+            }
+        }
+
+        return string.Join(' ', settings.Select(s => $"{s.Keyword}={Quoted(s.Value)}"));
+    }
 
     /// <summary>
     /// Refuses a database whose string gives the passphrase of an encrypted SSL key (<c>SSL Password</c>): libpq reads no

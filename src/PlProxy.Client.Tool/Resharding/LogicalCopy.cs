@@ -42,13 +42,18 @@ internal static class LogicalCopy
     public static async Task<bool> SubscribedAsync(NpgsqlDataSource target, string slot, CancellationToken cancellationToken) =>
         await target.ScalarAsync<long>("select count(*) from pg_catalog.pg_subscription where subname = $1 and subdbid = (select oid from pg_catalog.pg_database where datname = current_database())", cancellationToken, slot).ConfigureAwait(false) > 0;
 
-    /// <summary>The source's schema and the subscription, in one transaction on the new database.</summary>
-    public static async Task SubscribeAsync(ReshardTarget target, string publication, CancellationToken cancellationToken)
+    /// <summary>
+    /// The source's schema and the subscription, in one transaction on the new database. A password the subscription's
+    /// connection takes from the tool's environment or password file is hidden from <paramref name="output"/> from now on.
+    /// </summary>
+    public static async Task SubscribeAsync(ReshardTarget target, string publication, TextWriter output, CancellationToken cancellationToken)
     {
         string schema = await PostgresPrograms.DumpSchemaAsync(target.Source.ConnectionString, cancellationToken).ConfigureAwait(false);
+        string connection = LibpqSettings.ConnectionInfo(target.Source.ConnectionString);
+        (output as ToolOutput)?.HideSecretsOf(connection);
         string subscription = $"""
 
-            create subscription {target.Slot} connection {Literal(LibpqSettings.ConnectionInfo(target.Source.ConnectionString))} publication {publication}
+            create subscription {target.Slot} connection {Literal(connection)} publication {publication}
                 with (create_slot = false, slot_name = '{target.Slot}', copy_data = true);
             """;
         await PostgresPrograms.ExecuteScriptAsync(target.ConnectionString, schema + subscription, cancellationToken).ConfigureAwait(false);

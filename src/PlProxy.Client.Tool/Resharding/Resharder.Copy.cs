@@ -46,7 +46,7 @@ internal sealed partial class Resharder
         await LogicalCopy.CreateSlotAsync(Database(target.Source.ConnectionString), target.Slot, cancellationToken).ConfigureAwait(false);
         if (!await LogicalCopy.SubscribedAsync(database, target.Slot, cancellationToken).ConfigureAwait(false))
         {
-            await LogicalCopy.SubscribeAsync(target, plan.Publication, cancellationToken).ConfigureAwait(false);
+            await LogicalCopy.SubscribeAsync(target, plan.Publication, output, cancellationToken).ConfigureAwait(false);
         }
 
         await LogicalCopy.WaitCopiedAsync(database, target.Slot, target.Name, output, cancellationToken).ConfigureAwait(false);

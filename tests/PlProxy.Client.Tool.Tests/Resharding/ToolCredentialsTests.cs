@@ -51,6 +51,47 @@ public sealed class ToolCredentialsTests(ReshardFixture fixture)
         Assert.DoesNotContain(Password, output + error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("PGPASSWORD")]
+    [InlineData("PGPASSFILE")]
+    public async Task Split_OfPartitionsWhosePasswordTheEnvironmentGives_CopiesThem(string source)
+    {
+        // The partitions take their role only with its password, which their strings leave to the environment, as
+        // libpq's tools allow. The tool's own connections and pg_dump found it there; a new database's subscription
+        // connects from its server, which has neither the tool's environment nor its passfile.
+        string role = $"split{source.ToLowerInvariant()}";
+        DemoCluster cluster = await fixture.ClusterAsync(2, 2, Token);
+        await fixture.Server.ExecuteAsync("postgres", $"set password_encryption = 'scram-sha-256'; create role {role} superuser login password '{Password}';", Token);
+        string hba = Path.Combine(fixture.Server.DataDirectory, "pg_hba.conf");
+        await File.WriteAllTextAsync(hba, $"host all {role} 127.0.0.1/32 scram-sha-256\n" + await File.ReadAllTextAsync(hba, Token), Token);
+        await fixture.Server.ExecuteAsync("postgres", "select pg_reload_conf()", Token);
+        await Task.Delay(200, Token);
+        string AsRole(string libpq) => libpq.Replace($"user={Testing.LocalPostgresServer.Superuser}", $"user={role}", StringComparison.Ordinal);
+        string database = new Npgsql.NpgsqlConnectionStringBuilder(cluster.Proxy).Database!;
+        await fixture.Server.ExecuteAsync(database, $"update plproxy.cluster_map set connstr = replace(connstr, 'user={Testing.LocalPostgresServer.Superuser}', 'user={role}')", Token);
+        await ReshardFixture.SeedAsync(cluster.Partitions, Enumerable.Range(0, 100).Select(i => $"user{i}"), Token);
+        (string Name, string Value) environment = (source, Password);
+        if (source == "PGPASSFILE")
+        {
+            string passfile = Path.Combine(Directory.CreateTempSubdirectory("plproxy-pass").FullName, "pgpass");
+            await File.WriteAllTextAsync(passfile, $"127.0.0.1:{fixture.Server.Port}:*:{role}:{Password}\n", Token);
+            if (!OperatingSystem.IsWindows())
+            {
+                File.SetUnixFileMode(passfile, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            }
+
+            environment = (source, passfile);
+        }
+
+        (int exitCode, string output, string error) = await RunAsync(["split", "--proxy", cluster.Proxy, "--cluster", "users", "--to", .. cluster.Spares.Select(AsRole)], environment).WaitAsync(TimeSpan.FromSeconds(120), Token);
+
+        Assert.True(exitCode == 0, output + error);
+        string[] map = await ReshardFixture.MapAsync(cluster.Proxy, Token);
+        Assert.Equal([.. cluster.Partitions.Select(AsRole), .. cluster.Spares.Select(AsRole)], map);
+        Assert.Equal(100, (await ReshardFixture.RowsAsync([.. cluster.Partitions, .. cluster.Spares], Token)).Count);
+        Assert.DoesNotContain(Password, output + error, StringComparison.Ordinal);
+    }
+
     // A cluster whose proxy database only a role with a password may read (scram-sha-256 for that role).
     private async Task<string> PasswordProtectedProxyAsync(string role)
     {
