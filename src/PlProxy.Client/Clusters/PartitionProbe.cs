@@ -92,6 +92,7 @@ internal static class PartitionProbe
             ReplicaRole.Standby when h.CoveredUntil != 0 => $"{h.Endpoint} standby, {System.Diagnostics.Stopwatch.GetElapsedTime(h.CoveredUntil).TotalSeconds.ToString("0.000", System.Globalization.CultureInfo.InvariantCulture)} s stale",
             ReplicaRole.Standby => $"{h.Endpoint} standby, staleness not known yet",
             ReplicaRole.Foreign => $"{h.Endpoint} not a replica of the primary (another server's system identifier): not read from",
+            ReplicaRole.OtherTimeline => $"{h.Endpoint} standby on timeline {h.Timeline}, not the primary's {replicas.Hosts.FirstOrDefault(p => p.Role == ReplicaRole.Primary)?.Timeline.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "?"}: not read from",
             var role => $"{h.Endpoint} {role.ToString().ToLowerInvariant()}",
         }));
 

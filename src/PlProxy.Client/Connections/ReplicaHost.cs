@@ -12,6 +12,7 @@ internal sealed class ReplicaHost(string endpoint, NpgsqlDataSource pool, Partit
     private int _role; // ReplicaRole
     private long _coveredUntil;
     private long _replayLsn;
+    private long _timeline;
     private int _readsSent; // 1 once a read was sent to this host as a standby, until a promotion is seen
 
     /// <summary><c>host:port</c>.</summary>
@@ -51,6 +52,13 @@ internal sealed class ReplicaHost(string endpoint, NpgsqlDataSource pool, Partit
     {
         get => (ulong)Volatile.Read(ref _replayLsn);
         set => Volatile.Write(ref _replayLsn, (long)value);
+    }
+
+    /// <summary>Its timeline at the last check: inserted on (the primary), or received or last restarted on (a standby).</summary>
+    public long Timeline
+    {
+        get => Volatile.Read(ref _timeline);
+        set => Volatile.Write(ref _timeline, value);
     }
 
     /// <summary>A read goes to this host as a standby: its own pool may hold connections from now on.</summary>

@@ -20,4 +20,11 @@ internal enum ReplicaRole
     /// wrong partition). Never read from.
     /// </summary>
     Foreign,
+
+    /// <summary>
+    /// In recovery on another timeline than the primary's: after a failover, a standby left on the old primary's
+    /// timeline (it may hold commits the new primary never had), or one not yet switched to the new one. Not read from
+    /// until it is on the primary's timeline.
+    /// </summary>
+    OtherTimeline,
 }

@@ -23,7 +23,11 @@ internal sealed class StandbyMonitor : IAsyncDisposable
         select pg_catalog.pg_is_in_recovery(),
                case when pg_catalog.pg_is_in_recovery() then pg_catalog.pg_last_wal_replay_lsn() else pg_catalog.pg_current_wal_insert_lsn() end,
                pg_catalog.current_setting('wal_block_size')::int8, pg_catalog.pg_size_bytes(pg_catalog.current_setting('wal_segment_size')),
-               (select system_identifier from pg_catalog.pg_control_system())
+               (select system_identifier from pg_catalog.pg_control_system()),
+               case when pg_catalog.pg_is_in_recovery()
+                    then coalesce((select received_tli from pg_catalog.pg_stat_wal_receiver), (select timeline_id from pg_catalog.pg_control_checkpoint()))
+                    else ('x' || substr(pg_catalog.pg_walfile_name(pg_catalog.pg_current_wal_insert_lsn()), 1, 8))::bit(32)::int4
+               end::int8
         """;
 
     // The sizes of a WAL page's header: at the start of a segment (long) and of any other page (short), on 64-bit builds.
@@ -38,6 +42,7 @@ internal sealed class StandbyMonitor : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private string? _primary; // the endpoint of the primary at the last check
     private long? _systemIdentifier; // the primary's: its standbys, copies of it, have the same; another server's do not
+    private long _timeline; // the primary's: a standby on another holds another history (or has not switched to it yet)
     private Task? _loop;
 
     public StandbyMonitor(string server, TimeSpan interval, TimeSpan maxLag)
@@ -198,6 +203,7 @@ internal sealed class StandbyMonitor : IAsyncDisposable
 
             _primary = primary;
             _systemIdentifier = results[primary]!.Value.SystemIdentifier;
+            _timeline = results[primary]!.Value.Timeline;
             _primaryPositions.Enqueue((started, results[primary]!.Value.Lsn));
             while (_primaryPositions.Count > 1 && started - _primaryPositions.Peek().At > _keepTicks)
             {
@@ -234,6 +240,7 @@ internal sealed class StandbyMonitor : IAsyncDisposable
         }
 
         host.Lsn = found.Lsn;
+        host.Timeline = found.Timeline;
         if (!found.InRecovery)
         {
             if (isPrimary && host.TakeReadsSent())
@@ -246,6 +253,18 @@ internal sealed class StandbyMonitor : IAsyncDisposable
             }
 
             host.Role = isPrimary ? ReplicaRole.Primary : ReplicaRole.Down; // a second primary is not trusted with reads
+            host.CoveredUntil = 0;
+            return;
+        }
+
+        if (found.Timeline != _timeline)
+        {
+            // A standby on another timeline than the primary's: after a failover, one left on the old primary's, whose
+            // replay may have gone past the point the new primary's history forked (it then holds commits the primary
+            // never had and can never follow it), or one that has not switched yet. Its WAL positions do not compare
+            // with the primary's: a diverged standby ahead of the new primary's WAL looked fresh. Not read from until
+            // it is on the primary's timeline.
+            host.Role = ReplicaRole.OtherTimeline;
             host.CoveredUntil = 0;
             return;
         }
@@ -284,7 +303,7 @@ internal sealed class StandbyMonitor : IAsyncDisposable
 
             bool inRecovery = reader.GetBoolean(0);
             ulong lsn = (ulong)reader.GetFieldValue<NpgsqlLogSequenceNumber>(1);
-            return new HostState(inRecovery, inRecovery ? lsn : EndOfLastRecord(lsn, (ulong)reader.GetInt64(2), (ulong)reader.GetInt64(3)), reader.GetInt64(4));
+            return new HostState(inRecovery, inRecovery ? lsn : EndOfLastRecord(lsn, (ulong)reader.GetInt64(2), (ulong)reader.GetInt64(3)), reader.GetInt64(4), reader.GetInt64(5));
         }
         catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException or System.Net.Sockets.SocketException or IOException or ObjectDisposedException)
         {
@@ -311,6 +330,7 @@ internal sealed class StandbyMonitor : IAsyncDisposable
         };
     }
 
-    // What one check read from a host.
-    private readonly record struct HostState(bool InRecovery, ulong Lsn, long SystemIdentifier);
+    // What one check read from a host. A standby's timeline is the one its WAL receiver last received (shown to roles
+    // with pg_read_all_stats), else the one of its last restartpoint, which may lag: never newer than what it replays.
+    private readonly record struct HostState(bool InRecovery, ulong Lsn, long SystemIdentifier, long Timeline);
 }

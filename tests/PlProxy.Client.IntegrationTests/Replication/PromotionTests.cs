@@ -73,6 +73,107 @@ public sealed class PromotionTests
         Assert.True(most <= Cap + 1, $"{most} connections were open to the promoted standby: the cap is {Cap}, plus one for the standby monitor");
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task MarkedReads_AfterAFailover_NeverGoToAStandbyLeftOnTheOldPrimarysTimeline(bool readsAllStats)
+    {
+        // Standby b lags behind standby c when the primary dies; b is promoted (a new timeline, forked where b stood),
+        // and c, which replayed past that point, cannot follow it: it holds commits b never had and will never get
+        // b's. Its replay position is still ahead of b's WAL, so by position alone it looked fresh: marked reads went
+        // there, missing b's writes (read-your-writes too) and finding the old primary's lost rows.
+        // A role that may not read pg_stat_wal_receiver's details (pg_read_all_stats) knows a standby's timeline by its
+        // last restartpoint only.
+        await using LocalPostgresServer a = await StandbyFixture.StartPrimaryAsync(Token);
+        string role = readsAllStats ? LocalPostgresServer.Superuser : "app";
+        await a.ExecuteAsync("rp0", "create role app login; grant select, insert on rows to app", Token);
+        await using LocalPostgresServer b = await a.StartStandbyAsync(cancellationToken: Token);
+        await using LocalPostgresServer c = await a.StartStandbyAsync(cancellationToken: Token);
+        await using LocalPostgresServer d = await a.StartStandbyAsync(cancellationToken: Token); // will follow b
+        await b.StopAsync(Token);
+        await d.StopAsync(Token);
+        await using (var onA = NpgsqlDataSource.Create(a.ConnectionString("rp0")))
+        {
+            await using NpgsqlCommand lost = onA.CreateCommand("insert into rows values (7, 'k'); insert into rows select -1, 'pad' from generate_series(1, 100000)");
+            await lost.ExecuteNonQueryAsync(Token);
+            await using NpgsqlCommand position = onA.CreateCommand("select pg_current_wal_lsn()");
+            var written = (NpgsqlTypes.NpgsqlLogSequenceNumber)(await position.ExecuteScalarAsync(Token))!;
+            await using var onC = NpgsqlDataSource.Create(c.ConnectionString("rp0"));
+            await UntilAsync(
+                async () =>
+                {
+                    await using NpgsqlCommand replayed = onC.CreateCommand("select pg_last_wal_replay_lsn()");
+                    return (NpgsqlTypes.NpgsqlLogSequenceNumber)(await replayed.ExecuteScalarAsync(Token))! >= written;
+                },
+                "replay of the old primary's last commits on c");
+        }
+
+        await a.StopAsync(Token);
+        await b.RestartAsync(Token);
+        await b.PromoteAsync(Token);
+        await d.RestartAsync(Token);
+        await using PlProxyDataSource source = PlProxyDataSource.Create(new PlProxyOptions().AddCluster("replicated", cluster =>
+        {
+            cluster.Partitions.Add($"Host={b.Host}:{b.Port},{c.Host}:{c.Port},{d.Host}:{d.Port};Database=rp0;Username={role};Timeout=2");
+            cluster.StandbyCheckInterval = TimeSpan.FromMilliseconds(100);
+            cluster.ReadYourWrites = true;
+        }));
+        IReplicatedRows rows = source.CreateProxy<IReplicatedRows>();
+        await UntilAsync(async () => await WrittenAsync(rows, 8), "a write on the promoted standby");
+        await Task.Delay(500, Token); // several checks of the monitor
+
+        var reads = new List<(ServedRead Written, ServedRead Lost)>();
+        for (int i = 0; i < 20; i++)
+        {
+            reads.Add((await rows.ReadAsync("k", 8, Token), await rows.ReadAsync("k", 7, Token)));
+        }
+
+        Assert.All(reads, read => Assert.Equal((true, false), (read.Written.Found, read.Lost.Found)));
+        Assert.All(reads, read => Assert.Equal((b.Port, b.Port), (read.Written.Port, read.Lost.Port)));
+        IReadOnlyList<Clusters.PartitionHealth> health = await source.CheckPartitionsAsync(TimeSpan.FromSeconds(5), Token);
+        Assert.Contains($"{c.Port} standby on timeline 1, not the primary's 2: not read from", Assert.Single(health).Standbys, StringComparison.Ordinal);
+
+        // d stopped where b did, before the lost commits: pointed at b, it follows the new timeline and serves reads again.
+        await d.ExecuteAsync("postgres", $"alter system set primary_conninfo = 'host={b.Host} port={b.Port} user={LocalPostgresServer.Superuser}'", Token);
+        await d.ExecuteAsync("postgres", "select pg_reload_conf()", Token);
+        if (!readsAllStats)
+        {
+            // Its first restartpoint on the new timeline (checkpoint_timeout, or a CHECKPOINT on it) makes it known there.
+            await b.ExecuteAsync("postgres", "checkpoint", Token);
+            await using var admin = NpgsqlDataSource.Create(d.ConnectionString("postgres"));
+            await UntilAsync(
+                async () =>
+                {
+                    await using NpgsqlCommand restart = admin.CreateCommand("checkpoint; select timeline_id::int8 from pg_control_checkpoint()");
+                    return (long)(await restart.ExecuteScalarAsync(Token))! == 2;
+                },
+                "a restartpoint of d on timeline 2");
+        }
+
+        ServedRead onD = await UntilReadAsync(rows, 9, d.Port);
+        Assert.Equal((true, true), (onD.InRecovery, onD.Found));
+        Assert.False((await rows.ReadAsync("k", 7, Token)).Found);
+    }
+
+    // Writes id and reads it back marked until a read is served by the standby on port, read-your-writes holding throughout.
+    private static async Task<ServedRead> UntilReadAsync(IReplicatedRows rows, long id, int port)
+    {
+        var waited = Stopwatch.StartNew();
+        await rows.WriteAsync("k", id, Token);
+        while (true)
+        {
+            ServedRead read = await rows.ReadAsync("k", id, Token);
+            Assert.True(read.Found, $"a marked read after the write of {id} did not find it (port {read.Port})");
+            if (read.Port == port)
+            {
+                return read;
+            }
+
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(20), $"no read served by the standby on port {port} within 20 s");
+            await Task.Delay(50, Token);
+        }
+    }
+
     private static async Task<bool> WrittenAsync(IReplicatedRows rows, long id)
     {
         try
