@@ -60,7 +60,8 @@ internal static class DiffCommand
                 output.HideSecretsOf(definition.ConnectionStringOf(partition));
             }
 
-            ReshardPlan plan = ReshardPlan.Of(definition, operation, await ReshardVerb.DbCodesAsync(definition, operation.OldMap, cancellationToken).ConfigureAwait(false));
+            ReshardPlan plan = await DirectConnections.ResolveAsync(
+                ReshardPlan.Of(definition, operation, await ReshardVerb.DbCodesAsync(definition, operation.OldMap, cancellationToken).ConfigureAwait(false)), TextWriter.Null, cancellationToken).ConfigureAwait(false);
             ProxyMap map = await ProxyMap.ReadAsync(store, name, definition.Definition.Options.Partitions, cancellationToken).ConfigureAwait(false);
             await using var resharder = new Resharder(plan, map, switched: false, store, ReshardSettings.Default, TextWriter.Null);
             await resharder.RequireCopiesAsync(cancellationToken).ConfigureAwait(false);

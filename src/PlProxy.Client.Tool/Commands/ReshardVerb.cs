@@ -86,6 +86,7 @@ internal static class ReshardVerb
             result.GetValue(options.ParallelCopies),
             result.GetValue(options.MaxPendingKeys),
             TimeSpan.FromSeconds(result.GetValue(options.ReadKeysEvery)));
+        plan = await DirectConnections.ResolveAsync(plan, output, cancellationToken).ConfigureAwait(false); // past any pooler in front
         await using var resharder = new Resharder(plan, map, switched, store, settings, output);
         if (abort)
         {

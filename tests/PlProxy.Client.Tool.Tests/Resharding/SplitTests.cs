@@ -1,4 +1,5 @@
 using PlProxy.Client.Hashing;
+using PlProxy.Client.Testing;
 using Resharding;
 
 namespace PlProxy.Client.Scaffold.Tests.Resharding;
@@ -40,6 +41,34 @@ public sealed class SplitTests(ReshardFixture fixture)
         List<(int Database, string Id, string Key)> rows = await ReshardFixture.RowsAsync(map, Token);
         Assert.Equal(Keys.Order(StringComparer.Ordinal), rows.Select(r => r.Key).Order(StringComparer.Ordinal));
         Assert.All(rows, r => Assert.Equal(Partitions.IndexOf(PgHash.HashText(r.Key), 8), r.Database));
+        Assert.Equal((0, 0), await fixture.LeftoversAsync(cluster, Token));
+    }
+
+    [Theory]
+    [InlineData(PgBouncerPoolMode.Statement)]
+    [InlineData(PgBouncerPoolMode.Transaction)]
+    [InlineData(PgBouncerPoolMode.Session)]
+    public async Task Split_OfPartitionsReachedThroughPgBouncer_CopiesFromTheDatabasesThemselves_TheMapKeepingThePooler(PgBouncerPoolMode mode)
+    {
+        // PL/Proxy's usual deployment: the map names pgBouncer in front of each database. The copy's subscriptions
+        // were refused ("unsupported startup parameter: replication"), pg_dump too in statement mode ("transaction
+        // blocks not allowed"): the split stopped midway, to be resumed or aborted.
+        await using LocalPgBouncer bouncer = await LocalPgBouncer.StartAsync(fixture.Server, mode, Token);
+        DemoCluster cluster = await fixture.ClusterAsync(2, 2, Token);
+        string Pooled(string libpq) => libpq.Replace($"port={fixture.Server.Port}", $"port={bouncer.Port}", StringComparison.Ordinal);
+        string proxyDatabase = new Npgsql.NpgsqlConnectionStringBuilder(cluster.Proxy).Database!;
+        await fixture.Server.ExecuteAsync(proxyDatabase, $"update plproxy.cluster_map set connstr = replace(connstr, 'port={fixture.Server.Port}', 'port={bouncer.Port}')", Token);
+        await ReshardFixture.SeedAsync(cluster.Partitions, Keys.Take(300), Token);
+
+        (int exitCode, string output, string error) = await Tool.RunAsync(["split", "--proxy", cluster.Proxy, "--cluster", "users", "--to", .. cluster.Spares.Select(Pooled)]).WaitAsync(TimeSpan.FromSeconds(120), Token);
+
+        Assert.True(exitCode == 0, output + error);
+        Assert.Contains("is reached through a connection pooler", output, StringComparison.Ordinal);
+        string[] map = await ReshardFixture.MapAsync(cluster.Proxy, Token);
+        Assert.Equal([.. cluster.Partitions.Select(Pooled), .. cluster.Spares.Select(Pooled)], map);
+        List<(int Database, string Id, string Key)> rows = await ReshardFixture.RowsAsync(map, Token);
+        Assert.Equal(Keys.Take(300).Order(StringComparer.Ordinal), rows.Select(r => r.Key).Order(StringComparer.Ordinal));
+        Assert.All(rows, r => Assert.Equal(Partitions.IndexOf(PgHash.HashText(r.Key), 4), r.Database));
         Assert.Equal((0, 0), await fixture.LeftoversAsync(cluster, Token));
     }
 
