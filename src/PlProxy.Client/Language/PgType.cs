@@ -93,6 +93,72 @@ internal sealed record PgType(string Name, PgTypeKind Kind, bool IsArray)
         return new PgType(isArray ? canonical + "[]" : canonical, kind, isArray);
     }
 
+    /// <summary>
+    /// The type as a function's argument or result has it: without a type modifier, which PostgreSQL drops from a
+    /// function's signature (<c>varchar(5)</c> is <c>varchar</c>) and which a cast to it would apply — cutting text,
+    /// rounding numbers and times. Spelled, as PL/Proxy spells it, so that none is implied either: <c>bpchar</c>, not
+    /// <c>character</c> (which is <c>character(1)</c>); <c>"bit"</c>, not <c>bit</c> (<c>bit(1)</c>). A name without a
+    /// modifier, or quoted, is returned as written.
+    /// </summary>
+    /// <param name="declared">The type as declared (<c>numeric(12,2)</c>, <c>timestamp(0) with time zone[]</c>).</param>
+    public static string WithoutModifier(string declared)
+    {
+        string text = (declared ?? "").Trim();
+        if (text.IndexOf('"') >= 0)
+        {
+            return declared!;
+        }
+
+        string arrays = "";
+        while (text.EndsWith("]", StringComparison.Ordinal) && text.LastIndexOf('[') is var open and > 0)
+        {
+            arrays += "[]"; // int[3] is int[] (bounds are not kept), and a cast ignores them
+            text = text.Substring(0, open).TrimEnd();
+        }
+
+        string schema = "";
+        string lower = string.Join(" ", text.ToLowerInvariant().Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+        if (lower.StartsWith("pg_catalog.", StringComparison.Ordinal))
+        {
+            schema = "pg_catalog.";
+            lower = lower.Substring(schema.Length);
+        }
+
+        string? precision = null;
+        var words = new System.Text.StringBuilder();
+        for (int i = 0; i < lower.Length; i++)
+        {
+            if (lower[i] == '(' && lower.IndexOf(')', i) is var close and > 0)
+            {
+                precision ??= lower.Substring(i + 1, close - i - 1).Trim();
+                i = close;
+            }
+            else
+            {
+                words.Append(lower[i]);
+            }
+        }
+
+        string name = string.Join(" ", words.ToString().Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries));
+        string? bare = name switch
+        {
+            "character varying" or "char varying" or "varchar" => "varchar",
+            "character" or "char" or "bpchar" => "bpchar",
+            "bit" => "\"bit\"",
+            "bit varying" or "varbit" => "varbit",
+            "numeric" or "decimal" or "dec" => "numeric",
+            "timestamp" or "timestamp without time zone" => "timestamp",
+            "timestamptz" or "timestamp with time zone" => "timestamptz",
+            "time" or "time without time zone" => "time",
+            "timetz" or "time with time zone" => "timetz",
+            // float(p) is real up to 24 bits of precision, double precision above: a type, not a modifier
+            "float" => precision is not null && int.TryParse(precision, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int bits) && bits <= 24 ? "float4" : "float8",
+            _ when name.StartsWith("interval", StringComparison.Ordinal) => "interval", // interval day to second(3): fields are a modifier too
+            _ => precision is not null ? name : null,
+        };
+        return bare is null ? declared! : schema + bare + arrays;
+    }
+
     /// <summary>The array type whose elements are of this type.</summary>
     public PgType ArrayOf() => new(Name + "[]", Kind, true);
 

@@ -156,10 +156,12 @@ internal sealed class RemoteCall
                 $"The PL/Proxy body of {functionName} does not bind: {string.Join("; ", result.Diagnostics.Take(Shown).Select(d => $"{d.Id} {d}"))}{(more > 0 ? $"; and {more} more" : "")}");
         }
 
+        // Each argument and the result are cast to their types as PostgreSQL keeps them in a signature: without a
+        // modifier, which would cut or round the values PL/Proxy sends whole (varchar(5) is varchar).
         return new RemoteCall(
             result.Function!,
-            [.. parameters.Select(p => p.PgType)],
-            resultPgType,
+            [.. parameters.Select(p => PgType.WithoutModifier(p.PgType))],
+            resultPgType is null ? null : PgType.WithoutModifier(resultPgType),
             isVoid,
             functions.Count == 0 ? null : new UserFunctions([.. functions]),
             idempotent,

@@ -108,6 +108,48 @@ public sealed class ProxyDatabaseSourceTests(UserDbFixture fixture) : IAsyncLife
     }
 
     [Fact]
+    public async Task ParametersAndResultsDeclaredWithTypeModifiers_ReachThePartitionWhole_AsPlProxySendsThem()
+    {
+        // PostgreSQL drops a function argument's type modifier (varchar(5) is varchar), and PL/Proxy casts each argument
+        // to the bare type. Cast to varchar(5), numeric(6,2), timestamp(0) or char(3), a value was cut or rounded without a
+        // word: a longer key was stored cut, on the partition its whole value hashed to.
+        foreach (int partition in Enumerable.Range(0, UserDbFixture.PartitionCount))
+        {
+            await fixture.Server.ExecuteAsync(UserDbFixture.PartitionDatabase(partition), """
+                create or replace function typmod_echo(code varchar, amount numeric, at timestamp, tag bpchar) returns varchar language sql as $$
+                    select current_database() || ' ' || code || ' ' || amount::text || ' ' || at::text || ' [' || tag::text || ']' $$;
+                """, Token);
+        }
+
+        string proxy = await fixture.CreateProxyDatabaseAsync(
+            "encoding 'UTF8'",
+            "create function typmod_echo(code varchar(5), amount numeric(6,2), at timestamp(0), tag char(3)) returns varchar as $$ cluster 'userdb'; run on hashtext(code); $$ language plproxy;",
+            Token);
+        await using var plProxy = NpgsqlDataSource.Create(proxy);
+        await using PlProxyDataSource source = PlProxyDataSource.Create(new Client.Configuration.PlProxyOptions().UseProxyDatabase(proxy));
+        DateTime at = new DateTime(2026, 12, 7, 10, 11, 12, 345, DateTimeKind.Unspecified).AddTicks(6789);
+
+        foreach (string code in (string[])["abc", "a-much-longer-code-0", "a-much-longer-code-1", "a-much-longer-code-2", "a-much-longer-code-3"])
+        {
+            await using NpgsqlCommand call = plProxy.CreateCommand("select typmod_echo($1, $2, $3, $4)");
+            call.Parameters.Add(new NpgsqlParameter<string> { TypedValue = code });
+            call.Parameters.Add(new NpgsqlParameter<decimal> { TypedValue = 1234.5678m });
+            call.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = at, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Timestamp });
+            call.Parameters.Add(new NpgsqlParameter<string> { TypedValue = "abcdef" });
+            string expected = (string)(await call.ExecuteScalarAsync(Token))!;
+
+            string? ours = await source.ExecuteScalarAsync<string>(
+                new PlProxyCommand("typmod_echo", "CLUSTER 'userdb'; RUN ON hashtext(code);")
+                    .Add("code", code, "varchar(5)").Add("amount", 1234.5678m, "numeric(6,2)").Add("at", at, "timestamp(0)").Add("tag", "abcdef", "char(3)"),
+                Token);
+
+            Assert.Equal(expected, ours);
+            Assert.Contains($" {code} 1234.5678 ", ours, StringComparison.Ordinal);
+            Assert.EndsWith(" [abcdef]", ours, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public async Task ProxyDatabaseClusters_CapTheConnectionsOfTheClustersTheProxyDatabaseDefines()
     {
         var inUse = new ConcurrentDictionary<string, int>(StringComparer.Ordinal);
