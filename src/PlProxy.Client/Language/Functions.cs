@@ -38,7 +38,7 @@ internal static class Functions
         if (user is not null)
         {
             CheckArguments(name, span, arguments, user.Parameters.ToArray());
-            return new CallExpression(name, BuiltinFunction.None, new EquatableArray<BoundExpression>(arguments.ToArray()), user.ReturnsSet, user.Result);
+            return new CallExpression(name, BuiltinFunction.None, new EquatableArray<BoundExpression>(Coerced(arguments, user.Parameters.ToArray())), user.ReturnsSet, user.Result);
         }
 
         string unqualified = name.StartsWith("pg_catalog.", StringComparison.OrdinalIgnoreCase) ? name.Substring("pg_catalog.".Length) : name;
@@ -53,7 +53,7 @@ internal static class Functions
         if (Builtins.TryGetValue(unqualified, out Builtin? builtin))
         {
             CheckArguments(name, span, arguments, builtin.Parameters);
-            return new CallExpression(name, builtin.Function, new EquatableArray<BoundExpression>(arguments.ToArray()), false, builtin.Result);
+            return new CallExpression(name, builtin.Function, new EquatableArray<BoundExpression>(Coerced(arguments, builtin.Parameters)), false, builtin.Result);
         }
 
         throw new BindingException(DiagnosticIds.UnknownFunction,
@@ -66,7 +66,7 @@ internal static class Functions
     public static BoundExpression Cast(BoundExpression operand, PgType target, SourceSpan span)
     {
         bool supported = (target.IsInteger && (operand.Type.IsInteger || IsNullLiteral(operand)))
-            || (target.Kind == PgTypeKind.Text && !target.IsArray && (operand.Type.IsInteger || operand.Type.IsTextual));
+            || (target.Kind == PgTypeKind.Text && !target.IsArray && (operand.Type.IsInteger || operand.Type.IsTextual || IsBpchar(operand)));
         if (!supported)
         {
             throw new BindingException(DiagnosticIds.UnsupportedExpression,
@@ -79,6 +79,9 @@ internal static class Functions
 
     private static BoundExpression ResolveConcat(SourceSpan span, BoundExpression left, BoundExpression right)
     {
+        // bpchar || text is text || text, the bpchar's trailing spaces dropped by its cast to text.
+        left = IsBpchar(left) ? new CastExpression(left, PgType.Text) : left;
+        right = IsBpchar(right) ? new CastExpression(right, PgType.Text) : right;
         // text || text, and text || anynonarray (the other side written as text): at least one side must be textual.
         bool ok = (left.Type.IsTextual && (right.Type.IsTextual || right.Type.IsInteger))
             || (right.Type.IsTextual && left.Type.IsInteger);
@@ -119,7 +122,22 @@ internal static class Functions
         }
     }
 
-    // PostgreSQL's implicit coercions that matter here: int2 → int4 → int8, varchar → text, an untyped literal or NULL to anything.
+    // The arguments as the function takes them: a bpchar given for text is cast to it (its trailing spaces dropped), as
+    // PostgreSQL casts it implicitly; the integer widenings change no value.
+    private static BoundExpression[] Coerced(List<BoundExpression> arguments, PgType[] parameters)
+    {
+        var coerced = new BoundExpression[arguments.Count];
+        for (int i = 0; i < coerced.Length; i++)
+        {
+            coerced[i] = IsBpchar(arguments[i]) && parameters[i].Kind == PgTypeKind.Text && !parameters[i].IsArray ? new CastExpression(arguments[i], PgType.Text) : arguments[i];
+        }
+
+        return coerced;
+    }
+
+    private static bool IsBpchar(BoundExpression expression) => expression.Type.Kind == PgTypeKind.Bpchar && !expression.Type.IsArray;
+
+    // PostgreSQL's implicit coercions that matter here: int2 → int4 → int8, varchar and bpchar → text, an untyped literal or NULL to anything.
     private static bool IsImplicitlyConvertible(BoundExpression argument, PgType parameter)
     {
         PgType type = argument.Type;
@@ -137,6 +155,7 @@ internal static class Functions
         {
             PgTypeKind.Int8 => type.Kind is PgTypeKind.Int2 or PgTypeKind.Int4 or PgTypeKind.Int8,
             PgTypeKind.Int4 => type.Kind is PgTypeKind.Int2 or PgTypeKind.Int4,
+            PgTypeKind.Text => type.Kind == PgTypeKind.Text || (type.Kind == PgTypeKind.Bpchar && !type.IsArray),
             PgTypeKind.Other => string.Equals(type.Name, parameter.Name, StringComparison.OrdinalIgnoreCase),
             _ => type.Kind == parameter.Kind,
         };

@@ -29,6 +29,12 @@ internal enum PgTypeKind
 
     /// <summary>An untyped string literal, which takes the type its context needs (PostgreSQL's <c>unknown</c>).</summary>
     Unknown,
+
+    /// <summary>
+    /// character(n), bpchar: text whose trailing spaces do not count; cast to text (implicitly, as <c>hashtext</c> of
+    /// one is), they are dropped.
+    /// </summary>
+    Bpchar,
 }
 
 /// <summary>A PostgreSQL type as written in a signature: its canonical name, its kind, and whether it is an array.</summary>
@@ -81,6 +87,7 @@ internal sealed record PgType(string Name, PgTypeKind Kind, bool IsArray)
         {
             "text" => ("text", PgTypeKind.Text),
             "varchar" or "character varying" => ("varchar", PgTypeKind.Text),
+            "bpchar" or "character" or "char" => ("bpchar", PgTypeKind.Bpchar),
             "int2" or "smallint" => ("int2", PgTypeKind.Int2),
             "int4" or "integer" or "int" => ("int4", PgTypeKind.Int4),
             "int8" or "bigint" => ("int8", PgTypeKind.Int8),

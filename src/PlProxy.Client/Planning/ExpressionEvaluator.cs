@@ -186,7 +186,8 @@ internal static class ExpressionEvaluator
 
         if (to.Kind == PgTypeKind.Text)
         {
-            return SqlValue.FromText(AsText(value));
+            // bpchar to text drops the trailing spaces (rtrim1), as PostgreSQL's cast does; hashtext of a char(n) sees no padding
+            return SqlValue.FromText(from.Kind == PgTypeKind.Bpchar ? TextOf(value).TrimEnd(' ') : AsText(value));
         }
 
         long integer = value.Integer;

@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using PlProxy.Client.Hashing;
 using PlProxy.Client.Telemetry;
 using PlProxy.Client.Testing;
 
@@ -147,6 +148,35 @@ public sealed class ProxyDatabaseSourceTests(UserDbFixture fixture) : IAsyncLife
             Assert.Contains($" {code} 1234.5678 ", ours, StringComparison.Ordinal);
             Assert.EndsWith(" [abcdef]", ours, StringComparison.Ordinal);
         }
+    }
+
+    [Fact]
+    public async Task HashOfACharacterArgument_IgnoresItsTrailingSpaces_AsPlProxyRoutesIt()
+    {
+        // PostgreSQL's hashtext takes text: a char(n) argument is cast to it, its trailing spaces dropped. The client
+        // refused the body ("function hashtext(character(8)) does not exist").
+        string proxy = await fixture.CreateProxyDatabaseAsync(
+            "encoding 'UTF8'",
+            "create function where_code(code char(8)) returns text as $$ cluster 'userdb'; run on hashtext(code); select current_database()::text || ' [' || code::text || ']'; $$ language plproxy;",
+            Token);
+        await using var plProxy = NpgsqlDataSource.Create(proxy);
+        await using PlProxyDataSource source = PlProxyDataSource.Create(new Client.Configuration.PlProxyOptions().UseProxyDatabase(proxy));
+        string[] codes = [.. Enumerable.Range(0, 24).Select(i => $"c{i}" + new string(' ', i % 4)), "ünï  ", "a b ", "  lead", "tab\t"];
+
+        foreach (string code in codes)
+        {
+            await using NpgsqlCommand call = plProxy.CreateCommand("select where_code($1)");
+            call.Parameters.Add(new NpgsqlParameter<string> { TypedValue = code });
+            string expected = (string)(await call.ExecuteScalarAsync(Token))!;
+
+            string? ours = await source.ExecuteScalarAsync<string>(
+                new PlProxyCommand("where_code", "CLUSTER 'userdb'; RUN ON hashtext(code); SELECT current_database()::text || ' [' || code::text || ']';").Add("code", code, "char(8)"),
+                Token);
+
+            Assert.Equal(expected, ours);
+        }
+
+        Assert.True(codes.Select(c => Partitions.IndexOf(PgHash.HashText(c.TrimEnd(' ')), UserDbFixture.PartitionCount)).Distinct().Count() > 1);
     }
 
     [Fact]
