@@ -32,6 +32,12 @@ internal static class GrantCommand
                 await output.WriteLineAsync($"plproxy grant: not granted: {why}").ConfigureAwait(false);
             }
 
+            // Each database itself when the map names a pooler whose statement mode refuses the grant's transaction.
+            for (int i = 0; i < databases.Count; i++)
+            {
+                databases[i] = await DatabaseItself.ConnectionStringAsync(databases[i], DatabaseName.AddressOf(databases[i]), "grant", replication: false, output, cancellationToken).ConfigureAwait(false);
+            }
+
             // Every statement of every database first: a database that lacks a function changes nothing anywhere.
             var plans = new List<(string ConnectionString, string Shown, List<string> Statements)>();
             foreach (string connectionString in databases)

@@ -1,4 +1,6 @@
 using System.CommandLine;
+using Npgsql;
+using PlProxy.Client.Connections;
 using PlProxy.Client.Partconf;
 using PlProxy.Client.Tool.Verbs;
 
@@ -16,8 +18,23 @@ internal static class PartconfInstallCommand
         options.AddTo(install);
         install.SetAction((result, cancellationToken) => Verb.RunAsync(result, "partconf install", async output =>
         {
-            IReadOnlyList<PartconfSettings> installed = await PartconfDatabase.InstallClusterAsync(result.GetValue(proxy)!, result.GetValue(cluster)!, cancellationToken).ConfigureAwait(false);
-            foreach (PartconfSettings settings in installed)
+            // As PartconfDatabase.InstallClusterAsync does, but each database reached itself when the map names a pooler in
+            // front of it whose statement mode refuses the install's transaction (DatabaseItself), every one checked first.
+            List<(string ConnectionString, PartconfSettings Settings)> databases = await PartconfDatabase.WithKeptDbCodesAsync(
+                await PartconfDatabase.DatabasesAsync(result.GetValue(proxy)!, result.GetValue(cluster)!, cancellationToken).ConfigureAwait(false), cancellationToken).ConfigureAwait(false);
+            for (int i = 0; i < databases.Count; i++)
+            {
+                string given = databases[i].ConnectionString;
+                databases[i] = (await DatabaseItself.ConnectionStringAsync(given, DatabaseName.AddressOf(given), "partconf install", replication: false, output, cancellationToken).ConfigureAwait(false), databases[i].Settings);
+            }
+
+            foreach ((string connectionString, PartconfSettings settings) in databases)
+            {
+                await using NpgsqlDataSource database = ToolDatabase.Create(connectionString);
+                await PartconfDatabase.InstallAsync(database, settings, cancellationToken).ConfigureAwait(false);
+            }
+
+            foreach ((_, PartconfSettings settings) in databases)
             {
                 await output.WriteLineAsync($"plproxy partconf install: cluster {settings.Cluster}, database {settings.DbCode}: partitions {string.Join(", ", settings.Partitions)} of {settings.PartitionCount}").ConfigureAwait(false);
             }

@@ -211,7 +211,7 @@ public static class PartconfDatabase
     }
 
     // The cluster's databases, each with the db_code its partconf has, or the lowest code none of them has.
-    private static async Task<List<(string ConnectionString, PartconfSettings Settings)>> WithKeptDbCodesAsync(PartconfCluster cluster, CancellationToken cancellationToken)
+    internal static async Task<List<(string ConnectionString, PartconfSettings Settings)>> WithKeptDbCodesAsync(PartconfCluster cluster, CancellationToken cancellationToken)
     {
         var existing = new int?[cluster.Databases.Count];
         for (int i = 0; i < existing.Length; i++)
