@@ -21,7 +21,7 @@ internal static class DatabaseItself
     /// <param name="connectionString">The database as the map or configuration names it (Npgsql's form).</param>
     /// <param name="name">The database, for messages.</param>
     /// <param name="verb">The verb, for messages.</param>
-    /// <param name="replication">True when the verb needs a replication connection to it too (a copy's source).</param>
+    /// <param name="replication">True when the verb needs replication connections to it too (a split's or move's databases).</param>
     /// <param name="output">Where the verb says what it does.</param>
     /// <param name="cancellationToken">Cancels the checks.</param>
     public static async Task<string> ConnectionStringAsync(string connectionString, string name, string verb, bool replication, TextWriter output, CancellationToken cancellationToken)
@@ -65,9 +65,10 @@ internal static class DatabaseItself
     }
 
     // Null when the verb can use the connection, as far as a pooler goes: a logical replication connection
-    // (IDENTIFY_SYSTEM) when it needs one, and a transaction of more than one statement; else what the pooler answered (a protocol
-    // violation, 08P01: pgBouncer's "unsupported startup parameter: replication", "transaction blocks not allowed in
-    // statement pooling mode"). Any other failure is left to the check, which reports it as it always did.
+    // (IDENTIFY_SYSTEM) when it needs one, and a transaction of more than one statement; else what the pooler
+    // answered (a protocol violation, 08P01: pgBouncer's "unsupported startup parameter: replication", "transaction
+    // blocks not allowed in statement pooling mode"). Any other failure (a role without REPLICATION, a server down) is
+    // left to the verb's own checks, which report it as they always did.
     private static async Task<string?> WhyNotUsableAsync(string connectionString, bool replication, CancellationToken cancellationToken)
     {
         try
