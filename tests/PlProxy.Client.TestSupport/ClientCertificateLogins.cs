@@ -16,7 +16,7 @@ public static class ClientCertificateLogins
     /// <summary>
     /// Turns SSL on for <paramref name="server"/>, creates <paramref name="role"/> (a superuser) and lets it in only with
     /// its certificate (<c>hostssl ... cert</c>, plain connections rejected). Returns the libpq settings a connection of
-    /// the role needs: <c> sslmode=verify-full sslrootcert=... sslcert=... sslkey=...</c>, with a leading space.
+    /// the role needs: <c> sslmode=verify-full sslrootcert=... sslcert=... sslkey=... sslcompression=0</c>, with a leading space.
     /// </summary>
     public static async Task<string> RequireAsync(LocalPostgresServer server, string role, CancellationToken cancellationToken)
     {
@@ -32,7 +32,7 @@ public static class ClientCertificateLogins
         await File.WriteAllTextAsync(hba, $"hostssl all {role} 127.0.0.1/32 cert\nhost all {role} 127.0.0.1/32 reject\n" + await File.ReadAllTextAsync(hba, cancellationToken), cancellationToken);
         await server.ExecuteAsync("postgres", "select pg_reload_conf()", cancellationToken);
         await Task.Delay(200, cancellationToken);
-        return $" sslmode=verify-full sslrootcert={files}/ca.crt sslcert={files}/client.crt sslkey={files}/client.key";
+        return $" sslmode=verify-full sslrootcert={files}/ca.crt sslcert={files}/client.crt sslkey={files}/client.key sslcompression=0"; // as older strings say it
     }
 
     private static async Task<string> WriteCertificatesAsync(LocalPostgresServer server, string role, CancellationToken cancellationToken)

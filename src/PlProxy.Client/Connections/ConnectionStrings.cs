@@ -36,8 +36,9 @@ internal static class ConnectionStrings
     };
 
     // libpq settings Npgsql has no place for, read and left to the OS (as libpq leaves them when they are not given):
-    // the keepalive probes' count and the TCP user timeout.
-    private static readonly HashSet<string> IgnoredLibpqKeys = new(StringComparer.OrdinalIgnoreCase) { "keepalives_count", "tcp_user_timeout" };
+    // the keepalive probes' count and the TCP user timeout; and sslcompression, which libpq itself ignores since
+    // PostgreSQL 14 removed SSL compression (older proxy databases' strings still say sslcompression=0).
+    private static readonly HashSet<string> IgnoredLibpqKeys = new(StringComparer.OrdinalIgnoreCase) { "keepalives_count", "tcp_user_timeout", "sslcompression" };
 
     /// <summary>The Npgsql connection string for a partition of a cluster with <paramref name="options"/>.</summary>
     /// <exception cref="ArgumentException">The connection string cannot be read; the message names the key, never the password.</exception>

@@ -161,6 +161,7 @@ public sealed class ConnectionStringTests
     [InlineData("host=h sslmode=verify-ca", SslMode.VerifyCA)]
     [InlineData("host=h sslmode=verify-full sslrootcert=/etc/ca.crt", SslMode.VerifyFull)]
     [InlineData("postgresql://h/d?sslmode=verify-full", SslMode.VerifyFull)]
+    [InlineData("host=h sslmode=require sslcompression=0", SslMode.Require)] // libpq ignores sslcompression since PostgreSQL 14
     public void LibpqSslMode_EachOfLibpqsSix_IsNpgsqlsSameMode(string connectionString, SslMode mode) =>
         Assert.Equal(mode, new NpgsqlConnectionStringBuilder(ConnectionStrings.ToNpgsql(connectionString)).SslMode);
 
